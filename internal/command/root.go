@@ -1,0 +1,77 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/waymarkhq/waymark/internal/cmdutil"
+	"github.com/waymarkhq/waymark/internal/command/versioncmd"
+)
+
+// NewRoot builds the waymark command tree over the given streams.
+func NewRoot(s *cmdutil.Streams) *cobra.Command {
+	var noColor bool
+	var chdir string
+	root := &cobra.Command{
+		Use:   "waymark",
+		Short: "Journey-as-code: validate, plan and apply customer journeys to the Waymark runtime",
+		Long: `Waymark keeps customer journeys, their stages, next-best-actions and KPIs in
+HCL files (*.wm.hcl), reviewed in git and deployed with plan and apply to the
+bundled real-time decisioning runtime.`,
+		Example: `  waymark validate
+  waymark fmt -check -recursive
+  waymark plan -out=tfplan`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if noColor {
+				s.Color = false
+			}
+			if chdir != "" {
+				if err := os.Chdir(chdir); err != nil {
+					return fmt.Errorf("-chdir: %w", err)
+				}
+			}
+			return nil
+		},
+	}
+	root.SetIn(s.In)
+	root.SetOut(s.Out)
+	root.SetErr(s.Err)
+	root.PersistentFlags().BoolVar(&noColor, "no-color", false, "Disable colour in output (also NO_COLOR, or when output is not a terminal).")
+	root.PersistentFlags().StringVar(&chdir, "chdir", "", "Switch to this directory before doing anything else.")
+	root.CompletionOptions.HiddenDefaultCmd = true
+
+	for _, add := range commands {
+		root.AddCommand(add(s))
+	}
+	return root
+}
+
+// commands lists the constructors of the sub-commands, in help order.
+var commands = []func(*cmdutil.Streams) *cobra.Command{
+	versioncmd.New,
+}
+
+// Main runs the CLI with args and returns the process exit code.
+func Main(ctx context.Context, args []string, s *cmdutil.Streams) int {
+	root := NewRoot(s)
+	root.SetArgs(cmdutil.RewriteFlags(root, args))
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return cmdutil.ExitOK
+	}
+	var ee *cmdutil.ExitError
+	if errors.As(err, &ee) {
+		if !ee.Silent && ee.Err != nil {
+			fmt.Fprintf(s.Err, "Error: %s\n", ee.Err)
+		}
+		return ee.Code
+	}
+	fmt.Fprintf(s.Err, "Error: %s\n", err)
+	return cmdutil.ExitFailure
+}
