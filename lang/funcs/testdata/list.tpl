@@ -1,0 +1,3 @@
+%{ for i, n in names ~}
+${i}: ${upper(n)}
+%{ endfor ~}

@@ -1,0 +1,1 @@
+${templatefile("greeting.tpl", {name = "x"})}

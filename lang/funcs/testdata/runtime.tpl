@@ -1,0 +1,1 @@
+Hello, ${customer.first_name}!

@@ -1,0 +1,1 @@
+${trimspace(file("hello.txt"))} from ${name}
