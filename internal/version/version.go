@@ -4,6 +4,3 @@ package version
 
 // Version is the CLI's version. Built-in providers carry it too.
 var Version = "0.1.0"
-
-// ProtocolVersion is the version of the provider plugin protocol.
-const ProtocolVersion = 1

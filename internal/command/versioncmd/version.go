@@ -10,6 +10,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/cmdutil"
 	"github.com/waymarkhq/waymark/internal/version"
 	"github.com/waymarkhq/waymark/providers/builtin"
+	"github.com/waymarkhq/waymark/providers/host"
 )
 
 // Options are version's inputs.
@@ -45,12 +46,12 @@ func Run(s *cmdutil.Streams, opts *Options) error {
 	if opts.JSON {
 		return cmdutil.WriteJSON(s.Out, map[string]any{
 			"waymark_version":  version.Version,
-			"protocol_version": version.ProtocolVersion,
+			"protocol_version": host.ProtocolVersion,
 			"platform":         runtime.GOOS + "_" + runtime.GOARCH,
 			"providers":        providers,
 		})
 	}
-	fmt.Fprintf(s.Out, "Waymark v%s\non %s_%s\nplugin protocol %d\n", version.Version, runtime.GOOS, runtime.GOARCH, version.ProtocolVersion)
+	fmt.Fprintf(s.Out, "Waymark v%s\non %s_%s\nplugin protocol %d\n", version.Version, runtime.GOOS, runtime.GOARCH, host.ProtocolVersion)
 	for _, p := range providers {
 		fmt.Fprintf(s.Out, "+ provider %s v%s (built in)\n", p.Source, p.Version)
 	}

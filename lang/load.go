@@ -1,0 +1,236 @@
+package lang
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+
+	"github.com/waymarkhq/waymark/lang/deploy"
+	"github.com/waymarkhq/waymark/lang/provschema"
+	"github.com/waymarkhq/waymark/lang/schema"
+)
+
+// File suffixes of configuration files.
+const (
+	SuffixHCL  = ".wm.hcl"
+	SuffixJSON = ".wm.json"
+)
+
+// Limits on what the loader reads, so that hostile input cannot exhaust it.
+const (
+	MaxFileSize  = 4 << 20 // bytes per file
+	MaxFiles     = 1000
+	MaxTotalSize = 64 << 20
+)
+
+// Options are the inputs of Load beside the directory.
+type Options struct {
+	// Vars are the -var and -var-file arguments, in the order given.
+	Vars []VarArg
+	// Getenv reads WAYMARK_VAR_<name>; nil reads nothing.
+	Getenv func(string) string
+	// Environ lists the environment as KEY=value, to find WAYMARK_VAR_*.
+	Environ []string
+	// Providers gives the channel providers' schemas and validation.
+	Providers provschema.Source
+	// Builtin reports whether a local name is a built-in provider, which
+	// channels may use without required_providers, and gives its source.
+	Builtin func(name string) (source string, ok bool)
+	// Version is the CLI's version, checked against required_version.
+	Version string
+}
+
+// VarArg is one -var NAME=VALUE (Name set) or -var-file FILE (File set).
+type VarArg struct {
+	Name, Value string
+	File        string
+}
+
+// Load reads and checks the configuration in dir. The Config is returned
+// even when there are errors, holding what could be read, so that callers
+// can print snippets; it must not be deployed unless diags has no errors.
+func Load(ctx context.Context, dir string, opts Options) (*Config, hcl.Diagnostics) {
+	l := newLoader(ctx, dir, opts)
+	l.load()
+	return l.cfg, l.diags
+}
+
+// LoadSources checks a configuration given as file texts by name, without
+// reading the disk for them (templatefile and auto variable files still
+// resolve against dir). Fuzzing and tests use it.
+func LoadSources(ctx context.Context, dir string, files map[string][]byte, opts Options) (*Config, hcl.Diagnostics) {
+	l := newLoader(ctx, dir, opts)
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var parsed []*hcl.File
+	for _, n := range names {
+		if f := l.parseSource(n, files[n]); f != nil {
+			parsed = append(parsed, f)
+			l.cfg.Files = append(l.cfg.Files, n)
+		}
+	}
+	if !l.diags.HasErrors() {
+		l.loadFiles(parsed)
+	}
+	return l.cfg, l.diags
+}
+
+// FindFiles lists the configuration files of dir in lexical order.
+func FindFiles(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("reading configuration directory: %w", err)
+	}
+	var out []string
+	for _, e := range entries {
+		n := e.Name()
+		if e.IsDir() || strings.HasPrefix(n, ".") {
+			continue
+		}
+		if strings.HasSuffix(n, SuffixHCL) || strings.HasSuffix(n, SuffixJSON) {
+			out = append(out, filepath.Join(dir, n))
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+type loader struct {
+	ctx    context.Context
+	dir    string
+	opts   Options
+	parser *hclparse.Parser
+	cfg    *Config
+	diags  hcl.Diagnostics
+	s      *scope
+}
+
+func newLoader(ctx context.Context, dir string, opts Options) *loader {
+	if opts.Builtin == nil {
+		opts.Builtin = func(string) (string, bool) { return "", false }
+	}
+	return &loader{
+		ctx:    ctx,
+		dir:    dir,
+		opts:   opts,
+		parser: hclparse.NewParser(),
+		cfg: &Config{
+			Dir:               dir,
+			Sources:           map[string][]byte{},
+			RequiredProviders: map[string]ProviderRequirement{},
+			Variables:         map[string]*Variable{},
+			Ranges:            map[string]hcl.Range{},
+			Document:          &deploy.Document{FormatVersion: deploy.FormatVersion, WaymarkVersion: opts.Version},
+		},
+	}
+}
+
+func (l *loader) add(ds ...*hcl.Diagnostic) { l.diags = append(l.diags, ds...) }
+
+func (l *loader) addAll(ds hcl.Diagnostics) { l.diags = append(l.diags, ds...) }
+
+// parse reads one file into the parser, within the limits.
+func (l *loader) parse(path string) *hcl.File {
+	name := l.displayName(path)
+	info, err := os.Stat(path)
+	if err != nil {
+		l.add(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read file", Detail: fmt.Sprintf("%s: %s", name, err)})
+		return nil
+	}
+	if info.Size() > MaxFileSize {
+		l.add(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "File too large",
+			Detail: fmt.Sprintf("%s is %d bytes; a configuration file may be at most %d bytes.", name, info.Size(), MaxFileSize)})
+		return nil
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		l.add(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read file", Detail: fmt.Sprintf("%s: %s", name, err)})
+		return nil
+	}
+	return l.parseSource(name, src)
+}
+
+func (l *loader) parseSource(name string, src []byte) *hcl.File {
+	var f *hcl.File
+	var diags hcl.Diagnostics
+	if strings.HasSuffix(name, ".json") {
+		f, diags = l.parser.ParseJSON(src, name)
+	} else {
+		f, diags = l.parser.ParseHCL(src, name)
+	}
+	l.cfg.Sources[name] = src
+	l.addAll(diags)
+	if diags.HasErrors() {
+		return nil
+	}
+	return f
+}
+
+// displayName is the name diagnostics carry: relative to the working
+// directory when the configuration is below it.
+func (l *loader) displayName(path string) string {
+	if wd, err := os.Getwd(); err == nil {
+		if abs, err := filepath.Abs(path); err == nil {
+			if rel, err := filepath.Rel(wd, abs); err == nil && !strings.HasPrefix(rel, "..") {
+				return rel
+			}
+		}
+	}
+	return path
+}
+
+func (l *loader) load() {
+	paths, err := FindFiles(l.dir)
+	if err != nil {
+		l.add(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read configuration", Detail: err.Error()})
+		return
+	}
+	if len(paths) == 0 {
+		l.add(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No configuration files",
+			Detail: fmt.Sprintf("The directory %s holds no *%s or *%s files.", l.displayName(l.dir), SuffixHCL, SuffixJSON)})
+		return
+	}
+	if len(paths) > MaxFiles {
+		l.add(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Too many configuration files",
+			Detail: fmt.Sprintf("The directory holds %d configuration files; at most %d are read.", len(paths), MaxFiles)})
+		return
+	}
+	var files []*hcl.File
+	total := 0
+	for _, p := range paths {
+		f := l.parse(p)
+		if f == nil {
+			continue
+		}
+		total += len(f.Bytes)
+		if total > MaxTotalSize {
+			l.add(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Configuration too large",
+				Detail: fmt.Sprintf("The configuration's files add up to more than %d bytes.", MaxTotalSize)})
+			return
+		}
+		files = append(files, f)
+		l.cfg.Files = append(l.cfg.Files, l.displayName(p))
+	}
+	if l.diags.HasErrors() {
+		// A file that does not parse would make everything after it
+		// misleading: references to its blocks would all look undeclared.
+		return
+	}
+	l.loadFiles(files)
+}
+
+func (l *loader) loadFiles(files []*hcl.File) {
+	body := hcl.MergeFiles(files)
+	content, diags := body.Content(schema.File().BodySchema())
+	l.addAll(diags)
+	l.decode(content)
+}
