@@ -6,6 +6,7 @@ import (
 	"github.com/waymarkhq/waymark/providers/builtin/log"
 	"github.com/waymarkhq/waymark/providers/builtin/smtp"
 	"github.com/waymarkhq/waymark/providers/builtin/webhook"
+	"github.com/waymarkhq/waymark/providers/sdk"
 )
 
 // Names are the local names of the built-in providers, which a channel may
@@ -25,4 +26,24 @@ func Schemas(version string) provschema.Static {
 		out[s.Provider] = &s
 	}
 	return out
+}
+
+// Provider returns the built-in provider with the given local name, its
+// schema carrying version, for the waymark binary to serve.
+func Provider(name, version string) (sdk.Provider, bool) {
+	var p sdk.Provider
+	switch name {
+	case "inbound":
+		p = inbound.Provider()
+	case "log":
+		p = log.Provider()
+	case "smtp":
+		p = smtp.Provider()
+	case "webhook":
+		p = webhook.Provider()
+	default:
+		return sdk.Provider{}, false
+	}
+	p.Schema.Version = version
+	return p, true
 }

@@ -23,6 +23,7 @@ func Schema() provschema.Schema {
 			{Name: "starttls", Type: cty.String, Description: `"required" (default), "opportunistic" or "off".`},
 			{Name: "unsubscribe_url", Type: cty.String, Description: "An HTTPS URL for RFC 8058 one-click unsubscribe, sent as List-Unsubscribe."},
 			{Name: "timeout", Type: cty.String, Description: `A deadline for one delivery, as a duration such as "30s".`},
+			{Name: "ca_file", Type: cty.String, Description: "A PEM file of the certificate authorities to trust for STARTTLS instead of the system's (for a relay with a private certificate)."},
 		},
 		Message: []provschema.Attribute{
 			{Name: "subject", Type: cty.String, Required: true, Description: "The subject line."},
