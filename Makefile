@@ -34,9 +34,16 @@ generate:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
+# Fuzz targets as package:Target; `make fuzz` runs each for FUZZTIME.
+FUZZ_TARGETS := ./lang:FuzzLoad ./lang/funcs:FuzzParseDuration ./lang/rtexpr:FuzzCheckSource
+
 ## fuzz: each fuzz target for FUZZTIME (default 2m).
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./lang
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "==> $$name in $$pkg for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
 
 soak:
 	@echo "no soak tests yet"

@@ -9,6 +9,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/waymarkhq/waymark/internal/cmdutil"
+	"github.com/waymarkhq/waymark/internal/command/fmtcmd"
+	"github.com/waymarkhq/waymark/internal/command/initcmd"
+	"github.com/waymarkhq/waymark/internal/command/pluginserve"
+	"github.com/waymarkhq/waymark/internal/command/providerscmd"
+	"github.com/waymarkhq/waymark/internal/command/validatecmd"
 	"github.com/waymarkhq/waymark/internal/command/versioncmd"
 )
 
@@ -46,15 +51,18 @@ bundled real-time decisioning runtime.`,
 	root.PersistentFlags().StringVar(&chdir, "chdir", "", "Switch to this directory before doing anything else.")
 	root.CompletionOptions.HiddenDefaultCmd = true
 
-	for _, add := range commands {
+	// In help order.
+	for _, add := range []func(*cmdutil.Streams) *cobra.Command{
+		initcmd.New,
+		validatecmd.New,
+		fmtcmd.New,
+		providerscmd.New,
+		versioncmd.New,
+		pluginserve.New,
+	} {
 		root.AddCommand(add(s))
 	}
 	return root
-}
-
-// commands lists the constructors of the sub-commands, in help order.
-var commands = []func(*cmdutil.Streams) *cobra.Command{
-	versioncmd.New,
 }
 
 // Main runs the CLI with args and returns the process exit code.

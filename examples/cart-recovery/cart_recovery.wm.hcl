@@ -1,0 +1,123 @@
+journey "cart_recovery" {
+  description   = "Bring shoppers with an abandoned cart back to checkout and through payment."
+  reentry       = "after_leaving"
+  reentry_after = "30d"
+
+  entry {
+    event     = event.cart_updated
+    condition = event.cart_value >= var.min_cart_value && event.item_count > 0
+  }
+  goal {
+    event  = event.order_placed
+    within = "14d"
+  }
+  exit {
+    event = event.ticket_opened # no selling to a customer with an open issue
+  }
+  exit {
+    event = event.unsubscribed
+  }
+
+  stage "browsing" {
+    description = "Has a cart, has not started checkout."
+    timeout     = "7d"
+  }
+  stage "checkout" {
+    description = "Started checkout, has not reached payment."
+    entry { event = event.checkout_started }
+    timeout = "3d"
+  }
+  stage "payment" {
+    description = "Reached the payment step without placing the order."
+    entry { event = event.payment_started }
+    timeout = "2d"
+  }
+
+  action "reminder_email" {
+    description = "A first nudge, an hour after the cart was left."
+    channel     = channel.email
+    stages      = [stage.browsing, stage.checkout, stage.payment]
+    trigger {
+      after  = "1h"                 # after entering the first of these stages
+      unless = [event.order_placed] # cancelled if this happens first
+    }
+    value = 1
+    limit {
+      max = 1
+      per = "3d"
+    }
+    message {
+      subject = "${customer.first_name}, you left something in your cart"
+      body    = templatefile("templates/reminder.html", { brand = local.brand, shop_url = local.shop_url })
+      text    = "Your ${local.brand} cart is waiting for you: ${local.shop_url}/cart"
+    }
+  }
+
+  action "last_call_email" {
+    description = "A discount, a day later, for carts still not ordered."
+    channel     = channel.email
+    stages      = [stage.browsing, stage.checkout, stage.payment]
+    trigger {
+      after  = "24h"
+      unless = [event.order_placed]
+    }
+    value = 2
+    limit {
+      max = 1
+      per = "14d"
+    }
+    suppress {
+      after_ignores = 3
+      for           = "30d"
+    }
+    message {
+      subject = "${var.discount_pct}% off your cart, until tomorrow"
+      body = templatefile("templates/last_call.html", {
+        brand    = local.brand
+        shop_url = local.shop_url
+        discount = var.discount_pct
+      })
+    }
+  }
+
+  action "vip_banner" {
+    description = "Free express shipping for gold customers, shown on the cart and payment pages."
+    channel     = channel.web
+    stages      = [stage.checkout, stage.payment]
+    eligible    = segment.vip
+    value       = 5
+    lever       = var.vip_banner_lever
+    limit {
+      max = 5
+      per = "1d"
+    }
+  }
+
+  action "payment_help_banner" {
+    description = "Payment options and help, for shoppers stuck at payment."
+    channel     = channel.web
+    stages      = [stage.payment]
+    eligible    = context.page == "payment"
+    value       = 2
+  }
+
+  kpi "conversion" {
+    metric = conversion()
+    window = "7d"
+    target { above = 0.25 }
+  }
+  kpi "checkout_dropoff" {
+    metric = dropoff(stage.checkout)
+    window = "7d"
+    target { below = 0.4 }
+    alert { channel = channel.ops }
+  }
+  kpi "median_time_to_order" {
+    metric = time_to_goal(0.5)
+    window = "7d"
+  }
+  kpi "checkout_time_p90" {
+    metric = time_in_stage(stage.checkout, 0.9)
+    window = "7d"
+  }
+}

@@ -1,0 +1,3 @@
+segment "vip" {
+  condition = customer.tier == "gold"
+}

@@ -1,0 +1,7 @@
+segment "paying" {
+  condition = customer.plan != "free"
+}
+
+segment "domestic" {
+  condition = customer.country == "GB"
+}
