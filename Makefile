@@ -31,11 +31,14 @@ fmt-check:
 generate:
 	$(GO) generate $(PKGS)
 
+## bench: every benchmark, then the side-by-side comparisons of the nested bench module.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	cd bench && $(GO) test -run '^$$' -bench . -benchmem ./...
 
 # Fuzz targets as package:Target; `make fuzz` runs each for FUZZTIME.
-FUZZ_TARGETS := ./lang:FuzzLoad ./lang/funcs:FuzzParseDuration ./lang/rtexpr:FuzzCheckSource
+FUZZ_TARGETS := ./lang:FuzzLoad ./lang/funcs:FuzzParseDuration ./lang/rtexpr:FuzzCheckSource \
+	./lang/rtexpr:FuzzCheckTemplateSource ./runtime/expr:FuzzCompile
 
 ## fuzz: each fuzz target for FUZZTIME (default 2m).
 fuzz:
