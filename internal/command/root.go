@@ -9,10 +9,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/waymarkhq/waymark/internal/cmdutil"
+	"github.com/waymarkhq/waymark/internal/command/customercmd"
+	"github.com/waymarkhq/waymark/internal/command/eventscmd"
 	"github.com/waymarkhq/waymark/internal/command/fmtcmd"
 	"github.com/waymarkhq/waymark/internal/command/initcmd"
 	"github.com/waymarkhq/waymark/internal/command/pluginserve"
 	"github.com/waymarkhq/waymark/internal/command/providerscmd"
+	"github.com/waymarkhq/waymark/internal/command/runtimecmd"
 	"github.com/waymarkhq/waymark/internal/command/validatecmd"
 	"github.com/waymarkhq/waymark/internal/command/versioncmd"
 )
@@ -57,6 +60,9 @@ bundled real-time decisioning runtime.`,
 		validatecmd.New,
 		fmtcmd.New,
 		providerscmd.New,
+		eventscmd.New,
+		customercmd.New,
+		runtimecmd.New,
 		versioncmd.New,
 		pluginserve.New,
 	} {

@@ -1,0 +1,164 @@
+// Package runtimecmd implements waymark runtime serve and waymark runtime
+// token create.
+package runtimecmd
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/waymarkhq/waymark/internal/cmdutil"
+	"github.com/waymarkhq/waymark/lang/funcs"
+	"github.com/waymarkhq/waymark/runtime/client"
+	"github.com/waymarkhq/waymark/runtime/server"
+)
+
+// New returns the runtime command and its sub-commands.
+func New(s *cmdutil.Streams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "runtime",
+		Short: "Run the decisioning runtime and manage its API tokens",
+		Example: `  waymark runtime serve
+  waymark runtime token create -name ci -scope deploy -scope read`,
+		Args: cobra.NoArgs,
+	}
+	token := &cobra.Command{Use: "token", Short: "Manage the runtime's API tokens", Args: cobra.NoArgs}
+	token.AddCommand(newTokenCreate(s))
+	cmd.AddCommand(newServe(s), token)
+	return cmd
+}
+
+// ServeOptions are runtime serve's inputs.
+type ServeOptions struct {
+	Data              string
+	Listen            string
+	Clock             string
+	Insecure          bool
+	SecretKeyFile     string
+	TLSCert, TLSKey   string
+	DedupWindow       string
+	DecisionRetention string
+}
+
+func newServe(s *cmdutil.Streams) *cobra.Command {
+	opts := &ServeOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the decisioning runtime with embedded storage",
+		Long: `Runs the decisioning runtime: its HTTP API under /v1, Prometheus metrics on
+/metrics, /healthz and /readyz. Everything is kept in an embedded store under
+-data. On its first start the runtime creates an admin token and prints it
+once. SIGTERM or Ctrl-C drains requests, commits and stops.`,
+		Example: `  waymark runtime serve
+  waymark runtime serve -data /var/lib/waymark -listen 0.0.0.0:7400 -tls-cert cert.pem -tls-key key.pem
+  waymark runtime serve -clock=event -insecure-dev   # replays and local development`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return Serve(cmd.Context(), s, opts) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Data, "data", "./.waymark/data", "Directory of the embedded store.")
+	f.StringVar(&opts.Listen, "listen", "127.0.0.1:7400", "Address to serve the API on.")
+	f.StringVar(&opts.Clock, "clock", "wall", `Clock that timers run on: "wall", or "event" (the highest event timestamp processed).`)
+	f.BoolVar(&opts.Insecure, "insecure-dev", false, "Serve without API tokens. For local development only.")
+	f.StringVar(&opts.SecretKeyFile, "secret-key-file", "", "File holding the secret key (64 hex digits); else WAYMARK_SECRET_KEY, else a key file created in -data.")
+	f.StringVar(&opts.TLSCert, "tls-cert", "", "PEM certificate to serve HTTPS with (with -tls-key).")
+	f.StringVar(&opts.TLSKey, "tls-key", "", "PEM private key of -tls-cert.")
+	f.StringVar(&opts.DedupWindow, "dedup-window", "7d", "How long an event id deduplicates retries.")
+	f.StringVar(&opts.DecisionRetention, "decision-retention", "30d", "How long decision records are kept.")
+	return cmd
+}
+
+// Serve runs the runtime until ctx ends.
+func Serve(ctx context.Context, s *cmdutil.Streams, opts *ServeOptions) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	var eventClock bool
+	switch opts.Clock {
+	case "wall":
+	case "event":
+		eventClock = true
+	default:
+		return fmt.Errorf(`-clock must be "wall" or "event", not %q`, opts.Clock)
+	}
+	window, err := positive("-dedup-window", opts.DedupWindow)
+	if err != nil {
+		return err
+	}
+	if _, err := positive("-decision-retention", opts.DecisionRetention); err != nil {
+		return err
+	}
+	return server.Run(ctx, server.Config{
+		DataDir: opts.Data, Listen: opts.Listen, EventClock: eventClock, Insecure: opts.Insecure,
+		SecretKeyFile: opts.SecretKeyFile, TLSCert: opts.TLSCert, TLSKey: opts.TLSKey, DedupWindow: window,
+		Getenv: s.Getenv, Out: s.Out, Log: s.Err,
+	})
+}
+
+func positive(flag, s string) (time.Duration, error) {
+	d, err := funcs.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", flag, err)
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("%s must be longer than zero", flag)
+	}
+	return d, nil
+}
+
+// TokenOptions are runtime token create's inputs.
+type TokenOptions struct {
+	Name   string
+	Scopes []string
+}
+
+func newTokenCreate(s *cmdutil.Streams) *cobra.Command {
+	opts := &TokenOptions{}
+	cmd := &cobra.Command{
+		Use:   "create",
+		Short: "Create an API token (needs an admin token in WAYMARK_TOKEN)",
+		Long: `Creates an API token on the runtime at WAYMARK_ADDR with the given scopes:
+ingest, decide, deploy, read, admin. The token is printed once; the runtime
+keeps only its hash.`,
+		Example: `  waymark runtime token create -name ci -scope deploy -scope read
+  waymark runtime token create -name tracker -scope ingest`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return CreateToken(cmd.Context(), s, opts) },
+	}
+	cmd.Flags().StringVar(&opts.Name, "name", "", "Name of the token, shown in the deployment history as who deployed.")
+	cmd.Flags().StringArrayVar(&opts.Scopes, "scope", nil, "A scope of the token (repeat, or separate with commas): ingest, decide, deploy, read, admin.")
+	return cmd
+}
+
+// CreateToken creates a token through the API and prints it.
+func CreateToken(ctx context.Context, s *cmdutil.Streams, opts *TokenOptions) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if opts.Name == "" {
+		return fmt.Errorf("-name is required")
+	}
+	var scopes []string
+	for _, sc := range opts.Scopes {
+		for _, p := range strings.Split(sc, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				scopes = append(scopes, p)
+			}
+		}
+	}
+	if len(scopes) == 0 {
+		return fmt.Errorf("at least one -scope is required: ingest, decide, deploy, read or admin")
+	}
+	secret, err := client.FromEnv(s.Getenv).CreateToken(ctx, opts.Name, scopes)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(s.Out, secret)
+	if s.ErrTerminal {
+		fmt.Fprintf(s.Err, "Created token %q with scopes %s. It is shown only this once.\n", opts.Name, strings.Join(scopes, ", "))
+	}
+	return nil
+}

@@ -1,0 +1,216 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/waymarkhq/waymark/runtime/events"
+	"github.com/waymarkhq/waymark/runtime/service"
+	"github.com/waymarkhq/waymark/runtime/store"
+)
+
+// Options configure the API.
+type Options struct {
+	// Insecure serves every route without tokens (-insecure-dev).
+	Insecure bool
+	// MaxBodyBytes bounds a request body (default 16 MiB).
+	MaxBodyBytes int64
+	// Events bounds event batches (default events.DefaultLimits).
+	Events events.Limits
+	// Gatherer serves /metrics (default none).
+	Gatherer prometheus.Gatherer
+	Logger   *slog.Logger
+	// RetryAfter is the Retry-After of a 429, in seconds (default 1).
+	RetryAfter int
+}
+
+// Server answers the API over a Service.
+type Server struct {
+	svc  *service.Service
+	opts Options
+	mux  *http.ServeMux
+}
+
+// New returns the API of svc.
+func New(svc *service.Service, opts Options) *Server {
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = 16 << 20
+	}
+	if opts.Events.MaxEvents <= 0 {
+		opts.Events = events.DefaultLimits
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.RetryAfter <= 0 {
+		opts.RetryAfter = 1
+	}
+	s := &Server{svc: svc, opts: opts, mux: http.NewServeMux()}
+	s.routes()
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	recoverer(s.opts.Logger, s.mux).ServeHTTP(w, r)
+}
+
+// handler is a route's handler, given the name of the token that called.
+type handler func(w http.ResponseWriter, r *http.Request, who string)
+
+// route registers path with a handler per method, each needing scope
+// (empty: no token needed).
+func (s *Server) route(path string, methods map[string]scoped) {
+	s.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+		m, ok := methods[r.Method]
+		if !ok && r.Method == http.MethodHead {
+			m, ok = methods[http.MethodGet]
+		}
+		if !ok {
+			allowed := make([]string, 0, len(methods))
+			for k := range methods {
+				allowed = append(allowed, k)
+			}
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", fmt.Sprintf("%s is not allowed on %s", r.Method, r.URL.Path))
+			return
+		}
+		who, ok := s.authorize(w, r, m.scope)
+		if !ok {
+			return
+		}
+		m.h(w, r, who)
+	})
+}
+
+type scoped struct {
+	scope store.Scope
+	h     handler
+}
+
+func (s *Server) routes() {
+	s.route("/healthz", map[string]scoped{"GET": {"", s.healthz}})
+	s.route("/readyz", map[string]scoped{"GET": {"", s.readyz}})
+	s.route("/metrics", map[string]scoped{"GET": {"", s.metrics}})
+	s.route("/v1/stacks/{stack}", map[string]scoped{"GET": {store.ScopeRead, s.getStack}})
+	s.route("/v1/stacks/{stack}/deployments", map[string]scoped{
+		"POST": {store.ScopeDeploy, s.deploy},
+		"GET":  {store.ScopeRead, s.history},
+	})
+	s.route("/v1/stacks/{stack}/impact", map[string]scoped{"POST": {store.ScopeRead, s.impact}})
+	s.route("/v1/events", map[string]scoped{"POST": {store.ScopeIngest, s.ingest}})
+	s.route("/v1/customers/{id...}", map[string]scoped{
+		"GET":    {store.ScopeRead, s.getCustomer},
+		"DELETE": {store.ScopeAdmin, s.eraseCustomer},
+	})
+	s.route("/v1/tokens", map[string]scoped{"POST": {store.ScopeAdmin, s.createToken}})
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("there is no %s", r.URL.Path))
+	})
+}
+
+// authorize checks the bearer token for scope and returns its name.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request, scope store.Scope) (string, bool) {
+	if scope == "" {
+		return "", true
+	}
+	if s.opts.Insecure {
+		return "insecure-dev", true
+	}
+	auth := r.Header.Get("Authorization")
+	secret, ok := strings.CutPrefix(auth, "Bearer ")
+	if !ok {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="waymark"`)
+		writeError(w, http.StatusUnauthorized, "unauthenticated", "this request needs a bearer token: send Authorization: Bearer <token> (WAYMARK_TOKEN for the CLI)")
+		return "", false
+	}
+	t, err := s.svc.Authenticate(r.Context(), strings.TrimSpace(secret))
+	if errors.Is(err, service.ErrUnauthenticated) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="waymark", error="invalid_token"`)
+		writeError(w, http.StatusUnauthorized, "unauthenticated", "the bearer token is not valid")
+		return "", false
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return "", false
+	}
+	if !service.HasScope(t, scope) {
+		writeError(w, http.StatusForbidden, "forbidden", fmt.Sprintf("token %q lacks the %q scope this request needs", t.Name, scope))
+		return "", false
+	}
+	return t.Name, true
+}
+
+// internal answers an unexpected error.
+func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return // the client went away
+	}
+	if errors.Is(err, store.ErrClosed) {
+		w.Header().Set("Retry-After", fmt.Sprint(s.opts.RetryAfter))
+		writeError(w, http.StatusServiceUnavailable, "shutting_down", "the runtime is shutting down")
+		return
+	}
+	s.opts.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+	writeError(w, http.StatusInternalServerError, "internal", "the runtime failed to answer this request; the failure is logged")
+}
+
+// readBody reads a bounded body; false when it answered an error.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		writeError(w, http.StatusRequestEntityTooLarge, "body_too_large",
+			fmt.Sprintf("the request body is larger than %d bytes; send smaller batches", s.opts.MaxBodyBytes))
+		return nil, false
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", "reading the request body: "+err.Error())
+		return nil, false
+	}
+	return body, true
+}
+
+// decodeJSON reads a bounded JSON body into v, refusing unknown fields.
+func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	body, ok := s.readBody(w, r)
+	if !ok {
+		return false
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", "the request body is not valid JSON for this request: "+strings.TrimPrefix(err.Error(), "json: "))
+		return false
+	}
+	return true
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request, _ string) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request, _ string) {
+	if !s.svc.Ready() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "catching_up"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request, _ string) {
+	if s.opts.Gatherer == nil {
+		writeError(w, http.StatusNotFound, "not_found", "metrics are not enabled")
+		return
+	}
+	promhttp.HandlerFor(s.opts.Gatherer, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+}

@@ -1,0 +1,224 @@
+package engine
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/waymarkhq/waymark/lang/funcs"
+	"github.com/waymarkhq/waymark/runtime/catalog"
+	"github.com/waymarkhq/waymark/runtime/events"
+	"github.com/waymarkhq/waymark/runtime/expr"
+)
+
+// compiled is a catalog with every runtime expression compiled.
+type compiled struct {
+	cat      *catalog.Catalog
+	customer *expr.Layout
+	events   map[string]*expr.Layout
+	stacks   []*cstack
+	byName   map[string]*cstack
+	// paused holds the paused journeys by stack and name.
+	paused map[string]map[string]bool
+}
+
+type cstack struct {
+	st       *catalog.Stack
+	journeys []*cjourney
+	// segments are compiled by index into st.Segments; order is the order
+	// to evaluate them in, each after those it reads.
+	segments []*program
+	order    []int
+	// needSegments and needStages say whether any journey condition reads
+	// segment or journey.<name>.stage.
+	needSegments, needStages bool
+}
+
+type cjourney struct {
+	j      *catalog.Journey
+	entry  ccrit
+	goal   *ccrit
+	exits  []ccrit
+	stages []*ccrit // nil where the stage has no entry
+}
+
+type ccrit struct {
+	event string
+	cond  *program // nil: true
+}
+
+type program struct {
+	p    *expr.Program
+	name string // stack/address attr, for counting nulls
+}
+
+func exprKind(k events.Kind) expr.Kind {
+	switch k {
+	case events.KindString:
+		return expr.KindString
+	case events.KindNumber:
+		return expr.KindNumber
+	case events.KindBool:
+		return expr.KindBool
+	case events.KindList:
+		return expr.KindStringList
+	}
+	return expr.KindDynamic
+}
+
+// Compile compiles every runtime expression of the catalog against the
+// scopes the language gives it, and reports those that do not compile with
+// their object's address.
+func Compile(cat *catalog.Catalog) (*compiled, catalog.Problems) {
+	c := &compiled{cat: cat, events: map[string]*expr.Layout{}, byName: map[string]*cstack{}, paused: map[string]map[string]bool{}}
+	kinds := map[string]expr.Kind{}
+	for n, a := range cat.Schema.Customer {
+		kinds[n] = exprKind(a.Kind)
+	}
+	c.customer = expr.NewLayout(kinds)
+	for n, t := range cat.Schema.Types {
+		k := map[string]expr.Kind{}
+		for an, a := range t.Attributes {
+			k[an] = exprKind(a.Kind)
+		}
+		c.events[n] = expr.NewLayout(k)
+	}
+	var ps catalog.Problems
+	fns := funcs.Runtime()
+	programs := map[string]*program{}
+	envs := map[string]func(catalog.Scope) *expr.Env{}
+	for _, st := range cat.Stacks {
+		segs := map[string]int{}
+		for i, s := range st.Segments {
+			segs[s.Name] = i
+		}
+		journeys := map[string]int{}
+		for _, j := range st.Journeys {
+			journeys[j.Name] = j.Index
+		}
+		envs[st.Name] = func(sc catalog.Scope) *expr.Env {
+			env := &expr.Env{Customer: c.customer, Events: c.events, Event: sc.Event, Context: sc.Context, Priority: sc.Priority, Functions: fns}
+			if sc.Segments {
+				env.Segments = segs
+			}
+			if sc.Journeys {
+				env.Journeys = journeys
+			}
+			return env
+		}
+	}
+	for _, e := range cat.Expressions {
+		p, err := expr.Compile(e.Source, envs[e.Stack](e.Scope))
+		if err != nil {
+			ps = append(ps, catalog.Problem{Address: e.Address, Message: fmt.Sprintf("%s: %v", e.Attr, err)})
+			continue
+		}
+		if msg := wrongKind(p.Kind(), e.Scope.Want); msg != "" {
+			ps = append(ps, catalog.Problem{Address: e.Address, Message: fmt.Sprintf("%s must be %s, but this expression is %s", e.Attr, msg, p.Kind())})
+			continue
+		}
+		programs[e.Stack+"/"+e.Address+" "+e.Attr] = &program{p: p, name: e.Stack + "/" + e.Address + " " + e.Attr}
+	}
+	for _, st := range cat.Stacks {
+		cs := &cstack{st: st}
+		crit := func(cr catalog.Criterion) ccrit {
+			p := programs[st.Name+"/"+cr.Address+" "+cr.Attr+".condition"]
+			if p != nil {
+				r := p.p.Refs()
+				cs.needSegments = cs.needSegments || len(r.Segments) > 0
+				cs.needStages = cs.needStages || len(r.Journeys) > 0
+			}
+			return ccrit{event: cr.Event, cond: p}
+		}
+		for _, j := range st.Journeys {
+			if j.State == catalog.StatePaused {
+				if c.paused[st.Name] == nil {
+					c.paused[st.Name] = map[string]bool{}
+				}
+				c.paused[st.Name][j.Name] = true
+			}
+			cj := &cjourney{j: j, entry: crit(j.Entry)}
+			if j.Goal != nil {
+				g := crit(*j.Goal)
+				cj.goal = &g
+			}
+			for _, e := range j.Exits {
+				cj.exits = append(cj.exits, crit(e))
+			}
+			for _, s := range j.Stages {
+				if s.Entry == nil {
+					cj.stages = append(cj.stages, nil)
+					continue
+				}
+				e := crit(*s.Entry)
+				cj.stages = append(cj.stages, &e)
+			}
+			cs.journeys = append(cs.journeys, cj)
+		}
+		for _, s := range st.Segments {
+			cs.segments = append(cs.segments, programs[st.Name+"/segment."+s.Name+" condition"])
+		}
+		order, cycle := segmentOrder(cs)
+		if cycle != "" {
+			ps = append(ps, catalog.Problem{Address: "segment." + cycle, Message: "the segment's condition depends on itself through other segments"})
+		}
+		cs.order = order
+		c.stacks = append(c.stacks, cs)
+		c.byName[st.Name] = cs
+	}
+	if len(ps) > 0 {
+		sort.SliceStable(ps, func(i, j int) bool { return ps[i].Address < ps[j].Address })
+		return nil, ps
+	}
+	return c, nil
+}
+
+func wrongKind(k expr.Kind, want catalog.Want) string {
+	switch {
+	case k == expr.KindDynamic || want == catalog.WantAny:
+		return ""
+	case want == catalog.WantBool && k != expr.KindBool:
+		return "a bool"
+	case want == catalog.WantNumber && k != expr.KindNumber:
+		return "a number"
+	}
+	return ""
+}
+
+// segmentOrder orders segments so that each comes after those it reads; it
+// names a segment on a cycle if there is one.
+func segmentOrder(cs *cstack) ([]int, string) {
+	const (
+		unseen = iota
+		visiting
+		done
+	)
+	state := make([]int, len(cs.segments))
+	var order []int
+	var cycle string
+	var visit func(i int)
+	visit = func(i int) {
+		switch state[i] {
+		case done:
+			return
+		case visiting:
+			if cycle == "" {
+				cycle = cs.st.Segments[i].Name
+			}
+			return
+		}
+		state[i] = visiting
+		if p := cs.segments[i]; p != nil {
+			for _, d := range p.p.Refs().Segments {
+				if d < len(cs.segments) {
+					visit(d)
+				}
+			}
+		}
+		state[i] = done
+		order = append(order, i)
+	}
+	for i := range cs.segments {
+		visit(i)
+	}
+	return order, cycle
+}

@@ -1,0 +1,668 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/waymarkhq/waymark/lang/deploy"
+	"github.com/waymarkhq/waymark/runtime/catalog"
+	"github.com/waymarkhq/waymark/runtime/events"
+	"github.com/waymarkhq/waymark/runtime/store"
+)
+
+// Observer is told what the engine does, for metrics. Its methods are
+// called from several goroutines at once.
+type Observer interface {
+	// NullCondition counts a condition that met a null.
+	NullCondition(name string)
+	// Transition counts a transition.
+	Transition(stack, journey, reason string)
+	// Committed reports events made durable in effect, with their arrival
+	// times, at now.
+	Committed(arrivals []time.Time, now time.Time)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) NullCondition(string)              {}
+func (nopObserver) Transition(string, string, string) {}
+func (nopObserver) Committed([]time.Time, time.Time)  {}
+
+// Options configure an Engine.
+type Options struct {
+	Store store.Store
+	// Clock is the wall clock (default Wall).
+	Clock Clock
+	// EventClock runs timers on the highest event timestamp processed
+	// instead of the wall clock.
+	EventClock bool
+	// Shards is the number of customer shards processed in parallel
+	// (default GOMAXPROCS).
+	Shards int
+	// MaxBatch is the most log records processed between two commits
+	// (default 16384).
+	MaxBatch int
+	// LoadDeployment reads the document of one deployment of a stack.
+	LoadDeployment func(ctx context.Context, stack string, serial int64) (*deploy.Document, error)
+	Observer       Observer
+	Logger         *slog.Logger
+}
+
+// Engine runs the journeys. Its read methods are safe for concurrent use
+// with Run.
+type Engine struct {
+	opts   Options
+	seed   maphash.Seed
+	shards []*shard
+
+	cat      atomic.Pointer[compiled]
+	deployed map[string]catalog.Deployed // the engine's own view, by stack
+	// processed is the log position of the last commit; queued the
+	// position processing has reached, committed or not (only Run's
+	// goroutine touches queued and sent).
+	processed atomic.Uint64
+	queued    uint64
+	sent      uint64 // commits handed to the committer
+	committed atomic.Uint64
+	commits   chan pending
+	failed    chan struct{}
+	commitErr error
+	ready     atomic.Bool
+	startSeq  uint64
+	wm        time.Time // event watermark
+	arrivalWM time.Time // arrival watermark (wall clock)
+
+	wake  chan struct{}
+	syncs chan chan struct{}
+	// synced are Sync calls to answer at the end of the loop's next
+	// iteration; only Run touches it.
+	synced []chan struct{}
+
+	progressMu sync.Mutex
+	progress   chan struct{} // closed and replaced when processed moves
+}
+
+type shard struct {
+	mu          sync.Mutex
+	customers   map[string]*customer
+	timers      timerHeap
+	dirty       []*customer
+	transitions []store.Transition
+	counts      map[stageKey]int
+	items       []item
+	deleted     []string
+	scratch     []byte // reused to encode customers
+}
+
+type item struct {
+	ev     *events.Event
+	erase  string    // a customer to erase instead of an event
+	before time.Time // the clock just before this event, for timers
+}
+
+func (s *shard) count(k stageKey, d int) {
+	s.counts[k] += d
+	if s.counts[k] == 0 {
+		delete(s.counts, k)
+	}
+}
+
+func (s *shard) touch(c *customer) {
+	if c.dirty && !c.queued {
+		c.queued = true
+		s.dirty = append(s.dirty, c)
+	}
+}
+
+// New returns an Engine; Run starts it.
+func New(opts Options) *Engine {
+	if opts.Clock == nil {
+		opts.Clock = Wall{}
+	}
+	if opts.Shards <= 0 {
+		opts.Shards = runtime.GOMAXPROCS(0)
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 16384
+	}
+	if opts.Observer == nil {
+		opts.Observer = nopObserver{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	e := &Engine{opts: opts, seed: maphash.MakeSeed(), wake: make(chan struct{}, 1), syncs: make(chan chan struct{}), progress: make(chan struct{}), deployed: map[string]catalog.Deployed{}}
+	for i := 0; i < opts.Shards; i++ {
+		e.shards = append(e.shards, &shard{customers: map[string]*customer{}, counts: map[stageKey]int{}})
+	}
+	empty, _ := catalog.Build(nil, "")
+	c, _ := Compile(empty)
+	e.cat.Store(c)
+	return e
+}
+
+func (e *Engine) shardOf(id string) *shard {
+	return e.shards[maphash.String(e.seed, id)%uint64(len(e.shards))]
+}
+
+// Notify tells the engine that records were appended to the log.
+func (e *Engine) Notify() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// pending is a commit on its way to the store.
+type pending struct {
+	c        store.Commit
+	arrivals []time.Time
+}
+
+// Processed is the sequence number of the last log record whose effects
+// are committed.
+func (e *Engine) Processed() uint64 { return e.processed.Load() }
+
+// Ready reports whether the engine has caught up with every record that
+// was in the log when it started.
+func (e *Engine) Ready() bool { return e.ready.Load() }
+
+// Catalog returns what the engine runs now.
+func (e *Engine) Catalog() *catalog.Catalog { return e.cat.Load().cat }
+
+// WaitProcessed waits until the engine has processed the log up to seq.
+func (e *Engine) WaitProcessed(ctx context.Context, seq uint64) error {
+	for {
+		e.progressMu.Lock()
+		ch := e.progress
+		e.progressMu.Unlock()
+		if e.processed.Load() >= seq {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (e *Engine) advance(seq uint64) {
+	e.processed.Store(seq)
+	e.committed.Add(1)
+	if seq >= e.startSeq {
+		e.ready.Store(true)
+	}
+	e.progressMu.Lock()
+	close(e.progress)
+	e.progress = make(chan struct{})
+	e.progressMu.Unlock()
+}
+
+// Run loads the engine's state, replays the log from its last commit and
+// then processes records as they are appended, until ctx ends. Everything
+// it processed is committed when it returns.
+func (e *Engine) Run(ctx context.Context) error {
+	if err := e.load(ctx); err != nil {
+		return err
+	}
+	e.commits = make(chan pending, 1)
+	e.failed = make(chan struct{})
+	committerDone := make(chan struct{})
+	go func() {
+		defer close(committerDone)
+		e.committer()
+	}()
+	err := e.loop(ctx)
+	close(e.commits)
+	<-committerDone
+	if err == nil && e.commitErr != nil {
+		err = e.commitErr
+	}
+	return err
+}
+
+// committer writes commits in order and moves the processed position on.
+// It runs beside the engine so that processing the next stretch of the log
+// overlaps the store's write and fsync of the last.
+func (e *Engine) committer() {
+	for p := range e.commits {
+		if e.commitErr != nil {
+			continue
+		}
+		if err := e.opts.Store.Commit(context.Background(), p.c); err != nil {
+			e.commitErr = fmt.Errorf("committing state: %w", err)
+			close(e.failed)
+			continue
+		}
+		e.advance(p.c.Cursor.Seq)
+		if len(p.arrivals) > 0 {
+			e.opts.Observer.Committed(p.arrivals, e.opts.Clock.Now())
+		}
+	}
+}
+
+// flush waits until every commit handed to the committer is written.
+func (e *Engine) flush(ctx context.Context) error {
+	for {
+		e.progressMu.Lock()
+		ch := e.progress
+		e.progressMu.Unlock()
+		if e.committed.Load() >= e.sent {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-e.failed:
+			return e.commitErr
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (e *Engine) loop(ctx context.Context) error {
+	for {
+		if ctx.Err() != nil {
+			return nil
+		}
+		answer := e.synced
+		e.synced = nil
+	drain:
+		for {
+			select {
+			case ch := <-e.syncs:
+				answer = append(answer, ch)
+			default:
+				break drain
+			}
+		}
+		recs, err := e.opts.Store.ReadLog(ctx, e.queued, e.opts.MaxBatch)
+		if err != nil {
+			return fmt.Errorf("reading the event log: %w", err)
+		}
+		if len(recs) > 0 {
+			if err := e.process(ctx, recs); err != nil {
+				return err
+			}
+			if len(recs) == e.opts.MaxBatch {
+				e.synced = append(e.synced, answer...)
+				continue
+			}
+		}
+		if !e.opts.EventClock {
+			if err := e.tick(ctx); err != nil {
+				return err
+			}
+		}
+		if len(answer) > 0 {
+			if err := e.flush(ctx); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
+			for _, ch := range answer {
+				close(ch)
+			}
+		}
+		if len(recs) > 0 {
+			continue // more may have come meanwhile
+		}
+		if err := e.idle(ctx); err != nil {
+			return nil
+		}
+	}
+}
+
+// idle waits for new records, or for the next timer on the wall clock.
+func (e *Engine) idle(ctx context.Context) error {
+	var due <-chan time.Time
+	if !e.opts.EventClock {
+		if next, ok := e.nextDue(); ok {
+			ch, stop := e.opts.Clock.After(next.Sub(e.opts.Clock.Now()))
+			defer stop()
+			due = ch
+		}
+	}
+	select {
+	case <-e.wake:
+	case <-due:
+	case ch := <-e.syncs:
+		e.synced = append(e.synced, ch)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return nil
+}
+
+// Sync waits until the engine has processed every record appended before
+// the call and fired every timer due by the clock.
+func (e *Engine) Sync(ctx context.Context) error {
+	ch := make(chan struct{})
+	select {
+	case e.syncs <- ch:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (e *Engine) nextDue() (time.Time, bool) {
+	var next time.Time
+	found := false
+	for _, s := range e.shards {
+		s.mu.Lock()
+		if d, ok := s.next(); ok && (!found || d.Before(next)) {
+			next, found = d, true
+		}
+		s.mu.Unlock()
+	}
+	return next, found
+}
+
+// tick fires the timers due by the wall clock and commits what they did.
+func (e *Engine) tick(ctx context.Context) error {
+	now := e.opts.Clock.Now()
+	cat := e.cat.Load()
+	e.parallel(func(s *shard) {
+		w := &work{sh: s, cat: cat, obs: e.opts.Observer}
+		w.fireUntil(now, true)
+	})
+	return e.commit(ctx, e.queued, nil)
+}
+
+// parallel runs fn on every shard at once, each under its lock.
+func (e *Engine) parallel(fn func(*shard)) {
+	var wg sync.WaitGroup
+	for _, s := range e.shards {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			fn(s)
+		}()
+	}
+	wg.Wait()
+}
+
+// process applies a stretch of the log and commits it.
+func (e *Engine) process(ctx context.Context, recs []store.LogRecord) error {
+	var arrivals []time.Time
+	flush := func() {
+		cat := e.cat.Load()
+		e.parallel(func(s *shard) {
+			w := &work{sh: s, cat: cat, obs: e.opts.Observer}
+			for _, it := range s.items {
+				if it.erase != "" {
+					s.erase(it.erase)
+					continue
+				}
+				w.fireUntil(it.before, !e.opts.EventClock)
+				c := s.customers[it.ev.Customer]
+				if c == nil {
+					c = &customer{id: it.ev.Customer}
+					s.customers[c.id] = c
+				}
+				w.fire(c, it.ev.Time, false)
+				w.event(c, it.ev)
+				s.touch(c)
+				s.schedule(c, cat)
+			}
+			clear(s.items)
+			s.items = s.items[:0]
+		})
+	}
+	for _, r := range recs {
+		if len(r.Data) == 0 {
+			return fmt.Errorf("log record %d is empty", r.Seq)
+		}
+		switch r.Data[0] {
+		case tagEvent:
+			ev := &events.Event{}
+			if err := ev.UnmarshalBinary(r.Data[1:]); err != nil {
+				return fmt.Errorf("log record %d: %w", r.Seq, err)
+			}
+			var before time.Time
+			if e.opts.EventClock {
+				before = e.wm
+			} else {
+				before = e.arrivalWM
+			}
+			if ev.Time.After(e.wm) {
+				e.wm = ev.Time
+			}
+			if r.Arrival.After(e.arrivalWM) {
+				e.arrivalWM = r.Arrival
+			}
+			s := e.shardOf(ev.Customer)
+			s.items = append(s.items, item{ev: ev, before: before})
+			arrivals = append(arrivals, r.Arrival)
+		case tagErase:
+			id, err := decodeErase(r.Data[1:])
+			if err != nil {
+				return fmt.Errorf("log record %d: %w", r.Seq, err)
+			}
+			s := e.shardOf(id)
+			s.items = append(s.items, item{erase: id})
+		case tagActivation:
+			flush()
+			stack, serial, err := decodeActivation(r.Data[1:])
+			if err != nil {
+				return fmt.Errorf("log record %d: %w", r.Seq, err)
+			}
+			at := r.Arrival
+			if e.opts.EventClock {
+				at = e.wm
+			}
+			if err := e.activate(ctx, stack, serial, at); err != nil {
+				return fmt.Errorf("activating deployment %d of stack %q: %w", serial, stack, err)
+			}
+		default:
+			return fmt.Errorf("log record %d has unknown type %q", r.Seq, r.Data[0])
+		}
+	}
+	flush()
+	// Timers due by the clock as it stands after the batch fire now, so
+	// that a replay fires them at the same place whatever its batches.
+	cat := e.cat.Load()
+	limit, inclusive := e.wm, false
+	if !e.opts.EventClock {
+		limit, inclusive = e.arrivalWM, true
+	}
+	e.parallel(func(s *shard) {
+		w := &work{sh: s, cat: cat, obs: e.opts.Observer}
+		w.fireUntil(limit, inclusive)
+	})
+	return e.commit(ctx, recs[len(recs)-1].Seq, arrivals)
+}
+
+// commit writes every changed customer and the transitions with the
+// cursor at seq.
+func (e *Engine) commit(ctx context.Context, seq uint64, arrivals []time.Time) error {
+	var c store.Commit
+	encoded := make([][]store.Customer, len(e.shards))
+	e.parallel(func(s *shard) {
+		i := slices.Index(e.shards, s)
+		encoded[i] = make([]store.Customer, 0, len(s.dirty))
+		for _, cu := range s.dirty {
+			if cu.dirty {
+				s.scratch = cu.encode(s.scratch[:0])
+				encoded[i] = append(encoded[i], store.Customer{ID: cu.id, Data: bytes.Clone(s.scratch)})
+			}
+			cu.dirty, cu.queued = false, false
+		}
+		clear(s.dirty)
+		s.dirty = s.dirty[:0]
+	})
+	for i, s := range e.shards {
+		s.mu.Lock()
+		c.Customers = append(c.Customers, encoded[i]...)
+		c.Delete = append(c.Delete, s.deleted...)
+		s.deleted = s.deleted[:0]
+		c.Transitions = append(c.Transitions, s.transitions...)
+		clear(s.transitions)
+		s.transitions = s.transitions[:0]
+		s.mu.Unlock()
+	}
+	if len(c.Customers) == 0 && len(c.Transitions) == 0 && len(c.Delete) == 0 && seq == e.queued {
+		return nil
+	}
+	sort.SliceStable(c.Transitions, func(i, j int) bool { return c.Transitions[i].Time.Before(c.Transitions[j].Time) })
+	c.Cursor = store.Cursor{Seq: seq, Watermark: e.wm}
+	select {
+	case e.commits <- pending{c, arrivals}:
+	case <-e.failed:
+		return e.commitErr
+	}
+	e.queued = seq
+	e.sent++
+	return nil
+}
+
+// activate switches a stack to one of its deployments and brings its
+// customers in flight in line.
+func (e *Engine) activate(ctx context.Context, stack string, serial int64, at time.Time) error {
+	doc, err := e.opts.LoadDeployment(ctx, stack, serial)
+	if err != nil {
+		return err
+	}
+	next := make(map[string]catalog.Deployed, len(e.deployed)+1)
+	for k, v := range e.deployed {
+		next[k] = v
+	}
+	if len(doc.Objects) == 0 {
+		delete(next, stack) // destroyed
+	} else {
+		next[stack] = catalog.Deployed{Serial: serial, Doc: doc}
+	}
+	cat, ps := catalog.Build(next, stack)
+	if len(ps) > 0 {
+		return ps
+	}
+	cc, ps := Compile(cat)
+	if len(ps) > 0 {
+		return ps
+	}
+	var moves []catalog.Move
+	if cs := cc.byName[stack]; cs != nil {
+		moves = cs.st.Moves
+	}
+	e.deployed = next
+	e.cat.Store(cc)
+	e.parallel(func(s *shard) {
+		w := &work{sh: s, cat: cc, obs: e.opts.Observer}
+		for _, c := range s.customers {
+			w.reconcile(c, stack, moves, at)
+			s.touch(c)
+			c.scheduled = time.Time{}
+		}
+		s.timers = s.timers[:0]
+		for _, c := range s.customers {
+			s.schedule(c, cc)
+		}
+	})
+	return nil
+}
+
+// load reads the deployments active at the last commit and every customer.
+func (e *Engine) load(ctx context.Context) error {
+	st := e.opts.Store
+	cur, err := st.Cursor(ctx)
+	if err != nil {
+		return err
+	}
+	stacks, err := st.Stacks(ctx)
+	if err != nil {
+		return err
+	}
+	for _, d := range stacks {
+		serial := d.Serial
+		if d.Seq > cur.Seq {
+			hist, err := st.History(ctx, d.Stack)
+			if err != nil {
+				return err
+			}
+			serial = 0
+			for _, h := range hist {
+				if h.Seq <= cur.Seq {
+					serial = h.Serial
+					break
+				}
+			}
+		}
+		if serial == 0 {
+			continue
+		}
+		doc, err := e.opts.LoadDeployment(ctx, d.Stack, serial)
+		if err != nil {
+			return fmt.Errorf("loading deployment %d of stack %q: %w", serial, d.Stack, err)
+		}
+		if len(doc.Objects) > 0 {
+			e.deployed[d.Stack] = catalog.Deployed{Serial: serial, Doc: doc}
+		}
+	}
+	cat, ps := catalog.Build(e.deployed, "")
+	if len(ps) > 0 {
+		return fmt.Errorf("the deployed stacks are inconsistent: %w", ps)
+	}
+	cc, ps := Compile(cat)
+	if len(ps) > 0 {
+		return fmt.Errorf("the deployed expressions do not compile: %w", ps)
+	}
+	e.cat.Store(cc)
+	err = st.Customers(ctx, func(sc store.Customer) error {
+		c, err := decodeCustomer(sc.ID, sc.Data)
+		if err != nil {
+			return fmt.Errorf("customer %q: %w", sc.ID, err)
+		}
+		s := e.shardOf(c.id)
+		s.customers[c.id] = c
+		for _, r := range c.runs {
+			if r.status == StatusActive {
+				s.count(stageKey{r.stack, r.journey, r.stage}, 1)
+			}
+		}
+		s.schedule(c, cc)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("loading customers: %w", err)
+	}
+	e.wm = cur.Watermark
+	if cur.Seq > 0 {
+		if recs, err := st.ReadLog(ctx, cur.Seq-1, 1); err == nil && len(recs) == 1 {
+			e.arrivalWM = recs[0].Arrival
+		}
+	}
+	last, err := st.LastSeq(ctx)
+	if err != nil {
+		return err
+	}
+	e.startSeq = last
+	e.processed.Store(cur.Seq)
+	e.queued = cur.Seq
+	if cur.Seq >= last {
+		e.ready.Store(true)
+	}
+	return nil
+}
+
+// ErrUnknownCustomer is returned for a customer the engine has never seen.
+var ErrUnknownCustomer = errors.New("unknown customer")

@@ -1,0 +1,333 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/waymarkhq/waymark/runtime/catalog"
+	"github.com/waymarkhq/waymark/runtime/events"
+	"github.com/waymarkhq/waymark/runtime/expr"
+	"github.com/waymarkhq/waymark/runtime/store"
+)
+
+// stageKey names a stage of a journey of a stack, for counting customers.
+type stageKey struct{ stack, journey, stage string }
+
+// work is what one shard does with one stretch of the log: the rules of
+// runtime.md applied to its customers.
+type work struct {
+	sh  *shard
+	cat *compiled
+	obs Observer
+	// act is reused from event to event.
+	act expr.Activation
+}
+
+// event applies one event to its customer: traits first, then each
+// journey of each stack, at most one transition per journey.
+func (w *work) event(c *customer, ev *events.Event) {
+	late := ev.Time.Before(c.last)
+	t := ev.Time
+	if late {
+		t = c.last
+	} else {
+		c.last = t
+	}
+	if len(ev.Traits) > 0 {
+		if c.profile == nil {
+			c.profile = map[string]events.Value{}
+		}
+		for _, f := range ev.Traits {
+			if f.Value.IsNull() {
+				delete(c.profile, f.Name)
+			} else {
+				c.profile[f.Name] = f.Value
+			}
+		}
+		c.rec = nil
+	}
+	c.dirty = true
+	var evRec expr.Record
+	if l := w.cat.events[ev.Type]; l != nil {
+		evRec = l.NewRecord()
+		evRec[0] = expr.String(ev.ID)
+		for _, f := range ev.Attributes {
+			if slot, ok := l.Slot(f.Name); ok && slot > 0 {
+				evRec[slot] = toExpr(f.Value)
+			}
+		}
+	}
+	for _, cs := range w.cat.stacks {
+		w.activation(cs, c, evRec)
+		for _, cj := range cs.journeys {
+			w.journey(cs, cj, c, ev.Type, t, late)
+		}
+	}
+}
+
+// activation fills w.act for the customer and a stack.
+func (w *work) activation(cs *cstack, c *customer, evRec expr.Record) {
+	a := &w.act
+	a.Customer = c.record(w.cat)
+	a.Event = evRec
+	a.Segments = a.Segments[:0]
+	a.Stages = a.Stages[:0]
+	if cs.needStages {
+		for _, cj := range cs.journeys {
+			v := expr.NullValue()
+			if r := c.run(cs.st.Name, cj.j.Name); r != nil && r.status == StatusActive {
+				v = expr.String(r.stage)
+			}
+			a.Stages = append(a.Stages, v)
+		}
+	}
+	if cs.needSegments {
+		for range cs.segments {
+			a.Segments = append(a.Segments, expr.NullValue())
+		}
+		for _, i := range cs.order {
+			if p := cs.segments[i]; p != nil {
+				r, null := p.p.EvalBool(a)
+				if null {
+					w.obs.NullCondition(p.name)
+				}
+				a.Segments[i] = expr.Bool(r)
+			}
+		}
+	}
+}
+
+func (w *work) match(cr *ccrit, evType string) bool {
+	if cr.event != "" && cr.event != evType {
+		return false
+	}
+	if cr.cond == nil {
+		return cr.event != ""
+	}
+	r, null := cr.cond.p.EvalBool(&w.act)
+	if null {
+		w.obs.NullCondition(cr.cond.name)
+	}
+	return r
+}
+
+// journey makes at most one transition of the customer in one journey.
+func (w *work) journey(cs *cstack, cj *cjourney, c *customer, evType string, t time.Time, late bool) {
+	j := cj.j
+	r := c.run(cs.st.Name, j.Name)
+	if r == nil || r.status != StatusActive {
+		if j.State != catalog.StateActive || !w.match(&cj.entry, evType) {
+			return
+		}
+		if r != nil && (j.Reentry != "after_leaving" || t.Sub(r.left) < j.ReentryAfter) {
+			return
+		}
+		stage := 0
+		for i := len(cj.stages) - 1; i > 0; i-- {
+			if cr := cj.stages[i]; cr != nil && w.match(cr, evType) {
+				stage = i
+				break
+			}
+		}
+		if r == nil {
+			r = &run{stack: cs.st.Name, journey: j.Name}
+			c.runs = append(c.runs, r)
+		}
+		r.n++
+		r.status = StatusActive
+		r.stage = j.Stages[stage].Name
+		r.entered, r.stageAt, r.left = t, t, time.Time{}
+		w.setTimers(j, r)
+		w.sh.count(stageKey{r.stack, r.journey, r.stage}, 1)
+		w.record(c, r, "", r.stage, ReasonEntered, t, late)
+		return
+	}
+	if cj.goal != nil && w.match(cj.goal, evType) {
+		w.end(c, r, StatusCompleted, ReasonCompleted, t, late)
+		return
+	}
+	for i := range cj.exits {
+		if w.match(&cj.exits[i], evType) {
+			w.end(c, r, StatusExited, ReasonExited, t, late)
+			return
+		}
+	}
+	cur := j.Stage(r.stage)
+	for i := len(cj.stages) - 1; i > cur; i-- {
+		if cr := cj.stages[i]; cr != nil && w.match(cr, evType) {
+			w.move(c, r, j, i, ReasonMoved, t, late)
+			return
+		}
+	}
+}
+
+// setTimers derives the run's timers from its journey.
+func (w *work) setTimers(j *catalog.Journey, r *run) {
+	r.timers = r.timers[:0]
+	if j.Goal != nil && j.Within > 0 {
+		r.timers = append(r.timers, timer{timerWithin, r.entered.Add(j.Within)})
+	}
+	if i := j.Stage(r.stage); i >= 0 && j.Stages[i].Timeout > 0 {
+		r.timers = append(r.timers, timer{timerTimeout, r.stageAt.Add(j.Stages[i].Timeout)})
+	}
+}
+
+func (w *work) move(c *customer, r *run, j *catalog.Journey, to int, reason string, t time.Time, late bool) {
+	from := r.stage
+	w.sh.count(stageKey{r.stack, r.journey, from}, -1)
+	r.stage, r.stageAt = j.Stages[to].Name, t
+	w.sh.count(stageKey{r.stack, r.journey, r.stage}, 1)
+	w.setTimers(j, r)
+	w.record(c, r, from, r.stage, reason, t, late)
+}
+
+func (w *work) end(c *customer, r *run, status, reason string, t time.Time, late bool) {
+	w.sh.count(stageKey{r.stack, r.journey, r.stage}, -1)
+	r.status, r.left, r.timers = status, t, nil
+	w.record(c, r, r.stage, "", reason, t, late)
+}
+
+func (w *work) record(c *customer, r *run, from, to, reason string, t time.Time, late bool) {
+	tr := store.Transition{Time: t, Stack: r.stack, Journey: r.journey, Customer: c.id, Run: r.n, From: from, To: to, Reason: reason, Late: late}
+	w.sh.transitions = append(w.sh.transitions, tr)
+	c.timeline = append(c.timeline, tr)
+	if len(c.timeline) > timelineLen {
+		c.timeline = append(c.timeline[:0], c.timeline[len(c.timeline)-timelineLen:]...)
+	}
+	c.dirty = true
+	w.obs.Transition(r.stack, r.journey, reason)
+}
+
+// held reports whether a journey's timers are held: it is paused.
+func (c *compiled) held(stack, journey string) bool {
+	return c.paused[stack][journey]
+}
+
+// fire fires the customer's timers due before limit (at or before it when
+// inclusive), earliest first; at one instant goal.within before a stage
+// timeout. Each transition is recorded at its timer's due time, or at the
+// customer's last time if that is later (a timer held while its journey was
+// paused).
+func (w *work) fire(c *customer, limit time.Time, inclusive bool) {
+	for {
+		var r *run
+		var tm timer
+		for _, cr := range c.runs {
+			if cr.status != StatusActive || w.cat.held(cr.stack, cr.journey) {
+				continue
+			}
+			for _, x := range cr.timers {
+				if x.due.After(limit) || (!inclusive && x.due.Equal(limit)) {
+					continue
+				}
+				if r == nil || x.due.Before(tm.due) || (x.due.Equal(tm.due) && x.kind == timerWithin && tm.kind != timerWithin) {
+					r, tm = cr, x
+				}
+			}
+		}
+		if r == nil {
+			return
+		}
+		t := tm.due
+		if t.Before(c.last) {
+			t = c.last
+		} else {
+			c.last = t
+		}
+		cs := w.cat.byName[r.stack]
+		j := cs.st.Journey(r.journey)
+		switch tm.kind {
+		case timerWithin:
+			w.end(c, r, StatusExpired, ReasonExpired, t, false)
+		case timerTimeout:
+			st := j.Stages[j.Stage(r.stage)]
+			if st.TimeoutTo >= 0 {
+				w.move(c, r, j, st.TimeoutTo, ReasonTimeout, t, false)
+			} else {
+				w.end(c, r, StatusTimedOut, ReasonTimedOut, t, false)
+			}
+		}
+	}
+}
+
+// reconcile brings the customer's runs of stack in line with a new
+// deployment of it: runs follow moved blocks, those whose journey or stage
+// is gone leave the journey (removed, at t), and timers follow the new
+// durations. A journey that leaves paused fires its held timers on the
+// next event or clock tick.
+func (w *work) reconcile(c *customer, stack string, moves []catalog.Move, t time.Time) {
+	cs := w.cat.byName[stack]
+	kept := c.runs[:0]
+	for _, r := range c.runs {
+		if r.stack != stack {
+			kept = append(kept, r)
+			continue
+		}
+		jname, sname := r.journey, r.stage
+		for _, m := range moves {
+			if m.Journey && m.FromJourney == jname {
+				jname = m.ToJourney
+			}
+		}
+		for _, m := range moves {
+			if !m.Journey && (m.FromJourney == r.journey || m.FromJourney == jname) && m.FromStage == sname {
+				sname = m.ToStage
+			}
+		}
+		var j *catalog.Journey
+		if cs != nil {
+			j = cs.st.Journey(jname)
+		}
+		if j == nil || (r.status == StatusActive && j.Stage(sname) < 0) {
+			if r.status == StatusActive {
+				w.end(c, r, StatusRemoved, ReasonRemoved, t, false)
+			}
+			if j == nil {
+				c.dirty = true
+				continue // its journey is gone: so is the customer's history in it
+			}
+			kept = append(kept, r)
+			continue
+		}
+		if jname != r.journey && c.run(stack, jname) != nil {
+			// The target journey already has a run: keep that one.
+			if r.status == StatusActive {
+				w.end(c, r, StatusRemoved, ReasonRemoved, t, false)
+			}
+			c.dirty = true
+			continue
+		}
+		if r.status == StatusActive && (jname != r.journey || sname != r.stage) {
+			w.sh.count(stageKey{r.stack, r.journey, r.stage}, -1)
+			w.sh.count(stageKey{r.stack, jname, sname}, 1)
+			c.dirty = true
+		}
+		if jname != r.journey || sname != r.stage {
+			c.dirty = true
+		}
+		r.journey, r.stage = jname, sname
+		if r.status == StatusActive {
+			before := append([]timer(nil), r.timers...)
+			w.setTimers(j, r)
+			if !sameTimers(before, r.timers) {
+				c.dirty = true
+			}
+		}
+		kept = append(kept, r)
+	}
+	for i := len(kept); i < len(c.runs); i++ {
+		c.runs[i] = nil
+	}
+	c.runs = kept
+}
+
+func sameTimers(a, b []timer) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].kind != b[i].kind || !a[i].due.Equal(b[i].due) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,184 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/waymarkhq/waymark/runtime/api"
+	"github.com/waymarkhq/waymark/runtime/engine"
+	"github.com/waymarkhq/waymark/runtime/service"
+	"github.com/waymarkhq/waymark/runtime/store/boltstore"
+)
+
+// Config is what runtime serve is given.
+type Config struct {
+	// DataDir holds the store and, unless given otherwise, the key.
+	DataDir string
+	// Listen is the address to serve on.
+	Listen string
+	// EventClock runs timers on the event clock.
+	EventClock bool
+	// Insecure serves without tokens.
+	Insecure bool
+	// SecretKeyFile holds the secret key (hex); else WAYMARK_SECRET_KEY,
+	// else a key file in DataDir.
+	SecretKeyFile string
+	// TLSCert and TLSKey serve HTTPS when both are set.
+	TLSCert, TLSKey string
+	// DedupWindow is how long event ids deduplicate.
+	DedupWindow time.Duration
+	// ShutdownTimeout bounds the draining of requests (default 30s).
+	ShutdownTimeout time.Duration
+	// Getenv reads the environment.
+	Getenv func(string) string
+	// Out receives what the operator must see once (the admin token);
+	// Log receives the logs.
+	Out, Log io.Writer
+	// Listening, when set, is called with the address served once the
+	// runtime accepts requests.
+	Listening func(addr string)
+}
+
+// Run serves until ctx ends, then shuts down gracefully.
+func Run(ctx context.Context, cfg Config) error {
+	if cfg.Getenv == nil {
+		cfg.Getenv = func(string) string { return "" }
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 30 * time.Second
+	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return errors.New("-tls-cert and -tls-key go together: give both or neither")
+	}
+	log := slog.New(slog.NewTextHandler(cfg.Log, &slog.HandlerOptions{Level: logLevel(cfg.Getenv("WAYMARK_LOG"))}))
+
+	key, created, err := service.LoadKey(cfg.SecretKeyFile, cfg.Getenv("WAYMARK_SECRET_KEY"), cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	if created {
+		fmt.Fprintf(cfg.Out, "Created a secret key in %s/%s (mode 0600). Keep it with the data: deployed secrets cannot be read without it.\n", cfg.DataDir, service.KeyFileName)
+	}
+	st, err := boltstore.Open(cfg.DataDir, boltstore.Options{DedupWindow: cfg.DedupWindow})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	svc, err := service.New(ctx, service.Config{Store: st, SecretKey: key, Clock: engine.Wall{}, EventClock: cfg.EventClock, Registerer: reg, Logger: log})
+	if err != nil {
+		return err
+	}
+	if cfg.Insecure {
+		log.Warn("serving WITHOUT authentication (-insecure-dev): anyone who reaches this address can deploy, ingest and read customers")
+	} else {
+		secret, err := svc.Bootstrap(ctx)
+		if err != nil {
+			return fmt.Errorf("creating the first admin token: %w", err)
+		}
+		if secret != "" {
+			fmt.Fprintf(cfg.Out, "Created the admin token. It is shown only this once; keep it secret:\n\n  %s\n\nUse it as WAYMARK_TOKEN, and create narrower tokens with waymark runtime token create.\n", secret)
+		}
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.Listen, err)
+	}
+	srv := &http.Server{
+		Handler:           api.New(svc, api.Options{Insecure: cfg.Insecure, Gatherer: reg, Logger: log}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    1 << 20,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("loading the TLS certificate: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		scheme = "https"
+	}
+
+	engCtx, stopEngine := context.WithCancel(context.Background())
+	defer stopEngine()
+	engDone := make(chan error, 1)
+	go func() { engDone <- svc.Run(engCtx) }()
+	srvDone := make(chan error, 1)
+	go func() {
+		var err error
+		if srv.TLSConfig != nil {
+			err = srv.ServeTLS(ln, "", "")
+		} else {
+			err = srv.Serve(ln)
+		}
+		srvDone <- err
+	}()
+	clock := "wall"
+	if cfg.EventClock {
+		clock = "event"
+	}
+	addr := scheme + "://" + ln.Addr().String()
+	log.Info("runtime serving", "address", addr, "data", cfg.DataDir, "clock", clock)
+	if cfg.Listening != nil {
+		cfg.Listening(addr)
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down: draining requests")
+	case err := <-srvDone:
+		runErr = fmt.Errorf("serving HTTP: %w", err)
+	case err := <-engDone:
+		if err == nil {
+			err = errors.New("stopped")
+		}
+		runErr = fmt.Errorf("the journey engine failed: %w", err)
+		engDone <- nil
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("requests still in flight at the shutdown deadline were cut off", "error", err)
+	}
+	stopEngine()
+	if err := <-engDone; err != nil && runErr == nil {
+		runErr = fmt.Errorf("the journey engine failed: %w", err)
+	}
+	if err := st.Close(); err != nil && runErr == nil {
+		runErr = fmt.Errorf("closing the store: %w", err)
+	}
+	log.Info("runtime stopped")
+	return runErr
+}
+
+func logLevel(s string) slog.Level {
+	switch strings.ToLower(s) {
+	case "debug", "trace":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}

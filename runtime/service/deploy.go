@@ -1,0 +1,291 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/waymarkhq/waymark/lang/deploy"
+	"github.com/waymarkhq/waymark/runtime/catalog"
+	"github.com/waymarkhq/waymark/runtime/engine"
+	"github.com/waymarkhq/waymark/runtime/store"
+)
+
+// ValidationError refuses a deployment with every problem found.
+type ValidationError struct {
+	Problems catalog.Problems
+}
+
+func (e *ValidationError) Error() string {
+	return fmt.Sprintf("the deployment is invalid: %v", e.Problems)
+}
+
+// activationWait bounds how long Deploy waits for the engine to reach the
+// deployment's place in the log; it is durable and activates in order
+// either way.
+const activationWait = 30 * time.Second
+
+// Deploy validates doc as the whole new state of stack and activates it if
+// the stack is still at serial base. It returns the stored deployment, a
+// *store.StaleError or a *ValidationError; a refused deployment changes
+// nothing.
+func (s *Service) Deploy(ctx context.Context, stack string, base int64, doc *deploy.Document, who string) (store.Deployment, error) {
+	if !catalog.ValidStackName(stack) {
+		return store.Deployment{}, &InvalidError{fmt.Sprintf("%q is not a valid stack name: use letters, digits, _ and -", stack)}
+	}
+	s.deployMu.Lock()
+	defer s.deployMu.Unlock()
+	prev, had := s.deployed[stack]
+	cur, err := s.currentSerial(ctx, stack)
+	if err != nil {
+		return store.Deployment{}, err
+	}
+	if cur != base {
+		return store.Deployment{}, &store.StaleError{Stack: stack, Base: base, Current: cur}
+	}
+	doc.Normalize()
+	next := make(map[string]catalog.Deployed, len(s.deployed)+1)
+	for k, v := range s.deployed {
+		next[k] = v
+	}
+	if len(doc.Objects) == 0 {
+		delete(next, stack)
+	} else {
+		next[stack] = catalog.Deployed{Serial: base + 1, Doc: doc}
+	}
+	if doc.Stack != stack {
+		return store.Deployment{}, &ValidationError{catalog.Problems{{Message: fmt.Sprintf("the document is for stack %q, not %q", doc.Stack, stack)}}}
+	}
+	cat, ps := catalog.Build(next, stack)
+	if len(ps) == 0 {
+		_, ps = engine.Compile(cat)
+	}
+	if len(ps) > 0 {
+		return store.Deployment{}, &ValidationError{ps}
+	}
+	plain, err := doc.Encode()
+	if err != nil {
+		return store.Deployment{}, err
+	}
+	digest, _ := doc.Digest()
+	var before *deploy.Document
+	if had {
+		before = prev.Doc
+	}
+	d, err := s.st.Deploy(ctx, store.Deployment{
+		Stack: stack, Time: s.now().UTC(), Who: who, Digest: digest, Summary: summarize(before, doc),
+		Document: s.keys.seal(plain),
+	}, base, store.LogRecord{Arrival: s.now().UTC(), Data: engine.EncodeActivation(stack, base+1)})
+	if err != nil {
+		return store.Deployment{}, err
+	}
+	if len(doc.Objects) == 0 {
+		delete(s.deployed, stack)
+	} else {
+		s.deployed[stack] = catalog.Deployed{Serial: d.Serial, Doc: doc}
+	}
+	s.cat.Store(cat)
+	s.eng.Notify()
+	wctx, cancel := context.WithTimeout(ctx, activationWait)
+	defer cancel()
+	if err := s.eng.WaitProcessed(wctx, d.Seq); err != nil && ctx.Err() == nil {
+		s.log.Warn("deployment is durable but not active yet: the runtime is behind", "stack", stack, "serial", d.Serial)
+	}
+	d.Document = nil
+	return d, nil
+}
+
+// currentSerial is the stack's serial in the store, 0 if never deployed.
+func (s *Service) currentSerial(ctx context.Context, stack string) (int64, error) {
+	d, err := s.st.Deployment(ctx, stack, 0)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil
+	}
+	return d.Serial, err
+}
+
+// summarize counts what a deployment adds, changes and destroys.
+func summarize(before, after *deploy.Document) string {
+	old := map[string][]byte{}
+	if before != nil {
+		for i := range before.Objects {
+			b, _ := json.Marshal(before.Objects[i])
+			old[before.Objects[i].Address] = b
+		}
+	}
+	add, change := 0, 0
+	for i := range after.Objects {
+		b, _ := json.Marshal(after.Objects[i])
+		prev, ok := old[after.Objects[i].Address]
+		switch {
+		case !ok:
+			add++
+		case !bytes.Equal(prev, b):
+			change++
+		}
+		delete(old, after.Objects[i].Address)
+	}
+	return fmt.Sprintf("%d to add, %d to change, %d to destroy", add, change, len(old))
+}
+
+// Stack is a stack's active deployment as the API shows it.
+type Stack struct {
+	Stack   string    `json:"stack"`
+	Serial  int64     `json:"serial"`
+	Time    time.Time `json:"time"`
+	Who     string    `json:"who"`
+	Digest  string    `json:"digest"`
+	Summary string    `json:"summary"`
+	// Document is the deployment with every sensitive value replaced by
+	// {"sensitive": true, "digest": "<HMAC>"}.
+	Document json.RawMessage `json:"document"`
+}
+
+// Stack returns a stack's active deployment; ErrNotFound if it has none.
+func (s *Service) Stack(ctx context.Context, stack string) (Stack, error) {
+	d, err := s.st.Deployment(ctx, stack, 0)
+	if errors.Is(err, store.ErrNotFound) {
+		return Stack{}, ErrNotFound
+	}
+	if err != nil {
+		return Stack{}, err
+	}
+	doc, err := s.loadDocument(ctx, stack, d.Serial)
+	if err != nil {
+		return Stack{}, err
+	}
+	red, err := s.redact(doc)
+	if err != nil {
+		return Stack{}, err
+	}
+	return Stack{Stack: stack, Serial: d.Serial, Time: d.Time, Who: d.Who, Digest: d.Digest, Summary: d.Summary, Document: red}, nil
+}
+
+// redact encodes doc with each object's sensitive attributes replaced by
+// their digest.
+func (s *Service) redact(doc *deploy.Document) (json.RawMessage, error) {
+	plain, err := doc.Encode()
+	if err != nil {
+		return nil, err
+	}
+	var generic map[string]any
+	dec := json.NewDecoder(bytes.NewReader(plain))
+	dec.UseNumber()
+	if err := dec.Decode(&generic); err != nil {
+		return nil, err
+	}
+	objs, _ := generic["objects"].([]any)
+	for i := range doc.Objects {
+		o := &doc.Objects[i]
+		if len(o.Sensitive) == 0 || i >= len(objs) {
+			continue
+		}
+		obj, _ := objs[i].(map[string]any)
+		body, _ := obj[string(o.Kind)].(map[string]any)
+		for _, path := range o.Sensitive {
+			replaceAt(body, strings.Split(path, "."), func(v any) any {
+				b, _ := json.Marshal(v)
+				return map[string]any{"sensitive": true, "digest": s.keys.hmac(b)}
+			})
+		}
+	}
+	return json.Marshal(generic)
+}
+
+// replaceAt replaces the value at path (object keys and list indexes) in v.
+func replaceAt(v any, path []string, f func(any) any) {
+	if len(path) == 0 {
+		return
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		child, ok := x[path[0]]
+		if !ok {
+			return
+		}
+		if len(path) == 1 {
+			x[path[0]] = f(child)
+			return
+		}
+		replaceAt(child, path[1:], f)
+	case []any:
+		i, err := strconv.Atoi(path[0])
+		if err != nil || i < 0 || i >= len(x) {
+			return
+		}
+		if len(path) == 1 {
+			x[i] = f(x[i])
+			return
+		}
+		replaceAt(x[i], path[1:], f)
+	}
+}
+
+// History returns a stack's deployments, newest first.
+func (s *Service) History(ctx context.Context, stack string) ([]store.Deployment, error) {
+	return s.st.History(ctx, stack)
+}
+
+// Impact is how many customers a proposed change touches.
+type Impact struct {
+	Address string `json:"address"`
+	// Change is "remove" (its customers leave the journey) or "move".
+	Change    string `json:"change"`
+	To        string `json:"to,omitempty"`
+	Customers int    `json:"customers"`
+}
+
+// Impact says, for a proposed deployment of stack, how many customers in
+// flight each removal or move of a journey or stage touches.
+func (s *Service) Impact(ctx context.Context, stack string, doc *deploy.Document) ([]Impact, error) {
+	doc.Normalize()
+	moved := map[string]string{}
+	for _, m := range doc.Moves {
+		moved[m.From] = m.To
+	}
+	journeys := map[string]int{}
+	stages := map[string]int{}
+	for _, c := range s.eng.StageCounts() {
+		if c.Stack != stack {
+			continue
+		}
+		journeys["journey."+c.Journey] += c.Customers
+		stages["journey."+c.Journey+".stage."+c.Stage] += c.Customers
+	}
+	var out []Impact
+	add := func(addr string, n int) {
+		if to, ok := moved[addr]; ok {
+			out = append(out, Impact{Address: addr, Change: "move", To: to, Customers: n})
+		} else if doc.Object(addr) == nil {
+			out = append(out, Impact{Address: addr, Change: "remove", Customers: n})
+		}
+	}
+	for addr, n := range journeys {
+		add(addr, n)
+	}
+	for addr, n := range stages {
+		if _, ok := moved[addr]; !ok && doc.Object(addr) == nil {
+			// A stage of a journey that is itself removed or moved is
+			// counted with its journey.
+			j := addr[:strings.Index(addr, ".stage.")]
+			if _, jm := moved[j]; jm || doc.Object(j) == nil {
+				continue
+			}
+		}
+		add(addr, n)
+	}
+	// Moves of objects that hold no customers are listed too.
+	for from, to := range moved {
+		if journeys[from] == 0 && stages[from] == 0 {
+			out = append(out, Impact{Address: from, Change: "move", To: to})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Address < out[j].Address })
+	return out, nil
+}

@@ -1,0 +1,85 @@
+package service
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/waymarkhq/waymark/runtime/engine"
+)
+
+type metrics struct {
+	ingested   prometheus.Counter
+	duplicates prometheus.Counter
+	rejected   *prometheus.CounterVec
+	dropped    *prometheus.CounterVec
+	overloaded prometheus.Counter
+	latency    prometheus.Histogram
+	nulls      *prometheus.CounterVec
+	trans      *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer, s *Service) *metrics {
+	m := &metrics{
+		ingested: prometheus.NewCounter(prometheus.CounterOpts{Name: "waymark_events_ingested_total",
+			Help: "Events accepted and made durable."}),
+		duplicates: prometheus.NewCounter(prometheus.CounterOpts{Name: "waymark_events_duplicate_total",
+			Help: "Events skipped because their id was seen within the deduplication window."}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "waymark_events_rejected_total",
+			Help: "Events rejected, by reason."}, []string{"reason"}),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "waymark_event_attributes_dropped_total",
+			Help: "Undeclared attributes and traits dropped from accepted events, by event type and name."}, []string{"event_type", "name"}),
+		overloaded: prometheus.NewCounter(prometheus.CounterOpts{Name: "waymark_ingest_overloaded_total",
+			Help: "Event batches refused with 429 because the runtime was behind."}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "waymark_event_processing_seconds",
+			Help:    "Time from an event's arrival until the journeys' state it changed is durable.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)}),
+		nulls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "waymark_condition_nulls_total",
+			Help: "Evaluations of a runtime condition that met a null and so were false, by expression."}, []string{"expression"}),
+		trans: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "waymark_journey_transitions_total",
+			Help: "Journey transitions, by stack, journey and reason."}, []string{"stack", "journey", "reason"}),
+	}
+	reg.MustRegister(m.ingested, m.duplicates, m.rejected, m.dropped, m.overloaded, m.latency, m.nulls, m.trans, &stageCollector{s})
+	return m
+}
+
+// observer adapts metrics to engine.Observer.
+type observer struct{ m *metrics }
+
+func (o observer) NullCondition(name string) { o.m.nulls.WithLabelValues(name).Inc() }
+func (o observer) Transition(stack, journey, reason string) {
+	o.m.trans.WithLabelValues(stack, journey, reason).Inc()
+}
+func (o observer) Committed(arrivals []time.Time, now time.Time) {
+	for _, a := range arrivals {
+		o.m.latency.Observe(now.Sub(a).Seconds())
+	}
+}
+
+var _ engine.Observer = observer{}
+
+var (
+	stageDesc = prometheus.NewDesc("waymark_customers_in_stage",
+		"Customers now in each stage of each journey.", []string{"stack", "journey", "stage"}, nil)
+	backlogDesc = prometheus.NewDesc("waymark_event_backlog",
+		"Log records appended but not yet processed.", nil, nil)
+	customersDesc = prometheus.NewDesc("waymark_customers",
+		"Customers the runtime holds.", nil, nil)
+)
+
+// stageCollector reads the engine's counts when scraped.
+type stageCollector struct{ s *Service }
+
+func (c *stageCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- stageDesc
+	ch <- backlogDesc
+	ch <- customersDesc
+}
+
+func (c *stageCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, sc := range c.s.eng.StageCounts() {
+		ch <- prometheus.MustNewConstMetric(stageDesc, prometheus.GaugeValue, float64(sc.Customers), sc.Stack, sc.Journey, sc.Stage)
+	}
+	ch <- prometheus.MustNewConstMetric(backlogDesc, prometheus.GaugeValue, float64(c.s.backlog()))
+	ch <- prometheus.MustNewConstMetric(customersDesc, prometheus.GaugeValue, float64(c.s.eng.Customers()))
+}

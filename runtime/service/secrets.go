@@ -1,0 +1,123 @@
+package service
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// KeySize is the length of the secret key in bytes.
+const KeySize = 32
+
+// Keys derive what the runtime encrypts and digests with from one secret
+// key.
+type keys struct {
+	aead   cipher.AEAD
+	digest []byte
+}
+
+func newKeys(secret []byte) (*keys, error) {
+	if len(secret) != KeySize {
+		return nil, fmt.Errorf("the secret key must be %d bytes, not %d", KeySize, len(secret))
+	}
+	derive := func(label string) []byte {
+		m := hmac.New(sha256.New, secret)
+		m.Write([]byte(label))
+		return m.Sum(nil)
+	}
+	block, err := aes.NewCipher(derive("waymark encryption"))
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	return &keys{aead: aead, digest: derive("waymark digest")}, nil
+}
+
+func (k *keys) seal(plain []byte) []byte {
+	nonce := make([]byte, k.aead.NonceSize())
+	rand.Read(nonce)
+	return k.aead.Seal(nonce, nonce, plain, nil)
+}
+
+func (k *keys) open(sealed []byte) ([]byte, error) {
+	n := k.aead.NonceSize()
+	if len(sealed) < n {
+		return nil, errors.New("sealed data too short")
+	}
+	plain, err := k.aead.Open(nil, sealed[:n], sealed[n:], nil)
+	if err != nil {
+		return nil, errors.New("cannot decrypt: the secret key is not the one this data was written with")
+	}
+	return plain, nil
+}
+
+// hmac returns the digest the API shows in place of a sensitive value.
+func (k *keys) hmac(value []byte) string {
+	m := hmac.New(sha256.New, k.digest)
+	m.Write(value)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// KeyFileName is the key file the runtime creates in its data directory.
+const KeyFileName = "secret.key"
+
+// LoadKey reads the secret key: from file if it is set, else from env
+// (hex), else from KeyFileName in dataDir, creating that file (mode 0600)
+// when it does not exist; created reports that it did.
+func LoadKey(file, env, dataDir string) (key []byte, created bool, err error) {
+	parse := func(text, where string) ([]byte, error) {
+		b, err := hex.DecodeString(strings.TrimSpace(text))
+		if err != nil || len(b) != KeySize {
+			return nil, fmt.Errorf("%s must hold a %d-byte key as %d hex digits", where, KeySize, 2*KeySize)
+		}
+		return b, nil
+	}
+	switch {
+	case file != "":
+		text, err := os.ReadFile(file)
+		if err != nil {
+			return nil, false, fmt.Errorf("reading the secret key: %w", err)
+		}
+		k, err := parse(string(text), file)
+		return k, false, err
+	case env != "":
+		k, err := parse(env, "WAYMARK_SECRET_KEY")
+		return k, false, err
+	}
+	path := filepath.Join(dataDir, KeyFileName)
+	if text, err := os.ReadFile(path); err == nil {
+		k, err := parse(string(text), path)
+		return k, false, err
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, false, fmt.Errorf("reading the secret key: %w", err)
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, false, fmt.Errorf("creating the data directory: %w", err)
+	}
+	k := make([]byte, KeySize)
+	rand.Read(k)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, false, fmt.Errorf("creating the secret key file: %w", err)
+	}
+	if _, err := f.WriteString(hex.EncodeToString(k) + "\n"); err != nil {
+		f.Close()
+		return nil, false, fmt.Errorf("writing the secret key file: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, false, err
+	}
+	return k, true, f.Close()
+}

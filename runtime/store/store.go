@@ -1,0 +1,184 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrNotFound is returned when a stack, deployment, token or customer does
+// not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrExists is returned when creating something whose name is taken.
+var ErrExists = errors.New("already exists")
+
+// ErrClosed is returned by a store after Close.
+var ErrClosed = errors.New("store is closed")
+
+// StaleError refuses a deployment made against a serial that is no longer
+// the stack's current one.
+type StaleError struct {
+	Stack   string
+	Base    int64
+	Current int64
+}
+
+func (e *StaleError) Error() string {
+	return fmt.Sprintf("stack %q is at serial %d, not %d", e.Stack, e.Current, e.Base)
+}
+
+// Store is the runtime's durable state. Every method is safe for concurrent
+// use. A method that returns without error has made its change durable: it
+// survives a crash of the process or of the machine.
+type Store interface {
+	// Deploy makes d the active deployment of d.Stack if the stack's
+	// current serial is base (0 for a stack never deployed), giving it serial
+	// base+1, and appends rec to the log at the same moment, so that the
+	// deployment takes effect at a definite point among the events. It
+	// returns the deployment as stored (Serial and Seq set) or a *StaleError.
+	Deploy(ctx context.Context, d Deployment, base int64, rec LogRecord) (Deployment, error)
+	// Stacks returns the active deployment of every stack, sorted by stack.
+	Stacks(ctx context.Context) ([]Deployment, error)
+	// Deployment returns one deployment of a stack; serial 0 means the
+	// active one.
+	Deployment(ctx context.Context, stack string, serial int64) (Deployment, error)
+	// History returns every deployment of a stack, newest first, without
+	// their documents.
+	History(ctx context.Context, stack string) ([]Deployment, error)
+
+	// CreateToken stores a token; ErrExists if its name is taken.
+	CreateToken(ctx context.Context, t Token) error
+	// TokenByHash returns the token with this hash, or ErrNotFound.
+	TokenByHash(ctx context.Context, hash []byte) (Token, error)
+	// Tokens returns every token, sorted by name.
+	Tokens(ctx context.Context) ([]Token, error)
+
+	// Append adds records to the log, skipping those whose ID is not empty
+	// and was appended within the deduplication window. It returns each
+	// record's sequence number, 0 for a skipped duplicate. Concurrent calls
+	// share one commit.
+	Append(ctx context.Context, recs []LogRecord) ([]uint64, error)
+	// ReadLog returns up to max records with sequence numbers above after,
+	// in order.
+	ReadLog(ctx context.Context, after uint64, max int) ([]LogRecord, error)
+	// LastSeq is the sequence number of the last record appended.
+	LastSeq(ctx context.Context) (uint64, error)
+
+	// Commit applies the engine's changes and its new cursor atomically.
+	Commit(ctx context.Context, c Commit) error
+	// Cursor is the position of the last Commit.
+	Cursor(ctx context.Context) (Cursor, error)
+	// Customer returns one customer's state, or ErrNotFound.
+	Customer(ctx context.Context, id string) (Customer, error)
+	// Customers calls fn for every customer in order of id until fn returns
+	// an error, which Customers returns.
+	Customers(ctx context.Context, fn func(Customer) error) error
+	// Transitions returns up to max recorded transitions with sequence
+	// numbers above after, in order.
+	Transitions(ctx context.Context, after uint64, max int) ([]Transition, error)
+
+	// Close releases the store; calls in flight finish first.
+	Close() error
+}
+
+// Deployment is one deployment of a stack.
+type Deployment struct {
+	Stack  string
+	Serial int64
+	Time   time.Time
+	// Who is the name of the token that deployed it.
+	Who string
+	// Digest is the hex SHA-256 of the canonical document.
+	Digest string
+	// Summary says what changed, for history ("2 to add, 1 to change").
+	Summary string
+	// Document is the deployment as the runtime stores it (opaque here).
+	Document []byte
+	// Seq is the log position at which it took effect.
+	Seq uint64
+}
+
+// Scope is what a token may do.
+type Scope string
+
+// The scopes of API tokens.
+const (
+	ScopeIngest Scope = "ingest"
+	ScopeDecide Scope = "decide"
+	ScopeDeploy Scope = "deploy"
+	ScopeRead   Scope = "read"
+	ScopeAdmin  Scope = "admin"
+)
+
+// Scopes lists every scope.
+var Scopes = []Scope{ScopeIngest, ScopeDecide, ScopeDeploy, ScopeRead, ScopeAdmin}
+
+// Token is an API token; only the hash of its secret is kept.
+type Token struct {
+	Name    string
+	Hash    []byte
+	Scopes  []Scope
+	Created time.Time
+}
+
+// LogRecord is one entry of the log: an event, or the activation of a
+// deployment.
+type LogRecord struct {
+	// Seq is assigned by Append.
+	Seq uint64
+	// ID deduplicates: a record whose non-empty ID was appended within the
+	// window is skipped.
+	ID string
+	// Arrival is when the runtime received it.
+	Arrival time.Time
+	// Data is the record's payload (opaque here).
+	Data []byte
+}
+
+// Commit is what processing a stretch of the log changed.
+type Commit struct {
+	// Delete names customers to remove; it is applied before Customers,
+	// so a customer erased and seen again in one stretch is kept.
+	Delete []string
+	// Customers are created or replaced.
+	Customers []Customer
+	// Transitions are appended, in order.
+	Transitions []Transition
+	// Cursor is the position processing has reached.
+	Cursor Cursor
+}
+
+// Cursor is how far the engine has processed the log.
+type Cursor struct {
+	Seq uint64
+	// Watermark is the highest event timestamp processed (the event clock).
+	Watermark time.Time
+}
+
+// Customer is one customer's state as the engine encodes it.
+type Customer struct {
+	ID   string
+	Data []byte
+}
+
+// Transition is one move of a customer in a journey, kept for analytics.
+type Transition struct {
+	// Seq is assigned by Commit.
+	Seq      uint64
+	Time     time.Time
+	Stack    string
+	Journey  string
+	Customer string
+	// Run counts the customer's entries into the journey, from 1.
+	Run uint64
+	// From and To are stages; empty outside the journey.
+	From string
+	To   string
+	// Reason is entered, moved, completed, exited, expired, timed_out or
+	// removed.
+	Reason string
+	// Late is set when the event was older than the customer's last one.
+	Late bool
+}
