@@ -41,6 +41,7 @@ func (l *loader) decode(content *hcl.BodyContent) {
 	l.decodeEvents(byType["event"])
 	l.declareSegments(byType["segment"])
 	l.declareJourneys(byType["journey"])
+	l.s.sealNames()
 	l.decodeChannels(byType["channel"])
 	l.decodeSegments(byType["segment"])
 	l.decodeJourneys(byType["journey"])

@@ -23,6 +23,9 @@ type scope struct {
 
 	customer map[string]rtexpr.Attr
 	events   map[string]*eventDecl
+	// segmentNames and journeyNames are built once, when every segment and
+	// journey has been declared, and shared by every runtime scope.
+	segmentNames, journeyNames map[string]bool
 	segments map[string]hcl.Range
 	journeys map[string]*journeyDecl
 	channels map[string]*channelDecl
@@ -45,6 +48,19 @@ type channelDecl struct {
 	Name   string
 	Schema *provschema.Schema // nil when the provider could not be read
 	Range  hcl.Range
+}
+
+// sealNames builds the name sets runtime scopes share; decode calls it once
+// every segment and journey is declared.
+func (s *scope) sealNames() {
+	s.segmentNames = make(map[string]bool, len(s.segments))
+	for n := range s.segments {
+		s.segmentNames[n] = true
+	}
+	s.journeyNames = make(map[string]bool, len(s.journeys))
+	for n := range s.journeys {
+		s.journeyNames[n] = true
+	}
 }
 
 func (s *scope) setVars(v map[string]cty.Value) {
@@ -82,16 +98,10 @@ func (s *scope) rtScope(what string, o scopeOpts) *rtexpr.Scope {
 		}
 	}
 	if o.segments {
-		sc.Segments = map[string]bool{}
-		for n := range s.segments {
-			sc.Segments[n] = true
-		}
+		sc.Segments = s.segmentNames
 	}
 	if o.journeys {
-		sc.Journeys = map[string]bool{}
-		for n := range s.journeys {
-			sc.Journeys[n] = true
-		}
+		sc.Journeys = s.journeyNames
 	}
 	return sc
 }
