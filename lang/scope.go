@@ -26,9 +26,9 @@ type scope struct {
 	// segmentNames and journeyNames are built once, when every segment and
 	// journey has been declared, and shared by every runtime scope.
 	segmentNames, journeyNames map[string]bool
-	segments map[string]hcl.Range
-	journeys map[string]*journeyDecl
-	channels map[string]*channelDecl
+	segments                   map[string]hcl.Range
+	journeys                   map[string]*journeyDecl
+	channels                   map[string]*channelDecl
 }
 
 type eventDecl struct {
