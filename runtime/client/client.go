@@ -144,6 +144,9 @@ type Stack struct {
 	Digest   string          `json:"digest"`
 	Summary  string          `json:"summary"`
 	Document json.RawMessage `json:"document"`
+	// DigestKey is the hex key of the digests that stand for withheld
+	// values (deploy.SensitiveDigest).
+	DigestKey string `json:"digest_key"`
 }
 
 // Stack returns a stack's active deployment; an *Error with code

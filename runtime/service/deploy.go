@@ -3,6 +3,7 @@ package service
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -143,8 +144,11 @@ type Stack struct {
 	Digest  string    `json:"digest"`
 	Summary string    `json:"summary"`
 	// Document is the deployment with every sensitive value replaced by
-	// {"sensitive": true, "digest": "<HMAC>"}.
+	// {"sensitive": true, "digest": "<HMAC>"} (deploy.EncodeWithheld).
 	Document json.RawMessage `json:"document"`
+	// DigestKey is the hex key of the stack's digests, with which plan
+	// compares a configured sensitive value against the deployed one.
+	DigestKey string `json:"digest_key"`
 }
 
 // Stack returns a stack's active deployment; ErrNotFound if it has none.
@@ -160,42 +164,13 @@ func (s *Service) Stack(ctx context.Context, stack string) (Stack, error) {
 	if err != nil {
 		return Stack{}, err
 	}
-	red, err := s.redact(doc)
+	key := s.keys.stackDigestKey(stack)
+	red, err := deploy.EncodeWithheld(doc, key)
 	if err != nil {
 		return Stack{}, err
 	}
-	return Stack{Stack: stack, Serial: d.Serial, Time: d.Time, Who: d.Who, Digest: d.Digest, Summary: d.Summary, Document: red}, nil
-}
-
-// redact encodes doc with each object's sensitive attributes replaced by
-// their digest.
-func (s *Service) redact(doc *deploy.Document) (json.RawMessage, error) {
-	plain, err := doc.Encode()
-	if err != nil {
-		return nil, err
-	}
-	var generic map[string]any
-	dec := json.NewDecoder(bytes.NewReader(plain))
-	dec.UseNumber()
-	if err := dec.Decode(&generic); err != nil {
-		return nil, err
-	}
-	objs, _ := generic["objects"].([]any)
-	for i := range doc.Objects {
-		o := &doc.Objects[i]
-		if len(o.Sensitive) == 0 || i >= len(objs) {
-			continue
-		}
-		obj, _ := objs[i].(map[string]any)
-		body, _ := obj[string(o.Kind)].(map[string]any)
-		for _, path := range o.Sensitive {
-			replaceAt(body, strings.Split(path, "."), func(v any) any {
-				b, _ := json.Marshal(v)
-				return map[string]any{"sensitive": true, "digest": s.keys.hmac(b)}
-			})
-		}
-	}
-	return json.Marshal(generic)
+	return Stack{Stack: stack, Serial: d.Serial, Time: d.Time, Who: d.Who, Digest: d.Digest, Summary: d.Summary, Document: red,
+		DigestKey: hex.EncodeToString(key)}, nil
 }
 
 // replaceAt replaces the value at path (object keys and list indexes) in v.

@@ -69,6 +69,17 @@ func (k *keys) hmac(value []byte) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
+// stackDigestKey is the key of one stack's withheld-value digests
+// (deploy.SensitiveDigest). The API gives it to clients that may read the
+// stack, so that plan can tell whether a sensitive value changed without
+// the runtime ever returning it; it is derived per stack so that one
+// stack's key says nothing of another's digests.
+func (k *keys) stackDigestKey(stack string) []byte {
+	m := hmac.New(sha256.New, k.digest)
+	m.Write([]byte("stack digest key\x00" + stack))
+	return m.Sum(nil)
+}
+
 // KeyFileName is the key file the runtime creates in its data directory.
 const KeyFileName = "secret.key"
 
