@@ -107,6 +107,7 @@ func (l *loader) decodeChannels(blocks []*hcl.Block) {
 			}
 		}
 		l.addAll(diags)
+		l.checkRepeats(c, sch)
 		ch := &deploy.Channel{Name: name, Provider: pname, Source: req.Source, Delivers: ps.Delivers}
 		obj := deploy.Object{Address: "channel." + name, Kind: deploy.KindChannel, Channel: ch}
 
@@ -176,10 +177,6 @@ func (l *loader) decodeChannels(blocks []*hcl.Block) {
 			case "limit":
 				ch.Limit = l.limit(nb, sch.Block("limit"))
 			case "quiet_hours":
-				if ch.QuietHours != nil {
-					l.add(errorf(rngPtr(nb.DefRange), "Duplicate quiet_hours block", "A channel has at most one quiet_hours block."))
-					continue
-				}
 				ch.QuietHours = l.quietHours(nb, sch.Block("quiet_hours"))
 				if !ps.Delivers && ch.QuietHours != nil {
 					l.add(warnf(rngPtr(nb.DefRange), "Quiet hours on an inbound channel",

@@ -64,7 +64,31 @@ func (l *loader) object(o deploy.Object, rng hcl.Range) {
 func (l *loader) content(body hcl.Body, blk *schema.Block) *hcl.BodyContent {
 	c, diags := body.Content(blk.BodySchema())
 	l.addAll(diags)
+	l.checkRepeats(c, blk)
 	return c
+}
+
+// checkRepeats reports, and drops, each nested block after the first of a
+// kind that the schema does not let repeat.
+func (l *loader) checkRepeats(c *hcl.BodyContent, blk *schema.Block) {
+	first := map[string]*hcl.Block{}
+	kept := c.Blocks[:0]
+	for _, b := range c.Blocks {
+		if nb := blk.Block(b.Type); nb != nil && !nb.Repeat {
+			if f, dup := first[b.Type]; dup {
+				parent := "A configuration"
+				if blk.Type != "" {
+					parent = capitalize(article(blk.Type)) + " " + blk.Type
+				}
+				l.add(errorf(rngPtr(b.DefRange), "Duplicate "+b.Type+" block",
+					"%s has at most one %s block; the first is at %s.", parent, b.Type, at(f.DefRange)))
+				continue
+			}
+			first[b.Type] = b
+		}
+		kept = append(kept, b)
+	}
+	c.Blocks = kept
 }
 
 func (l *loader) partialContent(body hcl.Body, blk *schema.Block) (*hcl.BodyContent, hcl.Body) {
@@ -73,12 +97,9 @@ func (l *loader) partialContent(body hcl.Body, blk *schema.Block) (*hcl.BodyCont
 	return c, rest
 }
 
-// atMostOne reports every block of a kind after the first.
-func (l *loader) atMostOne(blocks []*hcl.Block, what string) *hcl.Block {
-	for _, b := range blocks[min(1, len(blocks)):] {
-		l.add(errorf(rngPtr(b.DefRange), "Duplicate "+what+" block",
-			"A configuration has at most one %s block; another was declared at %s.", what, at(blocks[0].DefRange)))
-	}
+// only returns the one block of a kind that may not repeat, or nil;
+// checkRepeats has reported any others.
+func only(blocks []*hcl.Block) *hcl.Block {
 	if len(blocks) == 0 {
 		return nil
 	}
@@ -102,7 +123,7 @@ func labelRange(b *hcl.Block) hcl.Range {
 
 func (l *loader) decodeSettings(blocks []*hcl.Block) {
 	l.cfg.Stack = "default"
-	b := l.atMostOne(blocks, "waymark")
+	b := only(blocks)
 	if b == nil {
 		return
 	}

@@ -102,20 +102,12 @@ func (l *loader) decodeJourney(b *hcl.Block, j *journeyDecl, sch *schema.Block) 
 	if len(entries) == 0 {
 		l.add(errorf(rngPtr(b.DefRange), "Missing entry block", "journey %q needs an entry block that says how customers enter it: an event, a condition, or both.", name))
 	}
-	for i, eb := range entries {
-		if i > 0 {
-			l.add(errorf(rngPtr(eb.DefRange), "Duplicate entry block", "A journey has one entry block; the first is at %s. Use a condition with || to enter on several criteria.", at(entries[0].DefRange)))
-			continue
-		}
+	for _, eb := range entries {
 		if cr := l.criterion(eb, sch.Block("entry"), fmt.Sprintf("the entry of journey %q", name), "entry", &sens); cr != nil {
 			jr.Entry = *cr
 		}
 	}
-	for i, gb := range goals {
-		if i > 0 {
-			l.add(errorf(rngPtr(gb.DefRange), "Duplicate goal block", "A journey has at most one goal; the first is at %s.", at(goals[0].DefRange)))
-			continue
-		}
+	for _, gb := range goals {
 		gs := sch.Block("goal")
 		cr := l.criterion(gb, gs, fmt.Sprintf("the goal of journey %q", name), "goal", &sens)
 		if cr == nil {
@@ -234,10 +226,6 @@ func (l *loader) decodeStage(b *hcl.Block, j *journeyDecl, index int, sch *schem
 		}
 	}
 	for _, eb := range c.Blocks {
-		if st.Entry != nil {
-			l.add(errorf(rngPtr(eb.DefRange), "Duplicate entry block", "A stage has at most one entry block."))
-			continue
-		}
 		st.Entry = l.criterion(eb, sch.Block("entry"), fmt.Sprintf("the entry of stage %q", name), "entry", &sens)
 	}
 	addr := addrs.Address{Kind: addrs.Stage, Journey: j.Name, Name: name}.String()
@@ -310,32 +298,16 @@ func (l *loader) decodeAction(b *hcl.Block, j *journeyDecl, sch *schema.Block) {
 	for _, nb := range c.Blocks {
 		switch nb.Type {
 		case "trigger":
-			if ac.Trigger != nil {
-				l.add(errorf(rngPtr(nb.DefRange), "Duplicate trigger block", "An action has at most one trigger."))
-				continue
-			}
 			ac.Trigger = l.trigger(nb, sch.Block("trigger"))
 			if ch != nil && ch.Schema != nil && !ch.Schema.Delivers {
 				l.add(errorf(rngPtr(nb.DefRange), "Trigger on an inbound channel",
 					"%s is on channel %q, which is answered through the decide API and never sends; a trigger has no meaning there. Remove the trigger, or use a channel whose provider delivers.", capitalize(what), ch.Name))
 			}
 		case "limit":
-			if ac.Limit != nil {
-				l.add(errorf(rngPtr(nb.DefRange), "Duplicate limit block", "An action has at most one limit."))
-				continue
-			}
 			ac.Limit = l.limit(nb, sch.Block("limit"))
 		case "suppress":
-			if ac.Suppress != nil {
-				l.add(errorf(rngPtr(nb.DefRange), "Duplicate suppress block", "An action has at most one suppress block."))
-				continue
-			}
 			ac.Suppress = l.suppress(nb, sch.Block("suppress"))
 		case "message":
-			if messageBlock != nil {
-				l.add(errorf(rngPtr(nb.DefRange), "Duplicate message block", "An action has at most one message."))
-				continue
-			}
 			messageBlock = nb
 		}
 	}
@@ -485,16 +457,8 @@ func (l *loader) decodeKPI(b *hcl.Block, j *journeyDecl, hasGoal bool, sch *sche
 	for _, nb := range c.Blocks {
 		switch nb.Type {
 		case "target":
-			if k.Target != nil {
-				l.add(errorf(rngPtr(nb.DefRange), "Duplicate target block", "A KPI has at most one target."))
-				continue
-			}
 			k.Target = l.target(nb, sch.Block("target"))
 		case "alert":
-			if alertBlock != nil {
-				l.add(errorf(rngPtr(nb.DefRange), "Duplicate alert block", "A KPI has at most one alert."))
-				continue
-			}
 			alertBlock = nb
 			ac := l.content(nb.Body, sch.Block("alert"))
 			if a := ac.Attributes["channel"]; a != nil {

@@ -230,7 +230,5 @@ func (l *loader) load() {
 
 func (l *loader) loadFiles(files []*hcl.File) {
 	body := hcl.MergeFiles(files)
-	content, diags := body.Content(schema.File().BodySchema())
-	l.addAll(diags)
-	l.decode(content)
+	l.decode(l.content(body, schema.File()))
 }

@@ -12,7 +12,7 @@ import (
 )
 
 func (l *loader) decodeArbitration(blocks []*hcl.Block) {
-	b := l.atMostOne(blocks, "arbitration")
+	b := only(blocks)
 	if b == nil {
 		return
 	}
@@ -45,10 +45,6 @@ func (l *loader) decodeArbitration(blocks []*hcl.Block) {
 		}
 	}
 	for _, nb := range c.Blocks {
-		if ar.Limit != nil {
-			l.add(errorf(rngPtr(nb.DefRange), "Duplicate limit block", "arbitration has at most one limit."))
-			continue
-		}
 		ar.Limit = l.limit(nb, sch.Block("limit"))
 	}
 	l.object(obj, b.DefRange)
