@@ -1,0 +1,134 @@
+// Package sink receives what the demo's channels deliver: an SMTP server
+// for the email channel and an HTTP server for webhooks, both on loopback,
+// counting what arrives (each delivery once, by its idempotency key or
+// Message-ID) so the demo can show that deliveries really happened.
+//
+// It is for the demo and tests only; it must not know about the runtime.
+package sink
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/mail"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// Sink counts deliveries received by its servers.
+type Sink struct {
+	mu       sync.Mutex
+	emails   map[string]bool // by Message-ID
+	webhooks map[string]bool // by Idempotency-Key
+	dups     int
+
+	smtp *smtp.Server
+	http *http.Server
+	// SMTPAddr and HTTPAddr are the addresses the servers listen on.
+	SMTPAddr, HTTPAddr string
+}
+
+// Counts are what the sink received.
+type Counts struct {
+	Emails, Webhooks, Duplicates int
+}
+
+// Start listens for SMTP on smtpAddr and HTTP on httpAddr (either may be
+// empty to skip it).
+func Start(smtpAddr, httpAddr string) (*Sink, error) {
+	s := &Sink{emails: map[string]bool{}, webhooks: map[string]bool{}}
+	if smtpAddr != "" {
+		ln, err := net.Listen("tcp", smtpAddr)
+		if err != nil {
+			return nil, fmt.Errorf("smtp sink: %w", err)
+		}
+		s.SMTPAddr = ln.Addr().String()
+		s.smtp = smtp.NewServer(backend{s})
+		s.smtp.Domain = "localhost"
+		s.smtp.AllowInsecureAuth = true
+		s.smtp.ReadTimeout = 10 * time.Second
+		s.smtp.WriteTimeout = 10 * time.Second
+		go s.smtp.Serve(ln)
+	}
+	if httpAddr != "" {
+		ln, err := net.Listen("tcp", httpAddr)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("webhook sink: %w", err)
+		}
+		s.HTTPAddr = ln.Addr().String()
+		s.http = &http.Server{Handler: http.HandlerFunc(s.webhook), ReadHeaderTimeout: 10 * time.Second}
+		go s.http.Serve(ln)
+	}
+	return s, nil
+}
+
+func (s *Sink) webhook(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		http.Error(w, "POST only", http.StatusMethodNotAllowed)
+		return
+	}
+	io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
+	key := r.Header.Get("Idempotency-Key")
+	s.record(s.webhooks, key)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Sink) record(seen map[string]bool, key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if key != "" && seen[key] {
+		s.dups++
+		return
+	}
+	if key == "" {
+		key = fmt.Sprintf("anonymous-%d", len(seen))
+	}
+	seen[key] = true
+}
+
+// Counts returns what has arrived so far.
+func (s *Sink) Counts() Counts {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Counts{Emails: len(s.emails), Webhooks: len(s.webhooks), Duplicates: s.dups}
+}
+
+// Close stops both servers.
+func (s *Sink) Close() error {
+	var errs []error
+	if s.smtp != nil {
+		errs = append(errs, s.smtp.Close())
+	}
+	if s.http != nil {
+		errs = append(errs, s.http.Shutdown(context.Background()))
+	}
+	return errors.Join(errs...)
+}
+
+type backend struct{ s *Sink }
+
+func (b backend) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{s: b.s}, nil }
+
+type session struct{ s *Sink }
+
+func (*session) Mail(string, *smtp.MailOptions) error { return nil }
+func (*session) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (*session) Reset()                               {}
+func (*session) Logout() error                        { return nil }
+
+func (ss *session) Data(r io.Reader) error {
+	m, err := mail.ReadMessage(bufio.NewReader(io.LimitReader(r, 4<<20)))
+	if err != nil {
+		return fmt.Errorf("reading the message: %w", err)
+	}
+	io.Copy(io.Discard, m.Body)
+	ss.s.record(ss.s.emails, m.Header.Get("Message-ID"))
+	return nil
+}
