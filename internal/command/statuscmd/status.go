@@ -1,0 +1,164 @@
+package statuscmd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+
+	"github.com/spf13/cobra"
+
+	"github.com/waymarkhq/waymark/internal/cmdutil"
+	"github.com/waymarkhq/waymark/internal/command/cfgload"
+	"github.com/waymarkhq/waymark/lang/provschema"
+	"github.com/waymarkhq/waymark/runtime/analytics"
+	"github.com/waymarkhq/waymark/runtime/client"
+)
+
+// Options are status's inputs.
+type Options struct {
+	// Journey is the journey to show; empty shows every journey of the
+	// stack.
+	Journey string
+	// Stack names the stack; empty reads it from the configuration in
+	// Dir.
+	Stack string
+	Dir   string
+	JSON  bool
+	Vars  cfgload.Vars
+	// Providers overrides the provider schemas the configuration is
+	// loaded with (tests); nil runs the real providers.
+	Providers provschema.Source
+	// HTTP is the HTTP client to call the runtime with; nil for the
+	// default.
+	HTTP *http.Client
+}
+
+// New returns the status command.
+func New(s *cmdutil.Streams) *cobra.Command {
+	opts := &Options{}
+	cmd := &cobra.Command{
+		Use:   "status [JOURNEY]",
+		Short: "Show journeys' live funnel and KPIs against their targets",
+		Long: `Status asks the runtime at WAYMARK_ADDR (else the configuration's runtime
+address) for the analytics of a journey of this directory's stack, or of every
+journey of it, and draws them: the funnel of the stages with how customers
+left each and how long they stayed, the most common paths, how each action
+did, and every KPI with its value, its target and its state (met, missed,
+insufficient_data, no_target) and a sparkline of its window.
+
+-json prints the API's analytics document: one object for JOURNEY, an array
+of them without. -stack names the stack instead of reading the configuration.`,
+		Example: `  waymark status
+  waymark status cart_recovery
+  waymark status cart_recovery -json | jq '.kpis[] | {name, value, state}'
+  waymark status -stack growth`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				opts.Journey = args[0]
+			}
+			return Run(cmd.Context(), s, opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "Print the analytics as the API returns them.")
+	cmd.Flags().StringVar(&opts.Stack, "stack", "", "The stack, instead of the one the configuration in the current directory names.")
+	opts.Vars.AddFlags(cmd.Flags())
+	return cmd
+}
+
+// Run fetches and prints the analytics.
+func Run(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	addr, token := s.Getenv("WAYMARK_ADDR"), s.Getenv("WAYMARK_TOKEN")
+	stack := opts.Stack
+	var journeys []string
+	if stack == "" {
+		cfg, diags := cfgload.Load(ctx, s, cfgload.Options{Dir: opts.Dir, Vars: opts.Vars.Args, Providers: opts.Providers})
+		if diags.HasErrors() {
+			cmdutil.SortDiagnostics(diags)
+			s.WriteDiagnostics(s.Err, diags, cfgload.Sources(cfg))
+			return &cmdutil.ExitError{Code: cmdutil.ExitFailure, Err: errors.New("cannot read the stack from the configuration; name it with -stack")}
+		}
+		stack = cfg.Stack
+		if addr == "" {
+			addr = cfg.RuntimeAddress
+		}
+		for _, o := range cfg.Document.Objects {
+			if o.Journey != nil {
+				journeys = append(journeys, o.Journey.Name)
+			}
+		}
+	}
+	if addr == "" {
+		addr = client.DefaultAddr
+	}
+	if opts.Journey != "" {
+		journeys = []string{opts.Journey}
+	} else if opts.Stack != "" {
+		var err error
+		if journeys, err = deployedJourneys(ctx, client.New(addr, token, opts.HTTP), stack); err != nil {
+			return err
+		}
+	}
+	sort.Strings(journeys)
+	if len(journeys) == 0 {
+		return fmt.Errorf("stack %q has no journeys", stack)
+	}
+	var reports []*analytics.Report
+	for _, j := range journeys {
+		r, err := Fetch(ctx, opts.HTTP, addr, token, stack, j)
+		if client.IsCode(err, "not_found") {
+			return fmt.Errorf("journey %q of stack %q is not deployed on the runtime at %s", j, stack, addr)
+		}
+		if err != nil {
+			return err
+		}
+		reports = append(reports, r)
+	}
+	if opts.JSON {
+		if opts.Journey != "" {
+			return cmdutil.WriteJSON(s.Out, reports[0])
+		}
+		return cmdutil.WriteJSON(s.Out, reports)
+	}
+	for i, r := range reports {
+		if i > 0 {
+			fmt.Fprintln(s.Out)
+		}
+		Render(s, r)
+	}
+	return nil
+}
+
+// deployedJourneys lists the journeys of the stack's active deployment.
+func deployedJourneys(ctx context.Context, c *client.Client, stack string) ([]string, error) {
+	st, err := c.Stack(ctx, stack)
+	if client.IsCode(err, "not_found") {
+		return nil, fmt.Errorf("stack %q is not deployed on the runtime at %s", stack, c.Addr())
+	}
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Objects []struct {
+			Journey *struct {
+				Name string `json:"name"`
+			} `json:"journey"`
+		} `json:"objects"`
+	}
+	if err := json.Unmarshal(st.Document, &doc); err != nil {
+		return nil, fmt.Errorf("reading stack %q's deployment: %w", stack, err)
+	}
+	var out []string
+	for _, o := range doc.Objects {
+		if o.Journey != nil {
+			out = append(out, o.Journey.Name)
+		}
+	}
+	return out, nil
+}

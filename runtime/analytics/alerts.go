@@ -1,0 +1,102 @@
+package analytics
+
+import (
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Alert says that a KPI left its target (State missed) or returned to it
+// (State met).
+type Alert struct {
+	// ID is the same for the same change of state however often it is
+	// computed (after a restart from an older snapshot too): the outbox's
+	// idempotency key.
+	ID      string
+	Stack   string
+	Journey string
+	KPI     string
+	// Address is the KPI's: growth/journey.cart_recovery.kpi.conversion.
+	Address string
+	Channel string
+	State   string
+	Value   float64
+	Target  Target
+	Samples int64
+	Window  time.Duration
+	Time    time.Time
+}
+
+// alertState is what a KPI's alert remembers: the last definite state
+// (met or missed) and how many times it changed.
+type alertState struct {
+	last string
+	seq  uint64
+}
+
+// Alerts evaluates every KPI that has a target at now and returns an
+// alert for each KPI with an alert channel whose state changed between met
+// and missed since the last call: one when it leaves its target, one when
+// it returns, never one per record. A KPI is taken as met until it first
+// has a definite state, so that one that starts below its target alerts;
+// insufficient_data changes nothing. The runtime calls Alerts on its own
+// schedule and hands the alerts to the outbox; ID keeps a repeat after a
+// restart from being sent twice.
+func (a *Analytics) Alerts(now time.Time) []Alert {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	keys := make([]jkey, 0, len(a.journeys))
+	for k, j := range a.journeys {
+		if j.configured {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].stack != keys[j].stack {
+			return keys[i].stack < keys[j].stack
+		}
+		return keys[i].journey < keys[j].journey
+	})
+	t := now.UnixMilli()
+	var out []Alert
+	for _, k := range keys {
+		j := a.journeys[k]
+		j.advance(t)
+		live := map[string]bool{}
+		for i := range j.spec.KPIs {
+			kp := &j.spec.KPIs[i]
+			if kp.Target == nil {
+				continue
+			}
+			live[kp.Name] = true
+			m := j.measure(kp, t)
+			st := stateOf(kp, m)
+			if st != StateMet && st != StateMissed {
+				continue
+			}
+			as := j.alerts[kp.Name]
+			if as == nil {
+				as = &alertState{last: StateMet}
+				j.alerts[kp.Name] = as
+			}
+			if st == as.last {
+				continue
+			}
+			as.last = st
+			as.seq++
+			if kp.AlertChannel == "" {
+				continue
+			}
+			addr := fmt.Sprintf("%s/journey.%s.kpi.%s", k.stack, k.journey, kp.Name)
+			out = append(out, Alert{ID: fmt.Sprintf("%s#%d", addr, as.seq), Stack: k.stack, Journey: k.journey, KPI: kp.Name,
+				Address: addr, Channel: kp.AlertChannel, State: st, Value: m.value, Target: *kp.Target, Samples: m.samples,
+				Window: kp.Window, Time: now.UTC()})
+		}
+		for name := range j.alerts {
+			if !live[name] {
+				delete(j.alerts, name)
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,294 @@
+package analytics
+
+import (
+	"errors"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrUnknownJourney is returned for a journey that is not deployed.
+var ErrUnknownJourney = errors.New("unknown journey")
+
+const (
+	hourMs = int64(time.Hour / time.Millisecond)
+	// noTime marks a time that is not known.
+	noTime = math.MinInt64
+	// DefaultWindow is the window of a report's funnel, paths and actions.
+	DefaultWindow = 7 * 24 * time.Hour
+)
+
+func msOf(t time.Time) int64 {
+	if t.IsZero() {
+		return noTime
+	}
+	return t.UnixMilli()
+}
+
+func hourOf(ms int64) int64 {
+	h := ms / hourMs
+	if ms%hourMs < 0 {
+		h--
+	}
+	return h
+}
+
+func hourTime(h int64) time.Time { return time.UnixMilli(h * hourMs).UTC() }
+
+// Options configure Analytics.
+type Options struct {
+	// Window is the window of a report's totals, funnel, paths and actions
+	// (default DefaultWindow).
+	Window time.Duration
+	// Paths is the most paths a report lists (default 10).
+	Paths int
+}
+
+// Analytics keeps every journey's aggregates. Its methods are safe for
+// concurrent use.
+type Analytics struct {
+	opts Options
+
+	mu       sync.Mutex
+	journeys map[jkey]*journey
+	applied  uint64
+
+	wants atomic.Pointer[map[jkey]map[string]bool]
+}
+
+type jkey struct{ stack, journey string }
+
+// New returns empty analytics; Configure tells it the journeys.
+func New(opts Options) *Analytics {
+	if opts.Window <= 0 {
+		opts.Window = DefaultWindow
+	}
+	if opts.Paths <= 0 {
+		opts.Paths = 10
+	}
+	a := &Analytics{opts: opts, journeys: map[jkey]*journey{}}
+	a.wants.Store(&map[jkey]map[string]bool{})
+	return a
+}
+
+// journey is one journey's aggregates and the state of its runs in flight.
+type journey struct {
+	spec       Journey
+	configured bool
+
+	// stages and rateTypes intern names: they only grow, so that the
+	// indexes kept in buckets and runs stay valid across deployments.
+	stages    []string
+	stageIdx  map[string]int
+	rateTypes []string
+	rateIdx   map[string]int
+
+	ring   []*bucket // by hour modulo len(ring)
+	newest int64     // the newest hour written
+
+	runs map[string]*run // runs in flight, by customer: one at most
+	// pending are runs that ended before their goal.within did, waiting
+	// for it to end to join the matured cohort.
+	pending pendingHeap
+	// pendingConverted counts the pending runs that reached the goal.
+	pendingConverted int64
+
+	alerts map[string]*alertState
+	// sums are the running sums of the windows and slices read.
+	sums []*windowSum
+}
+
+// run is a journey run in flight.
+type run struct {
+	n              uint64
+	entered, since int64 // ms
+	stage          int
+	path           uint64 // bit i: visited interned stage i
+	last           []int64
+}
+
+type pendingItem struct {
+	due       int64 // ms: when goal.within ends
+	converted bool
+}
+
+type pendingHeap []pendingItem
+
+func (h pendingHeap) Len() int           { return len(h) }
+func (h pendingHeap) Less(i, j int) bool { return h[i].due < h[j].due }
+func (h pendingHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *pendingHeap) Push(x any)        { *h = append(*h, x.(pendingItem)) }
+func (h *pendingHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+func (a *Analytics) newJourney(stack, name string) *journey {
+	j := &journey{spec: Journey{Stack: stack, Name: name}, stageIdx: map[string]int{}, rateIdx: map[string]int{},
+		runs: map[string]*run{}, alerts: map[string]*alertState{},
+		newest: math.MinInt64}
+	j.resize(a.retention(nil))
+	return j
+}
+
+// retention is how many hours a journey keeps: its longest window, and the
+// hour the clock is in.
+func (a *Analytics) retention(kpis []KPI) int {
+	w := a.opts.Window
+	for _, k := range kpis {
+		w = max(w, k.Window)
+	}
+	return int((w+time.Hour-1)/time.Hour) + 2
+}
+
+func (a *Analytics) journey(stack, name string) *journey {
+	k := jkey{stack, name}
+	j := a.journeys[k]
+	if j == nil {
+		j = a.newJourney(stack, name)
+		a.journeys[k] = j
+	}
+	return j
+}
+
+// Configure sets the journeys deployed now. Journeys no longer deployed
+// stop being reported; their aggregates are dropped once no run of theirs
+// is in flight.
+func (a *Analytics) Configure(js []Journey) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	seen := map[jkey]bool{}
+	wants := map[jkey]map[string]bool{}
+	for _, spec := range js {
+		k := jkey{spec.Stack, spec.Name}
+		seen[k] = true
+		j := a.journey(spec.Stack, spec.Name)
+		j.spec, j.configured = spec, true
+		for _, s := range spec.Stages {
+			j.stage(s)
+		}
+		w := map[string]bool{}
+		for _, kp := range spec.KPIs {
+			switch kp.Function {
+			case FuncRate:
+				j.rateType(kp.Event)
+				w[kp.Event] = true
+			case FuncAverage, FuncNPS:
+				w[kp.Event] = true
+			}
+		}
+		wants[k] = w
+		if n := a.retention(spec.KPIs); n != len(j.ring) {
+			j.resize(n)
+		}
+		j.sums = nil
+	}
+	for k, j := range a.journeys {
+		if !seen[k] {
+			j.configured = false
+			if len(j.runs) == 0 && len(j.pending) == 0 {
+				delete(a.journeys, k)
+			}
+		}
+	}
+	a.wants.Store(&wants)
+}
+
+// Wants reports whether a KPI of the journey reads events of this type,
+// so that the engine sends Event records only for those.
+func (a *Analytics) Wants(stack, journey, eventType string) bool {
+	return (*a.wants.Load())[jkey{stack, journey}][eventType]
+}
+
+func (j *journey) stage(name string) int {
+	if i, ok := j.stageIdx[name]; ok {
+		return i
+	}
+	j.stages = append(j.stages, name)
+	j.stageIdx[name] = len(j.stages) - 1
+	return len(j.stages) - 1
+}
+
+func (j *journey) rateType(name string) int {
+	if i, ok := j.rateIdx[name]; ok {
+		return i
+	}
+	j.rateTypes = append(j.rateTypes, name)
+	j.rateIdx[name] = len(j.rateTypes) - 1
+	return len(j.rateTypes) - 1
+}
+
+// resize changes how many hours the journey keeps, keeping the newest.
+func (j *journey) resize(n int) {
+	old := j.ring
+	j.sums = nil
+	j.ring = make([]*bucket, n)
+	for _, b := range old {
+		if b != nil && b.hour > j.newest-int64(n) {
+			j.ring[j.slot(b.hour)] = b
+		}
+	}
+}
+
+func (j *journey) slot(h int64) int {
+	n := int64(len(j.ring))
+	return int(((h % n) + n) % n)
+}
+
+// get returns the bucket of hour h, or nil.
+func (j *journey) get(h int64) *bucket {
+	if b := j.ring[j.slot(h)]; b != nil && b.hour == h {
+		return b
+	}
+	return nil
+}
+
+// at returns the bucket of hour h to write to, or nil when h is older
+// than what the journey keeps.
+func (j *journey) at(h int64) *bucket {
+	if j.newest != math.MinInt64 && h <= j.newest-int64(len(j.ring)) {
+		return nil
+	}
+	s := j.slot(h)
+	b := j.ring[s]
+	if b != nil && b.hour == h {
+		return b
+	}
+	if b != nil && b.hour > h {
+		return nil
+	}
+	if b != nil {
+		j.evicted(b)
+	}
+	b = &bucket{hour: h}
+	j.ring[s] = b
+	if h > j.newest {
+		j.newest = h
+	}
+	return b
+}
+
+func (j *journey) run(customer string, n uint64) *run {
+	if r := j.runs[customer]; r != nil && r.n == n {
+		return r
+	}
+	return nil
+}
+
+// active is how many runs are in the journey.
+func (j *journey) active() int64 { return int64(len(j.runs)) }
+
+func (j *journey) dropRun(customer string) { delete(j.runs, customer) }
+
+// Erase forgets what analytics keeps that names a customer: their runs in
+// flight. The aggregates count, they do not name.
+func (a *Analytics) Erase(customer string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, j := range a.journeys {
+		j.dropRun(customer)
+	}
+}

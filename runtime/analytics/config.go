@@ -1,0 +1,105 @@
+package analytics
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/waymarkhq/waymark/lang/deploy"
+	"github.com/waymarkhq/waymark/lang/funcs"
+	"github.com/waymarkhq/waymark/runtime/catalog"
+)
+
+// Journey is what analytics needs to know of a deployed journey.
+type Journey struct {
+	Stack string
+	Name  string
+	// Stages in the order declared.
+	Stages  []string
+	HasGoal bool
+	// Within is goal.within, 0 for none.
+	Within time.Duration
+	KPIs   []KPI
+}
+
+// KPI functions.
+const (
+	FuncConversion  = "conversion"
+	FuncDropoff     = "dropoff"
+	FuncTimeInStage = "time_in_stage"
+	FuncTimeToGoal  = "time_to_goal"
+	FuncRate        = "rate"
+	FuncAverage     = "average"
+	FuncNPS         = "nps"
+)
+
+// KPI is a deployed KPI of a journey.
+type KPI struct {
+	Name string
+	// Function is one of the Func constants; Stage, Event, Attribute and
+	// Quantile are its arguments.
+	Function  string
+	Stage     string
+	Event     string
+	Attribute string
+	Quantile  float64
+	// Source is the metric as written: dropoff(stage.checkout).
+	Source string
+	Window time.Duration
+	// Target is nil without one.
+	Target *Target
+	// AlertChannel is the channel of the KPI's alert block, empty without.
+	AlertChannel string
+}
+
+// Target is what a KPI should be: exactly one of Above and Below.
+type Target struct {
+	Above      *float64 `json:"above,omitempty"`
+	Below      *float64 `json:"below,omitempty"`
+	MinSamples int      `json:"min_samples"`
+}
+
+// FromCatalog returns every journey of every stack of cat with its KPIs.
+func FromCatalog(cat *catalog.Catalog) ([]Journey, error) {
+	var out []Journey
+	for _, st := range cat.Stacks {
+		kpis := map[string][]KPI{}
+		for i := range st.Doc.Objects {
+			o := &st.Doc.Objects[i]
+			if o.Kind != deploy.KindKPI || o.KPI == nil {
+				continue
+			}
+			k, err := kpiFromDeploy(o.KPI)
+			if err != nil {
+				return nil, fmt.Errorf("%s/%s: %w", st.Name, o.Address, err)
+			}
+			kpis[o.KPI.Journey] = append(kpis[o.KPI.Journey], k)
+		}
+		for _, j := range st.Journeys {
+			aj := Journey{Stack: st.Name, Name: j.Name, HasGoal: j.Goal != nil, Within: j.Within, KPIs: kpis[j.Name]}
+			for _, s := range j.Stages {
+				aj.Stages = append(aj.Stages, s.Name)
+			}
+			out = append(out, aj)
+		}
+	}
+	return out, nil
+}
+
+func kpiFromDeploy(d *deploy.KPI) (KPI, error) {
+	w, err := funcs.ParseDuration(d.Window)
+	if err != nil {
+		return KPI{}, fmt.Errorf("window: %w", err)
+	}
+	k := KPI{Name: d.Name, Function: d.Metric.Function, Stage: d.Metric.Stage, Event: d.Metric.Event,
+		Attribute: d.Metric.Attribute, Source: d.Metric.Source, Window: w}
+	if d.Metric.Quantile != nil {
+		k.Quantile = *d.Metric.Quantile
+	}
+	if t := d.Target; t != nil {
+		k.Target = &Target{Above: t.Above, Below: t.Below, MinSamples: t.MinSamples}
+	}
+	if d.Alert != nil {
+		k.AlertChannel = d.Alert.Channel
+	}
+	return k, nil
+}

@@ -1,0 +1,27 @@
+// Package analytics keeps the journey aggregates that KPIs and the
+// analytics API are computed from, and computes them.
+//
+// It is fed records of what happened, in order: the engine's journey
+// transitions (Transition), the events of customers in a journey that a
+// KPI reads (Event), and later the actions decided (Decision), delivered
+// (Delivery) and responded to (Response). Each record lands in the bucket
+// of its UTC hour, per stack and journey; a journey keeps as many hours as
+// its longest window needs and no more. Time quantiles are DDSketch-style
+// log-bucketed sketches (Sketch), mergeable and within 1% relative error.
+// Reading a KPI or a Report merges the buckets of one window: its cost
+// depends on the window and the journey's shape, never on how many records
+// were fed.
+//
+// Besides the buckets it keeps a little state per journey run in flight
+// (the stages it visited, when it entered, when it last sent an event a
+// rate() reads) and the runs that ended before their goal.within ran out,
+// so that conversion() counts each entry once its cohort has matured.
+//
+// State survives a restart through Store: a snapshot (Snapshot, Restore)
+// plus the records fed after it, replayed by Open; records carry sequence
+// numbers, so a replay applies none twice.
+//
+// It must not know about HTTP, the engine's internals or how the store
+// keeps its bytes: the runtime feeds it records and a clock, and serves
+// what it returns.
+package analytics

@@ -1,0 +1,264 @@
+package analytics
+
+import (
+	"container/heap"
+	"math"
+)
+
+// touch applies a change to the bucket of hour h and to every window sum
+// that holds that hour, so that the sums stay the sums of their buckets.
+// It reports false when h is older than what the journey keeps.
+func (j *journey) touch(h int64, fn func(*bucket)) bool {
+	b := j.at(h)
+	if b == nil {
+		return false
+	}
+	fn(b)
+	for _, w := range j.sums {
+		if w.lo <= h && h <= w.hi {
+			fn(&w.sum)
+		}
+	}
+	return true
+}
+
+// touchMs is touch for a time in ms; nothing happens for an unknown time.
+func (j *journey) touchMs(ms int64, fn func(*bucket)) {
+	if ms != noTime {
+		j.touch(hourOf(ms), fn)
+	}
+}
+
+// Applied is the Seq of the last sequenced record applied.
+func (a *Analytics) Applied() uint64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.applied
+}
+
+// Apply feeds records, in order. Records whose Seq is not above the last
+// applied are skipped.
+func (a *Analytics) Apply(recs ...Record) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i := range recs {
+		r := &recs[i]
+		if r.Seq != 0 {
+			if r.Seq <= a.applied {
+				continue
+			}
+			a.applied = r.Seq
+		}
+		switch {
+		case r.Transition != nil:
+			a.transition(r.Transition)
+		case r.Event != nil:
+			a.event(r.Event)
+		case r.Decision != nil:
+			d := r.Decision
+			a.journey(d.Stack, d.Journey).touchMs(msOf(d.Time), func(b *bucket) { b.action(d.Action, d.Channel).decided++ })
+		case r.Delivery != nil:
+			d := r.Delivery
+			a.journey(d.Stack, d.Journey).touchMs(msOf(d.Time), func(b *bucket) {
+				ag := b.action(d.Action, d.Channel)
+				switch d.Outcome {
+				case Delivered:
+					ag.delivered++
+				case Bounced:
+					ag.bounced++
+				case Failed:
+					ag.failed++
+				}
+			})
+		case r.Response != nil:
+			d := r.Response
+			if i := outcomeIndex(d.Outcome); i >= 0 {
+				a.journey(d.Stack, d.Journey).touchMs(msOf(d.Time), func(b *bucket) { b.action(d.Action, d.Channel).outcomes[i]++ })
+			}
+		}
+	}
+}
+
+func (a *Analytics) transition(tr *Transition) {
+	j := a.journey(tr.Stack, tr.Journey)
+	t := msOf(tr.Time)
+	r := j.run(tr.Customer, tr.Run)
+	switch tr.Reason {
+	case ReasonEntered:
+		if r != nil {
+			return // already entered: a record seen twice
+		}
+		// A customer is in a journey at most once: a run of theirs still
+		// here missed its end.
+		j.dropRun(tr.Customer)
+		st := j.stage(tr.To)
+		r = &run{n: tr.Run, entered: t, since: t, stage: st, path: bit(st)}
+		j.runs[tr.Customer] = r
+		j.touchMs(t, func(b *bucket) {
+			b.entries++
+			b.stage(st).reached++
+		})
+		return
+	case ReasonRenamed:
+		if r != nil && tr.To != "" {
+			r.stage = j.stage(tr.To)
+			r.path |= bit(r.stage)
+		}
+		return
+	}
+	entered, since := msOf(tr.Entered), msOf(tr.Since)
+	from := -1
+	if tr.From != "" {
+		from = j.stage(tr.From)
+	}
+	if r != nil {
+		if entered == noTime {
+			entered = r.entered
+		}
+		if since == noTime {
+			since = r.since
+		}
+		if from < 0 {
+			from = r.stage
+		}
+	}
+	leaving := tr.To == "" || (tr.Reason != ReasonMoved && tr.Reason != ReasonTimeout)
+	goal := tr.Reason == ReasonCompleted
+	if from >= 0 && since != noTime {
+		j.touchMs(since, func(b *bucket) {
+			sa := b.stage(from)
+			switch {
+			case !leaving:
+				sa.movedOn++
+			case goal:
+				sa.completed++
+			default:
+				sa.dropped++
+			}
+		})
+		d := float64(t-since) / 1000
+		j.touchMs(t, func(b *bucket) { b.stage(from).time.Add(d) })
+	}
+	if !leaving {
+		to := j.stage(tr.To)
+		j.touchMs(t, func(b *bucket) { b.stage(to).reached++ })
+		if r != nil {
+			r.stage, r.since = to, t
+			r.path |= bit(to)
+		}
+		return
+	}
+	if t != noTime {
+		h := hourOf(t)
+		path := uint64(0)
+		if b := j.at(h); b != nil && r != nil {
+			path = b.pathKey(r.path)
+		}
+		j.touch(h, func(b *bucket) {
+			switch tr.Reason {
+			case ReasonCompleted:
+				b.completed++
+				if entered != noTime {
+					b.toGoal.Add(float64(t-entered) / 1000)
+				}
+			case ReasonExited:
+				b.exited++
+			case ReasonExpired:
+				b.expired++
+			case ReasonTimedOut:
+				b.timedOut++
+			default:
+				b.removed++
+			}
+			if r != nil {
+				b.addPath(path, 1, b2i(goal))
+			}
+		})
+	}
+	if entered != noTime {
+		j.touchMs(entered, func(b *bucket) {
+			b.ended++
+			b.goals += b2i(goal)
+		})
+		if w := j.spec.Within.Milliseconds(); w > 0 {
+			due := entered + w
+			conv := goal && t <= due
+			if due <= t {
+				j.mature(pendingItem{due, conv})
+			} else {
+				heap.Push(&j.pending, pendingItem{due, conv})
+				j.pendingConverted += b2i(conv)
+			}
+		}
+	}
+	if r != nil {
+		j.dropRun(tr.Customer)
+	}
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func bit(stage int) uint64 {
+	if stage >= 64 {
+		return 0
+	}
+	return 1 << uint(stage)
+}
+
+// mature counts an entry whose goal.within has ended in its cohort.
+func (j *journey) mature(p pendingItem) {
+	j.touchMs(p.due, func(b *bucket) {
+		b.matured++
+		b.converted += b2i(p.converted)
+	})
+}
+
+// advance matures the pending entries whose goal.within ended by now.
+func (j *journey) advance(now int64) {
+	for len(j.pending) > 0 && j.pending[0].due <= now {
+		p := heap.Pop(&j.pending).(pendingItem)
+		j.pendingConverted -= b2i(p.converted)
+		j.mature(p)
+	}
+}
+
+func (a *Analytics) event(ev *Event) {
+	j := a.journey(ev.Stack, ev.Journey)
+	t := msOf(ev.Time)
+	if t == noTime {
+		return
+	}
+	h := hourOf(t)
+	ok := j.touch(h, func(b *bucket) {
+		for name, v := range ev.Attributes {
+			if !math.IsNaN(v) && !math.IsInf(v, 0) {
+				b.attr(ev.Type, name).add(v)
+			}
+		}
+	})
+	i, rate := j.rateIdx[ev.Type]
+	if !ok || !rate {
+		return
+	}
+	r := j.run(ev.Customer, ev.Run)
+	if r == nil {
+		return
+	}
+	for len(r.last) <= i {
+		r.last = append(r.last, noTime)
+	}
+	prev := r.last[i]
+	if prev == h {
+		return
+	}
+	if prev != noTime && j.get(prev) != nil {
+		j.touch(prev, func(b *bucket) { b.latestAdd(i, -1) })
+	}
+	j.touch(h, func(b *bucket) { b.latestAdd(i, 1) })
+	r.last[i] = h
+}

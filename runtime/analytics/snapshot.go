@@ -1,0 +1,270 @@
+package analytics
+
+import (
+	"bytes"
+	"container/heap"
+	"encoding/binary"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"math"
+)
+
+// snapshotVersion changes when the stored form does.
+const snapshotVersion = 1
+
+type snapState struct {
+	Version  int
+	Applied  uint64
+	Journeys []journeyState
+}
+
+type journeyState struct {
+	Stack, Journey string
+	Stages         []string
+	RateTypes      []string
+	Newest         int64
+	Buckets        []bucketState
+	Runs           []runState
+	Pending        []pendingState
+	Alerts         []alertSnap
+}
+
+type bucketState struct {
+	Hour int64
+	// Entries, Completed, Exited, Expired, TimedOut, Removed, Matured,
+	// Converted, Ended, Goals.
+	Counts  [10]int64
+	Stages  []stageState
+	ToGoal  *sketchState
+	Latest  []int64
+	Attrs   []attrState
+	Actions []actionState
+	Paths   []pathState
+}
+
+type stageState struct {
+	Reached, MovedOn, Completed, Dropped int64
+	Time                                 *sketchState
+}
+
+type attrState struct {
+	Event, Attr                    string
+	N                              int64
+	Sum                            float64
+	Answers, Promoters, Detractors int64
+}
+
+type actionState struct {
+	Action, Channel                     string
+	Decided, Delivered, Bounced, Failed int64
+	Outcomes                            [len(outcomes)]int64
+}
+
+type pathState struct {
+	Mask        uint64
+	Runs, Goals int64
+}
+
+type runState struct {
+	Customer       string
+	N              uint64
+	Entered, Since int64
+	Stage          int
+	Path           uint64
+	Last           []int64
+}
+
+type pendingState struct {
+	Due       int64
+	Converted bool
+}
+
+type alertSnap struct {
+	KPI  string
+	Last string
+	Seq  uint64
+}
+
+// snapshotMagic starts a snapshot; the Seq of the last record it holds
+// follows, big-endian, then the state in gob.
+const snapshotMagic = "WMA\x01"
+
+// SnapshotApplied returns the Seq of the last record a snapshot holds,
+// without decoding the rest: a store may drop the records up to it.
+func SnapshotApplied(data []byte) (uint64, error) {
+	if len(data) < len(snapshotMagic)+8 || string(data[:len(snapshotMagic)]) != snapshotMagic {
+		return 0, errors.New("not an analytics snapshot")
+	}
+	return binary.BigEndian.Uint64(data[len(snapshotMagic):]), nil
+}
+
+// Snapshot returns the whole state, for Restore after a restart.
+func (a *Analytics) Snapshot() ([]byte, error) {
+	a.mu.Lock()
+	s := snapState{Version: snapshotVersion, Applied: a.applied}
+	for k, j := range a.journeys {
+		js := journeyState{Stack: k.stack, Journey: k.journey, Stages: j.stages, RateTypes: j.rateTypes, Newest: j.newest}
+		for _, b := range j.ring {
+			if b == nil || b.hour <= j.newest-int64(len(j.ring)) {
+				continue
+			}
+			js.Buckets = append(js.Buckets, b.state())
+		}
+		for c, r := range j.runs {
+			js.Runs = append(js.Runs, runState{c, r.n, r.entered, r.since, r.stage, r.path, r.last})
+		}
+		for _, p := range j.pending {
+			js.Pending = append(js.Pending, pendingState{p.due, p.converted})
+		}
+		for name, as := range j.alerts {
+			js.Alerts = append(js.Alerts, alertSnap{name, as.last, as.seq})
+		}
+		s.Journeys = append(s.Journeys, js)
+	}
+	var buf bytes.Buffer
+	buf.WriteString(snapshotMagic)
+	buf.Write(binary.BigEndian.AppendUint64(nil, a.applied))
+	err := gob.NewEncoder(&buf).Encode(&s)
+	a.mu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("encoding the analytics snapshot: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (b *bucket) state() bucketState {
+	s := bucketState{Hour: b.hour, Counts: [10]int64{b.entries, b.completed, b.exited, b.expired, b.timedOut, b.removed,
+		b.matured, b.converted, b.ended, b.goals}, ToGoal: b.toGoal.state(), Latest: b.latest}
+	for _, x := range b.stages {
+		s.Stages = append(s.Stages, stageState{x.reached, x.movedOn, x.completed, x.dropped, x.time.state()})
+	}
+	for k, x := range b.attrs {
+		s.Attrs = append(s.Attrs, attrState{k.event, k.attr, x.n, x.sum, x.answers, x.promoters, x.detractors})
+	}
+	for k, x := range b.actions {
+		s.Actions = append(s.Actions, actionState{k, x.channel, x.decided, x.delivered, x.bounced, x.failed, x.outcomes})
+	}
+	for k, x := range b.paths {
+		s.Paths = append(s.Paths, pathState{k, x.runs, x.goals})
+	}
+	return s
+}
+
+func (s *bucketState) bucket() *bucket {
+	c := s.Counts
+	b := &bucket{hour: s.Hour, entries: c[0], completed: c[1], exited: c[2], expired: c[3], timedOut: c[4], removed: c[5],
+		matured: c[6], converted: c[7], ended: c[8], goals: c[9], latest: s.Latest}
+	if sk := s.ToGoal.sketch(); sk != nil {
+		b.toGoal = *sk
+	}
+	for _, x := range s.Stages {
+		sa := stageAgg{reached: x.Reached, movedOn: x.MovedOn, completed: x.Completed, dropped: x.Dropped}
+		if sk := x.Time.sketch(); sk != nil {
+			sa.time = *sk
+		}
+		b.stages = append(b.stages, sa)
+	}
+	for _, x := range s.Attrs {
+		*b.attr(x.Event, x.Attr) = attrAgg{x.N, x.Sum, x.Answers, x.Promoters, x.Detractors}
+	}
+	for _, x := range s.Actions {
+		*b.action(x.Action, x.Channel) = actionAgg{x.Channel, x.Decided, x.Delivered, x.Bounced, x.Failed, x.Outcomes}
+	}
+	for _, x := range s.Paths {
+		if b.paths == nil {
+			b.paths = map[uint64]*pathAgg{}
+		}
+		b.paths[x.Mask] = &pathAgg{x.Runs, x.Goals}
+	}
+	return b
+}
+
+// Restore replaces the state with a snapshot's. The journeys configured
+// stay configured.
+func (a *Analytics) Restore(data []byte) error {
+	if _, err := SnapshotApplied(data); err != nil {
+		return err
+	}
+	var s snapState
+	if err := gob.NewDecoder(bytes.NewReader(data[len(snapshotMagic)+8:])).Decode(&s); err != nil {
+		return fmt.Errorf("decoding the analytics snapshot: %w", err)
+	}
+	if s.Version != snapshotVersion {
+		return fmt.Errorf("the analytics snapshot has version %d; this runtime reads %d", s.Version, snapshotVersion)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	old := a.journeys
+	a.journeys = map[jkey]*journey{}
+	a.applied = s.Applied
+	for _, js := range s.Journeys {
+		k := jkey{js.Stack, js.Journey}
+		j := a.newJourney(js.Stack, js.Journey)
+		for _, n := range js.Stages {
+			j.stage(n)
+		}
+		for _, n := range js.RateTypes {
+			j.rateType(n)
+		}
+		oldest := js.Newest
+		for _, b := range js.Buckets {
+			oldest = min(oldest, b.Hour)
+		}
+		n := len(j.ring)
+		if o := old[k]; o != nil && o.configured {
+			j.spec, j.configured = o.spec, true
+			for _, s := range o.spec.Stages {
+				j.stage(s)
+			}
+			for _, kp := range o.spec.KPIs {
+				if kp.Function == FuncRate {
+					j.rateType(kp.Event)
+				}
+			}
+			n = len(o.ring)
+		}
+		j.newest = js.Newest
+		if js.Newest != math.MinInt64 {
+			j.resize(max(n, int(js.Newest-oldest)+1))
+		}
+		for i := range js.Buckets {
+			b := js.Buckets[i].bucket()
+			j.ring[j.slot(b.hour)] = b
+		}
+		if len(j.ring) != n {
+			j.resize(n)
+		}
+		for _, r := range js.Runs {
+			if _, dup := j.runs[r.Customer]; !dup {
+				j.runs[r.Customer] = &run{r.N, r.Entered, r.Since, r.Stage, r.Path, r.Last}
+			}
+		}
+		for _, p := range js.Pending {
+			j.pending = append(j.pending, pendingItem{p.Due, p.Converted})
+			j.pendingConverted += b2i(p.Converted)
+		}
+		heap.Init(&j.pending)
+		for _, al := range js.Alerts {
+			j.alerts[al.KPI] = &alertState{al.Last, al.Seq}
+		}
+		a.journeys[k] = j
+	}
+	for k, o := range old {
+		if _, ok := a.journeys[k]; !ok && o.configured {
+			j := a.newJourney(k.stack, k.journey)
+			j.spec, j.configured = o.spec, true
+			for _, s := range o.spec.Stages {
+				j.stage(s)
+			}
+			for _, kp := range o.spec.KPIs {
+				if kp.Function == FuncRate {
+					j.rateType(kp.Event)
+				}
+			}
+			j.resize(len(o.ring))
+			a.journeys[k] = j
+		}
+	}
+	return nil
+}
