@@ -27,7 +27,14 @@ const ProviderWaymark = "waymark"
 // object at its old address, and the Change carries that PreviousAddress.
 // Sensitive values are compared by their digests.
 func Diff(prior *Deployment, desired *deploy.Document) ([]plans.Change, error) {
-	d := differ{}
+	return diff(prior, desired, nil)
+}
+
+// diff is Diff where desired may itself have withheld values (a deployment
+// read back from the runtime, for a rollback): desiredDigests, made with
+// prior's digest key, stand for them.
+func diff(prior *Deployment, desired *deploy.Document, desiredDigests deploy.Digests) ([]plans.Change, error) {
+	d := differ{desiredDigests: desiredDigests}
 	old := &deploy.Document{}
 	if prior != nil {
 		d.key, d.digests = prior.DigestKey, prior.Digests
@@ -93,8 +100,9 @@ func Diff(prior *Deployment, desired *deploy.Document) ([]plans.Change, error) {
 }
 
 type differ struct {
-	key     []byte
-	digests deploy.Digests
+	key            []byte
+	digests        deploy.Digests // of prior's withheld values
+	desiredDigests deploy.Digests // of desired's withheld values
 }
 
 func index(d *deploy.Document) map[string]*deploy.Object {
@@ -182,19 +190,21 @@ func decodeAttributes(b []byte) (map[string]any, error) {
 }
 
 // attributes returns the object's attributes with each sensitive value
-// replaced by its digest: from the runtime's Digests for a withheld prior
-// value, else computed.
+// replaced by its digest: from the runtime's Digests for a withheld value,
+// else computed.
 func (d *differ) attributes(o *deploy.Object, prior bool) (map[string]any, error) {
 	m, err := o.Attributes()
 	if err != nil {
 		return nil, err
 	}
+	digests := d.digests
+	if !prior {
+		digests = d.desiredDigests
+	}
 	for _, path := range o.Sensitive {
-		if prior {
-			if dg, ok := d.digests.Digest(o.Address, path); ok {
-				deploy.SetPathValue(m, path, withheld(dg))
-				continue
-			}
+		if dg, ok := digests.Digest(o.Address, path); ok {
+			deploy.SetPathValue(m, path, withheld(dg))
+			continue
 		}
 		v, ok := deploy.PathValue(m, path)
 		if !ok || deploy.IsWithheld(v) {

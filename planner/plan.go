@@ -21,6 +21,12 @@ type Options struct {
 	WaymarkVersion string
 	// Now gives the plan's time; time.Now when nil.
 	Now func() time.Time
+	// DesiredDigests are the digests of the values withheld from desired,
+	// when desired was read back from the runtime (a rollback to an earlier
+	// deployment) rather than loaded: they compare with the deployed ones,
+	// made with the same stack key. Such a plan cannot be applied with
+	// Apply, which would deploy the Document without its withheld values.
+	DesiredDigests deploy.Digests
 }
 
 // Plan computes what would bring the stack that desired names from what the
@@ -41,7 +47,7 @@ func Plan(ctx context.Context, rt Runtime, desired *deploy.Document, opts Option
 	if dep == nil {
 		dep = &Deployment{}
 	}
-	changes, err := Diff(dep, desired)
+	changes, err := diff(dep, desired, opts.DesiredDigests)
 	if err != nil {
 		return nil, fmt.Errorf("planning stack %q: %w", stack, err)
 	}

@@ -9,13 +9,18 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/waymarkhq/waymark/internal/cmdutil"
+	"github.com/waymarkhq/waymark/internal/command/applycmd"
 	"github.com/waymarkhq/waymark/internal/command/customercmd"
 	"github.com/waymarkhq/waymark/internal/command/eventscmd"
 	"github.com/waymarkhq/waymark/internal/command/fmtcmd"
+	"github.com/waymarkhq/waymark/internal/command/graphcmd"
+	"github.com/waymarkhq/waymark/internal/command/historycmd"
 	"github.com/waymarkhq/waymark/internal/command/initcmd"
+	"github.com/waymarkhq/waymark/internal/command/plancmd"
 	"github.com/waymarkhq/waymark/internal/command/pluginserve"
 	"github.com/waymarkhq/waymark/internal/command/providerscmd"
 	"github.com/waymarkhq/waymark/internal/command/runtimecmd"
+	"github.com/waymarkhq/waymark/internal/command/showcmd"
 	"github.com/waymarkhq/waymark/internal/command/validatecmd"
 	"github.com/waymarkhq/waymark/internal/command/versioncmd"
 )
@@ -58,6 +63,13 @@ bundled real-time decisioning runtime.`,
 	for _, add := range []func(*cmdutil.Streams) *cobra.Command{
 		initcmd.New,
 		validatecmd.New,
+		plancmd.New,
+		applycmd.New,
+		applycmd.NewDestroy,
+		showcmd.New,
+		graphcmd.New,
+		historycmd.New,
+		historycmd.NewRollback,
 		fmtcmd.New,
 		providerscmd.New,
 		eventscmd.New,

@@ -107,6 +107,7 @@ func (s *Server) routes() {
 		"GET":  {store.ScopeRead, s.history},
 	})
 	s.route("/v1/stacks/{stack}/impact", map[string]scoped{"POST": {store.ScopeRead, s.impact}})
+	s.rollbackRoutes()
 	s.route("/v1/events", map[string]scoped{"POST": {store.ScopeIngest, s.ingest}})
 	s.route("/v1/customers/{id...}", map[string]scoped{
 		"GET":    {store.ScopeRead, s.getCustomer},

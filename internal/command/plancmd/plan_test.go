@@ -1,0 +1,103 @@
+package plancmd_test
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"testing"
+
+	"github.com/spf13/cobra"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/waymarkhq/waymark/internal/cmdutil"
+	"github.com/waymarkhq/waymark/internal/command/plancmd"
+	"github.com/waymarkhq/waymark/internal/command/pluginserve"
+	"github.com/waymarkhq/waymark/internal/command/runtimecmd"
+	"github.com/waymarkhq/waymark/internal/version"
+	"github.com/waymarkhq/waymark/lang/provschema"
+	"github.com/waymarkhq/waymark/providers/builtin"
+)
+
+// asWaymark makes a re-executed test binary the waymark binary's runtime
+// and provider commands, so that the benchmark runs the runtime and the
+// built-in providers as real processes.
+const asWaymark = "WAYMARK_PLANCMD_TEST_AS_WAYMARK"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asWaymark) != "" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		root := &cobra.Command{Use: "waymark", SilenceUsage: true}
+		root.AddCommand(pluginserve.New(cmdutil.System()), runtimecmd.New(cmdutil.System()))
+		root.SetArgs(cmdutil.RewriteFlags(root, os.Args[1:]))
+		err := root.ExecuteContext(ctx)
+		stop()
+		if err != nil {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+const lockedConfig = `
+waymark {
+  stack = "growth"
+  required_providers {
+    chat = { source = "acme/slack", version = "~> 1.0" }
+  }
+}
+channel "team" {
+  provider = chat
+  url      = "https://hooks.acme.test/x"
+}
+channel "web" {
+  provider = inbound
+}
+`
+
+const lock = `provider "acme/slack" {
+  version     = "1.2.0"
+  constraints = "~> 1.0"
+  hashes = [
+    "sha256:2222222222222222222222222222222222222222222222222222222222222222",
+    "sha256:1111111111111111111111111111111111111111111111111111111111111111",
+  ]
+}
+`
+
+// The deployment names each locked provider with the hashes that the lock
+// file accepts; a built-in provider, which the lock does not record, has
+// none.
+func TestLockedHashes(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{"main.wm.hcl": lockedConfig, ".waymark.lock.hcl": lock} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	schemas := builtin.Schemas(version.Version)
+	schemas["acme/slack"] = &provschema.Schema{Provider: "acme/slack", Version: "1.2.0", Delivers: true,
+		Channel: []provschema.Attribute{{Name: "url", Type: cty.String, Required: true}}}
+	s, _, errb := cmdutil.Test()
+	l, err := plancmd.Load(context.Background(), s, plancmd.Source{Dir: dir, Providers: schemas})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, errb)
+	}
+	got := map[string][]string{}
+	for _, p := range l.Document.Providers {
+		got[p.Name] = p.Hashes
+	}
+	want := []string{
+		"sha256:1111111111111111111111111111111111111111111111111111111111111111",
+		"sha256:2222222222222222222222222222222222222222222222222222222222222222",
+	}
+	if !slices.Equal(got["chat"], want) {
+		t.Errorf("chat's hashes %v, want %v", got["chat"], want)
+	}
+	if h, ok := got["inbound"]; !ok || len(h) != 0 {
+		t.Errorf("inbound: present %v, hashes %v; want present without hashes", ok, h)
+	}
+}
