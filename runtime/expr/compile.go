@@ -106,6 +106,7 @@ func Compile(src string, env *Env) (*Program, error) {
 	if diags.HasErrors() {
 		return nil, diagError(diags)
 	}
+	c.useStatic(e.Variables())
 	root, err := c.compileRoot(e)
 	if err != nil {
 		return nil, err
@@ -203,8 +204,6 @@ func newCompiler(env *Env) (*compiler, error) {
 	s := &scope{
 		env:      env,
 		customer: env.Customer,
-		segments: sortedNames(env.Segments),
-		journeys: sortedNames(env.Journeys),
 		ctxRoot:  env.Context,
 		priority: env.Priority,
 	}
@@ -225,9 +224,16 @@ func newCompiler(env *Env) (*compiler, error) {
 	return &compiler{
 		scope:  s,
 		funcs:  funcs,
-		static: &hcl.EvalContext{Variables: s.staticVars(), Functions: funcs},
+		// Variables are set by useStatic once the source is parsed.
+		static: &hcl.EvalContext{Functions: funcs},
 		consts: &hcl.EvalContext{Functions: funcs},
 	}, nil
+}
+
+// useStatic sets the type-checking variables for an expression that makes
+// the references refs.
+func (c *compiler) useStatic(refs []hcl.Traversal) {
+	c.static.Variables = c.scope.staticVars(refs)
 }
 
 // checkSource refuses source that is too long or nests too deeply, before
@@ -479,7 +485,7 @@ func (s *scope) refsOf(travs []hcl.Traversal) Refs {
 			if i, ok := s.segmentIndex(name); ok && hasName {
 				r.Segments = append(r.Segments, i)
 			} else {
-				for _, n := range s.segments {
+				for _, n := range s.segments() {
 					r.Segments = append(r.Segments, n.index)
 				}
 			}
@@ -487,7 +493,7 @@ func (s *scope) refsOf(travs []hcl.Traversal) Refs {
 			if i, ok := s.journeyIndex(name); ok && hasName {
 				r.Journeys = append(r.Journeys, i)
 			} else {
-				for _, n := range s.journeys {
+				for _, n := range s.journeys() {
 					r.Journeys = append(r.Journeys, n.index)
 				}
 			}

@@ -3,6 +3,9 @@ package expr
 import (
 	"math"
 	"sort"
+	"sync"
+
+	"github.com/hashicorp/hcl/v2"
 
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
@@ -14,11 +17,28 @@ type scope struct {
 	env      *Env
 	customer *Layout
 	event    *Layout // nil when no event is in hand
-	segments []named // sorted by name
-	journeys []named // sorted by name
 	ctxRoot  bool
 	priority bool
 	funcs    map[string]function.Function
+
+	// The segment and journey names sorted, built on first use: a
+	// deployment compiles thousands of expressions over thousands of
+	// journeys, and most expressions never need the lists.
+	sortOnce              sync.Once
+	segsSorted, jrnSorted []named
+}
+
+// segments returns the segments in scope, sorted by name.
+func (s *scope) segments() []named { s.sort(); return s.segsSorted }
+
+// journeys returns the journeys in scope, sorted by name.
+func (s *scope) journeys() []named { s.sort(); return s.jrnSorted }
+
+func (s *scope) sort() {
+	s.sortOnce.Do(func() {
+		s.segsSorted = sortedNames(s.env.Segments)
+		s.jrnSorted = sortedNames(s.env.Journeys)
+	})
 }
 
 type named struct {
@@ -45,9 +65,13 @@ func (s *scope) journeyIndex(name string) (int, bool) {
 	return i, ok
 }
 
-// staticVars returns the variables for type-checking: every name in scope,
-// with unknown values of their types.
-func (s *scope) staticVars() map[string]cty.Value {
+// staticVars returns the variables for type-checking the expression whose
+// references are refs: the names in scope, with unknown values of their
+// types. Of the segments and journeys it holds only those refs name (all
+// of them where a root is used whole), so that its cost does not grow with
+// the size of the deployment; a name not in scope stays absent, for HCL to
+// report.
+func (s *scope) staticVars(refs []hcl.Traversal) map[string]cty.Value {
 	vars := map[string]cty.Value{}
 	vars["customer"] = layoutObject(s.customer, nil, func(slot int) cty.Value {
 		return cty.UnknownVal(ctyType(s.customer.Kind(slot)))
@@ -60,14 +84,31 @@ func (s *scope) staticVars() map[string]cty.Value {
 	if s.ctxRoot {
 		vars["context"] = cty.DynamicVal
 	}
+	segNames, allSegs := referenced(refs, "segment")
 	seg := map[string]cty.Value{}
-	for _, n := range s.segments {
-		seg[n.name] = cty.UnknownVal(cty.Bool)
+	if allSegs {
+		for _, n := range s.segments() {
+			seg[n.name] = cty.UnknownVal(cty.Bool)
+		}
+	}
+	for _, n := range segNames {
+		if _, ok := s.segmentIndex(n); ok {
+			seg[n] = cty.UnknownVal(cty.Bool)
+		}
 	}
 	vars["segment"] = cty.ObjectVal(seg)
+	jrnNames, allJrn := referenced(refs, "journey")
+	stage := cty.ObjectVal(map[string]cty.Value{"stage": cty.UnknownVal(cty.String)})
 	jrn := map[string]cty.Value{}
-	for _, n := range s.journeys {
-		jrn[n.name] = cty.ObjectVal(map[string]cty.Value{"stage": cty.UnknownVal(cty.String)})
+	if allJrn {
+		for _, n := range s.journeys() {
+			jrn[n.name] = stage
+		}
+	}
+	for _, n := range jrnNames {
+		if _, ok := s.journeyIndex(n); ok {
+			jrn[n] = stage
+		}
 	}
 	vars["journey"] = cty.ObjectVal(jrn)
 	if s.priority {
@@ -76,6 +117,26 @@ func (s *scope) staticVars() map[string]cty.Value {
 		}
 	}
 	return vars
+}
+
+// referenced returns the names that refs read under root (root.<name>),
+// and whether root is also used whole.
+func referenced(refs []hcl.Traversal, root string) (names []string, whole bool) {
+	for _, t := range refs {
+		if t.RootName() != root {
+			continue
+		}
+		if len(t) < 2 {
+			whole = true
+			continue
+		}
+		if a, ok := t[1].(hcl.TraverseAttr); ok {
+			names = append(names, a.Name)
+		} else {
+			whole = true
+		}
+	}
+	return names, whole
 }
 
 var priorityNames = [...]string{"propensity", "value", "lever"}
@@ -107,7 +168,7 @@ func (s *scope) activationVars(r *Refs, a *Activation) map[string]cty.Value {
 	}
 	if len(r.Segments) > 0 {
 		m := make(map[string]cty.Value, len(r.Segments))
-		for _, n := range s.segments {
+		for _, n := range s.segments() {
 			if containsInt(r.Segments, n.index) {
 				m[n.name] = toCty(readSlot(a.Segments, n.index, KindBool), KindBool, false)
 			}
@@ -116,7 +177,7 @@ func (s *scope) activationVars(r *Refs, a *Activation) map[string]cty.Value {
 	}
 	if len(r.Journeys) > 0 {
 		m := make(map[string]cty.Value, len(r.Journeys))
-		for _, n := range s.journeys {
+		for _, n := range s.journeys() {
 			if containsInt(r.Journeys, n.index) {
 				stage := toCty(readSlot(a.Stages, n.index, KindString), KindString, false)
 				m[n.name] = cty.ObjectVal(map[string]cty.Value{"stage": stage})

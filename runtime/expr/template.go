@@ -40,6 +40,7 @@ func CompileTemplate(src string, env *Env) (*Template, error) {
 	if diags.HasErrors() {
 		return nil, diagError(diags)
 	}
+	c.useStatic(e.Variables())
 	if err := checkDepth(e); err != nil {
 		return nil, err
 	}
