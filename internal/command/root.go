@@ -11,6 +11,8 @@ import (
 	"github.com/waymarkhq/waymark/internal/cmdutil"
 	"github.com/waymarkhq/waymark/internal/command/applycmd"
 	"github.com/waymarkhq/waymark/internal/command/customercmd"
+	"github.com/waymarkhq/waymark/internal/command/decidecmd"
+	"github.com/waymarkhq/waymark/internal/command/deliveriescmd"
 	"github.com/waymarkhq/waymark/internal/command/eventscmd"
 	"github.com/waymarkhq/waymark/internal/command/fmtcmd"
 	"github.com/waymarkhq/waymark/internal/command/graphcmd"
@@ -21,6 +23,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/command/providerscmd"
 	"github.com/waymarkhq/waymark/internal/command/runtimecmd"
 	"github.com/waymarkhq/waymark/internal/command/showcmd"
+	"github.com/waymarkhq/waymark/internal/command/statuscmd"
 	"github.com/waymarkhq/waymark/internal/command/validatecmd"
 	"github.com/waymarkhq/waymark/internal/command/versioncmd"
 )
@@ -73,7 +76,10 @@ bundled real-time decisioning runtime.`,
 		fmtcmd.New,
 		providerscmd.New,
 		eventscmd.New,
+		decidecmd.New,
 		customercmd.New,
+		deliveriescmd.New,
+		statuscmd.New,
 		runtimecmd.New,
 		versioncmd.New,
 		pluginserve.New,

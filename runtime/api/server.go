@@ -114,6 +114,13 @@ func (s *Server) routes() {
 		"DELETE": {store.ScopeAdmin, s.eraseCustomer},
 	})
 	s.route("/v1/tokens", map[string]scoped{"POST": {store.ScopeAdmin, s.createToken}})
+	s.route("/v1/decide", map[string]scoped{"POST": {store.ScopeDecide, s.decide}})
+	s.route("/v1/responses", map[string]scoped{"POST": {store.ScopeDecide, s.respond}})
+	s.route("/v1/decisions/{id}", map[string]scoped{"GET": {store.ScopeRead, s.getDecision}})
+	s.route("/v1/models", map[string]scoped{"GET": {store.ScopeRead, s.listModels}})
+	s.route("/v1/deliveries", map[string]scoped{"GET": {store.ScopeRead, s.listDeliveries}})
+	s.route("/v1/deliveries/{id}/retry", map[string]scoped{"POST": {store.ScopeAdmin, s.retryDelivery}})
+	s.route("/v1/deliveries/{id}/outcome", map[string]scoped{"POST": {store.ScopeIngest, s.deliveryOutcome}})
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("there is no %s", r.URL.Path))
 	})

@@ -301,6 +301,22 @@ type Customer struct {
 	LastEvent *time.Time     `json:"last_event,omitempty"`
 	Journeys  []JourneyState `json:"journeys"`
 	Timeline  []Transition   `json:"timeline"`
+	// Decisions are the customer's most recent decisions, newest first.
+	Decisions []DecisionSummary `json:"decisions"`
+}
+
+// DecisionSummary is a recent decision of a customer.
+type DecisionSummary struct {
+	DecisionID string    `json:"decision_id"`
+	Time       time.Time `json:"time"`
+	Channel    string    `json:"channel"`
+	Trigger    bool      `json:"trigger,omitempty"`
+	Control    bool      `json:"control,omitempty"`
+	// Actions are the chosen actions' addresses (<stack>/<address>), best
+	// first.
+	Actions []string `json:"actions"`
+	// Dropped counts the candidates dropped, by reason.
+	Dropped map[string]int `json:"dropped,omitempty"`
 }
 
 // JourneyState is a customer's state in one journey.

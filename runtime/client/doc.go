@@ -1,5 +1,6 @@
 // Package client is the Go client of the runtime's HTTP API, for the CLI
-// (plan, apply, events send, customer show, token create) and for programs
+// (plan, apply, events send, customer show, decide, deliveries, token
+// create) and for programs
 // that talk to a runtime. A Client is made from an address and a token;
 // every call takes a context first and returns the API's answer as plain
 // structs, or an *Error carrying the API's error code and message.

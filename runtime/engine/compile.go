@@ -6,6 +6,7 @@ import (
 
 	"github.com/waymarkhq/waymark/lang/funcs"
 	"github.com/waymarkhq/waymark/runtime/catalog"
+	"github.com/waymarkhq/waymark/runtime/decide"
 	"github.com/waymarkhq/waymark/runtime/events"
 	"github.com/waymarkhq/waymark/runtime/expr"
 )
@@ -19,9 +20,17 @@ type compiled struct {
 	byName   map[string]*cstack
 	// paused holds the paused journeys by stack and name.
 	paused map[string]map[string]bool
+	// dec is the decisioning view: actions, channels, the arbitration.
+	dec *decide.Catalog
+	// unless maps an event type to the triggered actions it cancels.
+	unless map[string][]*decide.Action
 }
 
+// Decide returns the decisioning view of the compiled deployment.
+func (c *compiled) Decide() *decide.Catalog { return c.dec }
+
 type cstack struct {
+	index    int // in compiled.stacks
 	st       *catalog.Stack
 	journeys []*cjourney
 	// segments are compiled by index into st.Segments; order is the order
@@ -118,8 +127,8 @@ func Compile(cat *catalog.Catalog) (*compiled, catalog.Problems) {
 		}
 		programs[e.Stack+"/"+e.Address+" "+e.Attr] = &program{p: p, name: e.Stack + "/" + e.Address + " " + e.Attr}
 	}
-	for _, st := range cat.Stacks {
-		cs := &cstack{st: st}
+	for i, st := range cat.Stacks {
+		cs := &cstack{st: st, index: i}
 		crit := func(cr catalog.Criterion) ccrit {
 			p := programs[st.Name+"/"+cr.Address+" "+cr.Attr+".condition"]
 			if p != nil {
@@ -165,9 +174,41 @@ func Compile(cat *catalog.Catalog) (*compiled, catalog.Problems) {
 		c.stacks = append(c.stacks, cs)
 		c.byName[st.Name] = cs
 	}
+	if len(ps) == 0 {
+		var dps catalog.Problems
+		c.dec, dps = decide.Build(cat, decide.Input{
+			Program: func(stack, address, attr string) *expr.Program {
+				if p := programs[stack+"/"+address+" "+attr]; p != nil {
+					return p.p
+				}
+				return nil
+			},
+			Env: func(stack string, sc catalog.Scope) *expr.Env { return envs[stack](sc) },
+			Segments: func(stack string) ([]*expr.Program, []int) {
+				cs := c.byName[stack]
+				out := make([]*expr.Program, len(cs.segments))
+				for i, p := range cs.segments {
+					if p != nil {
+						out[i] = p.p
+					}
+				}
+				return out, cs.order
+			},
+			Layout: c.customer,
+		})
+		ps = append(ps, dps...)
+	}
 	if len(ps) > 0 {
 		sort.SliceStable(ps, func(i, j int) bool { return ps[i].Address < ps[j].Address })
 		return nil, ps
+	}
+	c.unless = map[string][]*decide.Action{}
+	for _, a := range c.dec.Actions() {
+		if a.Trigger != nil {
+			for _, ev := range a.Trigger.Unless {
+				c.unless[ev] = append(c.unless[ev], a)
+			}
+		}
 	}
 	return c, nil
 }

@@ -4,8 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
-	"sort"
 	"time"
+	"unique"
 
 	"github.com/waymarkhq/waymark/runtime/events"
 	"github.com/waymarkhq/waymark/runtime/expr"
@@ -42,15 +42,35 @@ const timelineLen = 16
 const (
 	timerWithin  = "within"
 	timerTimeout = "timeout"
+	timerTrigger = "trigger" // an outbound action falling due
+)
+
+// Bounds of what a customer keeps for the decision pipeline.
+const (
+	maxContacts = 128
+	maxLabels   = 32
+	// minContactAge is how long contacts are kept even when no limit looks
+	// back that far, so that a limit deployed later sees recent history.
+	minContactAge = 7 * 24 * time.Hour
 )
 
 type customer struct {
 	id      string
-	profile map[string]events.Value
+	profile profile
 	// last is the timestamp of the last event processed.
 	last     time.Time
 	runs     []*run
 	timeline []store.Transition
+	// contacts are recent contacts, oldest first.
+	contacts []contact
+	// ignores count ignored contacts in a row, per action.
+	ignores []ignores
+	// labels are the recent responses the models learnt from, one per
+	// decision and action.
+	labels []label
+	// contrib is what the customer's responses added to each model, so
+	// that erasure takes it out again.
+	contrib []contribution
 
 	// rec caches the profile laid out for expressions, for gen.
 	rec    expr.Record
@@ -77,6 +97,38 @@ type run struct {
 type timer struct {
 	kind string
 	due  time.Time
+	// action is the action's name, for a trigger.
+	action string
+}
+
+// contact is a delivery, or an impression on an inbound channel.
+type contact struct {
+	at      time.Time
+	channel string
+	action  string // ref
+	// key is a hash of the delivery's idempotency key; 0 for an
+	// impression. pending is set until the delivery is made.
+	key     uint64
+	pending bool
+}
+
+type ignores struct {
+	action string // ref
+	n      int
+	until  time.Time // suppressed until then
+}
+
+type label struct {
+	decision string
+	action   string // ref
+	positive bool
+}
+
+// contribution counts the positive and negative responses a customer gave
+// a model, outside and inside the control group.
+type contribution struct {
+	model                string
+	pos, neg, cpos, cneg int
 }
 
 func (c *customer) run(stack, journey string) *run {
@@ -113,9 +165,9 @@ func (c *customer) record(cat *compiled) expr.Record {
 	l := cat.customer
 	rec := l.NewRecord()
 	rec[0] = expr.String(c.id)
-	for name, v := range c.profile {
-		if slot, ok := l.Slot(name); ok && slot > 0 {
-			rec[slot] = toExpr(v)
+	for _, f := range c.profile {
+		if slot, ok := l.Slot(f.name); ok && slot > 0 {
+			rec[slot] = toExpr(f.v)
 		}
 	}
 	for name, a := range cat.cat.Schema.Customer {
@@ -141,23 +193,19 @@ func toExpr(v events.Value) expr.Value {
 	return expr.NullValue()
 }
 
-// The state encoding. Version 1.
-const stateVersion = 1
+// The state encoding. Version 2 adds trigger timers and what the decision
+// pipeline keeps; version 1 is read too.
+const stateVersion = 2
 
 var errCorruptState = errors.New("corrupt customer state")
 
 func (c *customer) encode(b []byte) []byte {
 	b = append(b, stateVersion)
 	b = putTime(b, c.last)
-	names := make([]string, 0, len(c.profile))
-	for n := range c.profile {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	b = binary.AppendUvarint(b, uint64(len(names)))
-	for _, n := range names {
-		b = putString(b, n)
-		b = events.AppendValue(b, c.profile[n])
+	b = binary.AppendUvarint(b, uint64(len(c.profile)))
+	for _, f := range c.profile {
+		b = putString(b, f.name)
+		b = events.AppendValue(b, f.v)
 	}
 	b = binary.AppendUvarint(b, uint64(len(c.runs)))
 	for _, r := range c.runs {
@@ -173,6 +221,7 @@ func (c *customer) encode(b []byte) []byte {
 		for _, t := range r.timers {
 			b = putString(b, t.kind)
 			b = putTime(b, t.due)
+			b = putString(b, t.action)
 		}
 	}
 	b = binary.AppendUvarint(b, uint64(len(c.timeline)))
@@ -184,21 +233,52 @@ func (c *customer) encode(b []byte) []byte {
 		b = putString(b, t.From)
 		b = putString(b, t.To)
 		b = putString(b, t.Reason)
-		if t.Late {
-			b = append(b, 1)
-		} else {
-			b = append(b, 0)
+		b = putBool(b, t.Late)
+	}
+	b = binary.AppendUvarint(b, uint64(len(c.contacts)))
+	for _, ct := range c.contacts {
+		b = putTime(b, ct.at)
+		b = putString(b, ct.channel)
+		b = putString(b, ct.action)
+		b = binary.AppendUvarint(b, ct.key)
+		b = putBool(b, ct.pending)
+	}
+	b = binary.AppendUvarint(b, uint64(len(c.ignores)))
+	for _, ig := range c.ignores {
+		b = putString(b, ig.action)
+		b = binary.AppendUvarint(b, uint64(ig.n))
+		b = putTime(b, ig.until)
+	}
+	b = binary.AppendUvarint(b, uint64(len(c.labels)))
+	for _, l := range c.labels {
+		b = putString(b, l.decision)
+		b = putString(b, l.action)
+		b = putBool(b, l.positive)
+	}
+	b = binary.AppendUvarint(b, uint64(len(c.contrib)))
+	for _, m := range c.contrib {
+		b = putString(b, m.model)
+		for _, n := range []int{m.pos, m.neg, m.cpos, m.cneg} {
+			b = binary.AppendUvarint(b, uint64(n))
 		}
 	}
 	return b
 }
 
+func putBool(b []byte, v bool) []byte {
+	if v {
+		return append(b, 1)
+	}
+	return append(b, 0)
+}
+
 func decodeCustomer(id string, data []byte) (*customer, error) {
 	d := &rd{b: data}
-	if d.byte() != stateVersion {
+	version := d.byte()
+	if version != 1 && version != stateVersion {
 		return nil, errCorruptState
 	}
-	c := &customer{id: id, profile: map[string]events.Value{}}
+	c := &customer{id: id}
 	c.last = d.time()
 	for n := d.count(); n > 0 && !d.err; n-- {
 		name := d.string()
@@ -207,21 +287,39 @@ func decodeCustomer(id string, data []byte) (*customer, error) {
 			return nil, errCorruptState
 		}
 		d.b = rest
-		c.profile[name] = v
+		c.profile.set(name, v)
 	}
 	for n := d.count(); n > 0 && !d.err; n-- {
-		r := &run{stack: d.string(), journey: d.string(), n: d.uvarint(), status: d.string(), stage: d.string()}
+		r := &run{stack: d.istring(), journey: d.istring(), n: d.uvarint(), status: d.istring(), stage: d.istring()}
 		r.entered, r.stageAt, r.left = d.time(), d.time(), d.time()
 		for k := d.count(); k > 0 && !d.err; k-- {
-			r.timers = append(r.timers, timer{kind: d.string(), due: d.time()})
+			t := timer{kind: d.istring(), due: d.time()}
+			if version >= 2 {
+				t.action = d.istring()
+			}
+			r.timers = append(r.timers, t)
 		}
 		c.runs = append(c.runs, r)
 	}
 	for n := d.count(); n > 0 && !d.err; n-- {
-		t := store.Transition{Time: d.time(), Stack: d.string(), Journey: d.string(), Run: d.uvarint(),
-			From: d.string(), To: d.string(), Reason: d.string(), Customer: id}
+		t := store.Transition{Time: d.time(), Stack: d.istring(), Journey: d.istring(), Run: d.uvarint(),
+			From: d.istring(), To: d.istring(), Reason: d.istring(), Customer: id}
 		t.Late = d.byte() == 1
 		c.timeline = append(c.timeline, t)
+	}
+	if version >= 2 {
+		for n := d.count(); n > 0 && !d.err; n-- {
+			c.contacts = append(c.contacts, contact{at: d.time(), channel: d.istring(), action: d.istring(), key: d.uvarint(), pending: d.byte() == 1})
+		}
+		for n := d.count(); n > 0 && !d.err; n-- {
+			c.ignores = append(c.ignores, ignores{action: d.istring(), n: int(d.uvarint()), until: d.time()})
+		}
+		for n := d.count(); n > 0 && !d.err; n-- {
+			c.labels = append(c.labels, label{decision: d.string(), action: d.istring(), positive: d.byte() == 1})
+		}
+		for n := d.count(); n > 0 && !d.err; n-- {
+			c.contrib = append(c.contrib, contribution{model: d.istring(), pos: int(d.uvarint()), neg: int(d.uvarint()), cpos: int(d.uvarint()), cneg: int(d.uvarint())})
+		}
 	}
 	if d.err || len(d.b) != 0 {
 		return nil, errCorruptState
@@ -289,6 +387,17 @@ func (d *rd) string() string {
 	s := string(d.b[:n])
 	d.b = d.b[n:]
 	return s
+}
+
+// istring reads a string that many customers share (names of stacks,
+// journeys, stages, actions), interned so that a million customers hold
+// one copy of each.
+func (d *rd) istring() string {
+	s := d.string()
+	if s == "" {
+		return ""
+	}
+	return unique.Make(s).Value()
 }
 
 func (d *rd) time() time.Time {

@@ -14,6 +14,23 @@
 // its customer stamped at or before t and before any stamped later, and its
 // transition is recorded at t.
 //
+// The log also carries responses to decisions and the outcomes of
+// deliveries, so that what they change of a customer (contacts, the count
+// of ignored contacts that suppresses an action, what the customer taught
+// the adaptive models) is processed in order, exactly once, and committed
+// with the rest: the models' state is committed with the cursor too.
+//
+// Outbound actions fall due on timers of kind trigger (runtime.md,
+// "Triggered actions and delivery"): the actions of one customer and
+// channel due at one instant are ranked together by the decision pipeline
+// (runtime/decide), and the chosen ones are committed to the outbox with
+// the state that chose them, each with its idempotency key, and counted as
+// pending contacts until their outcome is known. Decide runs the pipeline
+// for a decide request over a copy of the customer's state, holding the
+// customer's shard only while it copies. Events, responses and outcomes
+// are applied one record at a time under their shard's lock, so that a
+// decide request waits for one record at most.
+//
 // It must not know about HTTP, tokens or how events were sent; it reads
 // what the store holds and the catalog describes.
 package engine

@@ -3,10 +3,12 @@ package engine
 import (
 	"bytes"
 	"context"
+	crand "crypto/rand"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"log/slog"
+	"math/rand/v2"
 	"runtime"
 	"slices"
 	"sort"
@@ -16,7 +18,9 @@ import (
 
 	"github.com/waymarkhq/waymark/lang/deploy"
 	"github.com/waymarkhq/waymark/runtime/catalog"
+	"github.com/waymarkhq/waymark/runtime/decide"
 	"github.com/waymarkhq/waymark/runtime/events"
+	"github.com/waymarkhq/waymark/runtime/models"
 	"github.com/waymarkhq/waymark/runtime/store"
 )
 
@@ -54,8 +58,20 @@ type Options struct {
 	MaxBatch int
 	// LoadDeployment reads the document of one deployment of a stack.
 	LoadDeployment func(ctx context.Context, stack string, serial int64) (*deploy.Document, error)
-	Observer       Observer
-	Logger         *slog.Logger
+	// Models holds the adaptive models, which responses train; a new
+	// registry when nil.
+	Models *models.Registry
+	// Decided is told of every decision made for actions that fell due,
+	// to record it; it must not block.
+	Decided func(*decide.Decision)
+	// Enqueued is told of the deliveries added to the outbox, once they
+	// are durable; it must not block.
+	Enqueued func([]store.Delivery)
+	// Seed, when not zero, seeds the draws of exploration, for tests that
+	// must come out the same every time.
+	Seed     uint64
+	Observer Observer
+	Logger   *slog.Logger
 }
 
 // Engine runs the journeys. Its read methods are safe for concurrent use
@@ -81,6 +97,9 @@ type Engine struct {
 	startSeq  uint64
 	wm        time.Time // event watermark
 	arrivalWM time.Time // arrival watermark (wall clock)
+	// wmNano is wm for readers other than Run's goroutine.
+	wmNano atomic.Int64
+	rngs   sync.Pool // *rand.Rand for decide requests
 
 	wake  chan struct{}
 	syncs chan chan struct{}
@@ -102,12 +121,31 @@ type shard struct {
 	items       []item
 	deleted     []string
 	scratch     []byte // reused to encode customers
+	outbox      []store.Delivery
+	rng         *rand.Rand
 }
 
+// item is one log record for a shard: an event, an erasure, a response
+// or a delivery's outcome.
 type item struct {
-	ev     *events.Event
-	erase  string    // a customer to erase instead of an event
-	before time.Time // the clock just before this event, for timers
+	ev      *events.Event
+	erase   string // a customer to erase
+	resp    *Response
+	outcome *DeliveryOutcome
+	at      time.Time // the clock at a response or outcome
+	before  time.Time // the clock just before this record, for timers
+}
+
+func (it *item) customer() string {
+	switch {
+	case it.ev != nil:
+		return it.ev.Customer
+	case it.resp != nil:
+		return it.resp.Customer
+	case it.outcome != nil:
+		return it.outcome.Customer
+	}
+	return it.erase
 }
 
 func (s *shard) count(k stageKey, d int) {
@@ -141,15 +179,63 @@ func New(opts Options) *Engine {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.Models == nil {
+		opts.Models = models.NewRegistry()
+	}
 	e := &Engine{opts: opts, seed: maphash.MakeSeed(), wake: make(chan struct{}, 1), syncs: make(chan chan struct{}), progress: make(chan struct{}), deployed: map[string]catalog.Deployed{}}
+	var streams atomic.Uint64
+	streams.Store(1 << 32)
+	e.rngs.New = func() any { return newRand(opts.Seed, streams.Add(1)) }
 	for i := 0; i < opts.Shards; i++ {
-		e.shards = append(e.shards, &shard{customers: map[string]*customer{}, counts: map[stageKey]int{}})
+		e.shards = append(e.shards, &shard{customers: map[string]*customer{}, counts: map[stageKey]int{}, rng: newRand(opts.Seed, uint64(i+1))})
 	}
 	empty, _ := catalog.Build(nil, "")
 	c, _ := Compile(empty)
+	c.dec.Bind(opts.Models)
 	e.cat.Store(c)
 	return e
 }
+
+// newRand returns a source of draws: seeded by seed and stream when seed
+// is not zero, else at random.
+func newRand(seed, stream uint64) *rand.Rand {
+	if seed != 0 {
+		return rand.New(rand.NewPCG(seed, stream))
+	}
+	var s [32]byte
+	crand.Read(s[:])
+	return rand.New(rand.NewChaCha8(s))
+}
+
+// work returns the work of shard s over cat.
+func (e *Engine) work(s *shard, cat *compiled) *work {
+	return &work{sh: s, cat: cat, obs: e.opts.Observer, models: e.opts.Models, decided: e.opts.Decided}
+}
+
+// setWatermark moves the event watermark.
+func (e *Engine) setWatermark(t time.Time) {
+	e.wm = t
+	if t.IsZero() {
+		e.wmNano.Store(0)
+	} else {
+		e.wmNano.Store(t.UnixNano())
+	}
+}
+
+// Now is the engine's clock: the wall clock, or on the event clock the
+// highest event timestamp processed.
+func (e *Engine) Now() time.Time {
+	if !e.opts.EventClock {
+		return e.opts.Clock.Now()
+	}
+	if n := e.wmNano.Load(); n != 0 {
+		return time.Unix(0, n).UTC()
+	}
+	return time.Time{}
+}
+
+// Models returns the adaptive models.
+func (e *Engine) Models() *models.Registry { return e.opts.Models }
 
 func (e *Engine) shardOf(id string) *shard {
 	return e.shards[maphash.String(e.seed, id)%uint64(len(e.shards))]
@@ -244,6 +330,9 @@ func (e *Engine) committer() {
 			e.commitErr = fmt.Errorf("committing state: %w", err)
 			close(e.failed)
 			continue
+		}
+		if len(p.c.Deliveries) > 0 && e.opts.Enqueued != nil {
+			e.opts.Enqueued(p.c.Deliveries)
 		}
 		e.advance(p.c.Cursor.Seq)
 		if len(p.arrivals) > 0 {
@@ -381,8 +470,7 @@ func (e *Engine) tick(ctx context.Context) error {
 	now := e.opts.Clock.Now()
 	cat := e.cat.Load()
 	e.parallel(func(s *shard) {
-		w := &work{sh: s, cat: cat, obs: e.opts.Observer}
-		w.fireUntil(now, true)
+		e.work(s, cat).fireUntil(now, true)
 	})
 	return e.commit(ctx, e.queued, nil)
 }
@@ -407,26 +495,20 @@ func (e *Engine) process(ctx context.Context, recs []store.LogRecord) error {
 	var arrivals []time.Time
 	flush := func() {
 		cat := e.cat.Load()
-		e.parallel(func(s *shard) {
-			w := &work{sh: s, cat: cat, obs: e.opts.Observer}
-			for _, it := range s.items {
-				if it.erase != "" {
-					s.erase(it.erase)
-					continue
-				}
-				w.fireUntil(it.before, !e.opts.EventClock)
-				c := s.customers[it.ev.Customer]
-				if c == nil {
-					c = &customer{id: it.ev.Customer}
-					s.customers[c.id] = c
-				}
-				w.fire(c, it.ev.Time, false)
-				w.event(c, it.ev)
-				s.touch(c)
-				s.schedule(c, cat)
+		// Each record is processed under its shard's lock alone, so that
+		// decide requests for the shard's customers wait for one record at
+		// most, never for a whole stretch of the log.
+		e.parallelUnlocked(func(s *shard) {
+			w := e.work(s, cat)
+			for i := range s.items {
+				s.mu.Lock()
+				e.apply(w, &s.items[i], cat)
+				s.mu.Unlock()
 			}
+			s.mu.Lock()
 			clear(s.items)
 			s.items = s.items[:0]
+			s.mu.Unlock()
 		})
 	}
 	for _, r := range recs {
@@ -446,7 +528,7 @@ func (e *Engine) process(ctx context.Context, recs []store.LogRecord) error {
 				before = e.arrivalWM
 			}
 			if ev.Time.After(e.wm) {
-				e.wm = ev.Time
+				e.setWatermark(ev.Time)
 			}
 			if r.Arrival.After(e.arrivalWM) {
 				e.arrivalWM = r.Arrival
@@ -461,6 +543,24 @@ func (e *Engine) process(ctx context.Context, recs []store.LogRecord) error {
 			}
 			s := e.shardOf(id)
 			s.items = append(s.items, item{erase: id})
+		case tagResponse, tagOutcome:
+			it := item{before: e.arrivalWM, at: r.Arrival}
+			if e.opts.EventClock {
+				it.before, it.at = e.wm, e.wm
+			} else if r.Arrival.After(e.arrivalWM) {
+				e.arrivalWM = r.Arrival
+			}
+			var err error
+			if r.Data[0] == tagResponse {
+				it.resp, err = decodeResponse(r.Data[1:])
+			} else {
+				it.outcome, err = decodeOutcome(r.Data[1:])
+			}
+			if err != nil {
+				return fmt.Errorf("log record %d: %w", r.Seq, err)
+			}
+			s := e.shardOf(it.customer())
+			s.items = append(s.items, it)
 		case tagActivation:
 			flush()
 			stack, serial, err := decodeActivation(r.Data[1:])
@@ -487,10 +587,55 @@ func (e *Engine) process(ctx context.Context, recs []store.LogRecord) error {
 		limit, inclusive = e.arrivalWM, true
 	}
 	e.parallel(func(s *shard) {
-		w := &work{sh: s, cat: cat, obs: e.opts.Observer}
-		w.fireUntil(limit, inclusive)
+		e.work(s, cat).fireUntil(limit, inclusive)
 	})
 	return e.commit(ctx, recs[len(recs)-1].Seq, arrivals)
+}
+
+// apply processes one record of a shard, under its lock.
+func (e *Engine) apply(w *work, it *item, cat *compiled) {
+	s := w.sh
+	if it.erase != "" {
+		s.erase(it.erase, e.opts.Models)
+		return
+	}
+	w.fireUntil(it.before, !e.opts.EventClock)
+	id := it.customer()
+	c := s.customers[id]
+	switch {
+	case it.ev != nil:
+		if c == nil {
+			c = &customer{id: id}
+			s.customers[id] = c
+		}
+		w.fire(c, it.ev.Time, false)
+		w.event(c, it.ev)
+	case c == nil:
+		return // a response or an outcome for a customer erased since
+	case it.resp != nil:
+		w.fire(c, it.at, false)
+		w.response(c, it.resp, it.at)
+	case it.outcome != nil:
+		w.fire(c, it.at, false)
+		w.outcome(c, it.outcome, it.at)
+	}
+	s.touch(c)
+	s.schedule(c, cat)
+	c.rec, c.recGen = nil, nil // a million cached profiles would cost more than building them
+}
+
+// parallelUnlocked runs fn on every shard at once; fn locks the shard
+// itself.
+func (e *Engine) parallelUnlocked(fn func(*shard)) {
+	var wg sync.WaitGroup
+	for _, s := range e.shards {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(s)
+		}()
+	}
+	wg.Wait()
 }
 
 // commit writes every changed customer and the transitions with the
@@ -519,9 +664,15 @@ func (e *Engine) commit(ctx context.Context, seq uint64, arrivals []time.Time) e
 		c.Transitions = append(c.Transitions, s.transitions...)
 		clear(s.transitions)
 		s.transitions = s.transitions[:0]
+		c.Deliveries = append(c.Deliveries, s.outbox...)
+		clear(s.outbox)
+		s.outbox = s.outbox[:0]
 		s.mu.Unlock()
 	}
-	if len(c.Customers) == 0 && len(c.Transitions) == 0 && len(c.Delete) == 0 && seq == e.queued {
+	for _, m := range e.opts.Models.TakeDirty() {
+		c.Models = append(c.Models, store.Model{Key: m.Key, Data: m.Data})
+	}
+	if len(c.Customers) == 0 && len(c.Transitions) == 0 && len(c.Delete) == 0 && len(c.Models) == 0 && len(c.Deliveries) == 0 && seq == e.queued {
 		return nil
 	}
 	sort.SliceStable(c.Transitions, func(i, j int) bool { return c.Transitions[i].Time.Before(c.Transitions[j].Time) })
@@ -564,10 +715,11 @@ func (e *Engine) activate(ctx context.Context, stack string, serial int64, at ti
 	if cs := cc.byName[stack]; cs != nil {
 		moves = cs.st.Moves
 	}
+	cc.dec.Bind(e.opts.Models)
 	e.deployed = next
 	e.cat.Store(cc)
 	e.parallel(func(s *shard) {
-		w := &work{sh: s, cat: cc, obs: e.opts.Observer}
+		w := e.work(s, cc)
 		for _, c := range s.customers {
 			w.reconcile(c, stack, moves, at)
 			s.touch(c)
@@ -626,6 +778,16 @@ func (e *Engine) load(ctx context.Context) error {
 	if len(ps) > 0 {
 		return fmt.Errorf("the deployed expressions do not compile: %w", ps)
 	}
+	ms, err := st.Models(ctx)
+	if err != nil {
+		return fmt.Errorf("loading the adaptive models: %w", err)
+	}
+	for _, m := range ms {
+		if err := e.opts.Models.Load(m.Key, m.Data); err != nil {
+			return err
+		}
+	}
+	cc.dec.Bind(e.opts.Models)
 	e.cat.Store(cc)
 	err = st.Customers(ctx, func(sc store.Customer) error {
 		c, err := decodeCustomer(sc.ID, sc.Data)
@@ -645,7 +807,7 @@ func (e *Engine) load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("loading customers: %w", err)
 	}
-	e.wm = cur.Watermark
+	e.setWatermark(cur.Watermark)
 	if cur.Seq > 0 {
 		if recs, err := st.ReadLog(ctx, cur.Seq-1, 1); err == nil && len(recs) == 1 {
 			e.arrivalWM = recs[0].Arrival

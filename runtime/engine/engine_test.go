@@ -348,11 +348,15 @@ func TestErase(t *testing.T) {
 }
 
 func TestCustomerStateRoundTrip(t *testing.T) {
-	c := &customer{id: "c1", profile: map[string]events.Value{"tier": {Kind: events.KindString, Str: "gold"}, "n": {Kind: events.KindNumber, Num: 2}},
+	c := &customer{id: "c1", profile: profileOf(map[string]events.Value{"tier": {Kind: events.KindString, Str: "gold"}, "n": {Kind: events.KindNumber, Num: 2}}),
 		last: t0.Add(hour),
 		runs: []*run{{stack: "growth", journey: "cart", n: 2, status: StatusActive, stage: "browsing", entered: t0, stageAt: t0,
-			timers: []timer{{timerWithin, t0.Add(day)}}}, {stack: "growth", journey: "other", n: 1, status: StatusExpired, left: t0}},
+			timers: []timer{{kind: timerWithin, due: t0.Add(day)}, {kind: timerTrigger, due: t0.Add(hour), action: "remind"}}}, {stack: "growth", journey: "other", n: 1, status: StatusExpired, left: t0}},
 		timeline: []store.Transition{{Time: t0, Stack: "growth", Journey: "cart", Customer: "c1", Run: 2, To: "browsing", Reason: ReasonEntered, Late: true}},
+		contacts: []contact{{at: t0, channel: "email", action: "growth/journey.cart.action.remind", key: 7, pending: true}, {at: t0.Add(hour), channel: "web", action: "growth/journey.cart.action.banner"}},
+		ignores:  []ignores{{action: "growth/journey.cart.action.banner", n: 2, until: t0.Add(day)}},
+		labels:   []label{{decision: "0123", action: "growth/journey.cart.action.banner", positive: true}},
+		contrib:  []contribution{{model: "growth/journey.cart.action.banner@web", pos: 1, neg: 2, cpos: 3, cneg: 4}},
 	}
 	b := c.encode(nil)
 	got, err := decodeCustomer("c1", b)
@@ -362,8 +366,28 @@ func TestCustomerStateRoundTrip(t *testing.T) {
 	if string(got.encode(nil)) != string(b) {
 		t.Fatal("state does not round trip")
 	}
-	if got.runs[0].timers[0].due != t0.Add(day) || !got.timeline[0].Late || got.profile["tier"].Str != "gold" {
+	if got.runs[0].timers[0].due != t0.Add(day) || !got.timeline[0].Late || got.profile[1].v.Str != "gold" ||
+		got.runs[0].timers[1].action != "remind" || !got.contacts[0].pending || got.contrib[0].cneg != 4 {
 		t.Fatalf("decoded %+v", got)
+	}
+	// State written by version 1, before triggers and contacts, still reads.
+	v1 := []byte{1}
+	v1 = putTime(v1, c.last)
+	v1 = append(v1, 0) // no profile
+	v1 = append(v1, 1)
+	r := c.runs[0]
+	for _, x := range []string{r.stack, r.journey} {
+		v1 = putString(v1, x)
+	}
+	v1 = append(v1, byte(r.n))
+	v1 = putString(putString(v1, r.status), r.stage)
+	v1 = putTime(putTime(putTime(v1, r.entered), r.stageAt), r.left)
+	v1 = append(v1, 1)
+	v1 = putTime(putString(v1, timerWithin), t0.Add(day))
+	v1 = append(v1, 0) // no timeline
+	old, err := decodeCustomer("c1", v1)
+	if err != nil || len(old.runs) != 1 || old.runs[0].timers[0].due != t0.Add(day) || old.runs[0].stage != "browsing" {
+		t.Fatalf("version 1: %+v %v", old, err)
 	}
 	for i := range b {
 		if _, err := decodeCustomer("c1", b[:i]); err == nil {

@@ -4,13 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/waymarkhq/waymark/lang/deploy"
 	"github.com/waymarkhq/waymark/runtime/catalog"
+	"github.com/waymarkhq/waymark/runtime/decide"
+	"github.com/waymarkhq/waymark/runtime/delivery"
 	"github.com/waymarkhq/waymark/runtime/events"
+	"github.com/waymarkhq/waymark/runtime/models"
 	"github.com/waymarkhq/waymark/runtime/store"
 	"github.com/waymarkhq/waymark/runtime/store/memstore"
 )
@@ -30,6 +35,9 @@ type harness struct {
 	docs   map[string]*deploy.Document
 	serial map[string]int64
 	n      int
+	// decided and enqueued are what the engine reported.
+	decided  []*decide.Decision
+	enqueued []store.Delivery
 }
 
 func newHarness(t *testing.T, eventClock bool) *harness {
@@ -51,7 +59,17 @@ func (h *harness) load(ctx context.Context, stack string, serial int64) (*deploy
 }
 
 func (h *harness) start() {
-	h.e = New(Options{Store: h.st, Clock: h.clock, EventClock: h.event, Shards: 3, LoadDeployment: h.load})
+	h.e = New(Options{Store: h.st, Clock: h.clock, EventClock: h.event, Shards: 3, LoadDeployment: h.load, Seed: 1,
+		Decided: func(d *decide.Decision) {
+			h.mu.Lock()
+			h.decided = append(h.decided, d)
+			h.mu.Unlock()
+		},
+		Enqueued: func(ds []store.Delivery) {
+			h.mu.Lock()
+			h.enqueued = append(h.enqueued, ds...)
+			h.mu.Unlock()
+		}})
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel, h.done = cancel, make(chan error, 1)
 	go func() { h.done <- h.e.Run(ctx) }()
@@ -198,4 +216,56 @@ func (h *harness) path(customer, journey string) string {
 		}
 	}
 	return out
+}
+
+// record appends other log records (responses, outcomes, erasures) and
+// waits for the engine to process them.
+func (h *harness) record(payloads ...[]byte) {
+	h.t.Helper()
+	var recs []store.LogRecord
+	for _, p := range payloads {
+		recs = append(recs, store.LogRecord{Arrival: h.clock.Now(), Data: p})
+	}
+	if _, err := h.st.Append(context.Background(), recs); err != nil {
+		h.t.Fatal(err)
+	}
+	h.e.Notify()
+	h.sync()
+}
+
+// decisions returns the decisions reported so far and forgets them.
+func (h *harness) decisions() []*decide.Decision {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	d := h.decided
+	h.decided = nil
+	return d
+}
+
+// sends returns the deliveries enqueued so far as "action@due" (due as an
+// offset from t0), and forgets them.
+func (h *harness) sends() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for _, e := range h.enqueued {
+		it, err := delivery.Decode(e)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		out = append(out, fmt.Sprintf("%s:%s@%s", it.Customer, it.Action[strings.LastIndexByte(it.Action, '.')+1:], it.Due.Sub(t0)))
+	}
+	h.enqueued = nil
+	sort.Strings(out)
+	return out
+}
+
+// trust gives the models of the stack's actions enough evidence to be
+// ranked by their means, all at rate, so that rankings follow value.
+func (h *harness) trust(rate float64) {
+	for _, a := range h.e.Decisioning().Actions() {
+		for i := 0; i < models.TrustAfter; i++ {
+			h.e.Models().Observe(a.ModelKey, nil, float64(i) < rate*models.TrustAfter, false, 1)
+		}
+	}
 }

@@ -1,11 +1,14 @@
 package engine
 
 import (
+	"slices"
 	"time"
 
 	"github.com/waymarkhq/waymark/runtime/catalog"
+	"github.com/waymarkhq/waymark/runtime/decide"
 	"github.com/waymarkhq/waymark/runtime/events"
 	"github.com/waymarkhq/waymark/runtime/expr"
+	"github.com/waymarkhq/waymark/runtime/models"
 	"github.com/waymarkhq/waymark/runtime/store"
 )
 
@@ -15,9 +18,11 @@ type stageKey struct{ stack, journey, stage string }
 // work is what one shard does with one stretch of the log: the rules of
 // runtime.md applied to its customers.
 type work struct {
-	sh  *shard
-	cat *compiled
-	obs Observer
+	sh      *shard
+	cat     *compiled
+	obs     Observer
+	models  *models.Registry
+	decided func(*decide.Decision)
 	// act is reused from event to event.
 	act expr.Activation
 }
@@ -33,19 +38,13 @@ func (w *work) event(c *customer, ev *events.Event) {
 		c.last = t
 	}
 	if len(ev.Traits) > 0 {
-		if c.profile == nil {
-			c.profile = map[string]events.Value{}
-		}
 		for _, f := range ev.Traits {
-			if f.Value.IsNull() {
-				delete(c.profile, f.Name)
-			} else {
-				c.profile[f.Name] = f.Value
-			}
+			c.profile.set(f.Name, f.Value)
 		}
 		c.rec = nil
 	}
 	c.dirty = true
+	w.cancelUnless(c, ev.Type)
 	var evRec expr.Record
 	if l := w.cat.events[ev.Type]; l != nil {
 		evRec = l.NewRecord()
@@ -136,7 +135,7 @@ func (w *work) journey(cs *cstack, cj *cjourney, c *customer, evType string, t t
 		r.status = StatusActive
 		r.stage = j.Stages[stage].Name
 		r.entered, r.stageAt, r.left = t, t, time.Time{}
-		w.setTimers(j, r)
+		w.setTimers(j, r, -1)
 		w.sh.count(stageKey{r.stack, r.journey, r.stage}, 1)
 		w.record(c, r, "", r.stage, ReasonEntered, t, late)
 		return
@@ -160,14 +159,88 @@ func (w *work) journey(cs *cstack, cj *cjourney, c *customer, evType string, t t
 	}
 }
 
-// setTimers derives the run's timers from its journey.
-func (w *work) setTimers(j *catalog.Journey, r *run) {
-	r.timers = r.timers[:0]
+// keepTriggers is the from stage of setTimers when the run did not move:
+// trigger timers are kept where their actions still apply, none is added.
+const keepTriggers = -2
+
+// setTimers derives the run's timers from its journey, the run having come
+// to its stage from stage index from (-1 when it entered). The trigger of
+// an outbound action starts when the run enters the first of its stages
+// and is kept while the run moves between them; it goes when the run
+// leaves them.
+func (w *work) setTimers(j *catalog.Journey, r *run, from int) {
+	old := r.timers
+	r.timers = make([]timer, 0, len(old)+2)
 	if j.Goal != nil && j.Within > 0 {
-		r.timers = append(r.timers, timer{timerWithin, r.entered.Add(j.Within)})
+		r.timers = append(r.timers, timer{kind: timerWithin, due: r.entered.Add(j.Within)})
 	}
-	if i := j.Stage(r.stage); i >= 0 && j.Stages[i].Timeout > 0 {
-		r.timers = append(r.timers, timer{timerTimeout, r.stageAt.Add(j.Stages[i].Timeout)})
+	cur := j.Stage(r.stage)
+	if cur >= 0 && j.Stages[cur].Timeout > 0 {
+		r.timers = append(r.timers, timer{kind: timerTimeout, due: r.stageAt.Add(j.Stages[cur].Timeout)})
+	}
+	dj := w.cat.decJourney(r.stack, j.Index)
+	if dj == nil {
+		return
+	}
+	for _, t := range old {
+		if t.kind != timerTrigger {
+			continue
+		}
+		if a := dj.Action(t.action); a != nil && a.Trigger != nil && a.InStage(cur) {
+			r.timers = append(r.timers, t)
+		}
+	}
+	if from == keepTriggers {
+		return
+	}
+	for _, a := range dj.Actions {
+		if a.Trigger != nil && a.InStage(cur) && !a.InStage(from) {
+			r.timers = append(r.timers, timer{kind: timerTrigger, due: r.stageAt.Add(a.Trigger.After), action: a.Name})
+		}
+	}
+}
+
+// decJourney returns the decisioning view of a stack's journey.
+func (c *compiled) decJourney(stack string, index int) *decide.Journey {
+	cs := c.byName[stack]
+	if cs == nil || c.dec == nil {
+		return nil
+	}
+	js := c.dec.Stacks[cs.index].Journeys
+	if index < 0 || index >= len(js) {
+		return nil
+	}
+	return js[index]
+}
+
+// cancelUnless cancels the triggers that an event of type evType cancels.
+func (w *work) cancelUnless(c *customer, evType string) {
+	if len(w.cat.unless[evType]) == 0 {
+		return
+	}
+	for _, r := range c.runs {
+		if r.status != StatusActive {
+			continue
+		}
+		var dj *decide.Journey
+		kept := r.timers[:0]
+		for _, t := range r.timers {
+			if t.kind == timerTrigger {
+				if dj == nil {
+					if cs := w.cat.byName[r.stack]; cs != nil {
+						if j := cs.st.Journey(r.journey); j != nil {
+							dj = w.cat.decJourney(r.stack, j.Index)
+						}
+					}
+				}
+				if a := dj.Action(t.action); a != nil && a.Trigger != nil && slices.Contains(a.Trigger.Unless, evType) {
+					c.dirty = true
+					continue
+				}
+			}
+			kept = append(kept, t)
+		}
+		r.timers = kept
 	}
 }
 
@@ -176,7 +249,7 @@ func (w *work) move(c *customer, r *run, j *catalog.Journey, to int, reason stri
 	w.sh.count(stageKey{r.stack, r.journey, from}, -1)
 	r.stage, r.stageAt = j.Stages[to].Name, t
 	w.sh.count(stageKey{r.stack, r.journey, r.stage}, 1)
-	w.setTimers(j, r)
+	w.setTimers(j, r, j.Stage(from))
 	w.record(c, r, from, r.stage, reason, t, late)
 }
 
@@ -202,9 +275,21 @@ func (c *compiled) held(stack, journey string) bool {
 	return c.paused[stack][journey]
 }
 
+// timerOrder orders timers due at one instant: goal.within, then a stage
+// timeout, then triggers, so that a customer leaving a stage at the instant
+// an action falls due there is not sent it.
+func timerOrder(kind string) int {
+	switch kind {
+	case timerWithin:
+		return 0
+	case timerTimeout:
+		return 1
+	}
+	return 2
+}
+
 // fire fires the customer's timers due before limit (at or before it when
-// inclusive), earliest first; at one instant goal.within before a stage
-// timeout. Each transition is recorded at its timer's due time, or at the
+// inclusive), earliest first; at one instant in timerOrder. Each transition is recorded at its timer's due time, or at the
 // customer's last time if that is later (a timer held while its journey was
 // paused).
 func (w *work) fire(c *customer, limit time.Time, inclusive bool) {
@@ -219,7 +304,7 @@ func (w *work) fire(c *customer, limit time.Time, inclusive bool) {
 				if x.due.After(limit) || (!inclusive && x.due.Equal(limit)) {
 					continue
 				}
-				if r == nil || x.due.Before(tm.due) || (x.due.Equal(tm.due) && x.kind == timerWithin && tm.kind != timerWithin) {
+				if r == nil || x.due.Before(tm.due) || (x.due.Equal(tm.due) && timerOrder(x.kind) < timerOrder(tm.kind)) {
 					r, tm = cr, x
 				}
 			}
@@ -236,6 +321,8 @@ func (w *work) fire(c *customer, limit time.Time, inclusive bool) {
 		cs := w.cat.byName[r.stack]
 		j := cs.st.Journey(r.journey)
 		switch tm.kind {
+		case timerTrigger:
+			w.trigger(c, tm.due, t, r, tm)
 		case timerWithin:
 			w.end(c, r, StatusExpired, ReasonExpired, t, false)
 		case timerTimeout:
@@ -307,7 +394,7 @@ func (w *work) reconcile(c *customer, stack string, moves []catalog.Move, t time
 		r.journey, r.stage = jname, sname
 		if r.status == StatusActive {
 			before := append([]timer(nil), r.timers...)
-			w.setTimers(j, r)
+			w.setTimers(j, r, keepTriggers)
 			if !sameTimers(before, r.timers) {
 				c.dirty = true
 			}

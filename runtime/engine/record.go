@@ -7,11 +7,15 @@ import (
 	"github.com/waymarkhq/waymark/runtime/events"
 )
 
-// Log record payloads: an event, or the activation of a deployment.
+// Log record payloads: an event, the activation of a deployment, the
+// erasure of a customer, a response to a decision, or the outcome of a
+// delivery.
 const (
 	tagEvent      = 'E'
 	tagActivation = 'D'
 	tagErase      = 'X'
+	tagResponse   = 'R'
+	tagOutcome    = 'O'
 )
 
 // EncodeErase returns the log payload that erases a customer at its place

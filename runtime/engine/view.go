@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/waymarkhq/waymark/runtime/events"
+	"github.com/waymarkhq/waymark/runtime/models"
 	"github.com/waymarkhq/waymark/runtime/store"
 )
 
@@ -53,8 +54,8 @@ func (e *Engine) Customer(id string) (Customer, bool) {
 	}
 	v := Customer{ID: id, Profile: map[string]events.Value{}, LastEvent: c.last,
 		Timeline: append([]store.Transition(nil), c.timeline...)}
-	for k, p := range c.profile {
-		v.Profile[k] = p
+	for _, f := range c.profile {
+		v.Profile[f.name] = f.v
 	}
 	for _, r := range c.runs {
 		rv := Run{Stack: r.stack, Journey: r.journey, N: r.n, Status: r.status, Stage: r.stage,
@@ -117,12 +118,23 @@ func (e *Engine) Customers() int {
 	return n
 }
 
-// erase forgets a customer: profile, journeys, timers.
-func (s *shard) erase(id string) {
+// erase forgets a customer: profile, journeys, timers, contacts, and
+// their contributions to the models.
+func (s *shard) erase(id string, reg *models.Registry) {
+	s.deleted = append(s.deleted, id) // the store may hold their decisions even if the engine never saw them
+	kept := s.outbox[:0]
+	for _, d := range s.outbox {
+		if d.Customer != id {
+			kept = append(kept, d)
+		}
+	}
+	clear(s.outbox[len(kept):])
+	s.outbox = kept
 	c := s.customers[id]
 	if c == nil {
 		return
 	}
+	c.forget(reg)
 	for _, r := range c.runs {
 		if r.status == StatusActive {
 			s.count(stageKey{r.stack, r.journey, r.stage}, -1)
@@ -131,5 +143,4 @@ func (s *shard) erase(id string) {
 	c.scheduled = time.Time{}
 	c.dirty = false
 	delete(s.customers, id)
-	s.deleted = append(s.deleted, id)
 }

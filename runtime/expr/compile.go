@@ -222,8 +222,8 @@ func newCompiler(env *Env) (*compiler, error) {
 	}
 	s.funcs = funcs
 	return &compiler{
-		scope:  s,
-		funcs:  funcs,
+		scope: s,
+		funcs: funcs,
 		// Variables are set by useStatic once the source is parsed.
 		static: &hcl.EvalContext{Functions: funcs},
 		consts: &hcl.EvalContext{Functions: funcs},

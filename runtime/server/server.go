@@ -9,12 +9,19 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/waymarkhq/waymark/internal/version"
+	"github.com/waymarkhq/waymark/providers/discovery"
+	"github.com/waymarkhq/waymark/providers/host"
 	"github.com/waymarkhq/waymark/runtime/api"
 	"github.com/waymarkhq/waymark/runtime/engine"
 	"github.com/waymarkhq/waymark/runtime/service"
@@ -38,6 +45,9 @@ type Config struct {
 	TLSCert, TLSKey string
 	// DedupWindow is how long event ids deduplicate.
 	DedupWindow time.Duration
+	// DecisionRetention is how long decision records are kept (default 30
+	// days).
+	DecisionRetention time.Duration
 	// ShutdownTimeout bounds the draining of requests (default 30s).
 	ShutdownTimeout time.Duration
 	// Getenv reads the environment.
@@ -78,7 +88,19 @@ func Run(ctx context.Context, cfg Config) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	svc, err := service.New(ctx, service.Config{Store: st, SecretKey: key, Clock: engine.Wall{}, EventClock: cfg.EventClock, Registerer: reg, Logger: log})
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("finding the waymark executable, which serves the built-in providers: %w", err)
+	}
+	providers := &discovery.Env{Self: self, Version: version.Version, ProviderPath: cfg.Getenv("WAYMARK_PROVIDER_PATH"),
+		ExtraDirs: []string{filepath.Join(cfg.DataDir, "providers")}}
+	hostLog := hclog.New(&hclog.LoggerOptions{Name: "waymark", Level: hclog.LevelFromString(cfg.Getenv("WAYMARK_LOG")), Output: cfg.Log})
+	if cfg.Getenv("WAYMARK_LOG") == "" {
+		hostLog.SetLevel(hclog.Info)
+	}
+	svc, err := service.New(ctx, service.Config{Store: st, SecretKey: key, Clock: engine.Wall{}, EventClock: cfg.EventClock, Registerer: reg, Logger: log,
+		DecisionRetention: cfg.DecisionRetention, Providers: providers,
+		Host: host.Options{Logger: hostLog, Reattach: cfg.Getenv("WAYMARK_REATTACH_PROVIDERS")}})
 	if err != nil {
 		return err
 	}

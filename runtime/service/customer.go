@@ -19,6 +19,8 @@ type Customer struct {
 	LastEvent *time.Time     `json:"last_event,omitempty"`
 	Journeys  []JourneyState `json:"journeys"`
 	Timeline  []Transition   `json:"timeline"`
+	// Decisions are the most recent decisions, newest first.
+	Decisions []DecisionSummary `json:"decisions"`
 }
 
 // JourneyState is a customer's state in one journey.
@@ -97,16 +99,35 @@ func (s *Service) Customer(ctx context.Context, id string) (Customer, error) {
 		out.Timeline = append(out.Timeline, Transition{t.Time, t.Stack, t.Journey, t.Run, t.From, t.To, t.Reason, t.Late})
 	}
 	sort.SliceStable(out.Timeline, func(i, j int) bool { return out.Timeline[i].Time.Before(out.Timeline[j].Time) })
+	ds, err := s.customerDecisions(ctx, id)
+	if err != nil {
+		return Customer{}, err
+	}
+	out.Decisions = ds
 	return out, nil
 }
 
-// Erase erases a customer everywhere the engine keeps them, at its place
-// in the log, and waits until it is done. The audit log records that it
-// happened and who did it, not whom or what.
+// Erase erases a customer everywhere the runtime keeps them, at its place
+// in the log, and waits until it is done: profile, journeys, timers,
+// contacts, decision records, outbox entries, and their contributions to
+// the adaptive models (the responses counted with their state). Their
+// events stay in the log until it is trimmed. The audit log records that
+// it happened and who did it, not whom or what.
 func (s *Service) Erase(ctx context.Context, id, who string) error {
 	if _, ok := s.eng.Customer(id); !ok {
-		return ErrNotFound
+		// Decide may have recorded decisions for a customer no event named.
+		ds, err := s.st.CustomerDecisions(ctx, id, 1)
+		if err != nil {
+			return err
+		}
+		if len(ds) == 0 && len(s.rec.Pending(id)) == 0 {
+			return ErrNotFound
+		}
 	}
+	// Records not yet written are dropped, and new ones refused, until the
+	// erasure has deleted what the store holds.
+	done := s.rec.Forget(id)
+	defer done()
 	seqs, err := s.st.Append(ctx, []store.LogRecord{{Arrival: s.now().UTC(), Data: engine.EncodeErase(id)}})
 	if err != nil {
 		return err

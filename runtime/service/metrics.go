@@ -17,6 +17,12 @@ type metrics struct {
 	latency    prometheus.Histogram
 	nulls      *prometheus.CounterVec
 	trans      *prometheus.CounterVec
+	decisions  *prometheus.CounterVec
+	responses  *prometheus.CounterVec
+	deliveries *prometheus.CounterVec
+	// recordsDropped counts decision records dropped because too many
+	// waited to be written.
+	recordsDropped prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, s *Service) *metrics {
@@ -39,7 +45,16 @@ func newMetrics(reg prometheus.Registerer, s *Service) *metrics {
 		trans: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "waymark_journey_transitions_total",
 			Help: "Journey transitions, by stack, journey and reason."}, []string{"stack", "journey", "reason"}),
 	}
-	reg.MustRegister(m.ingested, m.duplicates, m.rejected, m.dropped, m.overloaded, m.latency, m.nulls, m.trans, &stageCollector{s})
+	m.decisions = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "waymark_decisions_total",
+		Help: "Decisions made, by channel and kind (request: POST /v1/decide; trigger: actions that fell due)."}, []string{"channel", "kind"})
+	m.responses = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "waymark_responses_total",
+		Help: "Responses recorded, by outcome."}, []string{"outcome"})
+	m.deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "waymark_delivery_attempts_total",
+		Help: "Delivery attempts of the outbox by channel and result: delivered, retry, failed (dead-lettered), cancelled, held (by an open circuit breaker)."}, []string{"channel", "result"})
+	m.recordsDropped = prometheus.NewCounter(prometheus.CounterOpts{Name: "waymark_decision_records_dropped_total",
+		Help: "Decision records dropped because too many were waiting to be written."})
+	reg.MustRegister(m.ingested, m.duplicates, m.rejected, m.dropped, m.overloaded, m.latency, m.nulls, m.trans,
+		m.decisions, m.responses, m.deliveries, m.recordsDropped, &stageCollector{s})
 	return m
 }
 

@@ -12,8 +12,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/waymarkhq/waymark/lang/deploy"
+	"github.com/waymarkhq/waymark/providers/discovery"
+	"github.com/waymarkhq/waymark/providers/host"
 	"github.com/waymarkhq/waymark/runtime/catalog"
+	"github.com/waymarkhq/waymark/runtime/decide"
+	"github.com/waymarkhq/waymark/runtime/delivery"
 	"github.com/waymarkhq/waymark/runtime/engine"
+	"github.com/waymarkhq/waymark/runtime/models"
 	"github.com/waymarkhq/waymark/runtime/store"
 )
 
@@ -40,6 +45,21 @@ type Config struct {
 	Shards int
 	// Now is the wall clock for arrivals (default time.Now).
 	Now func() time.Time
+	// DecisionRetention is how long decision records, and delivered
+	// outbox entries, are kept (default 30 days).
+	DecisionRetention time.Duration
+	// Providers says where the channels' providers are: the built-in ones
+	// are Providers.Self re-executed. Nil runs no provider, and every
+	// delivery fails as its provider is not available.
+	Providers *discovery.Env
+	// Host configures the provider host.
+	Host host.Options
+	// Delivery configures the outbox; its Store, Render, Deliver, Report
+	// and Clock are the service's.
+	Delivery delivery.Options
+	// Models holds the adaptive models (default a new registry, loaded
+	// from the store when the runtime starts).
+	Models *models.Registry
 }
 
 // Service is the runtime.
@@ -56,6 +76,15 @@ type Service struct {
 	cat      atomic.Pointer[catalog.Catalog]
 
 	ingest chan struct{} // semaphore of batches in flight
+
+	models *models.Registry
+	rec    *decide.Recorder
+	outbox *delivery.Outbox
+	prov   *providers
+	docs   docCache
+
+	tokensMu sync.Mutex
+	tokens   map[string]cachedToken // by hash
 }
 
 // New opens the runtime over cfg.Store; Run starts processing.
@@ -75,6 +104,12 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.MaxConcurrentIngest <= 0 {
 		cfg.MaxConcurrentIngest = 32
 	}
+	if cfg.DecisionRetention <= 0 {
+		cfg.DecisionRetention = 30 * 24 * time.Hour
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = engine.Wall{}
+	}
 	k, err := newKeys(cfg.SecretKey)
 	if err != nil {
 		return nil, err
@@ -82,10 +117,27 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	s := &Service{cfg: cfg, st: cfg.Store, keys: k, log: cfg.Logger, deployed: map[string]catalog.Deployed{},
 		ingest: make(chan struct{}, cfg.MaxConcurrentIngest)}
 	s.m = newMetrics(cfg.Registerer, s)
+	s.models = cfg.Models
+	if s.models == nil {
+		s.models = models.NewRegistry()
+	}
+	s.rec = decide.NewRecorder(decide.RecorderOptions{Put: cfg.Store.PutDecisions, Failed: func(err error) {
+		s.log.Error("writing decision records failed; retrying", "error", err)
+	}})
 	s.eng = engine.New(engine.Options{
 		Store: cfg.Store, Clock: cfg.Clock, EventClock: cfg.EventClock, Shards: cfg.Shards,
 		LoadDeployment: s.loadDocument, Logger: cfg.Logger, Observer: observer{s.m},
+		Models: s.models, Decided: s.decided, Enqueued: func(ds []store.Delivery) { s.outbox.Add(ds) },
 	})
+	s.prov, err = newProviders(cfg.Providers, cfg.Host, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	dopts := cfg.Delivery
+	dopts.Store, dopts.Clock, dopts.Logger = cfg.Store, cfg.Clock, cfg.Logger
+	dopts.Render, dopts.Deliver, dopts.Report = s.eng.Render, s.deliver, s.report
+	dopts.Observe = func(channel, result string) { s.m.deliveries.WithLabelValues(channel, result).Inc() }
+	s.outbox = delivery.New(dopts)
 	stacks, err := s.st.Stacks(ctx)
 	if err != nil {
 		return nil, err
@@ -107,9 +159,62 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	return s, nil
 }
 
-// Run processes the event log until ctx ends; everything processed is
-// committed when it returns.
-func (s *Service) Run(ctx context.Context) error { return s.eng.Run(ctx) }
+// Run processes the event log, records decisions and delivers the outbox
+// until ctx ends; everything processed is committed, and every decision
+// record written, when it returns. The provider processes are stopped.
+func (s *Service) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	side, stop := context.WithCancel(context.Background())
+	recDone := make(chan struct{})
+	go func() {
+		defer close(recDone)
+		if err := s.rec.Run(side); err != nil {
+			s.log.Error("writing the last decision records failed", "error", err)
+		}
+	}()
+	outCtx, stopOut := context.WithCancel(ctx)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if err := s.outbox.Run(outCtx); err != nil {
+			s.log.Error("the delivery outbox stopped", "error", err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		s.prune(outCtx)
+	}()
+	err := s.eng.Run(ctx)
+	stopOut()
+	wg.Wait()
+	stop()
+	<-recDone
+	s.prov.close()
+	return err
+}
+
+// prune deletes decision records and delivered outbox entries older than
+// the retention, at start and every hour.
+func (s *Service) prune(ctx context.Context) {
+	for {
+		before := s.eng.Now().Add(-s.cfg.DecisionRetention)
+		if !before.IsZero() && before.Year() > 1 {
+			if n, err := s.st.PruneDecisions(ctx, before); err != nil && ctx.Err() == nil {
+				s.log.Error("pruning decision records", "error", err)
+			} else if n > 0 {
+				s.log.Info("pruned decision records past the retention", "records", n)
+			}
+			if _, err := s.st.PruneDeliveries(ctx, before); err != nil && ctx.Err() == nil {
+				s.log.Error("pruning delivered outbox entries", "error", err)
+			}
+		}
+		select {
+		case <-time.After(time.Hour):
+		case <-ctx.Done():
+			return
+		}
+	}
+}
 
 // Ready reports whether the runtime has caught up with every event that
 // was acknowledged before it started.

@@ -27,16 +27,48 @@ func hashToken(secret string) []byte {
 	return h[:]
 }
 
-// Authenticate returns the token whose secret was presented.
+// tokenCacheTTL is how long a token found in the store is taken on trust
+// without reading it again.
+const tokenCacheTTL = 30 * time.Second
+
+// maxCachedTokens bounds the cache; it is emptied when full.
+const maxCachedTokens = 1024
+
+type cachedToken struct {
+	t       store.Token
+	expires time.Time
+}
+
+// Authenticate returns the token whose secret was presented. Tokens found
+// are kept in memory for tokenCacheTTL, so that a decide request does not
+// read the store to check its token; unknown secrets are never kept.
 func (s *Service) Authenticate(ctx context.Context, secret string) (store.Token, error) {
 	if secret == "" {
 		return store.Token{}, ErrUnauthenticated
 	}
-	t, err := s.st.TokenByHash(ctx, hashToken(secret))
+	h := hashToken(secret)
+	key := string(h)
+	now := time.Now()
+	s.tokensMu.Lock()
+	c, ok := s.tokens[key]
+	s.tokensMu.Unlock()
+	if ok && now.Before(c.expires) {
+		return c.t, nil
+	}
+	t, err := s.st.TokenByHash(ctx, h)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Token{}, ErrUnauthenticated
 	}
-	return t, err
+	if err != nil {
+		return store.Token{}, err
+	}
+	s.tokensMu.Lock()
+	if s.tokens == nil || len(s.tokens) >= maxCachedTokens {
+		s.tokens = map[string]cachedToken{}
+	}
+	s.tokens[key] = cachedToken{t, now.Add(tokenCacheTTL)}
+	s.tokensMu.Unlock()
+	return t, nil
 }
 
 // HasScope reports whether t may act with scope; admin may do anything.

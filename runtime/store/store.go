@@ -78,6 +78,32 @@ type Store interface {
 	// Transitions returns up to max recorded transitions with sequence
 	// numbers above after, in order.
 	Transitions(ctx context.Context, after uint64, max int) ([]Transition, error)
+	// Models returns the state of every adaptive model as last committed.
+	Models(ctx context.Context) ([]Model, error)
+
+	// PutDecisions stores decision records, replacing any with the same ID,
+	// in one commit.
+	PutDecisions(ctx context.Context, ds []Decision) error
+	// Decision returns one decision record, or ErrNotFound.
+	Decision(ctx context.Context, id string) (Decision, error)
+	// CustomerDecisions returns up to max of a customer's decision records,
+	// newest first.
+	CustomerDecisions(ctx context.Context, customer string, max int) ([]Decision, error)
+	// PruneDecisions deletes the decision records whose Time is before t
+	// and returns how many it deleted.
+	PruneDecisions(ctx context.Context, before time.Time) (int, error)
+
+	// Delivery returns one entry of the outbox, or ErrNotFound.
+	Delivery(ctx context.Context, id string) (Delivery, error)
+	// Deliveries returns up to max outbox entries in state whose IDs sort
+	// after after, in order of ID.
+	Deliveries(ctx context.Context, state DeliveryState, after string, max int) ([]Delivery, error)
+	// UpdateDelivery replaces an outbox entry; ErrNotFound when there is
+	// none with its ID (its customer was erased).
+	UpdateDelivery(ctx context.Context, d Delivery) error
+	// PruneDeliveries deletes the delivered and cancelled entries last
+	// updated before t and returns how many it deleted.
+	PruneDeliveries(ctx context.Context, before time.Time) (int, error)
 
 	// Close releases the store; calls in flight finish first.
 	Close() error
@@ -139,13 +165,19 @@ type LogRecord struct {
 
 // Commit is what processing a stretch of the log changed.
 type Commit struct {
-	// Delete names customers to remove; it is applied before Customers,
-	// so a customer erased and seen again in one stretch is kept.
+	// Delete names customers to remove, with their decision records and
+	// outbox entries; it is applied before Customers and Deliveries, so a
+	// customer erased and seen again in one stretch is kept.
 	Delete []string
 	// Customers are created or replaced.
 	Customers []Customer
 	// Transitions are appended, in order.
 	Transitions []Transition
+	// Models are created or replaced.
+	Models []Model
+	// Deliveries are added to the outbox, each unless an entry with its ID
+	// exists.
+	Deliveries []Delivery
 	// Cursor is the position processing has reached.
 	Cursor Cursor
 }
@@ -181,4 +213,47 @@ type Transition struct {
 	Reason string
 	// Late is set when the event was older than the customer's last one.
 	Late bool
+}
+
+// Model is the state of one adaptive model, as the engine encodes it.
+type Model struct {
+	Key  string
+	Data []byte
+}
+
+// Decision is the record of one decision. IDs sort in the order of their
+// Time (the caller makes them so), which PruneDecisions relies on.
+type Decision struct {
+	ID       string
+	Customer string
+	Time     time.Time
+	// Data is the record as the decision pipeline encodes it.
+	Data []byte
+}
+
+// DeliveryState is where an outbox entry stands.
+type DeliveryState string
+
+// The states of an outbox entry.
+const (
+	// DeliveryPending waits for its next attempt.
+	DeliveryPending DeliveryState = "pending"
+	// DeliveryDelivered was accepted by its provider.
+	DeliveryDelivered DeliveryState = "delivered"
+	// DeliveryFailed failed for good: the dead-letter list.
+	DeliveryFailed DeliveryState = "failed"
+	// DeliveryCancelled will not be delivered (its action or channel is gone).
+	DeliveryCancelled DeliveryState = "cancelled"
+)
+
+// Delivery is one entry of the delivery outbox. Its ID is the delivery's
+// idempotency key.
+type Delivery struct {
+	ID       string
+	Customer string
+	State    DeliveryState
+	// Updated is when the entry last changed.
+	Updated time.Time
+	// Data is the entry as the outbox encodes it (opaque here).
+	Data []byte
 }

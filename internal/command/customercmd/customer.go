@@ -31,10 +31,12 @@ func New(s *cmdutil.Streams) *cobra.Command {
 	opts := &Options{}
 	show := &cobra.Command{
 		Use:   "show ID",
-		Short: "Show a customer's profile, journeys and timeline",
+		Short: "Show a customer's profile, journeys, timeline and recent decisions",
 		Long: `Shows what the runtime at WAYMARK_ADDR holds for a customer: the profile
-(sensitive attributes masked), each journey's state and stage, and the
-timeline of recent transitions.`,
+(sensitive attributes masked), each journey's state and stage, the timeline
+of recent transitions, and the most recent decisions with the actions they
+chose and how many candidates each dropped, by reason (waymark decide
+-explain shows one decision in full).`,
 		Example: `  waymark customer show c-42
   waymark customer show c-42 -json`,
 		Args: cobra.ExactArgs(1),
@@ -118,6 +120,38 @@ func Render(s *cmdutil.Streams, cu *client.Customer) {
 			late = " (late event)"
 		}
 		fmt.Fprintf(tw, "  %s\t%s/%s\t%s%s\n", ts(t.Time), t.Stack, t.Journey, transition(t), late)
+	}
+	tw.Flush()
+
+	fmt.Fprintf(w, "\n%s\n", bold("Recent decisions"))
+	if len(cu.Decisions) == 0 {
+		fmt.Fprintln(w, "  (none)")
+	}
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, d := range cu.Decisions {
+		kind := d.Channel
+		if d.Trigger {
+			kind += " (due)"
+		}
+		if d.Control {
+			kind += " (control)"
+		}
+		chosen := "no action"
+		if len(d.Actions) > 0 {
+			chosen = strings.Join(d.Actions, ", ")
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", ts(d.Time), kind, d.DecisionID, chosen)
+		if len(d.Dropped) > 0 {
+			reasons := make([]string, 0, len(d.Dropped))
+			for r := range d.Dropped {
+				reasons = append(reasons, r)
+			}
+			sort.Strings(reasons)
+			for i, r := range reasons {
+				reasons[i] = fmt.Sprintf("%d %s", d.Dropped[r], r)
+			}
+			fmt.Fprintf(tw, "  \t\t\t  dropped: %s\n", strings.Join(reasons, ", "))
+		}
 	}
 	tw.Flush()
 }

@@ -30,6 +30,11 @@ func TestRender(t *testing.T) {
 			{Time: *at(11), Stack: "growth", Journey: "cart_recovery", Run: 2, From: "browsing", To: "checkout", Reason: "moved", Late: true},
 			{Time: *at(12), Stack: "growth", Journey: "upsell", Run: 1, From: "one", Reason: "timed_out"},
 		},
+		Decisions: []client.DecisionSummary{
+			{DecisionID: "0189e2a4c1d3f000a1b2c3d4e5f60718", Time: *at(12), Channel: "web",
+				Actions: []string{"growth/journey.cart_recovery.action.vip_discount_banner"}, Dropped: map[string]int{"not_in_stage": 2, "limit": 1}},
+			{DecisionID: "0189e2a4c1d3e000a1b2c3d4e5f60719", Time: *at(11), Channel: "email", Trigger: true, Actions: []string{}, Dropped: map[string]int{"quiet_hours": 1}},
+		},
 	}
 	s, out, _ := cmdutil.Test()
 	Render(s, cu)

@@ -88,12 +88,13 @@ func Serve(ctx context.Context, s *cmdutil.Streams, opts *ServeOptions) error {
 	if err != nil {
 		return err
 	}
-	if _, err := positive("-decision-retention", opts.DecisionRetention); err != nil {
+	retention, err := positive("-decision-retention", opts.DecisionRetention)
+	if err != nil {
 		return err
 	}
 	return server.Run(ctx, server.Config{
 		DataDir: opts.Data, Listen: opts.Listen, EventClock: eventClock, Insecure: opts.Insecure,
-		SecretKeyFile: opts.SecretKeyFile, TLSCert: opts.TLSCert, TLSKey: opts.TLSKey, DedupWindow: window,
+		SecretKeyFile: opts.SecretKeyFile, TLSCert: opts.TLSCert, TLSKey: opts.TLSKey, DedupWindow: window, DecisionRetention: retention,
 		Getenv: s.Getenv, Out: s.Out, Log: s.Err,
 	})
 }

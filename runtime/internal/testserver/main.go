@@ -1,7 +1,9 @@
 // Command testserver is waymark with only the runtime's commands (runtime,
-// events, customer), for the runtime's end-to-end tests: they build it once
-// and run it as a real process, as waymark itself would run, without
-// depending on which commands the CLI's root registers.
+// events, customer, decide, deliveries) and the hidden command that serves
+// the built-in providers, for the runtime's end-to-end tests: they build it
+// once and run it as a real process, as waymark itself would run (the
+// runtime re-executes it as its providers), without depending on which
+// commands the CLI's root registers.
 package main
 
 import (
@@ -14,7 +16,10 @@ import (
 
 	"github.com/waymarkhq/waymark/internal/cmdutil"
 	"github.com/waymarkhq/waymark/internal/command/customercmd"
+	"github.com/waymarkhq/waymark/internal/command/decidecmd"
+	"github.com/waymarkhq/waymark/internal/command/deliveriescmd"
 	"github.com/waymarkhq/waymark/internal/command/eventscmd"
+	"github.com/waymarkhq/waymark/internal/command/pluginserve"
 	"github.com/waymarkhq/waymark/internal/command/runtimecmd"
 )
 
@@ -25,7 +30,7 @@ func main() {
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
-	root.AddCommand(runtimecmd.New(s), eventscmd.New(s), customercmd.New(s))
+	root.AddCommand(runtimecmd.New(s), eventscmd.New(s), customercmd.New(s), decidecmd.New(s), deliveriescmd.New(s), pluginserve.New(s))
 	root.SetArgs(cmdutil.RewriteFlags(root, os.Args[1:]))
 	err := root.ExecuteContext(ctx)
 	stop()

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,6 +45,12 @@ var (
 	bLog         = []byte("log")         // seq -> arrival, id, data
 	bCustomers   = []byte("customers")   // id -> data
 	bTransitions = []byte("transitions") // seq -> transition JSON
+	bModels      = []byte("models")      // key -> model state
+	bDecisions   = []byte("decisions")   // id -> customer, time, record
+	bDecisionsBy = []byte("decisions_by_customer")
+	bDeliveries  = []byte("deliveries") // id -> customer, state, updated, entry
+	bDeliveryBy  = []byte("deliveries_by_customer")
+	bDeliveryIn  = []byte("deliveries_by_state")
 
 	kCursor = []byte("cursor")
 )
@@ -127,7 +135,8 @@ func Open(dir string, opts Options) (*Store, error) {
 // deduplication window.
 func (s *Store) init() error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bMeta, bStacks, bDeployments, bTokens, bTokenHashes, bLog, bCustomers, bTransitions} {
+		for _, b := range [][]byte{bMeta, bStacks, bDeployments, bTokens, bTokenHashes, bLog, bCustomers, bTransitions,
+			bModels, bDecisions, bDecisionsBy, bDeliveries, bDeliveryBy, bDeliveryIn} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -653,10 +662,28 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 			if err := cb.Delete([]byte(id)); err != nil {
 				return err
 			}
+			if err := eraseCustomer(tx, id); err != nil {
+				return err
+			}
 		}
 		for _, cu := range c.Customers {
 			if err := cb.Put([]byte(cu.ID), cu.Data); err != nil {
 				return fmt.Errorf("customer %q: %w", cu.ID, err)
+			}
+		}
+		mb := tx.Bucket(bModels)
+		for _, m := range c.Models {
+			if err := mb.Put([]byte(m.Key), m.Data); err != nil {
+				return fmt.Errorf("model %q: %w", m.Key, err)
+			}
+		}
+		db := tx.Bucket(bDeliveries)
+		for _, d := range c.Deliveries {
+			if db.Get([]byte(d.ID)) != nil {
+				continue
+			}
+			if err := putDelivery(tx, d, ""); err != nil {
+				return err
 			}
 		}
 		tb := tx.Bucket(bTransitions)
@@ -759,6 +786,388 @@ func (s *Store) Transitions(ctx context.Context, after uint64, max int) ([]store
 		return nil
 	})
 	return out, err
+}
+
+// byCustomer is the key of an index entry: the customer's id, length
+// first, then the id of what it indexes.
+func byCustomer(customer, id string) []byte {
+	b := binary.AppendUvarint(make([]byte, 0, len(customer)+len(id)+2), uint64(len(customer)))
+	b = append(b, customer...)
+	return append(b, id...)
+}
+
+func putString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func readString(v []byte) (string, []byte, error) {
+	n, w := binary.Uvarint(v)
+	if w <= 0 || uint64(len(v)-w) < n {
+		return "", nil, errors.New("corrupt string")
+	}
+	return string(v[w : w+int(n)]), v[w+int(n):], nil
+}
+
+func encodeDecision(d store.Decision) []byte {
+	b := putString(make([]byte, 0, len(d.Customer)+len(d.Data)+10), d.Customer)
+	b = binary.BigEndian.AppendUint64(b, uint64(d.Time.UnixNano()))
+	return append(b, d.Data...)
+}
+
+func decodeDecision(id string, v []byte) (store.Decision, error) {
+	cust, rest, err := readString(v)
+	if err != nil || len(rest) < 8 {
+		return store.Decision{}, fmt.Errorf("decision %s: corrupt record", id)
+	}
+	return store.Decision{ID: id, Customer: cust, Time: time.Unix(0, int64(binary.BigEndian.Uint64(rest))).UTC(), Data: bytes.Clone(rest[8:])}, nil
+}
+
+func encodeDelivery(d store.Delivery) []byte {
+	b := putString(make([]byte, 0, len(d.Customer)+len(d.Data)+24), d.Customer)
+	b = putString(b, string(d.State))
+	b = binary.BigEndian.AppendUint64(b, uint64(d.Updated.UnixNano()))
+	return append(b, d.Data...)
+}
+
+func decodeDelivery(id string, v []byte) (store.Delivery, error) {
+	bad := fmt.Errorf("delivery %s: corrupt entry", id)
+	cust, rest, err := readString(v)
+	if err != nil {
+		return store.Delivery{}, bad
+	}
+	state, rest, err := readString(rest)
+	if err != nil || len(rest) < 8 {
+		return store.Delivery{}, bad
+	}
+	return store.Delivery{ID: id, Customer: cust, State: store.DeliveryState(state),
+		Updated: time.Unix(0, int64(binary.BigEndian.Uint64(rest))).UTC(), Data: bytes.Clone(rest[8:])}, nil
+}
+
+// putDelivery writes d and its index entries, moving its state index entry
+// from old (empty for a new entry).
+func putDelivery(tx *bolt.Tx, d store.Delivery, old store.DeliveryState) error {
+	if old != "" {
+		if err := tx.Bucket(bDeliveryIn).Delete(byCustomer(string(old), d.ID)); err != nil {
+			return err
+		}
+	}
+	if err := tx.Bucket(bDeliveries).Put([]byte(d.ID), encodeDelivery(d)); err != nil {
+		return fmt.Errorf("delivery %s: %w", d.ID, err)
+	}
+	if err := tx.Bucket(bDeliveryIn).Put(byCustomer(string(d.State), d.ID), nil); err != nil {
+		return err
+	}
+	return tx.Bucket(bDeliveryBy).Put(byCustomer(d.Customer, d.ID), nil)
+}
+
+func deleteDelivery(tx *bolt.Tx, d store.Delivery) error {
+	if err := tx.Bucket(bDeliveries).Delete([]byte(d.ID)); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bDeliveryIn).Delete(byCustomer(string(d.State), d.ID)); err != nil {
+		return err
+	}
+	return tx.Bucket(bDeliveryBy).Delete(byCustomer(d.Customer, d.ID))
+}
+
+// indexed returns the ids an index holds under prefix.
+func indexed(b *bolt.Bucket, prefix []byte) []string {
+	var ids []string
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		ids = append(ids, string(k[len(prefix):]))
+	}
+	return ids
+}
+
+// eraseCustomer deletes a customer's decision records and outbox entries.
+func eraseCustomer(tx *bolt.Tx, customer string) error {
+	prefix := byCustomer(customer, "")
+	for _, id := range indexed(tx.Bucket(bDecisionsBy), prefix) {
+		if err := tx.Bucket(bDecisions).Delete([]byte(id)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bDecisionsBy).Delete(byCustomer(customer, id)); err != nil {
+			return err
+		}
+	}
+	for _, id := range indexed(tx.Bucket(bDeliveryBy), prefix) {
+		v := tx.Bucket(bDeliveries).Get([]byte(id))
+		if v == nil {
+			continue
+		}
+		d, err := decodeDelivery(id, v)
+		if err != nil {
+			return err
+		}
+		if err := deleteDelivery(tx, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Models implements store.Store.
+func (s *Store) Models(ctx context.Context) ([]store.Model, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	var out []store.Model
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bModels).ForEach(func(k, v []byte) error {
+			out = append(out, store.Model{Key: string(k), Data: bytes.Clone(v)})
+			return nil
+		})
+	})
+	return out, err
+}
+
+// PutDecisions implements store.Store.
+func (s *Store) PutDecisions(ctx context.Context, ds []store.Decision) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	if len(ds) == 0 {
+		return nil
+	}
+	// In order of id, which is mostly the order of time: appends, which
+	// fill the bucket's pages to the brim.
+	sorted := slices.SortedFunc(slices.Values(ds), func(a, b store.Decision) int { return strings.Compare(a.ID, b.ID) })
+	// The index too, so that each of its pages is written once.
+	keys := make([][]byte, len(ds))
+	for i, d := range ds {
+		keys[i] = byCustomer(d.Customer, d.ID)
+	}
+	slices.SortFunc(keys, bytes.Compare)
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b, idx := tx.Bucket(bDecisions), tx.Bucket(bDecisionsBy)
+		b.FillPercent = 0.95
+		for _, d := range sorted {
+			if err := b.Put([]byte(d.ID), encodeDecision(d)); err != nil {
+				return fmt.Errorf("decision %s: %w", d.ID, err)
+			}
+		}
+		for _, k := range keys {
+			if err := idx.Put(k, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("storing decision records: %w", err)
+	}
+	return nil
+}
+
+// Decision implements store.Store.
+func (s *Store) Decision(ctx context.Context, id string) (store.Decision, error) {
+	if err := s.enter(); err != nil {
+		return store.Decision{}, err
+	}
+	defer s.leave()
+	var d store.Decision
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bDecisions).Get([]byte(id))
+		if v == nil {
+			return store.ErrNotFound
+		}
+		var err error
+		d, err = decodeDecision(id, v)
+		return err
+	})
+	return d, err
+}
+
+// CustomerDecisions implements store.Store.
+func (s *Store) CustomerDecisions(ctx context.Context, customer string, max int) ([]store.Decision, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	var out []store.Decision
+	err := s.db.View(func(tx *bolt.Tx) error {
+		prefix := byCustomer(customer, "")
+		c := tx.Bucket(bDecisionsBy).Cursor()
+		k, _ := c.Seek(append(bytes.Clone(prefix), 0xff))
+		if k == nil {
+			k, _ = c.Last()
+		} else {
+			k, _ = c.Prev()
+		}
+		b := tx.Bucket(bDecisions)
+		for ; k != nil && bytes.HasPrefix(k, prefix) && len(out) < max; k, _ = c.Prev() {
+			id := string(k[len(prefix):])
+			v := b.Get([]byte(id))
+			if v == nil {
+				continue
+			}
+			d, err := decodeDecision(id, v)
+			if err != nil {
+				return err
+			}
+			out = append(out, d)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// pruneBatch bounds the records one pruning transaction deletes.
+const pruneBatch = 10000
+
+// PruneDecisions implements store.Store.
+func (s *Store) PruneDecisions(ctx context.Context, before time.Time) (int, error) {
+	if err := s.enter(); err != nil {
+		return 0, err
+	}
+	defer s.leave()
+	total := 0
+	for {
+		n := 0
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			b, idx := tx.Bucket(bDecisions), tx.Bucket(bDecisionsBy)
+			c := b.Cursor()
+			for k, v := c.First(); k != nil && n < pruneBatch; k, v = c.First() {
+				d, err := decodeDecision(string(k), v)
+				if err != nil {
+					return err
+				}
+				if !d.Time.Before(before) {
+					break
+				}
+				if err := idx.Delete(byCustomer(d.Customer, d.ID)); err != nil {
+					return err
+				}
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+				n++
+			}
+			return nil
+		})
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("pruning decision records: %w", err)
+		}
+		if n < pruneBatch || ctx.Err() != nil {
+			return total, ctx.Err()
+		}
+	}
+}
+
+// Delivery implements store.Store.
+func (s *Store) Delivery(ctx context.Context, id string) (store.Delivery, error) {
+	if err := s.enter(); err != nil {
+		return store.Delivery{}, err
+	}
+	defer s.leave()
+	var d store.Delivery
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bDeliveries).Get([]byte(id))
+		if v == nil {
+			return store.ErrNotFound
+		}
+		var err error
+		d, err = decodeDelivery(id, v)
+		return err
+	})
+	return d, err
+}
+
+// Deliveries implements store.Store.
+func (s *Store) Deliveries(ctx context.Context, state store.DeliveryState, after string, max int) ([]store.Delivery, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	var out []store.Delivery
+	err := s.db.View(func(tx *bolt.Tx) error {
+		prefix := byCustomer(string(state), "")
+		c := tx.Bucket(bDeliveryIn).Cursor()
+		k, _ := c.Seek(byCustomer(string(state), after))
+		if k != nil && string(k[len(prefix):]) == after {
+			k, _ = c.Next()
+		}
+		b := tx.Bucket(bDeliveries)
+		for ; k != nil && bytes.HasPrefix(k, prefix) && len(out) < max; k, _ = c.Next() {
+			id := string(k[len(prefix):])
+			v := b.Get([]byte(id))
+			if v == nil {
+				continue
+			}
+			d, err := decodeDelivery(id, v)
+			if err != nil {
+				return err
+			}
+			out = append(out, d)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// UpdateDelivery implements store.Store.
+func (s *Store) UpdateDelivery(ctx context.Context, d store.Delivery) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	return s.db.Update(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bDeliveries).Get([]byte(d.ID))
+		if v == nil {
+			return store.ErrNotFound
+		}
+		old, err := decodeDelivery(d.ID, v)
+		if err != nil {
+			return err
+		}
+		if old.Customer != d.Customer {
+			if err := tx.Bucket(bDeliveryBy).Delete(byCustomer(old.Customer, d.ID)); err != nil {
+				return err
+			}
+		}
+		return putDelivery(tx, d, old.State)
+	})
+}
+
+// PruneDeliveries implements store.Store.
+func (s *Store) PruneDeliveries(ctx context.Context, before time.Time) (int, error) {
+	if err := s.enter(); err != nil {
+		return 0, err
+	}
+	defer s.leave()
+	n := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		for _, state := range []store.DeliveryState{store.DeliveryDelivered, store.DeliveryCancelled} {
+			b := tx.Bucket(bDeliveries)
+			for _, id := range indexed(tx.Bucket(bDeliveryIn), byCustomer(string(state), "")) {
+				v := b.Get([]byte(id))
+				if v == nil {
+					continue
+				}
+				d, err := decodeDelivery(id, v)
+				if err != nil {
+					return err
+				}
+				if !d.Updated.Before(before) {
+					continue
+				}
+				if err := deleteDelivery(tx, d); err != nil {
+					return err
+				}
+				n++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return n, fmt.Errorf("pruning delivered entries: %w", err)
+	}
+	return n, nil
 }
 
 // Close implements store.Store: it waits for calls in flight, stops the

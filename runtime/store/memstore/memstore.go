@@ -31,6 +31,9 @@ type Store struct {
 	customers   map[string][]byte
 	transitions []store.Transition
 	cursor      store.Cursor
+	models      map[string][]byte
+	decisions   map[string]store.Decision
+	deliveries  map[string]store.Delivery
 }
 
 // New returns an empty Store.
@@ -47,6 +50,9 @@ func New(opts Options) *Store {
 		tokens:      map[string]store.Token{},
 		seen:        map[string]time.Time{},
 		customers:   map[string][]byte{},
+		models:      map[string][]byte{},
+		decisions:   map[string]store.Decision{},
+		deliveries:  map[string]store.Delivery{},
 	}
 }
 
@@ -232,9 +238,28 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 	defer s.mu.Unlock()
 	for _, id := range c.Delete {
 		delete(s.customers, id)
+		for k, d := range s.decisions {
+			if d.Customer == id {
+				delete(s.decisions, k)
+			}
+		}
+		for k, d := range s.deliveries {
+			if d.Customer == id {
+				delete(s.deliveries, k)
+			}
+		}
 	}
 	for _, cu := range c.Customers {
 		s.customers[cu.ID] = bytes.Clone(cu.Data)
+	}
+	for _, m := range c.Models {
+		s.models[m.Key] = bytes.Clone(m.Data)
+	}
+	for _, d := range c.Deliveries {
+		if _, ok := s.deliveries[d.ID]; !ok {
+			d.Data = bytes.Clone(d.Data)
+			s.deliveries[d.ID] = d
+		}
 	}
 	for _, t := range c.Transitions {
 		t.Seq = uint64(len(s.transitions)) + 1
@@ -303,6 +328,147 @@ func (s *Store) Transitions(ctx context.Context, after uint64, max int) ([]store
 	}
 	end := min(uint64(len(s.transitions)), after+uint64(max))
 	return append([]store.Transition(nil), s.transitions[after:end]...), nil
+}
+
+// Models implements store.Store.
+func (s *Store) Models(ctx context.Context) ([]store.Model, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	out := make([]store.Model, 0, len(s.models))
+	for k, v := range s.models {
+		out = append(out, store.Model{Key: k, Data: bytes.Clone(v)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+// PutDecisions implements store.Store.
+func (s *Store) PutDecisions(ctx context.Context, ds []store.Decision) error {
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	for _, d := range ds {
+		d.Data = bytes.Clone(d.Data)
+		s.decisions[d.ID] = d
+	}
+	return nil
+}
+
+// Decision implements store.Store.
+func (s *Store) Decision(ctx context.Context, id string) (store.Decision, error) {
+	if err := s.lock(); err != nil {
+		return store.Decision{}, err
+	}
+	defer s.mu.Unlock()
+	d, ok := s.decisions[id]
+	if !ok {
+		return store.Decision{}, store.ErrNotFound
+	}
+	d.Data = bytes.Clone(d.Data)
+	return d, nil
+}
+
+// CustomerDecisions implements store.Store.
+func (s *Store) CustomerDecisions(ctx context.Context, customer string, max int) ([]store.Decision, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	var out []store.Decision
+	for _, d := range s.decisions {
+		if d.Customer == customer {
+			d.Data = bytes.Clone(d.Data)
+			out = append(out, d)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID > out[j].ID })
+	if len(out) > max {
+		out = out[:max]
+	}
+	return out, nil
+}
+
+// PruneDecisions implements store.Store.
+func (s *Store) PruneDecisions(ctx context.Context, before time.Time) (int, error) {
+	if err := s.lock(); err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	n := 0
+	for k, d := range s.decisions {
+		if d.Time.Before(before) {
+			delete(s.decisions, k)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Delivery implements store.Store.
+func (s *Store) Delivery(ctx context.Context, id string) (store.Delivery, error) {
+	if err := s.lock(); err != nil {
+		return store.Delivery{}, err
+	}
+	defer s.mu.Unlock()
+	d, ok := s.deliveries[id]
+	if !ok {
+		return store.Delivery{}, store.ErrNotFound
+	}
+	d.Data = bytes.Clone(d.Data)
+	return d, nil
+}
+
+// Deliveries implements store.Store.
+func (s *Store) Deliveries(ctx context.Context, state store.DeliveryState, after string, max int) ([]store.Delivery, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	var out []store.Delivery
+	for _, d := range s.deliveries {
+		if d.State == state && d.ID > after {
+			d.Data = bytes.Clone(d.Data)
+			out = append(out, d)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	if len(out) > max {
+		out = out[:max]
+	}
+	return out, nil
+}
+
+// UpdateDelivery implements store.Store.
+func (s *Store) UpdateDelivery(ctx context.Context, d store.Delivery) error {
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	if _, ok := s.deliveries[d.ID]; !ok {
+		return store.ErrNotFound
+	}
+	d.Data = bytes.Clone(d.Data)
+	s.deliveries[d.ID] = d
+	return nil
+}
+
+// PruneDeliveries implements store.Store.
+func (s *Store) PruneDeliveries(ctx context.Context, before time.Time) (int, error) {
+	if err := s.lock(); err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	n := 0
+	for k, d := range s.deliveries {
+		if (d.State == store.DeliveryDelivered || d.State == store.DeliveryCancelled) && d.Updated.Before(before) {
+			delete(s.deliveries, k)
+			n++
+		}
+	}
+	return n, nil
 }
 
 // Close implements store.Store.

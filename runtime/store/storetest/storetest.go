@@ -60,6 +60,10 @@ func Run(t *testing.T, f Factory) {
 		{"AppendConcurrent", testAppendConcurrent},
 		{"DedupWindow", testDedupWindow},
 		{"Commit", testCommit},
+		{"Models", testModels},
+		{"Decisions", testDecisions},
+		{"Deliveries", testDeliveries},
+		{"EraseWithRecords", testEraseWithRecords},
 		{"Reopen", testReopen},
 		{"Closed", testClosed},
 	}
@@ -353,7 +357,12 @@ func testReopen(t *testing.T, f Factory) {
 	if err := s.CreateToken(ctx, store.Token{Name: "admin", Hash: []byte("h"), Scopes: []store.Scope{store.ScopeAdmin}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Commit(ctx, store.Commit{Customers: []store.Customer{{ID: "c1", Data: []byte("one")}}, Cursor: store.Cursor{Seq: 2}}); err != nil {
+	if err := s.Commit(ctx, store.Commit{Customers: []store.Customer{{ID: "c1", Data: []byte("one")}}, Cursor: store.Cursor{Seq: 2},
+		Models:     []store.Model{{Key: "m", Data: []byte("beta")}},
+		Deliveries: []store.Delivery{{ID: "k1", Customer: "c1", State: store.DeliveryPending, Updated: c.Now(), Data: []byte("entry")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutDecisions(ctx, []store.Decision{{ID: "d1", Customer: "c1", Time: c.Now(), Data: []byte("rec")}}); err != nil {
 		t.Fatal(err)
 	}
 	s = f.Reopen(t, s, c.Now)
@@ -376,6 +385,188 @@ func testReopen(t *testing.T, f Factory) {
 	}
 	if cur := must(s.Cursor(ctx)); cur.Seq != 2 {
 		t.Fatalf("cursor after reopen: %+v", cur)
+	}
+	if ms := must(s.Models(ctx)); len(ms) != 1 || string(ms[0].Data) != "beta" {
+		t.Fatalf("models after reopen: %+v", ms)
+	}
+	if d := must(s.Decision(ctx, "d1")); string(d.Data) != "rec" || !d.Time.Equal(c.Now()) {
+		t.Fatalf("decision after reopen: %+v", d)
+	}
+	if d := must(s.Delivery(ctx, "k1")); string(d.Data) != "entry" || d.State != store.DeliveryPending {
+		t.Fatalf("delivery after reopen: %+v", d)
+	}
+}
+
+func testModels(t *testing.T, f Factory) {
+	ctx := context.Background()
+	s, _ := open(t, f)
+	if ms := must(s.Models(ctx)); len(ms) != 0 {
+		t.Fatalf("a new store has models: %+v", ms)
+	}
+	if err := s.Commit(ctx, store.Commit{Models: []store.Model{{Key: "b", Data: []byte("1")}, {Key: "a", Data: []byte("1")}}, Cursor: store.Cursor{Seq: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(ctx, store.Commit{Models: []store.Model{{Key: "b", Data: []byte("2")}}, Cursor: store.Cursor{Seq: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	ms := must(s.Models(ctx))
+	if len(ms) != 2 || ms[0].Key != "a" || ms[1].Key != "b" || string(ms[1].Data) != "2" {
+		t.Fatalf("models %+v", ms)
+	}
+}
+
+func decisionIDs(ds []store.Decision) string {
+	var ids []string
+	for _, d := range ds {
+		ids = append(ids, d.ID)
+	}
+	return fmt.Sprint(ids)
+}
+
+func testDecisions(t *testing.T, f Factory) {
+	ctx := context.Background()
+	s, c := open(t, f)
+	at := func(h int) time.Time { return c.Now().Add(time.Duration(h) * time.Hour) }
+	// IDs sort by time, as the caller makes them.
+	if err := s.PutDecisions(ctx, []store.Decision{
+		{ID: "01", Customer: "c1", Time: at(1), Data: []byte("a")},
+		{ID: "02", Customer: "c2", Time: at(2), Data: []byte("b")},
+		{ID: "03", Customer: "c1", Time: at(3), Data: []byte("c")},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutDecisions(ctx, []store.Decision{{ID: "04", Customer: "c1", Time: at(4), Data: []byte("d")}, {ID: "03", Customer: "c1", Time: at(3), Data: []byte("c2")}}); err != nil {
+		t.Fatal(err)
+	}
+	d := must(s.Decision(ctx, "03"))
+	if d.Customer != "c1" || string(d.Data) != "c2" || !d.Time.Equal(at(3)) {
+		t.Fatalf("Decision(03): %+v", d)
+	}
+	if _, err := s.Decision(ctx, "09"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("an unknown decision: %v", err)
+	}
+	if got := decisionIDs(must(s.CustomerDecisions(ctx, "c1", 10))); got != "[04 03 01]" {
+		t.Fatalf("CustomerDecisions(c1): %s, want newest first", got)
+	}
+	if got := decisionIDs(must(s.CustomerDecisions(ctx, "c1", 2))); got != "[04 03]" {
+		t.Fatalf("CustomerDecisions(c1, 2): %s", got)
+	}
+	// A customer whose id is a prefix of another's sees only their own.
+	if err := s.PutDecisions(ctx, []store.Decision{{ID: "05", Customer: "c", Time: at(5)}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := decisionIDs(must(s.CustomerDecisions(ctx, "c", 10))); got != "[05]" {
+		t.Fatalf("CustomerDecisions(c): %s", got)
+	}
+	if n := must(s.PruneDecisions(ctx, at(3))); n != 2 {
+		t.Fatalf("PruneDecisions deleted %d, want 2", n)
+	}
+	if got := decisionIDs(must(s.CustomerDecisions(ctx, "c1", 10))); got != "[04 03]" {
+		t.Fatalf("CustomerDecisions(c1) after pruning: %s", got)
+	}
+	if _, err := s.Decision(ctx, "02"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a pruned decision: %v", err)
+	}
+}
+
+func deliveryIDs(ds []store.Delivery) string {
+	var ids []string
+	for _, d := range ds {
+		ids = append(ids, d.ID)
+	}
+	return fmt.Sprint(ids)
+}
+
+func testDeliveries(t *testing.T, f Factory) {
+	ctx := context.Background()
+	s, c := open(t, f)
+	pending := func(id, customer string) store.Delivery {
+		return store.Delivery{ID: id, Customer: customer, State: store.DeliveryPending, Updated: c.Now(), Data: []byte(id)}
+	}
+	if err := s.Commit(ctx, store.Commit{Deliveries: []store.Delivery{pending("k2", "c1"), pending("k1", "c1"), pending("k3", "c2")}, Cursor: store.Cursor{Seq: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	// An entry with an existing ID is not added again.
+	again := pending("k1", "c1")
+	again.Data = []byte("replaced")
+	if err := s.Commit(ctx, store.Commit{Deliveries: []store.Delivery{again}, Cursor: store.Cursor{Seq: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	if d := must(s.Delivery(ctx, "k1")); string(d.Data) != "k1" || d.Customer != "c1" || !d.Updated.Equal(c.Now()) {
+		t.Fatalf("Delivery(k1): %+v", d)
+	}
+	if got := deliveryIDs(must(s.Deliveries(ctx, store.DeliveryPending, "", 10))); got != "[k1 k2 k3]" {
+		t.Fatalf("pending: %s", got)
+	}
+	if got := deliveryIDs(must(s.Deliveries(ctx, store.DeliveryPending, "k1", 1))); got != "[k2]" {
+		t.Fatalf("pending after k1, at most 1: %s", got)
+	}
+	failed := must(s.Delivery(ctx, "k2"))
+	failed.State, failed.Data, failed.Updated = store.DeliveryFailed, []byte("failed"), c.Now().Add(time.Hour)
+	if err := s.UpdateDelivery(ctx, failed); err != nil {
+		t.Fatal(err)
+	}
+	if got := deliveryIDs(must(s.Deliveries(ctx, store.DeliveryFailed, "", 10))); got != "[k2]" {
+		t.Fatalf("failed: %s", got)
+	}
+	if got := deliveryIDs(must(s.Deliveries(ctx, store.DeliveryPending, "", 10))); got != "[k1 k3]" {
+		t.Fatalf("pending after k2 failed: %s", got)
+	}
+	if err := s.UpdateDelivery(ctx, pending("k9", "c1")); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("updating an unknown entry: %v", err)
+	}
+	done := must(s.Delivery(ctx, "k1"))
+	done.State = store.DeliveryDelivered
+	if err := s.UpdateDelivery(ctx, done); err != nil {
+		t.Fatal(err)
+	}
+	// Only delivered and cancelled entries are pruned.
+	if n := must(s.PruneDeliveries(ctx, c.Now().Add(2*time.Hour))); n != 1 {
+		t.Fatalf("PruneDeliveries deleted %d, want 1", n)
+	}
+	if _, err := s.Delivery(ctx, "k1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a pruned entry: %v", err)
+	}
+	if got := deliveryIDs(must(s.Deliveries(ctx, store.DeliveryFailed, "", 10))); got != "[k2]" {
+		t.Fatalf("failed after pruning: %s", got)
+	}
+}
+
+func testEraseWithRecords(t *testing.T, f Factory) {
+	ctx := context.Background()
+	s, c := open(t, f)
+	if err := s.Commit(ctx, store.Commit{
+		Customers:  []store.Customer{{ID: "c1", Data: []byte("1")}, {ID: "c2", Data: []byte("2")}},
+		Deliveries: []store.Delivery{{ID: "k1", Customer: "c1", State: store.DeliveryPending, Updated: c.Now()}, {ID: "k2", Customer: "c2", State: store.DeliveryFailed, Updated: c.Now()}},
+		Cursor:     store.Cursor{Seq: 1},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutDecisions(ctx, []store.Decision{{ID: "01", Customer: "c1", Time: c.Now()}, {ID: "02", Customer: "c2", Time: c.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	// Erased and seen again in one commit: the new entry stays.
+	if err := s.Commit(ctx, store.Commit{Delete: []string{"c1"},
+		Deliveries: []store.Delivery{{ID: "k3", Customer: "c1", State: store.DeliveryPending, Updated: c.Now()}}, Cursor: store.Cursor{Seq: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Decision(ctx, "01"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("an erased customer's decision: %v", err)
+	}
+	if ds := must(s.CustomerDecisions(ctx, "c1", 10)); len(ds) != 0 {
+		t.Fatalf("an erased customer's decisions: %+v", ds)
+	}
+	if _, err := s.Delivery(ctx, "k1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("an erased customer's delivery: %v", err)
+	}
+	if got := deliveryIDs(must(s.Deliveries(ctx, store.DeliveryPending, "", 10))); got != "[k3]" {
+		t.Fatalf("pending after erasure: %s", got)
+	}
+	if d := must(s.Decision(ctx, "02")); d.Customer != "c2" {
+		t.Fatalf("another customer's decision: %+v", d)
+	}
+	if got := deliveryIDs(must(s.Deliveries(ctx, store.DeliveryFailed, "", 10))); got != "[k2]" {
+		t.Fatalf("another customer's delivery: %s", got)
 	}
 }
 

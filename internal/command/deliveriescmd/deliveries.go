@@ -1,0 +1,165 @@
+// Package deliveriescmd implements waymark deliveries failed and waymark
+// deliveries retry: the outbox's dead-letter list, and its replay.
+package deliveriescmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/fatih/color"
+	"github.com/spf13/cobra"
+
+	"github.com/waymarkhq/waymark/internal/cmdutil"
+	"github.com/waymarkhq/waymark/runtime/client"
+)
+
+// Options are the deliveries commands' inputs.
+type Options struct {
+	JSON bool
+	// IDs are the deliveries to retry.
+	IDs []string
+	// Client overrides the client made from WAYMARK_ADDR and WAYMARK_TOKEN.
+	Client *client.Client
+}
+
+// New returns the deliveries command.
+func New(s *cmdutil.Streams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "deliveries",
+		Short: "Show and replay the deliveries that failed",
+		Example: `  waymark deliveries failed
+  waymark deliveries retry 3f2a9c0d41b7e6a85c1d9e0f2b4a6c8e`,
+		Args: cobra.NoArgs,
+	}
+	opts := &Options{}
+	failed := &cobra.Command{
+		Use:   "failed",
+		Short: "List the dead-letter list: deliveries that failed for good",
+		Long: `Lists the deliveries of the runtime at WAYMARK_ADDR that failed for good: a
+provider refused them, or every retry failed. Each has the idempotency key
+that identifies it (ID), the action, the customer, the attempts made and the
+last error. Replay them with waymark deliveries retry.`,
+		Example: `  waymark deliveries failed
+  waymark deliveries failed -json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return Failed(cmd.Context(), s, opts) },
+	}
+	failed.Flags().BoolVar(&opts.JSON, "json", false, "Print the deliveries as JSON.")
+	retry := &cobra.Command{
+		Use:   "retry ID...",
+		Short: "Replay deliveries of the dead-letter list",
+		Long: `Replays deliveries of the dead-letter list: each is attempted again now,
+with its attempts counted afresh and the same idempotency key, so that a
+receiver that saw an earlier attempt can drop the repeat.`,
+		Example: `  waymark deliveries retry 3f2a9c0d41b7e6a85c1d9e0f2b4a6c8e
+  waymark deliveries failed -json | jq -r '.[].id' | xargs waymark deliveries retry`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.IDs = args
+			return Retry(cmd.Context(), s, opts)
+		},
+	}
+	cmd.AddCommand(failed, retry)
+	return cmd
+}
+
+func (o *Options) client(s *cmdutil.Streams) *client.Client {
+	if o.Client != nil {
+		return o.Client
+	}
+	return client.FromEnv(s.Getenv)
+}
+
+// Failed prints the dead-letter list.
+func Failed(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	c := opts.client(s)
+	var all []client.Delivery
+	after := ""
+	for {
+		page, err := c.Deliveries(ctx, "failed", after, 0)
+		if err != nil {
+			return err
+		}
+		all = append(all, page...)
+		if len(page) < 1000 {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	if opts.JSON {
+		if all == nil {
+			all = []client.Delivery{}
+		}
+		return cmdutil.WriteJSON(s.Out, all)
+	}
+	RenderFailed(s, all)
+	return nil
+}
+
+// RenderFailed prints the dead-letter list for people.
+func RenderFailed(s *cmdutil.Streams, ds []client.Delivery) {
+	w := s.Out
+	if len(ds) == 0 {
+		fmt.Fprintln(w, "No failed deliveries.")
+		return
+	}
+	bold := s.Colorize(color.Bold)
+	red := s.Colorize(color.FgRed)
+	fmt.Fprintf(w, "%s\n\n", bold("%d failed %s", len(ds), plural(len(ds), "delivery", "deliveries")))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  ID\tACTION\tCUSTOMER\tATTEMPTS\tFAILED AT")
+	for _, d := range ds {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\n", d.ID, d.Address, d.CustomerID, d.Attempts, d.Updated.UTC().Format(time.DateTime+"Z"))
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	for _, d := range ds {
+		why := d.LastError
+		if why == "" {
+			why = "(no error recorded)"
+		}
+		fmt.Fprintf(w, "  %s: %s\n", d.ID, red("%s", why))
+	}
+	fmt.Fprintln(w, "\nReplay them with: waymark deliveries retry ID...")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// Retry replays deliveries; it tries every id and fails if any failed.
+func Retry(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	c := opts.client(s)
+	var failed []string
+	for _, id := range opts.IDs {
+		d, err := c.RetryDelivery(ctx, id)
+		if err != nil {
+			var ce *client.Error
+			if errors.As(err, &ce) && (ce.Status == 404 || ce.Status == 422) {
+				fmt.Fprintf(s.Err, "%s: %s\n", id, ce.Message)
+			} else {
+				fmt.Fprintf(s.Err, "%s: %v\n", id, err)
+			}
+			failed = append(failed, id)
+			continue
+		}
+		fmt.Fprintf(s.Out, "%s: queued again (%s to customer %s)\n", d.ID, d.Address, d.CustomerID)
+	}
+	if len(failed) > 0 {
+		return &cmdutil.ExitError{Code: cmdutil.ExitFailure, Err: fmt.Errorf("%d of %d deliveries could not be retried: %s", len(failed), len(opts.IDs), strings.Join(failed, ", "))}
+	}
+	return nil
+}

@@ -1,0 +1,120 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/waymarkhq/waymark/runtime/service"
+)
+
+// answerError answers an error of the decision and delivery routes;
+// notFound is the message of a 404.
+func (s *Server) answerError(w http.ResponseWriter, r *http.Request, err error, notFound string) {
+	var bad *service.InvalidError
+	var unp *service.UnprocessableError
+	var over *service.OverloadedError
+	switch {
+	case errors.Is(err, service.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", notFound)
+	case errors.As(err, &bad):
+		writeError(w, http.StatusBadRequest, "bad_request", bad.Msg)
+	case errors.As(err, &unp):
+		writeError(w, http.StatusUnprocessableEntity, unp.Code, unp.Msg)
+	case errors.As(err, &over):
+		w.Header().Set("Retry-After", fmt.Sprint(s.opts.RetryAfter))
+		writeError(w, http.StatusTooManyRequests, "overloaded", over.Msg)
+	default:
+		s.internal(w, r, err)
+	}
+}
+
+func (s *Server) decide(w http.ResponseWriter, r *http.Request, _ string) {
+	var req service.DecideRequest
+	if !s.decodeJSON(w, r, &req) {
+		return
+	}
+	d, err := s.svc.Decide(r.Context(), req)
+	if err != nil {
+		s.answerError(w, r, err, "")
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+func (s *Server) respond(w http.ResponseWriter, r *http.Request, _ string) {
+	var req service.ResponseRequest
+	if !s.decodeJSON(w, r, &req) {
+		return
+	}
+	res, err := s.svc.Respond(r.Context(), req)
+	if err != nil {
+		s.answerError(w, r, err, fmt.Sprintf("there is no decision %q: it was never made, or is older than the decision retention", req.DecisionID))
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (s *Server) getDecision(w http.ResponseWriter, r *http.Request, _ string) {
+	id := r.PathValue("id")
+	d, err := s.svc.Decision(r.Context(), id)
+	if err != nil {
+		s.answerError(w, r, err, fmt.Sprintf("there is no decision %q: it was never made, or is older than the decision retention", id))
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+func (s *Server) listModels(w http.ResponseWriter, r *http.Request, _ string) {
+	writeJSON(w, http.StatusOK, map[string]any{"models": s.svc.Models()})
+}
+
+func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request, _ string) {
+	q := r.URL.Query()
+	state := q.Get("state")
+	if state == "" {
+		state = "failed"
+	}
+	max := 0
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 {
+			writeError(w, http.StatusBadRequest, "bad_request", "limit must be a positive number")
+			return
+		}
+		max = n
+	}
+	ds, err := s.svc.Deliveries(r.Context(), state, q.Get("after"), max)
+	if err != nil {
+		s.answerError(w, r, err, "")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deliveries": ds})
+}
+
+func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request, _ string) {
+	id := r.PathValue("id")
+	d, err := s.svc.RetryDelivery(r.Context(), id)
+	if err != nil {
+		s.answerError(w, r, err, fmt.Sprintf("there is no delivery %q", id))
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+func (s *Server) deliveryOutcome(w http.ResponseWriter, r *http.Request, _ string) {
+	id := r.PathValue("id")
+	var req struct {
+		Outcome string `json:"outcome"`
+	}
+	if !s.decodeJSON(w, r, &req) {
+		return
+	}
+	d, err := s.svc.ReportDelivery(r.Context(), id, req.Outcome)
+	if err != nil {
+		s.answerError(w, r, err, fmt.Sprintf("there is no delivery %q", id))
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}

@@ -1,0 +1,580 @@
+package decide
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/waymarkhq/waymark/runtime/expr"
+	"github.com/waymarkhq/waymark/runtime/models"
+)
+
+// Reason says why a candidate was dropped; Kept for one that was chosen.
+type Reason uint8
+
+// The reasons, in the order the pipeline applies its filters.
+const (
+	Kept Reason = iota
+	NotInStage
+	NoConsent
+	NotEligible
+	LimitReached
+	QuietHours
+	Suppressed
+	NoValue
+	RankedOut
+	numReasons
+)
+
+var reasonNames = [numReasons]string{"", "not_in_stage", "no_consent", "not_eligible", "limit", "quiet_hours", "suppressed", "no_value", "ranked_out"}
+
+func (r Reason) String() string {
+	if r < numReasons {
+		return reasonNames[r]
+	}
+	return fmt.Sprintf("reason(%d)", r)
+}
+
+// ParseReason reads a reason's name.
+func ParseReason(s string) (Reason, bool) {
+	for i, n := range reasonNames {
+		if n == s && i > 0 {
+			return Reason(i), true
+		}
+	}
+	return 0, false
+}
+
+// Subject is the customer a decision is for, as the engine holds them.
+type Subject struct {
+	ID string
+	// Customer is the profile laid out for expressions (Catalog.Layout).
+	Customer expr.Record
+	// Runs are the customer's active journeys.
+	Runs []Run
+	// Contacts are the customer's recent contacts, any order.
+	Contacts []Contact
+	// Suppressed lists the actions suppressed after ignored contacts.
+	Suppressed []Suppression
+}
+
+// Run is a customer's place in an active journey, by indexes into the
+// Catalog: Stacks[Stack].Journeys[Journey].Stages[Stage].
+type Run struct{ Stack, Journey, Stage int }
+
+// Contact is one contact: a delivery, or an impression on an inbound
+// channel.
+type Contact struct {
+	At      time.Time
+	Channel string
+	Action  string // ref
+}
+
+// Suppression is an action not offered until Until.
+type Suppression struct {
+	Action string // ref
+	Until  time.Time
+}
+
+// Request is what to decide.
+type Request struct {
+	// ID names the decision.
+	ID      string
+	Channel string
+	// Context is the decide request's context.
+	Context map[string]expr.Value
+	// Limit is the most actions wanted; 0 for the arbitration's most.
+	Limit int
+	Now   time.Time
+	// Due, when set, are outbound actions that fell due together: they are
+	// the only candidates, and at most Arbitration.MaxOutbound are chosen.
+	Due  []*Action
+	Rand *rand.Rand
+}
+
+// Decision is what the pipeline decided and why.
+type Decision struct {
+	ID       string
+	Time     time.Time
+	Customer string
+	Channel  string
+	// Trigger is set for a decision over actions that fell due.
+	Trigger bool
+	// Control is set when the customer is in the control group: the chosen
+	// actions were picked at random among those that passed the filters.
+	Control bool
+	// Deferred is set when quiet hours deferred outbound sends until then.
+	Deferred time.Time
+	// Candidates are the chosen ones first, in rank order, then the
+	// others.
+	Candidates []Candidate
+	// Chosen is how many candidates were chosen.
+	Chosen int
+}
+
+// Candidate is one action the pipeline considered.
+type Candidate struct {
+	Action *Action
+	Reason Reason
+	// Scored is set when the candidate reached the model: Propensity (the
+	// posterior mean) and Priority are set.
+	Scored     bool
+	Propensity float64
+	Priority   float64
+	// Explore is set when exploration put the action where it stands: a
+	// Thompson draw, without which it would rank below a candidate it now
+	// outranks, or the random pick of an outright exploration
+	// (models.ExploreShare).
+	Explore bool
+	sampled bool // ranked by a draw, not the mean
+}
+
+// ChosenActions returns the chosen candidates.
+func (d *Decision) ChosenActions() []Candidate { return d.Candidates[:d.Chosen] }
+
+// ErrUnknownChannel is returned for a channel that no stack declares.
+var ErrUnknownChannel = errors.New("unknown channel")
+
+// run is one call of the pipeline.
+type run struct {
+	c    *Catalog
+	sub  *Subject
+	req  *Request
+	ch   *Channel
+	acts []*expr.Activation // by stack index, made when needed
+	// consent by stack index: 0 not evaluated, 1 given, 2 not given.
+	consent  []uint8
+	feats    models.Features
+	featured bool
+}
+
+// Decide runs the pipeline for sub on req.Channel, or over req.Due.
+func Decide(c *Catalog, sub *Subject, req *Request) (*Decision, error) {
+	ch := c.Channels[req.Channel]
+	if len(req.Due) > 0 {
+		ch = req.Due[0].Channel
+	}
+	if ch == nil {
+		return nil, fmt.Errorf("%w %q: no deployed stack declares it", ErrUnknownChannel, req.Channel)
+	}
+	r := &run{c: c, sub: sub, req: req, ch: ch, acts: make([]*expr.Activation, len(c.Stacks)), consent: make([]uint8, len(c.Stacks))}
+	d := &Decision{ID: req.ID, Time: req.Now, Customer: sub.ID, Channel: ch.Name, Trigger: len(req.Due) > 0}
+	if d.Trigger {
+		d.Candidates = make([]Candidate, 0, len(req.Due))
+		for _, a := range req.Due {
+			d.Candidates = append(d.Candidates, Candidate{Action: a})
+		}
+	} else {
+		n := 0
+		for _, ru := range sub.Runs {
+			if j := r.journey(ru); j != nil {
+				n += len(j.byChannel[ch.Name])
+			}
+		}
+		d.Candidates = make([]Candidate, 0, n)
+		for _, ru := range sub.Runs {
+			j := r.journey(ru)
+			if j == nil || j.Paused {
+				continue // a paused journey offers nothing
+			}
+			for _, a := range j.byChannel[ch.Name] {
+				cd := Candidate{Action: a}
+				if !a.InStage(ru.Stage) {
+					cd.Reason = NotInStage
+				}
+				d.Candidates = append(d.Candidates, cd)
+			}
+		}
+	}
+	r.filter(d)
+	r.rank(d)
+	return d, nil
+}
+
+func (r *run) journey(ru Run) *Journey {
+	if ru.Stack < 0 || ru.Stack >= len(r.c.Stacks) {
+		return nil
+	}
+	js := r.c.Stacks[ru.Stack].Journeys
+	if ru.Journey < 0 || ru.Journey >= len(js) {
+		return nil
+	}
+	return js[ru.Journey]
+}
+
+// activation returns the activation of a stack's expressions.
+func (r *run) activation(s *Stack) *expr.Activation {
+	if a := r.acts[s.Index]; a != nil {
+		return a
+	}
+	a := r.c.activation(r.sub, s, r.req.Context, s.needSegments)
+	r.acts[s.Index] = a
+	return a
+}
+
+// Activation returns what the expressions of stack s see of sub: the
+// profile, ctx, the customer's stage in each of the stack's journeys and
+// whether they are in each of its segments.
+func (c *Catalog) Activation(sub *Subject, s *Stack, ctx map[string]expr.Value) *expr.Activation {
+	return c.activation(sub, s, ctx, true)
+}
+
+func (c *Catalog) activation(sub *Subject, s *Stack, ctx map[string]expr.Value, segments bool) *expr.Activation {
+	a := &expr.Activation{Customer: sub.Customer, Context: ctx}
+	a.Stages = make([]expr.Value, len(s.Journeys))
+	for _, ru := range sub.Runs {
+		if ru.Stack != s.Index || ru.Journey < 0 || ru.Journey >= len(s.Journeys) {
+			continue
+		}
+		if j := s.Journeys[ru.Journey]; ru.Stage >= 0 && ru.Stage < len(j.Stages) {
+			a.Stages[ru.Journey] = expr.String(j.Stages[ru.Stage])
+		}
+	}
+	if segments && len(s.Segments) > 0 {
+		a.Segments = make([]expr.Value, len(s.Segments))
+		for _, i := range s.Order {
+			if p := s.Segments[i]; p != nil {
+				v, _ := p.EvalBool(a)
+				a.Segments[i] = expr.Bool(v)
+			}
+		}
+	}
+	return a
+}
+
+func (r *run) consents(s *Stack) bool {
+	switch r.consent[s.Index] {
+	case 1:
+		return true
+	case 2:
+		return false
+	}
+	ok := true
+	if p := r.ch.Consent[s.Index]; p != nil {
+		ok, _ = p.EvalBool(r.activation(s))
+	}
+	r.consent[s.Index] = 2
+	if ok {
+		r.consent[s.Index] = 1
+	}
+	return ok
+}
+
+// count is how many contacts since now-per match.
+func (r *run) count(per time.Duration, match func(*Contact) bool) int {
+	since := r.req.Now.Add(-per)
+	n := 0
+	for i := range r.sub.Contacts {
+		ct := &r.sub.Contacts[i]
+		if ct.At.After(since) && !ct.At.After(r.req.Now) && match(ct) {
+			n++
+		}
+	}
+	return n
+}
+
+func over(l *Limit, n int) bool { return l != nil && n >= l.Max }
+
+// filter applies consent, eligibility and the contact policies, then
+// scores what is left.
+func (r *run) filter(d *Decision) {
+	now := r.req.Now
+	chFull, arbFull := false, false
+	if l := r.ch.Limit; l != nil {
+		chFull = over(l, r.count(l.Per, func(ct *Contact) bool { return ct.Channel == r.ch.Name }))
+	}
+	if l := r.c.Arb.Limit; l != nil {
+		arbFull = over(l, r.count(l.Per, func(*Contact) bool { return true }))
+	}
+	quiet := false
+	if r.ch.Delivers && r.ch.Quiet != nil {
+		var end time.Time
+		quiet, end = r.ch.Quiet.At(now, r.zone())
+		if quiet && d.Trigger && !r.ch.Quiet.Drop {
+			d.Deferred = end
+		}
+	}
+	for i := range d.Candidates {
+		cd := &d.Candidates[i]
+		if cd.Reason != Kept {
+			continue
+		}
+		a := cd.Action
+		act := r.activation(a.Stack)
+		switch {
+		case !r.consents(a.Stack):
+			cd.Reason = NoConsent
+			continue
+		case a.Eligible != nil:
+			if ok, _ := a.Eligible.EvalBool(act); !ok {
+				cd.Reason = NotEligible
+				continue
+			}
+		}
+		if chFull || arbFull {
+			cd.Reason = LimitReached
+			continue
+		}
+		if l := a.Limit; l != nil && over(l, r.count(l.Per, func(ct *Contact) bool { return ct.Action == a.Ref })) {
+			cd.Reason = LimitReached
+			continue
+		}
+		if quiet {
+			cd.Reason = QuietHours
+			continue
+		}
+		if r.suppressed(a.Ref, now) {
+			cd.Reason = Suppressed
+			continue
+		}
+		v, ok := value(a, act)
+		if !ok {
+			cd.Reason = NoValue
+			continue
+		}
+		r.score(cd, v)
+		if !cd.Scored {
+			cd.Reason = NoValue
+		}
+	}
+}
+
+func (r *run) suppressed(ref string, now time.Time) bool {
+	for _, s := range r.sub.Suppressed {
+		if s.Action == ref && now.Before(s.Until) {
+			return true
+		}
+	}
+	return false
+}
+
+// zone is the customer's time zone for quiet hours: the profile's
+// timezone when declared and set to a zone, else the block's.
+func (r *run) zone() *time.Location {
+	if slot := r.c.TimezoneSlot; slot > 0 && slot < len(r.sub.Customer) {
+		if v := r.sub.Customer[slot]; v.Kind() == expr.KindString {
+			if loc := r.c.zones.get(v.AsString()); loc != nil {
+				return loc
+			}
+		}
+	}
+	return r.ch.Quiet.Zone
+}
+
+// value is an action's value for the customer; false when it is null.
+func value(a *Action, act *expr.Activation) (float64, bool) {
+	switch {
+	case a.valueConst:
+		return a.value, true
+	case a.Value == nil:
+		return 1, true
+	}
+	v, null := a.Value.EvalNumber(act)
+	return v, !null && !math.IsNaN(v)
+}
+
+// score sets the candidate's propensity and priority given its value; a
+// null or negative priority leaves it unscored.
+func (r *run) score(cd *Candidate, v float64) {
+	a := cd.Action
+	m := a.Model
+	score := 0.5 // the propensity ranked with: the draw or the mean
+	if m == nil {
+		cd.Propensity = score
+	} else {
+		var x models.Features
+		if a.features {
+			x = r.features()
+		}
+		cd.Propensity, score, cd.sampled = m.Estimate(x, r.req.Rand)
+	}
+	p, ok := r.priority(a, score, v)
+	if !ok {
+		return
+	}
+	cd.Priority, cd.Scored = p, true
+}
+
+func (r *run) priority(a *Action, propensity, value float64) (float64, bool) {
+	var p float64
+	if prog := r.c.Arb.Priority; prog == nil {
+		p = propensity * value * a.Lever
+	} else {
+		act := r.activation(r.c.Stacks[r.c.Arb.Stack])
+		act.Propensity, act.ValueScore, act.Lever = propensity, value, a.Lever
+		var null bool
+		p, null = prog.EvalNumber(act)
+		if null {
+			return 0, false
+		}
+	}
+	if math.IsNaN(p) || p < 0 {
+		return 0, false
+	}
+	return p, true
+}
+
+func (r *run) features() models.Features {
+	if !r.featured {
+		r.feats, r.featured = Features(r.c, r.sub), true
+	}
+	return r.feats
+}
+
+// chosen marks a candidate picked by rank while it picks.
+const chosen = numReasons
+
+// rank chooses the top candidates among those that passed the filters,
+// highest priority first (ties by ref), by selection: the others are not
+// sorted. The chosen ones move to the front in rank order; the others keep
+// the order they came in, those that passed the filters marked ranked_out.
+func (r *run) rank(d *Decision) {
+	cs := d.Candidates
+	kept := 0
+	for i := range cs {
+		if cs[i].Reason == Kept {
+			kept++
+		}
+	}
+	n := r.c.Arb.MaxActions
+	if d.Trigger {
+		n = r.c.Arb.MaxOutbound
+	} else if r.req.Limit > 0 {
+		n = min(n, r.req.Limit)
+	}
+	n = min(n, kept)
+	picks := make([]int, 0, n)
+	rng := r.req.Rand
+	pick := func(j int) {
+		cs[j].Reason = chosen
+		picks = append(picks, j)
+	}
+	// nth returns the index of the i-th candidate still unpicked that
+	// passed the filters.
+	nth := func(i int) int {
+		for j := range cs {
+			if cs[j].Reason == Kept {
+				if i == 0 {
+					return j
+				}
+				i--
+			}
+		}
+		return -1
+	}
+	if InControl(r.sub.ID, r.c.Arb.ControlGroup) {
+		d.Control = true
+		if rng == nil {
+			rng = rand.New(rand.NewPCG(controlHash(r.sub.ID), uint64(r.req.Now.UnixNano())))
+		}
+		for i := 0; i < n; i++ {
+			pick(nth(rng.IntN(kept - i)))
+		}
+	} else {
+		if n > 0 && kept > 1 && rng != nil && rng.Float64() < models.ExploreShare {
+			// Explore outright: a candidate drawn at random goes first.
+			pick(nth(rng.IntN(kept)))
+			cs[picks[0]].Explore = true
+		}
+		for len(picks) < n {
+			best := -1
+			for j := range cs {
+				if cs[j].Reason == Kept && (best < 0 || before(&cs[j], &cs[best])) {
+					best = j
+				}
+			}
+			pick(best)
+		}
+		for i, j := range picks {
+			cd := &cs[j]
+			if !cd.sampled || cd.Explore {
+				continue
+			}
+			// The best candidate it outranks: the next chosen, or the best
+			// of the rest.
+			next := -1.0
+			if i+1 < len(picks) {
+				next = cs[picks[i+1]].Priority
+			} else {
+				for k := range cs {
+					if cs[k].Reason == Kept {
+						next = max(next, cs[k].Priority)
+					}
+				}
+			}
+			if next >= 0 {
+				v, _ := value(cd.Action, r.activation(cd.Action.Stack))
+				mp, ok := r.priority(cd.Action, cd.Propensity, v)
+				cd.Explore = !ok || mp < next
+			}
+		}
+	}
+	front := make([]Candidate, len(picks))
+	for i, j := range picks {
+		front[i] = cs[j]
+		front[i].Reason = Kept
+	}
+	w := len(cs) - 1
+	for j := len(cs) - 1; j >= 0; j-- {
+		if cs[j].Reason == chosen {
+			continue
+		}
+		if cs[j].Reason == Kept {
+			cs[j].Reason = RankedOut
+		}
+		cs[w] = cs[j]
+		w--
+	}
+	copy(cs, front)
+	d.Chosen = len(picks)
+}
+
+// before orders candidates by priority, highest first, then by ref.
+func before(a, b *Candidate) bool {
+	if a.Priority != b.Priority {
+		return a.Priority > b.Priority
+	}
+	return a.Action.Ref < b.Action.Ref
+}
+
+// At reports whether now is within the quiet hours in loc, and when they
+// end.
+func (q *Quiet) At(now time.Time, loc *time.Location) (bool, time.Time) {
+	if q.Start == q.End {
+		return false, time.Time{}
+	}
+	l := now.In(loc)
+	m := l.Hour()*60 + l.Minute()
+	in := m >= q.Start && m < q.End
+	if q.Start > q.End { // across midnight
+		in = m >= q.Start || m < q.End
+	}
+	if !in {
+		return false, time.Time{}
+	}
+	end := time.Date(l.Year(), l.Month(), l.Day(), q.End/60, q.End%60, 0, 0, loc)
+	if !end.After(now) {
+		end = time.Date(l.Year(), l.Month(), l.Day()+1, q.End/60, q.End%60, 0, 0, loc)
+	}
+	return true, end.UTC()
+}
+
+// InControl reports whether a customer is in the control group of the
+// given share: a stable hash of the id, read as a fraction of 2^64, is
+// below it.
+func InControl(id string, share float64) bool {
+	if share <= 0 {
+		return false
+	}
+	return float64(controlHash(id))/float64(math.MaxUint64) < share
+}
+
+func controlHash(id string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte("waymark control group\x00"))
+	h.Write([]byte(id))
+	return h.Sum64()
+}

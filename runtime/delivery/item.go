@@ -1,0 +1,84 @@
+package delivery
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/waymarkhq/waymark/runtime/store"
+)
+
+// Item is one delivery of the outbox: an action chosen for a customer when
+// it fell due, and how its attempts went.
+type Item struct {
+	// Key is the idempotency key, the same for every attempt.
+	Key      string `json:"key"`
+	Customer string `json:"customer"`
+	Stack    string `json:"stack"`
+	Journey  string `json:"journey"`
+	// Run is the customer's run of the journey.
+	Run     uint64 `json:"run"`
+	Action  string `json:"action"` // address
+	Channel string `json:"channel"`
+	// Decision is the decision that chose the action.
+	Decision string `json:"decision"`
+	// Due is when the action fell due.
+	Due time.Time `json:"due"`
+
+	Attempts int `json:"attempts,omitempty"`
+	// Next is when the next attempt may be made (zero: now).
+	Next      time.Time `json:"next,omitzero"`
+	LastError string    `json:"last_error,omitempty"`
+	MessageID string    `json:"message_id,omitempty"`
+	// Outcome is delivered, bounced, failed or cancelled once known.
+	Outcome string `json:"outcome,omitempty"`
+}
+
+// Delivery outcomes.
+const (
+	OutcomeDelivered = "delivered"
+	OutcomeBounced   = "bounced"
+	OutcomeFailed    = "failed"
+	OutcomeCancelled = "cancelled"
+)
+
+// Key is the idempotency key of a delivery: a hash of the stack, the
+// customer's run of the journey (the customer, the journey and the run's
+// number), the action and the time it fell due.
+func Key(stack, customer, journey string, run uint64, action string, due time.Time) string {
+	h := sha256.New()
+	for _, s := range []string{stack, customer, journey, action} {
+		h.Write(binary.AppendUvarint(nil, uint64(len(s))))
+		h.Write([]byte(s))
+	}
+	h.Write(binary.AppendUvarint(nil, run))
+	h.Write(binary.AppendVarint(nil, due.UnixNano()))
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// Ref is the item's action outside its stack.
+func (it *Item) Ref() string { return it.Stack + "/" + it.Action }
+
+// Entry is the item as the store keeps it, in state, changed at t.
+func (it *Item) Entry(state store.DeliveryState, t time.Time) store.Delivery {
+	b, _ := json.Marshal(it)
+	return store.Delivery{ID: it.Key, Customer: it.Customer, State: state, Updated: t, Data: b}
+}
+
+// Decode reads an item from its entry.
+func Decode(e store.Delivery) (*Item, error) {
+	var it Item
+	if err := json.Unmarshal(e.Data, &it); err != nil {
+		return nil, fmt.Errorf("outbox entry %s: %w", e.ID, err)
+	}
+	return &it, nil
+}
+
+// CancelError says why an item will not be delivered at all: its action,
+// channel or customer is gone.
+type CancelError struct{ Reason string }
+
+func (e *CancelError) Error() string { return "cancelled: " + e.Reason }

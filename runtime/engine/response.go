@@ -1,0 +1,230 @@
+package engine
+
+import (
+	"errors"
+	"time"
+
+	"github.com/waymarkhq/waymark/runtime/decide"
+	"github.com/waymarkhq/waymark/runtime/delivery"
+	"github.com/waymarkhq/waymark/runtime/models"
+)
+
+// Response outcomes.
+const (
+	OutcomeImpression   = "impression"
+	OutcomeAccepted     = "accepted"
+	OutcomeClicked      = "clicked"
+	OutcomeConverted    = "converted"
+	OutcomeRejected     = "rejected"
+	OutcomeIgnored      = "ignored"
+	OutcomeUnsubscribed = "unsubscribed"
+)
+
+// Outcomes lists the response outcomes.
+var Outcomes = []string{OutcomeImpression, OutcomeAccepted, OutcomeClicked, OutcomeConverted, OutcomeRejected, OutcomeIgnored, OutcomeUnsubscribed}
+
+// Label reports whether an outcome trains the models and how: accepted,
+// clicked and converted are positive; rejected, ignored and unsubscribed
+// negative; an impression only counts as a contact.
+func Label(outcome string) (positive, labelled bool) {
+	switch outcome {
+	case OutcomeAccepted, OutcomeClicked, OutcomeConverted:
+		return true, true
+	case OutcomeRejected, OutcomeIgnored, OutcomeUnsubscribed:
+		return false, true
+	}
+	return false, false
+}
+
+// Response is a customer's response to an action a decision chose, as
+// POST /v1/responses records it in the log.
+type Response struct {
+	Customer string
+	Decision string
+	Action   string // ref: <stack>/<address>
+	Channel  string
+	Outcome  string
+	// Control is set when the decision was made for the control group.
+	Control bool
+}
+
+// EncodeResponse returns the log payload of a response.
+func EncodeResponse(r Response) []byte {
+	b := []byte{tagResponse}
+	for _, s := range []string{r.Customer, r.Decision, r.Action, r.Channel, r.Outcome} {
+		b = putString(b, s)
+	}
+	return putBool(b, r.Control)
+}
+
+func decodeResponse(b []byte) (*Response, error) {
+	d := &rd{b: b}
+	r := &Response{Customer: d.string(), Decision: d.string(), Action: d.istring(), Channel: d.istring(), Outcome: d.istring()}
+	r.Control = d.byte() == 1
+	if d.err || len(d.b) != 0 || r.Customer == "" {
+		return nil, errors.New("corrupt response record")
+	}
+	return r, nil
+}
+
+// DeliveryOutcome is what became of a delivery of the outbox: delivered
+// (a contact), failed, cancelled or bounced (no contact after all).
+type DeliveryOutcome struct {
+	Customer string
+	Key      string
+	Action   string // ref
+	Channel  string
+	Outcome  string
+}
+
+// EncodeDeliveryOutcome returns the log payload of a delivery's outcome.
+func EncodeDeliveryOutcome(o DeliveryOutcome) []byte {
+	b := []byte{tagOutcome}
+	for _, s := range []string{o.Customer, o.Key, o.Action, o.Channel, o.Outcome} {
+		b = putString(b, s)
+	}
+	return b
+}
+
+func decodeOutcome(b []byte) (*DeliveryOutcome, error) {
+	d := &rd{b: b}
+	o := &DeliveryOutcome{Customer: d.string(), Key: d.string(), Action: d.istring(), Channel: d.istring(), Outcome: d.istring()}
+	if d.err || len(d.b) != 0 || o.Customer == "" {
+		return nil, errors.New("corrupt delivery outcome record")
+	}
+	return o, nil
+}
+
+// response applies a response at t: an impression on an inbound channel
+// is a contact; ignored contacts in a row suppress the action once there
+// are after_ignores of them, and any other response but an impression
+// starts the count again; a labelled outcome trains the action's model,
+// once per decision and action (a positive response after a negative one
+// turns the negative into a positive).
+func (w *work) response(c *customer, r *Response, t time.Time) {
+	a := w.cat.dec.Action(r.Action)
+	if ch := w.cat.dec.Channels[r.Channel]; r.Outcome == OutcomeImpression && ch != nil && !ch.Delivers {
+		c.addContact(contact{at: t, channel: r.Channel, action: r.Action}, w.cat.contactAge())
+	}
+	if r.Outcome != OutcomeImpression && a != nil && a.Suppress != nil {
+		ig := c.ignoresOf(r.Action)
+		if r.Outcome == OutcomeIgnored {
+			ig.n++
+			if ig.n >= a.Suppress.AfterIgnores {
+				ig.n, ig.until = 0, t.Add(a.Suppress.For)
+			}
+		} else {
+			ig.n = 0
+		}
+		c.pruneIgnores(t)
+		c.dirty = true
+	}
+	positive, labelled := Label(r.Outcome)
+	if !labelled {
+		return
+	}
+	key := decide.ModelKey(r.Action, r.Channel)
+	for i := range c.labels {
+		l := &c.labels[i]
+		if l.decision != r.Decision || l.action != r.Action {
+			continue
+		}
+		if positive && !l.positive {
+			l.positive = true
+			w.observe(c, key, false, r.Control, -1)
+			w.observe(c, key, true, r.Control, 1)
+		}
+		return
+	}
+	c.labels = append(c.labels, label{decision: r.Decision, action: r.Action, positive: positive})
+	if n := len(c.labels) - maxLabels; n > 0 {
+		c.labels = append(c.labels[:0], c.labels[n:]...)
+	}
+	w.observe(c, key, positive, r.Control, 1)
+}
+
+// observe trains a model and counts the customer's contribution to it.
+func (w *work) observe(c *customer, key string, positive, control bool, weight int) {
+	w.models.Observe(key, nil, positive, control, weight)
+	c.dirty = true
+	var m *contribution
+	for i := range c.contrib {
+		if c.contrib[i].model == key {
+			m = &c.contrib[i]
+		}
+	}
+	if m == nil {
+		c.contrib = append(c.contrib, contribution{model: key})
+		m = &c.contrib[len(c.contrib)-1]
+	}
+	switch {
+	case positive && control:
+		m.cpos += weight
+	case positive:
+		m.pos += weight
+	case control:
+		m.cneg += weight
+	default:
+		m.neg += weight
+	}
+}
+
+func (c *customer) ignoresOf(ref string) *ignores {
+	for i := range c.ignores {
+		if c.ignores[i].action == ref {
+			return &c.ignores[i]
+		}
+	}
+	c.ignores = append(c.ignores, ignores{action: ref})
+	return &c.ignores[len(c.ignores)-1]
+}
+
+// pruneIgnores forgets counts at zero whose suppression is over.
+func (c *customer) pruneIgnores(now time.Time) {
+	kept := c.ignores[:0]
+	for _, ig := range c.ignores {
+		if ig.n > 0 || now.Before(ig.until) {
+			kept = append(kept, ig)
+		}
+	}
+	c.ignores = kept
+}
+
+// outcome applies what became of a delivery at t: delivered confirms its
+// contact (made pending when the action was chosen), failed, cancelled
+// and bounced take it back.
+func (w *work) outcome(c *customer, o *DeliveryOutcome, t time.Time) {
+	k := keyHash(o.Key)
+	for i := range c.contacts {
+		ct := &c.contacts[i]
+		if ct.key != k {
+			continue
+		}
+		if o.Outcome == delivery.OutcomeDelivered {
+			ct.at, ct.pending = t, false
+		} else {
+			c.contacts = append(c.contacts[:i], c.contacts[i+1:]...)
+		}
+		c.dirty = true
+		return
+	}
+	if o.Outcome == delivery.OutcomeDelivered {
+		c.addContact(contact{at: t, channel: o.Channel, action: o.Action, key: k}, w.cat.contactAge())
+	}
+}
+
+// forget takes the customer's contributions out of the models: the
+// responses they gave, as counted with their state.
+func (c *customer) forget(reg *models.Registry) {
+	for _, m := range c.contrib {
+		for _, x := range []struct {
+			n                 int
+			positive, control bool
+		}{{m.pos, true, false}, {m.neg, false, false}, {m.cpos, true, true}, {m.cneg, false, true}} {
+			if x.n != 0 {
+				reg.Observe(m.model, nil, x.positive, x.control, -x.n)
+			}
+		}
+	}
+	c.contrib = nil
+}

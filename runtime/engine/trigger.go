@@ -1,0 +1,170 @@
+package engine
+
+import (
+	"hash/fnv"
+	"strings"
+	"time"
+
+	"github.com/waymarkhq/waymark/runtime/decide"
+	"github.com/waymarkhq/waymark/runtime/delivery"
+	"github.com/waymarkhq/waymark/runtime/store"
+)
+
+// action returns the decisioning view of a run's action, or nil.
+func (w *work) action(r *run, name string) *decide.Action {
+	cs := w.cat.byName[r.stack]
+	if cs == nil {
+		return nil
+	}
+	j := cs.st.Journey(r.journey)
+	if j == nil {
+		return nil
+	}
+	return w.cat.decJourney(r.stack, j.Index).Action(name)
+}
+
+// trigger fires, together, the trigger timers of the customer due at due
+// on the channel of tm's action (tm of run r0), at t: the pipeline ranks
+// their actions, the top arbitration.max_outbound go to the outbox, quiet
+// hours defer them all to their end (or drop them) and the rest are
+// dropped; the decision is recorded either way.
+func (w *work) trigger(c *customer, due, t time.Time, r0 *run, tm timer) {
+	c.dirty = true
+	first := w.action(r0, tm.action)
+	type member struct {
+		r *run
+		a *decide.Action
+	}
+	var group []member
+	for _, r := range c.runs {
+		if r.status != StatusActive || w.cat.held(r.stack, r.journey) {
+			continue
+		}
+		kept := r.timers[:0]
+		for _, x := range r.timers {
+			if x.kind == timerTrigger && x.due.Equal(due) {
+				a := w.action(r, x.action)
+				if a == nil || a.Trigger == nil {
+					continue // its action is gone: nothing falls due
+				}
+				if first != nil && a.Channel == first.Channel {
+					group = append(group, member{r, a})
+					continue
+				}
+			}
+			kept = append(kept, x)
+		}
+		r.timers = kept
+	}
+	if len(group) == 0 {
+		return
+	}
+	keys := make([]string, len(group))
+	due1 := make([]*decide.Action, len(group))
+	for i, m := range group {
+		keys[i] = delivery.Key(m.r.stack, c.id, m.r.journey, m.r.n, m.a.Address, due)
+		due1[i] = m.a
+	}
+	sub := w.cat.subject(c, t)
+	req := &decide.Request{
+		ID:      decide.DerivedID(t, c.id+"\x00"+first.Channel.Name+"\x00"+strings.Join(keys, "\x00")),
+		Channel: first.Channel.Name, Now: t, Due: due1, Rand: w.sh.rng,
+	}
+	d, err := decide.Decide(w.cat.dec, &sub, req)
+	if err != nil {
+		return
+	}
+	index := func(a *decide.Action) int {
+		for i, m := range group {
+			if m.a == a {
+				return i
+			}
+		}
+		return -1
+	}
+	if !d.Deferred.IsZero() {
+		for _, cd := range d.Candidates {
+			if cd.Reason == decide.QuietHours {
+				m := group[index(cd.Action)]
+				m.r.timers = append(m.r.timers, timer{kind: timerTrigger, due: d.Deferred, action: m.a.Name})
+			}
+		}
+	}
+	for _, cd := range d.ChosenActions() {
+		i := index(cd.Action)
+		m := group[i]
+		it := &delivery.Item{Key: keys[i], Customer: c.id, Stack: m.r.stack, Journey: m.r.journey, Run: m.r.n,
+			Action: m.a.Address, Channel: m.a.Channel.Name, Decision: d.ID, Due: due}
+		w.sh.outbox = append(w.sh.outbox, it.Entry(store.DeliveryPending, t))
+		c.addContact(contact{at: t, channel: m.a.Channel.Name, action: m.a.Ref, key: keyHash(keys[i]), pending: true}, w.cat.contactAge())
+	}
+	if w.decided != nil {
+		w.decided(d)
+	}
+}
+
+func keyHash(key string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(key))
+	if s := h.Sum64(); s != 0 {
+		return s
+	}
+	return 1
+}
+
+// contactAge is how long contacts are kept.
+func (c *compiled) contactAge() time.Duration {
+	if c.dec != nil && c.dec.MaxWindow > minContactAge {
+		return c.dec.MaxWindow
+	}
+	return minContactAge
+}
+
+// addContact records a contact, forgetting those older than age before
+// it (unless still pending) and the oldest past maxContacts.
+func (c *customer) addContact(ct contact, age time.Duration) {
+	since := ct.at.Add(-age)
+	kept := c.contacts[:0]
+	for _, x := range c.contacts {
+		if x.pending || x.at.After(since) {
+			kept = append(kept, x)
+		}
+	}
+	c.contacts = append(kept, ct)
+	if n := len(c.contacts) - maxContacts; n > 0 {
+		c.contacts = append(c.contacts[:0], c.contacts[n:]...)
+	}
+	c.dirty = true
+}
+
+// subject is the customer as the decision pipeline sees them at now.
+func (cat *compiled) subject(c *customer, now time.Time) decide.Subject {
+	sub := decide.Subject{ID: c.id, Customer: c.record(cat)}
+	c.rec, c.recGen = nil, nil // see apply
+	for _, r := range c.runs {
+		if r.status != StatusActive {
+			continue
+		}
+		cs := cat.byName[r.stack]
+		if cs == nil {
+			continue
+		}
+		j := cs.st.Journey(r.journey)
+		if j == nil {
+			continue
+		}
+		sub.Runs = append(sub.Runs, decide.Run{Stack: cs.index, Journey: j.Index, Stage: j.Stage(r.stage)})
+	}
+	if len(c.contacts) > 0 {
+		sub.Contacts = make([]decide.Contact, len(c.contacts))
+		for i, ct := range c.contacts {
+			sub.Contacts[i] = decide.Contact{At: ct.at, Channel: ct.channel, Action: ct.action}
+		}
+	}
+	for _, ig := range c.ignores {
+		if now.Before(ig.until) {
+			sub.Suppressed = append(sub.Suppressed, decide.Suppression{Action: ig.action, Until: ig.until})
+		}
+	}
+	return sub
+}

@@ -1,0 +1,323 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/waymarkhq/waymark/lang/deploy"
+	"github.com/waymarkhq/waymark/runtime/catalog"
+	"github.com/waymarkhq/waymark/runtime/decide"
+	"github.com/waymarkhq/waymark/runtime/delivery"
+	"github.com/waymarkhq/waymark/runtime/events"
+	"github.com/waymarkhq/waymark/runtime/internal/fixture"
+	"github.com/waymarkhq/waymark/runtime/store"
+)
+
+func emailChannel(mod func(*deploy.Channel)) deploy.Channel {
+	ch := deploy.Channel{Name: "email", Provider: "smtp", Delivers: true, Consent: "customer.email_opt_in",
+		PerDelivery: map[string]string{"to": "customer.email"},
+		Config:      map[string]json.RawMessage{"host": json.RawMessage(`"127.0.0.1"`), "from": json.RawMessage(`"shop@example.com"`)}}
+	if mod != nil {
+		mod(&ch)
+	}
+	return ch
+}
+
+// outbound is the growth stack with the email and web channels and the
+// given actions of cart_recovery (email, at both stages, by default).
+func outbound(ch func(*deploy.Channel), actions ...deploy.Action) *deploy.Document {
+	d := fixture.New("growth").Shared().CartRecovery(nil).Channel(emailChannel(ch)).Web()
+	for _, a := range actions {
+		a.Journey = "cart_recovery"
+		if a.Channel == "" {
+			a.Channel = "email"
+		}
+		if a.Stages == nil {
+			a.Stages = []string{"browsing", "checkout"}
+		}
+		d.Action(a)
+	}
+	return d.Done()
+}
+
+func after(d string, unless ...string) *deploy.Trigger {
+	return &deploy.Trigger{After: d, Unless: unless}
+}
+
+func TestTriggers(t *testing.T) {
+	remind := deploy.Action{Name: "remind", Trigger: after("1h", "order_placed")}
+	cart := func(c string, at time.Duration) *events.Event {
+		return ev("cart_updated", c, at, "cart_value", 30, "trait:email_opt_in", true, "trait:email", c+"@example.com")
+	}
+	tests := []struct {
+		name  string
+		doc   *deploy.Document
+		steps []*events.Event
+		want  string // the sends, "customer:action@due"
+	}{
+		{"due after trigger.after", outbound(nil, remind), []*events.Event{cart("c1", 0), tick(time.Hour + time.Second)}, "[c1:remind@1h0m0s]"},
+		{
+			"customers due at one instant get a delivery each", outbound(nil, remind),
+			[]*events.Event{cart("c1", 0), cart("c2", 0), tick(time.Hour + time.Second)}, "[c1:remind@1h0m0s c2:remind@1h0m0s]",
+		},
+		{"not before", outbound(nil, remind), []*events.Event{cart("c1", 0), tick(59 * time.Minute)}, "[]"},
+		{
+			"moving between its stages keeps the timer", outbound(nil, remind),
+			[]*events.Event{cart("c1", 0), ev("checkout_started", "c1", 30*time.Minute), tick(time.Hour + time.Second)}, "[c1:remind@1h0m0s]",
+		},
+		{
+			"leaving its stages cancels it",
+			outbound(nil, deploy.Action{Name: "remind", Stages: []string{"browsing"}, Trigger: after("1h")}),
+			[]*events.Event{cart("c1", 0), ev("checkout_started", "c1", 30*time.Minute), tick(2 * time.Hour)}, "[]",
+		},
+		{
+			"entering a later one of its stages starts it",
+			outbound(nil, deploy.Action{Name: "remind", Stages: []string{"checkout"}, Trigger: after("1h")}),
+			[]*events.Event{cart("c1", 0), ev("checkout_started", "c1", 30*time.Minute), tick(2 * time.Hour)}, "[c1:remind@1h30m0s]",
+		},
+		{"the goal cancels it", outbound(nil, remind), []*events.Event{cart("c1", 0), ev("order_placed", "c1", 30*time.Minute), tick(2 * time.Hour)}, "[]"},
+		{"an exit cancels it", outbound(nil, remind), []*events.Event{cart("c1", 0), ev("ticket_opened", "c1", 30*time.Minute), tick(2 * time.Hour)}, "[]"},
+		{
+			"an unless event cancels it",
+			outbound(nil, deploy.Action{Name: "remind", Trigger: after("1h", "checkout_started")}),
+			[]*events.Event{cart("c1", 0), ev("checkout_started", "c1", 30*time.Minute), tick(2 * time.Hour)}, "[]",
+		},
+		{"without a trigger it is due on entering", outbound(nil, deploy.Action{Name: "welcome"}), []*events.Event{cart("c1", 0), tick(time.Second)}, "[c1:welcome@0s]"},
+		{
+			"and only once while the customer stays in its stages", outbound(nil, deploy.Action{Name: "welcome"}),
+			[]*events.Event{cart("c1", 0), ev("checkout_started", "c1", time.Hour), tick(5 * time.Hour)}, "[c1:welcome@0s]",
+		},
+		{
+			"actions due together are ranked: max_outbound go",
+			outbound(nil, deploy.Action{Name: "big", Value: "2", Trigger: after("1h")}, deploy.Action{Name: "small", Value: "1", Trigger: after("1h")}),
+			[]*events.Event{cart("c1", 0), tick(2 * time.Hour)}, "[c1:big@1h0m0s]",
+		},
+		{
+			"no consent, no send", outbound(nil, remind),
+			[]*events.Event{ev("cart_updated", "c1", 0, "cart_value", 30), tick(2 * time.Hour)}, "[]",
+		},
+		{
+			// t0 is 10:00 UTC: due at 22:00, sent at 08:00.
+			"quiet hours defer to their end",
+			outbound(func(c *deploy.Channel) {
+				c.QuietHours = &deploy.QuietHours{Start: "21:00", End: "08:00", Timezone: "UTC", OnQuiet: "defer"}
+			}, deploy.Action{Name: "remind", Trigger: after("12h")}),
+			[]*events.Event{cart("c1", 0), ev("cart_updated", "c1", 13*time.Hour, "cart_value", 5), tick(22*time.Hour + time.Second)}, "[c1:remind@22h0m0s]",
+		},
+		{
+			"quiet hours drop with on_quiet = drop",
+			outbound(func(c *deploy.Channel) {
+				c.QuietHours = &deploy.QuietHours{Start: "21:00", End: "08:00", Timezone: "UTC", OnQuiet: "drop"}
+			}, deploy.Action{Name: "remind", Trigger: after("12h")}),
+			[]*events.Event{cart("c1", 0), tick(30 * time.Hour)}, "[]",
+		},
+		{
+			"a pending send counts against the limits",
+			outbound(func(c *deploy.Channel) { c.Limit = &deploy.Limit{Max: 1, Per: "1d"} },
+				deploy.Action{Name: "first", Stages: []string{"browsing"}}, deploy.Action{Name: "second", Stages: []string{"checkout"}}),
+			[]*events.Event{cart("c1", 0), ev("checkout_started", "c1", time.Hour), tick(2 * time.Hour)}, "[c1:first@0s]",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, true)
+			h.deploy(tt.doc)
+			h.trust(0.5)
+			for _, e := range tt.steps {
+				h.send(e)
+			}
+			if got := fmt.Sprint(h.sends()); got != tt.want {
+				t.Errorf("sends %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// A deferred send's decisions are recorded: the deferral, then the send.
+func TestTriggerDecisions(t *testing.T) {
+	h := newHarness(t, true)
+	h.deploy(outbound(func(c *deploy.Channel) {
+		c.QuietHours = &deploy.QuietHours{Start: "21:00", End: "08:00", Timezone: "UTC", OnQuiet: "defer"}
+	}, deploy.Action{Name: "big", Value: "2", Trigger: after("12h")}, deploy.Action{Name: "small", Value: "1", Trigger: after("12h")}))
+	h.trust(0.5)
+	h.send(ev("cart_updated", "c1", 0, "cart_value", 30, "trait:email_opt_in", true), tick(21*time.Hour))
+	ds := h.decisions()
+	if len(ds) != 1 || !ds[0].Trigger || !ds[0].Deferred.Equal(t0.Add(22*time.Hour)) || ds[0].Chosen != 0 ||
+		ds[0].Candidates[0].Reason != decide.QuietHours || ds[0].Candidates[1].Reason != decide.QuietHours {
+		t.Fatalf("the deferral: %+v", ds)
+	}
+	h.send(tick(22*time.Hour + time.Second))
+	ds = h.decisions()
+	if len(ds) != 1 || ds[0].Chosen != 1 || ds[0].Candidates[0].Action.Name != "big" || ds[0].Candidates[1].Reason != decide.RankedOut {
+		t.Fatalf("the send: %+v", ds)
+	}
+	entries, err := h.st.Deliveries(context.Background(), store.DeliveryPending, "", 10)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("outbox %v %v", entries, err)
+	}
+	it, _ := delivery.Decode(entries[0])
+	if it.Decision != ds[0].ID || it.Run != 1 || it.Key != delivery.Key("growth", "c1", "cart_recovery", 1, "journey.cart_recovery.action.big", t0.Add(22*time.Hour)) {
+		t.Fatalf("entry %+v", it)
+	}
+}
+
+func TestTriggerSurvivesRestart(t *testing.T) {
+	h := newHarness(t, false)
+	h.deploy(outbound(nil, deploy.Action{Name: "remind", Trigger: after("1h")}))
+	h.send(ev("cart_updated", "c1", 0, "cart_value", 30, "trait:email_opt_in", true))
+	h.restart()
+	h.clock.Set(t0.Add(time.Hour + time.Second))
+	h.sync()
+	if got := fmt.Sprint(h.sends()); got != "[c1:remind@1h0m0s]" {
+		t.Fatalf("sends after restart %s", got)
+	}
+	// The decision id and the key come out the same when the log is replayed.
+	if ds := h.decisions(); len(ds) != 1 || ds[0].ID != decide.DerivedID(t0.Add(time.Hour), "c1\x00email\x00"+delivery.Key("growth", "c1", "cart_recovery", 1, "journey.cart_recovery.action.remind", t0.Add(time.Hour))) {
+		t.Fatalf("decisions %+v", ds)
+	}
+}
+
+func TestResponses(t *testing.T) {
+	h := newHarness(t, true)
+	h.deploy(outbound(nil,
+		deploy.Action{Name: "banner", Channel: "web", Stages: []string{"browsing"}, Limit: &deploy.Limit{Max: 2, Per: "1d"},
+			Suppress: &deploy.Suppress{AfterIgnores: 2, For: "7d"}}))
+	h.send(ev("cart_updated", "c1", 0, "cart_value", 30))
+	ref := "growth/journey.cart_recovery.action.banner"
+	decideWeb := func() *decide.Decision {
+		d, err := h.e.Decide(DecideRequest{Customer: "c1", Channel: "web"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	respond := func(d *decide.Decision, outcome string) {
+		h.record(EncodeResponse(Response{Customer: "c1", Decision: d.ID, Action: ref, Channel: "web", Outcome: outcome}))
+	}
+	model := h.e.Models().Get(decide.ModelKey(ref, "web"))
+	d1 := decideWeb()
+	if d1.Chosen != 1 {
+		t.Fatalf("first decision %+v", d1)
+	}
+	respond(d1, OutcomeImpression)
+	respond(d1, OutcomeIgnored)
+	if st := model.Stats(); st.Evidence != 1 || st.Positives != 0 {
+		t.Fatalf("after one ignore: %+v", st)
+	}
+	// A click after the ignore turns the label positive; a second click
+	// of the same decision teaches nothing more.
+	respond(d1, OutcomeClicked)
+	respond(d1, OutcomeConverted)
+	if st := model.Stats(); st.Evidence != 1 || st.Positives != 1 {
+		t.Fatalf("after the clicks: %+v", st)
+	}
+	// The impression was a contact: one more reaches the limit of 2.
+	d2 := decideWeb()
+	respond(d2, OutcomeImpression)
+	if d := decideWeb(); d.Chosen != 0 || d.Candidates[0].Reason != decide.LimitReached {
+		t.Fatalf("after two impressions: %+v", d.Candidates)
+	}
+	// Two ignored in a row suppress the action for 7 days (the click
+	// started the count again).
+	h.send(tick(25 * time.Hour))
+	respond(d2, OutcomeIgnored)
+	if d := decideWeb(); d.Chosen != 1 {
+		t.Fatalf("suppressed after one ignore: %+v", d.Candidates)
+	}
+	d3 := decideWeb()
+	respond(d3, OutcomeIgnored)
+	if d := decideWeb(); d.Chosen != 0 || d.Candidates[0].Reason != decide.Suppressed {
+		t.Fatalf("after two ignores in a row: %+v", d.Candidates)
+	}
+	h.send(tick(25*time.Hour + 7*day))
+	if d := decideWeb(); d.Chosen != 1 {
+		t.Fatalf("still suppressed after 7 days: %+v", d.Candidates)
+	}
+	if st := model.Stats(); st.Evidence != 3 || st.Positives != 1 {
+		t.Fatalf("model %+v", st)
+	}
+	// What the customer taught the model survives a restart, and erasure
+	// takes it out again.
+	h.restart()
+	model = h.e.Models().Get(decide.ModelKey(ref, "web"))
+	if st := model.Stats(); st.Evidence != 3 || st.Positives != 1 {
+		t.Fatalf("model after restart %+v", st)
+	}
+	if d := decideWeb(); d.Chosen != 1 {
+		t.Fatalf("after restart: %+v", d.Candidates)
+	}
+	h.send(ev("cart_updated", "c2", 26*time.Hour+7*day, "cart_value", 30))
+	d4, _ := h.e.Decide(DecideRequest{Customer: "c2", Channel: "web"})
+	h.record(EncodeResponse(Response{Customer: "c2", Decision: d4.ID, Action: ref, Channel: "web", Outcome: OutcomeAccepted, Control: true}))
+	h.record(EncodeErase("c1"))
+	if st := model.Stats(); st.Evidence != 1 || st.Positives != 1 || st.Control != 1 {
+		t.Fatalf("model after c1 was erased %+v", st)
+	}
+	h.restart()
+	if st := h.e.Models().Get(decide.ModelKey(ref, "web")).Stats(); st.Evidence != 1 {
+		t.Fatalf("erasure did not last: %+v", st)
+	}
+}
+
+// A delivery's outcome confirms its pending contact, or takes it back.
+func TestDeliveryOutcomes(t *testing.T) {
+	h := newHarness(t, true)
+	h.deploy(outbound(func(c *deploy.Channel) { c.Limit = &deploy.Limit{Max: 1, Per: "1d"} },
+		deploy.Action{Name: "first", Stages: []string{"browsing"}}, deploy.Action{Name: "second", Stages: []string{"checkout"}}))
+	h.send(ev("cart_updated", "c1", 0, "cart_value", 30, "trait:email_opt_in", true), tick(time.Second))
+	h.mu.Lock()
+	entries := append([]store.Delivery(nil), h.enqueued...)
+	h.mu.Unlock()
+	if len(entries) != 1 {
+		t.Fatalf("enqueued %v", entries)
+	}
+	it, _ := delivery.Decode(entries[0])
+	h.sends()
+	h.record(EncodeDeliveryOutcome(DeliveryOutcome{Customer: "c1", Key: it.Key, Action: it.Ref(), Channel: "email", Outcome: delivery.OutcomeFailed}))
+	h.send(ev("checkout_started", "c1", time.Hour), tick(2*time.Hour))
+	if got := fmt.Sprint(h.sends()); got != "[c1:second@1h0m0s]" {
+		t.Fatalf("after the first send failed: %s", got)
+	}
+	h.record(EncodeDeliveryOutcome(DeliveryOutcome{Customer: "c1", Key: "unknown", Action: it.Ref(), Channel: "email", Outcome: delivery.OutcomeDelivered}))
+	s := h.e.shardOf("c1")
+	s.mu.Lock()
+	contacts := append([]contact(nil), s.customers["c1"].contacts...)
+	s.mu.Unlock()
+	if len(contacts) != 2 || !contacts[0].pending || contacts[1].pending || contacts[1].action != it.Ref() {
+		t.Fatalf("contacts %+v", contacts)
+	}
+	// A bounce reported later takes the delivered contact back.
+	h.record(EncodeDeliveryOutcome(DeliveryOutcome{Customer: "c1", Key: "unknown", Action: it.Ref(), Channel: "email", Outcome: delivery.OutcomeBounced}))
+	s.mu.Lock()
+	n := len(s.customers["c1"].contacts)
+	s.mu.Unlock()
+	if n != 1 {
+		t.Fatalf("%d contacts after the bounce", n)
+	}
+}
+
+// Message templates are compiled with the deployment: one that does not
+// compile refuses it, with the action's address.
+func TestMessageTemplatesCompile(t *testing.T) {
+	for _, tt := range []struct {
+		subject string
+		want    string
+	}{
+		{"${customer.tier}, hello", ""},
+		{"${customer.tierr}, hello", "journey.cart_recovery.action.remind: message.subject"},
+		{"${event.cart_value}", "journey.cart_recovery.action.remind: message.subject"},
+	} {
+		doc := outbound(nil, deploy.Action{Name: "remind", Message: map[string]string{"subject": tt.subject, "body": "hi"}})
+		cat, ps := catalog.Build(map[string]catalog.Deployed{"growth": {Serial: 1, Doc: doc}}, "growth")
+		if len(ps) == 0 {
+			_, ps = Compile(cat)
+		}
+		if got := fmt.Sprint(ps); (tt.want == "") != (len(ps) == 0) || !strings.Contains(got, tt.want) {
+			t.Errorf("%q: problems %v, want %q", tt.subject, ps, tt.want)
+		}
+	}
+}

@@ -1,0 +1,116 @@
+package models
+
+import (
+	"math"
+	"math/rand/v2"
+	"sync"
+	"testing"
+)
+
+// The draws of BetaDraw have the mean and variance of the Beta
+// distribution.
+func TestBetaDraw(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, c := range []struct{ a, b float64 }{{1, 1}, {2, 30}, {11, 91}, {300, 2700}} {
+		const n = 40000
+		var sum, sq float64
+		for i := 0; i < n; i++ {
+			x := BetaDraw(r, c.a, c.b)
+			if x < 0 || x > 1 {
+				t.Fatalf("Beta(%v, %v) drew %v", c.a, c.b, x)
+			}
+			sum += x
+			sq += x * x
+		}
+		mean := sum / n
+		variance := sq/n - mean*mean
+		wantMean := c.a / (c.a + c.b)
+		wantVar := c.a * c.b / ((c.a + c.b) * (c.a + c.b) * (c.a + c.b + 1))
+		if math.Abs(mean-wantMean) > 4*math.Sqrt(wantVar/n) {
+			t.Errorf("Beta(%v, %v): mean %.5f, want %.5f", c.a, c.b, mean, wantMean)
+		}
+		if math.Abs(variance-wantVar)/wantVar > 0.05 {
+			t.Errorf("Beta(%v, %v): variance %.6f, want %.6f", c.a, c.b, variance, wantVar)
+		}
+	}
+}
+
+func TestBetaLearnsAndForgets(t *testing.T) {
+	m := NewBeta()
+	if m.Mean(nil) != 0.5 || m.Evidence() != 0 || !Explore(m) {
+		t.Fatalf("prior: mean %v evidence %d", m.Mean(nil), m.Evidence())
+	}
+	for i := 0; i < 100; i++ {
+		m.Observe(nil, i%10 == 0, i%4 == 0, 1)
+	}
+	if m.Evidence() != 100 || Explore(m) {
+		t.Fatalf("after 100 responses: evidence %d, exploring %v", m.Evidence(), Explore(m))
+	}
+	if got, want := m.Mean(nil), 11.0/102; math.Abs(got-want) > 1e-12 {
+		t.Fatalf("mean %v, want %v", got, want)
+	}
+	st := m.Stats()
+	if st.Positives != 10 || st.Control != 25 || st.ControlPositives != 5 || st.Lift == nil {
+		t.Fatalf("stats %+v", st)
+	}
+	// Forgetting takes a response back out, never below the prior.
+	m.Observe(nil, true, false, -1)
+	m.Observe(nil, false, false, -1)
+	if m.Evidence() != 98 || m.Stats().Positives != 9 {
+		t.Fatalf("after forgetting: %+v", m.Stats())
+	}
+	e := NewBeta()
+	e.Observe(nil, true, false, -1)
+	if e.Evidence() != 0 {
+		t.Fatalf("forgetting from the prior: %+v", e.Stats())
+	}
+	b := m.AppendBinary(nil)
+	got, err := Decode(b)
+	if err != nil || got.Mean(nil) != m.Mean(nil) {
+		t.Fatalf("round trip: %+v %v", got, err)
+	}
+	if got.Evidence() != 98 || got.Stats().Control != 25 {
+		t.Fatalf("round trip: %+v", got.Stats())
+	}
+	for i := range b {
+		if _, err := Decode(b[:i]); err == nil {
+			t.Fatalf("state cut at %d decoded", i)
+		}
+	}
+}
+
+func TestRegistry(t *testing.T) {
+	r := NewRegistry()
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 500; i++ {
+				r.Observe("growth/journey.j.action.a@web", nil, i%5 == 0, false, 1)
+			}
+		}()
+	}
+	wg.Wait()
+	r.Get("growth/journey.j.action.b@web")
+	if n := r.Get("growth/journey.j.action.a@web").Evidence(); n != 4000 {
+		t.Fatalf("evidence %d, want 4000 (an update was lost)", n)
+	}
+	dirty := r.TakeDirty()
+	if len(dirty) != 1 || dirty[0].Key != "growth/journey.j.action.a@web" {
+		t.Fatalf("dirty %+v", dirty)
+	}
+	if again := r.TakeDirty(); len(again) != 0 {
+		t.Fatalf("dirty twice: %+v", again)
+	}
+	r2 := NewRegistry()
+	if err := r2.Load(dirty[0].Key, dirty[0].Data); err != nil {
+		t.Fatal(err)
+	}
+	if l := r2.List(); len(l) != 1 || l[0].Stats.Evidence != 4000 || l[0].Stats.Positives != 800 {
+		t.Fatalf("loaded %+v", l)
+	}
+	if err := r2.Load("x", []byte("junk")); err == nil {
+		t.Fatal("junk state loaded")
+	}
+}

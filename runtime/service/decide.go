@@ -1,0 +1,423 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/waymarkhq/waymark/lang/addrs"
+	"github.com/waymarkhq/waymark/runtime/decide"
+	"github.com/waymarkhq/waymark/runtime/engine"
+	"github.com/waymarkhq/waymark/runtime/expr"
+	"github.com/waymarkhq/waymark/runtime/store"
+)
+
+// DecideRequest asks for a customer's next best actions on a channel.
+type DecideRequest struct {
+	CustomerID string         `json:"customer_id"`
+	Channel    string         `json:"channel"`
+	Context    map[string]any `json:"context,omitempty"`
+	// Limit is the most actions wanted; 0 for the arbitration's
+	// max_actions, which also caps it.
+	Limit int `json:"limit,omitempty"`
+	// Explain asks for every candidate with the reason it was kept or
+	// dropped.
+	Explain bool `json:"explain,omitempty"`
+}
+
+// Decision is the answer to a decide request.
+type Decision struct {
+	DecisionID string    `json:"decision_id"`
+	CustomerID string    `json:"customer_id"`
+	Channel    string    `json:"channel"`
+	Time       time.Time `json:"time"`
+	// Control is set when the customer is in the control group: the
+	// actions were picked at random among those that passed the filters.
+	Control bool           `json:"control,omitempty"`
+	Actions []RankedAction `json:"actions"`
+	// Candidates explain the decision, when asked.
+	Candidates []Candidate `json:"candidates,omitempty"`
+}
+
+// RankedAction is one chosen action, best first.
+type RankedAction struct {
+	Stack   string `json:"stack"`
+	Journey string `json:"journey"`
+	Action  string `json:"action"`
+	// Address is the action outside its stack: <stack>/<address>.
+	Address string `json:"address"`
+	// Propensity is the model's mean estimate that the customer responds
+	// positively.
+	Propensity float64 `json:"propensity"`
+	Priority   float64 `json:"priority"`
+	// Explore is set when a Thompson draw of the model, not its mean,
+	// chose the action.
+	Explore bool `json:"explore"`
+}
+
+// Candidate is one action the pipeline considered, with why it was kept
+// or dropped.
+type Candidate struct {
+	Address string `json:"address"`
+	Stack   string `json:"stack"`
+	Journey string `json:"journey"`
+	Action  string `json:"action"`
+	Kept    bool   `json:"kept"`
+	// Reason is why it was dropped: not_in_stage, no_consent,
+	// not_eligible, limit, quiet_hours, suppressed, no_value, ranked_out.
+	Reason     string   `json:"reason,omitempty"`
+	Propensity *float64 `json:"propensity,omitempty"`
+	Priority   *float64 `json:"priority,omitempty"`
+	Explore    bool     `json:"explore,omitempty"`
+}
+
+// Decide runs the decision pipeline and records the decision, off the
+// request path.
+func (s *Service) Decide(ctx context.Context, req DecideRequest) (*Decision, error) {
+	if req.CustomerID == "" {
+		return nil, &InvalidError{`the request needs "customer_id"`}
+	}
+	if req.Channel == "" {
+		return nil, &InvalidError{`the request needs "channel": the channel to decide for`}
+	}
+	if req.Limit < 0 {
+		return nil, &InvalidError{`"limit" must not be negative`}
+	}
+	var c map[string]expr.Value
+	if len(req.Context) > 0 {
+		c = make(map[string]expr.Value, len(req.Context))
+		for k, v := range req.Context {
+			c[k] = contextValue(v)
+		}
+	}
+	d, err := s.eng.Decide(engine.DecideRequest{Customer: req.CustomerID, Channel: req.Channel, Context: c, Limit: req.Limit})
+	if errors.Is(err, decide.ErrUnknownChannel) {
+		return nil, &UnprocessableError{Code: "unknown_channel", Msg: fmt.Sprintf("no deployed stack declares channel %q", req.Channel)}
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := &Decision{DecisionID: d.ID, CustomerID: d.Customer, Channel: d.Channel, Time: d.Time, Control: d.Control,
+		Actions: make([]RankedAction, 0, d.Chosen)}
+	for _, cd := range d.ChosenActions() {
+		a := cd.Action
+		out.Actions = append(out.Actions, RankedAction{Stack: a.Stack.Name, Journey: a.Journey.Name, Action: a.Name, Address: a.Ref,
+			Propensity: cd.Propensity, Priority: cd.Priority, Explore: cd.Explore})
+	}
+	if req.Explain {
+		out.Candidates = candidates(d.Record())
+	}
+	s.decided(d) // after the answer is made: recording trims d
+	return out, nil
+}
+
+// decided records a decision and counts it.
+func (s *Service) decided(d *decide.Decision) {
+	kind := "request"
+	if d.Trigger {
+		kind = "trigger"
+	}
+	s.m.decisions.WithLabelValues(d.Channel, kind).Inc()
+	if !s.rec.Add(d) {
+		s.m.recordsDropped.Inc()
+	}
+}
+
+// contextValue converts a JSON value of a decide request's context: a
+// string, number, bool or list of strings; anything else is null.
+func contextValue(v any) expr.Value {
+	switch x := v.(type) {
+	case string:
+		return expr.String(x)
+	case float64:
+		return expr.Number(x)
+	case bool:
+		return expr.Bool(x)
+	case []any:
+		l := make([]string, 0, len(x))
+		for _, e := range x {
+			s, ok := e.(string)
+			if !ok {
+				return expr.NullValue()
+			}
+			l = append(l, s)
+		}
+		return expr.List(l)
+	}
+	return expr.NullValue()
+}
+
+func candidates(r *decide.Record) []Candidate {
+	out := make([]Candidate, 0, len(r.Candidates))
+	for i, c := range r.Candidates {
+		cd := Candidate{Address: c.Ref(), Stack: c.Stack, Kept: i < r.Chosen, Reason: c.Reason.String(), Explore: c.Explore}
+		if a, err := addrs.Parse(c.Address); err == nil {
+			cd.Journey, cd.Action = a.Journey, a.Name
+		}
+		if c.Scored {
+			p, q := c.Propensity, c.Priority
+			cd.Propensity, cd.Priority = &p, &q
+		}
+		out = append(out, cd)
+	}
+	return out
+}
+
+// UnprocessableError is a request the runtime understood but cannot act
+// on, with a code for the API.
+type UnprocessableError struct {
+	Code string
+	Msg  string
+}
+
+func (e *UnprocessableError) Error() string { return e.Msg }
+
+// record returns a decision's record: from memory while it is not yet
+// written (with its chosen candidates only unless full), else from the
+// store; ErrNotFound for an unknown one.
+func (s *Service) record(ctx context.Context, id string, full bool) (*decide.Record, error) {
+	if !full {
+		if d, ok := s.rec.Get(id); ok {
+			return d.Record(), nil
+		}
+	} else if sd, ok := s.rec.GetRecord(id); ok {
+		return decide.Decode(sd, s.docs.resolver(ctx, s))
+	}
+	sd, err := s.st.Decision(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return decide.Decode(sd, s.docs.resolver(ctx, s))
+}
+
+// DecisionRecord is a recorded decision as the API shows it.
+type DecisionRecord struct {
+	DecisionID string     `json:"decision_id"`
+	CustomerID string     `json:"customer_id"`
+	Channel    string     `json:"channel"`
+	Time       time.Time  `json:"time"`
+	Trigger    bool       `json:"trigger,omitempty"`
+	Control    bool       `json:"control,omitempty"`
+	Deferred   *time.Time `json:"deferred_until,omitempty"`
+	// Actions are the chosen actions' addresses, best first.
+	Actions    []string    `json:"actions"`
+	Candidates []Candidate `json:"candidates"`
+}
+
+func decisionRecord(r *decide.Record) DecisionRecord {
+	out := DecisionRecord{DecisionID: r.ID, CustomerID: r.Customer, Channel: r.Channel, Time: r.Time, Trigger: r.Trigger, Control: r.Control,
+		Actions: []string{}, Candidates: candidates(r)}
+	if !r.Deferred.IsZero() {
+		t := r.Deferred
+		out.Deferred = &t
+	}
+	for _, c := range r.Candidates[:r.Chosen] {
+		out.Actions = append(out.Actions, c.Ref())
+	}
+	return out
+}
+
+// Decision returns a recorded decision with every candidate; ErrNotFound
+// for an unknown one (or one past the retention).
+func (s *Service) Decision(ctx context.Context, id string) (DecisionRecord, error) {
+	r, err := s.record(ctx, id, true)
+	if err != nil {
+		return DecisionRecord{}, err
+	}
+	return decisionRecord(r), nil
+}
+
+// DecisionSummary is a recent decision as a customer's page shows it.
+type DecisionSummary struct {
+	DecisionID string    `json:"decision_id"`
+	Time       time.Time `json:"time"`
+	Channel    string    `json:"channel"`
+	Trigger    bool      `json:"trigger,omitempty"`
+	Control    bool      `json:"control,omitempty"`
+	// Actions are the chosen actions' addresses, best first.
+	Actions []string `json:"actions"`
+	// Dropped counts the candidates dropped, by reason.
+	Dropped map[string]int `json:"dropped,omitempty"`
+}
+
+// recentDecisions is how many decisions a customer's page shows.
+const recentDecisions = 10
+
+// customerDecisions returns a customer's most recent decisions, newest
+// first.
+func (s *Service) customerDecisions(ctx context.Context, id string) ([]DecisionSummary, error) {
+	var recs []*decide.Record
+	seen := map[string]bool{}
+	stored, err := s.st.CustomerDecisions(ctx, id, recentDecisions)
+	if err != nil {
+		return nil, err
+	}
+	resolve := s.docs.resolver(ctx, s)
+	for _, sd := range append(s.rec.Pending(id), stored...) {
+		if seen[sd.ID] {
+			continue
+		}
+		seen[sd.ID] = true
+		r, err := decide.Decode(sd, resolve)
+		if err != nil {
+			return nil, fmt.Errorf("decision %s: %w", sd.ID, err)
+		}
+		recs = append(recs, r)
+	}
+	sort.SliceStable(recs, func(i, j int) bool { return recs[i].ID > recs[j].ID })
+	if len(recs) > recentDecisions {
+		recs = recs[:recentDecisions]
+	}
+	out := make([]DecisionSummary, 0, len(recs))
+	for _, r := range recs {
+		ds := DecisionSummary{DecisionID: r.ID, Time: r.Time, Channel: r.Channel, Trigger: r.Trigger, Control: r.Control, Actions: []string{}}
+		for i, c := range r.Candidates {
+			if i < r.Chosen {
+				ds.Actions = append(ds.Actions, c.Ref())
+				continue
+			}
+			if ds.Dropped == nil {
+				ds.Dropped = map[string]int{}
+			}
+			ds.Dropped[c.Reason.String()]++
+		}
+		out = append(out, ds)
+	}
+	return out, nil
+}
+
+// ResponseRequest reports a customer's response to an action a decision
+// returned.
+type ResponseRequest struct {
+	DecisionID string `json:"decision_id"`
+	// Action is the action as decide named it, <stack>/<address>, or its
+	// bare name where that is unique among the actions the decision
+	// returned.
+	Action  string `json:"action"`
+	Outcome string `json:"outcome"`
+}
+
+// ResponseResult says what was recorded.
+type ResponseResult struct {
+	DecisionID string `json:"decision_id"`
+	Action     string `json:"action"`
+	Outcome    string `json:"outcome"`
+	// Duplicate is set when the same response was recorded before.
+	Duplicate bool `json:"duplicate,omitempty"`
+}
+
+// Respond records a response durably before it returns; the engine then
+// trains the action's model and the suppression counts with it, and
+// counts an impression on an inbound channel as a contact.
+func (s *Service) Respond(ctx context.Context, req ResponseRequest) (ResponseResult, error) {
+	if req.DecisionID == "" || req.Action == "" || req.Outcome == "" {
+		return ResponseResult{}, &InvalidError{`the request needs "decision_id", "action" and "outcome"`}
+	}
+	known := false
+	for _, o := range engine.Outcomes {
+		known = known || o == req.Outcome
+	}
+	if !known {
+		return ResponseResult{}, &UnprocessableError{Code: "unknown_outcome",
+			Msg: fmt.Sprintf("outcome %q is not one of %s", req.Outcome, strings.Join(engine.Outcomes, ", "))}
+	}
+	r, err := s.record(ctx, req.DecisionID, false)
+	if err != nil {
+		return ResponseResult{}, err
+	}
+	ref, err := chosenRef(r, req.Action)
+	if err != nil {
+		return ResponseResult{}, err
+	}
+	rec := store.LogRecord{
+		ID:      "response\x00" + r.ID + "\x00" + ref + "\x00" + req.Outcome,
+		Arrival: s.now().UTC(),
+		Data: engine.EncodeResponse(engine.Response{Customer: r.Customer, Decision: r.ID, Action: ref, Channel: r.Channel,
+			Outcome: req.Outcome, Control: r.Control}),
+	}
+	seqs, err := s.st.Append(ctx, []store.LogRecord{rec})
+	if err != nil {
+		if errors.Is(err, store.ErrClosed) {
+			return ResponseResult{}, &OverloadedError{"the runtime is shutting down"}
+		}
+		return ResponseResult{}, err
+	}
+	s.eng.Notify()
+	s.m.responses.WithLabelValues(req.Outcome).Inc()
+	return ResponseResult{DecisionID: r.ID, Action: ref, Outcome: req.Outcome, Duplicate: seqs[0] == 0}, nil
+}
+
+// chosenRef resolves the action of a response among those the decision
+// chose.
+func chosenRef(r *decide.Record, action string) (string, error) {
+	var refs, matches []string
+	for _, c := range r.Candidates[:r.Chosen] {
+		ref := c.Ref()
+		refs = append(refs, ref)
+		if ref == action {
+			return ref, nil
+		}
+		if a, err := addrs.Parse(c.Address); err == nil && a.Name == action {
+			matches = append(matches, ref)
+		}
+	}
+	switch {
+	case len(matches) == 1:
+		return matches[0], nil
+	case len(matches) > 1:
+		return "", &UnprocessableError{Code: "ambiguous_action",
+			Msg: fmt.Sprintf("decision %s returned more than one action named %q (%s): name it as <stack>/<address>", r.ID, action, strings.Join(matches, ", "))}
+	}
+	returned := "no action"
+	if len(refs) > 0 {
+		returned = strings.Join(refs, ", ")
+	}
+	return "", &UnprocessableError{Code: "unknown_action",
+		Msg: fmt.Sprintf("decision %s did not return action %q; it returned %s", r.ID, action, returned)}
+}
+
+// docCache keeps deployment documents by stack and serial, to name the
+// actions of decision records.
+type docCache struct {
+	mu   sync.Mutex
+	docs map[string][]string // addresses by object place
+}
+
+// maxCachedDocs bounds the cache; it is emptied when full.
+const maxCachedDocs = 64
+
+func (c *docCache) resolver(ctx context.Context, s *Service) decide.Resolver {
+	return func(stack string, serial int64, object int) string {
+		key := fmt.Sprintf("%s\x00%d", stack, serial)
+		c.mu.Lock()
+		addrs, ok := c.docs[key]
+		c.mu.Unlock()
+		if !ok {
+			doc, err := s.loadDocument(ctx, stack, serial)
+			if err != nil {
+				return ""
+			}
+			addrs = make([]string, len(doc.Objects))
+			for i := range doc.Objects {
+				addrs[i] = doc.Objects[i].Address
+			}
+			c.mu.Lock()
+			if c.docs == nil || len(c.docs) >= maxCachedDocs {
+				c.docs = map[string][]string{}
+			}
+			c.docs[key] = addrs
+			c.mu.Unlock()
+		}
+		if object < 0 || object >= len(addrs) {
+			return ""
+		}
+		return addrs[object]
+	}
+}

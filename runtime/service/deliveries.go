@@ -1,0 +1,155 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/waymarkhq/waymark/runtime/delivery"
+	"github.com/waymarkhq/waymark/runtime/engine"
+	"github.com/waymarkhq/waymark/runtime/models"
+	"github.com/waymarkhq/waymark/runtime/store"
+)
+
+// report records a delivery's outcome in the log, where the engine counts
+// a delivered one as a contact and takes back the pending contact of a
+// failed or cancelled one. The record's id makes a repeated report a
+// duplicate.
+func (s *Service) report(ctx context.Context, it *delivery.Item, outcome string) error {
+	_, err := s.st.Append(ctx, []store.LogRecord{{
+		ID:      "delivery\x00" + it.Key + "\x00" + outcome + "\x00" + fmt.Sprint(it.Attempts),
+		Arrival: s.now().UTC(),
+		Data: engine.EncodeDeliveryOutcome(engine.DeliveryOutcome{Customer: it.Customer, Key: it.Key, Action: it.Ref(),
+			Channel: it.Channel, Outcome: outcome}),
+	}})
+	if err != nil {
+		return err
+	}
+	s.eng.Notify()
+	return nil
+}
+
+// DeliveryState is an outbox entry as the API shows it.
+type DeliveryState struct {
+	ID         string    `json:"id"`
+	State      string    `json:"state"`
+	CustomerID string    `json:"customer_id"`
+	Stack      string    `json:"stack"`
+	Journey    string    `json:"journey"`
+	Action     string    `json:"action"`
+	Address    string    `json:"address"`
+	Channel    string    `json:"channel"`
+	DecisionID string    `json:"decision_id"`
+	Due        time.Time `json:"due"`
+	Attempts   int       `json:"attempts"`
+	// NextAttempt is when a pending delivery is tried next.
+	NextAttempt *time.Time `json:"next_attempt,omitempty"`
+	LastError   string     `json:"last_error,omitempty"`
+	Outcome     string     `json:"outcome,omitempty"`
+	MessageID   string     `json:"message_id,omitempty"`
+	Updated     time.Time  `json:"updated"`
+}
+
+func deliveryState(l delivery.Listed) DeliveryState {
+	d := DeliveryState{ID: l.Key, State: string(l.State), CustomerID: l.Customer, Stack: l.Stack, Journey: l.Journey,
+		Action: l.Action, Address: l.Ref(), Channel: l.Channel, DecisionID: l.Decision, Due: l.Due, Attempts: l.Attempts,
+		LastError: l.LastError, Outcome: l.Outcome, MessageID: l.MessageID, Updated: l.Updated}
+	if !l.Next.IsZero() && l.State == store.DeliveryPending {
+		t := l.Next
+		d.NextAttempt = &t
+	}
+	return d
+}
+
+// maxListed bounds one page of the outbox.
+const maxListed = 1000
+
+// Deliveries lists the outbox entries in state (pending, delivered,
+// failed, cancelled), by id, from after on; at most max (1000).
+func (s *Service) Deliveries(ctx context.Context, state, after string, max int) ([]DeliveryState, error) {
+	switch store.DeliveryState(state) {
+	case store.DeliveryPending, store.DeliveryDelivered, store.DeliveryFailed, store.DeliveryCancelled:
+	default:
+		return nil, &InvalidError{fmt.Sprintf("state %q is not one of pending, delivered, failed, cancelled", state)}
+	}
+	if max <= 0 || max > maxListed {
+		max = maxListed
+	}
+	ls, err := s.outbox.List(ctx, store.DeliveryState(state), after, max)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]DeliveryState, len(ls))
+	for i, l := range ls {
+		out[i] = deliveryState(l)
+	}
+	return out, nil
+}
+
+// RetryDelivery replays a dead-lettered delivery; ErrNotFound for an
+// unknown one, *UnprocessableError for one that is not dead-lettered.
+func (s *Service) RetryDelivery(ctx context.Context, id string) (DeliveryState, error) {
+	it, err := s.outbox.Retry(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return DeliveryState{}, ErrNotFound
+	case errors.Is(err, delivery.ErrNotFailed):
+		return DeliveryState{}, &UnprocessableError{Code: "not_failed", Msg: err.Error()}
+	case err != nil:
+		return DeliveryState{}, err
+	}
+	return deliveryState(delivery.Listed{Item: *it, State: store.DeliveryPending, Updated: s.now().UTC()}), nil
+}
+
+// Model is an adaptive model as GET /v1/models shows it.
+type Model struct {
+	// Key is <stack>/<action address>@<channel>.
+	Key string `json:"key"`
+	models.Stats
+}
+
+// Models lists every adaptive model with its figures.
+func (s *Service) Models() []Model {
+	es := s.models.List()
+	out := make([]Model, len(es))
+	for i, e := range es {
+		out[i] = Model{Key: e.Key, Stats: e.Stats}
+	}
+	return out
+}
+
+// ReportDelivery records what became of a delivery after its provider
+// took it, as the provider (or its receiving end) reports it later:
+// delivered, bounced or failed. A bounced or failed delivery no longer
+// counts as a contact. ErrNotFound for an unknown delivery.
+func (s *Service) ReportDelivery(ctx context.Context, id, outcome string) (DeliveryState, error) {
+	switch outcome {
+	case delivery.OutcomeDelivered, delivery.OutcomeBounced, delivery.OutcomeFailed:
+	default:
+		return DeliveryState{}, &UnprocessableError{Code: "unknown_outcome",
+			Msg: fmt.Sprintf("outcome %q is not one of delivered, bounced, failed", outcome)}
+	}
+	e, err := s.st.Delivery(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return DeliveryState{}, ErrNotFound
+	}
+	if err != nil {
+		return DeliveryState{}, err
+	}
+	it, err := delivery.Decode(e)
+	if err != nil {
+		return DeliveryState{}, err
+	}
+	it.Outcome = outcome
+	now := s.now().UTC()
+	if err := s.report(ctx, it, outcome); err != nil {
+		return DeliveryState{}, err
+	}
+	if err := s.st.UpdateDelivery(ctx, it.Entry(e.State, now)); errors.Is(err, store.ErrNotFound) {
+		return DeliveryState{}, ErrNotFound
+	} else if err != nil {
+		return DeliveryState{}, err
+	}
+	return deliveryState(delivery.Listed{Item: *it, State: e.State, Updated: now}), nil
+}

@@ -1,0 +1,161 @@
+package service
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+
+	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+
+	"github.com/waymarkhq/waymark/lang/deploy"
+	"github.com/waymarkhq/waymark/lang/provschema"
+	"github.com/waymarkhq/waymark/providers/discovery"
+	"github.com/waymarkhq/waymark/providers/host"
+	"github.com/waymarkhq/waymark/runtime/decide"
+)
+
+// providers runs the channels' providers: each is added to the host the
+// first time a delivery needs it, and each channel configured (secrets
+// included, in memory only) before its first delivery and again when its
+// configuration changes.
+type providers struct {
+	env  *discovery.Env
+	host *host.Host
+	log  *slog.Logger
+
+	mu         sync.Mutex
+	added      map[string]string // source -> version added
+	configured map[string][32]byte
+}
+
+func newProviders(env *discovery.Env, opts host.Options, log *slog.Logger) (*providers, error) {
+	h, err := host.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &providers{env: env, host: h, log: log, added: map[string]string{}, configured: map[string][32]byte{}}, nil
+}
+
+func (p *providers) close() { p.host.Close() }
+
+// errNoProviders is the failure of every delivery of a runtime that runs
+// no provider.
+var errNoProviders = fmt.Errorf("this runtime runs no provider: %w", host.ErrNotAvailable)
+
+// ready makes sure the provider of ch runs and has ch's configuration.
+// docs are the deployed documents, whose Providers say which version of a
+// non-built-in provider to run.
+func (p *providers) ready(ctx context.Context, ch *decide.Channel, docs []*deploy.Document) error {
+	if p.env == nil {
+		return errNoProviders
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.added[ch.Source]; !ok {
+		exe, err := p.executable(ch, docs)
+		if err != nil {
+			return err
+		}
+		if err := p.host.Add(exe); err != nil {
+			return err
+		}
+		p.added[ch.Source] = exe.Version
+	}
+	digest, cfg, err := channelConfig(ch)
+	if err != nil {
+		return fmt.Errorf("channel %s: %w", ch.Name, err)
+	}
+	if p.configured[ch.Name] == digest {
+		return nil
+	}
+	diags, err := p.host.Configure(ctx, ch.Source, ch.Name, cfg)
+	if err != nil {
+		return err
+	}
+	for _, d := range diags {
+		if d.Severity == provschema.Error {
+			// The summary names the problem; the detail may quote a value.
+			return &host.DeliveryError{Source: ch.Source, Message: fmt.Sprintf("channel %s cannot be configured: %s", ch.Name, d.Summary)}
+		}
+	}
+	p.configured[ch.Name] = digest
+	return nil
+}
+
+// executable finds how to run the provider of ch.
+func (p *providers) executable(ch *decide.Channel, docs []*deploy.Document) (host.Executable, error) {
+	if discovery.IsBuiltin(ch.Source) {
+		return p.env.Builtin(ch.Provider, ch.Source), nil
+	}
+	for _, d := range docs {
+		for _, pr := range d.Providers {
+			if pr.Source == ch.Source {
+				exe, err := p.env.Locate(pr.Name, pr.Source, pr.Version, pr.Hashes)
+				if err != nil {
+					return host.Executable{}, err
+				}
+				exe.LockedBy = fmt.Sprintf("the deployment of stack %q", d.Stack)
+				return exe, nil
+			}
+		}
+	}
+	return host.Executable{}, fmt.Errorf("provider %s: no deployment records which version to run: %w", ch.Source, host.ErrNotAvailable)
+}
+
+// channelConfig converts a channel's configuration to provider values, and
+// digests it.
+func channelConfig(ch *decide.Channel) ([32]byte, map[string]cty.Value, error) {
+	keys := make([]string, 0, len(ch.Config))
+	for k := range ch.Config {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	h := sha256.New()
+	cfg := make(map[string]cty.Value, len(keys))
+	for _, k := range keys {
+		raw := ch.Config[k]
+		h.Write([]byte(k))
+		h.Write([]byte{0})
+		h.Write(raw)
+		h.Write([]byte{0})
+		t, err := ctyjson.ImpliedType(raw)
+		if err != nil {
+			return [32]byte{}, nil, fmt.Errorf("config %s: %w", k, err)
+		}
+		v, err := ctyjson.Unmarshal(raw, t)
+		if err != nil {
+			return [32]byte{}, nil, fmt.Errorf("config %s: %w", k, err)
+		}
+		cfg[k] = v
+	}
+	var d [32]byte
+	copy(d[:], h.Sum(nil))
+	return d, cfg, nil
+}
+
+// deliver makes one delivery through the channel's provider.
+func (s *Service) deliver(ctx context.Context, source string, d *host.Delivery) (string, error) {
+	ch := s.eng.Decisioning().Channels[d.Channel]
+	if ch == nil || ch.Source != source {
+		return "", &host.DeliveryError{Source: source, Message: fmt.Sprintf("channel %s is no longer deployed with provider %s", d.Channel, source)}
+	}
+	if err := s.prov.ready(ctx, ch, s.documents()); err != nil {
+		return "", err
+	}
+	return s.prov.host.Deliver(ctx, source, d)
+}
+
+// documents returns the latest deployment of every stack.
+func (s *Service) documents() []*deploy.Document {
+	s.deployMu.Lock()
+	defer s.deployMu.Unlock()
+	out := make([]*deploy.Document, 0, len(s.deployed))
+	for _, d := range s.deployed {
+		out = append(out, d.Doc)
+	}
+	return out
+}
