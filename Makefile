@@ -51,14 +51,11 @@ fuzz:
 soak:
 	@echo "no soak tests yet"
 
-## demo: the main job. Builds waymark and validates every example.
-demo: build
-	@for d in examples/*/; do \
-		if ls $$d*.wm.hcl >/dev/null 2>&1; then \
-			echo "==> waymark validate $$d"; \
-			$(BIN) -chdir=$$d validate || exit 1; \
-		fi; \
-	done
+## demo: the whole product in one command (scripts/demo.sh): a runtime on the
+## event clock, the cart-recovery example applied, weeks of generated shoppers
+## replayed, decisions, and the journey's funnel and KPIs.
+demo:
+	bash scripts/demo.sh
 
 clean:
 	rm -rf bin

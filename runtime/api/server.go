@@ -108,6 +108,7 @@ func (s *Server) routes() {
 	})
 	s.route("/v1/stacks/{stack}/impact", map[string]scoped{"POST": {store.ScopeRead, s.impact}})
 	s.rollbackRoutes()
+	s.route("/v1/journeys/{stack}/{journey}/analytics", map[string]scoped{"GET": {store.ScopeRead, s.analytics}})
 	s.route("/v1/events", map[string]scoped{"POST": {store.ScopeIngest, s.ingest}})
 	s.route("/v1/customers/{id...}", map[string]scoped{
 		"GET":    {store.ScopeRead, s.getCustomer},

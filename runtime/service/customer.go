@@ -134,5 +134,9 @@ func (s *Service) Erase(ctx context.Context, id, who string) error {
 	}
 	s.log.Info("audit: a customer was erased", "by", who)
 	s.eng.Notify()
-	return s.eng.WaitProcessed(ctx, seqs[0])
+	if err := s.eng.WaitProcessed(ctx, seqs[0]); err != nil {
+		return err
+	}
+	s.an.a.Erase(id) // the customer's runs in flight; aggregates hold no ids
+	return nil
 }

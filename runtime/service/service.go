@@ -82,6 +82,7 @@ type Service struct {
 	outbox *delivery.Outbox
 	prov   *providers
 	docs   docCache
+	an     *analyticsFeed
 
 	tokensMu sync.Mutex
 	tokens   map[string]cachedToken // by hash
@@ -115,7 +116,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{cfg: cfg, st: cfg.Store, keys: k, log: cfg.Logger, deployed: map[string]catalog.Deployed{},
-		ingest: make(chan struct{}, cfg.MaxConcurrentIngest)}
+		ingest: make(chan struct{}, cfg.MaxConcurrentIngest), an: newAnalyticsFeed()}
 	s.m = newMetrics(cfg.Registerer, s)
 	s.models = cfg.Models
 	if s.models == nil {
@@ -173,7 +174,11 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 	}()
 	outCtx, stopOut := context.WithCancel(ctx)
-	wg.Add(2)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		s.runAnalytics(outCtx)
+	}()
 	go func() {
 		defer wg.Done()
 		if err := s.outbox.Run(outCtx); err != nil {

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/mail"
@@ -51,6 +52,7 @@ func Start(smtpAddr, httpAddr string) (*Sink, error) {
 		s.SMTPAddr = ln.Addr().String()
 		s.smtp = smtp.NewServer(backend{s})
 		s.smtp.Domain = "localhost"
+		s.smtp.ErrorLog = log.New(io.Discard, "", 0) // clients hanging up are no news
 		s.smtp.AllowInsecureAuth = true
 		s.smtp.ReadTimeout = 10 * time.Second
 		s.smtp.WriteTimeout = 10 * time.Second

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# make demo: the whole product in one command, on a machine with only Go.
+#
+# Builds waymark, starts a runtime on the event clock with an embedded store
+# in a temporary directory and a loopback sink for the example's email and
+# webhook channels, applies examples/cart-recovery, replays a generated
+# stream of weeks of shoppers, asks for decisions, and ends on the journey's
+# funnel and KPIs. Everything it started is stopped on exit.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+port=${WAYMARK_DEMO_PORT:-7499}
+work=$(mktemp -d "${TMPDIR:-/tmp}/waymark-demo.XXXXXX")
+pids=()
+
+cleanup() {
+	status=$?
+	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+	if [ "$status" -ne 0 ] && [ -f "$work/runtime.log" ]; then
+		echo "--- the runtime's log:" >&2
+		tail -n 40 "$work/runtime.log" >&2
+	fi
+	rm -rf "$work"
+	exit "$status"
+}
+trap cleanup EXIT INT TERM
+
+if [ -t 1 ]; then
+	step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+else
+	step() { printf '\n==> %s\n' "$*"; }
+fi
+
+# wait_port HOST PORT: until something listens there (bash's /dev/tcp; no
+# curl needed).
+wait_port() {
+	for _ in $(seq 1 100); do
+		if (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; then return 0; fi
+		sleep 0.1
+	done
+	echo "nothing is listening on $1:$2" >&2
+	return 1
+}
+
+step "Building waymark and the demo's helpers"
+go build -o bin/waymark ./cmd/waymark
+go build -o "$work/demogen" ./internal/demo/cmd/demogen
+go build -o "$work/demosink" ./internal/demo/cmd/demosink
+W=$root/bin/waymark
+
+step "Starting a delivery sink (SMTP on 127.0.0.1:1025, webhooks on 127.0.0.1:8099)"
+"$work/demosink" -smtp 127.0.0.1:1025 -http 127.0.0.1:8099 > "$work/sink.log" 2>&1 &
+pids+=($!)
+wait_port 127.0.0.1 1025
+
+step "Starting the runtime on the event clock: waymark runtime serve -insecure-dev -clock=event"
+"$W" runtime serve -insecure-dev -clock=event -data "$work/data" -listen "127.0.0.1:$port" > "$work/runtime.log" 2>&1 &
+pids+=($!)
+wait_port 127.0.0.1 "$port"
+export WAYMARK_ADDR="http://127.0.0.1:$port"
+
+cp -R examples/cart-recovery "$work/cart-recovery"
+cd "$work/cart-recovery"
+
+step "waymark init"
+"$W" init
+
+step "waymark apply -auto-approve"
+"$W" apply -auto-approve
+
+step "Replaying four weeks of shoppers (seeded): waymark events send"
+"$work/demogen" -o "$work/events.jsonl"
+echo "$(wc -l < "$work/events.jsonl") events generated"
+"$W" events send "$work/events.jsonl"
+
+step "Asking for the next best actions on the web channel: waymark decide -explain"
+# The example's web banners are offered at checkout and payment: ask for
+# the latest shoppers who reached payment until one is still there.
+customer=
+for c in $(grep '"type":"payment_started"' "$work/events.jsonl" | grep -o '"customer_id":"[^"]*"' | cut -d'"' -f4 | tail -n 40 | tac); do
+	if "$W" decide -customer "$c" -channel web -context page=payment -json | grep -q '"action"'; then
+		customer=$c
+		break
+	fi
+done
+"$W" decide -customer "${customer:-$c}" -channel web -context page=payment -explain
+
+step "waymark status cart_recovery"
+"$W" status cart_recovery
+
+step "Stopping"
+for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+pids=()
+cat "$work/sink.log"
