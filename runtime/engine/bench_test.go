@@ -18,10 +18,10 @@ import (
 	"github.com/waymarkhq/waymark/runtime/store"
 )
 
-// benchEngine is an engine running benchStack with customers customers in
-// its three journeys, made directly in its shards as a load from the store
-// would make them; it reports the heap each customer takes.
-func benchEngine(b *testing.B, customers int, trusted bool) (*Engine, float64) {
+// benchEngine is an engine running fixture.Decisions with customers
+// customers in its three journeys, made directly in its shards as a load
+// from the store would make them; it reports the heap each customer takes.
+func benchEngine(b *testing.B, customers int) (*Engine, float64) {
 	b.Helper()
 	e := New(Options{Shards: runtime.GOMAXPROCS(0)})
 	e.deployed["bench"] = catalog.Deployed{Serial: 1, Doc: fixture.Decisions("bench")}
@@ -35,13 +35,6 @@ func benchEngine(b *testing.B, customers int, trusted bool) (*Engine, float64) {
 	}
 	cc.dec.Bind(e.opts.Models)
 	e.cat.Store(cc)
-	if trusted {
-		for _, a := range cc.dec.Actions() {
-			for i := 0; i < models.TrustAfter; i++ {
-				e.opts.Models.Observe(a.ModelKey, nil, i%(3+a.Object%17) == 0, false, 1)
-			}
-		}
-	}
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -68,9 +61,6 @@ func benchEngine(b *testing.B, customers int, trusted bool) (*Engine, float64) {
 	return e, float64(after.HeapAlloc-before.HeapAlloc) / float64(customers)
 }
 
-// benchCustomers is how many customers BenchmarkDecide holds.
-var benchCustomers = 1_000_000
-
 var benchContext = map[string]expr.Value{"page": expr.String("cart"), "cart_value": expr.Number(80)}
 
 // BenchmarkDecide measures decide in process: 200 candidate actions, a
@@ -79,17 +69,23 @@ var benchContext = map[string]expr.Value{"page": expr.String("cart"), "cart_valu
 // heap per customer, with models that are trusted (ranked by their means)
 // and with new ones (every candidate drawn).
 func BenchmarkDecide(b *testing.B) {
+	customers := 1_000_000
 	if testing.Short() {
-		benchCustomers = 10_000
+		customers = 10_000
 	}
-	customers := benchCustomers
-	for _, trusted := range []bool{true, false} {
-		name := "trusted"
-		if !trusted {
-			name = "exploring"
-		}
+	e, perCustomer := benchEngine(b, customers)
+	trained := false
+	for _, name := range []string{"exploring", "trusted"} {
 		b.Run(name, func(b *testing.B) {
-			e, perCustomer := benchEngine(b, customers, trusted)
+			if name == "trusted" && !trained {
+				// Every model has enough evidence to be ranked by its mean.
+				for _, a := range e.Decisioning().Actions() {
+					for i := 0; i < models.TrustAfter; i++ {
+						e.opts.Models.Observe(a.ModelKey, nil, i%(3+a.Object%17) == 0, false, 1)
+					}
+				}
+				trained = true
+			}
 			rec := decide.NewRecorder(decide.RecorderOptions{Put: func(context.Context, []store.Decision) error { return nil }})
 			ctx, stop := context.WithCancel(context.Background())
 			done := make(chan error)

@@ -602,16 +602,19 @@ func (e *Engine) apply(w *work, it *item, cat *compiled) {
 	w.fireUntil(it.before, !e.opts.EventClock)
 	id := it.customer()
 	c := s.customers[id]
+	if c == nil && it.outcome == nil {
+		// An event's customer is made on their first event; a response's
+		// too (decide answers customers no event named), so that what
+		// they teach the models is theirs to erase.
+		c = &customer{id: id}
+		s.customers[id] = c
+	}
 	switch {
 	case it.ev != nil:
-		if c == nil {
-			c = &customer{id: id}
-			s.customers[id] = c
-		}
 		w.fire(c, it.ev.Time, false)
 		w.event(c, it.ev)
 	case c == nil:
-		return // a response or an outcome for a customer erased since
+		return // the outcome of a delivery to a customer erased since
 	case it.resp != nil:
 		w.fire(c, it.at, false)
 		w.response(c, it.resp, it.at)

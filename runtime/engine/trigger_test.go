@@ -258,8 +258,19 @@ func TestResponses(t *testing.T) {
 		t.Fatalf("model after c1 was erased %+v", st)
 	}
 	h.restart()
-	if st := h.e.Models().Get(decide.ModelKey(ref, "web")).Stats(); st.Evidence != 1 {
+	model = h.e.Models().Get(decide.ModelKey(ref, "web"))
+	if st := model.Stats(); st.Evidence != 1 {
 		t.Fatalf("erasure did not last: %+v", st)
+	}
+	// A customer no event named, decided for, teaches the model too, and
+	// takes it back when erased.
+	h.record(EncodeResponse(Response{Customer: "anon", Decision: "d-anon", Action: ref, Channel: "web", Outcome: OutcomeRejected}))
+	if st := model.Stats(); st.Evidence != 2 {
+		t.Fatalf("after an unknown customer's response: %+v", st)
+	}
+	h.record(EncodeErase("anon"))
+	if st := model.Stats(); st.Evidence != 1 {
+		t.Fatalf("after the unknown customer was erased: %+v", st)
 	}
 }
 
