@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/waymarkhq/waymark/runtime/internal/wire"
 	"github.com/waymarkhq/waymark/runtime/store"
 )
 
@@ -131,7 +132,7 @@ func (d *Decision) Encode() store.Decision {
 	b := make([]byte, 0, 48+len(d.Channel)+3*len(d.Candidates)+8*d.Chosen)
 	b = append(b, recordVersion)
 	b = binary.AppendVarint(b, d.Time.UnixNano())
-	b = appendString(b, d.Channel)
+	b = wire.AppendString(b, d.Channel)
 	var flags byte
 	if d.Trigger {
 		flags |= flagTrigger
@@ -148,7 +149,7 @@ func (d *Decision) Encode() store.Decision {
 	}
 	b = binary.AppendUvarint(b, uint64(len(stacks)))
 	for _, s := range stacks {
-		b = appendString(b, s.name)
+		b = wire.AppendString(b, s.name)
 		b = binary.AppendUvarint(b, uint64(s.serial))
 	}
 	b = binary.AppendUvarint(b, uint64(len(d.Candidates)))
@@ -200,11 +201,6 @@ func (d *Decision) Encode() store.Decision {
 	return store.Decision{ID: d.ID, Customer: d.Customer, Time: d.Time, Data: b}
 }
 
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
 var errCorrupt = errors.New("corrupt decision record")
 
 // maxCandidates bounds the candidates a record may say it has.
@@ -216,47 +212,47 @@ type Resolver func(stack string, serial int64, object int) string
 
 // Decode reads a decision record; resolve names its actions.
 func Decode(sd store.Decision, resolve Resolver) (*Record, error) {
-	d := &reader{b: sd.Data}
-	if d.byte() != recordVersion {
+	d := &wire.Reader{B: sd.Data}
+	if d.Byte() != recordVersion {
 		return nil, errCorrupt
 	}
 	r := &Record{ID: sd.ID, Customer: sd.Customer}
-	r.Time = time.Unix(0, d.varint()).UTC()
-	r.Channel = d.string()
-	flags := d.byte()
+	r.Time = time.Unix(0, d.Varint()).UTC()
+	r.Channel = d.String()
+	flags := d.Byte()
 	r.Trigger, r.Control = flags&flagTrigger != 0, flags&flagControl != 0
 	if flags&flagDeferred != 0 {
-		r.Deferred = time.Unix(0, d.varint()).UTC()
+		r.Deferred = time.Unix(0, d.Varint()).UTC()
 	}
 	type sk struct {
 		name   string
 		serial int64
 	}
 	var stacks []sk
-	for n := d.count(); n > 0 && !d.err; n-- {
-		stacks = append(stacks, sk{d.string(), int64(d.uvarint())})
+	for n := d.Count(); n > 0 && !d.Err; n-- {
+		stacks = append(stacks, sk{d.String(), int64(d.Uvarint())})
 	}
-	n := d.uvarint()
+	n := d.Uvarint()
 	if n > maxCandidates {
 		return nil, errCorrupt
 	}
-	r.Chosen = int(d.uvarint())
+	r.Chosen = int(d.Uvarint())
 	si, obj := -1, 0
-	for uint64(len(r.Candidates)) < n && !d.err {
-		cb := d.byte()
+	for uint64(len(r.Candidates)) < n && !d.Err {
+		cb := d.Byte()
 		c := RecordCandidate{Reason: Reason(cb & 0x0f), Scored: cb&candScored != 0, Explore: cb&candExplore != 0}
 		if cb&candStack != 0 {
-			si = int(d.uvarint())
+			si = int(d.Uvarint())
 		}
-		obj += int(d.varint())
+		obj += int(d.Varint())
 		c.Object = obj
 		run := uint64(0)
 		if cb&candRun != 0 {
-			run = d.uvarint()
+			run = d.Uvarint()
 		}
 		if c.Scored {
-			c.Propensity = float64(math.Float32frombits(d.uint32()))
-			c.Priority = float64(math.Float32frombits(d.uint32()))
+			c.Propensity = float64(math.Float32frombits(d.Uint32()))
+			c.Priority = float64(math.Float32frombits(d.Uint32()))
 		}
 		if si < 0 || si >= len(stacks) || c.Reason >= numReasons || obj < 0 || run >= n-uint64(len(r.Candidates)) {
 			return nil, errCorrupt
@@ -272,73 +268,8 @@ func Decode(sd store.Decision, resolve Resolver) (*Record, error) {
 		}
 		obj += int(run)
 	}
-	if d.err || len(d.b) != 0 || r.Chosen > len(r.Candidates) {
+	if d.Err || len(d.B) != 0 || r.Chosen > len(r.Candidates) {
 		return nil, errCorrupt
 	}
 	return r, nil
-}
-
-type reader struct {
-	b   []byte
-	err bool
-}
-
-func (d *reader) byte() byte {
-	if len(d.b) == 0 {
-		d.err = true
-		return 0
-	}
-	c := d.b[0]
-	d.b = d.b[1:]
-	return c
-}
-
-func (d *reader) uvarint() uint64 {
-	n, w := binary.Uvarint(d.b)
-	if w <= 0 {
-		d.err, d.b = true, nil
-		return 0
-	}
-	d.b = d.b[w:]
-	return n
-}
-
-func (d *reader) varint() int64 {
-	n, w := binary.Varint(d.b)
-	if w <= 0 {
-		d.err, d.b = true, nil
-		return 0
-	}
-	d.b = d.b[w:]
-	return n
-}
-
-func (d *reader) count() uint64 {
-	n := d.uvarint()
-	if n > uint64(len(d.b)) {
-		d.err = true
-		return 0
-	}
-	return n
-}
-
-func (d *reader) string() string {
-	n := d.uvarint()
-	if n > uint64(len(d.b)) {
-		d.err, d.b = true, nil
-		return ""
-	}
-	s := string(d.b[:n])
-	d.b = d.b[n:]
-	return s
-}
-
-func (d *reader) uint32() uint32 {
-	if len(d.b) < 4 {
-		d.err, d.b = true, nil
-		return 0
-	}
-	v := binary.BigEndian.Uint32(d.b)
-	d.b = d.b[4:]
-	return v
 }

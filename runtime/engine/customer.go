@@ -3,12 +3,11 @@ package engine
 import (
 	"encoding/binary"
 	"errors"
-	"math"
 	"time"
-	"unique"
 
 	"github.com/waymarkhq/waymark/runtime/events"
 	"github.com/waymarkhq/waymark/runtime/expr"
+	"github.com/waymarkhq/waymark/runtime/internal/wire"
 	"github.com/waymarkhq/waymark/runtime/store"
 )
 
@@ -201,63 +200,63 @@ var errCorruptState = errors.New("corrupt customer state")
 
 func (c *customer) encode(b []byte) []byte {
 	b = append(b, stateVersion)
-	b = putTime(b, c.last)
+	b = wire.AppendTime(b, c.last)
 	b = binary.AppendUvarint(b, uint64(len(c.profile)))
 	for _, f := range c.profile {
-		b = putString(b, f.name)
+		b = wire.AppendString(b, f.name)
 		b = events.AppendValue(b, f.v)
 	}
 	b = binary.AppendUvarint(b, uint64(len(c.runs)))
 	for _, r := range c.runs {
-		b = putString(b, r.stack)
-		b = putString(b, r.journey)
+		b = wire.AppendString(b, r.stack)
+		b = wire.AppendString(b, r.journey)
 		b = binary.AppendUvarint(b, r.n)
-		b = putString(b, r.status)
-		b = putString(b, r.stage)
-		b = putTime(b, r.entered)
-		b = putTime(b, r.stageAt)
-		b = putTime(b, r.left)
+		b = wire.AppendString(b, r.status)
+		b = wire.AppendString(b, r.stage)
+		b = wire.AppendTime(b, r.entered)
+		b = wire.AppendTime(b, r.stageAt)
+		b = wire.AppendTime(b, r.left)
 		b = binary.AppendUvarint(b, uint64(len(r.timers)))
 		for _, t := range r.timers {
-			b = putString(b, t.kind)
-			b = putTime(b, t.due)
-			b = putString(b, t.action)
+			b = wire.AppendString(b, t.kind)
+			b = wire.AppendTime(b, t.due)
+			b = wire.AppendString(b, t.action)
 		}
 	}
 	b = binary.AppendUvarint(b, uint64(len(c.timeline)))
 	for _, t := range c.timeline {
-		b = putTime(b, t.Time)
-		b = putString(b, t.Stack)
-		b = putString(b, t.Journey)
+		b = wire.AppendTime(b, t.Time)
+		b = wire.AppendString(b, t.Stack)
+		b = wire.AppendString(b, t.Journey)
 		b = binary.AppendUvarint(b, t.Run)
-		b = putString(b, t.From)
-		b = putString(b, t.To)
-		b = putString(b, t.Reason)
+		b = wire.AppendString(b, t.From)
+		b = wire.AppendString(b, t.To)
+		b = wire.AppendString(b, t.Reason)
 		b = putBool(b, t.Late)
 	}
 	b = binary.AppendUvarint(b, uint64(len(c.contacts)))
 	for _, ct := range c.contacts {
-		b = putTime(b, ct.at)
-		b = putString(b, ct.channel)
-		b = putString(b, ct.action)
+		b = wire.AppendTime(b, ct.at)
+		b = wire.AppendString(b, ct.channel)
+		b = wire.AppendString(b, ct.action)
 		b = binary.AppendUvarint(b, ct.key)
 		b = putBool(b, ct.pending)
 	}
 	b = binary.AppendUvarint(b, uint64(len(c.ignores)))
 	for _, ig := range c.ignores {
-		b = putString(b, ig.action)
+		b = wire.AppendString(b, ig.action)
 		b = binary.AppendUvarint(b, uint64(ig.n))
-		b = putTime(b, ig.until)
+		b = wire.AppendTime(b, ig.until)
 	}
 	b = binary.AppendUvarint(b, uint64(len(c.labels)))
 	for _, l := range c.labels {
-		b = putString(b, l.decision)
-		b = putString(b, l.action)
+		b = wire.AppendString(b, l.decision)
+		b = wire.AppendString(b, l.action)
 		b = putBool(b, l.positive)
 	}
 	b = binary.AppendUvarint(b, uint64(len(c.contrib)))
 	for _, m := range c.contrib {
-		b = putString(b, m.model)
+		b = wire.AppendString(b, m.model)
 		for _, n := range []int{m.pos, m.neg, m.cpos, m.cneg} {
 			b = binary.AppendUvarint(b, uint64(n))
 		}
@@ -273,145 +272,56 @@ func putBool(b []byte, v bool) []byte {
 }
 
 func decodeCustomer(id string, data []byte) (*customer, error) {
-	d := &rd{b: data}
-	version := d.byte()
+	d := &wire.Reader{B: data}
+	version := d.Byte()
 	if version != 1 && version != stateVersion {
 		return nil, errCorruptState
 	}
 	c := &customer{id: id}
-	c.last = d.time()
-	for n := d.count(); n > 0 && !d.err; n-- {
-		name := d.string()
-		v, rest, err := events.ReadValue(d.b)
+	c.last = d.Time()
+	for n := d.Count(); n > 0 && !d.Err; n-- {
+		name := d.String()
+		v, rest, err := events.ReadValue(d.B)
 		if err != nil {
 			return nil, errCorruptState
 		}
-		d.b = rest
+		d.B = rest
 		c.profile.set(name, v)
 	}
-	for n := d.count(); n > 0 && !d.err; n-- {
-		r := &run{stack: d.istring(), journey: d.istring(), n: d.uvarint(), status: d.istring(), stage: d.istring()}
-		r.entered, r.stageAt, r.left = d.time(), d.time(), d.time()
-		for k := d.count(); k > 0 && !d.err; k-- {
-			t := timer{kind: d.istring(), due: d.time()}
+	for n := d.Count(); n > 0 && !d.Err; n-- {
+		r := &run{stack: d.Intern(), journey: d.Intern(), n: d.Uvarint(), status: d.Intern(), stage: d.Intern()}
+		r.entered, r.stageAt, r.left = d.Time(), d.Time(), d.Time()
+		for k := d.Count(); k > 0 && !d.Err; k-- {
+			t := timer{kind: d.Intern(), due: d.Time()}
 			if version >= 2 {
-				t.action = d.istring()
+				t.action = d.Intern()
 			}
 			r.timers = append(r.timers, t)
 		}
 		c.runs = append(c.runs, r)
 	}
-	for n := d.count(); n > 0 && !d.err; n-- {
-		t := store.Transition{Time: d.time(), Stack: d.istring(), Journey: d.istring(), Run: d.uvarint(),
-			From: d.istring(), To: d.istring(), Reason: d.istring(), Customer: id}
-		t.Late = d.byte() == 1
+	for n := d.Count(); n > 0 && !d.Err; n-- {
+		t := store.Transition{Time: d.Time(), Stack: d.Intern(), Journey: d.Intern(), Run: d.Uvarint(),
+			From: d.Intern(), To: d.Intern(), Reason: d.Intern(), Customer: id}
+		t.Late = d.Byte() == 1
 		c.timeline = append(c.timeline, t)
 	}
 	if version >= 2 {
-		for n := d.count(); n > 0 && !d.err; n-- {
-			c.contacts = append(c.contacts, contact{at: d.time(), channel: d.istring(), action: d.istring(), key: d.uvarint(), pending: d.byte() == 1})
+		for n := d.Count(); n > 0 && !d.Err; n-- {
+			c.contacts = append(c.contacts, contact{at: d.Time(), channel: d.Intern(), action: d.Intern(), key: d.Uvarint(), pending: d.Byte() == 1})
 		}
-		for n := d.count(); n > 0 && !d.err; n-- {
-			c.ignores = append(c.ignores, ignores{action: d.istring(), n: int(d.uvarint()), until: d.time()})
+		for n := d.Count(); n > 0 && !d.Err; n-- {
+			c.ignores = append(c.ignores, ignores{action: d.Intern(), n: int(d.Uvarint()), until: d.Time()})
 		}
-		for n := d.count(); n > 0 && !d.err; n-- {
-			c.labels = append(c.labels, label{decision: d.string(), action: d.istring(), positive: d.byte() == 1})
+		for n := d.Count(); n > 0 && !d.Err; n-- {
+			c.labels = append(c.labels, label{decision: d.String(), action: d.Intern(), positive: d.Byte() == 1})
 		}
-		for n := d.count(); n > 0 && !d.err; n-- {
-			c.contrib = append(c.contrib, contribution{model: d.istring(), pos: int(d.uvarint()), neg: int(d.uvarint()), cpos: int(d.uvarint()), cneg: int(d.uvarint())})
+		for n := d.Count(); n > 0 && !d.Err; n-- {
+			c.contrib = append(c.contrib, contribution{model: d.Intern(), pos: int(d.Uvarint()), neg: int(d.Uvarint()), cpos: int(d.Uvarint()), cneg: int(d.Uvarint())})
 		}
 	}
-	if d.err || len(d.b) != 0 {
+	if d.Err || len(d.B) != 0 {
 		return nil, errCorruptState
 	}
 	return c, nil
-}
-
-func putString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-// putTime writes zero as 0, others as nanoseconds since 1970 plus one.
-func putTime(b []byte, t time.Time) []byte {
-	if t.IsZero() {
-		return binary.AppendVarint(b, 0)
-	}
-	n := t.UnixNano()
-	if n >= 0 {
-		n++
-	}
-	return binary.AppendVarint(b, n)
-}
-
-type rd struct {
-	b   []byte
-	err bool
-}
-
-func (d *rd) byte() byte {
-	if len(d.b) == 0 {
-		d.err = true
-		return 0
-	}
-	c := d.b[0]
-	d.b = d.b[1:]
-	return c
-}
-
-func (d *rd) uvarint() uint64 {
-	n, w := binary.Uvarint(d.b)
-	if w <= 0 {
-		d.err, d.b = true, nil
-		return 0
-	}
-	d.b = d.b[w:]
-	return n
-}
-
-func (d *rd) count() uint64 {
-	n := d.uvarint()
-	if n > uint64(len(d.b)) || n > math.MaxInt32 {
-		d.err = true
-		return 0
-	}
-	return n
-}
-
-func (d *rd) string() string {
-	n := d.uvarint()
-	if n > uint64(len(d.b)) {
-		d.err, d.b = true, nil
-		return ""
-	}
-	s := string(d.b[:n])
-	d.b = d.b[n:]
-	return s
-}
-
-// istring reads a string that many customers share (names of stacks,
-// journeys, stages, actions), interned so that a million customers hold
-// one copy of each.
-func (d *rd) istring() string {
-	s := d.string()
-	if s == "" {
-		return ""
-	}
-	return unique.Make(s).Value()
-}
-
-func (d *rd) time() time.Time {
-	n, w := binary.Varint(d.b)
-	if w <= 0 {
-		d.err, d.b = true, nil
-		return time.Time{}
-	}
-	d.b = d.b[w:]
-	switch {
-	case n == 0:
-		return time.Time{}
-	case n > 0:
-		n--
-	}
-	return time.Unix(0, n).UTC()
 }

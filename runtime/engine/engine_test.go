@@ -8,6 +8,7 @@ import (
 	"github.com/waymarkhq/waymark/lang/deploy"
 	"github.com/waymarkhq/waymark/runtime/events"
 	"github.com/waymarkhq/waymark/runtime/internal/fixture"
+	"github.com/waymarkhq/waymark/runtime/internal/wire"
 	"github.com/waymarkhq/waymark/runtime/store"
 )
 
@@ -372,18 +373,18 @@ func TestCustomerStateRoundTrip(t *testing.T) {
 	}
 	// State written by version 1, before triggers and contacts, still reads.
 	v1 := []byte{1}
-	v1 = putTime(v1, c.last)
+	v1 = wire.AppendTime(v1, c.last)
 	v1 = append(v1, 0) // no profile
 	v1 = append(v1, 1)
 	r := c.runs[0]
 	for _, x := range []string{r.stack, r.journey} {
-		v1 = putString(v1, x)
+		v1 = wire.AppendString(v1, x)
 	}
 	v1 = append(v1, byte(r.n))
-	v1 = putString(putString(v1, r.status), r.stage)
-	v1 = putTime(putTime(putTime(v1, r.entered), r.stageAt), r.left)
+	v1 = wire.AppendString(wire.AppendString(v1, r.status), r.stage)
+	v1 = wire.AppendTime(wire.AppendTime(wire.AppendTime(v1, r.entered), r.stageAt), r.left)
 	v1 = append(v1, 1)
-	v1 = putTime(putString(v1, timerWithin), t0.Add(day))
+	v1 = wire.AppendTime(wire.AppendString(v1, timerWithin), t0.Add(day))
 	v1 = append(v1, 0) // no timeline
 	old, err := decodeCustomer("c1", v1)
 	if err != nil || len(old.runs) != 1 || old.runs[0].timers[0].due != t0.Add(day) || old.runs[0].stage != "browsing" {

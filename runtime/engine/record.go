@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/waymarkhq/waymark/runtime/events"
+	"github.com/waymarkhq/waymark/runtime/internal/wire"
 )
 
 // Log record payloads: an event, the activation of a deployment, the
@@ -21,13 +22,13 @@ const (
 // EncodeErase returns the log payload that erases a customer at its place
 // in the log.
 func EncodeErase(customer string) []byte {
-	return putString([]byte{tagErase}, customer)
+	return wire.AppendString([]byte{tagErase}, customer)
 }
 
 func decodeErase(b []byte) (string, error) {
-	d := &rd{b: b}
-	id := d.string()
-	if d.err || len(d.b) != 0 || id == "" {
+	d := &wire.Reader{B: b}
+	id := d.String()
+	if d.Err || len(d.B) != 0 || id == "" {
 		return "", errors.New("corrupt erase record")
 	}
 	return id, nil
@@ -42,15 +43,15 @@ func EncodeEvent(ev *events.Event) []byte {
 // deployment at its place in the log.
 func EncodeActivation(stack string, serial int64) []byte {
 	b := []byte{tagActivation}
-	b = putString(b, stack)
+	b = wire.AppendString(b, stack)
 	return binary.AppendUvarint(b, uint64(serial))
 }
 
 func decodeActivation(b []byte) (string, int64, error) {
-	d := &rd{b: b}
-	stack := d.string()
-	serial := d.uvarint()
-	if d.err || len(d.b) != 0 {
+	d := &wire.Reader{B: b}
+	stack := d.String()
+	serial := d.Uvarint()
+	if d.Err || len(d.B) != 0 {
 		return "", 0, errors.New("corrupt activation record")
 	}
 	return stack, int64(serial), nil

@@ -6,6 +6,7 @@ import (
 
 	"github.com/waymarkhq/waymark/runtime/decide"
 	"github.com/waymarkhq/waymark/runtime/delivery"
+	"github.com/waymarkhq/waymark/runtime/internal/wire"
 	"github.com/waymarkhq/waymark/runtime/models"
 )
 
@@ -52,16 +53,16 @@ type Response struct {
 func EncodeResponse(r Response) []byte {
 	b := []byte{tagResponse}
 	for _, s := range []string{r.Customer, r.Decision, r.Action, r.Channel, r.Outcome} {
-		b = putString(b, s)
+		b = wire.AppendString(b, s)
 	}
 	return putBool(b, r.Control)
 }
 
 func decodeResponse(b []byte) (*Response, error) {
-	d := &rd{b: b}
-	r := &Response{Customer: d.string(), Decision: d.string(), Action: d.istring(), Channel: d.istring(), Outcome: d.istring()}
-	r.Control = d.byte() == 1
-	if d.err || len(d.b) != 0 || r.Customer == "" {
+	d := &wire.Reader{B: b}
+	r := &Response{Customer: d.String(), Decision: d.String(), Action: d.Intern(), Channel: d.Intern(), Outcome: d.Intern()}
+	r.Control = d.Byte() == 1
+	if d.Err || len(d.B) != 0 || r.Customer == "" {
 		return nil, errors.New("corrupt response record")
 	}
 	return r, nil
@@ -81,15 +82,15 @@ type DeliveryOutcome struct {
 func EncodeDeliveryOutcome(o DeliveryOutcome) []byte {
 	b := []byte{tagOutcome}
 	for _, s := range []string{o.Customer, o.Key, o.Action, o.Channel, o.Outcome} {
-		b = putString(b, s)
+		b = wire.AppendString(b, s)
 	}
 	return b
 }
 
 func decodeOutcome(b []byte) (*DeliveryOutcome, error) {
-	d := &rd{b: b}
-	o := &DeliveryOutcome{Customer: d.string(), Key: d.string(), Action: d.istring(), Channel: d.istring(), Outcome: d.istring()}
-	if d.err || len(d.b) != 0 || o.Customer == "" {
+	d := &wire.Reader{B: b}
+	o := &DeliveryOutcome{Customer: d.String(), Key: d.String(), Action: d.Intern(), Channel: d.Intern(), Outcome: d.Intern()}
+	if d.Err || len(d.B) != 0 || o.Customer == "" {
 		return nil, errors.New("corrupt delivery outcome record")
 	}
 	return o, nil
