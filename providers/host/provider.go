@@ -230,6 +230,12 @@ func (p *Provider) call(ctx context.Context, method string, fn func(context.Cont
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return fmt.Errorf("provider %s: %s: %w", p.exe.Source, method, ctxErr)
 		}
+		// The provider enforces the same deadline and may cancel the call a
+		// moment before this side's timer fires: past the deadline, the call
+		// ran out of time whichever side noticed first.
+		if deadline, ok := ctx.Deadline(); ok && !time.Now().Before(deadline) {
+			return fmt.Errorf("provider %s: %s: %w", p.exe.Source, method, context.DeadlineExceeded)
+		}
 		if !p.dead(client, err) {
 			if _, ok := status.FromError(err); ok {
 				return fmt.Errorf("provider %s: %s: %s", p.exe.Source, method, status.Convert(err).Message())
