@@ -42,7 +42,7 @@ func (a *Analytics) Report(stack, journey string, now time.Time) (*Report, error
 	r.Paths = j.paths(sum.paths, a.opts.Paths)
 	r.Actions, r.Channels = actionReports(sum.actions)
 	r.KPIs = j.kpiReports(t, true)
-	r.Score = score(j.spec.KPIs, r.KPIs)
+	r.Score = Score(r.KPIs)
 	hi := hourOf(t)
 	for h := hi - 23; h <= hi; h++ {
 		hr := Hour{Hour: hourTime(h)}

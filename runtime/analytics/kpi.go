@@ -157,8 +157,7 @@ func stateOf(k *KPI, m measured) string {
 // from 0 to 1: 1 when met, falling linearly with the distance by which it
 // misses, to 0 at a distance as large as the target itself (or 1, for a
 // target of 0).
-func attainment(k *KPI, v float64) float64 {
-	t := k.Target
+func attainment(t *Target, v float64) float64 {
 	var target, miss float64
 	if t.Above != nil {
 		target, miss = *t.Above, *t.Above-v
@@ -206,14 +205,15 @@ func (j *journey) kpiReport(k *KPI, now int64, series bool) KPIReport {
 
 func num(v float64) *float64 { return &v }
 
-// score combines the KPIs that have a target and enough samples: the mean
-// of their attainment, times 100, to one decimal.
-func score(kpis []KPI, reps []KPIReport) *float64 {
+// Score is a journey's success score from its KPIs: the mean attainment
+// of those that have a target and enough samples, times 100, to one
+// decimal; nil when none has.
+func Score(reps []KPIReport) *float64 {
 	var sum float64
 	n := 0
-	for i := range kpis {
-		if st := reps[i].State; st == StateMet || st == StateMissed {
-			sum += attainment(&kpis[i], *reps[i].Value)
+	for _, r := range reps {
+		if (r.State == StateMet || r.State == StateMissed) && r.Target != nil && r.Value != nil {
+			sum += attainment(r.Target, *r.Value)
 			n++
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/waymarkhq/waymark/runtime/expr"
 	"github.com/waymarkhq/waymark/runtime/models"
+	"github.com/waymarkhq/waymark/runtime/store"
 )
 
 // Reason says why a candidate was dropped; Kept for one that was chosen.
@@ -113,6 +114,8 @@ type Decision struct {
 	Candidates []Candidate
 	// Chosen is how many candidates were chosen.
 	Chosen int
+	// Facts are stored with the decision's record, for analytics.
+	Facts []store.Fact
 }
 
 // Candidate is one action the pipeline considered.

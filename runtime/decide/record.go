@@ -198,7 +198,7 @@ func (d *Decision) Encode() store.Decision {
 		}
 		i += 1 + run
 	}
-	return store.Decision{ID: d.ID, Customer: d.Customer, Time: d.Time, Data: b}
+	return store.Decision{ID: d.ID, Customer: d.Customer, Time: d.Time, Data: b, Facts: d.Facts}
 }
 
 var errCorrupt = errors.New("corrupt decision record")

@@ -12,7 +12,7 @@ import (
 )
 
 // Item is one delivery of the outbox: an action chosen for a customer when
-// it fell due, and how its attempts went.
+// it fell due, or a KPI alert to a team, and how its attempts went.
 type Item struct {
 	// Key is the idempotency key, the same for every attempt.
 	Key      string `json:"key"`
@@ -25,8 +25,11 @@ type Item struct {
 	Channel string `json:"channel"`
 	// Decision is the decision that chose the action.
 	Decision string `json:"decision"`
-	// Due is when the action fell due.
+	// Due is when the action fell due, or when the alert was raised.
 	Due time.Time `json:"due"`
+	// Alert is set for a KPI alert; Customer, Run, Action and Decision
+	// are empty then.
+	Alert *Alert `json:"alert,omitempty"`
 
 	Attempts int `json:"attempts,omitempty"`
 	// Next is when the next attempt may be made (zero: now).
@@ -35,6 +38,21 @@ type Item struct {
 	MessageID string    `json:"message_id,omitempty"`
 	// Outcome is delivered, bounced, failed or cancelled once known.
 	Outcome string `json:"outcome,omitempty"`
+}
+
+// Alert is a KPI that left its target (State missed) or returned to it
+// (State met).
+type Alert struct {
+	KPI string `json:"kpi"`
+	// Address is the KPI's: growth/journey.cart_recovery.kpi.conversion.
+	Address string  `json:"address"`
+	State   string  `json:"state"`
+	Value   float64 `json:"value"`
+	// Target is the KPI's threshold, and Above whether the value should
+	// be above it (else below).
+	Target  float64 `json:"target"`
+	Above   bool    `json:"above"`
+	Samples int64   `json:"samples"`
 }
 
 // Delivery outcomes.
@@ -59,8 +77,13 @@ func Key(stack, customer, journey string, run uint64, action string, due time.Ti
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-// Ref is the item's action outside its stack.
-func (it *Item) Ref() string { return it.Stack + "/" + it.Action }
+// Ref is the item's action outside its stack; for an alert, its KPI.
+func (it *Item) Ref() string {
+	if it.Alert != nil {
+		return it.Alert.Address
+	}
+	return it.Stack + "/" + it.Action
+}
 
 // Entry is the item as the store keeps it, in state, changed at t.
 func (it *Item) Entry(state store.DeliveryState, t time.Time) store.Delivery {

@@ -2,9 +2,11 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/waymarkhq/waymark/lang/funcs"
+	"github.com/waymarkhq/waymark/runtime/analytics"
 	"github.com/waymarkhq/waymark/runtime/catalog"
 	"github.com/waymarkhq/waymark/runtime/decide"
 	"github.com/waymarkhq/waymark/runtime/events"
@@ -48,6 +50,9 @@ type cjourney struct {
 	goal   *ccrit
 	exits  []ccrit
 	stages []*ccrit // nil where the stage has no entry
+	// reads are the event types the journey's KPIs read (rate, average,
+	// nps), with the number attributes they read.
+	reads map[string][]string
 }
 
 type ccrit struct {
@@ -127,6 +132,7 @@ func Compile(cat *catalog.Catalog) (*compiled, catalog.Problems) {
 		}
 		programs[e.Stack+"/"+e.Address+" "+e.Attr] = &program{p: p, name: e.Stack + "/" + e.Address + " " + e.Attr}
 	}
+	reads := kpiReads(cat)
 	for i, st := range cat.Stacks {
 		cs := &cstack{st: st, index: i}
 		crit := func(cr catalog.Criterion) ccrit {
@@ -145,7 +151,7 @@ func Compile(cat *catalog.Catalog) (*compiled, catalog.Problems) {
 				}
 				c.paused[st.Name][j.Name] = true
 			}
-			cj := &cjourney{j: j, entry: crit(j.Entry)}
+			cj := &cjourney{j: j, entry: crit(j.Entry), reads: reads[st.Name+"/"+j.Name]}
 			if j.Goal != nil {
 				g := crit(*j.Goal)
 				cj.goal = &g
@@ -262,4 +268,32 @@ func segmentOrder(cs *cstack) ([]int, string) {
 		visit(i)
 	}
 	return order, cycle
+}
+
+// kpiReads returns, by stack/journey, the event types that the journey's
+// KPIs read and the attributes they read of each.
+func kpiReads(cat *catalog.Catalog) map[string]map[string][]string {
+	js, err := analytics.FromCatalog(cat)
+	if err != nil {
+		return nil // the deployment was validated; analytics reports it
+	}
+	out := map[string]map[string][]string{}
+	for _, j := range js {
+		for _, k := range j.KPIs {
+			if k.Event == "" {
+				continue
+			}
+			m := out[j.Stack+"/"+j.Name]
+			if m == nil {
+				m = map[string][]string{}
+				out[j.Stack+"/"+j.Name] = m
+			}
+			attrs := m[k.Event]
+			if k.Attribute != "" && !slices.Contains(attrs, k.Attribute) {
+				attrs = append(attrs, k.Attribute)
+			}
+			m[k.Event] = attrs
+		}
+	}
+	return out
 }

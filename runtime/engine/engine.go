@@ -112,17 +112,17 @@ type Engine struct {
 }
 
 type shard struct {
-	mu          sync.Mutex
-	customers   map[string]*customer
-	timers      timerHeap
-	dirty       []*customer
-	transitions []store.Transition
-	counts      map[stageKey]int
-	items       []item
-	deleted     []string
-	scratch     []byte // reused to encode customers
-	outbox      []store.Delivery
-	rng         *rand.Rand
+	mu        sync.Mutex
+	customers map[string]*customer
+	timers    timerHeap
+	dirty     []*customer
+	facts     []fact
+	counts    map[stageKey]int
+	items     []item
+	deleted   []string
+	scratch   []byte // reused to encode customers
+	outbox    []store.Delivery
+	rng       *rand.Rand
 }
 
 // item is one log record for a shard: an event, an erasure, a response
@@ -618,9 +618,11 @@ func (e *Engine) apply(w *work, it *item, cat *compiled) {
 	case it.resp != nil:
 		w.fire(c, it.at, false)
 		w.response(c, it.resp, it.at)
+		w.responseFact(c, it.resp, it.at)
 	case it.outcome != nil:
 		w.fire(c, it.at, false)
 		w.outcome(c, it.outcome, it.at)
+		w.outcomeFact(c, it.outcome, it.at)
 	}
 	s.touch(c)
 	s.schedule(c, cat)
@@ -641,10 +643,11 @@ func (e *Engine) parallelUnlocked(fn func(*shard)) {
 	wg.Wait()
 }
 
-// commit writes every changed customer and the transitions with the
+// commit writes every changed customer and the facts with the
 // cursor at seq.
 func (e *Engine) commit(ctx context.Context, seq uint64, arrivals []time.Time) error {
 	var c store.Commit
+	var facts []fact
 	encoded := make([][]store.Customer, len(e.shards))
 	e.parallel(func(s *shard) {
 		i := slices.Index(e.shards, s)
@@ -664,9 +667,9 @@ func (e *Engine) commit(ctx context.Context, seq uint64, arrivals []time.Time) e
 		c.Customers = append(c.Customers, encoded[i]...)
 		c.Delete = append(c.Delete, s.deleted...)
 		s.deleted = s.deleted[:0]
-		c.Transitions = append(c.Transitions, s.transitions...)
-		clear(s.transitions)
-		s.transitions = s.transitions[:0]
+		facts = append(facts, s.facts...)
+		clear(s.facts)
+		s.facts = s.facts[:0]
 		c.Deliveries = append(c.Deliveries, s.outbox...)
 		clear(s.outbox)
 		s.outbox = s.outbox[:0]
@@ -675,10 +678,15 @@ func (e *Engine) commit(ctx context.Context, seq uint64, arrivals []time.Time) e
 	for _, m := range e.opts.Models.TakeDirty() {
 		c.Models = append(c.Models, store.Model{Key: m.Key, Data: m.Data})
 	}
-	if len(c.Customers) == 0 && len(c.Transitions) == 0 && len(c.Delete) == 0 && len(c.Models) == 0 && len(c.Deliveries) == 0 && seq == e.queued {
+	if len(c.Customers) == 0 && len(facts) == 0 && len(c.Delete) == 0 && len(c.Models) == 0 && len(c.Deliveries) == 0 && seq == e.queued {
 		return nil
 	}
-	sort.SliceStable(c.Transitions, func(i, j int) bool { return c.Transitions[i].Time.Before(c.Transitions[j].Time) })
+	// In order of time across shards; a customer's facts keep their order.
+	sort.SliceStable(facts, func(i, j int) bool { return facts[i].t.Before(facts[j].t) })
+	c.Facts = make([]store.Fact, len(facts))
+	for i, f := range facts {
+		c.Facts[i] = store.Fact{Data: f.data}
+	}
 	c.Cursor = store.Cursor{Seq: seq, Watermark: e.wm}
 	select {
 	case e.commits <- pending{c, arrivals}:

@@ -2,10 +2,13 @@ package engine
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/waymarkhq/waymark/lang/deploy"
+	"github.com/waymarkhq/waymark/runtime/analytics"
 	"github.com/waymarkhq/waymark/runtime/events"
 	"github.com/waymarkhq/waymark/runtime/internal/fixture"
 	"github.com/waymarkhq/waymark/runtime/internal/wire"
@@ -161,16 +164,54 @@ func TestJourneyRules(t *testing.T) {
 	}
 }
 
-func TestTransitionsAreStored(t *testing.T) {
+func TestFactsAreStored(t *testing.T) {
 	h := newHarness(t, true)
-	h.deploy(growth(nil))
-	h.send(ev("cart_updated", "c1", 0, "cart_value", 30), ev("ticket_opened", "c1", hour))
-	trs, err := h.st.Transitions(context.Background(), 0, 10)
+	doc := fixture.New("growth").Shared().CartRecovery(nil).
+		KPI(deploy.KPI{Journey: "cart_recovery", Name: "spend", Metric: deploy.Metric{Function: "average", Event: "cart_updated", Attribute: "cart_value"}, Window: "7d"}).
+		KPI(deploy.KPI{Journey: "cart_recovery", Name: "tickets", Metric: deploy.Metric{Function: "rate", Event: "ticket_opened"}, Window: "7d"}).
+		Done()
+	h.deploy(doc)
+	// c1 enters on a cart (counted after entering), updates it (counted
+	// once), then leaves on a ticket (counted before leaving); c2's cart
+	// of 10 enters nothing and is not counted.
+	h.send(ev("cart_updated", "c1", 0, "cart_value", 30), ev("cart_updated", "c2", 0, "cart_value", 10),
+		ev("cart_updated", "c1", hour, "cart_value", 40), ev("ticket_opened", "c1", 2*hour))
+	facts, err := h.st.Facts(context.Background(), 0, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(trs) != 2 || trs[0].Reason != "entered" || trs[0].Run != 1 || trs[0].Customer != "c1" || trs[1].Reason != "exited" || trs[1].From != "browsing" || !trs[1].Time.Equal(t0.Add(hour)) {
-		t.Fatalf("transitions %+v", trs)
+	var got []string
+	for i, f := range facts {
+		if f.Seq != uint64(i+1) {
+			t.Fatalf("fact %d has seq %d", i, f.Seq)
+		}
+		var r analytics.Record
+		if err := r.UnmarshalBinary(f.Data); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case r.Transition != nil:
+			tr := r.Transition
+			if tr.Customer != "c1" || tr.Run != 1 || !tr.Entered.Equal(t0) {
+				t.Errorf("transition %+v", tr)
+			}
+			got = append(got, fmt.Sprintf("%s %s>%s @%s since %s", tr.Reason, tr.From, tr.To, tr.Time.Sub(t0), tr.Since.Sub(t0)))
+		case r.Event != nil:
+			e := r.Event
+			got = append(got, fmt.Sprintf("event %s %s %v @%s", e.Customer, e.Type, e.Attributes, e.Time.Sub(t0)))
+		default:
+			t.Errorf("unexpected fact %+v", r)
+		}
+	}
+	want := []string{
+		"entered >browsing @0s since 0s",
+		"event c1 cart_updated map[cart_value:30] @0s",
+		"event c1 cart_updated map[cart_value:40] @1h0m0s",
+		"event c1 ticket_opened map[] @2h0m0s",
+		"exited browsing> @2h0m0s since 0s",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("facts\n got %q\nwant %q", got, want)
 	}
 	if r := h.run("c1", "cart_recovery"); r.Status != StatusExited || r.N != 1 {
 		t.Fatalf("run %+v", r)

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/waymarkhq/waymark/runtime/analytics"
 	"github.com/waymarkhq/waymark/runtime/catalog"
 	"github.com/waymarkhq/waymark/runtime/decide"
 	"github.com/waymarkhq/waymark/runtime/events"
@@ -58,7 +59,15 @@ func (w *work) event(c *customer, ev *events.Event) {
 	for _, cs := range w.cat.stacks {
 		w.activation(cs, c, evRec)
 		for _, cj := range cs.journeys {
+			attrs, read := cj.reads[ev.Type]
+			// A KPI counts the event for a run in the journey before it
+			// or after it: the one that reaches the goal and the one that
+			// enters both count, once.
+			counted := read && w.eventFact(c, cs, cj, ev, attrs, t)
 			w.journey(cs, cj, c, ev.Type, t, late)
+			if read && !counted {
+				w.eventFact(c, cs, cj, ev, attrs, t)
+			}
 		}
 	}
 }
@@ -137,7 +146,7 @@ func (w *work) journey(cs *cstack, cj *cjourney, c *customer, evType string, t t
 		r.entered, r.stageAt, r.left = t, t, time.Time{}
 		w.setTimers(j, r, -1)
 		w.sh.count(stageKey{r.stack, r.journey, r.stage}, 1)
-		w.record(c, r, "", r.stage, ReasonEntered, t, late)
+		w.record(c, r, "", r.stage, ReasonEntered, t, t, late)
 		return
 	}
 	if cj.goal != nil && w.match(cj.goal, evType) {
@@ -245,23 +254,26 @@ func (w *work) cancelUnless(c *customer, evType string) {
 }
 
 func (w *work) move(c *customer, r *run, j *catalog.Journey, to int, reason string, t time.Time, late bool) {
-	from := r.stage
+	from, since := r.stage, r.stageAt
 	w.sh.count(stageKey{r.stack, r.journey, from}, -1)
 	r.stage, r.stageAt = j.Stages[to].Name, t
 	w.sh.count(stageKey{r.stack, r.journey, r.stage}, 1)
 	w.setTimers(j, r, j.Stage(from))
-	w.record(c, r, from, r.stage, reason, t, late)
+	w.record(c, r, from, r.stage, reason, t, since, late)
 }
 
 func (w *work) end(c *customer, r *run, status, reason string, t time.Time, late bool) {
 	w.sh.count(stageKey{r.stack, r.journey, r.stage}, -1)
 	r.status, r.left, r.timers = status, t, nil
-	w.record(c, r, r.stage, "", reason, t, late)
+	w.record(c, r, r.stage, "", reason, t, r.stageAt, late)
 }
 
-func (w *work) record(c *customer, r *run, from, to, reason string, t time.Time, late bool) {
+// record keeps a transition of run r at t, which reached from at since:
+// in the customer's timeline and as a fact for analytics.
+func (w *work) record(c *customer, r *run, from, to, reason string, t, since time.Time, late bool) {
 	tr := store.Transition{Time: t, Stack: r.stack, Journey: r.journey, Customer: c.id, Run: r.n, From: from, To: to, Reason: reason, Late: late}
-	w.sh.transitions = append(w.sh.transitions, tr)
+	w.sh.fact(t, analytics.Record{Transition: &analytics.Transition{Time: t, Stack: r.stack, Journey: r.journey,
+		Customer: c.id, Run: r.n, From: from, To: to, Reason: reason, Entered: r.entered, Since: since}})
 	c.timeline = append(c.timeline, tr)
 	if len(c.timeline) > timelineLen {
 		c.timeline = append(c.timeline[:0], c.timeline[len(c.timeline)-timelineLen:]...)

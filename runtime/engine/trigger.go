@@ -98,6 +98,11 @@ func (w *work) trigger(c *customer, due, t time.Time, r0 *run, tm timer) {
 		w.sh.outbox = append(w.sh.outbox, it.Entry(store.DeliveryPending, t))
 		c.addContact(contact{at: t, channel: m.a.Channel.Name, action: m.a.Ref, key: keyHash(keys[i]), pending: true}, w.cat.contactAge())
 	}
+	// The facts go with the commit that adds the deliveries, so that a
+	// replay after a crash, which decides again, counts them once.
+	for _, r := range decisionRecords(d) {
+		w.sh.fact(t, r)
+	}
 	if w.decided != nil {
 		w.decided(d)
 	}

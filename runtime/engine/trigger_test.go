@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/waymarkhq/waymark/lang/deploy"
+	"github.com/waymarkhq/waymark/runtime/analytics"
 	"github.com/waymarkhq/waymark/runtime/catalog"
 	"github.com/waymarkhq/waymark/runtime/decide"
 	"github.com/waymarkhq/waymark/runtime/delivery"
@@ -329,6 +330,67 @@ func TestMessageTemplatesCompile(t *testing.T) {
 		}
 		if got := fmt.Sprint(ps); (tt.want == "") != (len(ps) == 0) || !strings.Contains(got, tt.want) {
 			t.Errorf("%q: problems %v, want %q", tt.subject, ps, tt.want)
+		}
+	}
+}
+
+// TestActionFacts: an action that falls due is recorded for analytics as
+// decided with the commit that adds its delivery, and its delivery's
+// outcome and the customer's response follow it; a restart adds nothing.
+func TestActionFacts(t *testing.T) {
+	h := newHarness(t, true)
+	h.deploy(outbound(nil, deploy.Action{Name: "remind", Trigger: after("1h")}))
+	h.send(ev("cart_updated", "c1", 0, "cart_value", 30, "trait:email_opt_in", true, "trait:email", "c1@example.com"),
+		tick(time.Hour+time.Second))
+	ds := h.decisions()
+	if len(ds) != 1 {
+		t.Fatalf("decisions %d", len(ds))
+	}
+	h.enqueued = nil
+	if facts := DecisionFacts(ds[0]); facts != nil {
+		t.Fatalf("a triggered decision's facts are the engine's to commit, got %d from DecisionFacts", len(facts))
+	}
+	key := delivery.Key("growth", "c1", "cart_recovery", 1, "journey.cart_recovery.action.remind", t0.Add(time.Hour))
+	h.record(EncodeDeliveryOutcome(DeliveryOutcome{Customer: "c1", Key: key, Action: "growth/journey.cart_recovery.action.remind", Channel: "email", Outcome: delivery.OutcomeDelivered}),
+		EncodeResponse(Response{Customer: "c1", Decision: ds[0].ID, Action: "growth/journey.cart_recovery.action.remind", Channel: "email", Outcome: OutcomeClicked}))
+	h.restart()
+	facts, err := h.st.Facts(context.Background(), 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range facts {
+		var r analytics.Record
+		if err := r.UnmarshalBinary(f.Data); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case r.Decision != nil:
+			d := r.Decision
+			got = append(got, fmt.Sprintf("decided %s/%s %s on %s id=%v", d.Stack, d.Journey, d.Action, d.Channel, d.DecisionID == ds[0].ID))
+		case r.Delivery != nil:
+			got = append(got, fmt.Sprintf("%s %s/%s %s", r.Delivery.Outcome, r.Delivery.Stack, r.Delivery.Journey, r.Delivery.Action))
+		case r.Response != nil:
+			got = append(got, fmt.Sprintf("%s %s/%s %s", r.Response.Outcome, r.Response.Stack, r.Response.Journey, r.Response.Action))
+		}
+	}
+	want := "[decided growth/cart_recovery remind on email id=true delivered growth/cart_recovery remind clicked growth/cart_recovery remind]"
+	if fmt.Sprint(got) != want {
+		t.Fatalf("facts\n got %v\nwant %s", got, want)
+	}
+}
+
+func TestSplitRef(t *testing.T) {
+	for _, tt := range []struct{ ref, want string }{
+		{"growth/journey.cart_recovery.action.remind", "growth cart_recovery remind true"},
+		{"growth/journey.a.b.action.c", "growth a.b c true"},
+		{"growth/channel.email", "   false"},
+		{"journey.x.action.y", "   false"},
+		{"growth/journey.x.action.", "   false"},
+	} {
+		s, j, n, ok := splitRef(tt.ref)
+		if got := fmt.Sprint(s, " ", j, " ", n, " ", ok); got != tt.want {
+			t.Errorf("splitRef(%q) = %q, want %q", tt.ref, got, tt.want)
 		}
 	}
 }

@@ -3,33 +3,47 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/waymarkhq/waymark/runtime/analytics"
 	"github.com/waymarkhq/waymark/runtime/catalog"
+	"github.com/waymarkhq/waymark/runtime/delivery"
+	"github.com/waymarkhq/waymark/runtime/store"
 )
 
-// analyticsFeed keeps runtime/analytics up to date with the journey
-// transitions the engine commits to the store. It replays every recorded
-// transition at start, so a restart loses nothing, then follows new ones;
-// analytics skips any record it has applied already, by sequence number.
+// analyticsFeed keeps runtime/analytics up to date with the facts the
+// engine and the decision recorder commit to the store: it restores the
+// last snapshot, replays the facts stored after it, then follows new ones.
+// Analytics skips a fact it has applied already, by sequence number.
 type analyticsFeed struct {
 	a *analytics.Analytics
 
-	mu   sync.Mutex // one feed at a time
-	last uint64
-	cat  *catalog.Catalog
+	mu       sync.Mutex // one feed at a time
+	opened   bool
+	cat      *catalog.Catalog
+	saved    uint64    // the last fact the stored snapshot holds
+	savedAt  time.Time // wall clock of the last save
+	pageSize int
 }
 
 func newAnalyticsFeed() *analyticsFeed {
-	return &analyticsFeed{a: analytics.New(analytics.Options{})}
+	return &analyticsFeed{a: analytics.New(analytics.Options{}), pageSize: 5000}
 }
 
-// feedEvery is how often the feed reads what the engine committed.
-const feedEvery = 200 * time.Millisecond
+const (
+	// feedEvery is how often the feed reads what was committed.
+	feedEvery = 200 * time.Millisecond
+	// snapshotEvery and snapshotFacts bound how much a restart replays:
+	// a snapshot is saved when either has passed since the last one.
+	snapshotEvery = time.Minute
+	snapshotFacts = 200000
+)
 
-// runAnalytics feeds analytics until ctx ends.
+// runAnalytics feeds analytics until ctx ends, then saves a snapshot.
 func (s *Service) runAnalytics(ctx context.Context) {
 	t := time.NewTicker(feedEvery)
 	defer t.Stop()
@@ -37,21 +51,37 @@ func (s *Service) runAnalytics(ctx context.Context) {
 		if err := s.feedAnalytics(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("feeding analytics", "error", err)
 		}
+		if err := s.maybeSaveAnalytics(ctx, false); err != nil && ctx.Err() == nil {
+			s.log.Error("saving the analytics snapshot", "error", err)
+		}
 		select {
 		case <-ctx.Done():
+			// Catch up with the last commits and keep them, so that the
+			// next start replays nothing.
+			final := context.Background()
+			if err := s.feedAnalytics(final); err != nil {
+				s.log.Error("feeding analytics", "error", err)
+			}
+			if err := s.maybeSaveAnalytics(final, true); err != nil {
+				s.log.Error("saving the analytics snapshot", "error", err)
+			}
 			return
 		case <-t.C:
 		}
 	}
 }
 
-// feedAnalytics applies the transitions committed since the last feed,
-// after configuring analytics for a catalog that changed.
+// feedAnalytics applies the facts committed since the last feed, after
+// configuring analytics for deployments that changed, and sends the KPI
+// alerts due.
 func (s *Service) feedAnalytics(ctx context.Context) error {
 	f := s.an
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if cat := s.eng.Catalog(); cat != nil && cat != f.cat {
+	// The service's catalog has every stored deployment from the start,
+	// so that analytics knows each journey's goal.within before it
+	// replays the facts.
+	if cat := s.cat.Load(); cat != nil && cat != f.cat {
 		js, err := analytics.FromCatalog(cat)
 		if err != nil {
 			return err
@@ -59,46 +89,206 @@ func (s *Service) feedAnalytics(ctx context.Context) error {
 		f.a.Configure(js)
 		f.cat = cat
 	}
+	if !f.opened {
+		snap, err := s.st.AnalyticsSnapshot(ctx)
+		if err != nil {
+			return fmt.Errorf("loading the analytics snapshot: %w", err)
+		}
+		if snap != nil {
+			if err := f.a.Restore(snap); err != nil {
+				// The aggregates can be rebuilt only from facts that
+				// the snapshot let go: start afresh rather than stop.
+				s.log.Error("the analytics snapshot cannot be read; analytics start empty", "error", err)
+				f.a = analytics.New(analytics.Options{})
+				f.cat = nil
+				return s.restartFeed(ctx)
+			}
+			f.saved = f.a.Applied()
+		}
+		f.opened, f.savedAt = true, time.Now()
+	}
 	for {
-		trs, err := s.st.Transitions(ctx, f.last, 5000)
+		facts, err := s.st.Facts(ctx, f.a.Applied(), f.pageSize)
 		if err != nil {
 			return err
 		}
-		if len(trs) == 0 {
+		if len(facts) == 0 {
 			break
 		}
-		recs := make([]analytics.Record, len(trs))
-		for i, t := range trs {
-			recs[i] = analytics.Record{Seq: t.Seq, Transition: &analytics.Transition{
-				Time: t.Time, Stack: t.Stack, Journey: t.Journey, Customer: t.Customer,
-				Run: t.Run, From: t.From, To: t.To, Reason: t.Reason,
-			}}
-			f.last = t.Seq
+		recs := make([]analytics.Record, 0, len(facts))
+		for _, fc := range facts {
+			r := analytics.Record{Seq: fc.Seq}
+			if err := r.UnmarshalBinary(fc.Data); err != nil {
+				s.log.Error("skipping an analytics fact that cannot be read", "seq", fc.Seq, "error", err)
+				r = analytics.Record{Seq: fc.Seq} // applied as nothing, so the feed moves on
+			}
+			recs = append(recs, r)
 		}
 		f.a.Apply(recs...)
+		if len(facts) < f.pageSize {
+			break
+		}
 	}
-	for _, al := range f.a.Alerts(s.eng.Now()) {
-		// Alerts are recorded here; their delivery on the alert channel
-		// through the outbox is not wired yet.
-		s.log.Warn("KPI alert", "id", al.ID)
+	return s.sendAlerts(ctx, f.a.Alerts(s.eng.Now()))
+}
+
+// restartFeed configures fresh analytics; called with the feed locked.
+func (s *Service) restartFeed(ctx context.Context) error {
+	f := s.an
+	if cat := s.cat.Load(); cat != nil {
+		js, err := analytics.FromCatalog(cat)
+		if err != nil {
+			return err
+		}
+		f.a.Configure(js)
+		f.cat = cat
 	}
+	f.opened, f.saved, f.savedAt = true, 0, time.Now()
 	return nil
 }
+
+// maybeSaveAnalytics saves a snapshot when enough facts or time have
+// passed since the last one, or when forced and anything is new; the
+// facts it holds are deleted with it.
+func (s *Service) maybeSaveAnalytics(ctx context.Context, force bool) error {
+	f := s.an
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.opened {
+		return nil
+	}
+	applied := f.a.Applied()
+	if applied <= f.saved {
+		return nil
+	}
+	if !force && applied-f.saved < snapshotFacts && time.Since(f.savedAt) < snapshotEvery {
+		return nil
+	}
+	snap, err := f.a.Snapshot()
+	if err != nil {
+		return err
+	}
+	if err := s.st.SaveAnalyticsSnapshot(ctx, snap, applied); err != nil {
+		return err
+	}
+	f.saved, f.savedAt = applied, time.Now()
+	return nil
+}
+
+// sendAlerts puts KPI alerts in the outbox, to be delivered on their
+// channels. An alert's ID is its idempotency key: one computed again
+// after a restart is not sent twice.
+func (s *Service) sendAlerts(ctx context.Context, als []analytics.Alert) error {
+	if len(als) == 0 {
+		return nil
+	}
+	entries := make([]store.Delivery, 0, len(als))
+	for _, al := range als {
+		target, above := 0.0, false
+		if al.Target.Above != nil {
+			target, above = *al.Target.Above, true
+		} else if al.Target.Below != nil {
+			target = *al.Target.Below
+		}
+		it := &delivery.Item{Key: alertKey(al.ID), Stack: al.Stack, Journey: al.Journey, Channel: al.Channel, Due: al.Time,
+			Alert: &delivery.Alert{KPI: al.KPI, Address: al.Address, State: al.State, Value: al.Value, Target: target,
+				Above: above, Samples: al.Samples}}
+		entries = append(entries, it.Entry(store.DeliveryPending, al.Time))
+		s.log.Warn("KPI alert", "kpi", al.Address, "state", al.State, "value", al.Value, "target", target, "channel", al.Channel)
+		s.m.alerts.WithLabelValues(al.Stack, al.Journey, al.KPI, al.State).Inc()
+	}
+	added, err := s.st.AddDeliveries(ctx, entries)
+	if err != nil {
+		return fmt.Errorf("adding KPI alerts to the outbox: %w", err)
+	}
+	s.outbox.Add(added)
+	return nil
+}
+
+// alertKey is the outbox key of an alert: its ID, under a prefix that no
+// action's key (hex) has.
+func alertKey(id string) string { return "alert:" + id }
 
 // ErrUnknownJourney is returned for analytics of a journey no active
 // deployment has.
 var ErrUnknownJourney = errors.New("no such journey is deployed")
 
 // Analytics returns a journey's funnel, paths, action performance and KPIs
-// as of the runtime's clock, after catching up with what the engine has
-// committed.
+// as of the runtime's clock, after catching up with what was committed.
 func (s *Service) Analytics(ctx context.Context, stack, journey string) (*analytics.Report, error) {
 	if err := s.feedAnalytics(ctx); err != nil {
 		return nil, err
 	}
-	rep, err := s.an.a.Report(stack, journey, s.eng.Now())
+	rep, err := s.an.analytics().Report(stack, journey, s.eng.Now())
 	if errors.Is(err, analytics.ErrUnknownJourney) {
 		return nil, ErrUnknownJourney
 	}
 	return rep, err
+}
+
+func (f *analyticsFeed) analytics() *analytics.Analytics {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.a
+}
+
+var (
+	kpiValueDesc = prometheus.NewDesc("waymark_kpi_value",
+		"A KPI's value over its window (a share from 0 to 1, seconds, or NPS); absent while it has no samples.",
+		[]string{"stack", "journey", "kpi"}, nil)
+	kpiStateDesc = prometheus.NewDesc("waymark_kpi_state",
+		"1 for a KPI's state against its target (met, missed, insufficient_data, no_target), 0 for the others.",
+		[]string{"stack", "journey", "kpi", "state"}, nil)
+	kpiSamplesDesc = prometheus.NewDesc("waymark_kpi_samples",
+		"How many samples a KPI's value stands on.", []string{"stack", "journey", "kpi"}, nil)
+	scoreDesc = prometheus.NewDesc("waymark_journey_success_score",
+		"A journey's success score from 0 to 100, from its KPIs with targets and enough samples.",
+		[]string{"stack", "journey"}, nil)
+)
+
+var kpiStates = []string{analytics.StateMet, analytics.StateMissed, analytics.StateInsufficientData, analytics.StateNoTarget}
+
+// kpiCollector computes the KPIs of every deployed journey when scraped,
+// as of the runtime's clock; a read costs the same however many facts were
+// fed.
+type kpiCollector struct{ s *Service }
+
+func (c *kpiCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- kpiValueDesc
+	ch <- kpiStateDesc
+	ch <- kpiSamplesDesc
+	ch <- scoreDesc
+}
+
+func (c *kpiCollector) Collect(ch chan<- prometheus.Metric) {
+	cat := c.s.cat.Load()
+	if cat == nil {
+		return
+	}
+	a := c.s.an.analytics()
+	now := c.s.eng.Now()
+	for _, st := range cat.Stacks {
+		for _, j := range st.Journeys {
+			ks, err := a.KPIs(st.Name, j.Name, now)
+			if err != nil {
+				continue // not configured yet: the feed has not seen it
+			}
+			for _, k := range ks {
+				if k.Value != nil {
+					ch <- prometheus.MustNewConstMetric(kpiValueDesc, prometheus.GaugeValue, *k.Value, st.Name, j.Name, k.Name)
+				}
+				ch <- prometheus.MustNewConstMetric(kpiSamplesDesc, prometheus.GaugeValue, float64(k.Samples), st.Name, j.Name, k.Name)
+				for _, state := range kpiStates {
+					v := 0.0
+					if k.State == state {
+						v = 1
+					}
+					ch <- prometheus.MustNewConstMetric(kpiStateDesc, prometheus.GaugeValue, v, st.Name, j.Name, k.Name, state)
+				}
+			}
+			if score := analytics.Score(ks); score != nil {
+				ch <- prometheus.MustNewConstMetric(scoreDesc, prometheus.GaugeValue, *score, st.Name, j.Name)
+			}
+		}
+	}
 }

@@ -122,6 +122,7 @@ func (s *Service) decided(d *decide.Decision) {
 		kind = "trigger"
 	}
 	s.m.decisions.WithLabelValues(d.Channel, kind).Inc()
+	d.Facts = engine.DecisionFacts(d)
 	if !s.rec.Add(d) {
 		s.m.recordsDropped.Inc()
 	}

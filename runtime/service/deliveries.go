@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/waymarkhq/waymark/providers/host"
 	"github.com/waymarkhq/waymark/runtime/delivery"
 	"github.com/waymarkhq/waymark/runtime/engine"
 	"github.com/waymarkhq/waymark/runtime/models"
@@ -17,6 +18,9 @@ import (
 // failed or cancelled one. The record's id makes a repeated report a
 // duplicate.
 func (s *Service) report(ctx context.Context, it *delivery.Item, outcome string) error {
+	if it.Alert != nil {
+		return nil // an alert is no customer's contact
+	}
 	_, err := s.st.Append(ctx, []store.LogRecord{{
 		ID:      "delivery\x00" + it.Key + "\x00" + outcome + "\x00" + fmt.Sprint(it.Attempts),
 		Arrival: s.now().UTC(),
@@ -152,4 +156,19 @@ func (s *Service) ReportDelivery(ctx context.Context, id, outcome string) (Deliv
 		return DeliveryState{}, err
 	}
 	return deliveryState(delivery.Listed{Item: *it, State: e.State, Updated: now}), nil
+}
+
+// render builds the delivery of an outbox item: an action through the
+// engine, which renders its message for the customer as they are now, or
+// a KPI alert, which goes to its channel as it is deployed now.
+func (s *Service) render(it *delivery.Item) (string, *host.Delivery, error) {
+	if it.Alert == nil {
+		return s.eng.Render(it)
+	}
+	ch := s.eng.Decisioning().Channels[it.Channel]
+	if ch == nil {
+		return "", nil, &delivery.CancelError{Reason: fmt.Sprintf("channel %s of the alert of %s is no longer deployed", it.Channel, it.Alert.Address)}
+	}
+	return ch.Source, &host.Delivery{Kind: host.KindAlert, IdempotencyKey: it.Key, Channel: ch.Name, Stack: it.Stack,
+		Journey: it.Journey, Alert: &host.Alert{KPI: it.Alert.KPI, Value: it.Alert.Value, Target: it.Alert.Target, State: it.Alert.State}}, nil
 }

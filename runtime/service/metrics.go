@@ -20,6 +20,7 @@ type metrics struct {
 	decisions  *prometheus.CounterVec
 	responses  *prometheus.CounterVec
 	deliveries *prometheus.CounterVec
+	alerts     *prometheus.CounterVec
 	// recordsDropped counts decision records dropped because too many
 	// waited to be written.
 	recordsDropped prometheus.Counter
@@ -53,8 +54,11 @@ func newMetrics(reg prometheus.Registerer, s *Service) *metrics {
 		Help: "Delivery attempts of the outbox by channel and result: delivered, retry, failed (dead-lettered), cancelled, held (by an open circuit breaker)."}, []string{"channel", "result"})
 	m.recordsDropped = prometheus.NewCounter(prometheus.CounterOpts{Name: "waymark_decision_records_dropped_total",
 		Help: "Decision records dropped because too many were waiting to be written."})
+	m.alerts = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "waymark_kpi_alerts_total",
+		Help: "KPI alerts raised, by stack, journey, KPI and the state the KPI changed to (missed: left its target; met: returned to it)."},
+		[]string{"stack", "journey", "kpi", "state"})
 	reg.MustRegister(m.ingested, m.duplicates, m.rejected, m.dropped, m.overloaded, m.latency, m.nulls, m.trans,
-		m.decisions, m.responses, m.deliveries, m.recordsDropped, &stageCollector{s})
+		m.decisions, m.responses, m.deliveries, m.recordsDropped, m.alerts, &stageCollector{s}, &kpiCollector{s})
 	return m
 }
 

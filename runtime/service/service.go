@@ -136,7 +136,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	dopts := cfg.Delivery
 	dopts.Store, dopts.Clock, dopts.Logger = cfg.Store, cfg.Clock, cfg.Logger
-	dopts.Render, dopts.Deliver, dopts.Report = s.eng.Render, s.deliver, s.report
+	dopts.Render, dopts.Deliver, dopts.Report = s.render, s.deliver, s.report
 	dopts.Observe = func(channel, result string) { s.m.deliveries.WithLabelValues(channel, result).Inc() }
 	s.outbox = delivery.New(dopts)
 	stacks, err := s.st.Stacks(ctx)

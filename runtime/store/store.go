@@ -75,14 +75,21 @@ type Store interface {
 	// Customers calls fn for every customer in order of id until fn returns
 	// an error, which Customers returns.
 	Customers(ctx context.Context, fn func(Customer) error) error
-	// Transitions returns up to max recorded transitions with sequence
-	// numbers above after, in order.
-	Transitions(ctx context.Context, after uint64, max int) ([]Transition, error)
+	// Facts returns up to max facts with sequence numbers above after, in
+	// order.
+	Facts(ctx context.Context, after uint64, max int) ([]Fact, error)
+	// AnalyticsSnapshot returns the analytics snapshot last saved, or nil
+	// when there is none.
+	AnalyticsSnapshot(ctx context.Context) ([]byte, error)
+	// SaveAnalyticsSnapshot replaces the analytics snapshot and deletes
+	// the facts it holds, those with sequence numbers up to upTo, in one
+	// commit.
+	SaveAnalyticsSnapshot(ctx context.Context, snapshot []byte, upTo uint64) error
 	// Models returns the state of every adaptive model as last committed.
 	Models(ctx context.Context) ([]Model, error)
 
 	// PutDecisions stores decision records, replacing any with the same ID,
-	// in one commit.
+	// and appends their facts, in one commit.
 	PutDecisions(ctx context.Context, ds []Decision) error
 	// Decision returns one decision record, or ErrNotFound.
 	Decision(ctx context.Context, id string) (Decision, error)
@@ -98,6 +105,10 @@ type Store interface {
 	// Deliveries returns up to max outbox entries in state whose IDs sort
 	// after after, in order of ID.
 	Deliveries(ctx context.Context, state DeliveryState, after string, max int) ([]Delivery, error)
+	// AddDeliveries adds entries to the outbox, each unless an entry with
+	// its ID exists, in one commit, and returns those it added. It is for deliveries that do
+	// not come from an engine Commit, such as KPI alerts.
+	AddDeliveries(ctx context.Context, ds []Delivery) ([]Delivery, error)
 	// UpdateDelivery replaces an outbox entry; ErrNotFound when there is
 	// none with its ID (its customer was erased).
 	UpdateDelivery(ctx context.Context, d Delivery) error
@@ -171,8 +182,8 @@ type Commit struct {
 	Delete []string
 	// Customers are created or replaced.
 	Customers []Customer
-	// Transitions are appended, in order.
-	Transitions []Transition
+	// Facts are appended to the facts, in order.
+	Facts []Fact
 	// Models are created or replaced.
 	Models []Model
 	// Deliveries are added to the outbox, each unless an entry with its ID
@@ -195,7 +206,20 @@ type Customer struct {
 	Data []byte
 }
 
-// Transition is one move of a customer in a journey, kept for analytics.
+// Fact is one record of what happened, for analytics: a journey
+// transition, an event of a customer in a journey, a decision, a
+// delivery's outcome or a response. Facts are numbered in the order they
+// were committed; analytics reads them in that order and skips those its
+// snapshot holds.
+type Fact struct {
+	// Seq is assigned when the fact is stored.
+	Seq uint64
+	// Data is the fact as analytics encodes it (opaque here).
+	Data []byte
+}
+
+// Transition is one move of a customer in a journey, as a customer's
+// timeline keeps it.
 type Transition struct {
 	// Seq is assigned by Commit.
 	Seq      uint64
@@ -229,6 +253,8 @@ type Decision struct {
 	Time     time.Time
 	// Data is the record as the decision pipeline encodes it.
 	Data []byte
+	// Facts are appended to the facts when the record is stored.
+	Facts []Fact
 }
 
 // DeliveryState is where an outbox entry stands.

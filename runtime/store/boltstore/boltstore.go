@@ -42,17 +42,23 @@ var (
 	bDeployments = []byte("deployments") // stack \x00 serial -> deployment JSON
 	bTokens      = []byte("tokens")      // name -> token JSON
 	bTokenHashes = []byte("token_hashes")
-	bLog         = []byte("log")         // seq -> arrival, id, data
-	bCustomers   = []byte("customers")   // id -> data
-	bTransitions = []byte("transitions") // seq -> transition JSON
-	bModels      = []byte("models")      // key -> model state
-	bDecisions   = []byte("decisions")   // id -> customer, time, record
+	bLog         = []byte("log")       // seq -> arrival, id, data
+	bCustomers   = []byte("customers") // id -> data
+	bFacts       = []byte("facts")     // seq -> fact
+	bAnalytics   = []byte("analytics") // snapshot -> analytics snapshot
+	bModels      = []byte("models")    // key -> model state
+	bDecisions   = []byte("decisions") // id -> customer, time, record
 	bDecisionsBy = []byte("decisions_by_customer")
-	bDeliveries  = []byte("deliveries") // id -> customer, state, updated, entry
-	bDeliveryBy  = []byte("deliveries_by_customer")
+	bDeliveries  = []byte("deliveries")             // id -> customer, state, updated, entry
+	bDeliveryBy  = []byte("deliveries_by_customer") // entries with a customer only
 	bDeliveryIn  = []byte("deliveries_by_state")
 
-	kCursor = []byte("cursor")
+	kCursor   = []byte("cursor")
+	kSnapshot = []byte("snapshot")
+
+	// bTransitions held journey transitions before facts replaced them; it
+	// is dropped at open.
+	bTransitions = []byte("transitions")
 )
 
 // Store is the embedded store.Store.
@@ -135,11 +141,14 @@ func Open(dir string, opts Options) (*Store, error) {
 // deduplication window.
 func (s *Store) init() error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bMeta, bStacks, bDeployments, bTokens, bTokenHashes, bLog, bCustomers, bTransitions,
+		for _, b := range [][]byte{bMeta, bStacks, bDeployments, bTokens, bTokenHashes, bLog, bCustomers, bFacts, bAnalytics,
 			bModels, bDecisions, bDecisionsBy, bDeliveries, bDeliveryBy, bDeliveryIn} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
+		}
+		if err := tx.DeleteBucket(bTransitions); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+			return err
 		}
 		return nil
 	})
@@ -590,66 +599,6 @@ func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
 	return s.lastSeq.Load(), nil
 }
 
-// encodeTransition writes a transition compactly: time, stack, journey,
-// customer, run, from, to, reason, late.
-func encodeTransition(b []byte, t store.Transition) []byte {
-	b = binary.AppendVarint(b, t.Time.UnixNano())
-	for _, s := range []string{t.Stack, t.Journey, t.Customer} {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		b = append(b, s...)
-	}
-	b = binary.AppendUvarint(b, t.Run)
-	for _, s := range []string{t.From, t.To, t.Reason} {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		b = append(b, s...)
-	}
-	if t.Late {
-		return append(b, 1)
-	}
-	return append(b, 0)
-}
-
-func decodeTransition(v []byte) (store.Transition, error) {
-	bad := errors.New("corrupt transition")
-	var t store.Transition
-	ns, w := binary.Varint(v)
-	if w <= 0 {
-		return t, bad
-	}
-	v = v[w:]
-	str := func() (string, bool) {
-		n, w := binary.Uvarint(v)
-		if w <= 0 || uint64(len(v)-w) < n {
-			return "", false
-		}
-		s := string(v[w : w+int(n)])
-		v = v[w+int(n):]
-		return s, true
-	}
-	var ok [7]bool
-	t.Time = time.Unix(0, ns).UTC()
-	t.Stack, ok[0] = str()
-	t.Journey, ok[1] = str()
-	t.Customer, ok[2] = str()
-	run, w := binary.Uvarint(v)
-	if w <= 0 {
-		return t, bad
-	}
-	v = v[w:]
-	t.Run = run
-	t.From, ok[3] = str()
-	t.To, ok[4] = str()
-	t.Reason, ok[5] = str()
-	ok[6] = len(v) == 1
-	for _, o := range ok {
-		if !o {
-			return t, bad
-		}
-	}
-	t.Late = v[0] == 1
-	return t, nil
-}
-
 // Commit implements store.Store.
 func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 	if err := s.enter(); err != nil {
@@ -677,25 +626,11 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 				return fmt.Errorf("model %q: %w", m.Key, err)
 			}
 		}
-		db := tx.Bucket(bDeliveries)
-		for _, d := range c.Deliveries {
-			if db.Get([]byte(d.ID)) != nil {
-				continue
-			}
-			if err := putDelivery(tx, d, ""); err != nil {
-				return err
-			}
+		if _, err := addDeliveries(tx, c.Deliveries); err != nil {
+			return err
 		}
-		tb := tx.Bucket(bTransitions)
-		tb.FillPercent = 1
-		for _, t := range c.Transitions {
-			seq, err := tb.NextSequence()
-			if err != nil {
-				return err
-			}
-			if err := tb.Put(u64(seq), encodeTransition(make([]byte, 0, 96), t)); err != nil {
-				return err
-			}
+		if err := appendFacts(tx, c.Facts); err != nil {
+			return err
 		}
 		var cur [16]byte
 		binary.BigEndian.PutUint64(cur[:8], c.Cursor.Seq)
@@ -766,26 +701,97 @@ func (s *Store) Customers(ctx context.Context, fn func(store.Customer) error) er
 	})
 }
 
-// Transitions implements store.Store.
-func (s *Store) Transitions(ctx context.Context, after uint64, max int) ([]store.Transition, error) {
+// appendFacts appends facts to the facts bucket, each with the next
+// sequence number. The bucket's sequence survives deletions, so a number is
+// never given twice.
+func appendFacts(tx *bolt.Tx, facts []store.Fact) error {
+	if len(facts) == 0 {
+		return nil
+	}
+	b := tx.Bucket(bFacts)
+	b.FillPercent = 1 // keys only grow
+	for _, f := range facts {
+		seq, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		if err := b.Put(u64(seq), f.Data); err != nil {
+			return fmt.Errorf("fact %d: %w", seq, err)
+		}
+	}
+	return nil
+}
+
+// Facts implements store.Store.
+func (s *Store) Facts(ctx context.Context, after uint64, max int) ([]store.Fact, error) {
 	if err := s.enter(); err != nil {
 		return nil, err
 	}
 	defer s.leave()
-	var out []store.Transition
+	var out []store.Fact
 	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bTransitions).Cursor()
+		c := tx.Bucket(bFacts).Cursor()
 		for k, v := c.Seek(u64(after + 1)); k != nil && len(out) < max; k, v = c.Next() {
-			t, err := decodeTransition(v)
-			if err != nil {
-				return fmt.Errorf("transition %d: %w", binary.BigEndian.Uint64(k), err)
-			}
-			t.Seq = binary.BigEndian.Uint64(k)
-			out = append(out, t)
+			out = append(out, store.Fact{Seq: binary.BigEndian.Uint64(k), Data: bytes.Clone(v)})
 		}
 		return nil
 	})
 	return out, err
+}
+
+// AnalyticsSnapshot implements store.Store. An empty snapshot is none.
+func (s *Store) AnalyticsSnapshot(ctx context.Context) ([]byte, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	var out []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		out = bytes.Clone(tx.Bucket(bAnalytics).Get(kSnapshot))
+		return nil
+	})
+	return out, err
+}
+
+// SaveAnalyticsSnapshot implements store.Store. If upTo is beyond the last
+// fact, the sequence is raised to it, so that no later fact gets a number
+// the snapshot claims to hold.
+func (s *Store) SaveAnalyticsSnapshot(ctx context.Context, snapshot []byte, upTo uint64) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		a := tx.Bucket(bAnalytics)
+		put := func() error { return a.Put(kSnapshot, snapshot) }
+		if len(snapshot) == 0 {
+			put = func() error { return a.Delete(kSnapshot) }
+		}
+		if err := put(); err != nil {
+			return err
+		}
+		// Keys first, then deletions: a cursor moved while its bucket
+		// shrinks skips keys or, from First, walks the emptied pages again.
+		b := tx.Bucket(bFacts)
+		var keys [][]byte
+		c := b.Cursor()
+		for k, _ := c.First(); k != nil && binary.BigEndian.Uint64(k) <= upTo; k, _ = c.Next() {
+			keys = append(keys, k)
+		}
+		for _, k := range keys {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		if upTo > b.Sequence() {
+			return b.SetSequence(upTo)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("saving the analytics snapshot: %w", err)
+	}
+	return nil
 }
 
 // byCustomer is the key of an index entry: the customer's id, length
@@ -858,6 +864,9 @@ func putDelivery(tx *bolt.Tx, d store.Delivery, old store.DeliveryState) error {
 	if err := tx.Bucket(bDeliveryIn).Put(byCustomer(string(d.State), d.ID), nil); err != nil {
 		return err
 	}
+	if d.Customer == "" {
+		return nil // no customer's erasure concerns it
+	}
 	return tx.Bucket(bDeliveryBy).Put(byCustomer(d.Customer, d.ID), nil)
 }
 
@@ -867,6 +876,9 @@ func deleteDelivery(tx *bolt.Tx, d store.Delivery) error {
 	}
 	if err := tx.Bucket(bDeliveryIn).Delete(byCustomer(string(d.State), d.ID)); err != nil {
 		return err
+	}
+	if d.Customer == "" {
+		return nil
 	}
 	return tx.Bucket(bDeliveryBy).Delete(byCustomer(d.Customer, d.ID))
 }
@@ -882,6 +894,8 @@ func indexed(b *bolt.Bucket, prefix []byte) []string {
 }
 
 // eraseCustomer deletes a customer's decision records and outbox entries.
+// Entries with no customer are not indexed by customer, so an empty id
+// never reaches them.
 func eraseCustomer(tx *bolt.Tx, customer string) error {
 	prefix := byCustomer(customer, "")
 	for _, id := range indexed(tx.Bucket(bDecisionsBy), prefix) {
@@ -952,6 +966,11 @@ func (s *Store) PutDecisions(ctx context.Context, ds []store.Decision) error {
 		}
 		for _, k := range keys {
 			if err := idx.Put(k, nil); err != nil {
+				return err
+			}
+		}
+		for _, d := range ds {
+			if err := appendFacts(tx, d.Facts); err != nil {
 				return err
 			}
 		}
@@ -1110,6 +1129,44 @@ func (s *Store) Deliveries(ctx context.Context, state store.DeliveryState, after
 	return out, err
 }
 
+// addDeliveries adds the entries whose ID is not in the outbox (nor earlier
+// in ds) and returns them.
+func addDeliveries(tx *bolt.Tx, ds []store.Delivery) ([]store.Delivery, error) {
+	var added []store.Delivery
+	b := tx.Bucket(bDeliveries)
+	for _, d := range ds {
+		if b.Get([]byte(d.ID)) != nil {
+			continue
+		}
+		if err := putDelivery(tx, d, ""); err != nil {
+			return nil, err
+		}
+		added = append(added, d)
+	}
+	return added, nil
+}
+
+// AddDeliveries implements store.Store.
+func (s *Store) AddDeliveries(ctx context.Context, ds []store.Delivery) ([]store.Delivery, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	if len(ds) == 0 {
+		return nil, nil
+	}
+	var added []store.Delivery
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		added, err = addDeliveries(tx, ds)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("adding to the outbox: %w", err)
+	}
+	return added, nil
+}
+
 // UpdateDelivery implements store.Store.
 func (s *Store) UpdateDelivery(ctx context.Context, d store.Delivery) error {
 	if err := s.enter(); err != nil {
@@ -1125,7 +1182,7 @@ func (s *Store) UpdateDelivery(ctx context.Context, d store.Delivery) error {
 		if err != nil {
 			return err
 		}
-		if old.Customer != d.Customer {
+		if old.Customer != d.Customer && old.Customer != "" {
 			if err := tx.Bucket(bDeliveryBy).Delete(byCustomer(old.Customer, d.ID)); err != nil {
 				return err
 			}

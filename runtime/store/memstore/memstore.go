@@ -29,7 +29,9 @@ type Store struct {
 	log         []store.LogRecord
 	seen        map[string]time.Time
 	customers   map[string][]byte
-	transitions []store.Transition
+	facts       []store.Fact // in order of Seq
+	factSeq     uint64       // the last Seq given
+	snapshot    []byte
 	cursor      store.Cursor
 	models      map[string][]byte
 	decisions   map[string]store.Decision
@@ -244,7 +246,7 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 			}
 		}
 		for k, d := range s.deliveries {
-			if d.Customer == id {
+			if d.Customer == id && d.Customer != "" {
 				delete(s.deliveries, k)
 			}
 		}
@@ -255,16 +257,8 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 	for _, m := range c.Models {
 		s.models[m.Key] = bytes.Clone(m.Data)
 	}
-	for _, d := range c.Deliveries {
-		if _, ok := s.deliveries[d.ID]; !ok {
-			d.Data = bytes.Clone(d.Data)
-			s.deliveries[d.ID] = d
-		}
-	}
-	for _, t := range c.Transitions {
-		t.Seq = uint64(len(s.transitions)) + 1
-		s.transitions = append(s.transitions, t)
-	}
+	s.addDeliveries(c.Deliveries)
+	s.appendFacts(c.Facts)
 	s.cursor = c.Cursor
 	return nil
 }
@@ -317,17 +311,52 @@ func (s *Store) Customers(ctx context.Context, fn func(store.Customer) error) er
 	return nil
 }
 
-// Transitions implements store.Store.
-func (s *Store) Transitions(ctx context.Context, after uint64, max int) ([]store.Transition, error) {
+func (s *Store) appendFacts(facts []store.Fact) {
+	for _, f := range facts {
+		s.factSeq++
+		s.facts = append(s.facts, store.Fact{Seq: s.factSeq, Data: bytes.Clone(f.Data)})
+	}
+}
+
+// Facts implements store.Store.
+func (s *Store) Facts(ctx context.Context, after uint64, max int) ([]store.Fact, error) {
 	if err := s.lock(); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	if after >= uint64(len(s.transitions)) {
-		return nil, nil
+	i := sort.Search(len(s.facts), func(i int) bool { return s.facts[i].Seq > after })
+	var out []store.Fact
+	for ; i < len(s.facts) && len(out) < max; i++ {
+		out = append(out, store.Fact{Seq: s.facts[i].Seq, Data: bytes.Clone(s.facts[i].Data)})
 	}
-	end := min(uint64(len(s.transitions)), after+uint64(max))
-	return append([]store.Transition(nil), s.transitions[after:end]...), nil
+	return out, nil
+}
+
+// AnalyticsSnapshot implements store.Store. An empty snapshot is none.
+func (s *Store) AnalyticsSnapshot(ctx context.Context) ([]byte, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	return bytes.Clone(s.snapshot), nil
+}
+
+// SaveAnalyticsSnapshot implements store.Store. If upTo is beyond the last
+// fact, the sequence is raised to it, so that no later fact gets a number
+// the snapshot claims to hold.
+func (s *Store) SaveAnalyticsSnapshot(ctx context.Context, snapshot []byte, upTo uint64) error {
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	s.snapshot = nil
+	if len(snapshot) > 0 {
+		s.snapshot = bytes.Clone(snapshot)
+	}
+	i := sort.Search(len(s.facts), func(i int) bool { return s.facts[i].Seq > upTo })
+	s.facts = append([]store.Fact(nil), s.facts[i:]...)
+	s.factSeq = max(s.factSeq, upTo)
+	return nil
 }
 
 // Models implements store.Store.
@@ -352,6 +381,8 @@ func (s *Store) PutDecisions(ctx context.Context, ds []store.Decision) error {
 	defer s.mu.Unlock()
 	for _, d := range ds {
 		d.Data = bytes.Clone(d.Data)
+		s.appendFacts(d.Facts)
+		d.Facts = nil
 		s.decisions[d.ID] = d
 	}
 	return nil
@@ -439,6 +470,31 @@ func (s *Store) Deliveries(ctx context.Context, state store.DeliveryState, after
 		out = out[:max]
 	}
 	return out, nil
+}
+
+// addDeliveries adds the entries whose ID is not in the outbox (nor earlier
+// in ds) and returns them.
+func (s *Store) addDeliveries(ds []store.Delivery) []store.Delivery {
+	var added []store.Delivery
+	for _, d := range ds {
+		if _, ok := s.deliveries[d.ID]; ok {
+			continue
+		}
+		d.Data = bytes.Clone(d.Data)
+		s.deliveries[d.ID] = d
+		d.Data = bytes.Clone(d.Data)
+		added = append(added, d)
+	}
+	return added
+}
+
+// AddDeliveries implements store.Store.
+func (s *Store) AddDeliveries(ctx context.Context, ds []store.Delivery) ([]store.Delivery, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	return s.addDeliveries(ds), nil
 }
 
 // UpdateDelivery implements store.Store.

@@ -60,9 +60,12 @@ func Run(t *testing.T, f Factory) {
 		{"AppendConcurrent", testAppendConcurrent},
 		{"DedupWindow", testDedupWindow},
 		{"Commit", testCommit},
+		{"Facts", testFacts},
+		{"AnalyticsSnapshot", testAnalyticsSnapshot},
 		{"Models", testModels},
 		{"Decisions", testDecisions},
 		{"Deliveries", testDeliveries},
+		{"AddDeliveries", testAddDeliveries},
 		{"EraseWithRecords", testEraseWithRecords},
 		{"Reopen", testReopen},
 		{"Closed", testClosed},
@@ -286,11 +289,10 @@ func testCommit(t *testing.T, f Factory) {
 	if _, err := s.Customer(ctx, "c1"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unknown customer: %v", err)
 	}
-	tr := store.Transition{Time: c.Now(), Stack: "growth", Journey: "cart", Customer: "c1", Run: 1, To: "browsing", Reason: "entered"}
 	err := s.Commit(ctx, store.Commit{
-		Customers:   []store.Customer{{ID: "c2", Data: []byte("two")}, {ID: "c1", Data: []byte("one")}, {ID: "c3", Data: []byte("three")}},
-		Transitions: []store.Transition{tr, {Time: c.Now(), Stack: "growth", Journey: "cart", Customer: "c2", Run: 1, To: "browsing", Reason: "entered", Late: true}},
-		Cursor:      store.Cursor{Seq: 7, Watermark: c.Now()},
+		Customers: []store.Customer{{ID: "c2", Data: []byte("two")}, {ID: "c1", Data: []byte("one")}, {ID: "c3", Data: []byte("three")}},
+		Facts:     facts("c1.entered", "c2.entered"),
+		Cursor:    store.Cursor{Seq: 7, Watermark: c.Now()},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -298,9 +300,8 @@ func testCommit(t *testing.T, f Factory) {
 	err = s.Commit(ctx, store.Commit{
 		Customers: []store.Customer{{ID: "c1", Data: []byte("one, later")}, {ID: "c2", Data: []byte("two, again")}},
 		Delete:    []string{"c3", "c2"},
-		Transitions: []store.Transition{{Time: c.Now().Add(time.Hour), Stack: "growth", Journey: "cart", Customer: "c1", Run: 1,
-			From: "browsing", Reason: "completed"}},
-		Cursor: store.Cursor{Seq: 9, Watermark: c.Now().Add(time.Hour)},
+		Facts:     facts("c1.completed"),
+		Cursor:    store.Cursor{Seq: 9, Watermark: c.Now().Add(time.Hour)},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -327,22 +328,155 @@ func testCommit(t *testing.T, f Factory) {
 	if err := s.Customers(ctx, func(store.Customer) error { return stop }); !errors.Is(err, stop) {
 		t.Fatalf("Customers did not return fn's error: %v", err)
 	}
-	trs := must(s.Transitions(ctx, 0, 10))
-	if len(trs) != 3 || trs[0].Seq != 1 || trs[2].Seq != 3 || trs[2].Reason != "completed" || trs[2].From != "browsing" || !trs[1].Late {
-		t.Fatalf("transitions: %+v", trs)
+	// Facts of erased customers stay: they are analytics' inputs.
+	if got := factList(must(s.Facts(ctx, 0, 10))); got != "[1:c1.entered 2:c2.entered 3:c1.completed]" {
+		t.Fatalf("facts: %s", got)
 	}
-	want := tr
-	want.Seq = 1
-	if !trs[0].Time.Equal(want.Time) {
-		t.Fatalf("transition time %v, want %v", trs[0].Time, want.Time)
+}
+
+// facts returns facts with these data, in order.
+func facts(data ...string) []store.Fact {
+	out := make([]store.Fact, len(data))
+	for i, d := range data {
+		out[i] = store.Fact{Data: []byte(d)}
 	}
-	trs[0].Time = want.Time
-	if trs[0] != want {
-		t.Fatalf("transition %+v, want %+v", trs[0], want)
+	return out
+}
+
+// factList shows facts as [seq:data ...].
+func factList(fs []store.Fact) string {
+	out := []string{}
+	for _, f := range fs {
+		out = append(out, fmt.Sprintf("%d:%s", f.Seq, f.Data))
 	}
-	if page := must(s.Transitions(ctx, 1, 1)); len(page) != 1 || page[0].Seq != 2 {
-		t.Fatalf("Transitions(1, 1): %+v", page)
+	return fmt.Sprint(out)
+}
+
+func testFacts(t *testing.T, f Factory) {
+	ctx := context.Background()
+	s, c := open(t, f)
+	if got := factList(must(s.Facts(ctx, 0, 10))); got != "[]" {
+		t.Fatalf("a new store has facts: %s", got)
 	}
+	// A Seq set by the caller is not kept: the store numbers facts.
+	if err := s.Commit(ctx, store.Commit{Facts: []store.Fact{{Seq: 40, Data: []byte("f1")}, {Data: []byte("f2")}}, Cursor: store.Cursor{Seq: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	// Decisions' facts join the same sequence, in the order of the
+	// decisions given (not of their IDs).
+	if err := s.PutDecisions(ctx, []store.Decision{
+		{ID: "02", Customer: "c1", Time: c.Now(), Data: []byte("rec2"), Facts: facts("f3", "f4")},
+		{ID: "01", Customer: "c2", Time: c.Now(), Data: []byte("rec1"), Facts: facts("f5")},
+		{ID: "03", Customer: "c1", Time: c.Now(), Data: []byte("rec3")},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(ctx, store.Commit{Cursor: store.Cursor{Seq: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(ctx, store.Commit{Facts: facts("f6"), Cursor: store.Cursor{Seq: 3}}); err != nil {
+		t.Fatal(err)
+	}
+	pages := []struct {
+		after uint64
+		max   int
+		want  string
+	}{
+		{0, 10, "[1:f1 2:f2 3:f3 4:f4 5:f5 6:f6]"},
+		{0, 2, "[1:f1 2:f2]"},
+		{2, 3, "[3:f3 4:f4 5:f5]"},
+		{5, 10, "[6:f6]"},
+		{6, 10, "[]"},
+		{100, 10, "[]"},
+		{0, 0, "[]"},
+	}
+	for _, p := range pages {
+		if got := factList(must(s.Facts(ctx, p.after, p.max))); got != p.want {
+			t.Errorf("Facts(%d, %d): %s, want %s", p.after, p.max, got, p.want)
+		}
+	}
+	// The records do not keep their facts.
+	if d := must(s.Decision(ctx, "02")); d.Facts != nil || string(d.Data) != "rec2" {
+		t.Fatalf("Decision(02): %+v, want the record without facts", d)
+	}
+	for _, d := range must(s.CustomerDecisions(ctx, "c1", 10)) {
+		if d.Facts != nil {
+			t.Fatalf("CustomerDecisions(c1): %s has facts %+v", d.ID, d.Facts)
+		}
+	}
+	// Erasing a customer leaves the facts.
+	if err := s.Commit(ctx, store.Commit{Delete: []string{"c1", "c2"}, Cursor: store.Cursor{Seq: 4}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := factList(must(s.Facts(ctx, 0, 10))); got != "[1:f1 2:f2 3:f3 4:f4 5:f5 6:f6]" {
+		t.Fatalf("facts after erasing their customers: %s", got)
+	}
+}
+
+func testAnalyticsSnapshot(t *testing.T, f Factory) {
+	ctx := context.Background()
+	c := newClock()
+	s := f.Open(t, c.Now)
+	t.Cleanup(func() { s.Close() })
+	cursor := uint64(0)
+	commit := func(data ...string) {
+		t.Helper()
+		cursor++
+		if err := s.Commit(ctx, store.Commit{Facts: facts(data...), Cursor: store.Cursor{Seq: cursor}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save := func(snapshot string, upTo uint64) {
+		t.Helper()
+		if err := s.SaveAnalyticsSnapshot(ctx, []byte(snapshot), upTo); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(step, snapshot, facts string) {
+		t.Helper()
+		snap := must(s.AnalyticsSnapshot(ctx))
+		if snapshot == "" && snap != nil || string(snap) != snapshot {
+			t.Fatalf("%s: snapshot %q, want %q", step, snap, snapshot)
+		}
+		if got := factList(must(s.Facts(ctx, 0, 100))); got != facts {
+			t.Fatalf("%s: facts %s, want %s", step, got, facts)
+		}
+	}
+	check("a new store", "", "[]")
+	commit("f1", "f2", "f3", "f4", "f5")
+	if err := s.PutDecisions(ctx, []store.Decision{{ID: "01", Customer: "c1", Time: c.Now(), Facts: facts("f6")}}); err != nil {
+		t.Fatal(err)
+	}
+	check("before any snapshot", "", "[1:f1 2:f2 3:f3 4:f4 5:f5 6:f6]")
+	save("s1", 3)
+	check("a snapshot up to 3", "s1", "[4:f4 5:f5 6:f6]")
+	if got := factList(must(s.Facts(ctx, 0, 2))); got != "[4:f4 5:f5]" {
+		t.Fatalf("Facts(0, 2) after the snapshot: %s", got)
+	}
+	save("s2", 3)
+	check("a snapshot replaced", "s2", "[4:f4 5:f5 6:f6]")
+	commit("f7")
+	check("a fact after the snapshot", "s2", "[4:f4 5:f5 6:f6 7:f7]")
+	save("s3", 7)
+	check("a snapshot of every fact", "s3", "[]")
+	commit("f8")
+	check("numbers are not reused", "s3", "[8:f8]")
+	// A snapshot claiming facts not yet numbered: later facts come after.
+	save("s4", 10)
+	check("a snapshot beyond the last fact", "s4", "[]")
+	commit("f9")
+	check("a fact after that", "s4", "[11:f9]")
+	save("", 0)
+	check("an empty snapshot", "", "[11:f9]")
+	if f.Reopen == nil {
+		return
+	}
+	save("s5", 11)
+	s = f.Reopen(t, s, c.Now)
+	t.Cleanup(func() { s.Close() })
+	check("after reopen", "s5", "[]")
+	commit("f10")
+	check("numbers are not reused after reopen", "s5", "[12:f10]")
 }
 
 func testReopen(t *testing.T, f Factory) {
@@ -359,10 +493,14 @@ func testReopen(t *testing.T, f Factory) {
 	}
 	if err := s.Commit(ctx, store.Commit{Customers: []store.Customer{{ID: "c1", Data: []byte("one")}}, Cursor: store.Cursor{Seq: 2},
 		Models:     []store.Model{{Key: "m", Data: []byte("beta")}},
+		Facts:      facts("f1"),
 		Deliveries: []store.Delivery{{ID: "k1", Customer: "c1", State: store.DeliveryPending, Updated: c.Now(), Data: []byte("entry")}}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PutDecisions(ctx, []store.Decision{{ID: "d1", Customer: "c1", Time: c.Now(), Data: []byte("rec")}}); err != nil {
+	if err := s.PutDecisions(ctx, []store.Decision{{ID: "d1", Customer: "c1", Time: c.Now(), Data: []byte("rec"), Facts: facts("f2")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddDeliveries(ctx, []store.Delivery{{ID: "a1", State: store.DeliveryPending, Updated: c.Now(), Data: []byte("alert")}}); err != nil {
 		t.Fatal(err)
 	}
 	s = f.Reopen(t, s, c.Now)
@@ -394,6 +532,12 @@ func testReopen(t *testing.T, f Factory) {
 	}
 	if d := must(s.Delivery(ctx, "k1")); string(d.Data) != "entry" || d.State != store.DeliveryPending {
 		t.Fatalf("delivery after reopen: %+v", d)
+	}
+	if got := deliveryIDs(must(s.Deliveries(ctx, store.DeliveryPending, "", 10))); got != "[a1 k1]" {
+		t.Fatalf("pending after reopen: %s", got)
+	}
+	if got := factList(must(s.Facts(ctx, 0, 10))); got != "[1:f1 2:f2]" {
+		t.Fatalf("facts after reopen: %s", got)
 	}
 }
 
@@ -532,6 +676,87 @@ func testDeliveries(t *testing.T, f Factory) {
 	}
 }
 
+func testAddDeliveries(t *testing.T, f Factory) {
+	ctx := context.Background()
+	s, c := open(t, f)
+	entry := func(id, customer, data string) store.Delivery {
+		return store.Delivery{ID: id, Customer: customer, State: store.DeliveryPending, Updated: c.Now(), Data: []byte(data)}
+	}
+	if err := s.Commit(ctx, store.Commit{Deliveries: []store.Delivery{entry("k1", "c1", "k1")}, Cursor: store.Cursor{Seq: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := must(s.AddDeliveries(ctx, nil)); len(got) != 0 {
+		t.Fatalf("AddDeliveries(nil) added %+v", got)
+	}
+	// KPI alerts go to a team: no customer.
+	adds := []struct {
+		name  string
+		add   []store.Delivery
+		added string
+	}{
+		{"new entries, one also taken by a Commit and one twice", []store.Delivery{entry("k1", "", "alert k1"), entry("a2", "", "a2"), entry("a1", "", "a1"), entry("a1", "", "a1 again")}, "[a2 a1]"},
+		{"one new", []store.Delivery{entry("a2", "", "a2 again"), entry("a3", "", "a3"), entry("k2", "c1", "k2")}, "[a3 k2]"},
+		{"none new", []store.Delivery{entry("a3", "", "a3 again")}, "[]"},
+	}
+	for _, a := range adds {
+		if ids := deliveryIDs(must(s.AddDeliveries(ctx, a.add))); ids != a.added {
+			t.Fatalf("%s: added %s, want %s", a.name, ids, a.added)
+		}
+	}
+	for id, want := range map[string]store.Delivery{"k1": entry("k1", "c1", "k1"), "a1": entry("a1", "", "a1"), "a2": entry("a2", "", "a2"), "k2": entry("k2", "c1", "k2")} {
+		d := must(s.Delivery(ctx, id))
+		if d.Customer != want.Customer || string(d.Data) != string(want.Data) || d.State != want.State || !d.Updated.Equal(want.Updated) {
+			t.Fatalf("Delivery(%s): %+v, want %+v", id, d, want)
+		}
+	}
+	if got := deliveryIDs(must(s.Deliveries(ctx, store.DeliveryPending, "", 10))); got != "[a1 a2 a3 k1 k2]" {
+		t.Fatalf("pending: %s", got)
+	}
+	if got := deliveryIDs(must(s.Deliveries(ctx, store.DeliveryPending, "a1", 2))); got != "[a2 a3]" {
+		t.Fatalf("pending after a1, at most 2: %s", got)
+	}
+	// Erasing a customer, even one with an empty id, leaves the entries
+	// that belong to none.
+	if err := s.Commit(ctx, store.Commit{Delete: []string{"c1", ""}, Cursor: store.Cursor{Seq: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := deliveryIDs(must(s.Deliveries(ctx, store.DeliveryPending, "", 10))); got != "[a1 a2 a3]" {
+		t.Fatalf("pending after erasing c1: %s", got)
+	}
+	failed := must(s.Delivery(ctx, "a1"))
+	failed.State, failed.Updated = store.DeliveryFailed, c.Now().Add(time.Hour)
+	if err := s.UpdateDelivery(ctx, failed); err != nil {
+		t.Fatal(err)
+	}
+	done := must(s.Delivery(ctx, "a2"))
+	done.State = store.DeliveryDelivered
+	if err := s.UpdateDelivery(ctx, done); err != nil {
+		t.Fatal(err)
+	}
+	if got := deliveryIDs(must(s.Deliveries(ctx, store.DeliveryFailed, "", 10))); got != "[a1]" {
+		t.Fatalf("failed: %s", got)
+	}
+	if got := deliveryIDs(must(s.Deliveries(ctx, store.DeliveryDelivered, "", 10))); got != "[a2]" {
+		t.Fatalf("delivered: %s", got)
+	}
+	if n := must(s.PruneDeliveries(ctx, c.Now().Add(time.Minute))); n != 1 {
+		t.Fatalf("PruneDeliveries deleted %d, want 1", n)
+	}
+	if _, err := s.Delivery(ctx, "a2"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a pruned entry: %v", err)
+	}
+	if got := deliveryIDs(must(s.Deliveries(ctx, store.DeliveryDelivered, "", 10))); got != "[]" {
+		t.Fatalf("delivered after pruning: %s", got)
+	}
+	// An ID freed by pruning can be added again.
+	if got := deliveryIDs(must(s.AddDeliveries(ctx, []store.Delivery{entry("a2", "", "a2 anew")}))); got != "[a2]" {
+		t.Fatalf("re-adding a pruned ID: added %s", got)
+	}
+	if got := deliveryIDs(must(s.Deliveries(ctx, store.DeliveryPending, "", 10))); got != "[a2 a3]" {
+		t.Fatalf("pending at the end: %s", got)
+	}
+}
+
 func testEraseWithRecords(t *testing.T, f Factory) {
 	ctx := context.Background()
 	s, c := open(t, f)
@@ -582,5 +807,14 @@ func testClosed(t *testing.T, f Factory) {
 	}
 	if _, err := s.Cursor(ctx); !errors.Is(err, store.ErrClosed) {
 		t.Fatalf("Cursor after Close: %v", err)
+	}
+	if _, err := s.Facts(ctx, 0, 10); !errors.Is(err, store.ErrClosed) {
+		t.Fatalf("Facts after Close: %v", err)
+	}
+	if err := s.SaveAnalyticsSnapshot(ctx, []byte("s"), 0); !errors.Is(err, store.ErrClosed) {
+		t.Fatalf("SaveAnalyticsSnapshot after Close: %v", err)
+	}
+	if _, err := s.AddDeliveries(ctx, []store.Delivery{{ID: "a1"}}); !errors.Is(err, store.ErrClosed) {
+		t.Fatalf("AddDeliveries after Close: %v", err)
 	}
 }

@@ -1,0 +1,123 @@
+package engine
+
+import (
+	"strings"
+	"time"
+
+	"github.com/waymarkhq/waymark/runtime/analytics"
+	"github.com/waymarkhq/waymark/runtime/decide"
+	"github.com/waymarkhq/waymark/runtime/events"
+	"github.com/waymarkhq/waymark/runtime/store"
+)
+
+// fact is an analytics record made while processing, waiting for its
+// commit; t orders it among the facts of the other shards.
+type fact struct {
+	t    time.Time
+	data []byte
+}
+
+// fact queues an analytics record for the shard's next commit.
+func (s *shard) fact(t time.Time, r analytics.Record) {
+	b, err := r.MarshalBinary()
+	if err != nil {
+		return // only a record with no payload fails, and none is made
+	}
+	s.facts = append(s.facts, fact{t: t, data: b})
+}
+
+// eventFact records ev for the KPIs of journey cj that read its type, if
+// the customer's run of the journey is active, with the number attributes
+// the KPIs read. It reports whether it recorded one.
+func (w *work) eventFact(c *customer, cs *cstack, cj *cjourney, ev *events.Event, attrs []string, t time.Time) bool {
+	r := c.run(cs.st.Name, cj.j.Name)
+	if r == nil || r.status != StatusActive {
+		return false
+	}
+	e := &analytics.Event{Time: t, Stack: r.stack, Journey: r.journey, Customer: c.id, Run: r.n, Type: ev.Type}
+	for _, name := range attrs {
+		if v := ev.Attribute(name); v.Kind == events.KindNumber {
+			if e.Attributes == nil {
+				e.Attributes = make(map[string]float64, len(attrs))
+			}
+			e.Attributes[name] = v.Num
+		}
+	}
+	w.sh.fact(t, analytics.Record{Event: e})
+	return true
+}
+
+// splitRef returns the stack, journey and name of an action from its
+// ref (<stack>/journey.<journey>.action.<name>), whether or not it is
+// still deployed.
+func splitRef(ref string) (stack, journey, name string, ok bool) {
+	stack, addr, ok := strings.Cut(ref, "/")
+	if !ok {
+		return "", "", "", false
+	}
+	rest, ok := strings.CutPrefix(addr, "journey.")
+	if !ok {
+		return "", "", "", false
+	}
+	journey, name, ok = strings.Cut(rest, ".action.")
+	if !ok || journey == "" || name == "" {
+		return "", "", "", false
+	}
+	return stack, journey, name, true
+}
+
+// responseFact records a response for the action performance of its
+// journey.
+func (w *work) responseFact(c *customer, r *Response, t time.Time) {
+	stack, journey, name, ok := splitRef(r.Action)
+	if !ok {
+		return
+	}
+	w.sh.fact(t, analytics.Record{Response: &analytics.Response{Time: t, DecisionID: r.Decision, Customer: c.id,
+		Stack: stack, Journey: journey, Action: name, Channel: r.Channel, Outcome: r.Outcome}})
+}
+
+// outcomeFact records what became of a delivery; a cancelled one was
+// never attempted and is not counted.
+func (w *work) outcomeFact(c *customer, o *DeliveryOutcome, t time.Time) {
+	stack, journey, name, ok := splitRef(o.Action)
+	if !ok {
+		return
+	}
+	switch o.Outcome {
+	case analytics.Delivered, analytics.Bounced, analytics.Failed:
+	default:
+		return
+	}
+	w.sh.fact(t, analytics.Record{Delivery: &analytics.Delivery{Time: t, Customer: c.id, Stack: stack, Journey: journey,
+		Action: name, Channel: o.Channel, Outcome: o.Outcome}})
+}
+
+// decisionRecords returns a decision's chosen actions as analytics
+// records.
+func decisionRecords(d *decide.Decision) []analytics.Record {
+	out := make([]analytics.Record, 0, d.Chosen)
+	for _, cd := range d.ChosenActions() {
+		a := cd.Action
+		out = append(out, analytics.Record{Decision: &analytics.Decision{Time: d.Time, DecisionID: d.ID, Customer: d.Customer,
+			Stack: a.Stack.Name, Journey: a.Journey.Name, Action: a.Name, Channel: d.Channel, Explore: cd.Explore}})
+	}
+	return out
+}
+
+// DecisionFacts returns the facts of a decision made for a request, to
+// store with its record (decisions made when actions fall due have theirs
+// committed by the engine).
+func DecisionFacts(d *decide.Decision) []store.Fact {
+	if d.Trigger {
+		return nil
+	}
+	rs := decisionRecords(d)
+	out := make([]store.Fact, 0, len(rs))
+	for _, r := range rs {
+		if b, err := r.MarshalBinary(); err == nil {
+			out = append(out, store.Fact{Data: b})
+		}
+	}
+	return out
+}
