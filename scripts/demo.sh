@@ -73,7 +73,10 @@ step "waymark apply -auto-approve"
 step "Replaying four weeks of shoppers (seeded): waymark events send"
 "$work/demogen" -o "$work/events.jsonl"
 echo "$(wc -l < "$work/events.jsonl") events generated"
-"$W" events send "$work/events.jsonl"
+"$W" events send -wait "$work/events.jsonl"
+
+step "Letting the outbox deliver: waymark deliveries pending -wait 60s"
+"$W" deliveries pending -wait 60s
 
 step "Asking for the next best actions on the web channel: waymark decide -explain"
 # The example's web banners are offered at checkout and payment: ask for

@@ -112,6 +112,15 @@ journey "cart_recovery" {
     target { below = 0.4 }
     alert { channel = channel.ops }
   }
+  kpi "ticket_rate" { # shoppers who needed support while in the journey
+    metric = rate(event.ticket_opened)
+    window = "7d"
+    target { below = 0.1 }
+  }
+  kpi "average_order_value" {
+    metric = average(event.order_placed.amount)
+    window = "7d"
+  }
   kpi "median_time_to_order" {
     metric = time_to_goal(0.5)
     window = "7d"

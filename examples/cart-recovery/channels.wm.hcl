@@ -5,7 +5,7 @@
 channel "email" {
   provider        = smtp
   host            = "127.0.0.1" # a local SMTP sink in development
-  port            = 1025
+  port            = var.smtp_port
   starttls        = "off"
   from            = "Acme <hello@acme.test>"
   to              = customer.email        # per delivery; the only place email may appear

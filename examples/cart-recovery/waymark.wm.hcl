@@ -41,6 +41,12 @@ variable "vip_banner_lever" {
   }
 }
 
+variable "smtp_port" {
+  type        = number
+  default     = 1025
+  description = "Port of the SMTP server on 127.0.0.1 that the email channel delivers to."
+}
+
 variable "ops_webhook_url" {
   type        = string
   default     = "http://127.0.0.1:8099/hooks/growth"

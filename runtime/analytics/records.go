@@ -136,3 +136,20 @@ func outcomeIndex(o string) int {
 func positiveOutcome(o string) bool {
 	return o == Accepted || o == Clicked || o == Converted
 }
+
+// At is when the record's fact happened.
+func (r *Record) At() time.Time {
+	switch {
+	case r.Transition != nil:
+		return r.Transition.Time
+	case r.Event != nil:
+		return r.Event.Time
+	case r.Decision != nil:
+		return r.Decision.Time
+	case r.Delivery != nil:
+		return r.Delivery.Time
+	case r.Response != nil:
+		return r.Response.Time
+	}
+	return time.Time{}
+}

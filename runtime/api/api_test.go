@@ -353,4 +353,24 @@ func TestEventsSendCommand(t *testing.T) {
 	if string(out) != want {
 		t.Fatalf("output\n%s\nwant\n%s", out, want)
 	}
+
+	// With -wait the command returns once the runtime has processed what
+	// it sent: the customers are in their journey right after, unpolled.
+	lines = lines[:0]
+	for i := 0; i < 3000; i++ {
+		lines = append(lines, fmt.Sprintf(`{"id":"w%d","type":"cart_updated","customer_id":"w-%d","attributes":{"cart_value":30}}`, i, i))
+	}
+	cmd = exec.Command(bin, "events", "send", "-wait", "-")
+	cmd.Env = []string{"WAYMARK_ADDR=" + p.addr}
+	cmd.Stdin = strings.NewReader(strings.Join(lines, "\n"))
+	if out, err = cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "The runtime processed them in ") {
+		t.Fatalf("events send -wait: %v\n%s", err, out)
+	}
+	cu, err := p.client("").Customer(ctx(t), "w-2999")
+	if err != nil {
+		t.Fatalf("the last customer sent, right after events send -wait: %v", err)
+	}
+	if len(cu.Journeys) != 1 || cu.Journeys[0].Stage != "browsing" {
+		t.Fatalf("the last customer sent is not in the journey: %+v", cu.Journeys)
+	}
 }

@@ -110,6 +110,7 @@ func (s *Server) routes() {
 	s.rollbackRoutes()
 	s.route("/v1/journeys/{stack}/{journey}/analytics", map[string]scoped{"GET": {store.ScopeRead, s.analytics}})
 	s.route("/v1/events", map[string]scoped{"POST": {store.ScopeIngest, s.ingest}})
+	s.route("/v1/sync", map[string]scoped{"POST": {store.ScopeIngest, s.sync}})
 	s.route("/v1/customers/{id...}", map[string]scoped{
 		"GET":    {store.ScopeRead, s.getCustomer},
 		"DELETE": {store.ScopeAdmin, s.eraseCustomer},
@@ -202,6 +203,17 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool 
 		return false
 	}
 	return true
+}
+
+// sync answers once every event accepted before the request is processed
+// and analytics is fed: for scripts that send events and then read what
+// they did. A client that gives up cancels the wait.
+func (s *Server) sync(w http.ResponseWriter, r *http.Request, _ string) {
+	if err := s.svc.SyncAll(r.Context()); err != nil {
+		s.answerError(w, r, err, "")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "processed"})
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request, _ string) {

@@ -293,6 +293,12 @@ func (c *Client) SendEvents(ctx context.Context, batch []byte) (*IngestResult, e
 	return &res, nil
 }
 
+// Sync waits until the runtime has processed every event it accepted
+// before the call, and fed analytics what they did.
+func (c *Client) Sync(ctx context.Context) error {
+	return c.do(ctx, http.MethodPost, "/v1/sync", nil, "", nil)
+}
+
 // Customer is a customer's profile, journeys and recent transitions.
 // Sensitive profile values are {"sensitive": true, "digest": "<HMAC>"}.
 type Customer struct {

@@ -77,8 +77,9 @@ func (w *work) responseFact(c *customer, r *Response, t time.Time) {
 		Stack: stack, Journey: journey, Action: name, Channel: r.Channel, Outcome: r.Outcome}})
 }
 
-// outcomeFact records what became of a delivery; a cancelled one was
-// never attempted and is not counted.
+// outcomeFact records what became of a delivery at the time its action
+// fell due, so that the hour that counts a decision counts its delivery; a
+// cancelled one was never attempted and is not counted.
 func (w *work) outcomeFact(c *customer, o *DeliveryOutcome, t time.Time) {
 	stack, journey, name, ok := splitRef(o.Action)
 	if !ok {
@@ -89,7 +90,11 @@ func (w *work) outcomeFact(c *customer, o *DeliveryOutcome, t time.Time) {
 	default:
 		return
 	}
-	w.sh.fact(t, analytics.Record{Delivery: &analytics.Delivery{Time: t, Customer: c.id, Stack: stack, Journey: journey,
+	at := t
+	if !o.Due.IsZero() {
+		at = o.Due
+	}
+	w.sh.fact(t, analytics.Record{Delivery: &analytics.Delivery{Time: at, Customer: c.id, Stack: stack, Journey: journey,
 		Action: name, Channel: o.Channel, Outcome: o.Outcome}})
 }
 

@@ -76,6 +76,9 @@ type DeliveryOutcome struct {
 	Action   string // ref
 	Channel  string
 	Outcome  string
+	// Due is when the action fell due: analytics counts the outcome in
+	// that hour, beside the decision that chose it. Zero: when processed.
+	Due time.Time
 }
 
 // EncodeDeliveryOutcome returns the log payload of a delivery's outcome.
@@ -84,12 +87,18 @@ func EncodeDeliveryOutcome(o DeliveryOutcome) []byte {
 	for _, s := range []string{o.Customer, o.Key, o.Action, o.Channel, o.Outcome} {
 		b = wire.AppendString(b, s)
 	}
+	if !o.Due.IsZero() {
+		b = wire.AppendTime(b, o.Due)
+	}
 	return b
 }
 
 func decodeOutcome(b []byte) (*DeliveryOutcome, error) {
 	d := &wire.Reader{B: b}
 	o := &DeliveryOutcome{Customer: d.String(), Key: d.String(), Action: d.Intern(), Channel: d.Intern(), Outcome: d.Intern()}
+	if !d.Err && len(d.B) > 0 { // records written before Due was added have none
+		o.Due = d.Time()
+	}
 	if d.Err || len(d.B) != 0 || o.Customer == "" {
 		return nil, errors.New("corrupt delivery outcome record")
 	}

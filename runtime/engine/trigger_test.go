@@ -351,7 +351,7 @@ func TestActionFacts(t *testing.T) {
 		t.Fatalf("a triggered decision's facts are the engine's to commit, got %d from DecisionFacts", len(facts))
 	}
 	key := delivery.Key("growth", "c1", "cart_recovery", 1, "journey.cart_recovery.action.remind", t0.Add(time.Hour))
-	h.record(EncodeDeliveryOutcome(DeliveryOutcome{Customer: "c1", Key: key, Action: "growth/journey.cart_recovery.action.remind", Channel: "email", Outcome: delivery.OutcomeDelivered}),
+	h.record(EncodeDeliveryOutcome(DeliveryOutcome{Customer: "c1", Key: key, Action: "growth/journey.cart_recovery.action.remind", Channel: "email", Outcome: delivery.OutcomeDelivered, Due: t0.Add(time.Hour)}),
 		EncodeResponse(Response{Customer: "c1", Decision: ds[0].ID, Action: "growth/journey.cart_recovery.action.remind", Channel: "email", Outcome: OutcomeClicked}))
 	h.restart()
 	facts, err := h.st.Facts(context.Background(), 0, 100)
@@ -369,12 +369,12 @@ func TestActionFacts(t *testing.T) {
 			d := r.Decision
 			got = append(got, fmt.Sprintf("decided %s/%s %s on %s id=%v", d.Stack, d.Journey, d.Action, d.Channel, d.DecisionID == ds[0].ID))
 		case r.Delivery != nil:
-			got = append(got, fmt.Sprintf("%s %s/%s %s", r.Delivery.Outcome, r.Delivery.Stack, r.Delivery.Journey, r.Delivery.Action))
+			got = append(got, fmt.Sprintf("%s %s/%s %s @%s", r.Delivery.Outcome, r.Delivery.Stack, r.Delivery.Journey, r.Delivery.Action, r.Delivery.Time.Sub(t0)))
 		case r.Response != nil:
 			got = append(got, fmt.Sprintf("%s %s/%s %s", r.Response.Outcome, r.Response.Stack, r.Response.Journey, r.Response.Action))
 		}
 	}
-	want := "[decided growth/cart_recovery remind on email id=true delivered growth/cart_recovery remind clicked growth/cart_recovery remind]"
+	want := "[decided growth/cart_recovery remind on email id=true delivered growth/cart_recovery remind @1h0m0s clicked growth/cart_recovery remind]"
 	if fmt.Sprint(got) != want {
 		t.Fatalf("facts\n got %v\nwant %s", got, want)
 	}

@@ -28,6 +28,8 @@ type analyticsFeed struct {
 	saved    uint64    // the last fact the stored snapshot holds
 	savedAt  time.Time // wall clock of the last save
 	pageSize int
+	// hour is the last hour boundary at which alerts were evaluated.
+	hour time.Time
 }
 
 func newAnalyticsFeed() *analyticsFeed {
@@ -122,6 +124,16 @@ func (s *Service) feedAnalytics(ctx context.Context) error {
 				s.log.Error("skipping an analytics fact that cannot be read", "seq", fc.Seq, "error", err)
 				r = analytics.Record{Seq: fc.Seq} // applied as nothing, so the feed moves on
 			}
+			if h := r.At().Truncate(time.Hour); h.After(f.hour) {
+				// Facts come in order of time: before the first of a new
+				// hour, alerts are evaluated at every hour boundary
+				// passed, so that a replay at any speed raises the same.
+				f.a.Apply(recs...)
+				recs = recs[:0]
+				if err := s.alertsUpTo(ctx, h); err != nil {
+					return err
+				}
+			}
 			recs = append(recs, r)
 		}
 		f.a.Apply(recs...)
@@ -130,6 +142,26 @@ func (s *Service) feedAnalytics(ctx context.Context) error {
 		}
 	}
 	return s.sendAlerts(ctx, f.a.Alerts(s.eng.Now()))
+}
+
+// maxAlertHours bounds the hour boundaries evaluated across one gap
+// between facts: a window's worth.
+const maxAlertHours = 31 * 24
+
+// alertsUpTo evaluates alerts at each hour boundary after the last one
+// evaluated, up to h; called with the feed locked.
+func (s *Service) alertsUpTo(ctx context.Context, h time.Time) error {
+	f := s.an
+	from := f.hour.Add(time.Hour)
+	if f.hour.IsZero() || h.Sub(from) > maxAlertHours*time.Hour {
+		from = h
+	}
+	f.hour = h
+	var als []analytics.Alert
+	for t := from; !t.After(h); t = t.Add(time.Hour) {
+		als = append(als, f.a.Alerts(t)...)
+	}
+	return s.sendAlerts(ctx, als)
 }
 
 // restartFeed configures fresh analytics; called with the feed locked.

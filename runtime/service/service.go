@@ -229,6 +229,16 @@ func (s *Service) Ready() bool { return s.eng.Ready() }
 // timer due by the clock has fired.
 func (s *Service) Sync(ctx context.Context) error { return s.eng.Sync(ctx) }
 
+// SyncAll waits until everything appended so far is processed, as Sync
+// does, and analytics has been fed what that committed, with the KPI
+// alerts it raised in the outbox.
+func (s *Service) SyncAll(ctx context.Context) error {
+	if err := s.eng.Sync(ctx); err != nil {
+		return err
+	}
+	return s.feedAnalytics(ctx)
+}
+
 func (s *Service) backlog() uint64 {
 	last, err := s.st.LastSeq(context.Background())
 	if err != nil {

@@ -1,5 +1,6 @@
-// Package deliveriescmd implements waymark deliveries failed and waymark
-// deliveries retry: the outbox's dead-letter list, and its replay.
+// Package deliveriescmd implements waymark deliveries pending, failed and
+// retry: the outbox's waiting deliveries, its dead-letter list, and its
+// replay.
 package deliveriescmd
 
 import (
@@ -22,6 +23,8 @@ type Options struct {
 	JSON bool
 	// IDs are the deliveries to retry.
 	IDs []string
+	// Wait, for pending, waits up to this long for the outbox to drain.
+	Wait time.Duration
 	// Client overrides the client made from WAYMARK_ADDR and WAYMARK_TOKEN.
 	Client *client.Client
 }
@@ -30,8 +33,9 @@ type Options struct {
 func New(s *cmdutil.Streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "deliveries",
-		Short: "Show and replay the deliveries that failed",
-		Example: `  waymark deliveries failed
+		Short: "Show the deliveries waiting or failed, and replay the failed",
+		Example: `  waymark deliveries pending -wait 30s
+  waymark deliveries failed
   waymark deliveries retry 3f2a9c0d41b7e6a85c1d9e0f2b4a6c8e`,
 		Args: cobra.NoArgs,
 	}
@@ -63,7 +67,23 @@ receiver that saw an earlier attempt can drop the repeat.`,
 			return Retry(cmd.Context(), s, opts)
 		},
 	}
-	cmd.AddCommand(failed, retry)
+	pending := &cobra.Command{
+		Use:   "pending",
+		Short: "List the deliveries waiting for their next attempt",
+		Long: `Lists the deliveries of the runtime at WAYMARK_ADDR that are waiting: not yet
+attempted, or to be retried after a failed attempt (NEXT ATTEMPT says when).
+Actions show their customer; KPI alerts show the KPI and no customer.
+
+With -wait, waits until none is waiting, up to the duration given, and
+fails (exit 1) if some still are: a script's way to let the outbox drain.`,
+		Example: `  waymark deliveries pending
+  waymark deliveries pending -wait 30s`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return Pending(cmd.Context(), s, opts) },
+	}
+	pending.Flags().BoolVar(&opts.JSON, "json", false, "Print the deliveries as JSON.")
+	pending.Flags().DurationVar(&opts.Wait, "wait", 0, "Wait up to this long (such as 30s) until no delivery is waiting.")
+	cmd.AddCommand(pending, failed, retry)
 	return cmd
 }
 
@@ -74,24 +94,100 @@ func (o *Options) client(s *cmdutil.Streams) *client.Client {
 	return client.FromEnv(s.Getenv)
 }
 
+// list returns every outbox entry in state.
+func list(ctx context.Context, c *client.Client, state string) ([]client.Delivery, error) {
+	var all []client.Delivery
+	after := ""
+	for {
+		page, err := c.Deliveries(ctx, state, after, 0)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page...)
+		if len(page) < 1000 {
+			return all, nil
+		}
+		after = page[len(page)-1].ID
+	}
+}
+
+// Pending prints the deliveries waiting; with opts.Wait it first waits
+// for there to be none.
+func Pending(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	c := opts.client(s)
+	deadline := time.Now().Add(opts.Wait)
+	var all []client.Delivery
+	for {
+		var err error
+		if all, err = list(ctx, c, "pending"); err != nil {
+			return err
+		}
+		if len(all) == 0 || !time.Now().Before(deadline) {
+			break
+		}
+		select {
+		case <-time.After(200 * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if opts.JSON {
+		if all == nil {
+			all = []client.Delivery{}
+		}
+		if err := cmdutil.WriteJSON(s.Out, all); err != nil {
+			return err
+		}
+	} else {
+		RenderPending(s, all)
+	}
+	if opts.Wait > 0 && len(all) > 0 {
+		return &cmdutil.ExitError{Code: cmdutil.ExitFailure,
+			Err: fmt.Errorf("%d %s still waiting after %s", len(all), plural(len(all), "delivery", "deliveries"), opts.Wait)}
+	}
+	return nil
+}
+
+// RenderPending prints the deliveries waiting, for people.
+func RenderPending(s *cmdutil.Streams, ds []client.Delivery) {
+	w := s.Out
+	if len(ds) == 0 {
+		fmt.Fprintln(w, "No deliveries are waiting.")
+		return
+	}
+	bold := s.Colorize(color.Bold)
+	fmt.Fprintf(w, "%s\n\n", bold("%d %s waiting", len(ds), plural(len(ds), "delivery", "deliveries")))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  ID\tACTION OR KPI\tCUSTOMER\tATTEMPTS\tNEXT ATTEMPT\tLAST ERROR")
+	for _, d := range ds {
+		next := "now"
+		if d.NextAttempt != nil {
+			next = d.NextAttempt.UTC().Format(time.DateTime + "Z")
+		}
+		who := d.CustomerID
+		if who == "" {
+			who = "-"
+		}
+		last := d.LastError
+		if last == "" {
+			last = "-"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\t%s\n", d.ID, d.Address, who, d.Attempts, next, last)
+	}
+	tw.Flush()
+}
+
 // Failed prints the dead-letter list.
 func Failed(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	c := opts.client(s)
-	var all []client.Delivery
-	after := ""
-	for {
-		page, err := c.Deliveries(ctx, "failed", after, 0)
-		if err != nil {
-			return err
-		}
-		all = append(all, page...)
-		if len(page) < 1000 {
-			break
-		}
-		after = page[len(page)-1].ID
+	all, err := list(ctx, opts.client(s), "failed")
+	if err != nil {
+		return err
 	}
 	if opts.JSON {
 		if all == nil {

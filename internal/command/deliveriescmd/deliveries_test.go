@@ -41,3 +41,31 @@ func TestRenderFailed(t *testing.T) {
 		}
 	}
 }
+
+func TestRenderPending(t *testing.T) {
+	at := time.Date(2026, 11, 23, 12, 30, 0, 0, time.UTC)
+	for name, ds := range map[string][]client.Delivery{
+		"pending.golden": {
+			{ID: "3f2a9c0d41b7e6a85c1d9e0f2b4a6c8e", Address: "growth/journey.cart_recovery.action.reminder_email", CustomerID: "c-42"},
+			{ID: "alert:growth/journey.cart_recovery.kpi.checkout_dropoff#1", Address: "growth/journey.cart_recovery.kpi.checkout_dropoff", Attempts: 2,
+				NextAttempt: &at, LastError: "provider waymark/webhook: delivery failed (retryable): HTTP 503"},
+		},
+		"pending-none.golden": nil,
+	} {
+		s, out, _ := cmdutil.Test()
+		RenderPending(s, ds)
+		path := filepath.Join("testdata", name)
+		if *update {
+			if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.String() != string(want) {
+			t.Errorf("%s: got\n%s\nwant\n%s", name, out, want)
+		}
+	}
+}

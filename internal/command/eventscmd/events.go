@@ -25,6 +25,8 @@ type Options struct {
 	BatchSize int
 	// MaxBatchBytes is the most bytes per request.
 	MaxBatchBytes int
+	// Wait waits until the runtime has processed the events sent.
+	Wait bool
 	// Client overrides the client made from WAYMARK_ADDR and WAYMARK_TOKEN.
 	Client *client.Client
 }
@@ -43,8 +45,13 @@ func New(s *cmdutil.Streams) *cobra.Command {
 		Long: `Reads events, one JSON object per line, from FILE or standard input and
 sends them to the runtime at WAYMARK_ADDR in batches. Each event the runtime
 rejects is printed with its line and reason, and the command then exits 1.
-Waymark events, Segment track/identify calls and CloudEvents are accepted.`,
+Waymark events, Segment track/identify calls and CloudEvents are accepted.
+
+The runtime processes accepted events a moment later; with -wait, the
+command returns once it has (journeys moved, actions due decided, analytics
+and KPI alerts up to date), so that a script can read what they did.`,
 		Example: `  waymark events send events.jsonl
+  waymark events send -wait events.jsonl && waymark status
   cat events.jsonl | waymark events send -`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -55,6 +62,7 @@ Waymark events, Segment track/identify calls and CloudEvents are accepted.`,
 		},
 	}
 	send.Flags().IntVar(&opts.BatchSize, "batch-size", 500, "Events per request.")
+	send.Flags().BoolVar(&opts.Wait, "wait", false, "Wait until the runtime has processed the events sent.")
 	cmd.AddCommand(send)
 	return cmd
 }
@@ -161,6 +169,13 @@ func Run(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
 	fmt.Fprintf(s.Out, "Sent %d events: %d accepted, %d duplicates, %d rejected.\n", sent, total.Accepted, total.Duplicates, rejected)
 	if total.Dropped > 0 {
 		fmt.Fprintf(s.Out, "%d undeclared attributes or traits were dropped.\n", total.Dropped)
+	}
+	if opts.Wait && sent > 0 {
+		start := time.Now()
+		if err := c.Sync(ctx); err != nil {
+			return fmt.Errorf("waiting for the runtime to process the events: %w", err)
+		}
+		fmt.Fprintf(s.Out, "The runtime processed them in %s.\n", time.Since(start).Round(time.Millisecond))
 	}
 	if rejected > 0 {
 		return cmdutil.Exit(cmdutil.ExitFailure)

@@ -56,6 +56,8 @@ type Run struct {
 	// Outcome is Active, or how the run ended, and Ended when.
 	Outcome string
 	Ended   time.Time
+	// Amount is the goal event's amount, when it had one.
+	Amount *float64
 }
 
 // Outcome is every run of a stream.
@@ -131,6 +133,9 @@ func Recount(evs []Event, rules Rules, now time.Time) Outcome {
 			continue
 		}
 		if ev.Type == rules.Goal {
+			if v, ok := num(ev.Attributes["amount"]); ok {
+				st.cur.Amount = &v
+			}
 			end(st, Completed, t)
 			continue
 		}
@@ -306,4 +311,22 @@ func (o Outcome) Paths(from, to time.Time) []PathCount {
 		return len(out[i].Stages) < len(out[j].Stages)
 	})
 	return out
+}
+
+// AverageGoalAmount is average(event.<goal>.amount) over [from, to]: the
+// mean amount of the goal events in the span, which are the only events of
+// that type sent while in the journey. ok is false without any.
+func (o Outcome) AverageGoalAmount(from, to time.Time) (mean float64, n int, ok bool) {
+	var sum float64
+	for _, r := range o.Runs {
+		if r.Outcome != Completed || r.Amount == nil || r.Ended.Before(from) || r.Ended.After(to) {
+			continue
+		}
+		sum += *r.Amount
+		n++
+	}
+	if n == 0 {
+		return 0, 0, false
+	}
+	return sum / float64(n), n, true
 }

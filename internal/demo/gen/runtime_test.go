@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"math"
+	"net"
 	"net/http"
 	"os"
+	"sort"
 	"testing"
 	"time"
 
@@ -13,6 +17,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/command"
 	"github.com/waymarkhq/waymark/internal/command/rtclient/rttest"
 	"github.com/waymarkhq/waymark/internal/demo/gen"
+	"github.com/waymarkhq/waymark/internal/demo/sink"
 	"github.com/waymarkhq/waymark/lang"
 	"github.com/waymarkhq/waymark/providers/builtin"
 	"github.com/waymarkhq/waymark/runtime/analytics"
@@ -30,11 +35,21 @@ func TestMain(m *testing.M) {
 
 // The runtime's analytics of a generated stream, replayed through a real
 // runtime (HTTP, durable log, engine, timers on the event clock), match an
-// independent recount of the same stream by the journey's rules.
+// independent recount of the same stream by the journey's rules; the
+// payment incident in the stream makes the checkout dropoff KPI leave its
+// target and come back, and each change arrives once as a webhook through
+// the real webhook provider, as the emails do through the smtp provider.
 func TestRuntimeAnalyticsMatchRecount(t *testing.T) {
 	ctx := context.Background()
 	addr := rttest.Start(t)
+	sk, err := sink.Start("127.0.0.1:0", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sk.Close()
+	_, smtpPort, _ := net.SplitHostPort(sk.SMTPAddr)
 	cfg, diags := lang.Load(ctx, "../../../examples/cart-recovery", lang.Options{
+		Vars:      []lang.VarArg{{Name: "smtp_port", Value: smtpPort}, {Name: "ops_webhook_url", Value: "http://" + sk.HTTPAddr + "/hooks/growth"}},
 		Providers: builtin.Schemas("0.1.0"),
 		Builtin: func(name string) (string, bool) {
 			for _, n := range builtin.Names {
@@ -53,8 +68,10 @@ func TestRuntimeAnalyticsMatchRecount(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	start := time.Now().UTC().Truncate(time.Hour).Add(-14 * 24 * time.Hour)
-	evs := gen.Generate(gen.Options{Seed: 7, Start: start, Span: 14 * 24 * time.Hour, Customers: 1500})
+	const day = 24 * time.Hour
+	start := time.Now().UTC().Truncate(time.Hour).Add(-21 * day)
+	evs := gen.Generate(gen.Options{Seed: 7, Start: start, Span: 21 * day, Customers: 2000,
+		Incident: true, IncidentFrom: 3 * day, IncidentFor: 4 * day})
 	for i := 0; i < len(evs); i += 5000 {
 		var buf bytes.Buffer
 		if err := gen.Write(&buf, evs[i:min(i+5000, len(evs))]); err != nil {
@@ -103,6 +120,72 @@ func TestRuntimeAnalyticsMatchRecount(t *testing.T) {
 	if want.Entries < 100 {
 		t.Errorf("only %d entries in the window: the stream is too thin to test anything", want.Entries)
 	}
+
+	kpis := map[string]analytics.KPIReport{}
+	for _, k := range rep.KPIs {
+		kpis[k.Name] = k
+	}
+	aov := kpis["average_order_value"]
+	mean, n, ok := out.AverageGoalAmount(rep.From, rep.Now)
+	if !ok || aov.Value == nil || math.Abs(*aov.Value-mean) > 1e-9*mean || aov.Samples != int64(n) {
+		t.Errorf("average_order_value: runtime %v over %d, recount %v over %d", ptr(aov.Value), aov.Samples, mean, n)
+	}
+	if tr := kpis["ticket_rate"]; tr.Value == nil || *tr.Value <= 0 || *tr.Value >= 1 || tr.Samples < 100 {
+		t.Errorf("ticket_rate: %v over %d samples", ptr(tr.Value), tr.Samples)
+	}
+
+	// Every alert raised is delivered once: the incident makes the dropoff
+	// miss its target, its end makes it meet it again. Deliveries may
+	// arrive in any order; the alert ids count the changes.
+	var counts sink.Counts
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		counts = sk.Counts()
+		if len(counts.Alerts) >= 2 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	sort.Slice(counts.Alerts, func(i, j int) bool { return counts.Alerts[i].Key < counts.Alerts[j].Key })
+	var states []string
+	for i, a := range counts.Alerts {
+		if want := fmt.Sprintf("alert:growth/journey.cart_recovery.kpi.checkout_dropoff#%d", i+1); a.Key != want {
+			t.Errorf("alert key %q, want %q", a.Key, want)
+		}
+		if a.KPI != "checkout_dropoff" || a.Target != 0.4 {
+			t.Errorf("alert %+v", a)
+		}
+		if (a.State == "missed") != (a.Value > 0.4) {
+			t.Errorf("alert %+v: its state does not match its value", a)
+		}
+		states = append(states, a.State)
+	}
+	if fmt.Sprint(states) != "[missed met]" {
+		t.Errorf("alerts %v, want [missed met]", states)
+	}
+	if counts.Duplicates != 0 {
+		t.Errorf("%d deliveries repeated", counts.Duplicates)
+	}
+
+	// Emails reach the SMTP sink, and the report counts actions decided
+	// and delivered on the email channel.
+	var email analytics.ActionReport
+	for _, ch := range rep.Channels {
+		if ch.Channel == "email" {
+			email = ch
+		}
+	}
+	if email.Decided == 0 || counts.Emails == 0 {
+		t.Errorf("email: %d decided in the window, %d emails received", email.Decided, counts.Emails)
+	}
+	t.Logf("alerts %v, emails %d, email channel %+v", states, counts.Emails, email)
+}
+
+func ptr(v *float64) any {
+	if v == nil {
+		return nil
+	}
+	return *v
 }
 
 func report(t *testing.T, addr string) *analytics.Report {

@@ -9,6 +9,7 @@ package sink
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +28,7 @@ type Sink struct {
 	mu       sync.Mutex
 	emails   map[string]bool // by Message-ID
 	webhooks map[string]bool // by Idempotency-Key
+	alerts   []Alert
 	dups     int
 
 	smtp *smtp.Server
@@ -38,6 +40,18 @@ type Sink struct {
 // Counts are what the sink received.
 type Counts struct {
 	Emails, Webhooks, Duplicates int
+	// Alerts are the KPI alerts among the webhooks, in order of arrival.
+	Alerts []Alert
+}
+
+// Alert is a KPI alert as the webhook provider posts it, with the
+// delivery's idempotency key (the runtime's alert id).
+type Alert struct {
+	Key    string  `json:"-"`
+	KPI    string  `json:"kpi"`
+	Value  float64 `json:"value"`
+	Target float64 `json:"target"`
+	State  string  `json:"state"`
 }
 
 // Start listens for SMTP on smtpAddr and HTTP on httpAddr (either may be
@@ -76,30 +90,44 @@ func (s *Sink) webhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "POST only", http.StatusMethodNotAllowed)
 		return
 	}
-	io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
+	var body struct {
+		Kind  string `json:"kind"`
+		Alert *Alert `json:"alert"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil {
+		http.Error(w, "the body is not JSON: "+err.Error(), http.StatusBadRequest)
+		return
+	}
 	key := r.Header.Get("Idempotency-Key")
-	s.record(s.webhooks, key)
+	if s.record(s.webhooks, key) && body.Kind == "alert" && body.Alert != nil {
+		body.Alert.Key = key
+		s.mu.Lock()
+		s.alerts = append(s.alerts, *body.Alert)
+		s.mu.Unlock()
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Sink) record(seen map[string]bool, key string) {
+// record counts a delivery and reports whether it is new.
+func (s *Sink) record(seen map[string]bool, key string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if key != "" && seen[key] {
 		s.dups++
-		return
+		return false
 	}
 	if key == "" {
 		key = fmt.Sprintf("anonymous-%d", len(seen))
 	}
 	seen[key] = true
+	return true
 }
 
 // Counts returns what has arrived so far.
 func (s *Sink) Counts() Counts {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return Counts{Emails: len(s.emails), Webhooks: len(s.webhooks), Duplicates: s.dups}
+	return Counts{Emails: len(s.emails), Webhooks: len(s.webhooks), Duplicates: s.dups, Alerts: append([]Alert(nil), s.alerts...)}
 }
 
 // Close stops both servers.

@@ -3,6 +3,7 @@ package sink
 import (
 	"net/http"
 	"net/smtp"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -22,9 +23,9 @@ func TestSinkCountsEachDeliveryOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	post := func(key string) {
+	post := func(key, body string) {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, "http://"+s.HTTPAddr+"/hooks/growth", strings.NewReader(`{}`))
+		req, _ := http.NewRequest(http.MethodPost, "http://"+s.HTTPAddr+"/hooks/growth", strings.NewReader(body))
 		req.Header.Set("Idempotency-Key", key)
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -38,11 +39,13 @@ func TestSinkCountsEachDeliveryOnce(t *testing.T) {
 	mail("a")
 	mail("a")
 	mail("b")
-	post("k1")
-	post("k1")
+	alert := `{"kind":"alert","alert":{"kpi":"checkout_dropoff","value":0.5,"target":0.4,"state":"missed"}}`
+	post("k1", alert)
+	post("k1", alert)
+	post("k2", `{"kind":"action","action":"nudge"}`)
 	got := s.Counts()
-	want := Counts{Emails: 2, Webhooks: 1, Duplicates: 2}
-	if got != want {
+	want := Counts{Emails: 2, Webhooks: 2, Duplicates: 2, Alerts: []Alert{{Key: "k1", KPI: "checkout_dropoff", Value: 0.5, Target: 0.4, State: "missed"}}}
+	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("counts = %+v, want %+v", got, want)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sort"
 	"syscall"
 
 	"github.com/waymarkhq/waymark/internal/demo/sink"
@@ -29,4 +30,9 @@ func main() {
 	c := s.Counts()
 	s.Close()
 	fmt.Printf("The sink received %d emails and %d webhooks (%d repeated deliveries dropped by idempotency key).\n", c.Emails, c.Webhooks, c.Duplicates)
+	// Deliveries race; the ids count the KPI's changes in order.
+	sort.Slice(c.Alerts, func(i, j int) bool { return c.Alerts[i].Key < c.Alerts[j].Key })
+	for _, a := range c.Alerts {
+		fmt.Printf("  KPI alert %s: %s, %.3g against a target of %.3g\n", a.Key, a.State, a.Value, a.Target)
+	}
 }
