@@ -100,3 +100,21 @@ func (a *Analytics) Alerts(now time.Time) []Alert {
 	}
 	return out
 }
+
+// SentAlert tells analytics the last alert sent for a KPI (its state and
+// its count of changes, from its ID), as the outbox keeps it: after a
+// restart, alerts compare against what was sent, not against a snapshot
+// older than the last alerts. An older count than the one held changes
+// nothing.
+func (a *Analytics) SentAlert(stack, journey, kpi, state string, seq uint64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	j := a.journeys[jkey{stack, journey}]
+	if j == nil {
+		return
+	}
+	if as := j.alerts[kpi]; as != nil && as.seq >= seq {
+		return
+	}
+	j.alerts[kpi] = &alertState{last: state, seq: seq}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,6 +32,9 @@ type analyticsFeed struct {
 	pageSize int
 	// hour is the last hour boundary at which alerts were evaluated.
 	hour time.Time
+	// replaying is set while the facts stored before a start are applied:
+	// their alerts were raised before, and the outbox has those sent.
+	replaying bool
 }
 
 func newAnalyticsFeed() *analyticsFeed {
@@ -107,7 +112,10 @@ func (s *Service) feedAnalytics(ctx context.Context) error {
 			}
 			f.saved = f.a.Applied()
 		}
-		f.opened, f.savedAt = true, time.Now()
+		if err := s.restoreSentAlerts(ctx); err != nil {
+			return err
+		}
+		f.opened, f.savedAt, f.replaying = true, time.Now(), true
 	}
 	for {
 		facts, err := s.st.Facts(ctx, f.a.Applied(), f.pageSize)
@@ -124,7 +132,7 @@ func (s *Service) feedAnalytics(ctx context.Context) error {
 				s.log.Error("skipping an analytics fact that cannot be read", "seq", fc.Seq, "error", err)
 				r = analytics.Record{Seq: fc.Seq} // applied as nothing, so the feed moves on
 			}
-			if h := r.At().Truncate(time.Hour); h.After(f.hour) {
+			if h := r.At().Truncate(time.Hour); h.After(f.hour) && !f.replaying {
 				// Facts come in order of time: before the first of a new
 				// hour, alerts are evaluated at every hour boundary
 				// passed, so that a replay at any speed raises the same.
@@ -141,7 +149,59 @@ func (s *Service) feedAnalytics(ctx context.Context) error {
 			break
 		}
 	}
+	if f.replaying {
+		// Caught up: from here alerts compare the state now with the last
+		// sent, and follow the hours of the facts to come.
+		f.replaying = false
+		f.hour = s.eng.Now().Truncate(time.Hour)
+	}
 	return s.sendAlerts(ctx, f.a.Alerts(s.eng.Now()))
+}
+
+// restoreSentAlerts tells analytics the last alert the outbox holds for
+// each KPI; called with the feed locked, when it opens.
+func (s *Service) restoreSentAlerts(ctx context.Context) error {
+	type last struct {
+		it  *delivery.Item
+		seq uint64
+	}
+	latest := map[string]last{}
+	for _, state := range []store.DeliveryState{store.DeliveryPending, store.DeliveryDelivered, store.DeliveryFailed, store.DeliveryCancelled} {
+		after := alertKeyPrefix
+		for {
+			page, err := s.st.Deliveries(ctx, state, after, 1000)
+			if err != nil {
+				return fmt.Errorf("reading the alerts of the outbox: %w", err)
+			}
+			done := len(page) < 1000
+			for _, e := range page {
+				if !strings.HasPrefix(e.ID, alertKeyPrefix) {
+					done = true // past the alerts: IDs sort
+					break
+				}
+				after = e.ID
+				it, err := delivery.Decode(e)
+				if err != nil || it.Alert == nil {
+					continue
+				}
+				_, n, _ := strings.Cut(e.ID, "#")
+				seq, err := strconv.ParseUint(n, 10, 64)
+				if err != nil {
+					continue
+				}
+				if l, ok := latest[it.Alert.Address]; !ok || seq > l.seq {
+					latest[it.Alert.Address] = last{it, seq}
+				}
+			}
+			if done {
+				break
+			}
+		}
+	}
+	for _, l := range latest {
+		s.an.a.SentAlert(l.it.Stack, l.it.Journey, l.it.Alert.KPI, l.it.Alert.State, l.seq)
+	}
+	return nil
 }
 
 // maxAlertHours bounds the hour boundaries evaluated across one gap
@@ -175,8 +235,8 @@ func (s *Service) restartFeed(ctx context.Context) error {
 		f.a.Configure(js)
 		f.cat = cat
 	}
-	f.opened, f.saved, f.savedAt = true, 0, time.Now()
-	return nil
+	f.opened, f.saved, f.savedAt, f.replaying = true, 0, time.Now(), true
+	return s.restoreSentAlerts(ctx)
 }
 
 // maybeSaveAnalytics saves a snapshot when enough facts or time have
@@ -226,20 +286,30 @@ func (s *Service) sendAlerts(ctx context.Context, als []analytics.Alert) error {
 			Alert: &delivery.Alert{KPI: al.KPI, Address: al.Address, State: al.State, Value: al.Value, Target: target,
 				Above: above, Samples: al.Samples}}
 		entries = append(entries, it.Entry(store.DeliveryPending, al.Time))
-		s.log.Warn("KPI alert", "kpi", al.Address, "state", al.State, "value", al.Value, "target", target, "channel", al.Channel)
-		s.m.alerts.WithLabelValues(al.Stack, al.Journey, al.KPI, al.State).Inc()
 	}
 	added, err := s.st.AddDeliveries(ctx, entries)
 	if err != nil {
 		return fmt.Errorf("adding KPI alerts to the outbox: %w", err)
 	}
+	for _, e := range added {
+		it, err := delivery.Decode(e)
+		if err != nil {
+			continue
+		}
+		a := it.Alert
+		s.log.Warn("KPI alert", "kpi", a.Address, "state", a.State, "value", a.Value, "target", a.Target, "channel", it.Channel)
+		s.m.alerts.WithLabelValues(it.Stack, it.Journey, a.KPI, a.State).Inc()
+	}
 	s.outbox.Add(added)
 	return nil
 }
 
-// alertKey is the outbox key of an alert: its ID, under a prefix that no
-// action's key (hex) has.
-func alertKey(id string) string { return "alert:" + id }
+// alertKeyPrefix starts the outbox key of every alert; no action's key
+// (hex) has it.
+const alertKeyPrefix = "alert:"
+
+// alertKey is the outbox key of an alert: its ID, under alertKeyPrefix.
+func alertKey(id string) string { return alertKeyPrefix + id }
 
 // ErrUnknownJourney is returned for analytics of a journey no active
 // deployment has.
