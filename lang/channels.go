@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -206,6 +207,44 @@ func convertValue(v cty.Value, ty cty.Type) (cty.Value, error) {
 // providerDiagnostics runs a provider's validation and places what it
 // reports at the attribute its path names. It reports whether there were
 // errors.
+// providerCheck is a provider validation whose diagnostics point at block,
+// or at the attribute of ranges that a diagnostic's path names.
+type providerCheck struct {
+	call     func() ([]provschema.Diagnostic, error)
+	provider string
+	block    hcl.Range
+	ranges   map[string]hcl.Range
+
+	diags []provschema.Diagnostic
+	err   error
+}
+
+// concurrentChecks bounds the provider validations in flight: a large
+// configuration has thousands of messages, each a call to a provider
+// process, which answers several at once.
+const concurrentChecks = 16
+
+// runChecks makes the queued provider validations, several at a time, and
+// adds their diagnostics in the order they were queued.
+func (l *loader) runChecks() {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, concurrentChecks)
+	for i := range l.checks {
+		c := &l.checks[i]
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			c.diags, c.err = c.call()
+		}()
+	}
+	wg.Wait()
+	for _, c := range l.checks {
+		l.providerDiagnostics(func() ([]provschema.Diagnostic, error) { return c.diags, c.err }, c.provider, c.block, c.ranges)
+	}
+	l.checks = nil
+}
+
 func (l *loader) providerDiagnostics(call func() ([]provschema.Diagnostic, error), pname string, block hcl.Range, ranges map[string]hcl.Range) bool {
 	pd, err := call()
 	if err != nil {

@@ -413,9 +413,12 @@ func (l *loader) message(b *hcl.Block, ch *channelDecl, what string, actionRange
 			l.add(errorf(rngPtr(b.DefRange), "Missing required argument", "Messages of provider %s need %q: %s", ps.Provider, sa.Name, sa.Description))
 		}
 	}
-	l.providerDiagnostics(func() ([]provschema.Diagnostic, error) {
-		return l.opts.Providers.ValidateMessage(l.ctx, ch.Schema.Provider, ps.Provider, values)
-	}, ps.Provider, b.DefRange, ranges)
+	l.checks = append(l.checks, providerCheck{
+		call: func() ([]provschema.Diagnostic, error) {
+			return l.opts.Providers.ValidateMessage(l.ctx, ch.Schema.Provider, ps.Provider, values)
+		},
+		provider: ps.Provider, block: b.DefRange, ranges: ranges,
+	})
 	return out
 }
 

@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	hcljson "github.com/hashicorp/hcl/v2/json"
 
 	"github.com/waymarkhq/waymark/lang/deploy"
 	"github.com/waymarkhq/waymark/lang/provschema"
@@ -71,14 +74,11 @@ func LoadSources(ctx context.Context, dir string, files map[string][]byte, opts 
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	var parsed []*hcl.File
-	for _, n := range names {
-		if f := l.parseSource(n, files[n]); f != nil {
-			parsed = append(parsed, f)
-			l.cfg.Files = append(l.cfg.Files, n)
-		}
+	srcs := make([]source, len(names))
+	for i, n := range names {
+		srcs[i] = source{name: n, src: files[n]}
 	}
-	if !l.diags.HasErrors() {
+	if parsed := l.parseConfig(srcs); !l.diags.HasErrors() {
 		l.loadFiles(parsed)
 	}
 	return l.cfg, l.diags
@@ -105,13 +105,15 @@ func FindFiles(dir string) ([]string, error) {
 }
 
 type loader struct {
-	ctx    context.Context
-	dir    string
-	opts   Options
-	parser *hclparse.Parser
-	cfg    *Config
-	diags  hcl.Diagnostics
-	s      *scope
+	ctx   context.Context
+	dir   string
+	opts  Options
+	cfg   *Config
+	diags hcl.Diagnostics
+	s     *scope
+	// checks are provider validations of messages, run together at the
+	// end of the load: each is a call to a provider process.
+	checks []providerCheck
 }
 
 func newLoader(ctx context.Context, dir string, opts Options) *loader {
@@ -119,10 +121,9 @@ func newLoader(ctx context.Context, dir string, opts Options) *loader {
 		opts.Builtin = func(string) (string, bool) { return "", false }
 	}
 	return &loader{
-		ctx:    ctx,
-		dir:    dir,
-		opts:   opts,
-		parser: hclparse.NewParser(),
+		ctx:  ctx,
+		dir:  dir,
+		opts: opts,
 		cfg: &Config{
 			Dir:               dir,
 			Sources:           map[string][]byte{},
@@ -138,41 +139,88 @@ func (l *loader) add(ds ...*hcl.Diagnostic) { l.diags = append(l.diags, ds...) }
 
 func (l *loader) addAll(ds hcl.Diagnostics) { l.diags = append(l.diags, ds...) }
 
-// parse reads one file into the parser, within the limits.
-func (l *loader) parse(path string) *hcl.File {
+// read reads one file, within the limits, and returns the name
+// diagnostics give it.
+func (l *loader) read(path string) (string, []byte, bool) {
 	name := l.displayName(path)
 	info, err := os.Stat(path)
 	if err != nil {
 		l.add(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read file", Detail: fmt.Sprintf("%s: %s", name, err)})
-		return nil
+		return "", nil, false
 	}
 	if info.Size() > MaxFileSize {
 		l.add(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "File too large",
 			Detail: fmt.Sprintf("%s is %d bytes; a configuration file may be at most %d bytes.", name, info.Size(), MaxFileSize)})
-		return nil
+		return "", nil, false
 	}
 	src, err := os.ReadFile(path)
 	if err != nil {
 		l.add(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read file", Detail: fmt.Sprintf("%s: %s", name, err)})
-		return nil
+		return "", nil, false
 	}
-	return l.parseSource(name, src)
+	return name, src, true
 }
 
-func (l *loader) parseSource(name string, src []byte) *hcl.File {
-	var f *hcl.File
-	var diags hcl.Diagnostics
-	if strings.HasSuffix(name, ".json") {
-		f, diags = l.parser.ParseJSON(src, name)
-	} else {
-		f, diags = l.parser.ParseHCL(src, name)
-	}
-	l.cfg.Sources[name] = src
-	l.addAll(diags)
-	if diags.HasErrors() {
+// parse reads and parses one file.
+func (l *loader) parse(path string) *hcl.File {
+	name, src, ok := l.read(path)
+	if !ok {
 		return nil
 	}
-	return f
+	return l.parseAll([]source{{name: name, src: src}})[0]
+}
+
+// source is a configuration file's text and its parse.
+type source struct {
+	name  string
+	src   []byte
+	f     *hcl.File
+	diags hcl.Diagnostics
+}
+
+// parseAll parses the files, several at once (parsing is most of the
+// cost of loading a large configuration), and records their texts and
+// diagnostics in order. It returns the files in the same order, nil for
+// those that did not parse.
+func (l *loader) parseAll(srcs []source) []*hcl.File {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i := range srcs {
+		s := &srcs[i]
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if strings.HasSuffix(s.name, ".json") {
+				s.f, s.diags = hcljson.Parse(s.src, s.name)
+			} else {
+				s.f, s.diags = hclsyntax.ParseConfig(s.src, s.name, hcl.InitialPos)
+			}
+		}()
+	}
+	wg.Wait()
+	out := make([]*hcl.File, len(srcs))
+	for i, s := range srcs {
+		l.cfg.Sources[s.name] = s.src
+		l.addAll(s.diags)
+		if !s.diags.HasErrors() {
+			out[i] = s.f
+		}
+	}
+	return out
+}
+
+// parseConfig parses the configuration's files and returns those that
+// parsed, listing them in the Config.
+func (l *loader) parseConfig(srcs []source) []*hcl.File {
+	var files []*hcl.File
+	for i, f := range l.parseAll(srcs) {
+		if f != nil {
+			files = append(files, f)
+			l.cfg.Files = append(l.cfg.Files, srcs[i].name)
+		}
+	}
+	return files
 }
 
 // displayName is the name diagnostics carry: relative to the working
@@ -204,22 +252,22 @@ func (l *loader) load() {
 			Detail: fmt.Sprintf("The directory holds %d configuration files; at most %d are read.", len(paths), MaxFiles)})
 		return
 	}
-	var files []*hcl.File
+	var srcs []source
 	total := 0
 	for _, p := range paths {
-		f := l.parse(p)
-		if f == nil {
+		name, src, ok := l.read(p)
+		if !ok {
 			continue
 		}
-		total += len(f.Bytes)
+		total += len(src)
 		if total > MaxTotalSize {
 			l.add(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Configuration too large",
 				Detail: fmt.Sprintf("The configuration's files add up to more than %d bytes.", MaxTotalSize)})
 			return
 		}
-		files = append(files, f)
-		l.cfg.Files = append(l.cfg.Files, l.displayName(p))
+		srcs = append(srcs, source{name: name, src: src})
 	}
+	files := l.parseConfig(srcs)
 	if l.diags.HasErrors() {
 		// A file that does not parse would make everything after it
 		// misleading: references to its blocks would all look undeclared.
@@ -231,4 +279,5 @@ func (l *loader) load() {
 func (l *loader) loadFiles(files []*hcl.File) {
 	body := hcl.MergeFiles(files)
 	l.decode(l.content(body, schema.File()))
+	l.runChecks()
 }
