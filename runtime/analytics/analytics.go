@@ -4,7 +4,6 @@ import (
 	"errors"
 	"math"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -53,8 +52,6 @@ type Analytics struct {
 	mu       sync.Mutex
 	journeys map[jkey]*journey
 	applied  uint64
-
-	wants atomic.Pointer[map[jkey]map[string]bool]
 }
 
 type jkey struct{ stack, journey string }
@@ -68,7 +65,6 @@ func New(opts Options) *Analytics {
 		opts.Paths = 10
 	}
 	a := &Analytics{opts: opts, journeys: map[jkey]*journey{}}
-	a.wants.Store(&map[jkey]map[string]bool{})
 	return a
 }
 
@@ -161,7 +157,6 @@ func (a *Analytics) Configure(js []Journey) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	seen := map[jkey]bool{}
-	wants := map[jkey]map[string]bool{}
 	for _, spec := range js {
 		k := jkey{spec.Stack, spec.Name}
 		seen[k] = true
@@ -170,17 +165,11 @@ func (a *Analytics) Configure(js []Journey) {
 		for _, s := range spec.Stages {
 			j.stage(s)
 		}
-		w := map[string]bool{}
 		for _, kp := range spec.KPIs {
-			switch kp.Function {
-			case FuncRate:
+			if kp.Function == FuncRate {
 				j.rateType(kp.Event)
-				w[kp.Event] = true
-			case FuncAverage, FuncNPS:
-				w[kp.Event] = true
 			}
 		}
-		wants[k] = w
 		if n := a.retention(spec.KPIs); n != len(j.ring) {
 			j.resize(n)
 		}
@@ -194,13 +183,6 @@ func (a *Analytics) Configure(js []Journey) {
 			}
 		}
 	}
-	a.wants.Store(&wants)
-}
-
-// Wants reports whether a KPI of the journey reads events of this type,
-// so that the engine sends Event records only for those.
-func (a *Analytics) Wants(stack, journey, eventType string) bool {
-	return (*a.wants.Load())[jkey{stack, journey}][eventType]
 }
 
 func (j *journey) stage(name string) int {

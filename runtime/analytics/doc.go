@@ -3,7 +3,7 @@
 //
 // It is fed records of what happened, in order: the engine's journey
 // transitions (Transition), the events of customers in a journey that a
-// KPI reads (Event), and later the actions decided (Decision), delivered
+// KPI reads (Event), the actions decided (Decision), delivered
 // (Delivery) and responded to (Response). Each record lands in the bucket
 // of its UTC hour, per stack and journey; a journey keeps as many hours as
 // its longest window needs and no more. Time quantiles are DDSketch-style

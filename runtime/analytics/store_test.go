@@ -228,7 +228,6 @@ func TestConcurrentUse(t *testing.T) {
 			t.Fatal(err)
 		}
 		a.Alerts(now)
-		a.Wants("growth", "cart", "viewed")
 		if _, err := a.Snapshot(); err != nil {
 			t.Fatal(err)
 		}
