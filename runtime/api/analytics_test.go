@@ -516,14 +516,8 @@ func TestAnalyticsAlertsMetricsAndDurability(t *testing.T) {
 	if len(snap) == 0 || facts != 0 {
 		t.Fatalf("after SIGTERM the store holds a snapshot of %d bytes and %d facts after it; want one and none", len(snap), facts)
 	}
-	p = serve(t, dir, flags...)
+	p = serveReady(t, dir, flags...)
 	c = p.client("")
-	eventually(t, 20*time.Second, func() error {
-		if ok, err := c.Ready(ctx(t)); !ok {
-			return fmt.Errorf("not ready: %v", err)
-		}
-		return nil
-	})
 	if after, _ := report(t, p, "shop", "checkout"); !bytes.Equal(after, before) {
 		t.Fatalf("the report after SIGTERM and a restart:\n%s\nwant\n%s", after, before)
 	}
@@ -557,14 +551,8 @@ func TestAnalyticsAlertsMetricsAndDurability(t *testing.T) {
 	if snap2, facts := storedAnalytics(t, dir); !bytes.Equal(snap2, snap) || facts == 0 {
 		t.Fatalf("after SIGKILL the store holds %d facts after its snapshot, which changed: %v; want the SIGTERM one and the new facts", facts, !bytes.Equal(snap2, snap))
 	}
-	p = serve(t, dir, flags...)
+	p = serveReady(t, dir, flags...)
 	c = p.client("")
-	eventually(t, 20*time.Second, func() error {
-		if ok, err := c.Ready(ctx(t)); !ok {
-			return fmt.Errorf("not ready: %v", err)
-		}
-		return nil
-	})
 	if after, _ := report(t, p, "shop", "checkout"); !bytes.Equal(after, before) {
 		t.Fatalf("the report after SIGKILL and a restart:\n%s\nwant\n%s", after, before)
 	}
@@ -578,14 +566,8 @@ func TestAnalyticsAlertsMetricsAndDurability(t *testing.T) {
 	send(c, []string{"c11 visit", "c11 pay", "c12 visit", "c12 pay", "c13 visit", "c13 pay"}) // 5 of 13 dropped
 	waitAlerts(t, h, 4, "met", 5.0/13)
 	p.kill()
-	p = serve(t, dir, flags...)
+	p = serveReady(t, dir, flags...)
 	c = p.client("")
-	eventually(t, 20*time.Second, func() error {
-		if ok, err := c.Ready(ctx(t)); !ok {
-			return fmt.Errorf("not ready: %v", err)
-		}
-		return nil
-	})
 	send(c, []string{"c14 visit", "c14 leave", "c15 visit", "c15 leave"}) // 7 of 15 dropped
 	waitAlerts(t, h, 5, "missed", 7.0/15)
 	if strings.Contains(p.out.String(), hookSecret) {
@@ -623,4 +605,19 @@ func waitAlerts(t *testing.T, h *hook, n int, state string, value float64) {
 		return
 	}
 	t.Fatalf("no alert %s among the %d received", last, len(posts))
+}
+
+// serveReady starts the runtime on dir and waits until it has caught up
+// with its log.
+func serveReady(t *testing.T, dir string, flags ...string) *proc {
+	t.Helper()
+	p := serve(t, dir, flags...)
+	c := p.client("")
+	eventually(t, 20*time.Second, func() error {
+		if ok, err := c.Ready(ctx(t)); !ok {
+			return fmt.Errorf("not ready: %v", err)
+		}
+		return nil
+	})
+	return p
 }
