@@ -275,6 +275,7 @@ func (s *Service) sendAlerts(ctx context.Context, als []analytics.Alert) error {
 		return nil
 	}
 	entries := make([]store.Delivery, 0, len(als))
+	items := make(map[string]*delivery.Item, len(als))
 	for _, al := range als {
 		target, above := 0.0, false
 		if al.Target.Above != nil {
@@ -286,16 +287,14 @@ func (s *Service) sendAlerts(ctx context.Context, als []analytics.Alert) error {
 			Alert: &delivery.Alert{KPI: al.KPI, Address: al.Address, State: al.State, Value: al.Value, Target: target,
 				Above: above, Samples: al.Samples}}
 		entries = append(entries, it.Entry(store.DeliveryPending, al.Time))
+		items[it.Key] = it
 	}
 	added, err := s.st.AddDeliveries(ctx, entries)
 	if err != nil {
 		return fmt.Errorf("adding KPI alerts to the outbox: %w", err)
 	}
 	for _, e := range added {
-		it, err := delivery.Decode(e)
-		if err != nil {
-			continue
-		}
+		it := items[e.ID]
 		a := it.Alert
 		s.log.Warn("KPI alert", "kpi", a.Address, "state", a.State, "value", a.Value, "target", a.Target, "channel", it.Channel)
 		s.m.alerts.WithLabelValues(it.Stack, it.Journey, a.KPI, a.State).Inc()
