@@ -2,6 +2,7 @@ package models
 
 import (
 	"encoding/binary"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"sync/atomic"
@@ -76,6 +77,25 @@ func (m *Beta) Observe(_ Features, positive, control bool, weight int) {
 	if control {
 		add(&m.control)
 	}
+}
+
+// Merge implements Model.
+func (m *Beta) Merge(o Model, sign int) error {
+	b, ok := o.(*Beta)
+	if !ok {
+		return errors.New("cannot merge a model of another kind into a Beta model")
+	}
+	for _, w := range []struct{ dst, src *atomic.Uint64 }{{&m.counts, &b.counts}, {&m.control, &b.control}} {
+		dpos, dneg := unpack(w.src.Load())
+		for {
+			old := w.dst.Load()
+			pos, neg := unpack(old)
+			if w.dst.CompareAndSwap(old, pack(pos+sign*dpos, neg+sign*dneg)) {
+				break
+			}
+		}
+	}
+	return nil
 }
 
 // Stats implements Model.

@@ -45,6 +45,10 @@ type Model interface {
 	Stats() Stats
 	// AppendBinary appends the model's state.
 	AppendBinary(b []byte) []byte
+	// Merge adds what o learnt to the model (sign 1) or takes it out
+	// (sign -1); o is a model of the same kind. Models learnt from
+	// different partitions' responses merge into the model decisions use.
+	Merge(o Model, sign int) error
 }
 
 // Stats are a model's figures, as GET /v1/models shows them.

@@ -87,7 +87,7 @@ func TestRegistry(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 500; i++ {
-				r.Observe("growth/journey.j.action.a@web", nil, i%5 == 0, false, 1)
+				r.Observe(w, "growth/journey.j.action.a@web", nil, i%5 == 0, false, 1)
 			}
 		}()
 	}
@@ -97,20 +97,31 @@ func TestRegistry(t *testing.T) {
 		t.Fatalf("evidence %d, want 4000 (an update was lost)", n)
 	}
 	dirty := r.TakeDirty()
-	if len(dirty) != 1 || dirty[0].Key != "growth/journey.j.action.a@web" {
+	if len(dirty) != 8 || dirty[0].Key != "growth/journey.j.action.a@web" || dirty[7].Partition != 7 {
 		t.Fatalf("dirty %+v", dirty)
 	}
 	if again := r.TakeDirty(); len(again) != 0 {
 		t.Fatalf("dirty twice: %+v", again)
 	}
+	// Another replica merges the parts; loading a part again replaces it.
 	r2 := NewRegistry()
-	if err := r2.Load(dirty[0].Key, dirty[0].Data); err != nil {
-		t.Fatal(err)
+	for _, d := range append(dirty, dirty[3]) {
+		if err := r2.Load(d.Partition, d.Key, d.Data); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if l := r2.List(); len(l) != 1 || l[0].Stats.Evidence != 4000 || l[0].Stats.Positives != 800 {
 		t.Fatalf("loaded %+v", l)
 	}
-	if err := r2.Load("x", []byte("junk")); err == nil {
+	r.Observe(3, "growth/journey.j.action.a@web", nil, true, false, 1)
+	d := r.TakeDirty()
+	if err := r2.Load(d[0].Partition, d[0].Key, d[0].Data); err != nil {
+		t.Fatal(err)
+	}
+	if st := r2.Get("growth/journey.j.action.a@web").Stats(); st.Evidence != 4001 || st.Positives != 801 {
+		t.Fatalf("after a newer part %+v", st)
+	}
+	if err := r2.Load(0, "x", []byte("junk")); err == nil {
 		t.Fatal("junk state loaded")
 	}
 }

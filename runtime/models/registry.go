@@ -6,21 +6,32 @@ import (
 	"sync"
 )
 
-// Registry holds the models by key. It is safe for concurrent use.
+// Registry holds the models by key. Each partition of customers trains
+// its own part of a model from its customers' responses; the model that
+// decisions read is the merge of every partition's part, those this
+// replica trains and those other replicas committed (Replace). It is safe
+// for concurrent use.
 type Registry struct {
 	mu     sync.RWMutex
 	models map[string]Model
-	dirty  map[string]bool
+	parts  map[partKey]Model
+	dirty  map[partKey]bool
 	// New makes the model of a key seen for the first time.
 	New func() Model
 }
 
-// NewRegistry returns an empty registry of Beta models.
-func NewRegistry() *Registry {
-	return &Registry{models: map[string]Model{}, dirty: map[string]bool{}, New: NewBeta}
+type partKey struct {
+	partition int
+	key       string
 }
 
-// Get returns the model of key, making it at the prior if there is none.
+// NewRegistry returns an empty registry of Beta models.
+func NewRegistry() *Registry {
+	return &Registry{models: map[string]Model{}, parts: map[partKey]Model{}, dirty: map[partKey]bool{}, New: NewBeta}
+}
+
+// Get returns the merged model of key, making it at the prior if there is
+// none.
 func (r *Registry) Get(key string) Model {
 	r.mu.RLock()
 	m := r.models[key]
@@ -30,50 +41,85 @@ func (r *Registry) Get(key string) Model {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if m = r.models[key]; m == nil {
+	return r.merged(key)
+}
+
+// merged returns the merged model of key; called with mu held.
+func (r *Registry) merged(key string) Model {
+	m := r.models[key]
+	if m == nil {
 		m = r.New()
 		r.models[key] = m
 	}
 	return m
 }
 
-// Observe learns a labelled response in the model of key (see
-// Model.Observe) and marks it changed.
-func (r *Registry) Observe(key string, x Features, positive, control bool, weight int) {
-	r.Get(key).Observe(x, positive, control, weight)
+// Observe learns a labelled response of a customer of partition in the
+// model of key (see Model.Observe) and marks that partition's part
+// changed.
+func (r *Registry) Observe(partition int, key string, x Features, positive, control bool, weight int) {
 	r.mu.Lock()
-	r.dirty[key] = true
+	m := r.merged(key)
+	pk := partKey{partition, key}
+	p := r.parts[pk]
+	if p == nil {
+		p = r.New()
+		r.parts[pk] = p
+	}
+	r.dirty[pk] = true
 	r.mu.Unlock()
+	m.Observe(x, positive, control, weight)
+	p.Observe(x, positive, control, weight)
 }
 
-// Snapshot is a model's key and encoded state.
+// Snapshot is the encoded state of a partition's part of a model.
 type Snapshot struct {
-	Key  string
-	Data []byte
+	Partition int
+	Key       string
+	Data      []byte
 }
 
-// TakeDirty returns the state of every model changed since the last call.
+// TakeDirty returns the state of every part changed since the last call,
+// sorted by key then partition.
 func (r *Registry) TakeDirty() []Snapshot {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := make([]Snapshot, 0, len(r.dirty))
 	for k := range r.dirty {
-		out = append(out, Snapshot{Key: k, Data: r.models[k].AppendBinary(nil)})
+		out = append(out, Snapshot{Partition: k.partition, Key: k.key, Data: r.parts[k].AppendBinary(nil)})
 	}
 	clear(r.dirty)
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Key != out[j].Key {
+			return out[i].Key < out[j].Key
+		}
+		return out[i].Partition < out[j].Partition
+	})
 	return out
 }
 
-// Load sets the state of a model, as committed before.
-func (r *Registry) Load(key string, data []byte) error {
-	m, err := Decode(data)
+// Load sets the state of a partition's part of a model, as committed, and
+// merges it into the model decisions read, in place of the part held
+// before: at start, and to follow what other replicas commit.
+func (r *Registry) Load(partition int, key string, data []byte) error {
+	p, err := Decode(data)
 	if err != nil {
-		return fmt.Errorf("model %q: %w", key, err)
+		return fmt.Errorf("model %q of partition %d: %w", key, partition, err)
 	}
 	r.mu.Lock()
-	r.models[key] = m
-	r.mu.Unlock()
+	defer r.mu.Unlock()
+	pk := partKey{partition, key}
+	m := r.merged(key)
+	if old := r.parts[pk]; old != nil {
+		if err := m.Merge(old, -1); err != nil {
+			return fmt.Errorf("model %q: %w", key, err)
+		}
+	}
+	if err := m.Merge(p, 1); err != nil {
+		return fmt.Errorf("model %q: %w", key, err)
+	}
+	r.parts[pk] = p
+	delete(r.dirty, pk)
 	return nil
 }
 
