@@ -215,6 +215,10 @@ type State interface {
 	Cursors(ctx context.Context) ([]Cursor, error)
 	// Customer returns one customer's state, or ErrNotFound.
 	Customer(ctx context.Context, id string) (Customer, error)
+	// CustomersByID returns the state of those of ids that exist, in no
+	// particular order: one round trip for the customers a stretch of the
+	// log names.
+	CustomersByID(ctx context.Context, ids []string) ([]Customer, error)
 	// Customers returns up to max customers of partition p whose ids sort
 	// after after, in order of id.
 	Customers(ctx context.Context, p int, after string, max int) ([]Customer, error)
