@@ -215,12 +215,17 @@ type State interface {
 	Cursors(ctx context.Context) ([]Cursor, error)
 	// Customer returns one customer's state, or ErrNotFound.
 	Customer(ctx context.Context, id string) (Customer, error)
+	// CustomersByID returns the state of those of ids that exist, in no
+	// particular order: one round trip for the customers a stretch of the
+	// log names.
+	CustomersByID(ctx context.Context, ids []string) ([]Customer, error)
 	// Customers returns up to max customers of partition p whose ids sort
 	// after after, in order of id.
 	Customers(ctx context.Context, p int, after string, max int) ([]Customer, error)
-	// DueTimers returns up to max timers of partition p due at or before
-	// until, in order of due time then customer id.
-	DueTimers(ctx context.Context, p int, until time.Time, max int) ([]Timer, error)
+	// DueTimers returns up to max timers of partition p that come after
+	// after (zero Timer: from the start) in order of due time then
+	// customer id, and are due at or before until, in that order.
+	DueTimers(ctx context.Context, p int, after Timer, until time.Time, max int) ([]Timer, error)
 	// StageCounts returns the sum over every partition of the counts
 	// committed per key; keys at zero are left out.
 	StageCounts(ctx context.Context) (map[string]int64, error)
