@@ -24,9 +24,6 @@ var ErrClosed = errors.New("store is closed")
 // commit is written. The committer must stop processing that partition.
 var ErrLeaseLost = errors.New("partition lease lost")
 
-// ErrLeaseHeld refuses to acquire a lease another owner holds unexpired.
-var ErrLeaseHeld = errors.New("partition lease held by another replica")
-
 // StaleError refuses a deployment made against a serial that is no longer
 // the stack's current one.
 type StaleError struct {
@@ -172,18 +169,19 @@ type Leases interface {
 	// Leases returns the lease of every partition, in order of partition
 	// (Partitions of them); a partition never leased has an empty Owner.
 	Leases(ctx context.Context) ([]Lease, error)
-	// AcquireLease gives owner the lease of partition p until ttl from now
-	// when it is free, expired or already owner's; a change of owner
-	// increments Epoch. It returns ErrLeaseHeld when another owner holds
-	// it unexpired.
-	AcquireLease(ctx context.Context, p int, owner string, ttl time.Duration) (Lease, error)
+	// AcquireLeases gives owner the lease of each partition of ps that is
+	// free, expired or already owner's, until ttl from now, in one
+	// commit, and returns those it got; a change of owner increments
+	// Epoch. A partition another owner holds unexpired is left out.
+	AcquireLeases(ctx context.Context, owner string, ps []int, ttl time.Duration) ([]Lease, error)
 	// RenewLeases extends, to ttl from now, each lease of held that owner
 	// still holds with the same Epoch (expired or not: nobody took it
 	// meanwhile) and returns those, renewed; the others are lost.
 	RenewLeases(ctx context.Context, owner string, held []Lease, ttl time.Duration) ([]Lease, error)
-	// ReleaseLease frees a lease owner holds with l.Epoch, so that another
-	// replica may take it at once; a lease no longer held is no error.
-	ReleaseLease(ctx context.Context, l Lease) error
+	// ReleaseLeases frees the leases of ls that their Owner still holds
+	// with their Epoch, so that another replica may take them at once; a
+	// lease no longer held is no error.
+	ReleaseLeases(ctx context.Context, ls []Lease) error
 }
 
 // Member is a live replica.
