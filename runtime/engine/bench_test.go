@@ -23,9 +23,9 @@ import (
 // from the store would make them; it reports the heap each customer takes.
 func benchEngine(b *testing.B, customers int) (*Engine, float64) {
 	b.Helper()
-	e := New(Options{Shards: runtime.GOMAXPROCS(0)})
-	e.deployed["bench"] = catalog.Deployed{Serial: 1, Doc: fixture.Decisions("bench")}
-	cat, ps := catalog.Build(e.deployed, "")
+	e := New(Options{})
+	deployed := map[string]catalog.Deployed{"bench": {Serial: 1, Doc: fixture.Decisions("bench")}}
+	cat, ps := catalog.Build(deployed, "")
 	if len(ps) > 0 {
 		b.Fatal(ps)
 	}
@@ -81,7 +81,7 @@ func BenchmarkDecide(b *testing.B) {
 				// Every model has enough evidence to be ranked by its mean.
 				for _, a := range e.Decisioning().Actions() {
 					for i := 0; i < models.TrustAfter; i++ {
-						e.opts.Models.Observe(a.ModelKey, nil, i%(3+a.Object%17) == 0, false, 1)
+						e.opts.Models.Observe(0, a.ModelKey, nil, i%(3+a.Object%17) == 0, false, 1)
 					}
 				}
 				trained = true
@@ -98,7 +98,7 @@ func BenchmarkDecide(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				id := fmt.Sprintf("c-%07d", rng.IntN(customers))
 				start := time.Now()
-				d, err := e.Decide(DecideRequest{Customer: id, Channel: "web", Context: benchContext, Limit: 3})
+				d, err := e.Decide(context.Background(), DecideRequest{Customer: id, Channel: "web", Context: benchContext, Limit: 3})
 				if err != nil {
 					b.Fatal(err)
 				}

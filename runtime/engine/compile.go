@@ -24,6 +24,8 @@ type compiled struct {
 	paused map[string]map[string]bool
 	// dec is the decisioning view: actions, channels, the arbitration.
 	dec *decide.Catalog
+	// deployed are the deployments it was built from, by stack.
+	deployed map[string]catalog.Deployed
 	// unless maps an event type to the triggered actions it cancels.
 	unless map[string][]*decide.Action
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"container/list"
 	"encoding/binary"
 	"errors"
 	"time"
@@ -77,6 +78,12 @@ type customer struct {
 	// scheduled is the due time of the customer's entry in its shard's
 	// timer heap; zero when none.
 	scheduled time.Time
+	// elem is the customer's place in its shard's cache.
+	elem *list.Element
+	// storedDue is the due time of the customer's timer as the store
+	// holds it (or will, once the commit numbered gen is written).
+	storedDue time.Time
+	gen       uint64
 	// dirty is set when the state changed since the last commit; queued
 	// when the customer is in its shard's list of those to commit.
 	dirty, queued bool

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 
@@ -24,23 +25,26 @@ type DecideRequest struct {
 }
 
 // Decide runs the decision pipeline for a customer as the engine holds
-// them now, at the engine's clock. A customer the engine has not seen is
-// in no journey and gets no action. The customer's shard is locked only
-// while their state is copied.
-func (e *Engine) Decide(req DecideRequest) (*decide.Decision, error) {
+// them now, at the engine's clock: from memory where this replica holds
+// their partition and has them, else as last committed. A customer the
+// engine has not seen is in no journey and gets no action. The customer's
+// shard is locked only while their state is copied.
+func (e *Engine) Decide(ctx context.Context, req DecideRequest) (*decide.Decision, error) {
 	cat := e.cat.Load()
 	now := e.Now()
-	s := e.shardOf(req.Customer)
-	s.mu.Lock()
 	var sub decide.Subject
-	if c := s.customers[req.Customer]; c != nil {
-		sub = cat.subject(c, now)
-	} else {
+	err := e.withCustomer(ctx, req.Customer, func(c *customer) {
+		if c != nil {
+			sub = cat.subject(c, now)
+			return
+		}
 		rec := cat.customer.NewRecord()
 		rec[0] = expr.String(req.Customer)
 		sub = decide.Subject{ID: req.Customer, Customer: rec}
+	})
+	if err != nil {
+		return nil, err
 	}
-	s.mu.Unlock()
 	rng := e.rngs.Get().(*rand.Rand)
 	defer e.rngs.Put(rng)
 	id := req.ID
@@ -59,7 +63,7 @@ func (e *Engine) Decisioning() *decide.Catalog { return e.cat.Load().dec }
 // returns the provider's source. An item whose action, channel or
 // customer is gone is a *delivery.CancelError; a template that cannot be
 // rendered for the customer, another error.
-func (e *Engine) Render(it *delivery.Item) (string, *host.Delivery, error) {
+func (e *Engine) Render(ctx context.Context, it *delivery.Item) (string, *host.Delivery, error) {
 	cat := e.cat.Load()
 	a := cat.dec.Action(it.Ref())
 	switch {
@@ -68,15 +72,19 @@ func (e *Engine) Render(it *delivery.Item) (string, *host.Delivery, error) {
 	case a.Channel.Name != it.Channel || !a.Channel.Delivers:
 		return "", nil, &delivery.CancelError{Reason: fmt.Sprintf("action %s no longer delivers on channel %s", it.Ref(), it.Channel)}
 	}
-	s := e.shardOf(it.Customer)
-	s.mu.Lock()
-	c := s.customers[it.Customer]
-	if c == nil {
-		s.mu.Unlock()
+	var sub decide.Subject
+	found := false
+	err := e.withCustomer(ctx, it.Customer, func(c *customer) {
+		if c != nil {
+			sub, found = cat.subject(c, e.Now()), true
+		}
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	if !found {
 		return "", nil, &delivery.CancelError{Reason: "the customer is unknown: erased since"}
 	}
-	sub := cat.subject(c, e.Now())
-	s.mu.Unlock()
 	act := cat.dec.Activation(&sub, a.Stack, nil)
 	d := &host.Delivery{Kind: host.KindAction, IdempotencyKey: it.Key, Channel: a.Channel.Name, Stack: it.Stack,
 		Journey: it.Journey, Action: a.Name, CustomerID: it.Customer,

@@ -1,17 +1,14 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	crand "crypto/rand"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"log/slog"
 	"math/rand/v2"
+	"os"
 	"runtime"
-	"slices"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +20,15 @@ import (
 	"github.com/waymarkhq/waymark/runtime/models"
 	"github.com/waymarkhq/waymark/runtime/store"
 )
+
+// Store is what the engine needs of the store: the log, its partitions'
+// state and their leases, and the deployments they activate.
+type Store interface {
+	store.Log
+	store.State
+	store.Leases
+	store.Deployments
+}
 
 // Observer is told what the engine does, for metrics. Its methods are
 // called from several goroutines at once.
@@ -44,18 +50,33 @@ func (nopObserver) Committed([]time.Time, time.Time)  {}
 
 // Options configure an Engine.
 type Options struct {
-	Store store.Store
+	Store Store
+	// Name names this replica in the store's leases (default: the host
+	// name, the process id and a random suffix).
+	Name string
+	// LeaseTTL is how long a partition's lease lasts without renewal,
+	// and so how soon a dead replica's partitions move (default 4s).
+	LeaseTTL time.Duration
+	// Poll is how often the log is read for records that other replicas
+	// appended (default 100ms); records appended here wake the engine at
+	// once (Notify).
+	Poll time.Duration
 	// Clock is the wall clock (default Wall).
 	Clock Clock
 	// EventClock runs timers on the highest event timestamp processed
 	// instead of the wall clock.
 	EventClock bool
-	// Shards is the number of customer shards processed in parallel
-	// (default GOMAXPROCS).
-	Shards int
-	// MaxBatch is the most log records processed between two commits
-	// (default 16384).
+	// Workers is how many partitions are processed at once (default
+	// GOMAXPROCS).
+	Workers int
+	// MaxBatch is the most log records read between two commits (default
+	// 16384).
 	MaxBatch int
+	// CacheSize is the most customers kept in memory (default 1,000,000);
+	// the others are read from the store when a record, a timer or a
+	// request needs them. A customer changed since the last commit is kept
+	// until it is durable, whatever the size.
+	CacheSize int
 	// LoadDeployment reads the document of one deployment of a stack.
 	LoadDeployment func(ctx context.Context, stack string, serial int64) (*deploy.Document, error)
 	// Models holds the adaptive models, which responses train; a new
@@ -74,32 +95,36 @@ type Options struct {
 	Logger   *slog.Logger
 }
 
-// Engine runs the journeys. Its read methods are safe for concurrent use
-// with Run.
+// Engine runs the journeys of the partitions it holds leases on. Its
+// read methods are safe for concurrent use with Run.
 type Engine struct {
 	opts   Options
-	seed   maphash.Seed
-	shards []*shard
+	st     Store
+	shards [store.Partitions]*shard
+	cats   catalogs
 
-	cat      atomic.Pointer[compiled]
-	deployed map[string]catalog.Deployed // the engine's own view, by stack
-	// processed is the log position of the last commit; queued the
-	// position processing has reached, committed or not (only Run's
-	// goroutine touches queued and sent).
-	processed atomic.Uint64
-	queued    uint64
-	sent      uint64 // commits handed to the committer
+	// cat is the newest catalog any partition activated: what decide and
+	// rendering use.
+	cat    atomic.Pointer[compiled]
+	catSeq atomic.Uint64
+
+	leases *leaseKeeper
+
+	// Only Run's goroutine touches what follows up to commits.
+	owned     []*shard // the partitions held, in order
+	sent      uint64   // commits handed to the committer
 	committed atomic.Uint64
 	commits   chan pending
 	failed    chan struct{}
 	commitErr error
 	ready     atomic.Bool
 	startSeq  uint64
-	wm        time.Time // event watermark
-	arrivalWM time.Time // arrival watermark (wall clock)
-	// wmNano is wm for readers other than Run's goroutine.
-	wmNano atomic.Int64
-	rngs   sync.Pool // *rand.Rand for decide requests
+	// processed is the lowest committed position of the partitions held
+	// (all of them on a single replica).
+	processed atomic.Uint64
+	// clock is the highest event clock read (the event clock's now).
+	clockNano atomic.Int64
+	rngs      sync.Pool // *rand.Rand for decide requests
 
 	wake  chan struct{}
 	syncs chan chan struct{}
@@ -111,29 +136,19 @@ type Engine struct {
 	progress   chan struct{} // closed and replaced when processed moves
 }
 
-type shard struct {
-	mu        sync.Mutex
-	customers map[string]*customer
-	timers    timerHeap
-	dirty     []*customer
-	facts     []fact
-	counts    map[stageKey]int
-	items     []item
-	deleted   []string
-	scratch   []byte // reused to encode customers
-	outbox    []store.Delivery
-	rng       *rand.Rand
-}
-
-// item is one log record for a shard: an event, an erasure, a response
-// or a delivery's outcome.
+// item is one log record for a partition: an event, an erasure, a
+// response, a delivery's outcome or the activation of a deployment.
 type item struct {
+	seq     uint64
 	ev      *events.Event
 	erase   string // a customer to erase
 	resp    *Response
 	outcome *DeliveryOutcome
-	at      time.Time // the clock at a response or outcome
-	before  time.Time // the clock just before this record, for timers
+	// stack and serial name a deployment to activate.
+	stack  string
+	serial int64
+	at     time.Time // the clock at a response, outcome or activation
+	before time.Time // the clock just before this record, for timers
 }
 
 func (it *item) customer() string {
@@ -148,30 +163,29 @@ func (it *item) customer() string {
 	return it.erase
 }
 
-func (s *shard) count(k stageKey, d int) {
-	s.counts[k] += d
-	if s.counts[k] == 0 {
-		delete(s.counts, k)
-	}
-}
-
-func (s *shard) touch(c *customer) {
-	if c.dirty && !c.queued {
-		c.queued = true
-		s.dirty = append(s.dirty, c)
-	}
-}
-
 // New returns an Engine; Run starts it.
 func New(opts Options) *Engine {
 	if opts.Clock == nil {
 		opts.Clock = Wall{}
 	}
-	if opts.Shards <= 0 {
-		opts.Shards = runtime.GOMAXPROCS(0)
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
 	}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 16384
+	}
+	if opts.CacheSize <= 0 {
+		opts.CacheSize = 1_000_000
+	}
+	if opts.LeaseTTL <= 0 {
+		opts.LeaseTTL = 4 * time.Second
+	}
+	if opts.Poll <= 0 {
+		opts.Poll = 100 * time.Millisecond
+	}
+	if opts.Name == "" {
+		host, _ := os.Hostname()
+		opts.Name = fmt.Sprintf("%s-%d-%08x", host, os.Getpid(), rand.Uint32())
 	}
 	if opts.Observer == nil {
 		opts.Observer = nopObserver{}
@@ -182,17 +196,17 @@ func New(opts Options) *Engine {
 	if opts.Models == nil {
 		opts.Models = models.NewRegistry()
 	}
-	e := &Engine{opts: opts, seed: maphash.MakeSeed(), wake: make(chan struct{}, 1), syncs: make(chan chan struct{}), progress: make(chan struct{}), deployed: map[string]catalog.Deployed{}}
+	e := &Engine{opts: opts, st: opts.Store, wake: make(chan struct{}, 1), syncs: make(chan chan struct{}), progress: make(chan struct{})}
+	e.cats.init(opts.LoadDeployment, opts.Models)
 	var streams atomic.Uint64
 	streams.Store(1 << 32)
 	e.rngs.New = func() any { return newRand(opts.Seed, streams.Add(1)) }
-	for i := 0; i < opts.Shards; i++ {
-		e.shards = append(e.shards, &shard{customers: map[string]*customer{}, counts: map[stageKey]int{}, rng: newRand(opts.Seed, uint64(i+1))})
+	per := max(opts.CacheSize/store.Partitions, 1)
+	for p := range e.shards {
+		e.shards[p] = newShard(p, per, newRand(opts.Seed, uint64(p+1)))
 	}
-	empty, _ := catalog.Build(nil, "")
-	c, _ := Compile(empty)
-	c.dec.Bind(opts.Models)
-	e.cat.Store(c)
+	e.cat.Store(e.cats.empty())
+	e.leases = newLeaseKeeper(opts.Store, opts.Name, opts.LeaseTTL, opts.Logger)
 	return e
 }
 
@@ -207,39 +221,43 @@ func newRand(seed, stream uint64) *rand.Rand {
 	return rand.New(rand.NewChaCha8(s))
 }
 
-// work returns the work of shard s over cat.
-func (e *Engine) work(s *shard, cat *compiled) *work {
-	return &work{sh: s, cat: cat, obs: e.opts.Observer, models: e.opts.Models, decided: e.opts.Decided}
+// work returns the work of shard s over its catalog.
+func (e *Engine) work(s *shard) *work {
+	return &work{sh: s, cat: s.cat, obs: e.opts.Observer, models: e.opts.Models, decided: e.opts.Decided}
 }
 
-// setWatermark moves the event watermark.
-func (e *Engine) setWatermark(t time.Time) {
-	e.wm = t
-	if t.IsZero() {
-		e.wmNano.Store(0)
-	} else {
-		e.wmNano.Store(t.UnixNano())
-	}
-}
+// Name is the replica's name in the store's leases.
+func (e *Engine) Name() string { return e.opts.Name }
 
 // Now is the engine's clock: the wall clock, or on the event clock the
-// highest event timestamp processed.
+// highest event timestamp in the log as last read.
 func (e *Engine) Now() time.Time {
 	if !e.opts.EventClock {
 		return e.opts.Clock.Now()
 	}
-	if n := e.wmNano.Load(); n != 0 {
+	if n := e.clockNano.Load(); n != 0 {
 		return time.Unix(0, n).UTC()
 	}
 	return time.Time{}
 }
 
+func (e *Engine) moveClock(t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	n := t.UnixNano()
+	for {
+		old := e.clockNano.Load()
+		if n <= old || e.clockNano.CompareAndSwap(old, n) {
+			return
+		}
+	}
+}
+
 // Models returns the adaptive models.
 func (e *Engine) Models() *models.Registry { return e.opts.Models }
 
-func (e *Engine) shardOf(id string) *shard {
-	return e.shards[maphash.String(e.seed, id)%uint64(len(e.shards))]
-}
+func (e *Engine) shardOf(id string) *shard { return e.shards[store.PartitionOf(id)] }
 
 // Notify tells the engine that records were appended to the log.
 func (e *Engine) Notify() {
@@ -253,10 +271,13 @@ func (e *Engine) Notify() {
 type pending struct {
 	c        store.Commit
 	arrivals []time.Time
+	// pos is the lowest position of the partitions it commits.
+	pos    uint64
+	shards []*shard
 }
 
-// Processed is the sequence number of the last log record whose effects
-// are committed.
+// Processed is the lowest log position whose effects are committed for
+// every partition this replica holds.
 func (e *Engine) Processed() uint64 { return e.processed.Load() }
 
 // Ready reports whether the engine has caught up with every record that
@@ -266,44 +287,104 @@ func (e *Engine) Ready() bool { return e.ready.Load() }
 // Catalog returns what the engine runs now.
 func (e *Engine) Catalog() *catalog.Catalog { return e.cat.Load().cat }
 
-// WaitProcessed waits until the engine has processed the log up to seq.
+// WaitProcessed waits until the log up to seq is processed and committed
+// in every partition, by whichever replica holds it.
 func (e *Engine) WaitProcessed(ctx context.Context, seq uint64) error {
 	for {
 		e.progressMu.Lock()
 		ch := e.progress
 		e.progressMu.Unlock()
 		if e.processed.Load() >= seq {
-			return nil
+			if e.holdsAll() {
+				return nil
+			}
+			low, err := e.lowestCursor(ctx)
+			if err != nil {
+				return err
+			}
+			if low >= seq {
+				return nil
+			}
 		}
 		select {
 		case <-ch:
+		case <-time.After(e.opts.Poll):
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
 }
 
-func (e *Engine) advance(seq uint64) {
-	e.processed.Store(seq)
-	e.committed.Add(1)
-	if seq >= e.startSeq {
-		e.ready.Store(true)
+// holdsAll reports whether this replica holds every partition.
+func (e *Engine) holdsAll() bool { return e.leases.count() == store.Partitions }
+
+// lowestCursor is the lowest committed position of every partition.
+func (e *Engine) lowestCursor(ctx context.Context) (uint64, error) {
+	cs, err := e.st.Cursors(ctx)
+	if err != nil {
+		return 0, err
 	}
-	e.progressMu.Lock()
-	close(e.progress)
-	e.progress = make(chan struct{})
-	e.progressMu.Unlock()
+	low := uint64(0)
+	for i, c := range cs {
+		if i == 0 || c.Seq < low {
+			low = c.Seq
+		}
+	}
+	return low, nil
 }
 
-// Run loads the engine's state, replays the log from its last commit and
-// then processes records as they are appended, until ctx ends. Everything
-// it processed is committed when it returns.
+// Run takes the leases of its share of the partitions, replays the log of
+// each from its last commit and then processes records as they are
+// appended, until ctx ends. Everything it processed is committed when it
+// returns, and its leases are released for another replica to take at
+// once.
 func (e *Engine) Run(ctx context.Context) error {
-	if err := e.load(ctx); err != nil {
+	head, err := e.st.Head(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the head of the log: %w", err)
+	}
+	e.startSeq = head.Seq
+	e.moveClock(head.Clock)
+	if err := e.loadModels(ctx); err != nil {
 		return err
 	}
+	if err := e.leases.round(ctx); err != nil {
+		return fmt.Errorf("taking partition leases: %w", err)
+	}
+	leaseCtx, stopLeases := context.WithCancel(context.Background())
+	leasesDone := make(chan struct{})
+	go func() {
+		defer close(leasesDone)
+		e.leases.run(leaseCtx, e.Notify)
+	}()
+	for {
+		err = e.session(ctx)
+		if !errors.Is(err, store.ErrLeaseLost) || ctx.Err() != nil {
+			break
+		}
+		// Another replica took a partition this one was committing: what
+		// was not committed is dropped, and every partition still held
+		// resumes from its last commit.
+		e.opts.Logger.Warn("a partition lease was lost while committing; resuming from the last commit", "replica", e.opts.Name)
+		e.dropAll()
+		if err := e.leases.round(ctx); err != nil && ctx.Err() == nil {
+			e.opts.Logger.Error("renewing partition leases", "error", err)
+		}
+	}
+	stopLeases()
+	<-leasesDone
+	if err == nil {
+		e.leases.releaseAll(context.Background(), e.owned)
+	}
+	return err
+}
+
+// session runs the processing loop with a committer beside it until ctx
+// ends or a commit fails.
+func (e *Engine) session(ctx context.Context) error {
 	e.commits = make(chan pending, 1)
 	e.failed = make(chan struct{})
+	e.commitErr = nil
 	committerDone := make(chan struct{})
 	go func() {
 		defer close(committerDone)
@@ -312,58 +393,19 @@ func (e *Engine) Run(ctx context.Context) error {
 	err := e.loop(ctx)
 	close(e.commits)
 	<-committerDone
-	if err == nil && e.commitErr != nil {
+	if e.commitErr != nil && (err == nil || errors.Is(e.commitErr, store.ErrLeaseLost)) {
 		err = e.commitErr
 	}
 	return err
-}
-
-// committer writes commits in order and moves the processed position on.
-// It runs beside the engine so that processing the next stretch of the log
-// overlaps the store's write and fsync of the last.
-func (e *Engine) committer() {
-	for p := range e.commits {
-		if e.commitErr != nil {
-			continue
-		}
-		if err := e.opts.Store.Commit(context.Background(), p.c); err != nil {
-			e.commitErr = fmt.Errorf("committing state: %w", err)
-			close(e.failed)
-			continue
-		}
-		if len(p.c.Deliveries) > 0 && e.opts.Enqueued != nil {
-			e.opts.Enqueued(p.c.Deliveries)
-		}
-		e.advance(p.c.Cursor.Seq)
-		if len(p.arrivals) > 0 {
-			e.opts.Observer.Committed(p.arrivals, e.opts.Clock.Now())
-		}
-	}
-}
-
-// flush waits until every commit handed to the committer is written.
-func (e *Engine) flush(ctx context.Context) error {
-	for {
-		e.progressMu.Lock()
-		ch := e.progress
-		e.progressMu.Unlock()
-		if e.committed.Load() >= e.sent {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-e.failed:
-			return e.commitErr
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
 }
 
 func (e *Engine) loop(ctx context.Context) error {
 	for {
 		if ctx.Err() != nil {
 			return nil
+		}
+		if err := e.followLeases(ctx); err != nil {
+			return err
 		}
 		answer := e.synced
 		e.synced = nil
@@ -376,18 +418,13 @@ func (e *Engine) loop(ctx context.Context) error {
 				break drain
 			}
 		}
-		recs, err := e.opts.Store.ReadLog(ctx, e.queued, e.opts.MaxBatch)
+		n, err := e.step(ctx)
 		if err != nil {
-			return fmt.Errorf("reading the event log: %w", err)
+			return err
 		}
-		if len(recs) > 0 {
-			if err := e.process(ctx, recs); err != nil {
-				return err
-			}
-			if len(recs) == e.opts.MaxBatch {
-				e.synced = append(e.synced, answer...)
-				continue
-			}
+		if n == e.opts.MaxBatch {
+			e.synced = append(e.synced, answer...)
+			continue
 		}
 		if !e.opts.EventClock {
 			if err := e.tick(ctx); err != nil {
@@ -405,7 +442,7 @@ func (e *Engine) loop(ctx context.Context) error {
 				close(ch)
 			}
 		}
-		if len(recs) > 0 {
+		if n > 0 {
 			continue // more may have come meanwhile
 		}
 		if err := e.idle(ctx); err != nil {
@@ -414,19 +451,23 @@ func (e *Engine) loop(ctx context.Context) error {
 	}
 }
 
-// idle waits for new records, or for the next timer on the wall clock.
+// idle waits for new records, the poll interval, or the next timer on the
+// wall clock.
 func (e *Engine) idle(ctx context.Context) error {
-	var due <-chan time.Time
+	wait := e.opts.Poll
 	if !e.opts.EventClock {
 		if next, ok := e.nextDue(); ok {
-			ch, stop := e.opts.Clock.After(next.Sub(e.opts.Clock.Now()))
-			defer stop()
-			due = ch
+			wait = min(wait, max(next.Sub(e.opts.Clock.Now()), 0))
 		}
 	}
+	ch, stop := e.opts.Clock.After(wait)
+	defer stop()
+	poll := time.NewTimer(e.opts.Poll)
+	defer poll.Stop()
 	select {
 	case <-e.wake:
-	case <-due:
+	case <-ch:
+	case <-poll.C:
 	case ch := <-e.syncs:
 		e.synced = append(e.synced, ch)
 	case <-ctx.Done():
@@ -436,8 +477,13 @@ func (e *Engine) idle(ctx context.Context) error {
 }
 
 // Sync waits until the engine has processed every record appended before
-// the call and fired every timer due by the clock.
+// the call and fired every timer due by the clock; with partitions held
+// by other replicas, until those replicas have committed as far.
 func (e *Engine) Sync(ctx context.Context) error {
+	head, err := e.st.Head(ctx)
+	if err != nil {
+		return err
+	}
 	ch := make(chan struct{})
 	select {
 	case e.syncs <- ch:
@@ -446,18 +492,25 @@ func (e *Engine) Sync(ctx context.Context) error {
 	}
 	select {
 	case <-ch:
-		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	if e.holdsAll() {
+		return nil
+	}
+	return e.WaitProcessed(ctx, head.Seq)
 }
 
 func (e *Engine) nextDue() (time.Time, bool) {
 	var next time.Time
 	found := false
-	for _, s := range e.shards {
+	for _, s := range e.owned {
 		s.mu.Lock()
-		if d, ok := s.next(); ok && (!found || d.Before(next)) {
+		d, ok := s.next()
+		if m := s.storeMin; !m.IsZero() && (!ok || m.Before(d)) {
+			d, ok = m, true
+		}
+		if ok && (!found || d.Before(next)) {
 			next, found = d, true
 		}
 		s.mu.Unlock()
@@ -468,146 +521,240 @@ func (e *Engine) nextDue() (time.Time, bool) {
 // tick fires the timers due by the wall clock and commits what they did.
 func (e *Engine) tick(ctx context.Context) error {
 	now := e.opts.Clock.Now()
-	cat := e.cat.Load()
-	e.parallel(func(s *shard) {
-		e.work(s, cat).fireUntil(now, true)
+	err := e.parallel(e.owned, func(s *shard) error {
+		return e.fireUntil(ctx, s, now, true)
 	})
-	return e.commit(ctx, e.queued, nil)
+	if err != nil {
+		return err
+	}
+	return e.commit(ctx, nil)
 }
 
-// parallel runs fn on every shard at once, each under its lock.
-func (e *Engine) parallel(fn func(*shard)) {
+// parallel runs fn on each shard, Workers at a time, and returns the
+// first error.
+func (e *Engine) parallel(shards []*shard, fn func(*shard) error) error {
 	var wg sync.WaitGroup
-	for _, s := range e.shards {
+	var next atomic.Int64
+	errs := make([]error, len(shards))
+	for range min(e.opts.Workers, len(shards)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			fn(s)
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(shards) {
+					return
+				}
+				errs[i] = fn(shards[i])
+			}
 		}()
 	}
 	wg.Wait()
+	return errors.Join(errs...)
 }
 
-// process applies a stretch of the log and commits it.
-func (e *Engine) process(ctx context.Context, recs []store.LogRecord) error {
+// step reads the next stretch of the log of every partition held,
+// applies it and commits it, and returns how many records it read.
+func (e *Engine) step(ctx context.Context) (int, error) {
+	if len(e.owned) == 0 {
+		return 0, nil
+	}
+	from := make([]store.From, len(e.owned))
+	for i, s := range e.owned {
+		from[i] = store.From{Partition: s.p, After: s.pos}
+	}
+	recs, head, err := e.st.Read(ctx, from, e.opts.MaxBatch)
+	if err != nil {
+		return 0, fmt.Errorf("reading the event log: %w", err)
+	}
+	// Where this stretch ends and the clocks there: the head when the read
+	// got everything, else just after the last record read.
+	end := store.Cursor{Seq: head.Seq, Clock: head.Clock, ArrivalClock: head.ArrivalClock}
+	if len(recs) == e.opts.MaxBatch {
+		last := recs[len(recs)-1]
+		end = store.Cursor{Seq: last.Seq, Clock: later(last.Clock, last.Time), ArrivalClock: later(last.ArrivalClock, last.Arrival)}
+	}
 	var arrivals []time.Time
-	flush := func() {
-		cat := e.cat.Load()
-		// Each record is processed under its shard's lock alone, so that
-		// decide requests for the shard's customers wait for one record at
-		// most, never for a whole stretch of the log.
-		e.parallelUnlocked(func(s *shard) {
-			w := e.work(s, cat)
-			for i := range s.items {
-				s.mu.Lock()
-				e.apply(w, &s.items[i], cat)
-				s.mu.Unlock()
-			}
-			s.mu.Lock()
-			clear(s.items)
-			s.items = s.items[:0]
-			s.mu.Unlock()
-		})
-	}
 	for _, r := range recs {
-		if len(r.Data) == 0 {
-			return fmt.Errorf("log record %d is empty", r.Seq)
-		}
-		switch r.Data[0] {
-		case tagEvent:
-			ev := &events.Event{}
-			if err := ev.UnmarshalBinary(r.Data[1:]); err != nil {
-				return fmt.Errorf("log record %d: %w", r.Seq, err)
-			}
-			var before time.Time
-			if e.opts.EventClock {
-				before = e.wm
-			} else {
-				before = e.arrivalWM
-			}
-			if ev.Time.After(e.wm) {
-				e.setWatermark(ev.Time)
-			}
-			if r.Arrival.After(e.arrivalWM) {
-				e.arrivalWM = r.Arrival
-			}
-			s := e.shardOf(ev.Customer)
-			s.items = append(s.items, item{ev: ev, before: before})
-			arrivals = append(arrivals, r.Arrival)
-		case tagErase:
-			id, err := decodeErase(r.Data[1:])
-			if err != nil {
-				return fmt.Errorf("log record %d: %w", r.Seq, err)
-			}
-			s := e.shardOf(id)
-			s.items = append(s.items, item{erase: id})
-		case tagResponse, tagOutcome:
-			it := item{before: e.arrivalWM, at: r.Arrival}
-			if e.opts.EventClock {
-				it.before, it.at = e.wm, e.wm
-			} else if r.Arrival.After(e.arrivalWM) {
-				e.arrivalWM = r.Arrival
-			}
-			var err error
-			if r.Data[0] == tagResponse {
-				it.resp, err = decodeResponse(r.Data[1:])
-			} else {
-				it.outcome, err = decodeOutcome(r.Data[1:])
-			}
-			if err != nil {
-				return fmt.Errorf("log record %d: %w", r.Seq, err)
-			}
-			s := e.shardOf(it.customer())
-			s.items = append(s.items, it)
-		case tagActivation:
-			flush()
-			stack, serial, err := decodeActivation(r.Data[1:])
-			if err != nil {
-				return fmt.Errorf("log record %d: %w", r.Seq, err)
-			}
-			at := r.Arrival
-			if e.opts.EventClock {
-				at = e.wm
-			}
-			if err := e.activate(ctx, stack, serial, at); err != nil {
-				return fmt.Errorf("activating deployment %d of stack %q: %w", serial, stack, err)
-			}
-		default:
-			return fmt.Errorf("log record %d has unknown type %q", r.Seq, r.Data[0])
+		if err := e.route(&r, &arrivals); err != nil {
+			return 0, err
 		}
 	}
-	flush()
-	// Timers due by the clock as it stands after the batch fire now, so
-	// that a replay fires them at the same place whatever its batches.
-	cat := e.cat.Load()
-	limit, inclusive := e.wm, false
+	e.moveClock(end.Clock)
+	limit, inclusive := end.Clock, false
 	if !e.opts.EventClock {
-		limit, inclusive = e.arrivalWM, true
+		limit, inclusive = end.ArrivalClock, true
 	}
-	e.parallel(func(s *shard) {
-		e.work(s, cat).fireUntil(limit, inclusive)
+	err = e.parallel(e.owned, func(s *shard) error {
+		if s.pos >= end.Seq {
+			return nil
+		}
+		if err := e.applyItems(ctx, s); err != nil {
+			return err
+		}
+		// Timers due by the clock as it stands at the end of the stretch
+		// fire now, so that a replay fires them at the same place
+		// whatever its batches.
+		if err := e.fireUntil(ctx, s, limit, inclusive); err != nil {
+			return err
+		}
+		s.mu.Lock()
+		s.pos, s.clock, s.arrival, s.moved = end.Seq, end.Clock, end.ArrivalClock, true
+		s.mu.Unlock()
+		return nil
 	})
-	return e.commit(ctx, recs[len(recs)-1].Seq, arrivals)
+	if err != nil {
+		return 0, err
+	}
+	if err := e.commit(ctx, arrivals); err != nil {
+		return 0, err
+	}
+	if len(recs) == 0 && !e.ready.Load() && e.committed.Load() >= e.sent && e.caughtUp() {
+		e.ready.Store(true)
+	}
+	return len(recs), nil
 }
 
-// apply processes one record of a shard, under its lock.
-func (e *Engine) apply(w *work, it *item, cat *compiled) {
+// caughtUp reports whether every partition held has processed the log as
+// it was when the engine started.
+func (e *Engine) caughtUp() bool {
+	for _, s := range e.owned {
+		if s.pos < e.startSeq {
+			return false
+		}
+	}
+	return true
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// route decodes a record and queues it on the partitions it concerns.
+func (e *Engine) route(r *store.LogRecord, arrivals *[]time.Time) error {
+	if len(r.Data) == 0 {
+		return fmt.Errorf("log record %d is empty", r.Seq)
+	}
+	before := r.Clock
+	if !e.opts.EventClock {
+		before = r.ArrivalClock
+	}
+	if r.Partition == store.AllPartitions {
+		if r.Data[0] != tagActivation {
+			return fmt.Errorf("log record %d of every partition has type %q", r.Seq, r.Data[0])
+		}
+		stack, serial, err := decodeActivation(r.Data[1:])
+		if err != nil {
+			return fmt.Errorf("log record %d: %w", r.Seq, err)
+		}
+		at := r.Arrival
+		if e.opts.EventClock {
+			at = r.Clock
+		}
+		for _, s := range e.owned {
+			if r.Seq > s.pos {
+				s.items = append(s.items, item{seq: r.Seq, stack: stack, serial: serial, at: at, before: before})
+			}
+		}
+		return nil
+	}
+	if r.Partition < 0 || r.Partition >= store.Partitions {
+		return fmt.Errorf("log record %d has partition %d", r.Seq, r.Partition)
+	}
+	s := e.shards[r.Partition]
+	if !s.owned || r.Seq <= s.pos {
+		return nil
+	}
+	it := item{seq: r.Seq, before: before}
+	switch r.Data[0] {
+	case tagEvent:
+		ev := &events.Event{}
+		if err := ev.UnmarshalBinary(r.Data[1:]); err != nil {
+			return fmt.Errorf("log record %d: %w", r.Seq, err)
+		}
+		it.ev = ev
+		*arrivals = append(*arrivals, r.Arrival)
+	case tagErase:
+		id, err := decodeErase(r.Data[1:])
+		if err != nil {
+			return fmt.Errorf("log record %d: %w", r.Seq, err)
+		}
+		it.erase = id
+	case tagResponse, tagOutcome:
+		it.at = r.Arrival
+		if e.opts.EventClock {
+			it.at = r.Clock
+		}
+		var err error
+		if r.Data[0] == tagResponse {
+			it.resp, err = decodeResponse(r.Data[1:])
+		} else {
+			it.outcome, err = decodeOutcome(r.Data[1:])
+		}
+		if err != nil {
+			return fmt.Errorf("log record %d: %w", r.Seq, err)
+		}
+	default:
+		return fmt.Errorf("log record %d has unknown type %q", r.Seq, r.Data[0])
+	}
+	if it.customer() == "" || store.PartitionOf(it.customer()) != r.Partition {
+		return fmt.Errorf("log record %d is in partition %d, not its customer's", r.Seq, r.Partition)
+	}
+	s.items = append(s.items, it)
+	return nil
+}
+
+// applyItems applies the records queued on a shard, in order: the
+// customers they name are read from the store first, in one call. Each
+// record is applied under the shard's lock alone, so that decide
+// requests for the shard's customers wait for one record at most.
+func (e *Engine) applyItems(ctx context.Context, s *shard) error {
+	defer func() {
+		clear(s.items)
+		s.items = s.items[:0]
+	}()
+	if err := e.loadFor(ctx, s); err != nil {
+		return err
+	}
+	for i := range s.items {
+		it := &s.items[i]
+		if it.stack != "" {
+			if err := e.activate(ctx, s, it.seq, it.stack, it.serial, it.at); err != nil {
+				return fmt.Errorf("activating deployment %d of stack %q: %w", it.serial, it.stack, err)
+			}
+			continue
+		}
+		// Timers due before the record fire first, those of customers in
+		// the store too.
+		if err := e.fireUntil(ctx, s, it.before, !e.opts.EventClock); err != nil {
+			return err
+		}
+		s.mu.Lock()
+		e.apply(e.work(s), it)
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// apply processes one record of a shard, under its lock; its customer
+// is in the cache if the store has them.
+func (e *Engine) apply(w *work, it *item) {
 	s := w.sh
 	if it.erase != "" {
 		s.erase(it.erase, e.opts.Models)
 		return
 	}
-	w.fireUntil(it.before, !e.opts.EventClock)
 	id := it.customer()
-	c := s.customers[id]
+	c := s.get(id)
 	if c == nil && it.outcome == nil {
 		// An event's customer is made on their first event; a response's
 		// too (decide answers customers no event named), so that what
 		// they teach the models is theirs to erase.
 		c = &customer{id: id}
-		s.customers[id] = c
+		s.put(c)
 	}
 	switch {
 	case it.ev != nil:
@@ -625,214 +772,20 @@ func (e *Engine) apply(w *work, it *item, cat *compiled) {
 		w.outcomeFact(c, it.outcome, it.at)
 	}
 	s.touch(c)
-	s.schedule(c, cat)
+	s.schedule(c)
 	c.rec, c.recGen = nil, nil // a million cached profiles would cost more than building them
 }
 
-// parallelUnlocked runs fn on every shard at once; fn locks the shard
-// itself.
-func (e *Engine) parallelUnlocked(fn func(*shard)) {
-	var wg sync.WaitGroup
-	for _, s := range e.shards {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(s)
-		}()
-	}
-	wg.Wait()
-}
-
-// commit writes every changed customer and the facts with the
-// cursor at seq.
-func (e *Engine) commit(ctx context.Context, seq uint64, arrivals []time.Time) error {
-	var c store.Commit
-	var facts []fact
-	encoded := make([][]store.Customer, len(e.shards))
-	e.parallel(func(s *shard) {
-		i := slices.Index(e.shards, s)
-		encoded[i] = make([]store.Customer, 0, len(s.dirty))
-		for _, cu := range s.dirty {
-			if cu.dirty {
-				s.scratch = cu.encode(s.scratch[:0])
-				encoded[i] = append(encoded[i], store.Customer{ID: cu.id, Data: bytes.Clone(s.scratch)})
-			}
-			cu.dirty, cu.queued = false, false
-		}
-		clear(s.dirty)
-		s.dirty = s.dirty[:0]
-	})
-	for i, s := range e.shards {
-		s.mu.Lock()
-		c.Customers = append(c.Customers, encoded[i]...)
-		c.Delete = append(c.Delete, s.deleted...)
-		s.deleted = s.deleted[:0]
-		facts = append(facts, s.facts...)
-		clear(s.facts)
-		s.facts = s.facts[:0]
-		c.Deliveries = append(c.Deliveries, s.outbox...)
-		clear(s.outbox)
-		s.outbox = s.outbox[:0]
-		s.mu.Unlock()
-	}
-	for _, m := range e.opts.Models.TakeDirty() {
-		c.Models = append(c.Models, store.Model{Key: m.Key, Data: m.Data})
-	}
-	if len(c.Customers) == 0 && len(facts) == 0 && len(c.Delete) == 0 && len(c.Models) == 0 && len(c.Deliveries) == 0 && seq == e.queued {
-		return nil
-	}
-	// In order of time across shards; a customer's facts keep their order.
-	sort.SliceStable(facts, func(i, j int) bool { return facts[i].t.Before(facts[j].t) })
-	c.Facts = make([]store.Fact, len(facts))
-	for i, f := range facts {
-		c.Facts[i] = store.Fact{Data: f.data}
-	}
-	c.Cursor = store.Cursor{Seq: seq, Watermark: e.wm}
-	select {
-	case e.commits <- pending{c, arrivals}:
-	case <-e.failed:
-		return e.commitErr
-	}
-	e.queued = seq
-	e.sent++
-	return nil
-}
-
-// activate switches a stack to one of its deployments and brings its
-// customers in flight in line.
-func (e *Engine) activate(ctx context.Context, stack string, serial int64, at time.Time) error {
-	doc, err := e.opts.LoadDeployment(ctx, stack, serial)
-	if err != nil {
-		return err
-	}
-	next := make(map[string]catalog.Deployed, len(e.deployed)+1)
-	for k, v := range e.deployed {
-		next[k] = v
-	}
-	if len(doc.Objects) == 0 {
-		delete(next, stack) // destroyed
-	} else {
-		next[stack] = catalog.Deployed{Serial: serial, Doc: doc}
-	}
-	cat, ps := catalog.Build(next, stack)
-	if len(ps) > 0 {
-		return ps
-	}
-	cc, ps := Compile(cat)
-	if len(ps) > 0 {
-		return ps
-	}
-	var moves []catalog.Move
-	if cs := cc.byName[stack]; cs != nil {
-		moves = cs.st.Moves
-	}
-	cc.dec.Bind(e.opts.Models)
-	e.deployed = next
-	e.cat.Store(cc)
-	e.parallel(func(s *shard) {
-		w := e.work(s, cc)
-		for _, c := range s.customers {
-			w.reconcile(c, stack, moves, at)
-			s.touch(c)
-			c.scheduled = time.Time{}
-		}
-		s.timers = s.timers[:0]
-		for _, c := range s.customers {
-			s.schedule(c, cc)
-		}
-	})
-	return nil
-}
-
-// load reads the deployments active at the last commit and every customer.
-func (e *Engine) load(ctx context.Context) error {
-	st := e.opts.Store
-	cur, err := st.Cursor(ctx)
-	if err != nil {
-		return err
-	}
-	stacks, err := st.Stacks(ctx)
-	if err != nil {
-		return err
-	}
-	for _, d := range stacks {
-		serial := d.Serial
-		if d.Seq > cur.Seq {
-			hist, err := st.History(ctx, d.Stack)
-			if err != nil {
-				return err
-			}
-			serial = 0
-			for _, h := range hist {
-				if h.Seq <= cur.Seq {
-					serial = h.Serial
-					break
-				}
-			}
-		}
-		if serial == 0 {
-			continue
-		}
-		doc, err := e.opts.LoadDeployment(ctx, d.Stack, serial)
-		if err != nil {
-			return fmt.Errorf("loading deployment %d of stack %q: %w", serial, d.Stack, err)
-		}
-		if len(doc.Objects) > 0 {
-			e.deployed[d.Stack] = catalog.Deployed{Serial: serial, Doc: doc}
-		}
-	}
-	cat, ps := catalog.Build(e.deployed, "")
-	if len(ps) > 0 {
-		return fmt.Errorf("the deployed stacks are inconsistent: %w", ps)
-	}
-	cc, ps := Compile(cat)
-	if len(ps) > 0 {
-		return fmt.Errorf("the deployed expressions do not compile: %w", ps)
-	}
-	ms, err := st.Models(ctx)
+// loadModels reads every partition's part of the adaptive models.
+func (e *Engine) loadModels(ctx context.Context) error {
+	ms, err := e.st.Models(ctx)
 	if err != nil {
 		return fmt.Errorf("loading the adaptive models: %w", err)
 	}
 	for _, m := range ms {
-		if err := e.opts.Models.Load(m.Key, m.Data); err != nil {
+		if err := e.opts.Models.Load(m.Partition, m.Key, m.Data); err != nil {
 			return err
 		}
-	}
-	cc.dec.Bind(e.opts.Models)
-	e.cat.Store(cc)
-	err = st.Customers(ctx, func(sc store.Customer) error {
-		c, err := decodeCustomer(sc.ID, sc.Data)
-		if err != nil {
-			return fmt.Errorf("customer %q: %w", sc.ID, err)
-		}
-		s := e.shardOf(c.id)
-		s.customers[c.id] = c
-		for _, r := range c.runs {
-			if r.status == StatusActive {
-				s.count(stageKey{r.stack, r.journey, r.stage}, 1)
-			}
-		}
-		s.schedule(c, cc)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("loading customers: %w", err)
-	}
-	e.setWatermark(cur.Watermark)
-	if cur.Seq > 0 {
-		if recs, err := st.ReadLog(ctx, cur.Seq-1, 1); err == nil && len(recs) == 1 {
-			e.arrivalWM = recs[0].Arrival
-		}
-	}
-	last, err := st.LastSeq(ctx)
-	if err != nil {
-		return err
-	}
-	e.startSeq = last
-	e.processed.Store(cur.Seq)
-	e.queued = cur.Seq
-	if cur.Seq >= last {
-		e.ready.Store(true)
 	}
 	return nil
 }

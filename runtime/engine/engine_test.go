@@ -223,13 +223,13 @@ func TestStagesCount(t *testing.T) {
 	h.deploy(growth(nil))
 	h.send(ev("cart_updated", "a", 0, "cart_value", 30), ev("cart_updated", "b", 0, "cart_value", 30),
 		ev("checkout_started", "b", hour), ev("cart_updated", "c", 0, "cart_value", 30), ev("ticket_opened", "c", hour))
-	got := h.e.StageCounts()
+	got := h.stageCounts()
 	want := []StageCount{{"growth", "cart_recovery", "browsing", 1}, {"growth", "cart_recovery", "checkout", 1}}
 	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
 		t.Fatalf("counts %+v", got)
 	}
 	h.restart()
-	if got := h.e.StageCounts(); len(got) != 2 || got[0] != want[0] {
+	if got := h.stageCounts(); len(got) != 2 || got[0] != want[0] {
 		t.Fatalf("counts after restart %+v", got)
 	}
 }
@@ -286,7 +286,7 @@ func TestMovedBlocks(t *testing.T) {
 	if r := h.run("c1", "recovery"); r.Status != StatusActive || r.Stage != "pay" || len(r.Timers) != 0 {
 		t.Fatalf("c1 after the journey was renamed: %+v", r)
 	}
-	if got := h.e.StageCounts(); len(got) != 1 || got[0].Journey != "recovery" || got[0].Customers != 1 {
+	if got := h.stageCounts(); len(got) != 1 || got[0].Journey != "recovery" || got[0].Customers != 1 {
 		t.Fatalf("counts %+v", got)
 	}
 }
@@ -373,18 +373,18 @@ func TestErase(t *testing.T) {
 	h := newHarness(t, true)
 	h.deploy(growth(nil))
 	h.send(ev("cart_updated", "c1", 0, "cart_value", 30, "trait:tier", "gold"))
-	if _, err := h.st.Append(context.Background(), []store.LogRecord{{Arrival: t0, Data: EncodeErase("c1")}}); err != nil {
+	if _, err := h.st.Append(context.Background(), []store.LogRecord{{Partition: store.PartitionOf("c1"), Arrival: t0, Data: EncodeErase("c1")}}); err != nil {
 		t.Fatal(err)
 	}
 	h.e.Notify()
 	h.sync()
-	if _, ok := h.e.Customer("c1"); ok {
+	if _, ok, _ := h.e.Customer(context.Background(), "c1"); ok {
 		t.Fatal("the customer is still there")
 	}
 	if _, err := h.st.Customer(context.Background(), "c1"); err == nil {
 		t.Fatal("the customer is still stored")
 	}
-	if got := h.e.StageCounts(); len(got) != 0 {
+	if got := h.stageCounts(); len(got) != 0 {
 		t.Fatalf("counts %+v", got)
 	}
 }

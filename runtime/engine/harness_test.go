@@ -38,11 +38,19 @@ type harness struct {
 	// decided and enqueued are what the engine reported.
 	decided  []*decide.Decision
 	enqueued []store.Delivery
+	// cache is the engine's CacheSize (0: the default).
+	cache int
 }
 
 func newHarness(t *testing.T, eventClock bool) *harness {
+	return newHarnessCache(t, eventClock, 0)
+}
+
+// newHarnessCache runs an engine that keeps at most cache customers in
+// memory.
+func newHarnessCache(t *testing.T, eventClock bool, cache int) *harness {
 	h := &harness{t: t, st: memstore.New(memstore.Options{}), clock: NewManual(t0), event: eventClock,
-		docs: map[string]*deploy.Document{}, serial: map[string]int64{}}
+		docs: map[string]*deploy.Document{}, serial: map[string]int64{}, cache: cache}
 	h.start()
 	t.Cleanup(h.stop)
 	return h
@@ -59,7 +67,7 @@ func (h *harness) load(ctx context.Context, stack string, serial int64) (*deploy
 }
 
 func (h *harness) start() {
-	h.e = New(Options{Store: h.st, Clock: h.clock, EventClock: h.event, Shards: 3, LoadDeployment: h.load, Seed: 1,
+	h.e = New(Options{Store: h.st, Clock: h.clock, EventClock: h.event, Workers: 3, CacheSize: h.cache, LoadDeployment: h.load, Seed: 1,
 		Decided: func(d *decide.Decision) {
 			h.mu.Lock()
 			h.decided = append(h.decided, d)
@@ -124,7 +132,7 @@ func (h *harness) deploy(doc *deploy.Document) {
 		h.t.Fatalf("invalid deployment: %v", ps)
 	}
 	d, err := h.st.Deploy(context.Background(), store.Deployment{Stack: stack}, base,
-		store.LogRecord{Arrival: h.clock.Now(), Data: EncodeActivation(stack, base+1)})
+		store.LogRecord{Partition: store.AllPartitions, Arrival: h.clock.Now(), Data: EncodeActivation(stack, base+1)})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -175,7 +183,7 @@ func (h *harness) append(evs ...*events.Event) {
 	for _, e := range evs {
 		h.n++
 		e.ID = fmt.Sprintf("e-%d", h.n)
-		recs = append(recs, store.LogRecord{ID: e.ID, Arrival: h.clock.Now(), Data: EncodeEvent(e)})
+		recs = append(recs, EventRecord(e, h.clock.Now()))
 	}
 	if _, err := h.st.Append(context.Background(), recs); err != nil {
 		h.t.Fatal(err)
@@ -185,7 +193,7 @@ func (h *harness) append(evs ...*events.Event) {
 
 // run returns the customer's run of journey (stack growth), or a zero Run.
 func (h *harness) run(customer, journey string) Run {
-	c, _ := h.e.Customer(customer)
+	c, _, _ := h.e.Customer(context.Background(), customer)
 	for _, r := range c.Runs {
 		if r.Journey == journey {
 			return r
@@ -197,7 +205,7 @@ func (h *harness) run(customer, journey string) Run {
 // path renders the customer's timeline in one journey:
 // "entered:browsing@0s moved:checkout@1h completed@3h".
 func (h *harness) path(customer, journey string) string {
-	c, _ := h.e.Customer(customer)
+	c, _, _ := h.e.Customer(context.Background(), customer)
 	out := ""
 	for _, tr := range c.Timeline {
 		if tr.Journey != journey {
@@ -224,7 +232,11 @@ func (h *harness) record(payloads ...[]byte) {
 	h.t.Helper()
 	var recs []store.LogRecord
 	for _, p := range payloads {
-		recs = append(recs, store.LogRecord{Arrival: h.clock.Now(), Data: p})
+		rec, err := Record(p, "", h.clock.Now())
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		recs = append(recs, rec)
 	}
 	if _, err := h.st.Append(context.Background(), recs); err != nil {
 		h.t.Fatal(err)
@@ -265,7 +277,16 @@ func (h *harness) sends() []string {
 func (h *harness) trust(rate float64) {
 	for _, a := range h.e.Decisioning().Actions() {
 		for i := 0; i < models.TrustAfter; i++ {
-			h.e.Models().Observe(a.ModelKey, nil, float64(i) < rate*models.TrustAfter, false, 1)
+			h.e.Models().Observe(0, a.ModelKey, nil, float64(i) < rate*models.TrustAfter, false, 1)
 		}
 	}
+}
+
+func (h *harness) stageCounts() []StageCount {
+	h.t.Helper()
+	got, err := h.e.StageCounts(context.Background())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return got
 }

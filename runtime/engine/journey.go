@@ -2,6 +2,7 @@ package engine
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/waymarkhq/waymark/runtime/analytics"
@@ -15,6 +16,15 @@ import (
 
 // stageKey names a stage of a journey of a stack, for counting customers.
 type stageKey struct{ stack, journey, stage string }
+
+// String is the key's form in the store's stage counts.
+func (k stageKey) String() string { return k.stack + "\x00" + k.journey + "\x00" + k.stage }
+
+func parseStageKey(s string) (stageKey, bool) {
+	a, rest, ok1 := strings.Cut(s, "\x00")
+	b, c, ok2 := strings.Cut(rest, "\x00")
+	return stageKey{a, b, c}, ok1 && ok2
+}
 
 // work is what one shard does with one stretch of the log: the rules of
 // runtime.md applied to its customers.

@@ -3,9 +3,12 @@ package engine
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/waymarkhq/waymark/runtime/events"
 	"github.com/waymarkhq/waymark/runtime/internal/wire"
+	"github.com/waymarkhq/waymark/runtime/store"
 )
 
 // Log record payloads: an event, the activation of a deployment, the
@@ -55,4 +58,54 @@ func decodeActivation(b []byte) (string, int64, error) {
 		return "", 0, errors.New("corrupt activation record")
 	}
 	return stack, int64(serial), nil
+}
+
+// EventRecord returns the log record of an event, in its customer's
+// partition.
+func EventRecord(ev *events.Event, arrival time.Time) store.LogRecord {
+	return store.LogRecord{Partition: store.PartitionOf(ev.Customer), ID: ev.ID, Arrival: arrival, Time: ev.Time, Data: EncodeEvent(ev)}
+}
+
+// Record returns the log record of a payload that EncodeErase,
+// EncodeResponse, EncodeDeliveryOutcome, EncodeActivation or EncodeEvent
+// made, in the partition it concerns, with id to deduplicate it.
+func Record(payload []byte, id string, arrival time.Time) (store.LogRecord, error) {
+	rec := store.LogRecord{ID: id, Arrival: arrival, Data: payload}
+	if len(payload) == 0 {
+		return rec, errors.New("empty log payload")
+	}
+	var customer string
+	switch payload[0] {
+	case tagActivation:
+		rec.Partition = store.AllPartitions
+		return rec, nil
+	case tagEvent:
+		ev := &events.Event{}
+		if err := ev.UnmarshalBinary(payload[1:]); err != nil {
+			return rec, err
+		}
+		customer, rec.Time = ev.Customer, ev.Time
+	case tagErase:
+		id, err := decodeErase(payload[1:])
+		if err != nil {
+			return rec, err
+		}
+		customer = id
+	case tagResponse:
+		r, err := decodeResponse(payload[1:])
+		if err != nil {
+			return rec, err
+		}
+		customer = r.Customer
+	case tagOutcome:
+		o, err := decodeOutcome(payload[1:])
+		if err != nil {
+			return rec, err
+		}
+		customer = o.Customer
+	default:
+		return rec, fmt.Errorf("unknown log payload %q", payload[0])
+	}
+	rec.Partition = store.PartitionOf(customer)
+	return rec, nil
 }

@@ -155,7 +155,7 @@ func (w *work) response(c *customer, r *Response, t time.Time) {
 
 // observe trains a model and counts the customer's contribution to it.
 func (w *work) observe(c *customer, key string, positive, control bool, weight int) {
-	w.models.Observe(key, nil, positive, control, weight)
+	w.models.Observe(w.sh.p, key, nil, positive, control, weight)
 	c.dirty = true
 	var m *contribution
 	for i := range c.contrib {
@@ -225,14 +225,14 @@ func (w *work) outcome(c *customer, o *DeliveryOutcome, t time.Time) {
 
 // forget takes the customer's contributions out of the models: the
 // responses they gave, as counted with their state.
-func (c *customer) forget(reg *models.Registry) {
+func (c *customer) forget(partition int, reg *models.Registry) {
 	for _, m := range c.contrib {
 		for _, x := range []struct {
 			n                 int
 			positive, control bool
 		}{{m.pos, true, false}, {m.neg, false, false}, {m.cpos, true, true}, {m.cneg, false, true}} {
 			if x.n != 0 {
-				reg.Observe(m.model, nil, x.positive, x.control, -x.n)
+				reg.Observe(partition, m.model, nil, x.positive, x.control, -x.n)
 			}
 		}
 	}

@@ -190,7 +190,7 @@ func TestResponses(t *testing.T) {
 	h.send(ev("cart_updated", "c1", 0, "cart_value", 30))
 	ref := "growth/journey.cart_recovery.action.banner"
 	decideWeb := func() *decide.Decision {
-		d, err := h.e.Decide(DecideRequest{Customer: "c1", Channel: "web"})
+		d, err := h.e.Decide(context.Background(), DecideRequest{Customer: "c1", Channel: "web"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -252,7 +252,7 @@ func TestResponses(t *testing.T) {
 		t.Fatalf("after restart: %+v", d.Candidates)
 	}
 	h.send(ev("cart_updated", "c2", 26*time.Hour+7*day, "cart_value", 30))
-	d4, _ := h.e.Decide(DecideRequest{Customer: "c2", Channel: "web"})
+	d4, _ := h.e.Decide(context.Background(), DecideRequest{Customer: "c2", Channel: "web"})
 	h.record(EncodeResponse(Response{Customer: "c2", Decision: d4.ID, Action: ref, Channel: "web", Outcome: OutcomeAccepted, Control: true}))
 	h.record(EncodeErase("c1"))
 	if st := model.Stats(); st.Evidence != 1 || st.Positives != 1 || st.Control != 1 {

@@ -1,11 +1,11 @@
 package engine
 
 import (
+	"context"
 	"sort"
 	"time"
 
 	"github.com/waymarkhq/waymark/runtime/events"
-	"github.com/waymarkhq/waymark/runtime/models"
 	"github.com/waymarkhq/waymark/runtime/store"
 )
 
@@ -44,26 +44,30 @@ type Timer struct {
 
 // Customer returns a snapshot of the customer, false if the engine has not
 // seen them.
-func (e *Engine) Customer(id string) (Customer, bool) {
-	s := e.shardOf(id)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.customers[id]
-	if c == nil {
-		return Customer{}, false
-	}
-	v := Customer{ID: id, Profile: map[string]events.Value{}, LastEvent: c.last,
-		Timeline: append([]store.Transition(nil), c.timeline...)}
-	for _, f := range c.profile {
-		v.Profile[f.name] = f.v
-	}
-	for _, r := range c.runs {
-		rv := Run{Stack: r.stack, Journey: r.journey, N: r.n, Status: r.status, Stage: r.stage,
-			Entered: r.entered, StageEntered: r.stageAt, Left: r.left}
-		for _, t := range r.timers {
-			rv.Timers = append(rv.Timers, Timer{t.kind, t.due})
+func (e *Engine) Customer(ctx context.Context, id string) (Customer, bool, error) {
+	var v Customer
+	found := false
+	err := e.withCustomer(ctx, id, func(c *customer) {
+		if c == nil {
+			return
 		}
-		v.Runs = append(v.Runs, rv)
+		found = true
+		v = Customer{ID: id, Profile: map[string]events.Value{}, LastEvent: c.last,
+			Timeline: append([]store.Transition(nil), c.timeline...)}
+		for _, f := range c.profile {
+			v.Profile[f.name] = f.v
+		}
+		for _, r := range c.runs {
+			rv := Run{Stack: r.stack, Journey: r.journey, N: r.n, Status: r.status, Stage: r.stage,
+				Entered: r.entered, StageEntered: r.stageAt, Left: r.left}
+			for _, t := range r.timers {
+				rv.Timers = append(rv.Timers, Timer{t.kind, t.due})
+			}
+			v.Runs = append(v.Runs, rv)
+		}
+	})
+	if err != nil || !found {
+		return Customer{}, false, err
 	}
 	sort.Slice(v.Runs, func(i, j int) bool {
 		if v.Runs[i].Stack != v.Runs[j].Stack {
@@ -71,7 +75,7 @@ func (e *Engine) Customer(id string) (Customer, bool) {
 		}
 		return v.Runs[i].Journey < v.Runs[j].Journey
 	})
-	return v, true
+	return v, true, nil
 }
 
 // StageCount is how many customers are in one stage now.
@@ -80,9 +84,20 @@ type StageCount struct {
 	Customers             int
 }
 
-// StageCounts returns the customers in each stage of each journey, sorted.
-func (e *Engine) StageCounts() []StageCount {
+// StageCounts returns the customers in each stage of each journey, sorted:
+// as committed in every partition, with what this replica has processed
+// since.
+func (e *Engine) StageCounts(ctx context.Context) ([]StageCount, error) {
+	stored, err := e.st.StageCounts(ctx)
+	if err != nil {
+		return nil, err
+	}
 	sum := map[stageKey]int{}
+	for k, n := range stored {
+		if sk, ok := parseStageKey(k); ok {
+			sum[sk] += int(n)
+		}
+	}
 	for _, s := range e.shards {
 		s.mu.Lock()
 		for k, n := range s.counts {
@@ -92,7 +107,9 @@ func (e *Engine) StageCounts() []StageCount {
 	}
 	out := make([]StageCount, 0, len(sum))
 	for k, n := range sum {
-		out = append(out, StageCount{k.stack, k.journey, k.stage, n})
+		if n != 0 {
+			out = append(out, StageCount{k.stack, k.journey, k.stage, n})
+		}
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i], out[j]
@@ -104,11 +121,11 @@ func (e *Engine) StageCounts() []StageCount {
 		}
 		return a.Stage < b.Stage
 	})
-	return out
+	return out, nil
 }
 
-// Customers returns how many customers the engine holds.
-func (e *Engine) Customers() int {
+// Cached returns how many customers the engine holds in memory.
+func (e *Engine) Cached() int {
 	n := 0
 	for _, s := range e.shards {
 		s.mu.Lock()
@@ -118,29 +135,5 @@ func (e *Engine) Customers() int {
 	return n
 }
 
-// erase forgets a customer: profile, journeys, timers, contacts, and
-// their contributions to the models.
-func (s *shard) erase(id string, reg *models.Registry) {
-	s.deleted = append(s.deleted, id) // the store may hold their decisions even if the engine never saw them
-	kept := s.outbox[:0]
-	for _, d := range s.outbox {
-		if d.Customer != id {
-			kept = append(kept, d)
-		}
-	}
-	clear(s.outbox[len(kept):])
-	s.outbox = kept
-	c := s.customers[id]
-	if c == nil {
-		return
-	}
-	c.forget(reg)
-	for _, r := range c.runs {
-		if r.status == StatusActive {
-			s.count(stageKey{r.stack, r.journey, r.stage}, -1)
-		}
-	}
-	c.scheduled = time.Time{}
-	c.dirty = false
-	delete(s.customers, id)
-}
+// Partitions returns how many partitions this replica holds.
+func (e *Engine) Partitions() int { return e.leases.count() }

@@ -58,7 +58,10 @@ type Transition struct {
 // Customer returns a customer's profile, journeys and recent timeline, with
 // sensitive attributes masked; ErrNotFound for one never seen.
 func (s *Service) Customer(ctx context.Context, id string) (Customer, error) {
-	c, ok := s.eng.Customer(id)
+	c, ok, err := s.eng.Customer(ctx, id)
+	if err != nil {
+		return Customer{}, err
+	}
 	if !ok {
 		return Customer{}, ErrNotFound
 	}
@@ -114,7 +117,11 @@ func (s *Service) Customer(ctx context.Context, id string) (Customer, error) {
 // events stay in the log until it is trimmed. The audit log records that
 // it happened and who did it, not whom or what.
 func (s *Service) Erase(ctx context.Context, id, who string) error {
-	if _, ok := s.eng.Customer(id); !ok {
+	_, ok, err := s.eng.Customer(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		// Decide may have recorded decisions for a customer no event named.
 		ds, err := s.st.CustomerDecisions(ctx, id, 1)
 		if err != nil {
@@ -128,7 +135,7 @@ func (s *Service) Erase(ctx context.Context, id, who string) error {
 	// erasure has deleted what the store holds.
 	done := s.rec.Forget(id)
 	defer done()
-	seqs, err := s.st.Append(ctx, []store.LogRecord{{Arrival: s.now().UTC(), Data: engine.EncodeErase(id)}})
+	seqs, err := s.st.Append(ctx, []store.LogRecord{{Partition: store.PartitionOf(id), Arrival: s.now().UTC(), Data: engine.EncodeErase(id)}})
 	if err != nil {
 		return err
 	}

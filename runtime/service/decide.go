@@ -94,7 +94,7 @@ func (s *Service) Decide(ctx context.Context, req DecideRequest) (*Decision, err
 			c[k] = contextValue(v)
 		}
 	}
-	d, err := s.eng.Decide(engine.DecideRequest{Customer: req.CustomerID, Channel: req.Channel, Context: c, Limit: req.Limit})
+	d, err := s.eng.Decide(ctx, engine.DecideRequest{Customer: req.CustomerID, Channel: req.Channel, Context: c, Limit: req.Limit})
 	if errors.Is(err, decide.ErrUnknownChannel) {
 		return nil, &UnprocessableError{Code: "unknown_channel", Msg: fmt.Sprintf("no deployed stack declares channel %q", req.Channel)}
 	}
@@ -338,7 +338,8 @@ func (s *Service) Respond(ctx context.Context, req ResponseRequest) (ResponseRes
 		return ResponseResult{}, err
 	}
 	rec := store.LogRecord{
-		ID:      "response\x00" + r.ID + "\x00" + ref + "\x00" + req.Outcome,
+		Partition: store.PartitionOf(r.Customer),
+		ID:        "response\x00" + r.ID + "\x00" + ref + "\x00" + req.Outcome,
 		Arrival: s.now().UTC(),
 		Data: engine.EncodeResponse(engine.Response{Customer: r.Customer, Decision: r.ID, Action: ref, Channel: r.Channel,
 			Outcome: req.Outcome, Control: r.Control}),

@@ -82,7 +82,7 @@ func (s *Service) Deploy(ctx context.Context, stack string, base int64, doc *dep
 	d, err := s.st.Deploy(ctx, store.Deployment{
 		Stack: stack, Time: s.now().UTC(), Who: who, Digest: digest, Summary: summarize(before, doc),
 		Document: s.keys.seal(plain),
-	}, base, store.LogRecord{Arrival: s.now().UTC(), Data: engine.EncodeActivation(stack, base+1)})
+	}, base, store.LogRecord{Partition: store.AllPartitions, Arrival: s.now().UTC(), Data: engine.EncodeActivation(stack, base+1)})
 	if err != nil {
 		return store.Deployment{}, err
 	}
@@ -226,7 +226,11 @@ func (s *Service) Impact(ctx context.Context, stack string, doc *deploy.Document
 	}
 	journeys := map[string]int{}
 	stages := map[string]int{}
-	for _, c := range s.eng.StageCounts() {
+	counts, err := s.eng.StageCounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range counts {
 		if c.Stack != stack {
 			continue
 		}

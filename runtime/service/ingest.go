@@ -74,7 +74,7 @@ func (s *Service) Ingest(ctx context.Context, body []byte, lim events.Limits) (I
 			s.m.rejected.WithLabelValues(string(r.Rejected.Code)).Inc()
 			continue
 		}
-		recs = append(recs, store.LogRecord{ID: r.Event.ID, Arrival: arrival, Data: engine.EncodeEvent(&r.Event)})
+		recs = append(recs, store.LogRecord{Partition: store.PartitionOf(r.Event.Customer), ID: r.Event.ID, Arrival: arrival, Time: r.Event.Time, Data: engine.EncodeEvent(&r.Event)})
 	}
 	for k, n := range dropped {
 		s.m.dropped.WithLabelValues(k.Type, k.Name).Add(float64(n))

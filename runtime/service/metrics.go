@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -83,7 +84,7 @@ var (
 	backlogDesc = prometheus.NewDesc("waymark_event_backlog",
 		"Log records appended but not yet processed.", nil, nil)
 	customersDesc = prometheus.NewDesc("waymark_customers",
-		"Customers the runtime holds.", nil, nil)
+		"Customers the runtime holds in memory (its cache), of the partitions it holds.", nil, nil)
 )
 
 // stageCollector reads the engine's counts when scraped.
@@ -96,9 +97,15 @@ func (c *stageCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *stageCollector) Collect(ch chan<- prometheus.Metric) {
-	for _, sc := range c.s.eng.StageCounts() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	counts, err := c.s.eng.StageCounts(ctx)
+	if err != nil {
+		c.s.log.Error("reading the stage counts for metrics", "error", err)
+	}
+	for _, sc := range counts {
 		ch <- prometheus.MustNewConstMetric(stageDesc, prometheus.GaugeValue, float64(sc.Customers), sc.Stack, sc.Journey, sc.Stage)
 	}
 	ch <- prometheus.MustNewConstMetric(backlogDesc, prometheus.GaugeValue, float64(c.s.backlog()))
-	ch <- prometheus.MustNewConstMetric(customersDesc, prometheus.GaugeValue, float64(c.s.eng.Customers()))
+	ch <- prometheus.MustNewConstMetric(customersDesc, prometheus.GaugeValue, float64(c.s.eng.Cached()))
 }

@@ -41,8 +41,17 @@ type Config struct {
 	// MaxConcurrentIngest bounds the batches being decoded and written at
 	// once (default 32); more are answered 429.
 	MaxConcurrentIngest int
-	// Shards is the engine's parallelism (default GOMAXPROCS).
-	Shards int
+	// Workers is the engine's parallelism (default GOMAXPROCS).
+	Workers int
+	// Replica names this runtime among the replicas that share the store
+	// (default: host name, process id and a random suffix).
+	Replica string
+	// CacheSize is the most customers the engine keeps in memory
+	// (default 1,000,000).
+	CacheSize int
+	// LeaseTTL is how long a dead replica keeps its partitions (default
+	// 4s).
+	LeaseTTL time.Duration
 	// Now is the wall clock for arrivals (default time.Now).
 	Now func() time.Time
 	// DecisionRetention is how long decision records, and delivered
@@ -126,7 +135,8 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		s.log.Error("writing decision records failed; retrying", "error", err)
 	}})
 	s.eng = engine.New(engine.Options{
-		Store: cfg.Store, Clock: cfg.Clock, EventClock: cfg.EventClock, Shards: cfg.Shards,
+		Store: cfg.Store, Clock: cfg.Clock, EventClock: cfg.EventClock, Workers: cfg.Workers,
+		Name: cfg.Replica, CacheSize: cfg.CacheSize, LeaseTTL: cfg.LeaseTTL,
 		LoadDeployment: s.loadDocument, Logger: cfg.Logger, Observer: observer{s.m},
 		Models: s.models, Decided: s.decided, Enqueued: func(ds []store.Delivery) { s.outbox.Add(ds) },
 	})
@@ -136,7 +146,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	dopts := cfg.Delivery
 	dopts.Store, dopts.Clock, dopts.Logger = cfg.Store, cfg.Clock, cfg.Logger
-	dopts.Render, dopts.Deliver, dopts.Report = s.render, s.deliver, s.report
+	dopts.Render, dopts.Deliver, dopts.Report = func(it *delivery.Item) (string, *host.Delivery, error) { return s.render(context.Background(), it) }, s.deliver, s.report // TEMP
 	dopts.Observe = func(channel, result string) { s.m.deliveries.WithLabelValues(channel, result).Inc() }
 	s.outbox = delivery.New(dopts)
 	stacks, err := s.st.Stacks(ctx)
@@ -240,12 +250,12 @@ func (s *Service) SyncAll(ctx context.Context) error {
 }
 
 func (s *Service) backlog() uint64 {
-	last, err := s.st.LastSeq(context.Background())
+	head, err := s.st.Head(context.Background())
 	if err != nil {
 		return 0
 	}
-	if p := s.eng.Processed(); last > p {
-		return last - p
+	if p := s.eng.Processed(); head.Seq > p {
+		return head.Seq - p
 	}
 	return 0
 }

@@ -1,0 +1,173 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/waymarkhq/waymark/runtime/store"
+)
+
+// commit hands what the partitions held changed, with their positions and
+// leases, to the committer.
+func (e *Engine) commit(ctx context.Context, arrivals []time.Time) error {
+	var c store.Commit
+	gen := e.sent + 1
+	any := false
+	encoded := make([][]store.Customer, len(e.owned))
+	_ = e.parallel(e.owned, func(s *shard) error {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		var out []store.Customer
+		for _, cu := range s.dirty {
+			if cu.dirty {
+				s.scratch = cu.encode(s.scratch[:0])
+				due := cu.nextDue(s.cat.held)
+				out = append(out, store.Customer{ID: cu.id, Partition: s.p, Due: due, Data: bytes.Clone(s.scratch)})
+				cu.storedDue = due
+				cu.gen = gen
+			}
+			cu.dirty, cu.queued = false, false
+		}
+		clear(s.dirty)
+		s.dirty = s.dirty[:0]
+		encoded[indexOf(e.owned, s)] = out
+		return nil
+	})
+	var shards []*shard
+	low := uint64(0)
+	for i, s := range e.owned {
+		s.mu.Lock()
+		changed := s.moved || len(encoded[i]) > 0 || len(s.deleted) > 0 || len(s.facts) > 0 || len(s.counts) > 0 || len(s.outbox) > 0
+		c.Customers = append(c.Customers, encoded[i]...)
+		c.Delete = append(c.Delete, s.deleted...)
+		s.deleted = s.deleted[:0]
+		// A partition's facts in the order made; across partitions, in
+		// order of time.
+		fs := s.facts
+		s.facts = nil
+		sort.SliceStable(fs, func(a, b int) bool { return fs[a].t.Before(fs[b].t) })
+		for _, f := range fs {
+			c.Facts = append(c.Facts, store.Fact{Partition: s.p, Data: f.data})
+		}
+		for k, d := range s.counts {
+			c.Counts = append(c.Counts, store.Count{Partition: s.p, Key: k.String(), Delta: int64(d)})
+		}
+		clear(s.counts)
+		c.Deliveries = append(c.Deliveries, s.outbox...)
+		clear(s.outbox)
+		s.outbox = s.outbox[:0]
+		if changed {
+			c.Cursors = append(c.Cursors, store.Cursor{Partition: s.p, Seq: s.pos, Clock: s.clock, ArrivalClock: s.arrival})
+			c.Leases = append(c.Leases, s.lease)
+			shards = append(shards, s)
+			any = true
+		}
+		s.moved = false
+		if i == 0 || s.pos < low {
+			low = s.pos
+		}
+		s.mu.Unlock()
+	}
+	for _, m := range e.opts.Models.TakeDirty() {
+		c.Models = append(c.Models, store.Model{Partition: m.Partition, Key: m.Key, Data: m.Data})
+		if !e.shards[m.Partition].owned {
+			continue
+		}
+		any = true
+		if !hasLease(c.Leases, m.Partition) {
+			c.Leases = append(c.Leases, e.shards[m.Partition].lease)
+		}
+	}
+	if !any {
+		return nil
+	}
+	select {
+	case e.commits <- pending{c: c, arrivals: arrivals, pos: low, shards: shards}:
+	case <-e.failed:
+		return e.commitErr
+	}
+	e.sent = gen
+	return nil
+}
+
+func hasLease(ls []store.Lease, p int) bool {
+	for _, l := range ls {
+		if l.Partition == p {
+			return true
+		}
+	}
+	return false
+}
+
+func indexOf(ss []*shard, s *shard) int {
+	for i, x := range ss {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// committer writes commits in order and moves the processed position on.
+// It runs beside the engine so that processing the next stretch of the log
+// overlaps the store's write and fsync of the last.
+func (e *Engine) committer() {
+	for p := range e.commits {
+		if e.commitErr != nil {
+			continue
+		}
+		if err := e.st.Commit(context.Background(), p.c); err != nil {
+			e.commitErr = fmt.Errorf("committing state: %w", err)
+			close(e.failed)
+			continue
+		}
+		if len(p.c.Deliveries) > 0 && e.opts.Enqueued != nil {
+			e.opts.Enqueued(p.c.Deliveries)
+		}
+		e.advance(p.pos)
+		for _, s := range p.shards {
+			s.mu.Lock()
+			s.evict(e.committed.Load())
+			s.mu.Unlock()
+		}
+		if len(p.arrivals) > 0 {
+			e.opts.Observer.Committed(p.arrivals, e.opts.Clock.Now())
+		}
+	}
+}
+
+func (e *Engine) advance(low uint64) {
+	e.committed.Add(1)
+	if low > e.processed.Load() {
+		e.processed.Store(low)
+	}
+	if low >= e.startSeq {
+		e.ready.Store(true)
+	}
+	e.progressMu.Lock()
+	close(e.progress)
+	e.progress = make(chan struct{})
+	e.progressMu.Unlock()
+}
+
+// flush waits until every commit handed to the committer is written.
+func (e *Engine) flush(ctx context.Context) error {
+	for {
+		e.progressMu.Lock()
+		ch := e.progress
+		e.progressMu.Unlock()
+		if e.committed.Load() >= e.sent {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-e.failed:
+			return e.commitErr
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
