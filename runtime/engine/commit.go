@@ -16,7 +16,7 @@ func (e *Engine) commit(ctx context.Context, arrivals []time.Time) error {
 	var c store.Commit
 	gen := e.sent + 1
 	any := false
-	encoded := make([][]store.Customer, len(e.owned))
+	var encoded [store.Partitions][]store.Customer
 	_ = e.parallel(e.owned, func(s *shard) error {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -33,15 +33,15 @@ func (e *Engine) commit(ctx context.Context, arrivals []time.Time) error {
 		}
 		clear(s.dirty)
 		s.dirty = s.dirty[:0]
-		encoded[indexOf(e.owned, s)] = out
+		encoded[s.p] = out
 		return nil
 	})
 	var shards []*shard
 	low := uint64(0)
 	for i, s := range e.owned {
 		s.mu.Lock()
-		changed := s.moved || len(encoded[i]) > 0 || len(s.deleted) > 0 || len(s.facts) > 0 || len(s.counts) > 0 || len(s.outbox) > 0
-		c.Customers = append(c.Customers, encoded[i]...)
+		changed := s.moved || len(encoded[s.p]) > 0 || len(s.deleted) > 0 || len(s.facts) > 0 || len(s.counts) > 0 || len(s.outbox) > 0
+		c.Customers = append(c.Customers, encoded[s.p]...)
 		c.Delete = append(c.Delete, s.deleted...)
 		s.deleted = s.deleted[:0]
 		// A partition's facts in the order made; across partitions, in
@@ -72,10 +72,10 @@ func (e *Engine) commit(ctx context.Context, arrivals []time.Time) error {
 		s.mu.Unlock()
 	}
 	for _, m := range e.opts.Models.TakeDirty() {
-		c.Models = append(c.Models, store.Model{Partition: m.Partition, Key: m.Key, Data: m.Data})
 		if !e.shards[m.Partition].owned {
-			continue
+			continue // learnt before the partition moved: its new owner replays it
 		}
+		c.Models = append(c.Models, store.Model{Partition: m.Partition, Key: m.Key, Data: m.Data})
 		any = true
 		if !hasLease(c.Leases, m.Partition) {
 			c.Leases = append(c.Leases, e.shards[m.Partition].lease)
@@ -100,15 +100,6 @@ func hasLease(ls []store.Lease, p int) bool {
 		}
 	}
 	return false
-}
-
-func indexOf(ss []*shard, s *shard) int {
-	for i, x := range ss {
-		if x == s {
-			return i
-		}
-	}
-	return -1
 }
 
 // committer writes commits in order and moves the processed position on.

@@ -125,6 +125,7 @@ type Engine struct {
 	// clock is the highest event clock read (the event clock's now).
 	clockNano atomic.Int64
 	rngs      sync.Pool // *rand.Rand for decide requests
+	modelsAt  time.Time // when followModels last read the others' model parts
 
 	wake  chan struct{}
 	syncs chan chan struct{}
@@ -405,6 +406,9 @@ func (e *Engine) loop(ctx context.Context) error {
 			return nil
 		}
 		if err := e.followLeases(ctx); err != nil {
+			return err
+		}
+		if err := e.followModels(ctx); err != nil {
 			return err
 		}
 		answer := e.synced
@@ -776,18 +780,36 @@ func (e *Engine) apply(w *work, it *item) {
 	c.rec, c.recGen = nil, nil // a million cached profiles would cost more than building them
 }
 
-// loadModels reads every partition's part of the adaptive models.
-func (e *Engine) loadModels(ctx context.Context) error {
+// loadModels reads every partition's part of the adaptive models, or
+// only those of the partitions that want reports true.
+func (e *Engine) loadModels(ctx context.Context, want ...func(p int) bool) error {
 	ms, err := e.st.Models(ctx)
 	if err != nil {
 		return fmt.Errorf("loading the adaptive models: %w", err)
 	}
 	for _, m := range ms {
+		if len(want) > 0 && !want[0](m.Partition) {
+			continue
+		}
 		if err := e.opts.Models.Load(m.Partition, m.Key, m.Data); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// modelsEvery is how often a replica that does not hold every partition
+// reads what the others' partitions learnt.
+const modelsEvery = 5 * time.Second
+
+// followModels reads the model parts of the partitions other replicas
+// hold, every modelsEvery.
+func (e *Engine) followModels(ctx context.Context) error {
+	if e.holdsAll() || time.Since(e.modelsAt) < modelsEvery {
+		return nil
+	}
+	e.modelsAt = time.Now()
+	return e.loadModels(ctx, func(p int) bool { return !e.shards[p].owned })
 }
 
 // ErrUnknownCustomer is returned for a customer the engine has never seen.

@@ -261,6 +261,15 @@ func (e *Engine) followLeases(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		// What the partitions' last owners taught the models, as they
+		// committed it.
+		newly := map[int]bool{}
+		for _, l := range taken {
+			newly[l.Partition] = true
+		}
+		if err := e.loadModels(ctx, func(p int) bool { return newly[p] }); err != nil {
+			return err
+		}
 		for _, l := range taken {
 			s := e.shards[l.Partition]
 			if err := e.takeLease(ctx, s, l, cursors[l.Partition]); err != nil {
