@@ -48,6 +48,11 @@ type Config struct {
 	// DecisionRetention is how long decision records are kept (default 30
 	// days).
 	DecisionRetention time.Duration
+	// Replica names this runtime among those sharing a store (default:
+	// host name, process id and a random suffix).
+	Replica string
+	// CacheSize is the most customers kept in memory (default 1,000,000).
+	CacheSize int
 	// ShutdownTimeout bounds the draining of requests (default 30s).
 	ShutdownTimeout time.Duration
 	// Getenv reads the environment.
@@ -99,7 +104,7 @@ func Run(ctx context.Context, cfg Config) error {
 		hostLog.SetLevel(hclog.Info)
 	}
 	svc, err := service.New(ctx, service.Config{Store: st, SecretKey: key, Clock: engine.Wall{}, EventClock: cfg.EventClock, Registerer: reg, Logger: log,
-		DecisionRetention: cfg.DecisionRetention, Providers: providers,
+		DecisionRetention: cfg.DecisionRetention, Providers: providers, Replica: cfg.Replica, CacheSize: cfg.CacheSize,
 		Host: host.Options{Logger: hostLog, Reattach: cfg.Getenv("WAYMARK_REATTACH_PROVIDERS")}})
 	if err != nil {
 		return err

@@ -41,6 +41,8 @@ type ServeOptions struct {
 	TLSCert, TLSKey   string
 	DedupWindow       string
 	DecisionRetention string
+	Replica           string
+	CacheSize         int
 }
 
 func newServe(s *cmdutil.Streams) *cobra.Command {
@@ -68,6 +70,8 @@ once. SIGTERM or Ctrl-C drains requests, commits and stops.`,
 	f.StringVar(&opts.TLSKey, "tls-key", "", "PEM private key of -tls-cert.")
 	f.StringVar(&opts.DedupWindow, "dedup-window", "7d", "How long an event id deduplicates retries.")
 	f.StringVar(&opts.DecisionRetention, "decision-retention", "30d", "How long decision records are kept.")
+	f.StringVar(&opts.Replica, "replica", "", "Name of this runtime among the replicas sharing a store (default: host name, process id and a random suffix).")
+	f.IntVar(&opts.CacheSize, "cache-size", 1_000_000, "Most customers kept in memory (at most about 2 KiB each); the others are read from the store when needed.")
 	return cmd
 }
 
@@ -92,7 +96,10 @@ func Serve(ctx context.Context, s *cmdutil.Streams, opts *ServeOptions) error {
 	if err != nil {
 		return err
 	}
-	return server.Run(ctx, server.Config{
+	if opts.CacheSize <= 0 {
+		return fmt.Errorf("-cache-size must be at least 1, not %d", opts.CacheSize)
+	}
+	return server.Run(ctx, server.Config{Replica: opts.Replica, CacheSize: opts.CacheSize,
 		DataDir: opts.Data, Listen: opts.Listen, EventClock: eventClock, Insecure: opts.Insecure,
 		SecretKeyFile: opts.SecretKeyFile, TLSCert: opts.TLSCert, TLSKey: opts.TLSKey, DedupWindow: window, DecisionRetention: retention,
 		Getenv: s.Getenv, Out: s.Out, Log: s.Err,
