@@ -13,6 +13,14 @@ import (
 // commit hands what the partitions held changed, with their positions and
 // leases, to the committer.
 func (e *Engine) commit(ctx context.Context, arrivals []time.Time) error {
+	// Customers leave memory here, on Run's goroutine, never while a
+	// stretch that names them is being applied.
+	done := e.committed.Load()
+	for _, s := range e.owned {
+		s.mu.Lock()
+		s.evict(done)
+		s.mu.Unlock()
+	}
 	var c store.Commit
 	gen := e.sent + 1
 	any := false
@@ -36,7 +44,6 @@ func (e *Engine) commit(ctx context.Context, arrivals []time.Time) error {
 		encoded[s.p] = out
 		return nil
 	})
-	var shards []*shard
 	low := uint64(0)
 	for i, s := range e.owned {
 		s.mu.Lock()
@@ -62,7 +69,6 @@ func (e *Engine) commit(ctx context.Context, arrivals []time.Time) error {
 		if changed {
 			c.Cursors = append(c.Cursors, store.Cursor{Partition: s.p, Seq: s.pos, Clock: s.clock, ArrivalClock: s.arrival})
 			c.Leases = append(c.Leases, s.lease)
-			shards = append(shards, s)
 			any = true
 		}
 		s.moved = false
@@ -85,7 +91,7 @@ func (e *Engine) commit(ctx context.Context, arrivals []time.Time) error {
 		return nil
 	}
 	select {
-	case e.commits <- pending{c: c, arrivals: arrivals, pos: low, shards: shards}:
+	case e.commits <- pending{c: c, arrivals: arrivals, pos: low}:
 	case <-e.failed:
 		return e.commitErr
 	}
@@ -119,11 +125,6 @@ func (e *Engine) committer() {
 			e.opts.Enqueued(p.c.Deliveries)
 		}
 		e.advance(p.pos)
-		for _, s := range p.shards {
-			s.mu.Lock()
-			s.evict(e.committed.Load())
-			s.mu.Unlock()
-		}
 		if len(p.arrivals) > 0 {
 			e.opts.Observer.Committed(p.arrivals, e.opts.Clock.Now())
 		}

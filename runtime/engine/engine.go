@@ -273,8 +273,7 @@ type pending struct {
 	c        store.Commit
 	arrivals []time.Time
 	// pos is the lowest position of the partitions it commits.
-	pos    uint64
-	shards []*shard
+	pos uint64
 }
 
 // Processed is the lowest log position whose effects are committed for
