@@ -13,14 +13,7 @@ import (
 // commit hands what the partitions held changed, with their positions and
 // leases, to the committer.
 func (e *Engine) commit(ctx context.Context, arrivals []time.Time) error {
-	// Customers leave memory here, on Run's goroutine, never while a
-	// stretch that names them is being applied.
-	done := e.committed.Load()
-	for _, s := range e.owned {
-		s.mu.Lock()
-		s.evict(done)
-		s.mu.Unlock()
-	}
+	e.evict()
 	var c store.Commit
 	gen := e.sent + 1
 	any := false
@@ -97,6 +90,18 @@ func (e *Engine) commit(ctx context.Context, arrivals []time.Time) error {
 	}
 	e.sent = gen
 	return nil
+}
+
+// evict drops customers over the cache size whose state is durable. It
+// runs on Run's goroutine, never while a stretch that names them is being
+// applied.
+func (e *Engine) evict() {
+	done := e.committed.Load()
+	for _, s := range e.owned {
+		s.mu.Lock()
+		s.evict(done)
+		s.mu.Unlock()
+	}
 }
 
 func hasLease(ls []store.Lease, p int) bool {

@@ -441,6 +441,7 @@ func (e *Engine) loop(ctx context.Context) error {
 				}
 				return err
 			}
+			e.evict()
 			for _, ch := range answer {
 				close(ch)
 			}

@@ -176,7 +176,7 @@ func TestFactsAreStored(t *testing.T) {
 	// of 10 enters nothing and is not counted.
 	h.send(ev("cart_updated", "c1", 0, "cart_value", 30), ev("cart_updated", "c2", 0, "cart_value", 10),
 		ev("cart_updated", "c1", hour, "cart_value", 40), ev("ticket_opened", "c1", 2*hour))
-	facts, err := h.st.Facts(context.Background(), 0, 100)
+	facts, err := h.st.Facts(context.Background(), nil, 100)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -211,6 +211,9 @@ func (k *leaseKeeper) releaseAll(ctx context.Context, owned []*shard) {
 	if err := k.give(ctx, ls); err != nil {
 		k.log.Warn("releasing partition leases at shutdown", "error", err)
 	}
+	if _, err := k.st.Heartbeat(ctx, k.name, 0); err != nil {
+		k.log.Warn("leaving the replicas at shutdown", "error", err)
+	}
 }
 
 // followLeases brings the partitions processed in line with the leases
@@ -283,6 +286,17 @@ func (e *Engine) followLeases(ctx context.Context) error {
 	}
 	slices.SortFunc(kept, func(a, b *shard) int { return a.p - b.p })
 	e.owned = kept
+	if len(taken) > 0 && e.committed.Load() >= e.sent {
+		low := uint64(0)
+		for i, s := range kept {
+			if i == 0 || s.pos < low {
+				low = s.pos
+			}
+		}
+		if low > e.processed.Load() {
+			e.processed.Store(low)
+		}
+	}
 	if len(lost)+len(taken) > 0 {
 		e.opts.Logger.Info("partitions held", "replica", e.opts.Name, "held", len(kept), "taken", len(taken), "lost", len(lost), "given", len(give))
 	}

@@ -138,6 +138,15 @@ func TestReplicas(t *testing.T) {
 	for i := range customers {
 		send(ev("cart_updated", id(i), at(i), "cart_value", 30))
 	}
+	// Both replicas have processed the entries before the stream goes on.
+	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := b.e.Sync(sctx); err != nil {
+		t.Fatal(err)
+	}
+	if a.e.Processed() == 0 {
+		t.Fatal("a processed nothing")
+	}
 	for i := 0; i < customers/2; i++ {
 		switch i % 3 {
 		case 1:
@@ -162,8 +171,6 @@ func TestReplicas(t *testing.T) {
 	start := time.Now()
 	waitFor(t, "b to take every partition over", func() bool { return b.e.Partitions() == store.Partitions })
 	t.Logf("failover took %s", time.Since(start))
-	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
 	if err := b.e.Sync(sctx); err != nil {
 		t.Fatal(err)
 	}

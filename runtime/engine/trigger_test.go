@@ -354,7 +354,7 @@ func TestActionFacts(t *testing.T) {
 	h.record(EncodeDeliveryOutcome(DeliveryOutcome{Customer: "c1", Key: key, Action: "growth/journey.cart_recovery.action.remind", Channel: "email", Outcome: delivery.OutcomeDelivered, Due: t0.Add(time.Hour)}),
 		EncodeResponse(Response{Customer: "c1", Decision: ds[0].ID, Action: "growth/journey.cart_recovery.action.remind", Channel: "email", Outcome: OutcomeClicked}))
 	h.restart()
-	facts, err := h.st.Facts(context.Background(), 0, 100)
+	facts, err := h.st.Facts(context.Background(), nil, 100)
 	if err != nil {
 		t.Fatal(err)
 	}

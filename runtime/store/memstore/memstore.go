@@ -3,6 +3,7 @@ package memstore
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"sort"
 	"sync"
 	"time"
@@ -18,7 +19,9 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Store is an in-memory store.Store.
+// Store is an in-memory store.Store, for tests and for runtimes that
+// keep nothing (waymark dev, waymark test); one Store may be shared by
+// several engines in one process, as replicas share a database.
 type Store struct {
 	opts Options
 
@@ -27,15 +30,31 @@ type Store struct {
 	deployments map[string][]store.Deployment // by stack, oldest first
 	tokens      map[string]store.Token
 	log         []store.LogRecord
+	head        store.Head
 	seen        map[string]time.Time
-	customers   map[string][]byte
-	facts       []store.Fact // in order of Seq
-	factSeq     uint64       // the last Seq given
+	audit       []store.AuditRecord
+	members     map[string]time.Time
+	leases      [store.Partitions]store.Lease
+	customers   map[string]store.Customer
+	counts      map[countKey]int64
+	cursors     [store.Partitions]store.Cursor
+	facts       [store.Partitions][]store.Fact // in order of Seq
+	factSeq     [store.Partitions]uint64       // the last Seq given
 	snapshot    []byte
-	cursor      store.Cursor
-	models      map[string][]byte
+	snapUpTo    []uint64
+	models      map[modelKey][]byte
 	decisions   map[string]store.Decision
 	deliveries  map[string]store.Delivery
+}
+
+type countKey struct {
+	p   int
+	key string
+}
+
+type modelKey struct {
+	p   int
+	key string
 }
 
 // New returns an empty Store.
@@ -51,8 +70,10 @@ func New(opts Options) *Store {
 		deployments: map[string][]store.Deployment{},
 		tokens:      map[string]store.Token{},
 		seen:        map[string]time.Time{},
-		customers:   map[string][]byte{},
-		models:      map[string][]byte{},
+		customers:   map[string]store.Customer{},
+		counts:      map[countKey]int64{},
+		members:     map[string]time.Time{},
+		models:      map[modelKey][]byte{},
 		decisions:   map[string]store.Decision{},
 		deliveries:  map[string]store.Delivery{},
 	}
@@ -83,9 +104,8 @@ func (s *Store) Deploy(ctx context.Context, d store.Deployment, base int64, rec 
 	if cur != base {
 		return store.Deployment{}, &store.StaleError{Stack: d.Stack, Base: base, Current: cur}
 	}
-	rec.Seq = uint64(len(s.log)) + 1
-	rec.Data = bytes.Clone(rec.Data)
-	s.log = append(s.log, rec)
+	rec.Partition = store.AllPartitions
+	s.appendRecord(&rec)
 	d.Serial = cur + 1
 	d.Seq = rec.Seq
 	d.Document = bytes.Clone(d.Document)
@@ -187,12 +207,57 @@ func (s *Store) Tokens(ctx context.Context) ([]store.Token, error) {
 	return out, nil
 }
 
-// Append implements store.Store.
+// AddAudit implements store.Audit.
+func (s *Store) AddAudit(ctx context.Context, a store.AuditRecord) error {
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	a.Seq = uint64(len(s.audit)) + 1
+	s.audit = append(s.audit, a)
+	return nil
+}
+
+// AuditLog implements store.Audit.
+func (s *Store) AuditLog(ctx context.Context, after uint64, max int) ([]store.AuditRecord, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	if after >= uint64(len(s.audit)) {
+		return nil, nil
+	}
+	end := min(uint64(len(s.audit)), after+uint64(max))
+	return append([]store.AuditRecord(nil), s.audit[after:end]...), nil
+}
+
+// appendRecord gives a record its Seq and clocks and adds it to the log;
+// called with mu held.
+func (s *Store) appendRecord(r *store.LogRecord) {
+	r.Seq = uint64(len(s.log)) + 1
+	r.Clock, r.ArrivalClock = s.head.Clock, s.head.ArrivalClock
+	r.Data = bytes.Clone(r.Data)
+	s.log = append(s.log, *r)
+	s.head.Seq = r.Seq
+	if r.Time.After(s.head.Clock) {
+		s.head.Clock = r.Time
+	}
+	if r.Arrival.After(s.head.ArrivalClock) {
+		s.head.ArrivalClock = r.Arrival
+	}
+}
+
+// Append implements store.Log.
 func (s *Store) Append(ctx context.Context, recs []store.LogRecord) ([]uint64, error) {
 	if err := s.lock(); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
+	for _, r := range recs {
+		if r.Partition < store.AllPartitions || r.Partition >= store.Partitions {
+			return nil, fmt.Errorf("log record of partition %d", r.Partition)
+		}
+	}
 	horizon := s.opts.Now().Add(-s.opts.DedupWindow)
 	seqs := make([]uint64, len(recs))
 	for i, r := range recs {
@@ -202,42 +267,176 @@ func (s *Store) Append(ctx context.Context, recs []store.LogRecord) ([]uint64, e
 			}
 			s.seen[r.ID] = r.Arrival
 		}
-		r.Seq = uint64(len(s.log)) + 1
-		r.Data = bytes.Clone(r.Data)
-		s.log = append(s.log, r)
+		s.appendRecord(&r)
 		seqs[i] = r.Seq
 	}
 	return seqs, nil
 }
 
-// ReadLog implements store.Store.
-func (s *Store) ReadLog(ctx context.Context, after uint64, max int) ([]store.LogRecord, error) {
+// Read implements store.Log.
+func (s *Store) Read(ctx context.Context, from []store.From, max int) ([]store.LogRecord, store.Head, error) {
+	if err := s.lock(); err != nil {
+		return nil, store.Head{}, err
+	}
+	defer s.mu.Unlock()
+	after := map[int]uint64{}
+	low := uint64(0)
+	for i, f := range from {
+		if f.Partition < 0 || f.Partition >= store.Partitions {
+			return nil, store.Head{}, fmt.Errorf("reading partition %d", f.Partition)
+		}
+		if a, ok := after[f.Partition]; !ok || f.After < a {
+			after[f.Partition] = f.After
+		}
+		if i == 0 || f.After < low {
+			low = f.After
+		}
+	}
+	var out []store.LogRecord
+	for i := low; i < uint64(len(s.log)) && len(out) < max; i++ {
+		r := s.log[i]
+		if r.Partition == store.AllPartitions {
+			if len(from) > 0 && r.Seq > low {
+				out = append(out, r)
+			}
+			continue
+		}
+		if a, ok := after[r.Partition]; ok && r.Seq > a {
+			out = append(out, r)
+		}
+	}
+	return out, s.head, nil
+}
+
+// Head implements store.Log.
+func (s *Store) Head(ctx context.Context) (store.Head, error) {
+	if err := s.lock(); err != nil {
+		return store.Head{}, err
+	}
+	defer s.mu.Unlock()
+	return s.head, nil
+}
+
+// Heartbeat implements store.Leases.
+func (s *Store) Heartbeat(ctx context.Context, owner string, ttl time.Duration) ([]store.Member, error) {
 	if err := s.lock(); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	if after >= uint64(len(s.log)) {
-		return nil, nil
+	now := s.opts.Now()
+	if ttl > 0 {
+		s.members[owner] = now.Add(ttl)
+	} else {
+		delete(s.members, owner)
 	}
-	end := min(uint64(len(s.log)), after+uint64(max))
-	return append([]store.LogRecord(nil), s.log[after:end]...), nil
+	var out []store.Member
+	for name, exp := range s.members {
+		if now.Before(exp) {
+			out = append(out, store.Member{Name: name, Expires: exp})
+		} else {
+			delete(s.members, name)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
 }
 
-// LastSeq implements store.Store.
-func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
+// Leases implements store.Leases.
+func (s *Store) Leases(ctx context.Context) ([]store.Lease, error) {
 	if err := s.lock(); err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer s.mu.Unlock()
-	return uint64(len(s.log)), nil
+	out := make([]store.Lease, store.Partitions)
+	for p := range out {
+		out[p] = s.leases[p]
+		out[p].Partition = p
+	}
+	return out, nil
 }
 
-// Commit implements store.Store.
+// AcquireLeases implements store.Leases.
+func (s *Store) AcquireLeases(ctx context.Context, owner string, ps []int, ttl time.Duration) ([]store.Lease, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	now := s.opts.Now()
+	var out []store.Lease
+	for _, p := range ps {
+		if p < 0 || p >= store.Partitions {
+			return nil, fmt.Errorf("leasing partition %d", p)
+		}
+		l := s.leases[p]
+		if l.Owner != "" && l.Owner != owner && now.Before(l.Expires) {
+			continue
+		}
+		if l.Owner != owner {
+			l.Epoch++
+		}
+		l.Partition, l.Owner, l.Expires = p, owner, now.Add(ttl)
+		s.leases[p] = l
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// RenewLeases implements store.Leases.
+func (s *Store) RenewLeases(ctx context.Context, owner string, held []store.Lease, ttl time.Duration) ([]store.Lease, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	now := s.opts.Now()
+	var out []store.Lease
+	for _, h := range held {
+		if h.Partition < 0 || h.Partition >= store.Partitions {
+			continue
+		}
+		l := s.leases[h.Partition]
+		if l.Owner != owner || l.Epoch != h.Epoch {
+			continue
+		}
+		l.Expires = now.Add(ttl)
+		s.leases[h.Partition] = l
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// ReleaseLeases implements store.Leases.
+func (s *Store) ReleaseLeases(ctx context.Context, ls []store.Lease) error {
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	for _, h := range ls {
+		if h.Partition < 0 || h.Partition >= store.Partitions {
+			continue
+		}
+		l := s.leases[h.Partition]
+		if l.Owner == h.Owner && l.Epoch == h.Epoch {
+			l.Owner, l.Expires = "", time.Time{}
+			s.leases[h.Partition] = l
+		}
+	}
+	return nil
+}
+
+// Commit implements store.State.
 func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 	if err := s.lock(); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()
+	for _, l := range c.Leases {
+		if l.Partition < 0 || l.Partition >= store.Partitions {
+			return fmt.Errorf("commit fenced by partition %d", l.Partition)
+		}
+		if cur := s.leases[l.Partition]; cur.Owner != l.Owner || cur.Epoch != l.Epoch {
+			return store.ErrLeaseLost
+		}
+	}
 	for _, id := range c.Delete {
 		delete(s.customers, id)
 		for k, d := range s.decisions {
@@ -246,120 +445,149 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 			}
 		}
 		for k, d := range s.deliveries {
-			if d.Customer == id && d.Customer != "" {
+			if d.Customer == id {
 				delete(s.deliveries, k)
 			}
 		}
 	}
 	for _, cu := range c.Customers {
-		s.customers[cu.ID] = bytes.Clone(cu.Data)
+		cu.Data = bytes.Clone(cu.Data)
+		s.customers[cu.ID] = cu
 	}
+	s.appendFacts(c.Facts)
 	for _, m := range c.Models {
-		s.models[m.Key] = bytes.Clone(m.Data)
+		s.models[modelKey{m.Partition, m.Key}] = bytes.Clone(m.Data)
+	}
+	for _, n := range c.Counts {
+		k := countKey{n.Partition, n.Key}
+		s.counts[k] += n.Delta
+		if s.counts[k] == 0 {
+			delete(s.counts, k)
+		}
 	}
 	s.addDeliveries(c.Deliveries)
-	s.appendFacts(c.Facts)
-	s.cursor = c.Cursor
+	for _, cur := range c.Cursors {
+		if cur.Partition >= 0 && cur.Partition < store.Partitions {
+			s.cursors[cur.Partition] = cur
+		}
+	}
 	return nil
 }
 
-// Cursor implements store.Store.
-func (s *Store) Cursor(ctx context.Context) (store.Cursor, error) {
+// Cursors implements store.State.
+func (s *Store) Cursors(ctx context.Context) ([]store.Cursor, error) {
 	if err := s.lock(); err != nil {
-		return store.Cursor{}, err
+		return nil, err
 	}
 	defer s.mu.Unlock()
-	return s.cursor, nil
+	out := make([]store.Cursor, store.Partitions)
+	for p := range out {
+		out[p] = s.cursors[p]
+		out[p].Partition = p
+	}
+	return out, nil
 }
 
-// Customer implements store.Store.
+func cloneCustomer(c store.Customer) store.Customer {
+	c.Data = bytes.Clone(c.Data)
+	return c
+}
+
+// Customer implements store.State.
 func (s *Store) Customer(ctx context.Context, id string) (store.Customer, error) {
 	if err := s.lock(); err != nil {
 		return store.Customer{}, err
 	}
 	defer s.mu.Unlock()
-	d, ok := s.customers[id]
+	c, ok := s.customers[id]
 	if !ok {
 		return store.Customer{}, store.ErrNotFound
 	}
-	return store.Customer{ID: id, Data: bytes.Clone(d)}, nil
+	return cloneCustomer(c), nil
 }
 
-// Customers implements store.Store.
-func (s *Store) Customers(ctx context.Context, fn func(store.Customer) error) error {
-	if err := s.lock(); err != nil {
-		return err
-	}
-	ids := make([]string, 0, len(s.customers))
-	for id := range s.customers {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	all := make([]store.Customer, len(ids))
-	for i, id := range ids {
-		all[i] = store.Customer{ID: id, Data: bytes.Clone(s.customers[id])}
-	}
-	s.mu.Unlock()
-	for _, c := range all {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := fn(c); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (s *Store) appendFacts(facts []store.Fact) {
-	for _, f := range facts {
-		s.factSeq++
-		s.facts = append(s.facts, store.Fact{Seq: s.factSeq, Data: bytes.Clone(f.Data)})
-	}
-}
-
-// Facts implements store.Store.
-func (s *Store) Facts(ctx context.Context, after uint64, max int) ([]store.Fact, error) {
+// CustomersByID implements store.State.
+func (s *Store) CustomersByID(ctx context.Context, ids []string) ([]store.Customer, error) {
 	if err := s.lock(); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	i := sort.Search(len(s.facts), func(i int) bool { return s.facts[i].Seq > after })
-	var out []store.Fact
-	for ; i < len(s.facts) && len(out) < max; i++ {
-		out = append(out, store.Fact{Seq: s.facts[i].Seq, Data: bytes.Clone(s.facts[i].Data)})
+	var out []store.Customer
+	for _, id := range ids {
+		if c, ok := s.customers[id]; ok {
+			out = append(out, cloneCustomer(c))
+		}
 	}
 	return out, nil
 }
 
-// AnalyticsSnapshot implements store.Store. An empty snapshot is none.
-func (s *Store) AnalyticsSnapshot(ctx context.Context) ([]byte, error) {
+// Customers implements store.State.
+func (s *Store) Customers(ctx context.Context, p int, after string, max int) ([]store.Customer, error) {
 	if err := s.lock(); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	return bytes.Clone(s.snapshot), nil
+	var out []store.Customer
+	for id, c := range s.customers {
+		if c.Partition == p && id > after {
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	if len(out) > max {
+		out = out[:max]
+	}
+	for i := range out {
+		out[i] = cloneCustomer(out[i])
+	}
+	return out, nil
 }
 
-// SaveAnalyticsSnapshot implements store.Store. If upTo is beyond the last
-// fact, the sequence is raised to it, so that no later fact gets a number
-// the snapshot claims to hold.
-func (s *Store) SaveAnalyticsSnapshot(ctx context.Context, snapshot []byte, upTo uint64) error {
+// DueTimers implements store.State.
+func (s *Store) DueTimers(ctx context.Context, p int, after store.Timer, until time.Time, max int) ([]store.Timer, error) {
 	if err := s.lock(); err != nil {
-		return err
+		return nil, err
 	}
 	defer s.mu.Unlock()
-	s.snapshot = nil
-	if len(snapshot) > 0 {
-		s.snapshot = bytes.Clone(snapshot)
+	var out []store.Timer
+	for id, c := range s.customers {
+		if c.Partition != p || c.Due.IsZero() || c.Due.After(until) {
+			continue
+		}
+		if c.Due.Before(after.Due) || (c.Due.Equal(after.Due) && id <= after.Customer) {
+			continue
+		}
+		out = append(out, store.Timer{Customer: id, Due: c.Due})
 	}
-	i := sort.Search(len(s.facts), func(i int) bool { return s.facts[i].Seq > upTo })
-	s.facts = append([]store.Fact(nil), s.facts[i:]...)
-	s.factSeq = max(s.factSeq, upTo)
-	return nil
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Due.Equal(out[j].Due) {
+			return out[i].Due.Before(out[j].Due)
+		}
+		return out[i].Customer < out[j].Customer
+	})
+	if len(out) > max {
+		out = out[:max]
+	}
+	return out, nil
 }
 
-// Models implements store.Store.
+// StageCounts implements store.State.
+func (s *Store) StageCounts(ctx context.Context) (map[string]int64, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	out := map[string]int64{}
+	for k, n := range s.counts {
+		out[k.key] += n
+		if out[k.key] == 0 {
+			delete(out, k.key)
+		}
+	}
+	return out, nil
+}
+
+// Models implements store.State.
 func (s *Store) Models(ctx context.Context) ([]store.Model, error) {
 	if err := s.lock(); err != nil {
 		return nil, err
@@ -367,10 +595,84 @@ func (s *Store) Models(ctx context.Context) ([]store.Model, error) {
 	defer s.mu.Unlock()
 	out := make([]store.Model, 0, len(s.models))
 	for k, v := range s.models {
-		out = append(out, store.Model{Key: k, Data: bytes.Clone(v)})
+		out = append(out, store.Model{Partition: k.p, Key: k.key, Data: bytes.Clone(v)})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Partition != out[j].Partition {
+			return out[i].Partition < out[j].Partition
+		}
+		return out[i].Key < out[j].Key
+	})
 	return out, nil
+}
+
+// appendFacts numbers facts in their partitions and keeps them; called
+// with mu held.
+func (s *Store) appendFacts(facts []store.Fact) {
+	for _, f := range facts {
+		if f.Partition < 0 || f.Partition >= store.Partitions {
+			f.Partition = 0
+		}
+		s.factSeq[f.Partition]++
+		f.Seq = s.factSeq[f.Partition]
+		f.Data = bytes.Clone(f.Data)
+		s.facts[f.Partition] = append(s.facts[f.Partition], f)
+	}
+}
+
+// Facts implements store.Facts.
+func (s *Store) Facts(ctx context.Context, after []uint64, max int) ([]store.Fact, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	var out []store.Fact
+	for p := 0; p < store.Partitions && len(out) < max; p++ {
+		var a uint64
+		if p < len(after) {
+			a = after[p]
+		}
+		for _, f := range s.facts[p] {
+			if f.Seq > a {
+				out = append(out, f)
+				if len(out) == max {
+					break
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// AnalyticsSnapshot implements store.Facts.
+func (s *Store) AnalyticsSnapshot(ctx context.Context) ([]byte, []uint64, error) {
+	if err := s.lock(); err != nil {
+		return nil, nil, err
+	}
+	defer s.mu.Unlock()
+	if s.snapshot == nil {
+		return nil, nil, nil
+	}
+	return bytes.Clone(s.snapshot), append([]uint64(nil), s.snapUpTo...), nil
+}
+
+// SaveAnalyticsSnapshot implements store.Facts.
+func (s *Store) SaveAnalyticsSnapshot(ctx context.Context, data []byte, upTo []uint64) error {
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	s.snapshot, s.snapUpTo = bytes.Clone(data), append([]uint64(nil), upTo...)
+	for p := 0; p < store.Partitions && p < len(upTo); p++ {
+		kept := s.facts[p][:0]
+		for _, f := range s.facts[p] {
+			if f.Seq > upTo[p] {
+				kept = append(kept, f)
+			}
+		}
+		s.facts[p] = kept
+	}
+	return nil
 }
 
 // PutDecisions implements store.Store.
@@ -507,6 +809,7 @@ func (s *Store) UpdateDelivery(ctx context.Context, d store.Delivery) error {
 		return store.ErrNotFound
 	}
 	d.Data = bytes.Clone(d.Data)
+	d.Claim, d.ClaimedUntil = "", time.Time{}
 	s.deliveries[d.ID] = d
 	return nil
 }
@@ -525,6 +828,51 @@ func (s *Store) PruneDeliveries(ctx context.Context, before time.Time) (int, err
 		}
 	}
 	return n, nil
+}
+
+// ClaimDeliveries implements store.Queue.
+func (s *Store) ClaimDeliveries(ctx context.Context, worker string, now time.Time, lease time.Duration, max int) ([]store.Delivery, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	var due []store.Delivery
+	for _, d := range s.deliveries {
+		if d.State == store.DeliveryPending && !d.Due.After(now) && (d.Claim == "" || !now.Before(d.ClaimedUntil)) {
+			due = append(due, d)
+		}
+	}
+	sort.Slice(due, func(i, j int) bool {
+		if !due[i].Due.Equal(due[j].Due) {
+			return due[i].Due.Before(due[j].Due)
+		}
+		return due[i].ID < due[j].ID
+	})
+	if len(due) > max {
+		due = due[:max]
+	}
+	for i := range due {
+		due[i].Claim, due[i].ClaimedUntil = worker, now.Add(lease)
+		s.deliveries[due[i].ID] = due[i]
+		due[i].Data = bytes.Clone(due[i].Data)
+	}
+	return due, nil
+}
+
+// NextDue implements store.Queue.
+func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
+	if err := s.lock(); err != nil {
+		return time.Time{}, false, err
+	}
+	defer s.mu.Unlock()
+	var next time.Time
+	found := false
+	for _, d := range s.deliveries {
+		if d.State == store.DeliveryPending && (!found || d.Due.Before(next)) {
+			next, found = d.Due, true
+		}
+	}
+	return next, found, nil
 }
 
 // Close implements store.Store.
