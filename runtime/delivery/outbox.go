@@ -1,7 +1,6 @@
 package delivery
 
 import (
-	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -30,7 +29,7 @@ func (wall) After(d time.Duration) (<-chan time.Time, func()) {
 
 // Renderer builds the delivery of an item for its customer as they are
 // now and names its provider's source; a *CancelError cancels the item.
-type Renderer func(*Item) (source string, d *host.Delivery, err error)
+type Renderer func(ctx context.Context, it *Item) (source string, d *host.Delivery, err error)
 
 // Deliverer makes one delivery through the provider with source: the
 // provider host's Deliver.
@@ -42,7 +41,19 @@ type Reporter func(ctx context.Context, it *Item, outcome string) error
 
 // Options configure an Outbox.
 type Options struct {
-	Store   store.Store
+	Store store.Queue
+	// Worker names this outbox among those sharing the store (default
+	// "outbox"); a restarted outbox under the same name takes back what
+	// it had claimed.
+	Worker string
+	// Poll is how often the store is asked for entries due that another
+	// replica added (default 250ms); entries added here (Add) wake the
+	// outbox at once.
+	Poll time.Duration
+	// Claim is how long an entry claimed for an attempt stays this
+	// worker's (default twice AttemptTimeout plus a minute): long enough
+	// that no other worker attempts it while this one may still.
+	Claim   time.Duration
 	Render  Renderer
 	Deliver Deliverer
 	Report  Reporter
@@ -76,11 +87,10 @@ type Outbox struct {
 	br   *breakers
 
 	mu       sync.Mutex
-	due      dueHeap
-	queued   map[string]bool // in due or in flight
+	inflight map[string]bool // attempts under way here
 	wake     chan struct{}
 	rng      *rand.Rand
-	inflight sync.WaitGroup
+	running  sync.WaitGroup
 }
 
 // ErrNotFailed refuses to retry a delivery that is not dead-lettered.
@@ -112,6 +122,15 @@ func New(opts Options) *Outbox {
 	if opts.BreakerCooldown <= 0 {
 		opts.BreakerCooldown = 30 * time.Second
 	}
+	if opts.Worker == "" {
+		opts.Worker = "outbox"
+	}
+	if opts.Poll <= 0 {
+		opts.Poll = 250 * time.Millisecond
+	}
+	if opts.Claim <= 0 {
+		opts.Claim = 2*opts.AttemptTimeout + time.Minute
+	}
 	if opts.Observe == nil {
 		opts.Observe = func(string, string) {}
 	}
@@ -119,17 +138,14 @@ func New(opts Options) *Outbox {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Outbox{opts: opts, br: &breakers{threshold: opts.BreakerThreshold, cooldown: opts.BreakerCooldown, by: map[string]*breaker{}},
-		queued: map[string]bool{}, wake: make(chan struct{}, 1), rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))}
+		inflight: map[string]bool{}, wake: make(chan struct{}, 1), rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))}
 }
 
-// Add schedules entries the engine has just committed.
+// Add tells the outbox of entries the engine has just committed.
 func (o *Outbox) Add(entries []store.Delivery) {
-	o.mu.Lock()
-	for _, e := range entries {
-		o.push(e.ID, time.Time{})
+	if len(entries) > 0 {
+		o.poke()
 	}
-	o.mu.Unlock()
-	o.poke()
 }
 
 func (o *Outbox) poke() {
@@ -139,127 +155,111 @@ func (o *Outbox) poke() {
 	}
 }
 
-// push schedules id at t, unless it is scheduled already; o.mu is held.
-func (o *Outbox) push(id string, t time.Time) {
-	if o.queued[id] {
-		return
-	}
-	o.queued[id] = true
-	heap.Push(&o.due, dueEntry{t, id})
-}
-
-// Run loads the pending deliveries and delivers until ctx ends; attempts
-// in flight finish first.
+// Run claims the entries due and attempts them until ctx ends; attempts
+// in flight finish first, and what they had not finished is given back.
 func (o *Outbox) Run(ctx context.Context) error {
-	after := ""
-	for {
-		page, err := o.opts.Store.Deliveries(ctx, store.DeliveryPending, after, 1000)
-		if err != nil {
-			return fmt.Errorf("loading the outbox: %w", err)
-		}
-		o.mu.Lock()
-		for _, e := range page {
-			it, err := Decode(e)
-			if err != nil {
-				o.opts.Logger.Error("skipping an outbox entry that cannot be read", "id", e.ID, "error", err)
-				continue
-			}
-			o.push(e.ID, it.Next)
-		}
-		o.mu.Unlock()
-		if len(page) < 1000 {
-			break
-		}
-		after = page[len(page)-1].ID
-	}
 	sem := make(chan struct{}, o.opts.Workers)
-	defer o.inflight.Wait()
+	defer o.running.Wait()
 	for {
-		now := o.opts.Clock.Now()
-		o.mu.Lock()
-		var ready []string
-		for len(o.due) > 0 && !o.due[0].at.After(now) && len(ready) < o.opts.Workers {
-			ready = append(ready, heap.Pop(&o.due).(dueEntry).id)
+		if ctx.Err() != nil {
+			return nil
 		}
-		var wait <-chan time.Time
-		stop := func() {}
-		if len(ready) == 0 && len(o.due) > 0 {
-			wait, stop = o.opts.Clock.After(o.due[0].at.Sub(now))
+		free := o.opts.Workers - len(sem)
+		var claimed []store.Delivery
+		if free > 0 {
+			var err error
+			claimed, err = o.opts.Store.ClaimDeliveries(ctx, o.opts.Worker, o.opts.Clock.Now(), o.opts.Claim, free)
+			if err != nil && ctx.Err() == nil {
+				o.opts.Logger.Error("claiming deliveries from the outbox", "error", err)
+			}
 		}
-		o.mu.Unlock()
-		for _, id := range ready {
+		started := 0
+		for _, e := range claimed {
+			o.mu.Lock()
+			busy := o.inflight[e.ID]
+			o.inflight[e.ID] = true
+			o.mu.Unlock()
+			if busy {
+				continue // being attempted here already
+			}
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
+				o.giveBack(e)
 				return nil
 			}
-			o.inflight.Add(1)
+			started++
+			o.running.Add(1)
 			go func() {
-				defer o.inflight.Done()
+				defer o.running.Done()
 				defer func() { <-sem }()
-				o.attempt(ctx, id)
+				o.attempt(ctx, e)
+				o.mu.Lock()
+				delete(o.inflight, e.ID)
+				o.mu.Unlock()
+				o.poke()
 			}()
 		}
-		if len(ready) > 0 {
+		if started > 0 && started == free {
 			continue
 		}
+		wait := o.opts.Poll
+		if next, ok, err := o.opts.Store.NextDue(ctx); err == nil && ok {
+			wait = min(wait, max(next.Sub(o.opts.Clock.Now()), time.Millisecond))
+		}
+		ch, stop := o.opts.Clock.After(wait)
+		poll := time.NewTimer(o.opts.Poll)
 		select {
 		case <-o.wake:
-		case <-wait:
+		case <-ch:
+		case <-poll.C:
 		case <-ctx.Done():
-			stop()
-			return nil
 		}
 		stop()
+		poll.Stop()
 	}
 }
 
-// reschedule puts id back in the heap at t.
-func (o *Outbox) reschedule(id string, t time.Time) {
-	o.mu.Lock()
-	delete(o.queued, id)
-	o.push(id, t)
-	o.mu.Unlock()
-	o.poke()
-}
-
-func (o *Outbox) forget(id string) {
-	o.mu.Lock()
-	delete(o.queued, id)
-	o.mu.Unlock()
-}
-
-// attempt makes one attempt of the delivery id.
-func (o *Outbox) attempt(ctx context.Context, id string) {
-	e, err := o.opts.Store.Delivery(ctx, id)
-	if err != nil || e.State != store.DeliveryPending {
-		if err != nil && !errors.Is(err, store.ErrNotFound) && ctx.Err() == nil {
-			o.opts.Logger.Error("reading an outbox entry", "id", id, "error", err)
-			o.reschedule(id, o.opts.Clock.Now().Add(o.opts.Backoff))
-			return
-		}
-		o.forget(id) // erased with its customer, or done
-		return
+// giveBack ends this worker's claim on an entry it will not attempt.
+func (o *Outbox) giveBack(e store.Delivery) {
+	if err := o.opts.Store.UpdateDelivery(context.Background(), e); err != nil && !errors.Is(err, store.ErrNotFound) {
+		o.opts.Logger.Warn("giving back a claimed delivery", "id", e.ID, "error", err)
 	}
+}
+
+// reschedule leaves the item pending, to be attempted again at t.
+func (o *Outbox) reschedule(it *Item, state store.DeliveryState, t time.Time) {
+	it.Next = t
+	if err := o.opts.Store.UpdateDelivery(context.Background(), it.Entry(state, o.opts.Clock.Now())); err != nil && !errors.Is(err, store.ErrNotFound) {
+		o.opts.Logger.Error("rescheduling a delivery", "id", it.Key, "error", err)
+	}
+}
+
+// attempt makes one attempt of a claimed entry.
+func (o *Outbox) attempt(ctx context.Context, e store.Delivery) {
 	it, err := Decode(e)
 	if err != nil {
-		o.opts.Logger.Error("an outbox entry cannot be read", "id", id, "error", err)
-		o.forget(id)
+		o.opts.Logger.Error("an outbox entry cannot be read; dead-lettered", "id", e.ID, "error", err)
+		e.State = store.DeliveryFailed
+		o.giveBack(e)
 		return
 	}
 	now := o.opts.Clock.Now()
 	if ok, until := o.br.allow(it.Channel, now); !ok {
 		o.opts.Observe(it.Channel, "held")
-		o.reschedule(id, until)
+		o.reschedule(it, store.DeliveryPending, until)
 		return
 	}
-	source, d, err := o.opts.Render(it)
+	source, d, err := o.opts.Render(ctx, it)
 	var cancel *CancelError
 	switch {
 	case errors.As(err, &cancel):
 		o.br.done(it.Channel, false, false, now)
 		it.LastError, it.Outcome = cancel.Reason, OutcomeCancelled
 		o.finish(ctx, it, store.DeliveryCancelled, OutcomeCancelled)
+		return
+	case err != nil && ctx.Err() != nil:
+		o.giveBack(e) // shutting down: the entry stays pending
 		return
 	case err != nil:
 		o.br.done(it.Channel, false, false, now)
@@ -272,7 +272,7 @@ func (o *Outbox) attempt(ctx context.Context, id string) {
 	msgID, err := o.opts.Deliver(actx, source, d)
 	stop()
 	if ctx.Err() != nil {
-		o.forget(id) // shutting down: the entry stays pending
+		o.giveBack(e) // shutting down: the entry stays pending
 		return
 	}
 	now = o.opts.Clock.Now()
@@ -291,16 +291,8 @@ func (o *Outbox) attempt(ctx context.Context, id string) {
 		o.finish(ctx, it, store.DeliveryFailed, OutcomeFailed)
 		return
 	}
-	it.Next = now.Add(o.backoff(it.Attempts))
-	if err := o.opts.Store.UpdateDelivery(ctx, it.Entry(store.DeliveryPending, now)); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			o.forget(id)
-			return
-		}
-		o.opts.Logger.Error("recording a failed attempt", "id", id, "error", err)
-	}
 	o.opts.Observe(it.Channel, "retry")
-	o.reschedule(id, it.Next)
+	o.reschedule(it, store.DeliveryPending, now.Add(o.backoff(it.Attempts)))
 }
 
 // finish reports an item's outcome, then records its final state: a
@@ -310,20 +302,18 @@ func (o *Outbox) finish(ctx context.Context, it *Item, state store.DeliveryState
 	now := o.opts.Clock.Now()
 	if err := o.opts.Report(ctx, it, outcome); err != nil {
 		o.opts.Logger.Error("reporting a delivery's outcome; trying again", "id", it.Key, "error", err)
-		o.reschedule(it.Key, now.Add(o.opts.Backoff))
+		o.reschedule(it, store.DeliveryPending, now.Add(o.opts.Backoff))
 		return
 	}
 	it.Next = time.Time{}
-	if err := o.opts.Store.UpdateDelivery(ctx, it.Entry(state, now)); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := o.opts.Store.UpdateDelivery(context.Background(), it.Entry(state, now)); err != nil && !errors.Is(err, store.ErrNotFound) {
 		o.opts.Logger.Error("recording a delivery's outcome; trying again", "id", it.Key, "error", err)
-		o.reschedule(it.Key, now.Add(o.opts.Backoff))
-		return
+		return // the claim runs out and the entry, still pending, is attempted again
 	}
 	if state == store.DeliveryFailed {
 		o.opts.Logger.Warn("a delivery failed for good and is in the dead-letter list", "id", it.Key, "channel", it.Channel, "attempts", it.Attempts)
 	}
 	o.opts.Observe(it.Channel, outcome)
-	o.forget(it.Key)
 }
 
 // backoff is the wait after the n-th failed attempt: Backoff doubled n-1
@@ -358,9 +348,6 @@ func (o *Outbox) Retry(ctx context.Context, id string) (*Item, error) {
 	if err := o.opts.Store.UpdateDelivery(ctx, it.Entry(store.DeliveryPending, o.opts.Clock.Now())); err != nil {
 		return nil, err
 	}
-	o.mu.Lock()
-	o.push(id, time.Time{})
-	o.mu.Unlock()
 	o.poke()
 	return it, nil
 }
@@ -391,21 +378,3 @@ func (o *Outbox) List(ctx context.Context, state store.DeliveryState, after stri
 
 // BreakerOpen reports whether the channel's circuit breaker is open.
 func (o *Outbox) BreakerOpen(channel string) bool { return o.br.open(channel, o.opts.Clock.Now()) }
-
-type dueEntry struct {
-	at time.Time
-	id string
-}
-
-type dueHeap []dueEntry
-
-func (h dueHeap) Len() int           { return len(h) }
-func (h dueHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
-func (h dueHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *dueHeap) Push(x any)        { *h = append(*h, x.(dueEntry)) }
-func (h *dueHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return e
-}

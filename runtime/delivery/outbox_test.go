@@ -3,6 +3,7 @@ package delivery_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -34,6 +35,7 @@ type rig struct {
 	clock *engine.Manual
 	o     *delivery.Outbox
 	p     *host.Provider
+	opts  delivery.Options
 
 	mu sync.Mutex
 	// status answers the n-th request (from 1) for a customer.
@@ -68,7 +70,7 @@ func newRig(t *testing.T, opts delivery.Options, status func(customer string, n 
 		t.Fatal(err)
 	}
 	opts.Store, opts.Clock = r.st, r.clock
-	opts.Render = func(it *delivery.Item) (string, *host.Delivery, error) {
+	opts.Render = func(_ context.Context, it *delivery.Item) (string, *host.Delivery, error) {
 		if it.Customer == "gone" {
 			return "", nil, &delivery.CancelError{Reason: "the customer is gone"}
 		}
@@ -88,7 +90,30 @@ func newRig(t *testing.T, opts delivery.Options, status func(customer string, n 
 		r.mu.Unlock()
 	}
 	r.o = delivery.New(opts)
+	r.opts = opts
 	return r
+}
+
+// another returns an outbox of another worker over the same store and
+// receiver, as another replica runs.
+func (r *rig) another(worker string) *delivery.Outbox {
+	opts := r.opts
+	opts.Worker = worker
+	return delivery.New(opts)
+}
+
+// runOutbox runs o until the end of the test.
+func (r *rig) runOutbox(o *delivery.Outbox) context.CancelFunc {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- o.Run(ctx) }()
+	r.t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			r.t.Error(err)
+		}
+	})
+	return cancel
 }
 
 // run starts the outbox; it stops at the end of the test.
@@ -361,5 +386,58 @@ func TestKey(t *testing.T) {
 	}
 	if k != delivery.Key("growth", "c1", "cart", 1, "journey.cart.action.remind", t0) || len(k) != 32 {
 		t.Fatalf("key %s", k)
+	}
+}
+
+// TestWorkersShareTheQueue runs two outboxes on one store, as two
+// replicas do: each entry is delivered once; entries that a worker
+// claimed and then died with are delivered by the other once the claim
+// runs out.
+func TestWorkersShareTheQueue(t *testing.T) {
+	r := newRig(t, delivery.Options{Worker: "a", Claim: 10 * time.Second}, func(string, int) int { return 200 })
+	var customers []string
+	for i := range 40 {
+		customers = append(customers, fmt.Sprintf("c%02d", i))
+	}
+	es := r.enqueue(customers[:30]...)
+	// A worker that claims ten of them and dies before attempting any.
+	dead, err := r.st.ClaimDeliveries(context.Background(), "dead", r.clock.Now(), 10*time.Second, 10)
+	if err != nil || len(dead) != 10 {
+		t.Fatalf("claimed %d: %v", len(dead), err)
+	}
+	r.run()
+	r.runOutbox(r.another("b"))
+	r.enqueue(customers[30:]...)
+	r.o.Add(es)
+	delivered := func() int {
+		n := 0
+		for _, c := range customers {
+			if len(r.got(c)) > 0 {
+				n++
+			}
+		}
+		return n
+	}
+	// Without the clock moving, the dead worker's claims hold.
+	deadline := time.Now().Add(5 * time.Second)
+	for delivered() < 30 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := delivered(); n != 30 {
+		t.Fatalf("%d delivered while the dead worker's claims hold, want 30", n)
+	}
+	done := func() bool {
+		for _, c := range customers {
+			if s, _ := r.state(delivery.Key("growth", c, "cart", 1, "journey.cart.action.remind", t0)); s != store.DeliveryDelivered {
+				return false
+			}
+		}
+		return true
+	}
+	r.until("every entry delivered", done)
+	for _, c := range customers {
+		if got := r.got(c); len(got) != 1 {
+			t.Errorf("%s received %d times", c, len(got))
+		}
 	}
 }

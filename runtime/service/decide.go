@@ -340,7 +340,7 @@ func (s *Service) Respond(ctx context.Context, req ResponseRequest) (ResponseRes
 	rec := store.LogRecord{
 		Partition: store.PartitionOf(r.Customer),
 		ID:        "response\x00" + r.ID + "\x00" + ref + "\x00" + req.Outcome,
-		Arrival: s.now().UTC(),
+		Arrival:   s.now().UTC(),
 		Data: engine.EncodeResponse(engine.Response{Customer: r.Customer, Decision: r.ID, Action: ref, Channel: r.Channel,
 			Outcome: req.Outcome, Control: r.Control}),
 	}

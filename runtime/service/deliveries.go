@@ -23,8 +23,8 @@ func (s *Service) report(ctx context.Context, it *delivery.Item, outcome string)
 	}
 	_, err := s.st.Append(ctx, []store.LogRecord{{
 		Partition: store.PartitionOf(it.Customer),
-		ID:      "delivery\x00" + it.Key + "\x00" + outcome + "\x00" + fmt.Sprint(it.Attempts),
-		Arrival: s.now().UTC(),
+		ID:        "delivery\x00" + it.Key + "\x00" + outcome + "\x00" + fmt.Sprint(it.Attempts),
+		Arrival:   s.now().UTC(),
 		Data: engine.EncodeDeliveryOutcome(engine.DeliveryOutcome{Customer: it.Customer, Key: it.Key, Action: it.Ref(),
 			Channel: it.Channel, Outcome: outcome, Due: it.Due}),
 	}})

@@ -146,7 +146,8 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	dopts := cfg.Delivery
 	dopts.Store, dopts.Clock, dopts.Logger = cfg.Store, cfg.Clock, cfg.Logger
-	dopts.Render, dopts.Deliver, dopts.Report = func(it *delivery.Item) (string, *host.Delivery, error) { return s.render(context.Background(), it) }, s.deliver, s.report // TEMP
+	dopts.Render, dopts.Deliver, dopts.Report = s.render, s.deliver, s.report
+	dopts.Worker = s.eng.Name()
 	dopts.Observe = func(channel, result string) { s.m.deliveries.WithLabelValues(channel, result).Inc() }
 	s.outbox = delivery.New(dopts)
 	stacks, err := s.st.Stacks(ctx)

@@ -282,8 +282,9 @@ type Queue interface {
 	// deliveries that do not come from a Commit, such as KPI alerts.
 	AddDeliveries(ctx context.Context, ds []Delivery) ([]Delivery, error)
 	// ClaimDeliveries claims for worker, until lease after now, up to max
-	// pending entries due at or before now that no worker holds a claim on
-	// past now, earliest due first, and returns them with Claim and
+	// pending entries due at or before now that no other worker holds a
+	// claim on past now (a worker restarted under its name takes its
+	// claims back), earliest due first, and returns them with Claim and
 	// ClaimedUntil set.
 	ClaimDeliveries(ctx context.Context, worker string, now time.Time, lease time.Duration, max int) ([]Delivery, error)
 	// NextDue returns the earliest Due of the pending entries, whether

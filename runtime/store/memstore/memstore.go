@@ -838,7 +838,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, worker string, now time.Tim
 	defer s.mu.Unlock()
 	var due []store.Delivery
 	for _, d := range s.deliveries {
-		if d.State == store.DeliveryPending && !d.Due.After(now) && (d.Claim == "" || !now.Before(d.ClaimedUntil)) {
+		if d.State == store.DeliveryPending && !d.Due.After(now) && (d.Claim == "" || d.Claim == worker || !now.Before(d.ClaimedUntil)) {
 			due = append(due, d)
 		}
 	}
