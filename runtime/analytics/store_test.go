@@ -118,8 +118,8 @@ func TestSnapshotAndReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertReport(t, "restored", c, now, want)
-	if c.Applied() != recs[len(recs)-1].Seq {
-		t.Errorf("applied %d, want %d", c.Applied(), recs[len(recs)-1].Seq)
+	if c.AppliedIn(0) != recs[len(recs)-1].Seq {
+		t.Errorf("applied %d, want %d", c.AppliedIn(0), recs[len(recs)-1].Seq)
 	}
 }
 

@@ -20,15 +20,29 @@ import (
 // analyticsFeed keeps runtime/analytics up to date with the facts the
 // engine and the decision recorder commit to the store: it restores the
 // last snapshot, replays the facts stored after it, then follows new ones.
-// Analytics skips a fact it has applied already, by sequence number.
+// Analytics skips a fact it has applied already, by partition and
+// sequence number.
+//
+// Facts are numbered per partition, and partitions are processed apart
+// (by several replicas, perhaps), so the feed applies them in order of
+// time across partitions, each partition's in its own order, and only
+// those before the low watermark: the lowest clock any partition has been
+// committed at. A fact after it waits (held), since a partition behind
+// may still commit earlier ones. So the facts before each hour boundary
+// are the same whenever the boundary is evaluated, and KPI alerts do not
+// depend on how the events were batched or the partitions interleaved.
 type analyticsFeed struct {
 	a *analytics.Analytics
 
 	mu       sync.Mutex // one feed at a time
 	opened   bool
 	cat      *catalog.Catalog
-	saved    uint64    // the last fact the stored snapshot holds
+	saved    uint64    // the facts applied when the stored snapshot was made
 	savedAt  time.Time // wall clock of the last save
+	// read is the last fact read of each partition, held those read but
+	// not applied yet, by partition, in order.
+	read []uint64
+	held [][]analytics.Record
 	pageSize int
 	// hour is the last hour boundary at which alerts were evaluated.
 	hour time.Time
@@ -97,7 +111,7 @@ func (s *Service) feedAnalytics(ctx context.Context) error {
 		f.cat = cat
 	}
 	if !f.opened {
-		snap, _, err := s.st.AnalyticsSnapshot(ctx) // TEMP until the feed branch lands
+		snap, _, err := s.st.AnalyticsSnapshot(ctx)
 		if err != nil {
 			return fmt.Errorf("loading the analytics snapshot: %w", err)
 		}
@@ -110,52 +124,135 @@ func (s *Service) feedAnalytics(ctx context.Context) error {
 				f.cat = nil
 				return s.restartFeed(ctx)
 			}
-			f.saved = f.a.Applied()
 		}
+		f.read = padded(f.a.Applied())
+		f.saved = sum(f.read)
 		if err := s.restoreSentAlerts(ctx); err != nil {
 			return err
 		}
 		f.opened, f.savedAt, f.replaying = true, time.Now(), true
+		f.held = make([][]analytics.Record, store.Partitions)
 	}
 	for {
-		facts, err := s.st.Facts(ctx, nil, f.pageSize) // TEMP
+		facts, err := s.st.Facts(ctx, f.read, f.pageSize)
 		if err != nil {
 			return err
 		}
-		if len(facts) == 0 {
-			break
-		}
-		recs := make([]analytics.Record, 0, len(facts))
 		for _, fc := range facts {
-			r := analytics.Record{Seq: fc.Seq}
+			if fc.Partition < 0 || fc.Partition >= store.Partitions {
+				continue
+			}
+			r := analytics.Record{Partition: fc.Partition, Seq: fc.Seq}
 			if err := r.UnmarshalBinary(fc.Data); err != nil {
-				s.log.Error("skipping an analytics fact that cannot be read", "seq", fc.Seq, "error", err)
-				r = analytics.Record{Seq: fc.Seq} // applied as nothing, so the feed moves on
+				s.log.Error("skipping an analytics fact that cannot be read", "partition", fc.Partition, "seq", fc.Seq, "error", err)
+				r = analytics.Record{Partition: fc.Partition, Seq: fc.Seq} // applied as nothing, so the feed moves on
 			}
-			if h := r.At().Truncate(time.Hour); h.After(f.hour) && !f.replaying {
-				// Facts come in order of time: before the first of a new
-				// hour, alerts are evaluated at every hour boundary
-				// passed, so that a replay at any speed raises the same.
-				f.a.Apply(recs...)
-				recs = recs[:0]
-				if err := s.alertsUpTo(ctx, h); err != nil {
-					return err
-				}
-			}
-			recs = append(recs, r)
+			f.held[fc.Partition] = append(f.held[fc.Partition], r)
+			f.read[fc.Partition] = fc.Seq
 		}
-		f.a.Apply(recs...)
 		if len(facts) < f.pageSize {
 			break
 		}
 	}
+	low, err := s.lowWatermark(ctx)
+	if err != nil {
+		return err
+	}
 	if f.replaying {
+		// What was stored before the start: its alerts were raised then.
+		f.release(func(time.Time) bool { return true }, nil)
 		// Caught up: from here alerts compare the state now with the last
 		// sent, and follow the hours of the facts to come.
 		f.replaying = false
 		f.hour = s.eng.Now().Truncate(time.Hour)
+		return s.sendAlerts(ctx, f.a.Alerts(s.eng.Now()))
 	}
-	return s.sendAlerts(ctx, f.a.Alerts(s.eng.Now()))
+	err = f.release(func(t time.Time) bool { return t.Before(low) }, func(h time.Time) error {
+		// Before the first fact of a new hour, alerts are evaluated at
+		// every hour boundary passed.
+		return s.alertsUpTo(ctx, h)
+	})
+	if err != nil {
+		return err
+	}
+	if h := low.Truncate(time.Hour); !low.IsZero() && h.After(f.hour) {
+		if err := s.alertsUpTo(ctx, h); err != nil {
+			return err
+		}
+	}
+	if low.IsZero() {
+		return nil
+	}
+	return s.sendAlerts(ctx, f.a.Alerts(low))
+}
+
+// release applies the held facts in order of time across partitions while
+// ok says yes to the earliest, calling hour first with the hour of a fact
+// that starts one after the last evaluated; called with the feed locked.
+func (f *analyticsFeed) release(ok func(time.Time) bool, hour func(time.Time) error) error {
+	var batch []analytics.Record
+	for {
+		best := -1
+		for p, q := range f.held {
+			if len(q) > 0 && (best < 0 || q[0].At().Before(f.held[best][0].At())) {
+				best = p
+			}
+		}
+		if best < 0 || !ok(f.held[best][0].At()) {
+			break
+		}
+		r := f.held[best][0]
+		f.held[best] = f.held[best][1:]
+		if h := r.At().Truncate(time.Hour); hour != nil && h.After(f.hour) {
+			f.a.Apply(batch...)
+			batch = batch[:0]
+			if err := hour(h); err != nil {
+				return err
+			}
+		}
+		batch = append(batch, r)
+	}
+	f.a.Apply(batch...)
+	for p, q := range f.held {
+		if len(q) == 0 {
+			f.held[p] = nil // let the backing array go
+		}
+	}
+	return nil
+}
+
+// lowWatermark is the lowest clock any partition has been committed at:
+// every fact before it is stored.
+func (s *Service) lowWatermark(ctx context.Context) (time.Time, error) {
+	cs, err := s.st.Cursors(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	var low time.Time
+	for i, c := range cs {
+		t := c.Clock
+		if !s.cfg.EventClock {
+			t = c.ArrivalClock
+		}
+		if i == 0 || t.Before(low) {
+			low = t
+		}
+	}
+	return low, nil
+}
+
+func padded(a []uint64) []uint64 {
+	out := make([]uint64, store.Partitions)
+	copy(out, a)
+	return out
+}
+
+func sum(a []uint64) uint64 {
+	var n uint64
+	for _, x := range a {
+		n += x
+	}
+	return n
 }
 
 // restoreSentAlerts tells analytics the last alert the outbox holds for
@@ -236,6 +333,7 @@ func (s *Service) restartFeed(ctx context.Context) error {
 		f.cat = cat
 	}
 	f.opened, f.saved, f.savedAt, f.replaying = true, 0, time.Now(), true
+	f.read, f.held = padded(nil), make([][]analytics.Record, store.Partitions)
 	return s.restoreSentAlerts(ctx)
 }
 
@@ -249,7 +347,8 @@ func (s *Service) maybeSaveAnalytics(ctx context.Context, force bool) error {
 	if !f.opened {
 		return nil
 	}
-	applied := f.a.Applied()
+	upTo := padded(f.a.Applied())
+	applied := sum(upTo)
 	if applied <= f.saved {
 		return nil
 	}
@@ -260,7 +359,7 @@ func (s *Service) maybeSaveAnalytics(ctx context.Context, force bool) error {
 	if err != nil {
 		return err
 	}
-	if err := s.st.SaveAnalyticsSnapshot(ctx, snap, nil); err != nil { // TEMP
+	if err := s.st.SaveAnalyticsSnapshot(ctx, snap, upTo); err != nil {
 		return err
 	}
 	f.saved, f.savedAt = applied, time.Now()
