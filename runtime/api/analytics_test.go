@@ -213,11 +213,11 @@ func storedAnalytics(t *testing.T, dir string) ([]byte, int) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	snap, err := st.AnalyticsSnapshot(ctx(t))
+	snap, upTo, err := st.AnalyticsSnapshot(ctx(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	facts, err := st.Facts(ctx(t), 0, 1<<20)
+	facts, err := st.Facts(ctx(t), upTo, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -159,7 +159,7 @@ func BenchmarkDecideHTTP(b *testing.B) {
 	}
 	for a, m := range ms {
 		for i := 0; i < models.TrustAfter; i++ {
-			reg.Observe(m.Key, nil, i%(3+a%17) == 0, false, 1)
+			reg.Observe(0, m.Key, nil, i%(3+a%17) == 0, false, 1)
 		}
 	}
 	token, err := svc.CreateToken(ctx, "bench", []store.Scope{store.ScopeDecide})

@@ -454,7 +454,7 @@ func TestModelLearns(t *testing.T) {
 				}
 			}
 		}
-		reg.Observe(ch.Action.ModelKey, nil, rng.Float64() < rates[a], false, 1)
+		reg.Observe(0, ch.Action.ModelKey, nil, rng.Float64() < rates[a], false, 1)
 	}
 	ma, mb := c.Action("growth/journey.cart_recovery.action.a").Model, c.Action("growth/journey.cart_recovery.action.b").Model
 	t.Logf("A chosen %d of %d, %d of the last 1000; B %d of the last 1000 (%d explored); A %+v, B %+v", chosenA, n, lateA, lateB, explored, ma.Stats(), mb.Stats())
@@ -475,10 +475,10 @@ func TestExploreFlag(t *testing.T) {
 	c, reg := build(t, doc)
 	ka, kb := c.Action("growth/journey.cart_recovery.action.a").ModelKey, c.Action("growth/journey.cart_recovery.action.b").ModelKey
 	for i := 0; i < 1000; i++ { // a is trusted at 30%
-		reg.Observe(ka, nil, i%10 < 3, false, 1)
+		reg.Observe(0, ka, nil, i%10 < 3, false, 1)
 	}
 	for i := 0; i < 5; i++ { // b has little evidence, all negative
-		reg.Observe(kb, nil, false, false, 1)
+		reg.Observe(0, kb, nil, false, false, 1)
 	}
 	rng := rand.New(rand.NewPCG(3, 3))
 	bFirst, aExplored := 0, 0

@@ -237,6 +237,13 @@ func (o *Outbox) reschedule(it *Item, state store.DeliveryState, t time.Time) {
 
 // attempt makes one attempt of a claimed entry.
 func (o *Outbox) attempt(ctx context.Context, e store.Delivery) {
+	// The claim may have been read just before an attempt here finished
+	// the entry: what the store holds now says.
+	cur, err := o.opts.Store.Delivery(ctx, e.ID)
+	if err != nil || cur.State != store.DeliveryPending || cur.Claim != o.opts.Worker {
+		return
+	}
+	e = cur
 	it, err := Decode(e)
 	if err != nil {
 		o.opts.Logger.Error("an outbox entry cannot be read; dead-lettered", "id", e.ID, "error", err)

@@ -126,6 +126,7 @@ type Engine struct {
 	clockNano atomic.Int64
 	rngs      sync.Pool // *rand.Rand for decide requests
 	modelsAt  time.Time // when followModels last read the others' model parts
+	prepared  bool
 
 	wake  chan struct{}
 	syncs chan chan struct{}
@@ -339,18 +340,12 @@ func (e *Engine) lowestCursor(ctx context.Context) (uint64, error) {
 // returns, and its leases are released for another replica to take at
 // once.
 func (e *Engine) Run(ctx context.Context) error {
-	head, err := e.st.Head(ctx)
-	if err != nil {
-		return fmt.Errorf("reading the head of the log: %w", err)
+	if !e.prepared {
+		if err := e.Prepare(ctx); err != nil {
+			return err
+		}
 	}
-	e.startSeq = head.Seq
-	e.moveClock(head.Clock)
-	if err := e.loadModels(ctx); err != nil {
-		return err
-	}
-	if err := e.leases.round(ctx); err != nil {
-		return fmt.Errorf("taking partition leases: %w", err)
-	}
+	var err error
 	leaseCtx, stopLeases := context.WithCancel(context.Background())
 	leasesDone := make(chan struct{})
 	go func() {
@@ -377,6 +372,29 @@ func (e *Engine) Run(ctx context.Context) error {
 		e.leases.releaseAll(context.Background(), e.owned)
 	}
 	return err
+}
+
+// Prepare reads where the log ends, loads the models and takes this
+// replica's share of the partitions, so that Ready answers truly before
+// Run starts; Run calls it if nobody did.
+func (e *Engine) Prepare(ctx context.Context) error {
+	head, err := e.st.Head(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the head of the log: %w", err)
+	}
+	e.startSeq = head.Seq
+	e.moveClock(head.Clock)
+	if err := e.loadModels(ctx); err != nil {
+		return err
+	}
+	if err := e.leases.round(ctx); err != nil {
+		return fmt.Errorf("taking partition leases: %w", err)
+	}
+	if err := e.readyAtStart(ctx); err != nil {
+		return err
+	}
+	e.prepared = true
+	return nil
 }
 
 // session runs the processing loop with a committer beside it until ctx
@@ -617,6 +635,25 @@ func (e *Engine) step(ctx context.Context) (int, error) {
 		e.ready.Store(true)
 	}
 	return len(recs), nil
+}
+
+// readyAtStart makes the engine ready at once when the partitions it took
+// have committed everything the log held at the start.
+func (e *Engine) readyAtStart(ctx context.Context) error {
+	cs, err := e.st.Cursors(ctx)
+	if err != nil {
+		return err
+	}
+	held, _ := e.leases.snapshot()
+	for p := range held {
+		if cs[p].Seq < e.startSeq {
+			return nil
+		}
+	}
+	if len(held) > 0 {
+		e.ready.Store(true)
+	}
+	return nil
 }
 
 // caughtUp reports whether every partition held has processed the log as

@@ -26,7 +26,7 @@ import (
 // Facts are numbered per partition, and partitions are processed apart
 // (by several replicas, perhaps), so the feed applies them in order of
 // time across partitions, each partition's in its own order, and only
-// those before the low watermark: the lowest clock any partition has been
+// those up to the low watermark: the lowest clock any partition has been
 // committed at. A fact after it waits (held), since a partition behind
 // may still commit earlier ones. So the facts before each hour boundary
 // are the same whenever the boundary is evaluated, and KPI alerts do not
@@ -167,7 +167,7 @@ func (s *Service) feedAnalytics(ctx context.Context) error {
 		f.hour = s.eng.Now().Truncate(time.Hour)
 		return s.sendAlerts(ctx, f.a.Alerts(s.eng.Now()))
 	}
-	err = f.release(func(t time.Time) bool { return t.Before(low) }, func(h time.Time) error {
+	err = f.release(func(t time.Time) bool { return !t.After(low) }, func(h time.Time) error {
 		// Before the first fact of a new hour, alerts are evaluated at
 		// every hour boundary passed.
 		return s.alertsUpTo(ctx, h)
@@ -224,6 +224,10 @@ func (f *analyticsFeed) release(ok func(time.Time) bool, hour func(time.Time) er
 // lowWatermark is the lowest clock any partition has been committed at:
 // every fact before it is stored.
 func (s *Service) lowWatermark(ctx context.Context) (time.Time, error) {
+	head, err := s.st.Head(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
 	cs, err := s.st.Cursors(ctx)
 	if err != nil {
 		return time.Time{}, err
@@ -231,8 +235,15 @@ func (s *Service) lowWatermark(ctx context.Context) (time.Time, error) {
 	var low time.Time
 	for i, c := range cs {
 		t := c.Clock
-		if !s.cfg.EventClock {
+		switch {
+		case !s.cfg.EventClock && c.Seq >= head.Seq:
+			// Caught up: what it commits next comes from records yet to
+			// arrive or timers falling due from now.
+			t = s.cfg.Now()
+		case !s.cfg.EventClock:
 			t = c.ArrivalClock
+		case c.Seq >= head.Seq:
+			t = head.Clock
 		}
 		if i == 0 || t.Before(low) {
 			low = t

@@ -168,6 +168,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("the deployed stacks are inconsistent: %w", ps)
 	}
 	s.cat.Store(cat)
+	if err := s.eng.Prepare(ctx); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -42,19 +41,30 @@ var (
 	bDeployments = []byte("deployments") // stack \x00 serial -> deployment JSON
 	bTokens      = []byte("tokens")      // name -> token JSON
 	bTokenHashes = []byte("token_hashes")
-	bLog         = []byte("log")       // seq -> arrival, id, data
-	bCustomers   = []byte("customers") // id -> data
-	bFacts       = []byte("facts")     // seq -> fact
-	bAnalytics   = []byte("analytics") // snapshot -> analytics snapshot
-	bModels      = []byte("models")    // key -> model state
-	bDecisions   = []byte("decisions") // id -> customer, time, record
+	bLog         = []byte("log")                    // seq -> partition, times, id, data
+	bCustomers   = []byte("customers")              // id -> partition, due, data
+	bCustByPart  = []byte("customers_by_partition") // partition id
+	bTimers      = []byte("timers")                 // partition due id
+	bCounts      = []byte("counts")                 // partition key -> int64
+	bCursors     = []byte("cursors")                // partition -> seq, clock, arrival clock
+	bLeases      = []byte("leases")                 // partition -> owner, epoch, expires
+	bMembers     = []byte("members")                // name -> expires
+	bFacts       = []byte("facts")                  // partition seq -> fact
+	bFactHeads   = []byte("fact_heads")             // partition -> last seq given
+	bAnalytics   = []byte("analytics")              // snapshot -> analytics snapshot
+	bModels      = []byte("models")                 // partition key -> model state
+	bAudit       = []byte("audit")                  // seq -> record JSON
+	bDecisions   = []byte("decisions")              // id -> customer, time, record
 	bDecisionsBy = []byte("decisions_by_customer")
 	bDeliveries  = []byte("deliveries")             // id -> customer, state, updated, entry
 	bDeliveryBy  = []byte("deliveries_by_customer") // entries with a customer only
 	bDeliveryIn  = []byte("deliveries_by_state")
+	bDeliveryDue = []byte("deliveries_due") // due id, of pending entries
 
-	kCursor   = []byte("cursor")
+	kHead     = []byte("head")
+	kFormat   = []byte("format")
 	kSnapshot = []byte("snapshot")
+	kSnapUpTo = []byte("snapshot_up_to")
 
 	// bTransitions held journey transitions before facts replaced them; it
 	// is dropped at open.
@@ -72,8 +82,6 @@ type Store struct {
 	appends chan *appendReq
 	stop    chan struct{}
 	stopped chan struct{}
-
-	lastSeq atomic.Uint64
 
 	// seen maps an event id to its arrival (unix nanoseconds); only the
 	// commit loop touches it. order lists ids by arrival, for pruning.
@@ -141,8 +149,19 @@ func Open(dir string, opts Options) (*Store, error) {
 // deduplication window.
 func (s *Store) init() error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bMeta, bStacks, bDeployments, bTokens, bTokenHashes, bLog, bCustomers, bFacts, bAnalytics,
-			bModels, bDecisions, bDecisionsBy, bDeliveries, bDeliveryBy, bDeliveryIn} {
+		meta, err := tx.CreateBucketIfNotExists(bMeta)
+		if err != nil {
+			return err
+		}
+		if log := tx.Bucket(bLog); log != nil && log.Sequence() > 0 && meta.Get(kFormat) == nil {
+			return errors.New("the store was written by an earlier version of waymark, before partitions: start with an empty data directory")
+		}
+		if err := meta.Put(kFormat, []byte{formatVersion}); err != nil {
+			return err
+		}
+		for _, b := range [][]byte{bStacks, bDeployments, bTokens, bTokenHashes, bLog, bCustomers, bCustByPart, bTimers, bCounts,
+			bCursors, bLeases, bMembers, bFacts, bFactHeads, bAnalytics, bModels, bAudit, bDecisions, bDecisionsBy,
+			bDeliveries, bDeliveryBy, bDeliveryIn, bDeliveryDue} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -157,20 +176,19 @@ func (s *Store) init() error {
 	}
 	horizon := s.opts.Now().Add(-s.opts.DedupWindow).UnixNano()
 	return s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bLog)
-		s.lastSeq.Store(b.Sequence())
-		c := b.Cursor()
+		c := tx.Bucket(bLog).Cursor()
 		var ids []seenID
 		for k, v := c.Last(); k != nil; k, v = c.Prev() {
-			arrival, id, _, err := decodeLog(v)
+			r, err := decodeLog(k, v)
 			if err != nil {
-				return fmt.Errorf("log record %d: %w", binary.BigEndian.Uint64(k), err)
+				return err
 			}
+			arrival := r.Arrival.UnixNano()
 			if arrival <= horizon {
 				break
 			}
-			if id != "" {
-				ids = append(ids, seenID{id, arrival})
+			if r.ID != "" {
+				ids = append(ids, seenID{r.ID, arrival})
 			}
 		}
 		for i := len(ids) - 1; i >= 0; i-- {
@@ -216,25 +234,112 @@ type deploymentJSON struct {
 	Seq      uint64    `json:"seq"`
 }
 
+// formatVersion is the layout of the file: 2 is partitioned.
+const formatVersion = 2
+
+// nano is a time as stored: Unix nanoseconds, 0 for the zero time.
+func nano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNano(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// ordered is a time as a key that sorts as the time does.
+func ordered(t time.Time) []byte { return u64(uint64(nano(t)) ^ 1<<63) }
+
+func u16(p int) []byte { return []byte{byte(p >> 8), byte(p)} }
+
+// partKey is a key in a partition's part of a bucket.
+func partKey(p int, rest ...[]byte) []byte {
+	k := u16(p)
+	for _, r := range rest {
+		k = append(k, r...)
+	}
+	return k
+}
+
 func encodeLog(r store.LogRecord) []byte {
-	b := make([]byte, 0, 8+binary.MaxVarintLen64+len(r.ID)+len(r.Data))
-	b = binary.BigEndian.AppendUint64(b, uint64(r.Arrival.UnixNano()))
+	b := make([]byte, 0, 40+binary.MaxVarintLen64*2+len(r.ID)+len(r.Data))
+	b = binary.AppendUvarint(b, uint64(r.Partition+1))
+	for _, t := range []time.Time{r.Arrival, r.Time, r.Clock, r.ArrivalClock} {
+		b = binary.BigEndian.AppendUint64(b, uint64(nano(t)))
+	}
 	b = binary.AppendUvarint(b, uint64(len(r.ID)))
 	b = append(b, r.ID...)
 	return append(b, r.Data...)
 }
 
-func decodeLog(v []byte) (arrival int64, id string, data []byte, err error) {
-	if len(v) < 9 {
-		return 0, "", nil, errors.New("record too short")
+// decodeLog reads a record; its Data aliases v.
+func decodeLog(k, v []byte) (store.LogRecord, error) {
+	seq := binary.BigEndian.Uint64(k)
+	bad := fmt.Errorf("log record %d is corrupt", seq)
+	p, w := binary.Uvarint(v)
+	if w <= 0 || p > store.Partitions || len(v) < w+32 {
+		return store.LogRecord{}, bad
 	}
-	arrival = int64(binary.BigEndian.Uint64(v))
-	n, w := binary.Uvarint(v[8:])
-	if w <= 0 || uint64(len(v)-8-w) < n {
-		return 0, "", nil, errors.New("corrupt id length")
+	r := store.LogRecord{Seq: seq, Partition: int(p) - 1}
+	v = v[w:]
+	ts := make([]time.Time, 4)
+	for i := range ts {
+		ts[i] = fromNano(int64(binary.BigEndian.Uint64(v)))
+		v = v[8:]
 	}
-	id = string(v[8+w : 8+w+int(n)])
-	return arrival, id, v[8+w+int(n):], nil
+	r.Arrival, r.Time, r.Clock, r.ArrivalClock = ts[0], ts[1], ts[2], ts[3]
+	n, w := binary.Uvarint(v)
+	if w <= 0 || uint64(len(v)-w) < n {
+		return store.LogRecord{}, bad
+	}
+	r.ID = string(v[w : w+int(n)])
+	r.Data = v[w+int(n):]
+	return r, nil
+}
+
+func readHead(tx *bolt.Tx) store.Head {
+	v := tx.Bucket(bMeta).Get(kHead)
+	if len(v) != 24 {
+		return store.Head{}
+	}
+	return store.Head{Seq: binary.BigEndian.Uint64(v), Clock: fromNano(int64(binary.BigEndian.Uint64(v[8:]))),
+		ArrivalClock: fromNano(int64(binary.BigEndian.Uint64(v[16:])))}
+}
+
+func writeHead(tx *bolt.Tx, h store.Head) error {
+	b := make([]byte, 0, 24)
+	b = binary.BigEndian.AppendUint64(b, h.Seq)
+	b = binary.BigEndian.AppendUint64(b, uint64(nano(h.Clock)))
+	b = binary.BigEndian.AppendUint64(b, uint64(nano(h.ArrivalClock)))
+	return tx.Bucket(bMeta).Put(kHead, b)
+}
+
+// appendRecord gives r its sequence number and clocks and writes it.
+func appendRecord(b *bolt.Bucket, h *store.Head, r *store.LogRecord) error {
+	if r.Partition < store.AllPartitions || r.Partition >= store.Partitions {
+		return fmt.Errorf("log record of partition %d", r.Partition)
+	}
+	seq, err := b.NextSequence()
+	if err != nil {
+		return err
+	}
+	r.Seq, r.Clock, r.ArrivalClock = seq, h.Clock, h.ArrivalClock
+	if err := b.Put(u64(seq), encodeLog(*r)); err != nil {
+		return err
+	}
+	h.Seq = seq
+	if r.Time.After(h.Clock) {
+		h.Clock = r.Time
+	}
+	if r.Arrival.After(h.ArrivalClock) {
+		h.ArrivalClock = r.Arrival
+	}
+	return nil
 }
 
 // Deploy implements store.Store.
@@ -252,16 +357,15 @@ func (s *Store) Deploy(ctx context.Context, d store.Deployment, base int64, rec 
 		if cur != base {
 			return &store.StaleError{Stack: d.Stack, Base: base, Current: cur}
 		}
-		log := tx.Bucket(bLog)
-		seq, err := log.NextSequence()
-		if err != nil {
+		h := readHead(tx)
+		rec.ID, rec.Partition = "", store.AllPartitions
+		if err := appendRecord(tx.Bucket(bLog), &h, &rec); err != nil {
 			return err
 		}
-		rec.ID = ""
-		if err := log.Put(u64(seq), encodeLog(rec)); err != nil {
+		if err := writeHead(tx, h); err != nil {
 			return err
 		}
-		d.Serial, d.Seq = cur+1, seq
+		d.Serial, d.Seq = cur+1, rec.Seq
 		v, err := json.Marshal(deploymentJSON(d))
 		if err != nil {
 			return err
@@ -278,7 +382,6 @@ func (s *Store) Deploy(ctx context.Context, d store.Deployment, base int64, rec 
 	if err != nil {
 		return store.Deployment{}, fmt.Errorf("deploying stack %q: %w", d.Stack, err)
 	}
-	s.advance(d.Seq)
 	return d, nil
 }
 
@@ -492,12 +595,12 @@ func (s *Store) commitGroup(group []*appendReq) {
 	s.prune(horizon)
 	fresh := map[string]int64{}
 	var added []seenID
-	var last uint64
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		clear(fresh)
 		added = added[:0]
 		b := tx.Bucket(bLog)
 		b.FillPercent = 1 // keys only grow
+		h := readHead(tx)
 		for _, req := range group {
 			req.seqs = make([]uint64, len(req.recs))
 			for i, r := range req.recs {
@@ -511,18 +614,13 @@ func (s *Store) commitGroup(group []*appendReq) {
 					fresh[r.ID] = r.Arrival.UnixNano()
 					added = append(added, seenID{r.ID, r.Arrival.UnixNano()})
 				}
-				seq, err := b.NextSequence()
-				if err != nil {
+				if err := appendRecord(b, &h, &r); err != nil {
 					return err
 				}
-				if err := b.Put(u64(seq), encodeLog(r)); err != nil {
-					return err
-				}
-				req.seqs[i] = seq
-				last = seq
+				req.seqs[i] = r.Seq
 			}
 		}
-		return nil
+		return writeHead(tx, h)
 	})
 	if err != nil {
 		err = fmt.Errorf("appending to the event log: %w", err)
@@ -534,21 +632,9 @@ func (s *Store) commitGroup(group []*appendReq) {
 			s.seen[a.id] = a.arrival
 		}
 		s.order = append(s.order, added...)
-		s.advance(last)
 	}
 	for _, req := range group {
 		close(req.done)
-	}
-}
-
-// advance raises lastSeq to seq; commits of appends and of deployments may
-// report out of order.
-func (s *Store) advance(seq uint64) {
-	for {
-		cur := s.lastSeq.Load()
-		if seq <= cur || s.lastSeq.CompareAndSwap(cur, seq) {
-			return
-		}
 	}
 }
 
@@ -566,49 +652,352 @@ func (s *Store) prune(horizon int64) {
 	}
 }
 
-// ReadLog implements store.Store.
-func (s *Store) ReadLog(ctx context.Context, after uint64, max int) ([]store.LogRecord, error) {
+// Read implements store.Log: one scan of the log from the lowest
+// position asked for, keeping the records of the partitions asked for.
+func (s *Store) Read(ctx context.Context, from []store.From, max int) ([]store.LogRecord, store.Head, error) {
+	if err := s.enter(); err != nil {
+		return nil, store.Head{}, err
+	}
+	defer s.leave()
+	var after [store.Partitions]uint64
+	var want [store.Partitions]bool
+	low := uint64(0)
+	for i, f := range from {
+		if f.Partition < 0 || f.Partition >= store.Partitions {
+			return nil, store.Head{}, fmt.Errorf("reading partition %d", f.Partition)
+		}
+		if !want[f.Partition] || f.After < after[f.Partition] {
+			after[f.Partition] = f.After
+		}
+		want[f.Partition] = true
+		if i == 0 || f.After < low {
+			low = f.After
+		}
+	}
+	var out []store.LogRecord
+	var head store.Head
+	err := s.db.View(func(tx *bolt.Tx) error {
+		head = readHead(tx)
+		if len(from) == 0 {
+			return nil
+		}
+		c := tx.Bucket(bLog).Cursor()
+		for k, v := c.Seek(u64(low + 1)); k != nil && len(out) < max; k, v = c.Next() {
+			r, err := decodeLog(k, v)
+			if err != nil {
+				return err
+			}
+			if r.Seq > head.Seq {
+				break
+			}
+			if r.Partition != store.AllPartitions && (!want[r.Partition] || r.Seq <= after[r.Partition]) {
+				continue
+			}
+			r.Data = bytes.Clone(r.Data)
+			out = append(out, r)
+		}
+		return nil
+	})
+	return out, head, err
+}
+
+// Head implements store.Log.
+func (s *Store) Head(ctx context.Context) (store.Head, error) {
+	if err := s.enter(); err != nil {
+		return store.Head{}, err
+	}
+	defer s.leave()
+	var h store.Head
+	err := s.db.View(func(tx *bolt.Tx) error {
+		h = readHead(tx)
+		return nil
+	})
+	return h, err
+}
+
+// AddAudit implements store.Audit.
+func (s *Store) AddAudit(ctx context.Context, a store.AuditRecord) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bAudit)
+		seq, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		a.Seq = seq
+		v, err := json.Marshal(a)
+		if err != nil {
+			return err
+		}
+		return b.Put(u64(seq), v)
+	})
+}
+
+// AuditLog implements store.Audit.
+func (s *Store) AuditLog(ctx context.Context, after uint64, max int) ([]store.AuditRecord, error) {
 	if err := s.enter(); err != nil {
 		return nil, err
 	}
 	defer s.leave()
-	var out []store.LogRecord
+	var out []store.AuditRecord
 	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bLog).Cursor()
+		c := tx.Bucket(bAudit).Cursor()
 		for k, v := c.Seek(u64(after + 1)); k != nil && len(out) < max; k, v = c.Next() {
-			arrival, id, data, err := decodeLog(v)
-			if err != nil {
-				return fmt.Errorf("log record %d: %w", binary.BigEndian.Uint64(k), err)
+			var a store.AuditRecord
+			if err := json.Unmarshal(v, &a); err != nil {
+				return fmt.Errorf("audit record %d: %w", binary.BigEndian.Uint64(k), err)
 			}
-			out = append(out, store.LogRecord{
-				Seq: binary.BigEndian.Uint64(k), ID: id,
-				Arrival: time.Unix(0, arrival).UTC(), Data: bytes.Clone(data),
-			})
+			out = append(out, a)
 		}
 		return nil
 	})
 	return out, err
 }
 
-// LastSeq implements store.Store.
-func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
-	if err := s.enter(); err != nil {
-		return 0, err
-	}
-	defer s.leave()
-	return s.lastSeq.Load(), nil
+func encodeLease(l store.Lease) []byte {
+	b := putString(nil, l.Owner)
+	b = binary.BigEndian.AppendUint64(b, l.Epoch)
+	return binary.BigEndian.AppendUint64(b, uint64(nano(l.Expires)))
 }
 
-// Commit implements store.Store.
+func getLease(tx *bolt.Tx, p int) store.Lease {
+	l := store.Lease{Partition: p}
+	v := tx.Bucket(bLeases).Get(u16(p))
+	owner, rest, err := readString(v)
+	if v == nil || err != nil || len(rest) != 16 {
+		return l
+	}
+	l.Owner, l.Epoch, l.Expires = owner, binary.BigEndian.Uint64(rest), fromNano(int64(binary.BigEndian.Uint64(rest[8:])))
+	return l
+}
+
+// Heartbeat implements store.Leases.
+func (s *Store) Heartbeat(ctx context.Context, owner string, ttl time.Duration) ([]store.Member, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	var out []store.Member
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bMembers)
+		now := s.opts.Now()
+		if ttl > 0 {
+			if err := b.Put([]byte(owner), u64(uint64(now.Add(ttl).UnixNano()))); err != nil {
+				return err
+			}
+		} else if err := b.Delete([]byte(owner)); err != nil {
+			return err
+		}
+		var gone [][]byte
+		err := b.ForEach(func(k, v []byte) error {
+			exp := fromNano(int64(binary.BigEndian.Uint64(v)))
+			if now.Before(exp) {
+				out = append(out, store.Member{Name: string(k), Expires: exp})
+			} else {
+				gone = append(gone, bytes.Clone(k))
+			}
+			return nil
+		})
+		for _, k := range gone {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		return err
+	})
+	return out, err
+}
+
+// Leases implements store.Leases.
+func (s *Store) Leases(ctx context.Context) ([]store.Lease, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	out := make([]store.Lease, store.Partitions)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		for p := range out {
+			out[p] = getLease(tx, p)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// AcquireLeases implements store.Leases.
+func (s *Store) AcquireLeases(ctx context.Context, owner string, ps []int, ttl time.Duration) ([]store.Lease, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	var out []store.Lease
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		out = out[:0]
+		now := s.opts.Now()
+		for _, p := range ps {
+			if p < 0 || p >= store.Partitions {
+				return fmt.Errorf("leasing partition %d", p)
+			}
+			l := getLease(tx, p)
+			if l.Owner != "" && l.Owner != owner && now.Before(l.Expires) {
+				continue
+			}
+			if l.Owner != owner {
+				l.Epoch++
+			}
+			l.Owner, l.Expires = owner, now.Add(ttl)
+			if err := tx.Bucket(bLeases).Put(u16(p), encodeLease(l)); err != nil {
+				return err
+			}
+			out = append(out, l)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// RenewLeases implements store.Leases.
+func (s *Store) RenewLeases(ctx context.Context, owner string, held []store.Lease, ttl time.Duration) ([]store.Lease, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	var out []store.Lease
+	if len(held) == 0 {
+		return nil, nil
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		out = out[:0]
+		now := s.opts.Now()
+		for _, h := range held {
+			if h.Partition < 0 || h.Partition >= store.Partitions {
+				continue
+			}
+			l := getLease(tx, h.Partition)
+			if l.Owner != owner || l.Epoch != h.Epoch {
+				continue
+			}
+			l.Expires = now.Add(ttl)
+			if err := tx.Bucket(bLeases).Put(u16(h.Partition), encodeLease(l)); err != nil {
+				return err
+			}
+			out = append(out, l)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ReleaseLeases implements store.Leases.
+func (s *Store) ReleaseLeases(ctx context.Context, ls []store.Lease) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	if len(ls) == 0 {
+		return nil
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		for _, h := range ls {
+			if h.Partition < 0 || h.Partition >= store.Partitions {
+				continue
+			}
+			l := getLease(tx, h.Partition)
+			if l.Owner != h.Owner || l.Epoch != h.Epoch {
+				continue
+			}
+			l.Owner, l.Expires = "", time.Time{}
+			if err := tx.Bucket(bLeases).Put(u16(h.Partition), encodeLease(l)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func encodeCustomer(c store.Customer) []byte {
+	b := make([]byte, 0, 10+len(c.Data))
+	b = append(b, u16(c.Partition)...)
+	b = binary.BigEndian.AppendUint64(b, uint64(nano(c.Due)))
+	return append(b, c.Data...)
+}
+
+// decodeCustomer reads a customer; Data aliases v.
+func decodeCustomer(id string, v []byte) (store.Customer, error) {
+	if len(v) < 10 {
+		return store.Customer{}, fmt.Errorf("customer %q: corrupt state", id)
+	}
+	return store.Customer{ID: id, Partition: int(binary.BigEndian.Uint16(v)), Due: fromNano(int64(binary.BigEndian.Uint64(v[2:]))), Data: v[10:]}, nil
+}
+
+func timerKey(p int, due time.Time, id string) []byte { return partKey(p, ordered(due), []byte(id)) }
+
+// deleteCustomer removes a customer with their index entries.
+func deleteCustomer(tx *bolt.Tx, id string) error {
+	cb := tx.Bucket(bCustomers)
+	v := cb.Get([]byte(id))
+	if v == nil {
+		return nil
+	}
+	old, err := decodeCustomer(id, v)
+	if err != nil {
+		return err
+	}
+	if !old.Due.IsZero() {
+		if err := tx.Bucket(bTimers).Delete(timerKey(old.Partition, old.Due, id)); err != nil {
+			return err
+		}
+	}
+	if err := tx.Bucket(bCustByPart).Delete(partKey(old.Partition, []byte(id))); err != nil {
+		return err
+	}
+	return cb.Delete([]byte(id))
+}
+
+// putCustomer writes a customer and moves their timer's index entry.
+func putCustomer(tx *bolt.Tx, c store.Customer) error {
+	cb := tx.Bucket(bCustomers)
+	if v := cb.Get([]byte(c.ID)); v != nil {
+		old, err := decodeCustomer(c.ID, v)
+		if err != nil {
+			return err
+		}
+		if !old.Due.IsZero() && !old.Due.Equal(c.Due) {
+			if err := tx.Bucket(bTimers).Delete(timerKey(old.Partition, old.Due, c.ID)); err != nil {
+				return err
+			}
+		}
+	} else if err := tx.Bucket(bCustByPart).Put(partKey(c.Partition, []byte(c.ID)), nil); err != nil {
+		return err
+	}
+	if !c.Due.IsZero() {
+		if err := tx.Bucket(bTimers).Put(timerKey(c.Partition, c.Due, c.ID), nil); err != nil {
+			return err
+		}
+	}
+	return cb.Put([]byte(c.ID), encodeCustomer(c))
+}
+
+// Commit implements store.State.
 func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 	if err := s.enter(); err != nil {
 		return err
 	}
 	defer s.leave()
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		cb := tx.Bucket(bCustomers)
+		for _, l := range c.Leases {
+			if l.Partition < 0 || l.Partition >= store.Partitions {
+				return fmt.Errorf("a commit fenced by partition %d", l.Partition)
+			}
+			if cur := getLease(tx, l.Partition); cur.Owner != l.Owner || cur.Epoch != l.Epoch {
+				return store.ErrLeaseLost
+			}
+		}
 		for _, id := range c.Delete {
-			if err := cb.Delete([]byte(id)); err != nil {
+			if err := deleteCustomer(tx, id); err != nil {
 				return err
 			}
 			if err := eraseCustomer(tx, id); err != nil {
@@ -616,14 +1005,32 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 			}
 		}
 		for _, cu := range c.Customers {
-			if err := cb.Put([]byte(cu.ID), cu.Data); err != nil {
+			if err := putCustomer(tx, cu); err != nil {
 				return fmt.Errorf("customer %q: %w", cu.ID, err)
 			}
 		}
 		mb := tx.Bucket(bModels)
 		for _, m := range c.Models {
-			if err := mb.Put([]byte(m.Key), m.Data); err != nil {
+			if err := mb.Put(partKey(m.Partition, []byte(m.Key)), m.Data); err != nil {
 				return fmt.Errorf("model %q: %w", m.Key, err)
+			}
+		}
+		cb := tx.Bucket(bCounts)
+		for _, n := range c.Counts {
+			k := partKey(n.Partition, []byte(n.Key))
+			var cur int64
+			if v := cb.Get(k); len(v) == 8 {
+				cur = int64(binary.BigEndian.Uint64(v))
+			}
+			cur += n.Delta
+			var err error
+			if cur == 0 {
+				err = cb.Delete(k)
+			} else {
+				err = cb.Put(k, u64(uint64(cur)))
+			}
+			if err != nil {
+				return err
 			}
 		}
 		if _, err := addDeliveries(tx, c.Deliveries); err != nil {
@@ -632,42 +1039,50 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 		if err := appendFacts(tx, c.Facts); err != nil {
 			return err
 		}
-		var cur [16]byte
-		binary.BigEndian.PutUint64(cur[:8], c.Cursor.Seq)
-		var wm int64
-		if !c.Cursor.Watermark.IsZero() {
-			wm = c.Cursor.Watermark.UnixNano()
+		cur := tx.Bucket(bCursors)
+		for _, cu := range c.Cursors {
+			b := make([]byte, 0, 24)
+			b = binary.BigEndian.AppendUint64(b, cu.Seq)
+			b = binary.BigEndian.AppendUint64(b, uint64(nano(cu.Clock)))
+			b = binary.BigEndian.AppendUint64(b, uint64(nano(cu.ArrivalClock)))
+			if err := cur.Put(u16(cu.Partition), b); err != nil {
+				return err
+			}
 		}
-		binary.BigEndian.PutUint64(cur[8:], uint64(wm))
-		return tx.Bucket(bMeta).Put(kCursor, cur[:])
+		return nil
 	})
+	if errors.Is(err, store.ErrLeaseLost) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("committing processed events: %w", err)
 	}
 	return nil
 }
 
-// Cursor implements store.Store.
-func (s *Store) Cursor(ctx context.Context) (store.Cursor, error) {
+// Cursors implements store.State.
+func (s *Store) Cursors(ctx context.Context) ([]store.Cursor, error) {
 	if err := s.enter(); err != nil {
-		return store.Cursor{}, err
+		return nil, err
 	}
 	defer s.leave()
-	var c store.Cursor
+	out := make([]store.Cursor, store.Partitions)
 	err := s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bMeta).Get(kCursor)
-		if len(v) == 16 {
-			c.Seq = binary.BigEndian.Uint64(v)
-			if wm := int64(binary.BigEndian.Uint64(v[8:])); wm != 0 {
-				c.Watermark = time.Unix(0, wm).UTC()
+		b := tx.Bucket(bCursors)
+		for p := range out {
+			out[p].Partition = p
+			if v := b.Get(u16(p)); len(v) == 24 {
+				out[p].Seq = binary.BigEndian.Uint64(v)
+				out[p].Clock = fromNano(int64(binary.BigEndian.Uint64(v[8:])))
+				out[p].ArrivalClock = fromNano(int64(binary.BigEndian.Uint64(v[16:])))
 			}
 		}
 		return nil
 	})
-	return c, err
+	return out, err
 }
 
-// Customer implements store.Store.
+// Customer implements store.State.
 func (s *Store) Customer(ctx context.Context, id string) (store.Customer, error) {
 	if err := s.enter(); err != nil {
 		return store.Customer{}, err
@@ -679,51 +1094,164 @@ func (s *Store) Customer(ctx context.Context, id string) (store.Customer, error)
 		if v == nil {
 			return store.ErrNotFound
 		}
-		c = store.Customer{ID: id, Data: bytes.Clone(v)}
-		return nil
+		var err error
+		c, err = decodeCustomer(id, v)
+		c.Data = bytes.Clone(c.Data)
+		return err
 	})
 	return c, err
 }
 
-// Customers implements store.Store.
-func (s *Store) Customers(ctx context.Context, fn func(store.Customer) error) error {
+// CustomersByID implements store.State.
+func (s *Store) CustomersByID(ctx context.Context, ids []string) ([]store.Customer, error) {
 	if err := s.enter(); err != nil {
-		return err
+		return nil, err
 	}
 	defer s.leave()
-	return s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bCustomers).ForEach(func(k, v []byte) error {
-			if err := ctx.Err(); err != nil {
+	var out []store.Customer
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bCustomers)
+		for _, id := range ids {
+			v := b.Get([]byte(id))
+			if v == nil {
+				continue
+			}
+			c, err := decodeCustomer(id, v)
+			if err != nil {
 				return err
 			}
-			return fn(store.Customer{ID: string(k), Data: bytes.Clone(v)})
-		})
+			c.Data = bytes.Clone(c.Data)
+			out = append(out, c)
+		}
+		return nil
 	})
+	return out, err
 }
 
-// appendFacts appends facts to the facts bucket, each with the next
-// sequence number. The bucket's sequence survives deletions, so a number is
-// never given twice.
+// Customers implements store.State.
+func (s *Store) Customers(ctx context.Context, p int, after string, max int) ([]store.Customer, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	var out []store.Customer
+	err := s.db.View(func(tx *bolt.Tx) error {
+		prefix := u16(p)
+		c := tx.Bucket(bCustByPart).Cursor()
+		b := tx.Bucket(bCustomers)
+		k, _ := c.Seek(partKey(p, []byte(after)))
+		if k != nil && string(k[2:]) == after {
+			k, _ = c.Next()
+		}
+		for ; k != nil && bytes.HasPrefix(k, prefix) && len(out) < max; k, _ = c.Next() {
+			id := string(k[2:])
+			v := b.Get(k[2:])
+			if v == nil {
+				continue
+			}
+			cu, err := decodeCustomer(id, v)
+			if err != nil {
+				return err
+			}
+			cu.Data = bytes.Clone(cu.Data)
+			out = append(out, cu)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// DueTimers implements store.State.
+func (s *Store) DueTimers(ctx context.Context, p int, after store.Timer, until time.Time, max int) ([]store.Timer, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	var out []store.Timer
+	err := s.db.View(func(tx *bolt.Tx) error {
+		prefix := u16(p)
+		c := tx.Bucket(bTimers).Cursor()
+		start := timerKey(p, after.Due, after.Customer)
+		if after.Due.IsZero() && after.Customer == "" {
+			start = prefix
+		}
+		k, _ := c.Seek(start)
+		if k != nil && bytes.Equal(k, start) && after.Customer != "" {
+			k, _ = c.Next()
+		}
+		for ; k != nil && bytes.HasPrefix(k, prefix) && len(out) < max; k, _ = c.Next() {
+			due := fromNano(int64(binary.BigEndian.Uint64(k[2:10]) ^ 1<<63))
+			if due.After(until) {
+				break
+			}
+			out = append(out, store.Timer{Customer: string(k[10:]), Due: due})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// StageCounts implements store.State.
+func (s *Store) StageCounts(ctx context.Context) (map[string]int64, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	out := map[string]int64{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bCounts).ForEach(func(k, v []byte) error {
+			if len(v) == 8 && len(k) >= 2 {
+				out[string(k[2:])] += int64(binary.BigEndian.Uint64(v))
+			}
+			return nil
+		})
+	})
+	for k, n := range out {
+		if n == 0 {
+			delete(out, k)
+		}
+	}
+	return out, err
+}
+
+// appendFacts appends facts to their partitions, each with the next
+// sequence number of its partition; the numbers survive deletions, so one
+// is never given twice.
 func appendFacts(tx *bolt.Tx, facts []store.Fact) error {
 	if len(facts) == 0 {
 		return nil
 	}
-	b := tx.Bucket(bFacts)
-	b.FillPercent = 1 // keys only grow
+	b, heads := tx.Bucket(bFacts), tx.Bucket(bFactHeads)
+	var last [store.Partitions]uint64
+	var touched [store.Partitions]bool
 	for _, f := range facts {
-		seq, err := b.NextSequence()
-		if err != nil {
-			return err
+		p := f.Partition
+		if p < 0 || p >= store.Partitions {
+			return fmt.Errorf("a fact of partition %d", p)
 		}
-		if err := b.Put(u64(seq), f.Data); err != nil {
-			return fmt.Errorf("fact %d: %w", seq, err)
+		if !touched[p] {
+			if v := heads.Get(u16(p)); len(v) == 8 {
+				last[p] = binary.BigEndian.Uint64(v)
+			}
+			touched[p] = true
+		}
+		last[p]++
+		if err := b.Put(partKey(p, u64(last[p])), f.Data); err != nil {
+			return fmt.Errorf("fact %d of partition %d: %w", last[p], p, err)
+		}
+	}
+	for p, t := range touched {
+		if t {
+			if err := heads.Put(u16(p), u64(last[p])); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-// Facts implements store.Store.
-func (s *Store) Facts(ctx context.Context, after uint64, max int) ([]store.Fact, error) {
+// Facts implements store.Facts.
+func (s *Store) Facts(ctx context.Context, after []uint64, max int) ([]store.Fact, error) {
 	if err := s.enter(); err != nil {
 		return nil, err
 	}
@@ -731,60 +1259,93 @@ func (s *Store) Facts(ctx context.Context, after uint64, max int) ([]store.Fact,
 	var out []store.Fact
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bFacts).Cursor()
-		for k, v := c.Seek(u64(after + 1)); k != nil && len(out) < max; k, v = c.Next() {
-			out = append(out, store.Fact{Seq: binary.BigEndian.Uint64(k), Data: bytes.Clone(v)})
+		for p := 0; p < store.Partitions && len(out) < max; p++ {
+			var a uint64
+			if p < len(after) {
+				a = after[p]
+			}
+			prefix := u16(p)
+			for k, v := c.Seek(partKey(p, u64(a+1))); k != nil && bytes.HasPrefix(k, prefix) && len(out) < max; k, v = c.Next() {
+				out = append(out, store.Fact{Partition: p, Seq: binary.BigEndian.Uint64(k[2:]), Data: bytes.Clone(v)})
+			}
 		}
 		return nil
 	})
 	return out, err
 }
 
-// AnalyticsSnapshot implements store.Store. An empty snapshot is none.
-func (s *Store) AnalyticsSnapshot(ctx context.Context) ([]byte, error) {
+// AnalyticsSnapshot implements store.Facts. An empty snapshot is none.
+func (s *Store) AnalyticsSnapshot(ctx context.Context) ([]byte, []uint64, error) {
 	if err := s.enter(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer s.leave()
-	var out []byte
+	var data []byte
+	var upTo []uint64
 	err := s.db.View(func(tx *bolt.Tx) error {
-		out = bytes.Clone(tx.Bucket(bAnalytics).Get(kSnapshot))
+		a := tx.Bucket(bAnalytics)
+		data = bytes.Clone(a.Get(kSnapshot))
+		v := a.Get(kSnapUpTo)
+		for len(v) >= 8 {
+			upTo = append(upTo, binary.BigEndian.Uint64(v))
+			v = v[8:]
+		}
 		return nil
 	})
-	return out, err
+	if len(data) == 0 {
+		return nil, nil, err
+	}
+	return data, upTo, err
 }
 
-// SaveAnalyticsSnapshot implements store.Store. If upTo is beyond the last
-// fact, the sequence is raised to it, so that no later fact gets a number
-// the snapshot claims to hold.
-func (s *Store) SaveAnalyticsSnapshot(ctx context.Context, snapshot []byte, upTo uint64) error {
+// SaveAnalyticsSnapshot implements store.Facts. A partition's sequence is
+// raised to its position if that is beyond its last fact, so that no later
+// fact gets a number the snapshot claims to hold.
+func (s *Store) SaveAnalyticsSnapshot(ctx context.Context, data []byte, upTo []uint64) error {
 	if err := s.enter(); err != nil {
 		return err
 	}
 	defer s.leave()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		a := tx.Bucket(bAnalytics)
-		put := func() error { return a.Put(kSnapshot, snapshot) }
-		if len(snapshot) == 0 {
-			put = func() error { return a.Delete(kSnapshot) }
-		}
-		if err := put(); err != nil {
-			return err
-		}
-		// Keys first, then deletions: a cursor moved while its bucket
-		// shrinks skips keys or, from First, walks the emptied pages again.
-		b := tx.Bucket(bFacts)
-		var keys [][]byte
-		c := b.Cursor()
-		for k, _ := c.First(); k != nil && binary.BigEndian.Uint64(k) <= upTo; k, _ = c.Next() {
-			keys = append(keys, k)
-		}
-		for _, k := range keys {
-			if err := b.Delete(k); err != nil {
+		if len(data) == 0 {
+			if err := a.Delete(kSnapshot); err != nil {
 				return err
 			}
+		} else if err := a.Put(kSnapshot, data); err != nil {
+			return err
 		}
-		if upTo > b.Sequence() {
-			return b.SetSequence(upTo)
+		var enc []byte
+		for _, n := range upTo {
+			enc = binary.BigEndian.AppendUint64(enc, n)
+		}
+		if err := a.Put(kSnapUpTo, enc); err != nil {
+			return err
+		}
+		b, heads := tx.Bucket(bFacts), tx.Bucket(bFactHeads)
+		for p := 0; p < store.Partitions && p < len(upTo); p++ {
+			// Keys first, then deletions: a cursor moved while its bucket
+			// shrinks skips keys.
+			var keys [][]byte
+			c := b.Cursor()
+			prefix := u16(p)
+			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && binary.BigEndian.Uint64(k[2:]) <= upTo[p]; k, _ = c.Next() {
+				keys = append(keys, bytes.Clone(k))
+			}
+			for _, k := range keys {
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+			}
+			var last uint64
+			if v := heads.Get(prefix); len(v) == 8 {
+				last = binary.BigEndian.Uint64(v)
+			}
+			if upTo[p] > last {
+				if err := heads.Put(prefix, u64(upTo[p])); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	})
@@ -830,9 +1391,12 @@ func decodeDecision(id string, v []byte) (store.Decision, error) {
 }
 
 func encodeDelivery(d store.Delivery) []byte {
-	b := putString(make([]byte, 0, len(d.Customer)+len(d.Data)+24), d.Customer)
+	b := putString(make([]byte, 0, len(d.Customer)+len(d.Claim)+len(d.Data)+40), d.Customer)
 	b = putString(b, string(d.State))
 	b = binary.BigEndian.AppendUint64(b, uint64(d.Updated.UnixNano()))
+	b = binary.BigEndian.AppendUint64(b, uint64(nano(d.Due)))
+	b = putString(b, d.Claim)
+	b = binary.BigEndian.AppendUint64(b, uint64(nano(d.ClaimedUntil)))
 	return append(b, d.Data...)
 }
 
@@ -843,18 +1407,30 @@ func decodeDelivery(id string, v []byte) (store.Delivery, error) {
 		return store.Delivery{}, bad
 	}
 	state, rest, err := readString(rest)
+	if err != nil || len(rest) < 16 {
+		return store.Delivery{}, bad
+	}
+	d := store.Delivery{ID: id, Customer: cust, State: store.DeliveryState(state),
+		Updated: time.Unix(0, int64(binary.BigEndian.Uint64(rest))).UTC(), Due: fromNano(int64(binary.BigEndian.Uint64(rest[8:])))}
+	d.Claim, rest, err = readString(rest[16:])
 	if err != nil || len(rest) < 8 {
 		return store.Delivery{}, bad
 	}
-	return store.Delivery{ID: id, Customer: cust, State: store.DeliveryState(state),
-		Updated: time.Unix(0, int64(binary.BigEndian.Uint64(rest))).UTC(), Data: bytes.Clone(rest[8:])}, nil
+	d.ClaimedUntil = fromNano(int64(binary.BigEndian.Uint64(rest)))
+	d.Data = bytes.Clone(rest[8:])
+	return d, nil
 }
 
-// putDelivery writes d and its index entries, moving its state index entry
-// from old (empty for a new entry).
-func putDelivery(tx *bolt.Tx, d store.Delivery, old store.DeliveryState) error {
-	if old != "" {
-		if err := tx.Bucket(bDeliveryIn).Delete(byCustomer(string(old), d.ID)); err != nil {
+func dueKey(d store.Delivery) []byte { return append(ordered(d.Due), d.ID...) }
+
+// putDelivery writes d and its index entries, in place of old (nil for a
+// new entry).
+func putDelivery(tx *bolt.Tx, d store.Delivery, old *store.Delivery) error {
+	if old != nil {
+		if err := tx.Bucket(bDeliveryIn).Delete(byCustomer(string(old.State), d.ID)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bDeliveryDue).Delete(dueKey(*old)); err != nil {
 			return err
 		}
 	}
@@ -863,6 +1439,11 @@ func putDelivery(tx *bolt.Tx, d store.Delivery, old store.DeliveryState) error {
 	}
 	if err := tx.Bucket(bDeliveryIn).Put(byCustomer(string(d.State), d.ID), nil); err != nil {
 		return err
+	}
+	if d.State == store.DeliveryPending {
+		if err := tx.Bucket(bDeliveryDue).Put(dueKey(d), nil); err != nil {
+			return err
+		}
 	}
 	if d.Customer == "" {
 		return nil // no customer's erasure concerns it
@@ -875,6 +1456,9 @@ func deleteDelivery(tx *bolt.Tx, d store.Delivery) error {
 		return err
 	}
 	if err := tx.Bucket(bDeliveryIn).Delete(byCustomer(string(d.State), d.ID)); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bDeliveryDue).Delete(dueKey(d)); err != nil {
 		return err
 	}
 	if d.Customer == "" {
@@ -922,7 +1506,7 @@ func eraseCustomer(tx *bolt.Tx, customer string) error {
 	return nil
 }
 
-// Models implements store.Store.
+// Models implements store.State.
 func (s *Store) Models(ctx context.Context) ([]store.Model, error) {
 	if err := s.enter(); err != nil {
 		return nil, err
@@ -931,7 +1515,10 @@ func (s *Store) Models(ctx context.Context) ([]store.Model, error) {
 	var out []store.Model
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bModels).ForEach(func(k, v []byte) error {
-			out = append(out, store.Model{Key: string(k), Data: bytes.Clone(v)})
+			if len(k) < 2 {
+				return nil
+			}
+			out = append(out, store.Model{Partition: int(binary.BigEndian.Uint16(k)), Key: string(k[2:]), Data: bytes.Clone(v)})
 			return nil
 		})
 	})
@@ -1138,7 +1725,7 @@ func addDeliveries(tx *bolt.Tx, ds []store.Delivery) ([]store.Delivery, error) {
 		if b.Get([]byte(d.ID)) != nil {
 			continue
 		}
-		if err := putDelivery(tx, d, ""); err != nil {
+		if err := putDelivery(tx, d, nil); err != nil {
 			return nil, err
 		}
 		added = append(added, d)
@@ -1187,8 +1774,87 @@ func (s *Store) UpdateDelivery(ctx context.Context, d store.Delivery) error {
 				return err
 			}
 		}
-		return putDelivery(tx, d, old.State)
+		d.Claim, d.ClaimedUntil = "", time.Time{}
+		return putDelivery(tx, d, &old)
 	})
+}
+
+// ClaimDeliveries implements store.Queue.
+func (s *Store) ClaimDeliveries(ctx context.Context, worker string, now time.Time, lease time.Duration, max int) ([]store.Delivery, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	claimable := func(tx *bolt.Tx) ([]store.Delivery, error) {
+		b := tx.Bucket(bDeliveries)
+		c := tx.Bucket(bDeliveryDue).Cursor()
+		limit := ordered(now)
+		var claimed []store.Delivery
+		for k, _ := c.First(); k != nil && len(claimed) < max && bytes.Compare(k[:8], limit) <= 0; k, _ = c.Next() {
+			id := string(k[8:])
+			v := b.Get([]byte(id))
+			if v == nil {
+				continue
+			}
+			d, err := decodeDelivery(id, v)
+			if err != nil {
+				return nil, err
+			}
+			if d.State != store.DeliveryPending || (d.Claim != "" && d.Claim != worker && now.Before(d.ClaimedUntil)) {
+				continue
+			}
+			claimed = append(claimed, d)
+		}
+		return claimed, nil
+	}
+	// A look first, so that an outbox with nothing due writes nothing.
+	any := false
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		ds, err := claimable(tx)
+		any = len(ds) > 0
+		return err
+	}); err != nil || !any {
+		return nil, err
+	}
+	var out []store.Delivery
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		out = out[:0]
+		b := tx.Bucket(bDeliveries)
+		claimed, err := claimable(tx)
+		if err != nil {
+			return err
+		}
+		for _, d := range claimed {
+			d.Claim, d.ClaimedUntil = worker, now.Add(lease)
+			if err := b.Put([]byte(d.ID), encodeDelivery(d)); err != nil {
+				return err
+			}
+			out = append(out, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claiming deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// NextDue implements store.Queue.
+func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
+	if err := s.enter(); err != nil {
+		return time.Time{}, false, err
+	}
+	defer s.leave()
+	var due time.Time
+	found := false
+	err := s.db.View(func(tx *bolt.Tx) error {
+		k, _ := tx.Bucket(bDeliveryDue).Cursor().First()
+		if len(k) >= 8 {
+			due, found = fromNano(int64(binary.BigEndian.Uint64(k)^1<<63)), true
+		}
+		return nil
+	})
+	return due, found, err
 }
 
 // PruneDeliveries implements store.Store.
