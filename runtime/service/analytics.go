@@ -34,15 +34,15 @@ import (
 type analyticsFeed struct {
 	a *analytics.Analytics
 
-	mu       sync.Mutex // one feed at a time
-	opened   bool
-	cat      *catalog.Catalog
-	saved    uint64    // the facts applied when the stored snapshot was made
-	savedAt  time.Time // wall clock of the last save
+	mu      sync.Mutex // one feed at a time
+	opened  bool
+	cat     *catalog.Catalog
+	saved   uint64    // the facts applied when the stored snapshot was made
+	savedAt time.Time // wall clock of the last save
 	// read is the last fact read of each partition, held those read but
 	// not applied yet, by partition, in order.
-	read []uint64
-	held [][]analytics.Record
+	read     []uint64
+	held     [][]analytics.Record
 	pageSize int
 	// hour is the last hour boundary at which alerts were evaluated.
 	hour time.Time
