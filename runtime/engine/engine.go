@@ -760,12 +760,14 @@ func (e *Engine) applyItems(ctx context.Context, s *shard) error {
 	if err := e.loadFor(ctx, s); err != nil {
 		return err
 	}
+	w := e.work(s)
 	for i := range s.items {
 		it := &s.items[i]
 		if it.stack != "" {
 			if err := e.activate(ctx, s, it.seq, it.stack, it.serial, it.at); err != nil {
 				return fmt.Errorf("activating deployment %d of stack %q: %w", it.serial, it.stack, err)
 			}
+			w = e.work(s)
 			continue
 		}
 		// Timers due before the record fire first, those of customers in
@@ -774,7 +776,7 @@ func (e *Engine) applyItems(ctx context.Context, s *shard) error {
 			return err
 		}
 		s.mu.Lock()
-		e.apply(e.work(s), it)
+		e.apply(w, it)
 		s.mu.Unlock()
 	}
 	return nil

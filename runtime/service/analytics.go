@@ -1,6 +1,7 @@
 package service
 
 import (
+	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -191,18 +192,25 @@ func (s *Service) feedAnalytics(ctx context.Context) error {
 // that starts one after the last evaluated; called with the feed locked.
 func (f *analyticsFeed) release(ok func(time.Time) bool, hour func(time.Time) error) error {
 	var batch []analytics.Record
-	for {
-		best := -1
-		for p, q := range f.held {
-			if len(q) > 0 && (best < 0 || q[0].At().Before(f.held[best][0].At())) {
-				best = p
-			}
+	h := &heads{held: f.held}
+	for p, q := range f.held {
+		if len(q) > 0 {
+			h.ps = append(h.ps, p)
 		}
-		if best < 0 || !ok(f.held[best][0].At()) {
+	}
+	heap.Init(h)
+	for h.Len() > 0 {
+		best := h.ps[0]
+		if !ok(f.held[best][0].At()) {
 			break
 		}
 		r := f.held[best][0]
 		f.held[best] = f.held[best][1:]
+		if len(f.held[best]) == 0 {
+			heap.Pop(h)
+		} else {
+			heap.Fix(h, 0)
+		}
 		if h := r.At().Truncate(time.Hour); hour != nil && h.After(f.hour) {
 			f.a.Apply(batch...)
 			batch = batch[:0]
@@ -219,6 +227,25 @@ func (f *analyticsFeed) release(ok func(time.Time) bool, hour func(time.Time) er
 		}
 	}
 	return nil
+}
+
+// heads orders partitions by the time of their first held fact.
+type heads struct {
+	held [][]analytics.Record
+	ps   []int
+}
+
+func (h *heads) Len() int { return len(h.ps) }
+func (h *heads) Less(i, j int) bool {
+	a, b := h.held[h.ps[i]][0].At(), h.held[h.ps[j]][0].At()
+	return a.Before(b) || (a.Equal(b) && h.ps[i] < h.ps[j])
+}
+func (h *heads) Swap(i, j int) { h.ps[i], h.ps[j] = h.ps[j], h.ps[i] }
+func (h *heads) Push(x any)    { h.ps = append(h.ps, x.(int)) }
+func (h *heads) Pop() any {
+	x := h.ps[len(h.ps)-1]
+	h.ps = h.ps[:len(h.ps)-1]
+	return x
 }
 
 // lowWatermark is the lowest clock any partition has been committed at:

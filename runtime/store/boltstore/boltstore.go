@@ -41,20 +41,19 @@ var (
 	bDeployments = []byte("deployments") // stack \x00 serial -> deployment JSON
 	bTokens      = []byte("tokens")      // name -> token JSON
 	bTokenHashes = []byte("token_hashes")
-	bLog         = []byte("log")                    // seq -> partition, times, id, data
-	bCustomers   = []byte("customers")              // id -> partition, due, data
-	bCustByPart  = []byte("customers_by_partition") // partition id
-	bTimers      = []byte("timers")                 // partition due id
-	bCounts      = []byte("counts")                 // partition key -> int64
-	bCursors     = []byte("cursors")                // partition -> seq, clock, arrival clock
-	bLeases      = []byte("leases")                 // partition -> owner, epoch, expires
-	bMembers     = []byte("members")                // name -> expires
-	bFacts       = []byte("facts")                  // partition seq -> fact
-	bFactHeads   = []byte("fact_heads")             // partition -> last seq given
-	bAnalytics   = []byte("analytics")              // snapshot -> analytics snapshot
-	bModels      = []byte("models")                 // partition key -> model state
-	bAudit       = []byte("audit")                  // seq -> record JSON
-	bDecisions   = []byte("decisions")              // id -> customer, time, record
+	bLog         = []byte("log")        // seq -> partition, times, id, data
+	bCustomers   = []byte("customers")  // partition id -> due, data
+	bTimers      = []byte("timers")     // partition due id
+	bCounts      = []byte("counts")     // partition key -> int64
+	bCursors     = []byte("cursors")    // partition -> seq, clock, arrival clock
+	bLeases      = []byte("leases")     // partition -> owner, epoch, expires
+	bMembers     = []byte("members")    // name -> expires
+	bFacts       = []byte("facts")      // partition seq -> fact
+	bFactHeads   = []byte("fact_heads") // partition -> last seq given
+	bAnalytics   = []byte("analytics")  // snapshot -> analytics snapshot
+	bModels      = []byte("models")     // partition key -> model state
+	bAudit       = []byte("audit")      // seq -> record JSON
+	bDecisions   = []byte("decisions")  // id -> customer, time, record
 	bDecisionsBy = []byte("decisions_by_customer")
 	bDeliveries  = []byte("deliveries")             // id -> customer, state, updated, entry
 	bDeliveryBy  = []byte("deliveries_by_customer") // entries with a customer only
@@ -159,7 +158,7 @@ func (s *Store) init() error {
 		if err := meta.Put(kFormat, []byte{formatVersion}); err != nil {
 			return err
 		}
-		for _, b := range [][]byte{bStacks, bDeployments, bTokens, bTokenHashes, bLog, bCustomers, bCustByPart, bTimers, bCounts,
+		for _, b := range [][]byte{bStacks, bDeployments, bTokens, bTokenHashes, bLog, bCustomers, bTimers, bCounts,
 			bCursors, bLeases, bMembers, bFacts, bFactHeads, bAnalytics, bModels, bAudit, bDecisions, bDecisionsBy,
 			bDeliveries, bDeliveryBy, bDeliveryIn, bDeliveryDue} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -918,27 +917,31 @@ func (s *Store) ReleaseLeases(ctx context.Context, ls []store.Lease) error {
 	})
 }
 
+// customerKey is a customer's key: their partition, then their id, so
+// that a partition's customers are together.
+func customerKey(id string) []byte { return partKey(store.PartitionOf(id), []byte(id)) }
+
 func encodeCustomer(c store.Customer) []byte {
-	b := make([]byte, 0, 10+len(c.Data))
-	b = append(b, u16(c.Partition)...)
+	b := make([]byte, 0, 8+len(c.Data))
 	b = binary.BigEndian.AppendUint64(b, uint64(nano(c.Due)))
 	return append(b, c.Data...)
 }
 
 // decodeCustomer reads a customer; Data aliases v.
 func decodeCustomer(id string, v []byte) (store.Customer, error) {
-	if len(v) < 10 {
+	if len(v) < 8 {
 		return store.Customer{}, fmt.Errorf("customer %q: corrupt state", id)
 	}
-	return store.Customer{ID: id, Partition: int(binary.BigEndian.Uint16(v)), Due: fromNano(int64(binary.BigEndian.Uint64(v[2:]))), Data: v[10:]}, nil
+	return store.Customer{ID: id, Partition: store.PartitionOf(id), Due: fromNano(int64(binary.BigEndian.Uint64(v))), Data: v[8:]}, nil
 }
 
 func timerKey(p int, due time.Time, id string) []byte { return partKey(p, ordered(due), []byte(id)) }
 
-// deleteCustomer removes a customer with their index entries.
+// deleteCustomer removes a customer with their timer's index entry.
 func deleteCustomer(tx *bolt.Tx, id string) error {
 	cb := tx.Bucket(bCustomers)
-	v := cb.Get([]byte(id))
+	k := customerKey(id)
+	v := cb.Get(k)
 	if v == nil {
 		return nil
 	}
@@ -951,34 +954,32 @@ func deleteCustomer(tx *bolt.Tx, id string) error {
 			return err
 		}
 	}
-	if err := tx.Bucket(bCustByPart).Delete(partKey(old.Partition, []byte(id))); err != nil {
-		return err
-	}
-	return cb.Delete([]byte(id))
+	return cb.Delete(k)
 }
 
-// putCustomer writes a customer and moves their timer's index entry.
+// putCustomer writes a customer and moves their timer's index entry when
+// its due time changed.
 func putCustomer(tx *bolt.Tx, c store.Customer) error {
 	cb := tx.Bucket(bCustomers)
-	if v := cb.Get([]byte(c.ID)); v != nil {
-		old, err := decodeCustomer(c.ID, v)
-		if err != nil {
-			return err
-		}
-		if !old.Due.IsZero() && !old.Due.Equal(c.Due) {
-			if err := tx.Bucket(bTimers).Delete(timerKey(old.Partition, old.Due, c.ID)); err != nil {
+	k := customerKey(c.ID)
+	c.Partition = store.PartitionOf(c.ID)
+	var oldDue time.Time
+	if v := cb.Get(k); len(v) >= 8 {
+		oldDue = fromNano(int64(binary.BigEndian.Uint64(v)))
+	}
+	if !oldDue.Equal(c.Due) {
+		if !oldDue.IsZero() {
+			if err := tx.Bucket(bTimers).Delete(timerKey(c.Partition, oldDue, c.ID)); err != nil {
 				return err
 			}
 		}
-	} else if err := tx.Bucket(bCustByPart).Put(partKey(c.Partition, []byte(c.ID)), nil); err != nil {
-		return err
-	}
-	if !c.Due.IsZero() {
-		if err := tx.Bucket(bTimers).Put(timerKey(c.Partition, c.Due, c.ID), nil); err != nil {
-			return err
+		if !c.Due.IsZero() {
+			if err := tx.Bucket(bTimers).Put(timerKey(c.Partition, c.Due, c.ID), nil); err != nil {
+				return err
+			}
 		}
 	}
-	return cb.Put([]byte(c.ID), encodeCustomer(c))
+	return cb.Put(k, encodeCustomer(c))
 }
 
 // Commit implements store.State.
@@ -1004,7 +1005,10 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 				return err
 			}
 		}
-		for _, cu := range c.Customers {
+		// In order of key, so that each page is found once and written once.
+		cs := slices.Clone(c.Customers)
+		slices.SortFunc(cs, func(a, b store.Customer) int { return bytes.Compare(customerKey(a.ID), customerKey(b.ID)) })
+		for _, cu := range cs {
 			if err := putCustomer(tx, cu); err != nil {
 				return fmt.Errorf("customer %q: %w", cu.ID, err)
 			}
@@ -1090,7 +1094,7 @@ func (s *Store) Customer(ctx context.Context, id string) (store.Customer, error)
 	defer s.leave()
 	var c store.Customer
 	err := s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bCustomers).Get([]byte(id))
+		v := tx.Bucket(bCustomers).Get(customerKey(id))
 		if v == nil {
 			return store.ErrNotFound
 		}
@@ -1112,7 +1116,7 @@ func (s *Store) CustomersByID(ctx context.Context, ids []string) ([]store.Custom
 	err := s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bCustomers)
 		for _, id := range ids {
-			v := b.Get([]byte(id))
+			v := b.Get(customerKey(id))
 			if v == nil {
 				continue
 			}
@@ -1137,19 +1141,13 @@ func (s *Store) Customers(ctx context.Context, p int, after string, max int) ([]
 	var out []store.Customer
 	err := s.db.View(func(tx *bolt.Tx) error {
 		prefix := u16(p)
-		c := tx.Bucket(bCustByPart).Cursor()
-		b := tx.Bucket(bCustomers)
-		k, _ := c.Seek(partKey(p, []byte(after)))
+		c := tx.Bucket(bCustomers).Cursor()
+		k, v := c.Seek(partKey(p, []byte(after)))
 		if k != nil && string(k[2:]) == after {
-			k, _ = c.Next()
+			k, v = c.Next()
 		}
-		for ; k != nil && bytes.HasPrefix(k, prefix) && len(out) < max; k, _ = c.Next() {
-			id := string(k[2:])
-			v := b.Get(k[2:])
-			if v == nil {
-				continue
-			}
-			cu, err := decodeCustomer(id, v)
+		for ; k != nil && bytes.HasPrefix(k, prefix) && len(out) < max; k, v = c.Next() {
+			cu, err := decodeCustomer(string(k[2:]), v)
 			if err != nil {
 				return err
 			}
