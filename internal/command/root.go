@@ -60,7 +60,7 @@ bundled real-time decisioning runtime.`,
 	root.SetErr(s.Err)
 	root.PersistentFlags().BoolVar(&noColor, "no-color", false, "Disable colour in output (also NO_COLOR, or when output is not a terminal).")
 	root.PersistentFlags().StringVar(&chdir, "chdir", "", "Switch to this directory before doing anything else.")
-	root.CompletionOptions.HiddenDefaultCmd = true
+	root.SetFlagErrorFunc(cmdutil.FlagError)
 
 	// In help order.
 	for _, add := range []func(*cmdutil.Streams) *cobra.Command{
@@ -86,6 +86,8 @@ bundled real-time decisioning runtime.`,
 	} {
 		root.AddCommand(add(s))
 	}
+	// After every command is added: cobra adds completion itself, later.
+	cmdutil.RequireSubcommands(root)
 	return root
 }
 
