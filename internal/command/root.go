@@ -21,6 +21,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/command/plancmd"
 	"github.com/waymarkhq/waymark/internal/command/pluginserve"
 	"github.com/waymarkhq/waymark/internal/command/providerscmd"
+	"github.com/waymarkhq/waymark/internal/command/rtclient"
 	"github.com/waymarkhq/waymark/internal/command/runtimecmd"
 	"github.com/waymarkhq/waymark/internal/command/showcmd"
 	"github.com/waymarkhq/waymark/internal/command/statuscmd"
@@ -99,13 +100,15 @@ func Main(ctx context.Context, args []string, s *cmdutil.Streams) int {
 	if err == nil {
 		return cmdutil.ExitOK
 	}
+	code := cmdutil.ExitFailure
 	var ee *cmdutil.ExitError
 	if errors.As(err, &ee) {
-		if !ee.Silent && ee.Err != nil {
-			fmt.Fprintf(s.Err, "Error: %s\n", ee.Err)
+		if ee.Silent || ee.Err == nil {
+			return ee.Code
 		}
-		return ee.Code
+		code, err = ee.Code, ee.Err
 	}
-	fmt.Fprintf(s.Err, "Error: %s\n", err)
-	return cmdutil.ExitFailure
+	// Whichever command could not reach the runtime says so the same way.
+	fmt.Fprintf(s.Err, "Error: %s\n", rtclient.Explain(err))
+	return code
 }
