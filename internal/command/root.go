@@ -41,7 +41,7 @@ HCL files (*.wm.hcl), reviewed in git and deployed with plan and apply to the
 bundled real-time decisioning runtime.`,
 		Example: `  waymark validate
   waymark fmt -check -recursive
-  waymark plan -out=tfplan`,
+  waymark plan -out=plan.wm && waymark apply plan.wm`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
