@@ -1,4 +1,3 @@
-// Package eventscmd implements waymark events send.
 package eventscmd
 
 import (
