@@ -4,7 +4,7 @@ BIN       ?= bin/waymark
 FUZZTIME  ?= 2m
 PKGS      := ./...
 
-.PHONY: all build test test-short vet lint fmt fmt-check generate check-generate bench fuzz soak demo clean
+.PHONY: all build test vet lint fmt fmt-check generate bench fuzz soak demo clean
 
 all: build
 

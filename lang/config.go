@@ -54,6 +54,10 @@ type Variable struct {
 	Nullable    bool
 	Validations []*VariableValidation
 	DeclRange   hcl.Range
+	// literal: a value set on the command line or in the environment is
+	// a string, converted to Type, rather than an HCL expression; true for
+	// a variable of no type or of a primitive type, as in Terraform.
+	literal bool
 }
 
 // VariableValidation is a validation block of a variable.

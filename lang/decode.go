@@ -129,6 +129,11 @@ func (l *loader) decodeSettings(blocks []*hcl.Block) {
 	}
 	sch := schema.File().Block("waymark")
 	c := l.content(b.Body, sch)
+	for _, name := range keys(c.Attributes) {
+		if !l.literalSetting(c.Attributes[name]) {
+			delete(c.Attributes, name)
+		}
+	}
 	if a := c.Attributes["stack"]; a != nil {
 		if s, ok := l.str(a, "stack"); ok && l.checkIdent(s, a.Expr.Range(), "stack") {
 			l.cfg.Stack = s
@@ -154,11 +159,36 @@ func (l *loader) decodeSettings(blocks []*hcl.Block) {
 			l.decodeRequiredProviders(nb)
 		case "runtime":
 			rc := l.content(nb.Body, sch.Block("runtime"))
-			if a := rc.Attributes["address"]; a != nil {
+			if a := rc.Attributes["address"]; a != nil && l.literalSetting(a) {
 				l.cfg.RuntimeAddress, _ = l.str(a, "runtime.address")
 			}
 		}
 	}
+}
+
+// literalSetting refuses a setting of the waymark block that refers to a
+// variable or a local: the settings are read before them, and say what the
+// directory is (its stack, the Waymark, providers and runtime it is for),
+// which no input may change.
+func (l *loader) literalSetting(a *hcl.Attribute) bool {
+	for _, t := range a.Expr.Variables() {
+		example, more := a.Name+` = "..."`, ""
+		switch a.Name {
+		case "stack":
+			example = `stack = "growth"`
+		case "required_version":
+			example = `required_version = ">= 0.1.0"`
+		case "address":
+			example, more = `address = "http://127.0.0.1:7400"`, " WAYMARK_ADDR overrides the address."
+		default: // a required provider
+			example = a.Name + ` = { source = "acme/` + a.Name + `", version = "~> 1.0" }`
+		}
+		l.add(errorf(rngPtr(t.SourceRange()), "Variables not allowed",
+			"The settings of the waymark block are literal values, such as %s: they say what this directory deploys and where, so no variable, local or other reference may change them.%s",
+			example, more))
+		return false
+	}
+	return true
 }
 
 func (l *loader) decodeRequiredProviders(b *hcl.Block) {
@@ -166,6 +196,9 @@ func (l *loader) decodeRequiredProviders(b *hcl.Block) {
 	l.addAll(diags)
 	for _, name := range keys(attrs) {
 		a := attrs[name]
+		if !l.literalSetting(a) {
+			continue
+		}
 		v := l.configValue(a.Expr, "required_providers."+name)
 		if v == cty.NilVal {
 			continue

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/waymarkhq/waymark/lang"
 	"github.com/waymarkhq/waymark/lang/deploy"
@@ -174,6 +175,54 @@ journey "j" {
 	}
 	if !j.IsSensitive("entry.condition") {
 		t.Errorf("inlining a sensitive variable must mark the attribute sensitive; sensitive = %v", j.Sensitive)
+	}
+}
+
+// A value from -var or the environment is a string for a variable of no
+// type or of a primitive type, and an HCL expression for any other type
+// (type = any included), as in Terraform.
+func TestVariableFromCommandLine(t *testing.T) {
+	tests := []struct {
+		name, decl, value string
+		want              cty.Value // cty.NilVal: an error
+	}{
+		{"untyped word", ``, "abc", cty.StringVal("abc")},
+		{"untyped number", ``, "12", cty.StringVal("12")},
+		{"untyped brackets", ``, "[1, 2]", cty.StringVal("[1, 2]")},
+		{"string", `type = string`, "abc", cty.StringVal("abc")},
+		{"number", `type = number`, "12", cty.NumberIntVal(12)},
+		{"number, not one", `type = number`, "abc", cty.NilVal},
+		{"bool", `type = bool`, "true", cty.True},
+		{"list", `type = list(string)`, `["a", "b"]`, cty.ListVal([]cty.Value{cty.StringVal("a"), cty.StringVal("b")})},
+		{"any", `type = any`, `[1]`, cty.TupleVal([]cty.Value{cty.NumberIntVal(1)})},
+		{"any, a word", `type = any`, `abc`, cty.NilVal},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			write(t, dir, "main.wm.hcl", "variable \"x\" {\n  "+tt.decl+"\n}\nevent \"e\" {}\n")
+			for _, from := range []string{"-var", "environment"} {
+				opts := options()
+				if from == "-var" {
+					opts.Vars = []lang.VarArg{{Name: "x", Value: tt.value}}
+				} else {
+					opts.Environ = []string{"WAYMARK_VAR_x=" + tt.value}
+				}
+				cfg, diags := lang.Load(context.Background(), dir, opts)
+				if tt.want == cty.NilVal {
+					if !diags.HasErrors() {
+						t.Errorf("%s: %q loaded as %#v", from, tt.value, cfg.VariableValues["x"])
+					}
+					continue
+				}
+				if diags.HasErrors() {
+					t.Fatalf("%s: %s", from, diags.Error())
+				}
+				if got := cfg.VariableValues["x"]; !got.RawEquals(tt.want) {
+					t.Errorf("%s: %q loaded as %#v, want %#v", from, tt.value, got, tt.want)
+				}
+			}
+		})
 	}
 }
 

@@ -45,12 +45,13 @@ func (l *loader) decodeVariables(blocks []*hcl.Block) {
 			continue
 		}
 		c := l.content(b.Body, sch)
-		v := &Variable{Name: name, Type: cty.DynamicPseudoType, Default: cty.NilVal, Nullable: true, DeclRange: b.DefRange}
+		v := &Variable{Name: name, Type: cty.DynamicPseudoType, Default: cty.NilVal, Nullable: true, DeclRange: b.DefRange, literal: true}
 		if a := c.Attributes["type"]; a != nil {
 			ty, diags := typeexpr.TypeConstraint(a.Expr)
 			l.addAll(diags)
 			if !diags.HasErrors() {
 				v.Type = ty
+				v.literal = ty.IsPrimitiveType()
 			}
 		}
 		if a := c.Attributes["description"]; a != nil {
@@ -197,9 +198,10 @@ func (l *loader) variableValue(v *Variable, set map[string]varValue) (cty.Value,
 			return cty.NilVal, false
 		}
 		raw = val
-	} else if v.Type.IsPrimitiveType() {
-		// As Terraform: a primitive-typed value on the command line or in
-		// the environment is taken as a string, and converted.
+	} else if v.literal {
+		// As Terraform: a value on the command line or in the environment
+		// for a variable of no type or a primitive type is taken as a
+		// string, and converted.
 		raw = cty.StringVal(src.Raw)
 	} else {
 		expr, diags := hclsyntax.ParseExpression([]byte(src.Raw), src.From, hcl.InitialPos)

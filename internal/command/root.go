@@ -21,6 +21,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/command/plancmd"
 	"github.com/waymarkhq/waymark/internal/command/pluginserve"
 	"github.com/waymarkhq/waymark/internal/command/providerscmd"
+	"github.com/waymarkhq/waymark/internal/command/rtclient"
 	"github.com/waymarkhq/waymark/internal/command/runtimecmd"
 	"github.com/waymarkhq/waymark/internal/command/showcmd"
 	"github.com/waymarkhq/waymark/internal/command/statuscmd"
@@ -40,7 +41,7 @@ HCL files (*.wm.hcl), reviewed in git and deployed with plan and apply to the
 bundled real-time decisioning runtime.`,
 		Example: `  waymark validate
   waymark fmt -check -recursive
-  waymark plan -out=tfplan`,
+  waymark plan -out=plan.wm && waymark apply plan.wm`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -60,7 +61,7 @@ bundled real-time decisioning runtime.`,
 	root.SetErr(s.Err)
 	root.PersistentFlags().BoolVar(&noColor, "no-color", false, "Disable colour in output (also NO_COLOR, or when output is not a terminal).")
 	root.PersistentFlags().StringVar(&chdir, "chdir", "", "Switch to this directory before doing anything else.")
-	root.CompletionOptions.HiddenDefaultCmd = true
+	root.SetFlagErrorFunc(cmdutil.FlagError)
 
 	// In help order.
 	for _, add := range []func(*cmdutil.Streams) *cobra.Command{
@@ -86,6 +87,8 @@ bundled real-time decisioning runtime.`,
 	} {
 		root.AddCommand(add(s))
 	}
+	// After every command is added: cobra adds completion itself, later.
+	cmdutil.RequireSubcommands(root)
 	return root
 }
 
@@ -97,13 +100,15 @@ func Main(ctx context.Context, args []string, s *cmdutil.Streams) int {
 	if err == nil {
 		return cmdutil.ExitOK
 	}
+	code := cmdutil.ExitFailure
 	var ee *cmdutil.ExitError
 	if errors.As(err, &ee) {
-		if !ee.Silent && ee.Err != nil {
-			fmt.Fprintf(s.Err, "Error: %s\n", ee.Err)
+		if ee.Silent || ee.Err == nil {
+			return ee.Code
 		}
-		return ee.Code
+		code, err = ee.Code, ee.Err
 	}
-	fmt.Fprintf(s.Err, "Error: %s\n", err)
-	return cmdutil.ExitFailure
+	// Whichever command could not reach the runtime says so the same way.
+	fmt.Fprintf(s.Err, "Error: %s\n", rtclient.Explain(err))
+	return code
 }

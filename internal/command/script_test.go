@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,5 +127,51 @@ func cmdPerm(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	if got := fi.Mode().Perm(); got != os.FileMode(want) {
 		ts.Fatalf("%s has mode %#o, want %#o", args[1], got, want)
+	}
+}
+
+// TestReadmeWalkthrough checks that testdata/script/readme.txtar runs each
+// waymark command of the README's "Using it" walk-through as written.
+func TestReadmeWalkthrough(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "## Using it")
+	if !ok {
+		t.Fatal(`README.md has no "## Using it"`)
+	}
+	_, block, ok := strings.Cut(rest, "```sh\n")
+	block, _, ok2 := strings.Cut(block, "```")
+	if !ok || !ok2 {
+		t.Fatal(`README.md's "Using it" has no sh block`)
+	}
+	script, err := os.ReadFile("testdata/script/readme.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := map[string]bool{}
+	for _, l := range strings.Split(string(script), "\n") {
+		l = strings.TrimPrefix(l, "exitcode 0 ")
+		if c, ok := strings.CutPrefix(l, "exec "); ok {
+			ran[strings.TrimSpace(c)] = true
+		}
+	}
+	n := 0
+	for _, l := range strings.Split(block, "\n") {
+		l, _, _ = strings.Cut(l, "#")
+		for _, c := range strings.Split(l, "&&") {
+			c = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(c), "&"))
+			if !strings.HasPrefix(c, "waymark ") || strings.HasPrefix(c, "waymark runtime serve") {
+				continue
+			}
+			n++
+			if !ran[c] {
+				t.Errorf("readme.txtar does not run the README's %q", c)
+			}
+		}
+	}
+	if n < 10 {
+		t.Errorf("found %d waymark commands in the README's walk-through", n)
 	}
 }

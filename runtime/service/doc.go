@@ -10,6 +10,6 @@
 // everything.
 //
 // It knows nothing of HTTP: runtime/api serves it. Errors it returns are
-// typed (ValidationError, *store.StaleError, ErrOverloaded, ...) so that
+// typed (*ValidationError, *store.StaleError, *OverloadedError, ...) so that
 // the API can answer each with the right status.
 package service

@@ -53,7 +53,7 @@ still at the deployment the plan was made against: of two applies at once,
 one wins and the other fails as stale.`,
 		Example: `  waymark apply
   waymark apply -auto-approve -var discount_pct=15
-  waymark plan -out=growth.plan && waymark apply growth.plan`,
+  waymark plan -out=plan.wm && waymark apply plan.wm`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
@@ -110,15 +110,22 @@ func Run(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	ask := p.HasChanges() && !opts.AutoApprove
+	if ask && opts.JSON {
+		return errors.New("-json cannot ask for approval: add -auto-approve, or apply a saved plan")
+	}
+	if ask {
+		// Refused before the plan is printed: no plan shown for nothing.
+		if err := CanAsk(opts.Interactive, question(p)); err != nil {
+			return err
+		}
+	}
 	if !opts.JSON {
 		if err := plancmd.Render(s, p, false); err != nil {
 			return err
 		}
 	}
-	if p.HasChanges() && !opts.AutoApprove {
-		if opts.JSON {
-			return errors.New("-json cannot ask for approval: add -auto-approve, or apply a saved plan")
-		}
+	if ask {
 		if err := Approve(s, opts.Interactive, question(p)); err != nil {
 			return err
 		}

@@ -37,8 +37,8 @@ var ErrNoTerminal = errors.New("standard input is not a terminal")
 // q.Cancelled and ends the command with status 1. A standard input that is
 // not a terminal is refused with ErrNoTerminal.
 func Approve(s *cmdutil.Streams, interactive bool, q Question) error {
-	if !interactive {
-		return fmt.Errorf("%s asks for yes before it changes the runtime, and %w to answer on: pass %s to approve beforehand, or run it in a terminal", q.Command, ErrNoTerminal, q.Flag)
+	if err := CanAsk(interactive, q); err != nil {
+		return err
 	}
 	bold := s.Colorize(color.Bold)
 	fmt.Fprintf(s.Out, "\n%s\n  %s\n  Only 'yes' will be accepted to approve.\n\n  %s", bold("%s", q.Ask), q.Detail, bold("Enter a value: "))
@@ -50,6 +50,16 @@ func Approve(s *cmdutil.Streams, interactive bool, q Question) error {
 	if strings.TrimSpace(line) != "yes" {
 		fmt.Fprintf(s.Out, "%s\n", q.Cancelled)
 		return cmdutil.Exit(cmdutil.ExitFailure)
+	}
+	return nil
+}
+
+// CanAsk returns the error Approve would end with, without asking, when
+// no one can answer q: a command checks it before it prints the plan it
+// would ask about.
+func CanAsk(interactive bool, q Question) error {
+	if !interactive {
+		return fmt.Errorf("%s asks for yes before it changes the runtime, and %w to answer on: pass %s to approve beforehand, or run it in a terminal", q.Command, ErrNoTerminal, q.Flag)
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/waymarkhq/waymark/internal/cmdutil"
+	"github.com/waymarkhq/waymark/internal/command/rtclient"
 	"github.com/waymarkhq/waymark/runtime/client"
 )
 
@@ -242,6 +243,9 @@ func Retry(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
 	var failed []string
 	for _, id := range opts.IDs {
 		d, err := c.RetryDelivery(ctx, id)
+		if rtclient.NotRunning(err) {
+			return err
+		}
 		if err != nil {
 			var ce *client.Error
 			if errors.As(err, &ce) && (ce.Status == 404 || ce.Status == 422) {

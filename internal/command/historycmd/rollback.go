@@ -89,6 +89,20 @@ func Rollback(ctx context.Context, s *cmdutil.Streams, opts *RollbackOptions) er
 		fmt.Fprintf(s.Out, "Deployment %d is the active deployment of stack %q: there is nothing to roll back.\n", opts.Serial, stack)
 		return nil
 	}
+	q := applycmd.Question{
+		Ask:       fmt.Sprintf("Do you want to roll stack %q back to deployment %d?", stack, opts.Serial),
+		Detail:    fmt.Sprintf("Waymark will deploy deployment %d again, as a new deployment, with the changes described above.", opts.Serial),
+		Cancelled: "Rollback cancelled.",
+		Command:   "waymark rollback",
+		Flag:      "-auto-approve",
+	}
+	ask := p.HasChanges() && !opts.AutoApprove
+	if ask {
+		// Refused before the plan is printed: no plan shown for nothing.
+		if err := applycmd.CanAsk(opts.Interactive, q); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(s.Out, "Rolling stack %q back from deployment %d to deployment %d.\n\n", stack, p.BaseSerial, opts.Serial)
 	if err := plancmd.Render(s, p, false); err != nil {
 		return err
@@ -97,15 +111,8 @@ func Rollback(ctx context.Context, s *cmdutil.Streams, opts *RollbackOptions) er
 		fmt.Fprintf(s.Out, "\nDeployment %d deployed the same objects as the active deployment %d: nothing to roll back.\n", opts.Serial, p.BaseSerial)
 		return nil
 	}
-	if !opts.AutoApprove {
-		err := applycmd.Approve(s, opts.Interactive, applycmd.Question{
-			Ask:       fmt.Sprintf("Do you want to roll stack %q back to deployment %d?", stack, opts.Serial),
-			Detail:    fmt.Sprintf("Waymark will deploy deployment %d again, as a new deployment, with the changes described above.", opts.Serial),
-			Cancelled: "Rollback cancelled.",
-			Command:   "waymark rollback",
-			Flag:      "-auto-approve",
-		})
-		if err != nil {
+	if ask {
+		if err := applycmd.Approve(s, opts.Interactive, q); err != nil {
 			return err
 		}
 	}

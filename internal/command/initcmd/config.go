@@ -2,16 +2,14 @@ package initcmd
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/waymarkhq/waymark/internal/cmdutil"
+	"github.com/waymarkhq/waymark/internal/command/cfgload"
 	"github.com/waymarkhq/waymark/providers/discovery"
 )
 
@@ -29,33 +27,19 @@ type Config struct {
 }
 
 // ReadConfig reads the required_providers of the waymark block and the
-// provider of each channel block from the *.wm.hcl files in dir.
+// provider of each channel block from the configuration files in dir,
+// *.wm.hcl and *.wm.json, as cfgload.ReadFiles reads them for every
+// command.
 //
-// It is a stand-in for the language loader, kept to this one function so
-// that the loader can replace it: it reads only those two things and
-// ignores everything else in the files.
+// It reads only those two things and ignores everything else in the
+// files: the providers it finds must be installed before the language
+// loader, which checks channels against their providers' schemas, can run.
 func ReadConfig(dir string) (*Config, hcl.Diagnostics) {
-	paths, err := filepath.Glob(filepath.Join(dir, "*.wm.hcl"))
-	if err != nil {
-		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot list the configuration files", Detail: err.Error()}}
-	}
-	sort.Strings(paths)
-	cfg := &Config{Channels: map[string][]string{}, Sources: cmdutil.Sources{}}
-	var diags hcl.Diagnostics
+	files, srcs, diags := cfgload.ReadFiles(dir)
+	cfg := &Config{Channels: map[string][]string{}, Sources: srcs}
 	declared := map[string]hcl.Range{}
 	uses := map[string]hcl.Range{} // provider local name → first use
-	for _, path := range paths {
-		src, err := os.ReadFile(path)
-		if err != nil {
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read a configuration file", Detail: err.Error()})
-			continue
-		}
-		cfg.Sources[path] = src
-		f, more := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
-		diags = append(diags, more...)
-		if more.HasErrors() {
-			continue
-		}
+	for _, f := range files {
 		content, _, _ := f.Body.PartialContent(&hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 			{Type: "waymark"},
 			{Type: "channel", LabelNames: []string{"name"}},

@@ -3,8 +3,8 @@
 // that each speaks the provider protocol, and writes or checks
 // .waymark.lock.hcl.
 //
-// ReadConfig, which reads required_providers and the channels' providers,
-// stands in for the language loader until the loader can be called here.
-// It must not know how providers are found or run beyond the discovery and
+// ReadConfig reads required_providers and the channels' providers from the
+// files cfgload.ReadFiles reads, the language loader's files, without the
+// loader, which needs the providers installed. The package must not know how providers are found or run beyond the discovery and
 // host packages' APIs.
 package initcmd

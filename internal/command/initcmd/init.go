@@ -132,6 +132,7 @@ func Run(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
 		}
 	}
 	fmt.Fprintln(s.Out, "\n"+s.Colorize(color.Bold, color.FgGreen)("Waymark has been successfully initialized!"))
+	suggestGitignore(s, env.Dir)
 	return nil
 }
 

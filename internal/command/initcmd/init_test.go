@@ -58,6 +58,22 @@ channel "web" {
 }
 `
 
+// configJSON is config in JSON syntax.
+const configJSON = `{
+  "waymark": {
+    "stack": "growth",
+    "required_providers": {
+      "chat": {"source": "acme/slack", "version": "~> 1.0"},
+      "smtp": {"source": "waymark/smtp", "version": ">= 0.1"}
+    }
+  },
+  "channel": {
+    "team": {"provider": "chat", "url": "https://hooks.acme.test/x"},
+    "web": {"provider": "inbound"}
+  }
+}
+`
+
 type fixture struct {
 	t    *testing.T
 	env  discovery.Env
@@ -209,6 +225,23 @@ func TestInitLifecycle(t *testing.T) {
 	}
 }
 
+// TestInitJSON: a configuration in JSON syntax is read as validate reads
+// it: its provider is installed and locked.
+func TestInitJSON(t *testing.T) {
+	f := newFixture(t)
+	os.Remove(filepath.Join(f.env.Dir, "main.wm.hcl"))
+	f.write("main.wm.json", configJSON)
+	f.install("home/.waymark.d/providers", "1.2.0", false)
+	out, _, err := f.init(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "init_first.txt", out)
+	if p := f.lock().Providers["acme/slack"]; p == nil || p.Version != "1.2.0" {
+		t.Fatalf("lock %+v", p)
+	}
+}
+
 // TestChangedBinaryRefused changes the installed executable after init:
 // init and every later use refuse it, naming the provider, both hashes and
 // the fix; init -upgrade records the new hash.
@@ -288,6 +321,7 @@ func TestInitFailures(t *testing.T) {
 	t.Run("only built-ins", func(t *testing.T) {
 		f := newFixture(t)
 		f.write("main.wm.hcl", "channel \"ops\" {\n  provider = webhook\n}\n")
+		f.write(".gitignore", "/bin/\n*.wm\n/.waymark/\n")
 		out, _, err := f.init(false)
 		if err != nil || out != "Initializing provider plugins...\n- waymark/webhook v0.1.0 is built in\n\nWaymark has been successfully initialized!\n" {
 			t.Fatalf("init: %v\n%s", err, out)
@@ -298,30 +332,80 @@ func TestInitFailures(t *testing.T) {
 	})
 }
 
-func TestReadConfig(t *testing.T) {
+// init suggests the .gitignore lines for saved plans and .waymark/ that the
+// directory's .gitignore lacks.
+func TestGitignoreSuggestion(t *testing.T) {
 	tests := []struct {
-		name, src string
-		want      string // requirements, or the first diagnostic as "line: summary"
+		name, gitignore string // "-": no .gitignore
+		want            []string
 	}{
-		{"declared and implied", config, "chat=acme/slack ~> 1.0; inbound=waymark/inbound ; smtp=waymark/smtp >= 0.1"},
-		{"default namespace", "waymark {\n  required_providers {\n    webhook = {}\n  }\n}\n", "webhook=waymark/webhook "},
-		{"undeclared", "channel \"x\" {\n  provider = slack\n}\n", "2: Undeclared provider"},
-		{"not an object", "waymark {\n  required_providers {\n    x = \"acme/x\"\n  }\n}\n", "3: Invalid required provider"},
-		{"bad source", "waymark {\n  required_providers {\n    x = { source = \"Acme/X\" }\n  }\n}\n", "3: Invalid required provider"},
-		{"bad constraint", "waymark {\n  required_providers {\n    x = { source = \"acme/x\", version = \"~~1\" }\n  }\n}\n", "3: Invalid required provider"},
-		{"unknown key", "waymark {\n  required_providers {\n    x = { source = \"acme/x\", versions = \"1\" }\n  }\n}\n", "3: Invalid required provider"},
-		{"provider not a name", "channel \"x\" {\n  provider = \"smtp\"\n}\n", "2: Invalid provider reference"},
-		{"syntax error", "waymark {\n", "1: Unclosed configuration block"},
+		{"none", "-", []string{"*.wm", ".waymark/"}},
+		{"empty", "", []string{"*.wm", ".waymark/"}},
+		{"plans", "bin/\n*.wm\n", []string{".waymark/"}},
+		{"local state", "  /.waymark  \n", []string{"*.wm"}},
+		{"both", "plan.wm\n.waymark/\n", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			os.WriteFile(filepath.Join(dir, "main.wm.hcl"), []byte(tt.src), 0o644)
+			if tt.gitignore != "-" {
+				os.WriteFile(filepath.Join(dir, ".gitignore"), []byte(tt.gitignore), 0o644)
+			}
+			s, out, _ := cmdutil.Test()
+			suggestGitignore(s, dir)
+			var got []string
+			for _, l := range strings.Split(out.String(), "\n") {
+				if strings.HasPrefix(l, "  ") {
+					got = append(got, strings.TrimSpace(l))
+				}
+			}
+			if strings.Join(got, " ") != strings.Join(tt.want, " ") {
+				t.Errorf("suggested %q, want %q:\n%s", got, tt.want, out)
+			}
+			if len(tt.want) > 0 && !strings.Contains(out.String(), "waymark plan -out=plan.wm") {
+				t.Errorf("the suggestion does not say what the files are:\n%s", out)
+			}
+		})
+	}
+}
+
+func TestReadConfig(t *testing.T) {
+	tests := []struct {
+		name, src string
+		want      string // requirements, or the first diagnostic as "line: summary"
+		file      string // main.wm.hcl when empty
+	}{
+		{"declared and implied", config, "chat=acme/slack ~> 1.0; inbound=waymark/inbound ; smtp=waymark/smtp >= 0.1", ""},
+		{"default namespace", "waymark {\n  required_providers {\n    webhook = {}\n  }\n}\n", "webhook=waymark/webhook ", ""},
+		{"undeclared", "channel \"x\" {\n  provider = slack\n}\n", "2: Undeclared provider", ""},
+		{"not an object", "waymark {\n  required_providers {\n    x = \"acme/x\"\n  }\n}\n", "3: Invalid required provider", ""},
+		{"bad source", "waymark {\n  required_providers {\n    x = { source = \"Acme/X\" }\n  }\n}\n", "3: Invalid required provider", ""},
+		{"bad constraint", "waymark {\n  required_providers {\n    x = { source = \"acme/x\", version = \"~~1\" }\n  }\n}\n", "3: Invalid required provider", ""},
+		{"unknown key", "waymark {\n  required_providers {\n    x = { source = \"acme/x\", versions = \"1\" }\n  }\n}\n", "3: Invalid required provider", ""},
+		{"provider not a name", "channel \"x\" {\n  provider = \"smtp\"\n}\n", "2: Invalid provider reference", ""},
+		{"syntax error", "waymark {\n", "1: Unclosed configuration block", ""},
+		{"JSON", configJSON, "chat=acme/slack ~> 1.0; inbound=waymark/inbound ; smtp=waymark/smtp >= 0.1", "main.wm.json"},
+		{"JSON undeclared", `{"channel": {"x": {"provider": "slack"}}}`, "1: Undeclared provider", "main.wm.json"},
+		{"JSON syntax error", `{"waymark": `, "1: Missing value", "main.wm.json"},
+		{"no configuration", "", "0: No configuration files", "main.hcl"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			file := tt.file
+			if file == "" {
+				file = "main.wm.hcl"
+			}
+			os.WriteFile(filepath.Join(dir, file), []byte(tt.src), 0o644)
 			os.WriteFile(filepath.Join(dir, "ignored.hcl"), []byte("this is not read"), 0o644)
 			cfg, diags := ReadConfig(dir)
 			var got string
 			if diags.HasErrors() {
-				got = strings.TrimSpace(strings.Join([]string{strconv.Itoa(diags[0].Subject.Start.Line), diags[0].Summary}, ": "))
+				line := 0
+				if diags[0].Subject != nil {
+					line = diags[0].Subject.Start.Line
+				}
+				got = strings.TrimSpace(strings.Join([]string{strconv.Itoa(line), diags[0].Summary}, ": "))
 			} else {
 				var parts []string
 				for _, r := range cfg.Requirements {

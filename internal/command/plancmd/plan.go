@@ -46,7 +46,7 @@ block, else http://127.0.0.1:7400; its token is WAYMARK_TOKEN.
 Exit status 0 means success; 1 an error; with -detailed-exitcode, 0 means no
 changes and 2 means the plan has changes.`,
 		Example: `  waymark plan
-  waymark plan -out=growth.plan && waymark apply growth.plan
+  waymark plan -out=plan.wm && waymark apply plan.wm
   waymark plan -json | conftest test -
   waymark plan -detailed-exitcode -var discount_pct=15
   waymark plan -destroy`,

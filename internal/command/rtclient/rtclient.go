@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strings"
-	"syscall"
 
 	"github.com/waymarkhq/waymark/lang/deploy"
 	"github.com/waymarkhq/waymark/planner"
@@ -155,19 +155,55 @@ func (r *Runtime) refusal(stack string, base int64, err error) error {
 	return r.explain(err)
 }
 
-// explain adds what to do about the errors a user meets first.
+// explain adds what to do about a refused token; Explain, which the CLI
+// applies to every command's error, covers a runtime that is not there.
 func (r *Runtime) explain(err error) error {
 	var e *client.Error
-	switch {
-	case errors.Is(err, syscall.ECONNREFUSED) || isDNS(err):
-		return fmt.Errorf("%w\nIs the runtime running? Start one with waymark runtime serve, or set WAYMARK_ADDR (or the runtime { address } of the waymark block) to where it runs", err)
-	case errors.As(err, &e) && e.Status == 401 && !strings.Contains(e.Message, "WAYMARK_TOKEN"):
+	if errors.As(err, &e) && e.Status == 401 && !strings.Contains(e.Message, "WAYMARK_TOKEN") {
 		return fmt.Errorf("%w (set WAYMARK_TOKEN to a token of the runtime at %s)", err, r.Addr())
 	}
 	return err
 }
 
-func isDNS(err error) bool {
-	var d *net.DNSError
-	return errors.As(err, &d)
+// NotRunningError is a call to the runtime that found nothing listening at
+// its address, or no such host.
+type NotRunningError struct {
+	// Addr is the runtime's address: scheme and host.
+	Addr string
+	Err  error
+}
+
+func (e *NotRunningError) Error() string {
+	return fmt.Sprintf("%s\nIs the runtime running at %s? Start one with waymark runtime serve, or set WAYMARK_ADDR to where it runs.", e.Err, e.Addr)
+}
+
+func (e *NotRunningError) Unwrap() error { return e.Err }
+
+// Explain returns err as a *NotRunningError when it holds a call to the
+// runtime's API that could not connect, whichever command and client made
+// it; else err. It is applied once, to the error a command ends with.
+func Explain(err error) error {
+	var nr *NotRunningError
+	var ue *url.Error
+	var op *net.OpError
+	if err == nil || errors.As(err, &nr) || !errors.As(err, &ue) || !errors.As(ue.Err, &op) || op.Op != "dial" {
+		return err
+	}
+	u, perr := url.Parse(ue.URL)
+	if perr != nil || !isAPIPath(u.Path) {
+		return err
+	}
+	return &NotRunningError{Addr: u.Scheme + "://" + u.Host, Err: err}
+}
+
+// NotRunning reports whether err is a call to the runtime's API that could
+// not connect: a command that makes several calls stops at the first.
+func NotRunning(err error) bool {
+	var nr *NotRunningError
+	return errors.As(Explain(err), &nr)
+}
+
+// isAPIPath reports whether path is one the runtime serves.
+func isAPIPath(path string) bool {
+	return strings.HasPrefix(path, "/v1/") || path == "/healthz" || path == "/readyz"
 }

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/waymarkhq/waymark/internal/command/rtclient"
@@ -221,11 +224,57 @@ func env(addr string) func(string) string {
 	}
 }
 
-// A runtime that is not there: the error says what to do.
+// A runtime that is not there: the error, explained, says what to do.
 func TestUnreachable(t *testing.T) {
 	rt := rtclient.New(env("http://127.0.0.1:1"), "")
 	_, err := rt.Stack(context.Background(), "growth")
-	if err == nil || !strings.Contains(err.Error(), "Is the runtime running? Start one with waymark runtime serve") {
+	if err == nil || !strings.Contains(rtclient.Explain(err).Error(), "Is the runtime running at http://127.0.0.1:1? Start one with waymark runtime serve") {
 		t.Errorf("error %v", err)
+	}
+}
+
+// Explain names the runtime's address for a call to its API that found
+// nothing there, and leaves every other error alone.
+func TestExplain(t *testing.T) {
+	dial := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	read := &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
+	call := func(u string, err error) error {
+		return fmt.Errorf("calling the runtime: %w", &url.Error{Op: "Get", URL: u, Err: err})
+	}
+	cases := []struct {
+		name string
+		err  error
+		addr string // "" when left alone
+	}{
+		{"refused", call("http://127.0.0.1:7400/v1/stacks/growth", dial), "http://127.0.0.1:7400"},
+		{"no such host", call("https://rt.acme.test/v1/events", &net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "rt.acme.test"}}), "https://rt.acme.test"},
+		{"readyz", call("http://[::1]:9/readyz", dial), "http://[::1]:9"},
+		{"not a dial", call("http://127.0.0.1:7400/v1/events", read), ""},
+		{"not the API", call("http://127.0.0.1:8099/hooks/growth", dial), ""},
+		{"not a call", errors.New("no"), ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := rtclient.Explain(tc.err)
+			var nr *rtclient.NotRunningError
+			if tc.addr == "" {
+				if got != tc.err || rtclient.NotRunning(tc.err) {
+					t.Fatalf("Explain changed %v into %v", tc.err, got)
+				}
+				return
+			}
+			if !errors.As(got, &nr) || nr.Addr != tc.addr || !errors.Is(got, nr.Err) || !rtclient.NotRunning(tc.err) {
+				t.Fatalf("Explain(%v) = %#v, want the address %s", tc.err, got, tc.addr)
+			}
+			if want := "Is the runtime running at " + tc.addr + "?"; !strings.Contains(got.Error(), want) {
+				t.Errorf("%q does not say %q", got, want)
+			}
+			if again := rtclient.Explain(got); again != got {
+				t.Errorf("explained twice: %v", again)
+			}
+		})
+	}
+	if rtclient.Explain(nil) != nil {
+		t.Error("Explain(nil) is not nil")
 	}
 }

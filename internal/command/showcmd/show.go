@@ -38,8 +38,8 @@ Without one, it prints what the runtime has deployed for the configuration's
 stack: every object by address with its attributes, sensitive values as
 (sensitive value) since the runtime never gives them out; with -json in the
 shape of Terraform's JSON state (values.root_module.resources).`,
-		Example: `  waymark show growth.plan
-  waymark show -json growth.plan | conftest test -
+		Example: `  waymark show plan.wm
+  waymark show -json plan.wm | conftest test -
   waymark show`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
