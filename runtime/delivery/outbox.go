@@ -43,8 +43,7 @@ type Reporter func(ctx context.Context, it *Item, outcome string) error
 type Options struct {
 	Store store.Queue
 	// Worker names this outbox among those sharing the store (default
-	// "outbox"); a restarted outbox under the same name takes back what
-	// it had claimed.
+	// "outbox").
 	Worker string
 	// Poll is how often the store is asked for entries due that another
 	// replica added (default 250ms); entries added here (Add) wake the

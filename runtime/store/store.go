@@ -113,11 +113,12 @@ type Audit interface {
 // erasure, each in its customer's partition, and the activations of
 // deployments, in every partition.
 //
-// Order. Sequence numbers are global and increase in commit order: once a
-// reader has seen a record with Seq s (or a Head at s), no record with a
-// smaller Seq is ever appended. A record is readable only once its Append
-// has returned. So reading a partition from a position never misses a
-// record, whichever process appended it.
+// Order. Sequence numbers are global and increase in commit order (not
+// necessarily by one: a store may leave gaps): once a reader has seen a
+// record with Seq s (or a Head at s), no record with a smaller Seq is ever
+// appended. A record is never readable before it is durable, and is
+// readable once its Append has returned. So reading a partition from a
+// position never misses a record, whichever process appended it.
 //
 // Clocks. The store assigns each record the clocks as they stood just
 // before it: Clock is the highest Time of the records before it in the log
@@ -129,14 +130,17 @@ type Log interface {
 	// empty and was appended within the deduplication window. It returns
 	// each record's sequence number, 0 for a skipped duplicate. Concurrent
 	// calls (from one process, or several sharing the store) share
-	// commits; records of one call keep their order.
+	// commits; records of one call keep their order. A record whose
+	// Partition is out of range fails the call, and nothing is appended.
 	Append(ctx context.Context, recs []LogRecord) ([]uint64, error)
 	// Read returns, in order of Seq, up to max records that belong to one
 	// of the partitions in from and come after that partition's position
 	// (From.After), with the records of AllPartitions that come after the
 	// position of at least one of them; and the head of the log as of the
 	// read. Every record returned has Seq ≤ Head.Seq, and when fewer than
-	// max are returned, every such record up to Head.Seq is.
+	// max are returned, every such record up to Head.Seq is. A partition
+	// named twice is read from the lower of its positions; one out of
+	// range (neither AllPartitions nor in [0, Partitions)) is an error.
 	Read(ctx context.Context, from []From, max int) ([]LogRecord, Head, error)
 	// Head returns the last record's position and the clocks after it.
 	Head(ctx context.Context) (Head, error)
@@ -158,10 +162,11 @@ type Head struct {
 	ArrivalClock time.Time
 }
 
-// Leases assign partitions to replicas. A lease lasts until Expires by the
-// store's clock; its Epoch counts changes of owner, and a Commit is fenced
-// by it, so a replica that lost a partition (paused, partitioned off)
-// can never overwrite the new owner's work.
+// Leases assign partitions to replicas. A lease (and a member's
+// heartbeat) holds while the store's clock is before Expires; its Epoch
+// counts changes of owner, and a Commit is fenced by it, so a replica
+// that lost a partition (paused, partitioned off) can never overwrite the
+// new owner's work.
 type Leases interface {
 	// Heartbeat records owner as alive until ttl from now and returns
 	// every member alive, sorted by name, owner included; a ttl of zero or
@@ -208,6 +213,8 @@ type State interface {
 	// every lease in c.Leases is still held by its Owner with its Epoch
 	// (expired or not); a commit names the lease of every partition whose
 	// cursor, customers, facts, models, counts or deliveries it writes.
+	// A cursor, fact, model or count of a partition out of range fails
+	// the commit, which writes nothing.
 	Commit(ctx context.Context, c Commit) error
 	// Cursors returns the cursor of every partition, in order of
 	// partition (Partitions of them); zero for one never committed.
@@ -219,7 +226,7 @@ type State interface {
 	// log names.
 	CustomersByID(ctx context.Context, ids []string) ([]Customer, error)
 	// Customers returns up to max customers of partition p whose ids sort
-	// after after, in order of id.
+	// after after, in order of id (bytewise).
 	Customers(ctx context.Context, p int, after string, max int) ([]Customer, error)
 	// DueTimers returns up to max timers of partition p that come after
 	// after (zero Timer: from the start) in order of due time then
@@ -229,7 +236,7 @@ type State interface {
 	// committed per key; keys at zero are left out.
 	StageCounts(ctx context.Context) (map[string]int64, error)
 	// Models returns every model's state as last committed, per
-	// partition.
+	// partition, in order of partition then key.
 	Models(ctx context.Context) ([]Model, error)
 }
 
@@ -241,12 +248,15 @@ type Facts interface {
 	// all), in order of partition then sequence number.
 	Facts(ctx context.Context, after []uint64, max int) ([]Fact, error)
 	// AnalyticsSnapshot returns the analytics snapshot last saved, with
-	// the position in each partition it holds the facts up to; nil data
-	// when there is none.
+	// the position in each partition it holds the facts up to (Partitions
+	// entries, zero where none was ever saved); nil data when there is
+	// none.
 	AnalyticsSnapshot(ctx context.Context) (data []byte, upTo []uint64, err error)
-	// SaveAnalyticsSnapshot replaces the analytics snapshot and deletes
-	// the facts it holds, those with sequence numbers up to upTo[p] in
-	// each partition p, in one commit.
+	// SaveAnalyticsSnapshot replaces the analytics snapshot (empty data
+	// leaves none) and deletes the facts it holds, those with sequence
+	// numbers up to upTo[p] in each partition p (upTo has Partitions
+	// entries, or is nil for none), in one commit. A later fact of p is
+	// numbered above upTo[p], also if upTo[p] is beyond p's last fact.
 	SaveAnalyticsSnapshot(ctx context.Context, data []byte, upTo []uint64) error
 }
 
@@ -278,17 +288,19 @@ type Queue interface {
 	// after after, in order of ID.
 	Deliveries(ctx context.Context, state DeliveryState, after string, max int) ([]Delivery, error)
 	// AddDeliveries adds entries to the outbox, each unless an entry with
-	// its ID exists, in one commit, and returns those it added. It is for
-	// deliveries that do not come from a Commit, such as KPI alerts.
+	// its ID exists (or comes earlier in ds), in one commit, and returns
+	// those it added; an entry is added unclaimed. It is for deliveries
+	// that do not come from a Commit, such as KPI alerts.
 	AddDeliveries(ctx context.Context, ds []Delivery) ([]Delivery, error)
 	// ClaimDeliveries claims for worker, until lease after now, up to max
-	// pending entries due at or before now that no other worker holds a
-	// claim on past now (a worker restarted under its name takes its
-	// claims back), earliest due first, and returns them with Claim and
-	// ClaimedUntil set.
+	// pending entries due at or before now that no worker (itself
+	// included) holds a claim on past now, earliest due first, and returns
+	// them with Claim and ClaimedUntil set. A store that one process holds
+	// alone (boltstore) ends every claim when it opens.
 	ClaimDeliveries(ctx context.Context, worker string, now time.Time, lease time.Duration, max int) ([]Delivery, error)
 	// NextDue returns the earliest Due of the pending entries, whether
-	// claimed or not; false when there is none.
+	// claimed or not (zero for one due at once); false when there is
+	// none.
 	NextDue(ctx context.Context) (time.Time, bool, error)
 	// UpdateDelivery replaces an outbox entry, clearing its claim: to
 	// complete it, schedule its retry (a later Due) or dead-letter it.
@@ -393,8 +405,8 @@ type Commit struct {
 	Models []Model
 	// Counts are added to the stage counts of their partitions.
 	Counts []Count
-	// Deliveries are added to the outbox, each unless an entry with its
-	// ID exists.
+	// Deliveries are added to the outbox, unclaimed, each unless an entry
+	// with its ID exists.
 	Deliveries []Delivery
 	// Cursors are the positions the partitions have reached.
 	Cursors []Cursor
@@ -414,7 +426,8 @@ type Cursor struct {
 // Customer is one customer's state as the engine encodes it.
 type Customer struct {
 	ID string
-	// Partition is PartitionOf(ID).
+	// Partition is PartitionOf(ID); the store files a customer by its
+	// ID's partition whatever this says, and sets it when it returns one.
 	Partition int
 	// Due is when the customer's earliest timer falls due; zero when it
 	// has none.
@@ -440,7 +453,8 @@ type Count struct {
 // transition, an event of a customer in a journey, a decision, a
 // delivery's outcome or a response.
 type Fact struct {
-	// Partition is the partition of the fact's customer.
+	// Partition is the partition of the fact's customer, in [0,
+	// Partitions): a store refuses others.
 	Partition int
 	// Seq is assigned when the fact is stored, in its partition.
 	Seq uint64
