@@ -238,7 +238,12 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 				return err
 			}
 		}
-		for _, cu := range c.Customers {
+		// In order of key, so that each page is found once and written once.
+		cs := slices.Clone(c.Customers)
+		slices.SortFunc(cs, func(a, b store.Customer) int {
+			return bytes.Compare(partKey(store.PartitionOf(a.ID), a.ID), partKey(store.PartitionOf(b.ID), b.ID))
+		})
+		for _, cu := range cs {
 			if err := putCustomer(tx, cu); err != nil {
 				return fmt.Errorf("customer %q: %w", cu.ID, err)
 			}
@@ -302,7 +307,11 @@ func putCustomer(tx *bolt.Tx, cu store.Customer) error {
 			}
 		}
 	}
-	if due != 0 {
+	var oldDue uint64
+	if old := b.Get(key); len(old) >= 8 {
+		oldDue = binary.BigEndian.Uint64(old)
+	}
+	if due != 0 && due != oldDue {
 		if err := timers.Put(timerKey(p, cu.Due, cu.ID), nil); err != nil {
 			return err
 		}
