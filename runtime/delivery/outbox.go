@@ -50,8 +50,9 @@ type Options struct {
 	// outbox at once.
 	Poll time.Duration
 	// Claim is how long an entry claimed for an attempt stays this
-	// worker's (default twice AttemptTimeout plus a minute): long enough
-	// that no other worker attempts it while this one may still.
+	// worker's (default twice AttemptTimeout plus 5s): long enough that no
+	// other worker attempts it while this one may still, short enough
+	// that a dead worker's entries are soon attempted again.
 	Claim   time.Duration
 	Render  Renderer
 	Deliver Deliverer
@@ -128,7 +129,7 @@ func New(opts Options) *Outbox {
 		opts.Poll = 250 * time.Millisecond
 	}
 	if opts.Claim <= 0 {
-		opts.Claim = 2*opts.AttemptTimeout + time.Minute
+		opts.Claim = 2*opts.AttemptTimeout + 5*time.Second
 	}
 	if opts.Observe == nil {
 		opts.Observe = func(string, string) {}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,15 +24,46 @@ import (
 	"github.com/waymarkhq/waymark/providers/discovery"
 	"github.com/waymarkhq/waymark/providers/host"
 	"github.com/waymarkhq/waymark/runtime/api"
+	"github.com/waymarkhq/waymark/runtime/delivery"
 	"github.com/waymarkhq/waymark/runtime/engine"
 	"github.com/waymarkhq/waymark/runtime/service"
+	"github.com/waymarkhq/waymark/runtime/store"
 	"github.com/waymarkhq/waymark/runtime/store/boltstore"
+	"github.com/waymarkhq/waymark/runtime/store/pgstore"
 )
+
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// redactDSN is a connection string without its password, for messages.
+func redactDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "(a connection string that cannot be parsed)"
+	}
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
 
 // Config is what runtime serve is given.
 type Config struct {
-	// DataDir holds the store and, unless given otherwise, the key.
+	// DataDir holds the embedded store (unless Store names another),
+	// installed providers and, unless given otherwise, the key.
 	DataDir string
+	// Store is where the state is kept: empty for the embedded store in
+	// DataDir, or a PostgreSQL connection string (postgres://…), which
+	// several runtime replicas may share.
+	Store string
 	// Listen is the address to serve on.
 	Listen string
 	// EventClock runs timers on the event clock.
@@ -53,6 +85,10 @@ type Config struct {
 	Replica string
 	// CacheSize is the most customers kept in memory (default 1,000,000).
 	CacheSize int
+	// DeliveryTimeout is the deadline of one delivery attempt (default
+	// 30s); a dead replica's claimed deliveries are attempted again after
+	// about twice that.
+	DeliveryTimeout time.Duration
 	// ShutdownTimeout bounds the draining of requests (default 30s).
 	ShutdownTimeout time.Duration
 	// Getenv reads the environment.
@@ -78,6 +114,15 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	log := slog.New(slog.NewTextHandler(cfg.Log, &slog.HandlerOptions{Level: logLevel(cfg.Getenv("WAYMARK_LOG"))}))
 
+	shared := isPostgres(cfg.Store)
+	if cfg.Store != "" && !shared {
+		return fmt.Errorf("-store must be a PostgreSQL connection string (postgres://…), or empty for the embedded store in -data")
+	}
+	if shared && cfg.SecretKeyFile == "" && cfg.Getenv("WAYMARK_SECRET_KEY") == "" {
+		// A key made here would be this replica's alone: the others could
+		// not read what it deploys.
+		return errors.New("a runtime on a shared store needs the replicas' common secret key: give it with -secret-key-file or WAYMARK_SECRET_KEY")
+	}
 	key, created, err := service.LoadKey(cfg.SecretKeyFile, cfg.Getenv("WAYMARK_SECRET_KEY"), cfg.DataDir)
 	if err != nil {
 		return err
@@ -85,9 +130,17 @@ func Run(ctx context.Context, cfg Config) error {
 	if created {
 		fmt.Fprintf(cfg.Out, "Created a secret key in %s/%s (mode 0600). Keep it with the data: deployed secrets cannot be read without it.\n", cfg.DataDir, service.KeyFileName)
 	}
-	st, err := boltstore.Open(cfg.DataDir, boltstore.Options{DedupWindow: cfg.DedupWindow})
-	if err != nil {
-		return err
+	var st store.Store
+	if shared {
+		st, err = pgstore.Open(ctx, cfg.Store, pgstore.Options{DedupWindow: cfg.DedupWindow})
+		if err != nil {
+			return fmt.Errorf("opening the PostgreSQL store %s: %w", redactDSN(cfg.Store), err)
+		}
+	} else {
+		st, err = boltstore.Open(cfg.DataDir, boltstore.Options{DedupWindow: cfg.DedupWindow})
+		if err != nil {
+			return err
+		}
 	}
 	defer st.Close()
 
@@ -105,6 +158,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	svc, err := service.New(ctx, service.Config{Store: st, SecretKey: key, Clock: engine.Wall{}, EventClock: cfg.EventClock, Registerer: reg, Logger: log,
 		DecisionRetention: cfg.DecisionRetention, Providers: providers, Replica: cfg.Replica, CacheSize: cfg.CacheSize,
+		Delivery: delivery.Options{AttemptTimeout: cfg.DeliveryTimeout},
 		Host: host.Options{Logger: hostLog, Reattach: cfg.Getenv("WAYMARK_REATTACH_PROVIDERS")}})
 	if err != nil {
 		return err
@@ -164,7 +218,11 @@ func Run(ctx context.Context, cfg Config) error {
 		clock = "event"
 	}
 	addr := scheme + "://" + ln.Addr().String()
-	log.Info("runtime serving", "address", addr, "data", cfg.DataDir, "clock", clock)
+	where := cfg.DataDir
+	if shared {
+		where = redactDSN(cfg.Store)
+	}
+	log.Info("runtime serving", "address", addr, "data", cfg.DataDir, "store", where, "replica", svc.Replica(), "clock", clock)
 	if cfg.Listening != nil {
 		cfg.Listening(addr)
 	}

@@ -83,6 +83,8 @@ var (
 		"Customers now in each stage of each journey.", []string{"stack", "journey", "stage"}, nil)
 	backlogDesc = prometheus.NewDesc("waymark_event_backlog",
 		"Log records appended but not yet processed.", nil, nil)
+	partitionsDesc = prometheus.NewDesc("waymark_partitions_held",
+		"Partitions of customers this replica holds the lease of and processes.", nil, nil)
 	customersDesc = prometheus.NewDesc("waymark_customers",
 		"Customers the runtime holds in memory (its cache), of the partitions it holds.", nil, nil)
 )
@@ -94,6 +96,7 @@ func (c *stageCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- stageDesc
 	ch <- backlogDesc
 	ch <- customersDesc
+	ch <- partitionsDesc
 }
 
 func (c *stageCollector) Collect(ch chan<- prometheus.Metric) {
@@ -108,4 +111,5 @@ func (c *stageCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(backlogDesc, prometheus.GaugeValue, float64(c.s.backlog()))
 	ch <- prometheus.MustNewConstMetric(customersDesc, prometheus.GaugeValue, float64(c.s.eng.Cached()))
+	ch <- prometheus.MustNewConstMetric(partitionsDesc, prometheus.GaugeValue, float64(c.s.eng.Partitions()))
 }

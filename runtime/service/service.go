@@ -235,6 +235,9 @@ func (s *Service) prune(ctx context.Context) {
 	}
 }
 
+// Replica is this runtime's name among the replicas sharing its store.
+func (s *Service) Replica() string { return s.eng.Name() }
+
 // Ready reports whether the runtime has caught up with every event that
 // was acknowledged before it started.
 func (s *Service) Ready() bool { return s.eng.Ready() }

@@ -42,6 +42,8 @@ type ServeOptions struct {
 	DedupWindow       string
 	DecisionRetention string
 	Replica           string
+	Store             string
+	DeliveryTimeout   string
 	CacheSize         int
 }
 
@@ -52,11 +54,13 @@ func newServe(s *cmdutil.Streams) *cobra.Command {
 		Short: "Run the decisioning runtime with embedded storage",
 		Long: `Runs the decisioning runtime: its HTTP API under /v1, Prometheus metrics on
 /metrics, /healthz and /readyz. Everything is kept in an embedded store under
--data. On its first start the runtime creates an admin token and prints it
-once. SIGTERM or Ctrl-C drains requests, commits and stops.`,
+-data, or in PostgreSQL with -store, which several replicas share (each
+processes its share of the customers, and takes over a dead one's). On
+its first start the runtime creates an admin token and prints it once. SIGTERM or Ctrl-C drains requests, commits and stops.`,
 		Example: `  waymark runtime serve
   waymark runtime serve -data /var/lib/waymark -listen 0.0.0.0:7400 -tls-cert cert.pem -tls-key key.pem
-  waymark runtime serve -clock=event -insecure-dev   # replays and local development`,
+  waymark runtime serve -clock=event -insecure-dev   # replays and local development
+  WAYMARK_SECRET_KEY=$KEY waymark runtime serve -store postgres://waymark@db/waymark -replica r1   # one of several replicas`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return Serve(cmd.Context(), s, opts) },
 	}
@@ -70,6 +74,8 @@ once. SIGTERM or Ctrl-C drains requests, commits and stops.`,
 	f.StringVar(&opts.TLSKey, "tls-key", "", "PEM private key of -tls-cert.")
 	f.StringVar(&opts.DedupWindow, "dedup-window", "7d", "How long an event id deduplicates retries.")
 	f.StringVar(&opts.DecisionRetention, "decision-retention", "30d", "How long decision records are kept.")
+	f.StringVar(&opts.Store, "store", "", "PostgreSQL connection string (postgres://…) of a store that several replicas share; empty for the embedded store in -data.")
+	f.StringVar(&opts.DeliveryTimeout, "delivery-timeout", "30s", "Deadline of one delivery attempt through a provider.")
 	f.StringVar(&opts.Replica, "replica", "", "Name of this runtime among the replicas sharing a store (default: host name, process id and a random suffix).")
 	f.IntVar(&opts.CacheSize, "cache-size", 1_000_000, "Most customers kept in memory (at most about 2 KiB each); the others are read from the store when needed.")
 	return cmd
@@ -96,10 +102,14 @@ func Serve(ctx context.Context, s *cmdutil.Streams, opts *ServeOptions) error {
 	if err != nil {
 		return err
 	}
+	deliveryTimeout, err := positive("-delivery-timeout", opts.DeliveryTimeout)
+	if err != nil {
+		return err
+	}
 	if opts.CacheSize <= 0 {
 		return fmt.Errorf("-cache-size must be at least 1, not %d", opts.CacheSize)
 	}
-	return server.Run(ctx, server.Config{Replica: opts.Replica, CacheSize: opts.CacheSize,
+	return server.Run(ctx, server.Config{Replica: opts.Replica, CacheSize: opts.CacheSize, Store: opts.Store, DeliveryTimeout: deliveryTimeout,
 		DataDir: opts.Data, Listen: opts.Listen, EventClock: eventClock, Insecure: opts.Insecure,
 		SecretKeyFile: opts.SecretKeyFile, TLSCert: opts.TLSCert, TLSKey: opts.TLSKey, DedupWindow: window, DecisionRetention: retention,
 		Getenv: s.Getenv, Out: s.Out, Log: s.Err,
