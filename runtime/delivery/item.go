@@ -88,7 +88,7 @@ func (it *Item) Ref() string {
 // Entry is the item as the store keeps it, in state, changed at t.
 func (it *Item) Entry(state store.DeliveryState, t time.Time) store.Delivery {
 	b, _ := json.Marshal(it)
-	return store.Delivery{ID: it.Key, Customer: it.Customer, State: state, Updated: t, Data: b}
+	return store.Delivery{ID: it.Key, Customer: it.Customer, State: state, Updated: t, Due: it.Next, Data: b}
 }
 
 // Decode reads an item from its entry.

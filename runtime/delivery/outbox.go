@@ -1,7 +1,6 @@
 package delivery
 
 import (
-	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -30,7 +29,7 @@ func (wall) After(d time.Duration) (<-chan time.Time, func()) {
 
 // Renderer builds the delivery of an item for its customer as they are
 // now and names its provider's source; a *CancelError cancels the item.
-type Renderer func(*Item) (source string, d *host.Delivery, err error)
+type Renderer func(ctx context.Context, it *Item) (source string, d *host.Delivery, err error)
 
 // Deliverer makes one delivery through the provider with source: the
 // provider host's Deliver.
@@ -42,7 +41,21 @@ type Reporter func(ctx context.Context, it *Item, outcome string) error
 
 // Options configure an Outbox.
 type Options struct {
-	Store   store.Store
+	// Store is the queue the outboxes of every replica share.
+	Store store.Queue
+	// Worker names this outbox among those sharing the store (default
+	// "outbox"): the replica's name.
+	Worker string
+	// Poll is how often the store is asked for due entries this outbox
+	// was not told of, such as those other replicas added (default
+	// 200ms); Add and Retry wake the outbox at once.
+	Poll time.Duration
+	// Claim is how long an entry claimed for an attempt stays this
+	// worker's (default twice AttemptTimeout): no other worker attempts
+	// it meanwhile, and a worker that dies with it loses it then. It must
+	// be well above AttemptTimeout: an entry is attempted only while at
+	// least half of its claim is left.
+	Claim   time.Duration
 	Render  Renderer
 	Deliver Deliverer
 	Report  Reporter
@@ -69,18 +82,24 @@ type Options struct {
 	Logger  *slog.Logger
 }
 
-// Outbox delivers the outbox's items. Its methods are safe for concurrent
-// use.
+// Outbox is one worker of the delivery queue: it claims the entries due,
+// attempts them and records each result, which ends its claim. The
+// outboxes of several replicas share one queue; an entry is attempted by
+// one of them at a time, and one whose worker died is attempted again
+// once the claim runs out. Its methods are safe for concurrent use.
 type Outbox struct {
 	opts Options
 	br   *breakers
 
-	mu       sync.Mutex
-	due      dueHeap
-	queued   map[string]bool // in due or in flight
-	wake     chan struct{}
-	rng      *rand.Rand
-	inflight sync.WaitGroup
+	mu sync.Mutex
+	// mine are the entries this worker has claimed and not yet recorded a
+	// result for: waiting in ready, or being attempted.
+	mine    map[string]bool
+	ready   []store.Delivery
+	busy    int // attempts under way
+	wake    chan struct{}
+	rng     *rand.Rand
+	running sync.WaitGroup
 }
 
 // ErrNotFailed refuses to retry a delivery that is not dead-lettered.
@@ -112,6 +131,15 @@ func New(opts Options) *Outbox {
 	if opts.BreakerCooldown <= 0 {
 		opts.BreakerCooldown = 30 * time.Second
 	}
+	if opts.Worker == "" {
+		opts.Worker = "outbox"
+	}
+	if opts.Poll <= 0 {
+		opts.Poll = 200 * time.Millisecond
+	}
+	if opts.Claim <= 0 {
+		opts.Claim = 2 * opts.AttemptTimeout
+	}
 	if opts.Observe == nil {
 		opts.Observe = func(string, string) {}
 	}
@@ -119,17 +147,15 @@ func New(opts Options) *Outbox {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Outbox{opts: opts, br: &breakers{threshold: opts.BreakerThreshold, cooldown: opts.BreakerCooldown, by: map[string]*breaker{}},
-		queued: map[string]bool{}, wake: make(chan struct{}, 1), rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))}
+		mine: map[string]bool{}, wake: make(chan struct{}, 1), rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))}
 }
 
-// Add schedules entries the engine has just committed.
+// Add tells the outbox of entries the engine has just committed: it
+// claims what is due at once instead of at its next poll.
 func (o *Outbox) Add(entries []store.Delivery) {
-	o.mu.Lock()
-	for _, e := range entries {
-		o.push(e.ID, time.Time{})
+	if len(entries) > 0 {
+		o.poke()
 	}
-	o.mu.Unlock()
-	o.poke()
 }
 
 func (o *Outbox) poke() {
@@ -139,127 +165,186 @@ func (o *Outbox) poke() {
 	}
 }
 
-// push schedules id at t, unless it is scheduled already; o.mu is held.
-func (o *Outbox) push(id string, t time.Time) {
-	if o.queued[id] {
+// Run claims the entries due and attempts them until ctx ends. Then it
+// gives back the entries it claimed and had not started, waits for the
+// attempts under way to stop, and leaves their claims to run out, as a
+// worker that died would: the provider may have the delivery already.
+func (o *Outbox) Run(ctx context.Context) error {
+	defer o.running.Wait()
+	defer o.giveBackReady()
+	for ctx.Err() == nil {
+		o.claim(ctx)
+		o.start(ctx)
+		o.sleep(ctx)
+	}
+	return nil
+}
+
+// claim claims due entries for the attempts this worker has room for and
+// queues them.
+func (o *Outbox) claim(ctx context.Context) {
+	o.mu.Lock()
+	room := o.opts.Workers - o.busy - len(o.ready)
+	held := make(map[string]bool, len(o.mine))
+	for id := range o.mine {
+		held[id] = true
+	}
+	o.mu.Unlock()
+	if room <= 0 {
 		return
 	}
-	o.queued[id] = true
-	heap.Push(&o.due, dueEntry{t, id})
-}
-
-// Run loads the pending deliveries and delivers until ctx ends; attempts
-// in flight finish first.
-func (o *Outbox) Run(ctx context.Context) error {
-	after := ""
-	for {
-		page, err := o.opts.Store.Deliveries(ctx, store.DeliveryPending, after, 1000)
-		if err != nil {
-			return fmt.Errorf("loading the outbox: %w", err)
+	// A store may hand a worker its own live claims again: ask for as
+	// many more as this worker holds, so that those leave room for new
+	// ones, and skip them, also those whose attempt ended meanwhile (the
+	// store returned them as they were before it).
+	es, err := o.opts.Store.ClaimDeliveries(ctx, o.opts.Worker, o.opts.Clock.Now(), o.opts.Claim, room+len(held))
+	if err != nil {
+		if ctx.Err() == nil {
+			o.opts.Logger.Error("claiming deliveries from the outbox", "error", err)
 		}
-		o.mu.Lock()
-		for _, e := range page {
-			it, err := Decode(e)
-			if err != nil {
-				o.opts.Logger.Error("skipping an outbox entry that cannot be read", "id", e.ID, "error", err)
-				continue
-			}
-			o.push(e.ID, it.Next)
-		}
-		o.mu.Unlock()
-		if len(page) < 1000 {
-			break
-		}
-		after = page[len(page)-1].ID
+		return
 	}
-	sem := make(chan struct{}, o.opts.Workers)
-	defer o.inflight.Wait()
-	for {
-		now := o.opts.Clock.Now()
-		o.mu.Lock()
-		var ready []string
-		for len(o.due) > 0 && !o.due[0].at.After(now) && len(ready) < o.opts.Workers {
-			ready = append(ready, heap.Pop(&o.due).(dueEntry).id)
+	o.mu.Lock()
+	for _, e := range es {
+		if !held[e.ID] && !o.mine[e.ID] {
+			o.mine[e.ID] = true
+			o.ready = append(o.ready, e)
 		}
-		var wait <-chan time.Time
-		stop := func() {}
-		if len(ready) == 0 && len(o.due) > 0 {
-			wait, stop = o.opts.Clock.After(o.due[0].at.Sub(now))
-		}
-		o.mu.Unlock()
-		for _, id := range ready {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return nil
-			}
-			o.inflight.Add(1)
-			go func() {
-				defer o.inflight.Done()
-				defer func() { <-sem }()
-				o.attempt(ctx, id)
-			}()
-		}
-		if len(ready) > 0 {
-			continue
-		}
-		select {
-		case <-o.wake:
-		case <-wait:
-		case <-ctx.Done():
-			stop()
-			return nil
-		}
-		stop()
 	}
-}
-
-// reschedule puts id back in the heap at t.
-func (o *Outbox) reschedule(id string, t time.Time) {
-	o.mu.Lock()
-	delete(o.queued, id)
-	o.push(id, t)
-	o.mu.Unlock()
-	o.poke()
-}
-
-func (o *Outbox) forget(id string) {
-	o.mu.Lock()
-	delete(o.queued, id)
 	o.mu.Unlock()
 }
 
-// attempt makes one attempt of the delivery id.
-func (o *Outbox) attempt(ctx context.Context, id string) {
-	e, err := o.opts.Store.Delivery(ctx, id)
-	if err != nil || e.State != store.DeliveryPending {
-		if err != nil && !errors.Is(err, store.ErrNotFound) && ctx.Err() == nil {
-			o.opts.Logger.Error("reading an outbox entry", "id", id, "error", err)
-			o.reschedule(id, o.opts.Clock.Now().Add(o.opts.Backoff))
+// start begins attempts of the ready entries while there is room.
+func (o *Outbox) start(ctx context.Context) {
+	for {
+		o.mu.Lock()
+		if len(o.ready) == 0 || o.busy >= o.opts.Workers {
+			o.mu.Unlock()
 			return
 		}
-		o.forget(id) // erased with its customer, or done
-		return
+		e := o.ready[0]
+		o.ready = o.ready[1:]
+		o.busy++
+		o.mu.Unlock()
+		o.running.Add(1)
+		go func() {
+			defer o.running.Done()
+			o.attempt(ctx, e)
+			o.mu.Lock()
+			o.busy--
+			delete(o.mine, e.ID)
+			o.mu.Unlock()
+			o.poke()
+		}()
 	}
+}
+
+// sleep waits for Add, Retry or an attempt's end; when there is room for
+// an attempt, also for the next entry to fall due or the next poll.
+func (o *Outbox) sleep(ctx context.Context) {
+	o.mu.Lock()
+	room := o.busy+len(o.ready) < o.opts.Workers
+	o.mu.Unlock()
+	var due, poll <-chan time.Time
+	if room {
+		// An entry due already that was not claimed is another worker's:
+		// a poll finds it once its claim runs out.
+		if next, ok, err := o.opts.Store.NextDue(ctx); err == nil && ok {
+			if d := next.Sub(o.opts.Clock.Now()); d > 0 {
+				ch, stop := o.opts.Clock.After(d)
+				defer stop()
+				due = ch
+			}
+		}
+		t := time.NewTimer(o.opts.Poll)
+		defer t.Stop()
+		poll = t.C
+	}
+	select {
+	case <-o.wake:
+	case <-due:
+	case <-poll:
+	case <-ctx.Done():
+	}
+}
+
+// giveBackReady ends the claims of the entries claimed and not started.
+func (o *Outbox) giveBackReady() {
+	o.mu.Lock()
+	ready := o.ready
+	o.ready = nil
+	for _, e := range ready {
+		delete(o.mine, e.ID)
+	}
+	o.mu.Unlock()
+	for _, e := range ready {
+		o.giveBack(e)
+	}
+}
+
+// giveBack ends this worker's claim on an entry, unchanged.
+func (o *Outbox) giveBack(e store.Delivery) {
+	ctx, cancel := context.WithTimeout(context.Background(), o.opts.AttemptTimeout)
+	defer cancel()
+	if err := o.opts.Store.UpdateDelivery(ctx, e); err != nil && !errors.Is(err, store.ErrNotFound) {
+		o.opts.Logger.Warn("giving back a claimed delivery", "id", e.ID, "error", err)
+	}
+}
+
+// record replaces the entry of an item with its state now, ending this
+// worker's claim; it reports whether that was stored (or the entry is
+// gone with its customer). When it was not, the claim runs out and the
+// entry, as it was, is attempted again.
+func (o *Outbox) record(it *Item, state store.DeliveryState) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), o.opts.AttemptTimeout)
+	defer cancel()
+	err := o.opts.Store.UpdateDelivery(ctx, it.Entry(state, o.opts.Clock.Now()))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		o.opts.Logger.Error("recording a delivery's attempt; it is attempted again when its claim runs out", "id", it.Key, "error", err)
+		return false
+	}
+	return true
+}
+
+// reschedule leaves the item pending, to be attempted again at t.
+func (o *Outbox) reschedule(it *Item, t time.Time) bool {
+	it.Next = t
+	return o.record(it, store.DeliveryPending)
+}
+
+// attempt makes one attempt of a claimed entry and records its result.
+// Results are recorded whatever ctx says, so that a shutdown does not lose
+// the result of a delivery made.
+func (o *Outbox) attempt(ctx context.Context, e store.Delivery) {
 	it, err := Decode(e)
 	if err != nil {
-		o.opts.Logger.Error("an outbox entry cannot be read", "id", id, "error", err)
-		o.forget(id)
+		o.opts.Logger.Error("an outbox entry cannot be read; dead-lettered", "id", e.ID, "error", err)
+		e.State = store.DeliveryFailed
+		o.giveBack(e)
 		return
 	}
 	now := o.opts.Clock.Now()
-	if ok, until := o.br.allow(it.Channel, now); !ok {
-		o.opts.Observe(it.Channel, "held")
-		o.reschedule(id, until)
+	if e.ClaimedUntil.Sub(now) < o.opts.Claim/2 {
+		// Claimed too long ago to be sure to finish under the claim.
+		o.giveBack(e)
 		return
 	}
-	source, d, err := o.opts.Render(it)
+	if ok, until := o.br.allow(it.Channel, now); !ok {
+		o.opts.Observe(it.Channel, "held")
+		o.reschedule(it, until)
+		return
+	}
+	source, d, err := o.opts.Render(ctx, it)
 	var cancel *CancelError
 	switch {
 	case errors.As(err, &cancel):
 		o.br.done(it.Channel, false, false, now)
 		it.LastError, it.Outcome = cancel.Reason, OutcomeCancelled
 		o.finish(ctx, it, store.DeliveryCancelled, OutcomeCancelled)
+		return
+	case err != nil && ctx.Err() != nil:
+		o.br.done(it.Channel, false, false, now)
+		o.giveBack(e) // stopping before the attempt: the entry stays pending
 		return
 	case err != nil:
 		o.br.done(it.Channel, false, false, now)
@@ -268,11 +353,18 @@ func (o *Outbox) attempt(ctx context.Context, id string) {
 		o.finish(ctx, it, store.DeliveryFailed, OutcomeFailed)
 		return
 	}
+	if ctx.Err() != nil {
+		o.br.done(it.Channel, false, false, now)
+		o.giveBack(e)
+		return
+	}
 	actx, stop := context.WithTimeout(ctx, o.opts.AttemptTimeout)
 	msgID, err := o.opts.Deliver(actx, source, d)
 	stop()
 	if ctx.Err() != nil {
-		o.forget(id) // shutting down: the entry stays pending
+		// Stopped during the attempt, whose fate is unknown: the claim
+		// keeps other workers off it until the provider is surely done.
+		o.br.done(it.Channel, false, false, now)
 		return
 	}
 	now = o.opts.Clock.Now()
@@ -291,39 +383,28 @@ func (o *Outbox) attempt(ctx context.Context, id string) {
 		o.finish(ctx, it, store.DeliveryFailed, OutcomeFailed)
 		return
 	}
-	it.Next = now.Add(o.backoff(it.Attempts))
-	if err := o.opts.Store.UpdateDelivery(ctx, it.Entry(store.DeliveryPending, now)); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			o.forget(id)
-			return
-		}
-		o.opts.Logger.Error("recording a failed attempt", "id", id, "error", err)
+	if o.reschedule(it, now.Add(o.backoff(it.Attempts))) {
+		o.opts.Observe(it.Channel, "retry")
 	}
-	o.opts.Observe(it.Channel, "retry")
-	o.reschedule(id, it.Next)
 }
 
 // finish reports an item's outcome, then records its final state: a
 // crash between the two repeats the report, which is idempotent, never
 // loses it.
 func (o *Outbox) finish(ctx context.Context, it *Item, state store.DeliveryState, outcome string) {
-	now := o.opts.Clock.Now()
-	if err := o.opts.Report(ctx, it, outcome); err != nil {
+	if err := o.opts.Report(context.WithoutCancel(ctx), it, outcome); err != nil {
 		o.opts.Logger.Error("reporting a delivery's outcome; trying again", "id", it.Key, "error", err)
-		o.reschedule(it.Key, now.Add(o.opts.Backoff))
+		o.reschedule(it, o.opts.Clock.Now().Add(o.opts.Backoff))
 		return
 	}
 	it.Next = time.Time{}
-	if err := o.opts.Store.UpdateDelivery(ctx, it.Entry(state, now)); err != nil && !errors.Is(err, store.ErrNotFound) {
-		o.opts.Logger.Error("recording a delivery's outcome; trying again", "id", it.Key, "error", err)
-		o.reschedule(it.Key, now.Add(o.opts.Backoff))
+	if !o.record(it, state) {
 		return
 	}
 	if state == store.DeliveryFailed {
 		o.opts.Logger.Warn("a delivery failed for good and is in the dead-letter list", "id", it.Key, "channel", it.Channel, "attempts", it.Attempts)
 	}
 	o.opts.Observe(it.Channel, outcome)
-	o.forget(it.Key)
 }
 
 // backoff is the wait after the n-th failed attempt: Backoff doubled n-1
@@ -341,7 +422,7 @@ func (o *Outbox) backoff(n int) time.Duration {
 }
 
 // Retry replays a dead-lettered delivery now, with its attempts counted
-// afresh.
+// afresh; whichever worker claims it first attempts it.
 func (o *Outbox) Retry(ctx context.Context, id string) (*Item, error) {
 	e, err := o.opts.Store.Delivery(ctx, id)
 	if err != nil {
@@ -358,9 +439,6 @@ func (o *Outbox) Retry(ctx context.Context, id string) (*Item, error) {
 	if err := o.opts.Store.UpdateDelivery(ctx, it.Entry(store.DeliveryPending, o.opts.Clock.Now())); err != nil {
 		return nil, err
 	}
-	o.mu.Lock()
-	o.push(id, time.Time{})
-	o.mu.Unlock()
 	o.poke()
 	return it, nil
 }
@@ -391,21 +469,3 @@ func (o *Outbox) List(ctx context.Context, state store.DeliveryState, after stri
 
 // BreakerOpen reports whether the channel's circuit breaker is open.
 func (o *Outbox) BreakerOpen(channel string) bool { return o.br.open(channel, o.opts.Clock.Now()) }
-
-type dueEntry struct {
-	at time.Time
-	id string
-}
-
-type dueHeap []dueEntry
-
-func (h dueHeap) Len() int           { return len(h) }
-func (h dueHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
-func (h dueHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *dueHeap) Push(x any)        { *h = append(*h, x.(dueEntry)) }
-func (h *dueHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return e
-}

@@ -22,8 +22,9 @@ func (s *Service) report(ctx context.Context, it *delivery.Item, outcome string)
 		return nil // an alert is no customer's contact
 	}
 	_, err := s.st.Append(ctx, []store.LogRecord{{
-		ID:      "delivery\x00" + it.Key + "\x00" + outcome + "\x00" + fmt.Sprint(it.Attempts),
-		Arrival: s.now().UTC(),
+		Partition: store.PartitionOf(it.Customer),
+		ID:        "delivery\x00" + it.Key + "\x00" + outcome + "\x00" + fmt.Sprint(it.Attempts),
+		Arrival:   s.now().UTC(),
 		Data: engine.EncodeDeliveryOutcome(engine.DeliveryOutcome{Customer: it.Customer, Key: it.Key, Action: it.Ref(),
 			Channel: it.Channel, Outcome: outcome, Due: it.Due}),
 	}})
@@ -161,9 +162,9 @@ func (s *Service) ReportDelivery(ctx context.Context, id, outcome string) (Deliv
 // render builds the delivery of an outbox item: an action through the
 // engine, which renders its message for the customer as they are now, or
 // a KPI alert, which goes to its channel as it is deployed now.
-func (s *Service) render(it *delivery.Item) (string, *host.Delivery, error) {
+func (s *Service) render(ctx context.Context, it *delivery.Item) (string, *host.Delivery, error) {
 	if it.Alert == nil {
-		return s.eng.Render(it)
+		return s.eng.Render(ctx, it)
 	}
 	ch := s.eng.Decisioning().Channels[it.Channel]
 	if ch == nil {
