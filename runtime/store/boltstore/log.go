@@ -185,21 +185,39 @@ func (s *Store) commitGroup(group []*appendReq) {
 			size += recordSize(r)
 		}
 	}
-	fresh := map[string]bool{}
+	// The ids are entered in seen as they are written, so that a repeat
+	// later in the group is skipped too, and taken out again if the
+	// transaction fails. An id is remembered at least until the next
+	// group, also if it arrived before the window.
 	var added []seenID
+	var undo []seenID // what added replaced; arrival 0 for nothing
+	rollback := func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			if undo[i].arrival == 0 {
+				delete(s.seen, undo[i].id)
+			} else {
+				s.seen[undo[i].id] = undo[i].arrival
+			}
+		}
+		added, undo = added[:0], undo[:0]
+	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		clear(fresh)
-		added = added[:0]
 		w := newLogWriter(tx, size)
 		for _, req := range group {
 			req.seqs = make([]uint64, len(req.recs))
 			for i, r := range req.recs {
 				if r.ID != "" {
-					if at, ok := s.seen[r.ID]; ok && at > horizon || fresh[r.ID] {
+					at, ok := s.seen[r.ID]
+					if ok && at > horizon {
 						continue
 					}
-					fresh[r.ID] = true
-					added = append(added, seenID{r.ID, timeKey(r.Arrival)})
+					if !ok {
+						at = 0
+					}
+					undo = append(undo, seenID{r.ID, at})
+					arrival := max(timeKey(r.Arrival), horizon+1)
+					s.seen[r.ID] = arrival
+					added = append(added, seenID{r.ID, arrival})
 				}
 				seq, err := w.put(r)
 				if err != nil {
@@ -211,14 +229,12 @@ func (s *Store) commitGroup(group []*appendReq) {
 		return w.finish()
 	})
 	if err != nil {
+		rollback()
 		err = fmt.Errorf("appending to the event log: %w", err)
 		for _, req := range group {
 			req.seqs, req.err = nil, err
 		}
 	} else {
-		for _, a := range added {
-			s.seen[a.id] = a.arrival
-		}
 		s.order = append(s.order, added...)
 	}
 	for _, req := range group {
@@ -308,7 +324,11 @@ func (s *Store) Read(ctx context.Context, from []store.From, max int) ([]store.L
 		if len(from) == 0 || max <= 0 || low >= head.Seq {
 			return nil
 		}
-		var slab []byte
+		out = make([]store.LogRecord, 0, min(uint64(max), head.Seq-low))
+		// Copies out of the file go to slabs rather than one by one: data
+		// to byte slabs, ids to one string made at the end.
+		var slab, ids []byte
+		var idEnds []int
 		c := tx.Bucket(bLog).Cursor()
 		for k, v := c.Seek(u64(low + 1)); k != nil && len(out) < max; k, v = c.Next() {
 			if len(v) < logHeader+1 {
@@ -322,18 +342,29 @@ func (s *Store) Read(ctx context.Context, from []store.From, max int) ([]store.L
 			if seq <= after[i] {
 				continue
 			}
-			r, err := decodeLog(seq, v)
-			if err != nil {
-				return err
+			n, w := binary.Uvarint(v[logHeader:])
+			if w <= 0 || uint64(len(v)-logHeader-w) < n {
+				return fmt.Errorf("log record %d: corrupt id", seq)
 			}
-			// Copies out of the file, in slabs rather than one by one.
-			if len(r.Data) > cap(slab)-len(slab) {
-				slab = make([]byte, 0, slabSize(len(r.Data)))
+			id := v[logHeader+w : logHeader+w+int(n)]
+			data := v[logHeader+w+int(n):]
+			ids = append(ids, id...)
+			idEnds = append(idEnds, len(ids))
+			if len(data) > cap(slab)-len(slab) {
+				slab = make([]byte, 0, slabSize(len(data)))
 			}
-			n := len(slab)
-			slab = append(slab, r.Data...)
-			r.Data = slab[n:len(slab):len(slab)]
-			out = append(out, r)
+			start := len(slab)
+			slab = append(slab, data...)
+			out = append(out, store.LogRecord{
+				Seq: seq, Partition: i - 1,
+				Arrival: readTime(v[2:]), Time: readTime(v[10:]), Clock: readTime(v[18:]), ArrivalClock: readTime(v[26:]),
+				Data: slab[start:len(slab):len(slab)],
+			})
+		}
+		all, start := string(ids), 0
+		for i, end := range idEnds {
+			out[i].ID = all[start:end]
+			start = end
 		}
 		return nil
 	})
