@@ -79,6 +79,9 @@ type Store struct {
 	closeMu sync.RWMutex // held for reading by calls in flight
 	closed  bool
 
+	headMu sync.Mutex
+	head   store.Head // durable: see durable
+
 	appends chan *appendReq
 	stop    chan struct{}
 	stopped chan struct{}

@@ -96,13 +96,36 @@ func (w *logWriter) put(r store.LogRecord) (uint64, error) {
 	return w.seq, nil
 }
 
-// finish records the log's sequence and clocks.
-func (w *logWriter) finish() error {
+// finish records the log's sequence and clocks, and returns the head they
+// make.
+func (w *logWriter) finish() (store.Head, error) {
 	if err := w.b.SetSequence(w.seq); err != nil {
-		return err
+		return store.Head{}, err
 	}
 	head := binary.BigEndian.AppendUint64(make([]byte, 0, 16), w.clock)
-	return w.meta.Put(kHead, binary.BigEndian.AppendUint64(head, w.arrival))
+	if err := w.meta.Put(kHead, binary.BigEndian.AppendUint64(head, w.arrival)); err != nil {
+		return store.Head{}, err
+	}
+	return store.Head{Seq: w.seq, Clock: keyTime(w.clock), ArrivalClock: keyTime(w.arrival)}, nil
+}
+
+// durable returns the head of the log as of the last write that has
+// returned, so fsynced: bbolt lets readers see a transaction once its meta
+// page is written, a moment before that page is synced, and no record may
+// be read before it is durable.
+func (s *Store) durable() store.Head {
+	s.headMu.Lock()
+	defer s.headMu.Unlock()
+	return s.head
+}
+
+// advance moves the durable head on to h; writes may report out of order.
+func (s *Store) advance(h store.Head) {
+	s.headMu.Lock()
+	if h.Seq > s.head.Seq {
+		s.head = h
+	}
+	s.headMu.Unlock()
 }
 
 func readHead(tx *bolt.Tx) store.Head {
@@ -189,6 +212,7 @@ func (s *Store) commitGroup(group []*appendReq) {
 	// later in the group is skipped too, and taken out again if the
 	// transaction fails. An id is remembered at least until the next
 	// group, also if it arrived before the window.
+	var head store.Head
 	var added []seenID
 	var undo []seenID // what added replaced; arrival 0 for nothing
 	rollback := func() {
@@ -226,7 +250,9 @@ func (s *Store) commitGroup(group []*appendReq) {
 				req.seqs[i] = seq
 			}
 		}
-		return w.finish()
+		var err error
+		head, err = w.finish()
+		return err
 	})
 	if err != nil {
 		rollback()
@@ -236,6 +262,7 @@ func (s *Store) commitGroup(group []*appendReq) {
 		}
 	} else {
 		s.order = append(s.order, added...)
+		s.advance(head)
 	}
 	for _, req := range group {
 		close(req.done)
@@ -263,6 +290,7 @@ func (s *Store) loadSeen() error {
 	horizon := timeKey(s.opts.Now().Add(-s.opts.DedupWindow))
 	return s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bLog).Cursor()
+		s.head = readHead(tx)
 		var ids []seenID
 		for k, v := c.Last(); k != nil; k, v = c.Prev() {
 			if len(v) < logHeader+1 {
@@ -319,8 +347,13 @@ func (s *Store) Read(ctx context.Context, from []store.From, max int) ([]store.L
 	wanted[0], after[0] = len(from) > 0, low
 	var out []store.LogRecord
 	var head store.Head
+	durable := s.durable()
 	err := s.db.View(func(tx *bolt.Tx) error {
-		head = readHead(tx)
+		// The head as of the read: the file's, or the durable one if that
+		// is behind.
+		if head = readHead(tx); head.Seq > durable.Seq {
+			head = durable
+		}
 		if len(from) == 0 || max <= 0 || low >= head.Seq {
 			return nil
 		}
@@ -334,12 +367,12 @@ func (s *Store) Read(ctx context.Context, from []store.From, max int) ([]store.L
 			if len(v) < logHeader+1 {
 				return fmt.Errorf("log record %d: too short", binary.BigEndian.Uint64(k))
 			}
-			i := logPartition(v) + 1
-			if !wanted[i] {
-				continue
-			}
 			seq := binary.BigEndian.Uint64(k)
-			if seq <= after[i] {
+			if seq > head.Seq {
+				break
+			}
+			i := logPartition(v) + 1
+			if !wanted[i] || seq <= after[i] {
 				continue
 			}
 			n, w := binary.Uvarint(v[logHeader:])
@@ -380,12 +413,7 @@ func (s *Store) Head(ctx context.Context) (store.Head, error) {
 		return store.Head{}, err
 	}
 	defer s.leave()
-	var h store.Head
-	err := s.db.View(func(tx *bolt.Tx) error {
-		h = readHead(tx)
-		return nil
-	})
-	return h, err
+	return s.durable(), nil
 }
 
 // slabSize is the size of a slab that takes n bytes.
