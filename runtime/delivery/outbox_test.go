@@ -18,7 +18,6 @@ import (
 	"github.com/waymarkhq/waymark/providers/host"
 	"github.com/waymarkhq/waymark/providers/sdk/sdktest"
 	"github.com/waymarkhq/waymark/runtime/delivery"
-	"github.com/waymarkhq/waymark/runtime/engine"
 	"github.com/waymarkhq/waymark/runtime/store"
 	"github.com/waymarkhq/waymark/runtime/store/memstore"
 )
@@ -32,7 +31,7 @@ var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 type rig struct {
 	t     *testing.T
 	st    *memstore.Store
-	clock *engine.Manual
+	clock *manual
 	o     *delivery.Outbox
 	p     *host.Provider
 	opts  delivery.Options
@@ -46,7 +45,7 @@ type rig struct {
 }
 
 func newRig(t *testing.T, opts delivery.Options, status func(customer string, n int) int) *rig {
-	r := &rig{t: t, st: memstore.New(memstore.Options{}), clock: engine.NewManual(t0), status: status, requests: map[string][]string{}}
+	r := &rig{t: t, st: memstore.New(memstore.Options{}), clock: newManual(t0), status: status, requests: map[string][]string{}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		var body webhook.Body
 		if err := json.NewDecoder(req.Body).Decode(&body); err != nil {
