@@ -51,7 +51,7 @@ type Analytics struct {
 
 	mu       sync.Mutex
 	journeys map[jkey]*journey
-	applied  uint64
+	applied  []uint64 // by partition
 }
 
 type jkey struct{ stack, journey string }

@@ -19,7 +19,7 @@ const (
 
 var errCorrupt = errors.New("corrupt analytics record")
 
-// MarshalBinary encodes the record (without its Seq) for a store that
+// MarshalBinary encodes the record (without its Seq and Partition) for a store that
 // keeps records as bytes.
 func (r Record) MarshalBinary() ([]byte, error) {
 	var b []byte
@@ -76,14 +76,15 @@ func (r Record) MarshalBinary() ([]byte, error) {
 	return b, nil
 }
 
-// UnmarshalBinary decodes what MarshalBinary encoded; Seq is left as is.
+// UnmarshalBinary decodes what MarshalBinary encoded; Seq and Partition
+// are left as they are.
 func (r *Record) UnmarshalBinary(data []byte) error {
 	if len(data) == 0 {
 		return errCorrupt
 	}
 	d := &reader{b: data[1:]}
-	seq := r.Seq
-	*r = Record{Seq: seq}
+	seq, part := r.Seq, r.Partition
+	*r = Record{Seq: seq, Partition: part}
 	switch data[0] {
 	case tagTransition:
 		t := &Transition{Time: d.time()}
@@ -126,7 +127,7 @@ func (r *Record) UnmarshalBinary(data []byte) error {
 		return errCorrupt
 	}
 	if d.err || len(d.b) != 0 {
-		*r = Record{Seq: seq}
+		*r = Record{Seq: seq, Partition: part}
 		return errCorrupt
 	}
 	return nil

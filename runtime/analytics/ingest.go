@@ -29,11 +29,23 @@ func (j *journey) touchMs(ms int64, fn func(*bucket)) {
 	}
 }
 
-// Applied is the Seq of the last sequenced record applied.
-func (a *Analytics) Applied() uint64 {
+// Applied returns the Seq of the last sequenced record applied of each
+// partition, by partition (as long as the highest partition applied).
+func (a *Analytics) Applied() []uint64 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.applied
+	return append([]uint64(nil), a.applied...)
+}
+
+// AppliedIn is the Seq of the last sequenced record applied of partition
+// p.
+func (a *Analytics) AppliedIn(p int) uint64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if p < 0 || p >= len(a.applied) {
+		return 0
+	}
+	return a.applied[p]
 }
 
 // Apply feeds records, in order. Records whose Seq is not above the last
@@ -43,11 +55,14 @@ func (a *Analytics) Apply(recs ...Record) {
 	defer a.mu.Unlock()
 	for i := range recs {
 		r := &recs[i]
-		if r.Seq != 0 {
-			if r.Seq <= a.applied {
+		if r.Seq != 0 && r.Partition >= 0 {
+			for len(a.applied) <= r.Partition {
+				a.applied = append(a.applied, 0)
+			}
+			if r.Seq <= a.applied[r.Partition] {
 				continue
 			}
-			a.applied = r.Seq
+			a.applied[r.Partition] = r.Seq
 		}
 		switch {
 		case r.Transition != nil:

@@ -112,10 +112,12 @@ type Response struct {
 }
 
 // Record is one record fed to analytics: exactly one of its pointers is
-// set. Seq orders records; a record whose Seq is not above the last one
-// applied is skipped, so a replay never counts anything twice. Seq 0
-// means unsequenced: always applied.
+// set. Records are numbered by Seq in each Partition; a record whose Seq
+// is not above the last one applied of its partition is skipped, so a
+// replay never counts anything twice. Seq 0 means unsequenced: always
+// applied.
 type Record struct {
+	Partition  int
 	Seq        uint64
 	Transition *Transition
 	Event      *Event

@@ -11,11 +11,11 @@ import (
 )
 
 // snapshotVersion changes when the stored form does.
-const snapshotVersion = 1
+const snapshotVersion = 2
 
 type snapState struct {
 	Version  int
-	Applied  uint64
+	Applied  []uint64
 	Journeys []journeyState
 }
 
@@ -86,23 +86,44 @@ type alertSnap struct {
 	Seq  uint64
 }
 
-// snapshotMagic starts a snapshot; the Seq of the last record it holds
-// follows, big-endian, then the state in gob.
-const snapshotMagic = "WMA\x01"
+// snapshotMagic starts a snapshot; the number of partitions follows,
+// big-endian in 4 bytes, then the Seq of the last record it holds of each,
+// big-endian in 8, then the state in gob.
+const snapshotMagic = "WMA\x02"
 
-// SnapshotApplied returns the Seq of the last record a snapshot holds,
-// without decoding the rest: a store may drop the records up to it.
-func SnapshotApplied(data []byte) (uint64, error) {
-	if len(data) < len(snapshotMagic)+8 || string(data[:len(snapshotMagic)]) != snapshotMagic {
-		return 0, errors.New("not an analytics snapshot")
+// SnapshotApplied returns the Seq of the last record a snapshot holds of
+// each partition, without decoding the rest: a store may drop the records
+// up to them. A snapshot of an older version is refused.
+func SnapshotApplied(data []byte) ([]uint64, error) {
+	applied, _, err := snapshotHeader(data)
+	return applied, err
+}
+
+func snapshotHeader(data []byte) ([]uint64, int, error) {
+	h := len(snapshotMagic) + 4
+	if len(data) >= len(snapshotMagic) && string(data[:len(snapshotMagic)-1]) == snapshotMagic[:len(snapshotMagic)-1] &&
+		data[len(snapshotMagic)-1] < snapshotMagic[len(snapshotMagic)-1] {
+		return nil, 0, fmt.Errorf("the analytics snapshot has version %d, from before facts were numbered per partition; this runtime reads version %d",
+			data[len(snapshotMagic)-1], snapshotMagic[len(snapshotMagic)-1])
 	}
-	return binary.BigEndian.Uint64(data[len(snapshotMagic):]), nil
+	if len(data) < h || string(data[:len(snapshotMagic)]) != snapshotMagic {
+		return nil, 0, errors.New("not an analytics snapshot")
+	}
+	n := int(binary.BigEndian.Uint32(data[len(snapshotMagic):]))
+	if n > 1<<16 || len(data) < h+8*n {
+		return nil, 0, errors.New("corrupt analytics snapshot")
+	}
+	out := make([]uint64, n)
+	for i := range out {
+		out[i] = binary.BigEndian.Uint64(data[h+8*i:])
+	}
+	return out, h + 8*n, nil
 }
 
 // Snapshot returns the whole state, for Restore after a restart.
 func (a *Analytics) Snapshot() ([]byte, error) {
 	a.mu.Lock()
-	s := snapState{Version: snapshotVersion, Applied: a.applied}
+	s := snapState{Version: snapshotVersion, Applied: append([]uint64(nil), a.applied...)}
 	for k, j := range a.journeys {
 		js := journeyState{Stack: k.stack, Journey: k.journey, Stages: j.stages, RateTypes: j.rateTypes, Newest: j.newest}
 		for _, b := range j.ring {
@@ -124,7 +145,10 @@ func (a *Analytics) Snapshot() ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	buf.WriteString(snapshotMagic)
-	buf.Write(binary.BigEndian.AppendUint64(nil, a.applied))
+	buf.Write(binary.BigEndian.AppendUint32(nil, uint32(len(a.applied))))
+	for _, n := range a.applied {
+		buf.Write(binary.BigEndian.AppendUint64(nil, n))
+	}
 	err := gob.NewEncoder(&buf).Encode(&s)
 	a.mu.Unlock()
 	if err != nil {
@@ -183,11 +207,12 @@ func (s *bucketState) bucket() *bucket {
 // Restore replaces the state with a snapshot's. The journeys configured
 // stay configured.
 func (a *Analytics) Restore(data []byte) error {
-	if _, err := SnapshotApplied(data); err != nil {
+	_, off, err := snapshotHeader(data)
+	if err != nil {
 		return err
 	}
 	var s snapState
-	if err := gob.NewDecoder(bytes.NewReader(data[len(snapshotMagic)+8:])).Decode(&s); err != nil {
+	if err := gob.NewDecoder(bytes.NewReader(data[off:])).Decode(&s); err != nil {
 		return fmt.Errorf("decoding the analytics snapshot: %w", err)
 	}
 	if s.Version != snapshotVersion {

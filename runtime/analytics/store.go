@@ -38,7 +38,7 @@ func Open(ctx context.Context, st Store, opts Options, js []Journey) (*Analytics
 			return nil, err
 		}
 	}
-	err = st.AnalyticsRecords(ctx, a.Applied(), func(r Record) error {
+	err = st.AnalyticsRecords(ctx, a.AppliedIn(0), func(r Record) error {
 		a.Apply(r)
 		return ctx.Err()
 	})
@@ -60,8 +60,8 @@ func (a *Analytics) Save(ctx context.Context, st Store) error {
 	return nil
 }
 
-// MemStore is a Store in memory, for tests and in-memory runtimes. It
-// keeps records encoded, as a durable store would.
+// MemStore is a Store in memory, for tests. It keeps records encoded,
+// as a durable store would, all in partition 0.
 type MemStore struct {
 	mu      sync.Mutex
 	snap    []byte
@@ -102,9 +102,13 @@ func (m *MemStore) LoadAnalytics(context.Context) ([]byte, error) {
 // SaveAnalytics implements Store; it drops the records the snapshot
 // holds.
 func (m *MemStore) SaveAnalytics(_ context.Context, snap []byte) error {
-	applied, err := SnapshotApplied(snap)
+	parts, err := SnapshotApplied(snap)
 	if err != nil {
 		return err
+	}
+	var applied uint64
+	if len(parts) > 0 {
+		applied = parts[0]
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
