@@ -104,18 +104,22 @@ func (m *Merge) Release(low time.Time) []Alert {
 }
 
 // Replay applies every record held, in order of time across partitions,
-// without evaluating alerts, and takes the hour boundaries up to now as
-// evaluated: for the records stored before a start, whose alerts were
-// raised before it.
+// without evaluating alerts, and takes the hour boundaries up to now, and
+// up to the records applied, as evaluated: for the records stored before
+// a start, whose alerts were raised before it.
 func (m *Merge) Replay(now time.Time) {
 	var batch []Record
 	for m.heads.Len() > 0 {
 		p := m.heads.ps[0]
-		batch = append(batch, m.held[p][0])
+		r := m.held[p][0]
+		if t := r.At(); t.After(now) {
+			now = t
+		}
+		batch = append(batch, r)
 		m.pop(p)
 	}
 	m.a.Apply(batch...)
-	if h := now.Truncate(time.Hour); h.After(m.hour) {
+	if h := now.Truncate(time.Hour); !now.IsZero() && h.After(m.hour) {
 		m.hour = h
 	}
 }

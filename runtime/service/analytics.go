@@ -20,25 +20,38 @@ import (
 // analyticsFeed keeps runtime/analytics up to date with the facts the
 // engine and the decision recorder commit to the store: it restores the
 // last snapshot, replays the facts stored after it, then follows new ones.
-// Analytics skips a fact it has applied already, by sequence number.
+// Analytics skips a fact it has applied already, by partition and
+// sequence number.
+//
+// Facts are numbered per partition, and partitions are processed apart
+// (by several replicas, perhaps), so the feed hands them to an
+// analytics.Merge, which applies them in order of time across partitions,
+// each partition's in its own order, and only those up to the low
+// watermark: the lowest clock any partition has been committed at, taken
+// before the facts are read. A fact after it waits, since a partition
+// behind may still commit earlier ones. So the facts before each hour
+// boundary, and the KPI alerts raised there, do not depend on how the
+// events were batched or the partitions interleaved. Alerts are also
+// evaluated at the watermark after each feed, so that a KPI that changes
+// within an hour alerts at once; those depend on when the feed ran.
 type analyticsFeed struct {
 	a *analytics.Analytics
+	m *analytics.Merge
 
-	mu       sync.Mutex // one feed at a time
-	opened   bool
-	cat      *catalog.Catalog
-	saved    uint64    // the last fact the stored snapshot holds
-	savedAt  time.Time // wall clock of the last save
-	pageSize int
-	// hour is the last hour boundary at which alerts were evaluated.
-	hour time.Time
+	mu      sync.Mutex // one feed at a time
+	opened  bool
+	cat     *catalog.Catalog
+	saved   uint64    // the facts applied when the stored snapshot was made
+	savedAt time.Time // wall clock of the last save
 	// replaying is set while the facts stored before a start are applied:
 	// their alerts were raised before, and the outbox has those sent.
 	replaying bool
+	pageSize  int
 }
 
 func newAnalyticsFeed() *analyticsFeed {
-	return &analyticsFeed{a: analytics.New(analytics.Options{}), pageSize: 5000}
+	a := analytics.New(analytics.Options{})
+	return &analyticsFeed{a: a, m: analytics.NewMerge(a, store.Partitions, nil), pageSize: 5000}
 }
 
 const (
@@ -97,7 +110,7 @@ func (s *Service) feedAnalytics(ctx context.Context) error {
 		f.cat = cat
 	}
 	if !f.opened {
-		snap, err := s.st.AnalyticsSnapshot(ctx)
+		snap, _, err := s.st.AnalyticsSnapshot(ctx)
 		if err != nil {
 			return fmt.Errorf("loading the analytics snapshot: %w", err)
 		}
@@ -110,52 +123,100 @@ func (s *Service) feedAnalytics(ctx context.Context) error {
 				f.cat = nil
 				return s.restartFeed(ctx)
 			}
-			f.saved = f.a.Applied()
 		}
+		applied := f.a.Applied()
+		f.m = analytics.NewMerge(f.a, store.Partitions, applied)
+		f.saved = sum(applied)
 		if err := s.restoreSentAlerts(ctx); err != nil {
 			return err
 		}
 		f.opened, f.savedAt, f.replaying = true, time.Now(), true
 	}
+	// The watermark first, so that every fact committed up to it is read
+	// below. Taken after the read, it could count a commit made meanwhile
+	// whose facts the read missed: they would come after the boundaries
+	// they precede.
+	low, err := s.lowWatermark(ctx)
+	if err != nil {
+		return err
+	}
 	for {
-		facts, err := s.st.Facts(ctx, f.a.Applied(), f.pageSize)
+		facts, err := s.st.Facts(ctx, f.m.Read(), f.pageSize)
 		if err != nil {
 			return err
 		}
-		if len(facts) == 0 {
-			break
-		}
 		recs := make([]analytics.Record, 0, len(facts))
 		for _, fc := range facts {
-			r := analytics.Record{Seq: fc.Seq}
+			r := analytics.Record{Partition: fc.Partition, Seq: fc.Seq}
 			if err := r.UnmarshalBinary(fc.Data); err != nil {
-				s.log.Error("skipping an analytics fact that cannot be read", "seq", fc.Seq, "error", err)
-				r = analytics.Record{Seq: fc.Seq} // applied as nothing, so the feed moves on
-			}
-			if h := r.At().Truncate(time.Hour); h.After(f.hour) && !f.replaying {
-				// Facts come in order of time: before the first of a new
-				// hour, alerts are evaluated at every hour boundary
-				// passed, so that a replay at any speed raises the same.
-				f.a.Apply(recs...)
-				recs = recs[:0]
-				if err := s.alertsUpTo(ctx, h); err != nil {
-					return err
-				}
+				s.log.Error("skipping an analytics fact that cannot be read", "partition", fc.Partition, "seq", fc.Seq, "error", err)
+				r = analytics.Record{Partition: fc.Partition, Seq: fc.Seq} // applied as nothing, so the feed moves on
 			}
 			recs = append(recs, r)
 		}
-		f.a.Apply(recs...)
+		f.m.Add(recs...)
 		if len(facts) < f.pageSize {
 			break
 		}
 	}
 	if f.replaying {
-		// Caught up: from here alerts compare the state now with the last
-		// sent, and follow the hours of the facts to come.
+		// What was stored before the start: its alerts were raised then.
+		// From here alerts compare the state now with the last sent.
+		now := s.eng.Now()
+		f.m.Replay(now)
 		f.replaying = false
-		f.hour = s.eng.Now().Truncate(time.Hour)
+		return s.sendAlerts(ctx, f.a.Alerts(now))
 	}
-	return s.sendAlerts(ctx, f.a.Alerts(s.eng.Now()))
+	als := f.m.Release(low)
+	if !low.IsZero() {
+		als = append(als, f.a.Alerts(low)...)
+	}
+	return s.sendAlerts(ctx, als)
+}
+
+// lowWatermark is the lowest clock any partition has been committed at:
+// every fact before it is stored.
+func (s *Service) lowWatermark(ctx context.Context) (time.Time, error) {
+	head, err := s.st.Head(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	cs, err := s.st.Cursors(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	var low time.Time
+	for i, c := range cs {
+		t := c.Clock
+		switch {
+		case !s.cfg.EventClock && c.Seq >= head.Seq:
+			// Caught up: what it commits next comes from records yet to
+			// arrive or timers falling due from now.
+			t = s.cfg.Now()
+		case !s.cfg.EventClock:
+			t = c.ArrivalClock
+		case c.Seq >= head.Seq:
+			t = head.Clock
+		}
+		if i == 0 || t.Before(low) {
+			low = t
+		}
+	}
+	return low, nil
+}
+
+func padded(a []uint64) []uint64 {
+	out := make([]uint64, store.Partitions)
+	copy(out, a)
+	return out
+}
+
+func sum(a []uint64) uint64 {
+	var n uint64
+	for _, x := range a {
+		n += x
+	}
+	return n
 }
 
 // restoreSentAlerts tells analytics the last alert the outbox holds for
@@ -204,26 +265,6 @@ func (s *Service) restoreSentAlerts(ctx context.Context) error {
 	return nil
 }
 
-// maxAlertHours bounds the hour boundaries evaluated across one gap
-// between facts: a window's worth.
-const maxAlertHours = 31 * 24
-
-// alertsUpTo evaluates alerts at each hour boundary after the last one
-// evaluated, up to h; called with the feed locked.
-func (s *Service) alertsUpTo(ctx context.Context, h time.Time) error {
-	f := s.an
-	from := f.hour.Add(time.Hour)
-	if f.hour.IsZero() || h.Sub(from) > maxAlertHours*time.Hour {
-		from = h
-	}
-	f.hour = h
-	var als []analytics.Alert
-	for t := from; !t.After(h); t = t.Add(time.Hour) {
-		als = append(als, f.a.Alerts(t)...)
-	}
-	return s.sendAlerts(ctx, als)
-}
-
 // restartFeed configures fresh analytics; called with the feed locked.
 func (s *Service) restartFeed(ctx context.Context) error {
 	f := s.an
@@ -235,6 +276,7 @@ func (s *Service) restartFeed(ctx context.Context) error {
 		f.a.Configure(js)
 		f.cat = cat
 	}
+	f.m = analytics.NewMerge(f.a, store.Partitions, nil)
 	f.opened, f.saved, f.savedAt, f.replaying = true, 0, time.Now(), true
 	return s.restoreSentAlerts(ctx)
 }
@@ -249,7 +291,8 @@ func (s *Service) maybeSaveAnalytics(ctx context.Context, force bool) error {
 	if !f.opened {
 		return nil
 	}
-	applied := f.a.Applied()
+	upTo := padded(f.a.Applied())
+	applied := sum(upTo)
 	if applied <= f.saved {
 		return nil
 	}
@@ -260,7 +303,7 @@ func (s *Service) maybeSaveAnalytics(ctx context.Context, force bool) error {
 	if err != nil {
 		return err
 	}
-	if err := s.st.SaveAnalyticsSnapshot(ctx, snap, applied); err != nil {
+	if err := s.st.SaveAnalyticsSnapshot(ctx, snap, upTo); err != nil {
 		return err
 	}
 	f.saved, f.savedAt = applied, time.Now()
