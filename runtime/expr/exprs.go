@@ -149,12 +149,13 @@ func (c *compiler) template(e *hclsyntax.TemplateExpr) *node {
 			size += len(n.k.str)
 		}
 	}
+	c.metered = true
 	return newStrNode(func(a *Activation) (string, st) {
 		var b strings.Builder
 		b.Grow(size + 16*len(parts))
 		for _, p := range parts {
 			x, s := p(a)
-			if s != stOK {
+			if s != stOK || !a.chargeText(len(x)) {
 				return "", stFail
 			}
 			b.WriteString(x)
