@@ -32,6 +32,9 @@ type Env struct {
 	// evaluated once, at compile time. Those that are go-cty stdlib
 	// functions this package implements natively (lower, upper, length,
 	// strlen, contains, coalesce, min, max, abs, floor, ceil) run natively.
+	// Each call is charged to the evaluation's budget by the cost model of
+	// lang/rtexpr/cost, by name: a function it does not know must build
+	// no more than twice what it is given.
 	Functions map[string]function.Function
 	// Budget bounds each evaluation of the programs and templates compiled
 	// against the Env; the zero Budget is the default one.
