@@ -114,3 +114,58 @@ func TestHostileCondition(t *testing.T) {
 		}
 	}
 }
+
+// TestIDEdges sends ids the runtime must not take: too long, not UTF-8,
+// with a control character. Each is answered 400 and stored nowhere; the
+// same request with a clean id is answered.
+func TestIDEdges(t *testing.T) {
+	p := serveInProcess(t, shop())
+	post := func(path, body string) (int, string) {
+		t.Helper()
+		status, _, m := raw(t, "POST", p.url+path, "", body)
+		return status, errCode(m)
+	}
+	long := strings.Repeat("x", 40<<10)
+	bigContext := `{"k":"` + strings.Repeat("y", 64<<10) + `"}`
+	tests := []struct {
+		name, path, body string
+		status           int
+	}{
+		{"clean decide", "/v1/decide", `{"customer_id":"c-1","channel":"web"}`, 200},
+		{"long customer id", "/v1/decide", `{"customer_id":"` + long + `","channel":"web"}`, 400},
+		{"invalid UTF-8", "/v1/decide", "{\"customer_id\":\"c-\xff\",\"channel\":\"web\"}", 400},
+		{"unpaired surrogate", "/v1/decide", `{"customer_id":"c-\ud800","channel":"web"}`, 400},
+		{"control character", "/v1/decide", `{"customer_id":"c-\u0007","channel":"web"}`, 400},
+		{"long channel", "/v1/decide", `{"customer_id":"c-1","channel":"` + long + `"}`, 400},
+		{"context past the limit", "/v1/decide", `{"customer_id":"c-1","channel":"web","context":` + bigContext + `}`, 400},
+		{"context not an object", "/v1/decide", `{"customer_id":"c-1","channel":"web","context":[1]}`, 400},
+		{"two values", "/v1/decide", `{"customer_id":"c-1","channel":"web"} {}`, 400},
+		{"long decision id", "/v1/responses", `{"decision_id":"` + long + `","action":"a","outcome":"clicked"}`, 400},
+		{"bad decision id", "/v1/responses", "{\"decision_id\":\"d\xc3\",\"action\":\"a\",\"outcome\":\"clicked\"}", 400},
+		{"long action", "/v1/responses", `{"decision_id":"d","action":"` + long + `","outcome":"clicked"}`, 400},
+		{"unknown decision", "/v1/responses", `{"decision_id":"d","action":"a","outcome":"clicked"}`, 404},
+	}
+	for _, tt := range tests {
+		status, code := post(tt.path, tt.body)
+		if status != tt.status || (status == 400 && code != "bad_request") {
+			t.Errorf("%s: %d %s, want %d", tt.name, status, code, tt.status)
+		}
+	}
+	for _, path := range []string{"/v1/customers/" + strings.Repeat("x", 300), "/v1/customers/c-%FF", "/v1/customers/c-%00", "/v1/decisions/" + strings.Repeat("d", 300)} {
+		status, _, m := raw(t, "GET", p.url+path, "", "")
+		if status != 400 || errCode(m) != "bad_request" {
+			t.Errorf("GET %.40s: %d %v", path, status, m)
+		}
+	}
+	if status, _, m := raw(t, "DELETE", p.url+"/v1/customers/c-%FF", "", ""); status != 400 {
+		t.Errorf("DELETE of a bad id: %d %v", status, m)
+	}
+	// Nothing of the refused requests was recorded: the recorder writes
+	// the one clean decision and drops nothing.
+	if err := p.svc.SyncAll(ctxShort(t)); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.counter(t, "waymark_decisions_total", "channel", "web"); got != 1 {
+		t.Errorf("%v decisions made, want 1", got)
+	}
+}
