@@ -28,6 +28,9 @@ type metrics struct {
 	// recordsDropped counts decision records dropped because too many
 	// waited to be written.
 	recordsDropped prometheus.Counter
+	// recordsRefused counts decision records dropped because the store
+	// refused them while it took others.
+	recordsRefused prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, s *Service) *metrics {
@@ -61,11 +64,13 @@ func newMetrics(reg prometheus.Registerer, s *Service) *metrics {
 		Help: "Delivery attempts of the outbox by channel and result: delivered, retry, failed (dead-lettered), cancelled, held (by an open circuit breaker)."}, []string{"channel", "result"})
 	m.recordsDropped = prometheus.NewCounter(prometheus.CounterOpts{Name: "waymark_decision_records_dropped_total",
 		Help: "Decision records dropped because too many were waiting to be written."})
+	m.recordsRefused = prometheus.NewCounter(prometheus.CounterOpts{Name: "waymark_decision_records_refused_total",
+		Help: "Decision records dropped because the store refused them while it took others."})
 	m.alerts = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "waymark_kpi_alerts_total",
 		Help: "KPI alerts raised, by stack, journey, KPI and the state the KPI changed to (missed: left its target; met: returned to it)."},
 		[]string{"stack", "journey", "kpi", "state"})
 	reg.MustRegister(m.ingested, m.duplicates, m.rejected, m.dropped, m.overloaded, m.latency, m.nulls, m.overBudget, m.trans,
-		m.decisions, m.responses, m.deliveries, m.recordsDropped, m.alerts, &stageCollector{s}, &kpiCollector{s})
+		m.decisions, m.responses, m.deliveries, m.recordsDropped, m.recordsRefused, m.alerts, &stageCollector{s}, &kpiCollector{s})
 	return m
 }
 
