@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/waymarkhq/waymark/lang/rtexpr/cost"
 )
 
 var arrival = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
@@ -309,4 +311,12 @@ func FuzzEventBinary(f *testing.F) {
 			t.Fatal("a record read and written changes when read and written again")
 		}
 	})
+}
+
+// TestLimitsAgreeWithCostModel: expressions are costed for values as large
+// as an event can hold.
+func TestLimitsAgreeWithCostModel(t *testing.T) {
+	if DefaultLimits.MaxEventBytes != cost.MaxValueBytes {
+		t.Fatalf("events are at most %d bytes, but expressions are costed for values of %d", DefaultLimits.MaxEventBytes, cost.MaxValueBytes)
+	}
 }
