@@ -50,20 +50,27 @@ type bounder struct {
 	share float64
 }
 
-// overBudget returns a warning when the worst case of n is over the
-// budget, else nil.
+// warnFactor is how many times the budget a worst case must be to be
+// warned about: the calls that multiply sizes (join over split, replace of
+// "") are hundreds of times over it with the largest inputs, while linear
+// costs over the largest inputs are a few times over it at most, which the
+// runtime's budget deals with.
+const warnFactor = 10
+
+// overBudget returns a warning when the worst case of n is more than
+// warnFactor times the budget, else nil.
 func overBudget(n node, scope *Scope, what string) *hcl.Diagnostic {
 	if scope == nil {
 		scope = &Scope{}
 	}
 	bd := &bounder{b: scope.Bounds.orDefaults(), scope: scope}
 	bd.arg(n)
-	if bd.steps <= bd.b.Steps && bd.bytes <= bd.b.Bytes {
+	if bd.steps <= warnFactor*bd.b.Steps && bd.bytes <= warnFactor*bd.b.Bytes {
 		return nil
 	}
 	could := fmt.Sprintf("build about %s", size(bd.bytes))
 	limit := fmt.Sprintf("%s that one evaluation may build", size(bd.b.Bytes))
-	if bd.bytes <= bd.b.Bytes {
+	if bd.bytes <= warnFactor*bd.b.Bytes {
 		could = fmt.Sprintf("do about %s steps of work (about %s)", count(bd.steps), duration(bd.steps))
 		limit = fmt.Sprintf("%s steps (about %s) that one evaluation may do", count(bd.b.Steps), duration(bd.b.Steps))
 	}
@@ -74,7 +81,7 @@ func overBudget(n node, scope *Scope, what string) *hcl.Diagnostic {
 	return &hcl.Diagnostic{
 		Severity: hcl.DiagWarning,
 		Summary:  "Expression can go over its evaluation budget",
-		Detail: fmt.Sprintf("With the values it reads as large as the runtime takes (%s of text each), one evaluation of %s could %s, more than the %s. "+
+		Detail: fmt.Sprintf("With the values it reads as large as the runtime takes (%s of text each), one evaluation of %s could %s, far more than the %s. "+
 			"The runtime stops such an evaluation: a condition is then false, a message fails to render. "+
 			"Bound what it is given first (substr, slice), or do without the call that multiplies sizes.",
 			size(bd.b.Value), what, could, limit),

@@ -58,10 +58,10 @@ func TestOverBudgetWarning(t *testing.T) {
 		}
 	}
 	// A smaller budget of the caller's.
-	sc.Bounds = &Bounds{Bytes: 1000}
+	sc.Bounds = &Bounds{Bytes: 10000}
 	e, _ := parse(`lower(customer.tier) == "gold"`)
 	if _, diags := Expression(e, sc, nil, cty.Bool); len(diags) != 1 || diags[0].Summary != "Expression can go over its evaluation budget" {
-		t.Errorf("with a budget of 1000 bytes: %v", diags)
+		t.Errorf("with a budget of 10000 bytes: %v", diags)
 	}
 }
 

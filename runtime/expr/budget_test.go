@@ -69,7 +69,8 @@ func TestOverBudget(t *testing.T) {
 			if r || !null || !p.OverBudget(a) {
 				t.Errorf("EvalBool = %v, %v, over budget %v; want false, null, over budget", r, null, p.OverBudget(a))
 			}
-			if d > maxEvalTime || alloc > maxEvalAlloc {
+			t.Logf("%v, %d KiB", d, alloc>>10)
+			if d > maxEvalTime*raceSlowdown || alloc > maxEvalAlloc {
 				t.Errorf("one evaluation took %v and allocated %d MiB; at most %v and %d MiB are allowed", d, alloc>>20, maxEvalTime, maxEvalAlloc>>20)
 			}
 			if tt.always {
@@ -144,7 +145,7 @@ func TestRenderOverBudget(t *testing.T) {
 	if !errors.Is(err, ErrOverBudget) || out != "" {
 		t.Errorf("Render = %d bytes, %v; want ErrOverBudget", len(out), err)
 	}
-	if d > maxEvalTime || alloc > maxEvalAlloc {
+	if d > maxEvalTime*raceSlowdown || alloc > maxEvalAlloc {
 		t.Errorf("one rendering took %v and allocated %d MiB", d, alloc>>20)
 	}
 	a.Context = map[string]Value{"s": String("ab")}
@@ -175,7 +176,7 @@ func TestCompileOverBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d > maxEvalTime || alloc > maxEvalAlloc {
+	if d > maxEvalTime*raceSlowdown || alloc > maxEvalAlloc {
 		t.Errorf("compiling took %v and allocated %d MiB", d, alloc>>20)
 	}
 	a := testActivation(env)

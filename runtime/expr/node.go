@@ -386,5 +386,8 @@ func asList(n *node) listFn {
 
 // concat joins parts and normalizes the result, as cty.StringVal does.
 func concat(parts []string) string {
+	if len(parts) == 1 {
+		return nfc(parts[0])
+	}
 	return nfc(strings.Join(parts, ""))
 }

@@ -14,18 +14,21 @@ const (
 	DefaultSteps = 16_000_000
 	// DefaultBytes is what one evaluation may allocate for the strings and
 	// collections it builds.
-	DefaultBytes = 8 << 20
+	DefaultBytes = 16 << 20
 	// MaxValueBytes is the largest text a runtime value can hold: an event
 	// is at most 64 KiB of JSON, a customer attribute is set by an event,
 	// and a decide request's context is at most 64 KiB of JSON.
 	MaxValueBytes = 64 << 10
 )
 
-// What one collection element costs.
+// What one collection element costs, as measured: go-cty makes a number
+// for the key of every element it iterates over, and a call iterates over
+// its arguments several times (for marks, for conversions).
 const (
-	ElemSteps = 200 // to make: a cty value, its string normalized
-	ReadSteps = 20  // to read
-	ElemBytes = 64  // to hold
+	ElemSteps = 500 // to make
+	ReadSteps = 400 // to read
+	ElemBytes = 400 // to make
+	ReadBytes = 300 // to read
 )
 
 // Arg is what is known of an argument, or of any value.
@@ -109,8 +112,8 @@ func Sum(parts []Arg) Cost {
 // Iterate is the cost of n iterations of a for expression or a splat whose
 // body has the given number of nodes.
 func Iterate(n float64, bodyNodes int) Cost {
-	per := float64(ElemSteps + 50*bodyNodes)
-	return Cost{Steps: n * per, Bytes: n * 256, Result: Arg{Elems: n, Seq: true}}
+	per := float64(ElemSteps + 100*bodyNodes)
+	return Cost{Steps: n * per, Bytes: n * float64(ElemBytes+100*bodyNodes), Result: Arg{Elems: n, Seq: true}}
 }
 
 // Call returns the cost of calling the function name with args.
@@ -243,7 +246,7 @@ func Call(name string, args []Arg) Cost {
 func finish(in, out Arg, extra float64) Cost {
 	c := Cost{
 		Steps:  in.Bytes + ReadSteps*in.Elems + out.Bytes + ElemSteps*out.Elems + extra,
-		Bytes:  out.Bytes + ElemBytes*out.Elems,
+		Bytes:  out.Bytes + ElemBytes*out.Elems + ReadBytes*in.Elems,
 		Result: out,
 	}
 	// An infinite bound times zero is not a bound.

@@ -76,8 +76,8 @@ func TestBoundsResults(t *testing.T) {
 	}
 }
 
-// TestAmplifiers checks that the calls of issue #18 cost more than any
-// budget, and that everyday calls cost little.
+// TestAmplifiers checks that the calls of issue #18 cost far more than the
+// budget (ten times, where lang/rtexpr warns), and everyday calls less.
 func TestAmplifiers(t *testing.T) {
 	big := cost.Arg{Bytes: 60 << 10}
 	unknown := cost.Arg{Bytes: cost.MaxValueBytes}
@@ -93,7 +93,7 @@ func TestAmplifiers(t *testing.T) {
 		{"range", []cost.Arg{unknown}},
 	}
 	for _, o := range over {
-		if c := cost.Call(o.name, o.args); c.Bytes <= cost.DefaultBytes && c.Steps <= cost.DefaultSteps {
+		if c := cost.Call(o.name, o.args); c.Bytes <= 10*cost.DefaultBytes && c.Steps <= 10*cost.DefaultSteps {
 			t.Errorf("%s%v: a cost of %v steps and %v bytes, within the budget", o.name, o.args, c.Steps, c.Bytes)
 		}
 	}
@@ -110,8 +110,8 @@ func TestAmplifiers(t *testing.T) {
 		{"contains", []cost.Arg{cost.Call("split", []cost.Arg{comma, unknown}).Result, unknown}},
 	}
 	for _, w := range within {
-		if c := cost.Call(w.name, w.args); c.Bytes > cost.DefaultBytes || c.Steps > cost.DefaultSteps {
-			t.Errorf("%s: a cost of %v steps and %v bytes over 64 KiB values, over the budget", w.name, c.Steps, c.Bytes)
+		if c := cost.Call(w.name, w.args); c.Bytes > 10*cost.DefaultBytes || c.Steps > 10*cost.DefaultSteps {
+			t.Errorf("%s: a cost of %v steps and %v bytes over 64 KiB values, far over the budget", w.name, c.Steps, c.Bytes)
 		}
 	}
 }
