@@ -149,16 +149,33 @@ func (c *compiler) rewriteAll(es []hclsyntax.Expression) []hclsyntax.Expression 
 	return out
 }
 
+// smallBody is the most nodes a body may have to iterate uncharged.
+const smallBody = 16
+
 // iterate wraps coll, the collection of an iteration whose body is body,
-// in a call that charges the iterations.
+// in a call that charges the iterations. A small body with no iteration
+// of its own is left uncharged: each element of the collection was
+// charged when it was made (read from the activation, or built by a
+// call), and the body's calls are charged as they run, so what is left is
+// a few nodes per element.
 func (c *compiler) iterate(coll hclsyntax.Expression, body ...hclsyntax.Expression) hclsyntax.Expression {
-	c.ensureCharged()
-	nodes := 0
+	nodes, nested := 0, false
 	for _, b := range body {
 		if b != nil {
-			hclsyntax.VisitAll(b, func(hclsyntax.Node) hcl.Diagnostics { nodes++; return nil })
+			hclsyntax.VisitAll(b, func(n hclsyntax.Node) hcl.Diagnostics {
+				nodes++
+				switch n.(type) {
+				case *hclsyntax.ForExpr, *hclsyntax.SplatExpr:
+					nested = true
+				}
+				return nil
+			})
 		}
 	}
+	if nodes <= smallBody && !nested {
+		return coll
+	}
+	c.ensureCharged()
 	rng := coll.Range()
 	return &hclsyntax.FunctionCallExpr{
 		Name: iterateName,
