@@ -38,7 +38,8 @@ bench:
 
 # Fuzz targets as package:Target; `make fuzz` runs each for FUZZTIME.
 FUZZ_TARGETS := ./lang:FuzzLoad ./lang/funcs:FuzzParseDuration ./lang/rtexpr:FuzzCheckSource \
-	./lang/rtexpr:FuzzCheckTemplateSource ./runtime/expr:FuzzCompile ./runtime/events:FuzzDecodeEvents
+	./lang/rtexpr:FuzzCheckTemplateSource ./runtime/expr:FuzzCompile ./runtime/events:FuzzDecodeEvents \
+	./runtime/events:FuzzEventBinary ./runtime/api:FuzzDecideRequest ./runtime/api:FuzzResponseRequest
 
 ## fuzz: each fuzz target for FUZZTIME (default 2m).
 fuzz:

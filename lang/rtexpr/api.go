@@ -58,6 +58,10 @@ type Scope struct {
 	AllowSensitive bool
 	// Functions are the functions callable at run time.
 	Functions map[string]function.Function
+	// Bounds are what the check of an expression's worst-case cost
+	// assumes; nil means the runtime's defaults. An expression whose worst
+	// case is over the budget gets a warning.
+	Bounds *Bounds
 }
 
 // Attr is a declared customer or event attribute.
@@ -140,6 +144,9 @@ func Expression(expr hcl.Expression, scope *Scope, cfg *Config, want cty.Type) (
 	diags = append(diags, ch.diags...)
 	if !diags.HasErrors() {
 		n = simplify(n)
+		if d := overBudget(n, scope, ch.what); d != nil {
+			diags = append(diags, d)
+		}
 	}
 	fill(res, n, ti, c.st, ch)
 	res.Source = printExpr(n)
@@ -179,6 +186,9 @@ func Template(expr hcl.Expression, scope *Scope, cfg *Config) (res *Result, diag
 	diags = append(diags, ch.diags...)
 	if !diags.HasErrors() {
 		n = simplify(n)
+		if d := overBudget(n, scope, ch.what); d != nil {
+			diags = append(diags, d)
+		}
 	}
 	fill(res, n, ti, c.st, ch)
 	res.Type = cty.String

@@ -7,7 +7,9 @@
 // The loader calls Expression and Template with the scope of each
 // attribute; the runtime calls CheckSource and CheckTemplateSource to
 // re-validate deployed text. Every problem is an hcl.Diagnostic with the
-// range of the offending text.
+// range of the offending text. Expression and Template also bound the
+// worst case of one evaluation with the cost model of package cost, and
+// warn about an expression far over the runtime's evaluation budget.
 //
 // The package knows the runtime scopes (customer, event, context, segment,
 // journey, propensity, value, lever) and nothing else of Waymark: it does not

@@ -17,9 +17,18 @@
 // rate() reads) and the runs that ended before their goal.within ran out,
 // so that conversion() counts each entry once its cohort has matured.
 //
-// State survives a restart through Store: a snapshot (Snapshot, Restore)
-// plus the records fed after it, replayed by Open; records carry sequence
-// numbers, so a replay applies none twice.
+// Records are numbered in their partition (Record.Partition, Seq), and
+// one already applied of its partition is skipped, so a replay applies
+// none twice. Partitions are processed apart, so records of different
+// partitions come in any interleaving: Merge applies them in order of time
+// up to a low watermark and evaluates the KPI alerts at each hour
+// boundary, so that the alerts do not depend on the interleaving or on
+// how the records were batched.
+//
+// State survives a restart through a snapshot (Snapshot, Restore), which
+// holds the position applied of each partition, plus the records fed after
+// it; Store, Open and MemStore do that for a caller whose records are all
+// of one partition.
 //
 // It must not know about HTTP, the engine's internals or how the store
 // keeps its bytes: the runtime feeds it records and a clock, and serves

@@ -101,8 +101,13 @@ func SnapshotApplied(data []byte) ([]uint64, error) {
 
 func snapshotHeader(data []byte) ([]uint64, int, error) {
 	h := len(snapshotMagic) + 4
+	if len(data) >= len(snapshotMagic) && string(data[:len(snapshotMagic)-1]) == snapshotMagic[:len(snapshotMagic)-1] &&
+		data[len(snapshotMagic)-1] < snapshotMagic[len(snapshotMagic)-1] {
+		return nil, 0, fmt.Errorf("the analytics snapshot has version %d, from before facts were numbered per partition; this runtime reads version %d",
+			data[len(snapshotMagic)-1], snapshotMagic[len(snapshotMagic)-1])
+	}
 	if len(data) < h || string(data[:len(snapshotMagic)]) != snapshotMagic {
-		return nil, 0, errors.New("not an analytics snapshot of this version")
+		return nil, 0, errors.New("not an analytics snapshot")
 	}
 	n := int(binary.BigEndian.Uint32(data[len(snapshotMagic):]))
 	if n > 1<<16 || len(data) < h+8*n {

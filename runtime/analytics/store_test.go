@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -233,4 +234,17 @@ func TestConcurrentUse(t *testing.T) {
 		}
 	}
 	<-done
+}
+
+// A snapshot from before partitions is refused with its version, so that
+// the runtime starts analytics afresh and says why.
+func TestSnapshotOfVersion1(t *testing.T) {
+	old := append([]byte("WMA\x01"), make([]byte, 8)...)
+	err := analytics.New(analytics.Options{}).Restore(old)
+	if err == nil || !strings.Contains(err.Error(), "version 1") {
+		t.Fatalf("restoring a version 1 snapshot: %v", err)
+	}
+	if err := analytics.New(analytics.Options{}).Restore([]byte("nonsense")); err == nil {
+		t.Fatal("nonsense restored")
+	}
 }

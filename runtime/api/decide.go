@@ -31,8 +31,12 @@ func (s *Server) answerError(w http.ResponseWriter, r *http.Request, err error, 
 }
 
 func (s *Server) decide(w http.ResponseWriter, r *http.Request, _ string) {
-	var req service.DecideRequest
-	if !s.decodeJSON(w, r, &req) {
+	body, ok := s.readBody(w, r)
+	if !ok {
+		return
+	}
+	req, err := parseDecide(body)
+	if answerBadRequest(w, err) {
 		return
 	}
 	d, err := s.svc.Decide(r.Context(), req)
@@ -44,8 +48,12 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, _ string) {
 }
 
 func (s *Server) respond(w http.ResponseWriter, r *http.Request, _ string) {
-	var req service.ResponseRequest
-	if !s.decodeJSON(w, r, &req) {
+	body, ok := s.readBody(w, r)
+	if !ok {
+		return
+	}
+	req, err := parseResponse(body)
+	if answerBadRequest(w, err) {
 		return
 	}
 	res, err := s.svc.Respond(r.Context(), req)
@@ -57,7 +65,10 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, _ string) {
 }
 
 func (s *Server) getDecision(w http.ResponseWriter, r *http.Request, _ string) {
-	id := r.PathValue("id")
+	id, ok := pathID(w, r, "decision")
+	if !ok {
+		return
+	}
 	d, err := s.svc.Decision(r.Context(), id)
 	if err != nil {
 		s.answerError(w, r, err, fmt.Sprintf("there is no decision %q: it was never made, or is older than the decision retention", id))

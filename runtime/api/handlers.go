@@ -164,7 +164,10 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, _ string) {
 }
 
 func (s *Server) getCustomer(w http.ResponseWriter, r *http.Request, _ string) {
-	id := r.PathValue("id")
+	id, ok := pathID(w, r, "customer")
+	if !ok {
+		return
+	}
 	c, err := s.svc.Customer(r.Context(), id)
 	if errors.Is(err, service.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "not_found", "no such customer: the runtime has received no event for this id")
@@ -178,7 +181,11 @@ func (s *Server) getCustomer(w http.ResponseWriter, r *http.Request, _ string) {
 }
 
 func (s *Server) eraseCustomer(w http.ResponseWriter, r *http.Request, who string) {
-	err := s.svc.Erase(r.Context(), r.PathValue("id"), who)
+	id, ok := pathID(w, r, "customer")
+	if !ok {
+		return
+	}
+	err := s.svc.Erase(r.Context(), id, who)
 	if errors.Is(err, service.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "not_found", "no such customer")
 		return

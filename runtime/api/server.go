@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -196,10 +195,8 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool 
 	if !ok {
 		return false
 	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		writeError(w, http.StatusBadRequest, "bad_request", "the request body is not valid JSON for this request: "+strings.TrimPrefix(err.Error(), "json: "))
+	if err := parseJSON(body, v); err != nil {
+		answerBadRequest(w, err)
 		return false
 	}
 	return true

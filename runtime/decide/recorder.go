@@ -2,6 +2,7 @@ package decide
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,8 +24,13 @@ type RecorderOptions struct {
 	MaxPending int
 	// MaxGroup bounds the records of one commit (default 50,000).
 	MaxGroup int
-	// Failed is told when a write fails; the records are tried again.
+	// Failed is told when a write fails and the store seems down: the
+	// records are tried again.
 	Failed func(error)
+	// Refused is told of a record dropped because the store refused it
+	// while it took others: a record that can never be written (one the
+	// store finds too large, say) must not hold up the others forever.
+	Refused func(id string, err error)
 }
 
 // Recorder writes decision records in group commits, off the request
@@ -47,7 +53,7 @@ type Recorder struct {
 	// for a write in flight.
 	writing sync.Mutex
 
-	dropped, written atomic.Int64
+	dropped, refused, written atomic.Int64
 }
 
 // NewRecorder returns a Recorder; Run writes its records.
@@ -63,6 +69,9 @@ func NewRecorder(opts RecorderOptions) *Recorder {
 	}
 	if opts.Failed == nil {
 		opts.Failed = func(error) {}
+	}
+	if opts.Refused == nil {
+		opts.Refused = func(string, error) {}
 	}
 	return &Recorder{opts: opts, pending: map[string]*pending{}, erasing: map[string]int{}, wake: make(chan struct{}, 1)}
 }
@@ -173,10 +182,11 @@ func (r *Recorder) Forget(customer string) (done func()) {
 	}
 }
 
-// Stats are the recorder's counts.
+// Stats are the recorder's counts: records written, dropped because too
+// many were waiting, refused by the store, and waiting.
 type Stats struct {
-	Written, Dropped int64
-	Pending          int
+	Written, Dropped, Refused int64
+	Pending                   int
 }
 
 // Stats returns the recorder's counts.
@@ -184,7 +194,7 @@ func (r *Recorder) Stats() Stats {
 	r.mu.Lock()
 	n := len(r.pending)
 	r.mu.Unlock()
-	return Stats{Written: r.written.Load(), Dropped: r.dropped.Load(), Pending: n}
+	return Stats{Written: r.written.Load(), Dropped: r.dropped.Load(), Refused: r.refused.Load(), Pending: n}
 }
 
 // Run writes records as they come until ctx ends, then writes what is
@@ -211,7 +221,11 @@ func (r *Recorder) Run(ctx context.Context) error {
 	}
 }
 
-// Flush writes every record queued now, in groups.
+// Flush writes every record queued now, in groups. A group the store
+// refuses is split to find the records it refuses alone; those are
+// dropped (and told to Refused) when the store takes the others. When it
+// takes none, it is taken to be down: everything is kept, and Flush
+// returns the error.
 func (r *Recorder) Flush(ctx context.Context) error {
 	for {
 		r.writing.Lock()
@@ -223,36 +237,114 @@ func (r *Recorder) Flush(ctx context.Context) error {
 			r.writing.Unlock()
 			return nil
 		}
-		recs := make([]store.Decision, len(group))
-		for i, p := range group {
-			recs[i] = p.rec
-		}
-		err := r.opts.Put(ctx, recs)
+		w := r.write(ctx, group)
 		r.mu.Lock()
-		if err == nil {
-			// The queue may have lost records to Forget meanwhile: drop the
-			// written ones by identity.
-			written := make(map[*pending]bool, len(group))
-			for _, p := range group {
-				written[p] = true
-				if r.pending[p.d.ID] == p {
-					delete(r.pending, p.d.ID)
-				}
-			}
-			kept := r.queue[:0]
-			for _, p := range r.queue {
-				if !written[p] {
-					kept = append(kept, p)
-				}
-			}
-			clear(r.queue[len(kept):])
-			r.queue = kept
+		// The queue may have lost records to Forget meanwhile: drop the
+		// written and refused ones by identity.
+		done := make(map[*pending]bool, len(w.written)+len(w.refused))
+		for _, p := range w.written {
+			done[p] = true
 		}
+		if w.err == nil {
+			for _, p := range w.refused {
+				done[p] = true
+			}
+		}
+		for p := range done {
+			if r.pending[p.d.ID] == p {
+				delete(r.pending, p.d.ID)
+			}
+		}
+		kept := r.queue[:0]
+		for _, p := range r.queue {
+			if !done[p] {
+				kept = append(kept, p)
+			}
+		}
+		clear(r.queue[len(kept):])
+		r.queue = kept
 		r.mu.Unlock()
 		r.writing.Unlock()
-		if err != nil {
-			return err
+		r.written.Add(int64(len(w.written)))
+		if w.err != nil {
+			return w.err
 		}
-		r.written.Add(int64(n))
+		for i, p := range w.refused {
+			r.refused.Add(1)
+			r.opts.Refused(p.d.ID, w.why[i])
+		}
 	}
+}
+
+// maxSuspects is how many records that fail alone, with no write taken
+// yet, make the store look down rather than the records bad.
+const maxSuspects = 4
+
+// written is what write did with a group.
+type written struct {
+	written []*pending
+	refused []*pending // failed alone while the store took others
+	why     []error    // of each refused record
+	err     error      // the store seems down: nothing refused is dropped
+}
+
+// write puts group, and when the store refuses it, its halves, depth
+// first, down to single records. It stops as soon as the store seems
+// down: the context ended, the store is closed, or maxSuspects records
+// failed alone before any write was taken and the rest failed too.
+func (r *Recorder) write(ctx context.Context, group []*pending) written {
+	var w written
+	var lastErr error
+	stack := [][]*pending{group}
+	for len(stack) > 0 {
+		g := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		err := r.opts.Put(ctx, records(g))
+		if err == nil {
+			w.written = append(w.written, g...)
+			continue
+		}
+		lastErr = err
+		if ctx.Err() != nil || errors.Is(err, store.ErrClosed) {
+			w.err = err
+			return w
+		}
+		if len(g) > 1 {
+			mid := len(g) / 2
+			stack = append(stack, g[mid:], g[:mid])
+			continue
+		}
+		w.refused, w.why = append(w.refused, g[0]), append(w.why, err)
+		if len(w.written) > 0 || len(w.refused) < maxSuspects {
+			continue
+		}
+		// As many records failed alone as the store took: try all the
+		// rest at once, which a store that is up takes unless it holds
+		// bad records too.
+		var rest []*pending
+		for _, s := range stack {
+			rest = append(rest, s...)
+		}
+		stack = nil
+		if len(rest) == 0 {
+			break
+		}
+		if err := r.opts.Put(ctx, records(rest)); err != nil {
+			lastErr = err
+			break
+		}
+		w.written = append(w.written, rest...)
+	}
+	if len(w.written) == 0 {
+		w.err = lastErr // nothing was taken: the store seems down
+	}
+	return w
+}
+
+func records(ps []*pending) []store.Decision {
+	recs := make([]store.Decision, len(ps))
+	for i, p := range ps {
+		recs[i] = p.rec
+	}
+	return recs
 }

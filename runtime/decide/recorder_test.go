@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -97,5 +98,84 @@ func TestRecorder(t *testing.T) {
 		if _, err := st.Decision(ctx, id); err != nil {
 			t.Fatalf("%s: %v", id, err)
 		}
+	}
+}
+
+// TestRecorderDropsRefusedRecords: a record the store refuses (here, as
+// bbolt refuses a key over 32 KiB, one of a 40 KB customer id) is dropped
+// and told, and the others are written; a store that takes nothing is
+// down, and every record is kept for the next try.
+func TestRecorderDropsRefusedRecords(t *testing.T) {
+	ctx := context.Background()
+	c, _ := build(t, stack("growth", deploy.Action{Name: "a"}).Done())
+	st := memstore.New(memstore.Options{})
+	var down atomic.Bool
+	puts := 0
+	var refused []string
+	rec := decide.NewRecorder(decide.RecorderOptions{
+		Put: func(ctx context.Context, ds []store.Decision) error {
+			puts++
+			if down.Load() {
+				return errors.New("connection refused")
+			}
+			for _, d := range ds {
+				if len(d.Customer) > 32<<10 {
+					return fmt.Errorf("decision %s: key too large", d.ID)
+				}
+			}
+			return st.PutDecisions(ctx, ds)
+		},
+		Refused: func(id string, err error) { refused = append(refused, id) },
+	})
+	mk := func(id, who string) *decide.Decision {
+		d, err := decide.Decide(c, customer(c, who, "checkout"), &decide.Request{ID: id, Channel: "web", Now: t0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	long := strings.Repeat("x", 40<<10)
+	for i := 0; i < 20; i++ {
+		who := fmt.Sprint("c", i)
+		if i == 3 || i == 11 {
+			who = long
+		}
+		rec.Add(mk(fmt.Sprint("d", i), who))
+	}
+	if err := rec.Flush(ctx); err != nil {
+		t.Fatalf("a store that refuses two records of twenty: %v", err)
+	}
+	if s := rec.Stats(); s.Written != 18 || s.Refused != 2 || s.Pending != 0 {
+		t.Fatalf("stats %+v", s)
+	}
+	if fmt.Sprint(refused) != "[d3 d11]" {
+		t.Fatalf("refused %v", refused)
+	}
+	for _, id := range []string{"d0", "d2", "d4", "d19"} {
+		if _, err := st.Decision(ctx, id); err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+	}
+	// Down: nothing is dropped, and finding out takes a few writes.
+	down.Store(true)
+	for i := 20; i < 1020; i++ {
+		rec.Add(mk(fmt.Sprint("d", i), fmt.Sprint("c", i)))
+	}
+	puts = 0
+	if err := rec.Flush(ctx); err == nil {
+		t.Fatal("a store that is down: no error")
+	}
+	if s := rec.Stats(); s.Pending != 1000 || s.Refused != 2 || len(refused) != 2 {
+		t.Fatalf("stats %+v after an outage", s)
+	}
+	if puts > 20 {
+		t.Errorf("%d writes to find the store down", puts)
+	}
+	down.Store(false)
+	if err := rec.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := rec.Stats(); s.Pending != 0 || s.Written != 1018 {
+		t.Fatalf("stats %+v after the store came back", s)
 	}
 }

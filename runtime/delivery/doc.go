@@ -15,6 +15,15 @@
 // as attempts. Each delivery's outcome (delivered, failed, cancelled) is
 // reported back so that a delivery counts as a contact.
 //
+// The queue is the store's (store.Queue), shared by the outboxes of every
+// replica: an outbox claims the entries due for a while (twice the
+// attempt's deadline), attempts them and records each result, which ends
+// the claim; a retry is the entry pending with a later Due. No entry is
+// attempted by two workers while a claim holds, and one whose worker died
+// is claimed again once the claim runs out. Entries this replica's engine
+// commits wake its outbox at once (Add); those of other replicas are
+// found by polling. The circuit breakers are each outbox's own.
+//
 // It must not know how customers are kept or how decisions are made: the
 // runtime gives it a Renderer, a Deliverer (the provider host) and a
 // Reporter.

@@ -41,18 +41,20 @@ type Reporter func(ctx context.Context, it *Item, outcome string) error
 
 // Options configure an Outbox.
 type Options struct {
+	// Store is the queue the outboxes of every replica share.
 	Store store.Queue
 	// Worker names this outbox among those sharing the store (default
-	// "outbox").
+	// "outbox"): the replica's name.
 	Worker string
-	// Poll is how often the store is asked for entries due that another
-	// replica added (default 250ms); entries added here (Add) wake the
-	// outbox at once.
+	// Poll is how often the store is asked for due entries this outbox
+	// was not told of, such as those other replicas added (default
+	// 200ms); Add and Retry wake the outbox at once.
 	Poll time.Duration
 	// Claim is how long an entry claimed for an attempt stays this
-	// worker's (default twice AttemptTimeout plus 5s): long enough that no
-	// other worker attempts it while this one may still, short enough
-	// that a dead worker's entries are soon attempted again.
+	// worker's (default twice AttemptTimeout): no other worker attempts
+	// it meanwhile, and a worker that dies with it loses it then. It must
+	// be well above AttemptTimeout: an entry is attempted only while at
+	// least half of its claim is left.
 	Claim   time.Duration
 	Render  Renderer
 	Deliver Deliverer
@@ -80,17 +82,24 @@ type Options struct {
 	Logger  *slog.Logger
 }
 
-// Outbox delivers the outbox's items. Its methods are safe for concurrent
-// use.
+// Outbox is one worker of the delivery queue: it claims the entries due,
+// attempts them and records each result, which ends its claim. The
+// outboxes of several replicas share one queue; an entry is attempted by
+// one of them at a time, and one whose worker died is attempted again
+// once the claim runs out. Its methods are safe for concurrent use.
 type Outbox struct {
 	opts Options
 	br   *breakers
 
-	mu       sync.Mutex
-	inflight map[string]bool // attempts under way here
-	wake     chan struct{}
-	rng      *rand.Rand
-	running  sync.WaitGroup
+	mu sync.Mutex
+	// mine are the entries this worker has claimed and not yet recorded a
+	// result for: waiting in ready, or being attempted.
+	mine    map[string]bool
+	ready   []store.Delivery
+	busy    int // attempts under way
+	wake    chan struct{}
+	rng     *rand.Rand
+	running sync.WaitGroup
 }
 
 // ErrNotFailed refuses to retry a delivery that is not dead-lettered.
@@ -126,10 +135,10 @@ func New(opts Options) *Outbox {
 		opts.Worker = "outbox"
 	}
 	if opts.Poll <= 0 {
-		opts.Poll = 250 * time.Millisecond
+		opts.Poll = 200 * time.Millisecond
 	}
 	if opts.Claim <= 0 {
-		opts.Claim = 2*opts.AttemptTimeout + 5*time.Second
+		opts.Claim = 2 * opts.AttemptTimeout
 	}
 	if opts.Observe == nil {
 		opts.Observe = func(string, string) {}
@@ -138,10 +147,11 @@ func New(opts Options) *Outbox {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Outbox{opts: opts, br: &breakers{threshold: opts.BreakerThreshold, cooldown: opts.BreakerCooldown, by: map[string]*breaker{}},
-		inflight: map[string]bool{}, wake: make(chan struct{}, 1), rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))}
+		mine: map[string]bool{}, wake: make(chan struct{}, 1), rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))}
 }
 
-// Add tells the outbox of entries the engine has just committed.
+// Add tells the outbox of entries the engine has just committed: it
+// claims what is due at once instead of at its next poll.
 func (o *Outbox) Add(entries []store.Delivery) {
 	if len(entries) > 0 {
 		o.poke()
@@ -155,95 +165,157 @@ func (o *Outbox) poke() {
 	}
 }
 
-// Run claims the entries due and attempts them until ctx ends; attempts
-// in flight finish first, and what they had not finished is given back.
+// Run claims the entries due and attempts them until ctx ends. Then it
+// gives back the entries it claimed and had not started, waits for the
+// attempts under way to stop, and leaves their claims to run out, as a
+// worker that died would: the provider may have the delivery already.
 func (o *Outbox) Run(ctx context.Context) error {
-	sem := make(chan struct{}, o.opts.Workers)
 	defer o.running.Wait()
+	defer o.giveBackReady()
+	for ctx.Err() == nil {
+		o.claim(ctx)
+		o.start(ctx)
+		o.sleep(ctx)
+	}
+	return nil
+}
+
+// claim claims due entries for the attempts this worker has room for and
+// queues them.
+func (o *Outbox) claim(ctx context.Context) {
+	o.mu.Lock()
+	room := o.opts.Workers - o.busy - len(o.ready)
+	held := make(map[string]bool, len(o.mine))
+	for id := range o.mine {
+		held[id] = true
+	}
+	o.mu.Unlock()
+	if room <= 0 {
+		return
+	}
+	// A store may hand a worker its own live claims again: ask for as
+	// many more as this worker holds, so that those leave room for new
+	// ones, and skip them, also those whose attempt ended meanwhile (the
+	// store returned them as they were before it).
+	es, err := o.opts.Store.ClaimDeliveries(ctx, o.opts.Worker, o.opts.Clock.Now(), o.opts.Claim, room+len(held))
+	if err != nil {
+		if ctx.Err() == nil {
+			o.opts.Logger.Error("claiming deliveries from the outbox", "error", err)
+		}
+		return
+	}
+	o.mu.Lock()
+	for _, e := range es {
+		if !held[e.ID] && !o.mine[e.ID] {
+			o.mine[e.ID] = true
+			o.ready = append(o.ready, e)
+		}
+	}
+	o.mu.Unlock()
+}
+
+// start begins attempts of the ready entries while there is room.
+func (o *Outbox) start(ctx context.Context) {
 	for {
-		if ctx.Err() != nil {
-			return nil
-		}
-		free := o.opts.Workers - len(sem)
-		var claimed []store.Delivery
-		if free > 0 {
-			var err error
-			claimed, err = o.opts.Store.ClaimDeliveries(ctx, o.opts.Worker, o.opts.Clock.Now(), o.opts.Claim, free)
-			if err != nil && ctx.Err() == nil {
-				o.opts.Logger.Error("claiming deliveries from the outbox", "error", err)
-			}
-		}
-		started := 0
-		for _, e := range claimed {
-			o.mu.Lock()
-			busy := o.inflight[e.ID]
-			o.inflight[e.ID] = true
+		o.mu.Lock()
+		if len(o.ready) == 0 || o.busy >= o.opts.Workers {
 			o.mu.Unlock()
-			if busy {
-				continue // being attempted here already
-			}
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				o.giveBack(e)
-				return nil
-			}
-			started++
-			o.running.Add(1)
-			go func() {
-				defer o.running.Done()
-				defer func() { <-sem }()
-				o.attempt(ctx, e)
-				o.mu.Lock()
-				delete(o.inflight, e.ID)
-				o.mu.Unlock()
-				o.poke()
-			}()
+			return
 		}
-		if started > 0 && started == free {
-			continue
-		}
-		wait := o.opts.Poll
-		if next, ok, err := o.opts.Store.NextDue(ctx); err == nil && ok {
-			wait = min(wait, max(next.Sub(o.opts.Clock.Now()), time.Millisecond))
-		}
-		ch, stop := o.opts.Clock.After(wait)
-		poll := time.NewTimer(o.opts.Poll)
-		select {
-		case <-o.wake:
-		case <-ch:
-		case <-poll.C:
-		case <-ctx.Done():
-		}
-		stop()
-		poll.Stop()
+		e := o.ready[0]
+		o.ready = o.ready[1:]
+		o.busy++
+		o.mu.Unlock()
+		o.running.Add(1)
+		go func() {
+			defer o.running.Done()
+			o.attempt(ctx, e)
+			o.mu.Lock()
+			o.busy--
+			delete(o.mine, e.ID)
+			o.mu.Unlock()
+			o.poke()
+		}()
 	}
 }
 
-// giveBack ends this worker's claim on an entry it will not attempt.
+// sleep waits for Add, Retry or an attempt's end; when there is room for
+// an attempt, also for the next entry to fall due or the next poll.
+func (o *Outbox) sleep(ctx context.Context) {
+	o.mu.Lock()
+	room := o.busy+len(o.ready) < o.opts.Workers
+	o.mu.Unlock()
+	var due, poll <-chan time.Time
+	if room {
+		// An entry due already that was not claimed is another worker's:
+		// a poll finds it once its claim runs out.
+		if next, ok, err := o.opts.Store.NextDue(ctx); err == nil && ok {
+			if d := next.Sub(o.opts.Clock.Now()); d > 0 {
+				ch, stop := o.opts.Clock.After(d)
+				defer stop()
+				due = ch
+			}
+		}
+		t := time.NewTimer(o.opts.Poll)
+		defer t.Stop()
+		poll = t.C
+	}
+	select {
+	case <-o.wake:
+	case <-due:
+	case <-poll:
+	case <-ctx.Done():
+	}
+}
+
+// giveBackReady ends the claims of the entries claimed and not started.
+func (o *Outbox) giveBackReady() {
+	o.mu.Lock()
+	ready := o.ready
+	o.ready = nil
+	for _, e := range ready {
+		delete(o.mine, e.ID)
+	}
+	o.mu.Unlock()
+	for _, e := range ready {
+		o.giveBack(e)
+	}
+}
+
+// giveBack ends this worker's claim on an entry, unchanged.
 func (o *Outbox) giveBack(e store.Delivery) {
-	if err := o.opts.Store.UpdateDelivery(context.Background(), e); err != nil && !errors.Is(err, store.ErrNotFound) {
+	ctx, cancel := context.WithTimeout(context.Background(), o.opts.AttemptTimeout)
+	defer cancel()
+	if err := o.opts.Store.UpdateDelivery(ctx, e); err != nil && !errors.Is(err, store.ErrNotFound) {
 		o.opts.Logger.Warn("giving back a claimed delivery", "id", e.ID, "error", err)
 	}
 }
 
-// reschedule leaves the item pending, to be attempted again at t.
-func (o *Outbox) reschedule(it *Item, state store.DeliveryState, t time.Time) {
-	it.Next = t
-	if err := o.opts.Store.UpdateDelivery(context.Background(), it.Entry(state, o.opts.Clock.Now())); err != nil && !errors.Is(err, store.ErrNotFound) {
-		o.opts.Logger.Error("rescheduling a delivery", "id", it.Key, "error", err)
+// record replaces the entry of an item with its state now, ending this
+// worker's claim; it reports whether that was stored (or the entry is
+// gone with its customer). When it was not, the claim runs out and the
+// entry, as it was, is attempted again.
+func (o *Outbox) record(it *Item, state store.DeliveryState) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), o.opts.AttemptTimeout)
+	defer cancel()
+	err := o.opts.Store.UpdateDelivery(ctx, it.Entry(state, o.opts.Clock.Now()))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		o.opts.Logger.Error("recording a delivery's attempt; it is attempted again when its claim runs out", "id", it.Key, "error", err)
+		return false
 	}
+	return true
 }
 
-// attempt makes one attempt of a claimed entry.
+// reschedule leaves the item pending, to be attempted again at t.
+func (o *Outbox) reschedule(it *Item, t time.Time) bool {
+	it.Next = t
+	return o.record(it, store.DeliveryPending)
+}
+
+// attempt makes one attempt of a claimed entry and records its result.
+// Results are recorded whatever ctx says, so that a shutdown does not lose
+// the result of a delivery made.
 func (o *Outbox) attempt(ctx context.Context, e store.Delivery) {
-	// The claim may have been read just before an attempt here finished
-	// the entry: what the store holds now says.
-	cur, err := o.opts.Store.Delivery(ctx, e.ID)
-	if err != nil || cur.State != store.DeliveryPending || cur.Claim != o.opts.Worker {
-		return
-	}
-	e = cur
 	it, err := Decode(e)
 	if err != nil {
 		o.opts.Logger.Error("an outbox entry cannot be read; dead-lettered", "id", e.ID, "error", err)
@@ -252,9 +324,14 @@ func (o *Outbox) attempt(ctx context.Context, e store.Delivery) {
 		return
 	}
 	now := o.opts.Clock.Now()
+	if e.ClaimedUntil.Sub(now) < o.opts.Claim/2 {
+		// Claimed too long ago to be sure to finish under the claim.
+		o.giveBack(e)
+		return
+	}
 	if ok, until := o.br.allow(it.Channel, now); !ok {
 		o.opts.Observe(it.Channel, "held")
-		o.reschedule(it, store.DeliveryPending, until)
+		o.reschedule(it, until)
 		return
 	}
 	source, d, err := o.opts.Render(ctx, it)
@@ -266,7 +343,8 @@ func (o *Outbox) attempt(ctx context.Context, e store.Delivery) {
 		o.finish(ctx, it, store.DeliveryCancelled, OutcomeCancelled)
 		return
 	case err != nil && ctx.Err() != nil:
-		o.giveBack(e) // shutting down: the entry stays pending
+		o.br.done(it.Channel, false, false, now)
+		o.giveBack(e) // stopping before the attempt: the entry stays pending
 		return
 	case err != nil:
 		o.br.done(it.Channel, false, false, now)
@@ -275,11 +353,18 @@ func (o *Outbox) attempt(ctx context.Context, e store.Delivery) {
 		o.finish(ctx, it, store.DeliveryFailed, OutcomeFailed)
 		return
 	}
+	if ctx.Err() != nil {
+		o.br.done(it.Channel, false, false, now)
+		o.giveBack(e)
+		return
+	}
 	actx, stop := context.WithTimeout(ctx, o.opts.AttemptTimeout)
 	msgID, err := o.opts.Deliver(actx, source, d)
 	stop()
 	if ctx.Err() != nil {
-		o.giveBack(e) // shutting down: the entry stays pending
+		// Stopped during the attempt, whose fate is unknown: the claim
+		// keeps other workers off it until the provider is surely done.
+		o.br.done(it.Channel, false, false, now)
 		return
 	}
 	now = o.opts.Clock.Now()
@@ -298,24 +383,23 @@ func (o *Outbox) attempt(ctx context.Context, e store.Delivery) {
 		o.finish(ctx, it, store.DeliveryFailed, OutcomeFailed)
 		return
 	}
-	o.opts.Observe(it.Channel, "retry")
-	o.reschedule(it, store.DeliveryPending, now.Add(o.backoff(it.Attempts)))
+	if o.reschedule(it, now.Add(o.backoff(it.Attempts))) {
+		o.opts.Observe(it.Channel, "retry")
+	}
 }
 
 // finish reports an item's outcome, then records its final state: a
 // crash between the two repeats the report, which is idempotent, never
 // loses it.
 func (o *Outbox) finish(ctx context.Context, it *Item, state store.DeliveryState, outcome string) {
-	now := o.opts.Clock.Now()
-	if err := o.opts.Report(ctx, it, outcome); err != nil {
+	if err := o.opts.Report(context.WithoutCancel(ctx), it, outcome); err != nil {
 		o.opts.Logger.Error("reporting a delivery's outcome; trying again", "id", it.Key, "error", err)
-		o.reschedule(it, store.DeliveryPending, now.Add(o.opts.Backoff))
+		o.reschedule(it, o.opts.Clock.Now().Add(o.opts.Backoff))
 		return
 	}
 	it.Next = time.Time{}
-	if err := o.opts.Store.UpdateDelivery(context.Background(), it.Entry(state, now)); err != nil && !errors.Is(err, store.ErrNotFound) {
-		o.opts.Logger.Error("recording a delivery's outcome; trying again", "id", it.Key, "error", err)
-		return // the claim runs out and the entry, still pending, is attempted again
+	if !o.record(it, state) {
+		return
 	}
 	if state == store.DeliveryFailed {
 		o.opts.Logger.Warn("a delivery failed for good and is in the dead-letter list", "id", it.Key, "channel", it.Channel, "attempts", it.Attempts)
@@ -338,7 +422,7 @@ func (o *Outbox) backoff(n int) time.Duration {
 }
 
 // Retry replays a dead-lettered delivery now, with its attempts counted
-// afresh.
+// afresh; whichever worker claims it first attempts it.
 func (o *Outbox) Retry(ctx context.Context, id string) (*Item, error) {
 	e, err := o.opts.Store.Delivery(ctx, id)
 	if err != nil {

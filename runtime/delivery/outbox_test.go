@@ -18,7 +18,6 @@ import (
 	"github.com/waymarkhq/waymark/providers/host"
 	"github.com/waymarkhq/waymark/providers/sdk/sdktest"
 	"github.com/waymarkhq/waymark/runtime/delivery"
-	"github.com/waymarkhq/waymark/runtime/engine"
 	"github.com/waymarkhq/waymark/runtime/store"
 	"github.com/waymarkhq/waymark/runtime/store/memstore"
 )
@@ -32,7 +31,7 @@ var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 type rig struct {
 	t     *testing.T
 	st    *memstore.Store
-	clock *engine.Manual
+	clock *manual
 	o     *delivery.Outbox
 	p     *host.Provider
 	opts  delivery.Options
@@ -46,7 +45,7 @@ type rig struct {
 }
 
 func newRig(t *testing.T, opts delivery.Options, status func(customer string, n int) int) *rig {
-	r := &rig{t: t, st: memstore.New(memstore.Options{}), clock: engine.NewManual(t0), status: status, requests: map[string][]string{}}
+	r := &rig{t: t, st: memstore.New(memstore.Options{}), clock: newManual(t0), status: status, requests: map[string][]string{}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		var body webhook.Body
 		if err := json.NewDecoder(req.Body).Decode(&body); err != nil {
@@ -102,32 +101,27 @@ func (r *rig) another(worker string) *delivery.Outbox {
 	return delivery.New(opts)
 }
 
-// runOutbox runs o until the end of the test.
-func (r *rig) runOutbox(o *delivery.Outbox) context.CancelFunc {
+// runOutbox runs o until the end of the test; stop ends it sooner and
+// waits for Run to return.
+func (r *rig) runOutbox(o *delivery.Outbox) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- o.Run(ctx) }()
-	r.t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			r.t.Error(err)
-		}
-	})
-	return cancel
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				r.t.Error(err)
+			}
+		})
+	}
+	r.t.Cleanup(stop)
+	return stop
 }
 
 // run starts the outbox; it stops at the end of the test.
-func (r *rig) run() {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.o.Run(ctx) }()
-	r.t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			r.t.Error(err)
-		}
-	})
-}
+func (r *rig) run() { r.runOutbox(r.o) }
 
 // enqueue commits deliveries for customers, as the engine would, and
 // hands them to the outbox.
@@ -155,6 +149,21 @@ func (r *rig) until(what string, cond func() bool) {
 			r.t.Fatalf("never %s: requests %v, reports %v, results %v", what, r.requests, r.reports, r.results)
 		}
 		r.clock.Add(250 * time.Millisecond)
+		time.Sleep(3 * time.Millisecond)
+	}
+}
+
+// wait waits until cond holds, the clock standing still: no claim runs
+// out meanwhile.
+func (r *rig) wait(what string, cond func() bool) {
+	r.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			r.t.Fatalf("never %s: requests %v, reports %v, results %v", what, r.requests, r.reports, r.results)
+		}
 		time.Sleep(3 * time.Millisecond)
 	}
 }
@@ -389,55 +398,121 @@ func TestKey(t *testing.T) {
 	}
 }
 
-// TestWorkersShareTheQueue runs two outboxes on one store, as two
-// replicas do: each entry is delivered once; entries that a worker
-// claimed and then died with are delivered by the other once the claim
-// runs out.
-func TestWorkersShareTheQueue(t *testing.T) {
-	r := newRig(t, delivery.Options{Worker: "a", Claim: 10 * time.Second}, func(string, int) int { return 200 })
-	var customers []string
-	for i := range 40 {
-		customers = append(customers, fmt.Sprintf("c%02d", i))
+// customers returns n customer ids.
+func customers(n int) []string {
+	var cs []string
+	for i := range n {
+		cs = append(cs, fmt.Sprintf("c%02d", i))
 	}
-	es := r.enqueue(customers[:30]...)
-	// A worker that claims ten of them and dies before attempting any.
-	dead, err := r.st.ClaimDeliveries(context.Background(), "dead", r.clock.Now(), 10*time.Second, 10)
-	if err != nil || len(dead) != 10 {
-		t.Fatalf("claimed %d: %v", len(dead), err)
-	}
-	r.run()
-	r.runOutbox(r.another("b"))
-	r.enqueue(customers[30:]...)
-	r.o.Add(es)
-	delivered := func() int {
-		n := 0
-		for _, c := range customers {
-			if len(r.got(c)) > 0 {
-				n++
-			}
+	return cs
+}
+
+// keys returns the distinct idempotency keys the receiver got, and how
+// many requests it got in all.
+func (r *rig) keys() (map[string]bool, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	keys, n := map[string]bool{}, 0
+	for _, ks := range r.requests {
+		for _, k := range ks {
+			keys[k] = true
+			n++
 		}
-		return n
 	}
-	// Without the clock moving, the dead worker's claims hold.
-	deadline := time.Now().Add(5 * time.Second)
-	for delivered() < 30 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := delivered(); n != 30 {
-		t.Fatalf("%d delivered while the dead worker's claims hold, want 30", n)
-	}
-	done := func() bool {
-		for _, c := range customers {
-			if s, _ := r.state(delivery.Key("growth", c, "cart", 1, "journey.cart.action.remind", t0)); s != store.DeliveryDelivered {
+	return keys, n
+}
+
+func (r *rig) allIn(es []store.Delivery, state store.DeliveryState) func() bool {
+	return func() bool {
+		for _, e := range es {
+			if s, _ := r.state(e.ID); s != state {
 				return false
 			}
 		}
 		return true
 	}
-	r.until("every entry delivered", done)
-	for _, c := range customers {
-		if got := r.got(c); len(got) != 1 {
-			t.Errorf("%s received %d times", c, len(got))
+}
+
+// Two outboxes on one store, as two replicas run them, share the queue:
+// each entry is delivered and reported once.
+func TestTwoWorkersDeliverOnce(t *testing.T) {
+	r := newRig(t, delivery.Options{Worker: "a", Workers: 3}, func(string, int) int { return 200 })
+	cs := customers(60)
+	r.run()
+	r.runOutbox(r.another("b"))
+	var es []store.Delivery
+	for i := 0; i < len(cs); i += 10 {
+		batch := r.enqueue(cs[i : i+10]...)
+		es = append(es, batch...)
+		r.o.Add(batch)
+	}
+	r.wait("every entry delivered", r.allIn(es, store.DeliveryDelivered))
+	keys, n := r.keys()
+	if len(keys) != len(cs) || n != len(cs) {
+		t.Fatalf("the receiver got %d requests with %d keys, want %d of each", n, len(keys), len(cs))
+	}
+	for _, e := range es {
+		if !keys[e.ID] {
+			t.Errorf("no request with the key of %s", e.ID)
+		}
+	}
+	r.mu.Lock()
+	reports := len(r.reports)
+	r.mu.Unlock()
+	if reports != len(cs) {
+		t.Errorf("%d reports, want %d", reports, len(cs))
+	}
+}
+
+// A worker that dies during its attempts keeps their claims: no other
+// worker attempts them until the claims run out, then another delivers
+// them.
+func TestDeadWorkersClaimsRunOut(t *testing.T) {
+	// Every first request hangs past the moment worker a dies.
+	r := newRig(t, delivery.Options{Worker: "a", Workers: 20, AttemptTimeout: 10 * time.Second}, func(_ string, n int) int {
+		if n == 1 {
+			return 0
+		}
+		return 200
+	})
+	cs := customers(20)
+	es := r.enqueue(cs...)
+	stopA := r.runOutbox(r.o)
+	r.o.Add(es)
+	deadline := time.Now().Add(10 * time.Second)
+	for keys, _ := r.keys(); len(keys) < len(cs); keys, _ = r.keys() {
+		if time.Now().After(deadline) {
+			t.Fatalf("worker a attempted %d entries, want %d", len(keys), len(cs))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	_, before := r.keys()
+	stopA() // during every attempt
+	for _, e := range es {
+		got, err := r.st.Delivery(context.Background(), e.ID)
+		if err != nil || got.State != store.DeliveryPending || got.Claim != "a" {
+			t.Fatalf("after worker a stopped, %s is %s claimed by %q (%v), want pending and a's", e.ID, got.State, got.Claim, err)
+		}
+	}
+	r.runOutbox(r.another("b"))
+	time.Sleep(600 * time.Millisecond) // several polls of b
+	if _, n := r.keys(); n != before {
+		t.Fatalf("%d requests while a's claims held, want the %d of a", n, before)
+	}
+	r.clock.Add(20 * time.Second) // to the end of the claims (twice the attempt timeout)
+	r.wait("every entry delivered", r.allIn(es, store.DeliveryDelivered))
+	// The receiver drops repeats by their key.
+	if keys, _ := r.keys(); len(keys) != len(cs) {
+		t.Fatalf("the receiver got %d keys, want %d", len(keys), len(cs))
+	}
+	for _, c := range cs {
+		if n := len(r.got(c)); n < 2 {
+			t.Errorf("%s: %d requests, want a's and b's", c, n)
+		}
+	}
+	for _, e := range es {
+		if _, it := r.state(e.ID); it.Attempts != 1 {
+			t.Errorf("%s: %d attempts recorded, want the one of b", e.ID, it.Attempts)
 		}
 	}
 }

@@ -35,6 +35,9 @@ type Store interface {
 type Observer interface {
 	// NullCondition counts a condition that met a null.
 	NullCondition(name string)
+	// OverBudget counts a condition that went over its evaluation budget
+	// (and so was false).
+	OverBudget(name string)
 	// Transition counts a transition.
 	Transition(stack, journey, reason string)
 	// Committed reports events made durable in effect, with their arrival
@@ -45,6 +48,7 @@ type Observer interface {
 type nopObserver struct{}
 
 func (nopObserver) NullCondition(string)              {}
+func (nopObserver) OverBudget(string)                 {}
 func (nopObserver) Transition(string, string, string) {}
 func (nopObserver) Committed([]time.Time, time.Time)  {}
 

@@ -121,7 +121,7 @@ func DecisionFacts(d *decide.Decision) []store.Fact {
 	out := make([]store.Fact, 0, len(rs))
 	for _, r := range rs {
 		if b, err := r.MarshalBinary(); err == nil {
-			out = append(out, store.Fact{Data: b})
+			out = append(out, store.Fact{Partition: store.PartitionOf(d.Customer), Data: b})
 		}
 	}
 	return out

@@ -105,7 +105,9 @@ func (w *work) activation(cs *cstack, c *customer, evRec expr.Record) {
 		for _, i := range cs.order {
 			if p := cs.segments[i]; p != nil {
 				r, null := p.p.EvalBool(a)
-				if null {
+				if null && p.p.OverBudget(a) {
+					w.obs.OverBudget(p.name)
+				} else if null {
 					w.obs.NullCondition(p.name)
 				}
 				a.Segments[i] = expr.Bool(r)
@@ -122,7 +124,9 @@ func (w *work) match(cr *ccrit, evType string) bool {
 		return cr.event != ""
 	}
 	r, null := cr.cond.p.EvalBool(&w.act)
-	if null {
+	if null && cr.cond.p.OverBudget(&w.act) {
+		w.obs.OverBudget(cr.cond.name)
+	} else if null {
 		w.obs.NullCondition(cr.cond.name)
 	}
 	return r

@@ -135,5 +135,16 @@ func (e *Engine) Cached() int {
 	return n
 }
 
+// Holds reports whether this replica processes partition p now.
+func (e *Engine) Holds(p int) bool {
+	if p < 0 || p >= len(e.shards) {
+		return false
+	}
+	s := e.shards[p]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.owned
+}
+
 // Partitions returns how many partitions this replica holds.
 func (e *Engine) Partitions() int { return e.leases.count() }

@@ -31,12 +31,9 @@ type Limits struct {
 // DefaultLimits are the limits of the API.
 var DefaultLimits = Limits{MaxEvents: 10000, MaxEventBytes: 64 << 10}
 
-// Limits on fields, in bytes.
-const (
-	maxIDLen       = 256
-	maxCustomerLen = 256
-	maxTypeLen     = 256
-)
+// maxTypeLen bounds an event type's name, in bytes; ids are bounded by
+// MaxIDLen.
+const maxTypeLen = 256
 
 // Raw is one event as sent, in a shape-independent form, before it is
 // checked against the declared types.

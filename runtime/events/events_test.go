@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/waymarkhq/waymark/lang/rtexpr/cost"
 )
 
 var arrival = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
@@ -119,6 +121,15 @@ func TestDecodeAndValidate(t *testing.T) {
 				`[1]`,
 				`{"type":"ticket_opened","customer_id":"` + strings.Repeat("x", 300) + `"}`,
 				`{"type":"ticket_opened","customer_id":7}`,
+				`{"type":"ticket_opened","customer_id":"c","timestamp":"0001-01-01T00:00:00Z"}`,
+				`{"type":"ticket_opened","customer_id":"c","timestamp":"1969-12-31T23:59:59Z"}`,
+				`{"type":"ticket_opened","customer_id":"c","timestamp":"1970-01-01T00:00:00Z"}`,
+				"{\"type\":\"ticket_opened\",\"customer_id\":\"c\xff\"}",
+				`{"type":"ticket_opened","customer_id":"c\ud800"}`,
+				`{"type":"ticket_opened","customer_id":"c\u0000"}`,
+				"{\"type\":\"ticket_opened\",\"customer_id\":\"c\",\"id\":\"e\xc3\"}",
+				`{"type":"ticket_opened","customer_id":"c","id":"` + strings.Repeat("é", 129) + `"}`,
+				`{"type":"ticket_opened","customer_id":"` + strings.Repeat("é", 128) + `"}`,
 			}, "\n"),
 			want: []string{
 				"rejected wrong_type", "rejected wrong_type", "rejected missing_required", "rejected missing_required",
@@ -127,6 +138,10 @@ func TestDecodeAndValidate(t *testing.T) {
 				"rejected bad_timestamp", "rejected wrong_type", "rejected malformed", "rejected unknown_type",
 				"rejected malformed", "rejected malformed", "rejected field_too_long",
 				"id= type=ticket_opened customer=7 time=2026-11-23T10:00:00Z",
+				"rejected bad_timestamp", "rejected bad_timestamp",
+				"id= type=ticket_opened customer=c time=1970-01-01T00:00:00Z",
+				"rejected bad_id", "rejected bad_id", "rejected bad_id", "rejected bad_id", "rejected field_too_long",
+				"id= type=ticket_opened customer=" + strings.Repeat("é", 128) + " time=2026-11-23T10:00:00Z",
 			},
 		},
 	}
@@ -233,6 +248,7 @@ func FuzzDecodeEvents(f *testing.F) {
 		"{\"type\":\"ticket_opened\",\"customer_id\":\"c\"}\n{bad\n",
 		`[{"type":"cart_updated","customer_id":"c","attributes":{"items":["a",{"b":1}]}}]`,
 		`[`, `{}`, `null`, `[null]`, `"x"`,
+		`{"type":"ticket_opened","customer_id":"c\ud800","timestamp":"0001-01-01T00:00:00Z"}`,
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))
@@ -258,9 +274,49 @@ func FuzzDecodeEvents(f *testing.F) {
 			if err := back.UnmarshalBinary(b); err != nil {
 				t.Fatalf("an accepted event does not decode: %v", err)
 			}
+			if !back.Time.Equal(r.Event.Time) || back.ID != r.Event.ID || back.Customer != r.Event.Customer {
+				t.Fatalf("the log changes an accepted event: %v %q %q, was %v %q %q", back.Time, back.ID, back.Customer, r.Event.Time, r.Event.ID, r.Event.Customer)
+			}
+			if CheckID(back.ID) != nil || CheckID(back.Customer) != nil || back.Customer == "" {
+				t.Fatalf("an accepted event has ids %q and %q", back.ID, back.Customer)
+			}
 			if _, err := json.Marshal(back.Attribute("cart_value").JSON()); err != nil {
 				t.Fatal(err)
 			}
 		}
 	})
+}
+
+// FuzzEventBinary reads arbitrary event log records: never a panic, and
+// what reads encodes to a record that reads back the same (the reader
+// accepts some non-canonical encodings, such as a bool byte of 2).
+func FuzzEventBinary(f *testing.F) {
+	e := Event{ID: "e-1", Type: "cart_updated", Customer: "c", Time: arrival,
+		Attributes: []Field{{"a", Value{Kind: KindList, List: []string{"x"}}}, {"b", Value{Kind: KindNumber, Num: 2}}},
+		Traits:     []Field{{"t", Value{Kind: KindBool, Bool: true}}, {"u", Value{Kind: KindString, Str: "gold"}}}}
+	f.Add(e.AppendBinary(nil))
+	f.Add([]byte{codecVersion})
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var ev Event
+		if ev.UnmarshalBinary(b) != nil {
+			return
+		}
+		once := ev.AppendBinary(nil)
+		var back Event
+		if err := back.UnmarshalBinary(once); err != nil {
+			t.Fatalf("a record read does not encode to one that reads: %v", err)
+		}
+		if twice := back.AppendBinary(nil); string(twice) != string(once) {
+			t.Fatal("a record read and written changes when read and written again")
+		}
+	})
+}
+
+// TestLimitsAgreeWithCostModel: expressions are costed for values as large
+// as an event can hold.
+func TestLimitsAgreeWithCostModel(t *testing.T) {
+	if DefaultLimits.MaxEventBytes != cost.MaxValueBytes {
+		t.Fatalf("events are at most %d bytes, but expressions are costed for values of %d", DefaultLimits.MaxEventBytes, cost.MaxValueBytes)
+	}
 }

@@ -1,6 +1,7 @@
 package events
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -21,6 +22,7 @@ const (
 	CodeBadTimestamp  Code = "bad_timestamp"
 	CodeFutureTime    Code = "timestamp_in_future"
 	CodeFieldTooLong  Code = "field_too_long"
+	CodeBadID         Code = "bad_id"
 	CodeNoEventSchema Code = "nothing_deployed"
 )
 
@@ -146,13 +148,14 @@ func rej(code Code, format string, args ...any) *Rejection {
 
 func validate(r *Raw, schema *Schema, arrival time.Time, dropped Dropped) (Event, *Rejection) {
 	ev := Event{ID: r.ID, Customer: r.Customer}
+	var idErr *IDError
 	switch {
-	case len(r.ID) > maxIDLen:
-		return ev, rej(CodeFieldTooLong, "the id is %d bytes long; at most %d are allowed", len(r.ID), maxIDLen)
+	case errors.As(CheckID(r.ID), &idErr):
+		return ev, rej(idErr.Code, "the id %s", idErr.Reason)
 	case r.Customer == "":
 		return ev, rej(CodeNoCustomer, "the event has no customer id")
-	case len(r.Customer) > maxCustomerLen:
-		return ev, rej(CodeFieldTooLong, "the customer id is %d bytes long; at most %d are allowed", len(r.Customer), maxCustomerLen)
+	case errors.As(CheckID(r.Customer), &idErr):
+		return ev, rej(idErr.Code, "the customer id %s", idErr.Reason)
 	case len(r.Type) > maxTypeLen:
 		return ev, rej(CodeFieldTooLong, "the event type is %d bytes long; at most %d are allowed", len(r.Type), maxTypeLen)
 	}
@@ -161,6 +164,9 @@ func validate(r *Raw, schema *Schema, arrival time.Time, dropped Dropped) (Event
 		t, err := time.Parse(time.RFC3339Nano, r.Timestamp)
 		if err != nil {
 			return ev, rej(CodeBadTimestamp, "the timestamp %q is not an RFC 3339 time such as 2026-11-23T10:00:00Z", r.Timestamp)
+		}
+		if t.Before(time.Unix(0, 0)) {
+			return ev, rej(CodeBadTimestamp, "the timestamp %q is before %s, the earliest accepted", r.Timestamp, MinTimestamp)
 		}
 		if t.Sub(arrival) > MaxAhead {
 			return ev, rej(CodeFutureTime, "the timestamp %s is %s after the event arrived; at most %s is allowed", r.Timestamp, t.Sub(arrival).Round(time.Second), MaxAhead)

@@ -4,6 +4,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
 )
 
 // expr compiles e into a node, or returns nil when e's value cannot be a
@@ -65,7 +66,14 @@ func lit(n *node) hclsyntax.Expression {
 // compile time. It returns nil when that fails (HCL would fail at every
 // evaluation) or gives a value this package cannot represent.
 func (c *compiler) fold(e hclsyntax.Expression) *node {
-	cv, diags := e.Value(c.consts)
+	// Charged as an evaluation is: the constants are in the source, but
+	// a call can make much more of them.
+	a := &Activation{meter: c.budget}
+	ctx := &hcl.EvalContext{
+		Variables: map[string]cty.Value{meterVar: cty.CapsuleVal(activationType, a)},
+		Functions: c.chargedFuncs(),
+	}
+	cv, diags := c.rewrite(e).Value(ctx)
 	if diags.HasErrors() || !cv.IsWhollyKnown() {
 		return nil
 	}
@@ -97,22 +105,36 @@ func (c *compiler) slowNode(e hclsyntax.Expression, root bool) *node {
 	}
 	refs := c.scope.refsOf(travs)
 	s := c.scope
+	re, funcs := c.rewrite(e), c.chargedFuncs()
+	c.metered = true
 	n := newValNode(kind, tuple, func(a *Activation) (Value, st) {
-		return s.evalSlow(e, &refs, a)
+		return s.evalSlow(re, funcs, &refs, a)
 	})
 	n.rng = e.Range()
 	c.slow++
 	return n
 }
 
-// evalSlow evaluates e through HCL.
-func (s *scope) evalSlow(e hclsyntax.Expression, r *Refs, a *Activation) (v Value, out st) {
+// chargedFuncs returns the functions that rewritten expressions call.
+func (c *compiler) chargedFuncs() map[string]function.Function {
+	c.ensureCharged()
+	return c.charged
+}
+
+// evalSlow evaluates e, rewritten to be charged, through HCL, once the
+// conversion of what it reads is charged.
+func (s *scope) evalSlow(e hclsyntax.Expression, funcs map[string]function.Function, r *Refs, a *Activation) (v Value, out st) {
 	defer func() {
 		if recover() != nil {
 			v, out = Value{}, stFail
 		}
 	}()
-	ctx := &hcl.EvalContext{Variables: s.activationVars(r, a), Functions: s.funcs}
+	if !a.chargeCost(s.varsCost(r, a)) {
+		return Value{}, stFail
+	}
+	vars := s.activationVars(r, a)
+	vars[meterVar] = cty.CapsuleVal(activationType, a)
+	ctx := &hcl.EvalContext{Variables: vars, Functions: funcs}
 	cv, diags := e.Value(ctx)
 	if diags.HasErrors() {
 		return Value{}, stFail
@@ -223,7 +245,7 @@ func (c *compiler) call(e *hclsyntax.FunctionCallExpr) *node {
 		}
 		return c.slowNode(e, false)
 	}
-	if n := nativeCall(f, args); n != nil {
+	if n := c.nativeCall(f, args); n != nil {
 		return n
 	}
 	return c.ctyCall(e, f, args)

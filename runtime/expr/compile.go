@@ -26,8 +26,13 @@ type Program struct {
 	root *node
 	cond boolFn
 	num  numFn
+	val  valFn
 	refs Refs
 	slow int // sub-expressions evaluated through HCL
+	// budget is a fresh meter for each evaluation; metered is set when
+	// some node charges it (one that allocates, or calls a function).
+	budget  meter
+	metered bool
 }
 
 // Refs is what a program reads, so that the caller knows when its result
@@ -106,14 +111,17 @@ func Compile(src string, env *Env) (*Program, error) {
 	if diags.HasErrors() {
 		return nil, diagError(diags)
 	}
-	c.useStatic(e.Variables())
+	c.useStatic(e)
 	root, err := c.compileRoot(e)
 	if err != nil {
 		return nil, err
 	}
-	p := &Program{src: src, kind: root.kind, root: root, refs: c.scope.refsOf(e.Variables()), slow: c.slow}
+	p := &Program{src: src, kind: root.kind, root: root, refs: c.scope.refsOf(e.Variables()), slow: c.slow,
+		budget: c.budget, metered: c.metered}
 	p.cond = asBool(root)
 	p.num = asNum(root)
+	p.val = root.v
+	p.metering()
 	return p, nil
 }
 
@@ -156,9 +164,10 @@ func (p *Program) Source() string { return p.src }
 // Refs returns what the program reads.
 func (p *Program) Refs() Refs { return p.refs }
 
-// Eval evaluates the program; null where HCL would fail.
+// Eval evaluates the program; null where HCL would fail, or when the
+// evaluation went over its budget (OverBudget tells).
 func (p *Program) Eval(a *Activation) Value {
-	v, s := p.root.v(a)
+	v, s := p.val(a)
 	if s != stOK {
 		return Value{}
 	}
@@ -167,7 +176,8 @@ func (p *Program) Eval(a *Activation) Value {
 
 // EvalBool evaluates the program as a condition. A condition that meets a
 // null, or whose value is null or not a bool, is false, and null is set so
-// that the caller can count it.
+// that the caller can count it; so is one that went over its budget, which
+// OverBudget then reports.
 func (p *Program) EvalBool(a *Activation) (result, null bool) {
 	switch p.cond(a) {
 	case triTrue:
@@ -179,7 +189,8 @@ func (p *Program) EvalBool(a *Activation) (result, null bool) {
 }
 
 // EvalNumber evaluates the program as a number; null is set when the
-// value is null or not a number.
+// value is null or not a number, or when the evaluation went over its
+// budget (OverBudget tells).
 func (p *Program) EvalNumber(a *Activation) (result float64, null bool) {
 	x, s := p.num(a)
 	if s != stOK {
@@ -188,13 +199,62 @@ func (p *Program) EvalNumber(a *Activation) (result float64, null bool) {
 	return x, false
 }
 
+// OverBudget reports whether the last evaluation of p over a stopped
+// because it went over its budget: its null or false result then says
+// nothing of the expression's value.
+func (p *Program) OverBudget(a *Activation) bool {
+	return a.meter.over && a.meter.owner == p
+}
+
+// metering wraps the program's evaluators, when some node charges the
+// budget, so that each evaluation starts with a fresh budget and fails
+// when it went over it. Programs that charge nothing are left as they are.
+func (p *Program) metering() {
+	if !p.metered {
+		return
+	}
+	budget := p.budget
+	budget.owner = p
+	cond, num, val := p.cond, p.num, p.val
+	p.cond = func(a *Activation) tri {
+		a.meter = budget
+		t := cond(a)
+		if a.meter.over {
+			return triFail
+		}
+		return t
+	}
+	p.num = func(a *Activation) (float64, st) {
+		a.meter = budget
+		x, s := num(a)
+		if a.meter.over {
+			return 0, stFail
+		}
+		return x, s
+	}
+	p.val = func(a *Activation) (Value, st) {
+		a.meter = budget
+		v, s := val(a)
+		if a.meter.over {
+			return Value{}, stFail
+		}
+		return v, s
+	}
+}
+
 // compiler holds what compiling one expression needs.
 type compiler struct {
 	scope  *scope
 	funcs  map[string]function.Function
 	static *hcl.EvalContext // unknown values of every name in scope
-	consts *hcl.EvalContext // functions only
 	slow   int              // slow nodes made
+	// budget is the Env's; metered is set once a node that charges it is
+	// made.
+	budget  meter
+	metered bool
+	// charged holds the functions as slow nodes call them: each takes the
+	// activation first and is charged before it runs (see rewrite.go).
+	charged map[string]function.Function
 }
 
 func newCompiler(env *Env) (*compiler, error) {
@@ -220,20 +280,19 @@ func newCompiler(env *Env) (*compiler, error) {
 	if funcs == nil {
 		funcs = StdFunctions()
 	}
-	s.funcs = funcs
 	return &compiler{
-		scope: s,
-		funcs: funcs,
+		scope:  s,
+		funcs:  funcs,
+		budget: env.Budget.meter(),
 		// Variables are set by useStatic once the source is parsed.
 		static: &hcl.EvalContext{Functions: funcs},
-		consts: &hcl.EvalContext{Functions: funcs},
 	}, nil
 }
 
-// useStatic sets the type-checking variables for an expression that makes
-// the references refs.
-func (c *compiler) useStatic(refs []hcl.Traversal) {
-	c.static.Variables = c.scope.staticVars(refs)
+// useStatic sets the type-checking variables and functions for e.
+func (c *compiler) useStatic(e hclsyntax.Expression) {
+	c.static.Variables = c.scope.staticVars(e.Variables())
+	c.static.Functions = c.staticFuncs(e)
 }
 
 // checkSource refuses source that is too long or nests too deeply, before

@@ -30,6 +30,14 @@
 // difference a journey's condition can observe, unless it tests a computed
 // fraction for equality.
 //
+// Each evaluation has a budget of work and memory (Budget, Env.Budget):
+// every call, conversion, concatenation and iteration is charged from the
+// sizes of what it is given (the cost model of lang/rtexpr/cost) before it
+// runs, on both paths, and one that would go over the budget does not run.
+// The evaluation then fails: a condition is false and Program.OverBudget
+// reports it, a template's Render fails with ErrOverBudget. Programs that
+// charge nothing (comparisons and logic over records) pay nothing for it.
+//
 // A context key that the decide request did not send is null. A Record
 // holds each attribute as its slot's kind or null; a value of another kind
 // reads as null, on both paths.

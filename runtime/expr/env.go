@@ -32,12 +32,19 @@ type Env struct {
 	// evaluated once, at compile time. Those that are go-cty stdlib
 	// functions this package implements natively (lower, upper, length,
 	// strlen, contains, coalesce, min, max, abs, floor, ceil) run natively.
+	// Each call is charged to the evaluation's budget by the cost model of
+	// lang/rtexpr/cost, by name: a function it does not know must build
+	// no more than twice what it is given.
 	Functions map[string]function.Function
+	// Budget bounds each evaluation of the programs and templates compiled
+	// against the Env; the zero Budget is the default one.
+	Budget Budget
 }
 
-// Activation is what one evaluation sees. Evaluating a program does not
-// change it, so one Activation may be evaluated by many programs, but not
-// filled in by one goroutine while another evaluates it.
+// Activation is what one evaluation sees. It also keeps the budget of the
+// evaluation in progress, so it serves one evaluation at a time: many
+// programs may evaluate it one after the other, but not at once, and not
+// while it is being filled in.
 type Activation struct {
 	Customer Record
 	Event    Record
@@ -52,6 +59,8 @@ type Activation struct {
 	// Propensity, ValueScore and Lever are propensity, value and lever in
 	// arbitration.priority.
 	Propensity, ValueScore, Lever float64
+
+	meter meter // what the evaluation in progress has left of its budget
 }
 
 // StdFunctions returns the go-cty stdlib functions that runtime expressions

@@ -1,8 +1,6 @@
 package expr
 
 import (
-	"strings"
-
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
@@ -139,26 +137,30 @@ func (c *compiler) template(e *hclsyntax.TemplateExpr) *node {
 		return c.slowNode(e, false)
 	}
 	parts := make([]strFn, len(ns))
-	size := 0
 	for i, n := range ns {
 		if n.kind == KindStringList {
 			return c.slowNode(e, false)
 		}
 		parts[i] = asStr(n)
-		if n.isConst {
-			size += len(n.k.str)
-		}
 	}
+	c.metered = true
 	return newStrNode(func(a *Activation) (string, st) {
-		var b strings.Builder
-		b.Grow(size + 16*len(parts))
+		// The parts first, so that the text is charged, and allocated,
+		// once.
+		var small [8]string
+		xs := small[:0]
+		size := 0
 		for _, p := range parts {
 			x, s := p(a)
 			if s != stOK {
 				return "", stFail
 			}
-			b.WriteString(x)
+			xs = append(xs, x)
+			size += len(x)
 		}
-		return nfc(b.String()), stOK
+		if !a.chargeText(size) {
+			return "", stFail
+		}
+		return concat(xs), stOK
 	})
 }

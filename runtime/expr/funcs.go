@@ -10,6 +10,8 @@ import (
 	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
+
+	"github.com/waymarkhq/waymark/lang/rtexpr/cost"
 )
 
 // HCL evaluates every argument of a call, so a failed argument fails the
@@ -18,7 +20,7 @@ import (
 // nativeCall returns a native node for a call of f, when f is a go-cty
 // stdlib function this package implements and the arguments suit; else
 // nil.
-func nativeCall(f function.Function, args []*node) *node {
+func (c *compiler) nativeCall(f function.Function, args []*node) *node {
 	switch f {
 	case stdlib.LowerFunc, stdlib.UpperFunc:
 		if len(args) != 1 {
@@ -29,9 +31,10 @@ func nativeCall(f function.Function, args []*node) *node {
 			conv = strings.ToUpper
 		}
 		s := asStr(args[0])
+		c.metered = true
 		return newStrNode(func(a *Activation) (string, st) {
 			x, st := s(a)
-			if st != stOK {
+			if st != stOK || !a.charge(3*float64(len(x)), 2*float64(len(x))) {
 				return "", stFail
 			}
 			return nfc(conv(x)), stOK
@@ -41,12 +44,13 @@ func nativeCall(f function.Function, args []*node) *node {
 			return nil
 		}
 		s := asStr(args[0])
+		c.metered = true
 		return newNumNode(func(a *Activation) (float64, st) {
 			x, st := s(a)
 			if st != stOK {
 				return 0, stFail
 			}
-			return strlen(x)
+			return strlen(a, x)
 		})
 	case stdlib.LengthFunc:
 		if len(args) != 1 || (args[0].kind != KindStringList && args[0].kind != KindDynamic) {
@@ -191,9 +195,12 @@ func nativeCall(f function.Function, args []*node) *node {
 }
 
 // strlen counts grapheme clusters, as cty's strlen does.
-func strlen(s string) (float64, st) {
+func strlen(a *Activation, s string) (float64, st) {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= 0x80 || s[i] == '\r' {
+			if !a.chargeCost(cost.Call("strlen", []cost.Arg{{Bytes: float64(len(s))}})) {
+				return 0, stFail
+			}
 			n, err := stdlib.Strlen(cty.StringVal(s))
 			if err != nil {
 				return 0, stFail
@@ -206,8 +213,9 @@ func strlen(s string) (float64, st) {
 }
 
 // ctyCall calls f with the arguments' values converted to cty and then to
-// the parameters' types, as HCL does. Only calls returning a string, a
-// number or a bool are compiled so; others go through HCL with their parent.
+// the parameters' types, as HCL does, once the call's cost is charged.
+// Only calls returning a string, a number or a bool are compiled so;
+// others go through HCL with their parent.
 func (c *compiler) ctyCall(e *hclsyntax.FunctionCallExpr, f function.Function, args []*node) *node {
 	tv, diags := e.Value(c.static)
 	if diags.HasErrors() {
@@ -236,13 +244,26 @@ func (c *compiler) ctyCall(e *hclsyntax.FunctionCallExpr, f function.Function, a
 	for i, n := range args {
 		fs[i] = n.v
 	}
+	name := e.Name
+	c.metered = true
 	return newValNode(kind, false, func(a *Activation) (Value, st) {
-		vals := make([]cty.Value, len(fs))
+		vs := make([]Value, len(fs))
+		sizes := make([]cost.Arg, len(fs))
+		conv := 0.0 // list elements made into cty values
 		for i, fn := range fs {
 			v, s := fn(a)
 			if s == stFail {
 				return Value{}, stFail
 			}
+			vs[i], sizes[i] = v, valueArg(v)
+			conv += sizes[i].Elems
+		}
+		k := cost.Call(name, sizes)
+		if !a.charge(k.Steps+conv*cost.ElemSteps, k.Bytes+conv*cost.ElemBytes) {
+			return Value{}, stFail
+		}
+		vals := make([]cty.Value, len(fs))
+		for i, v := range vs {
 			cv, err := convert.Convert(toCty(v, args[i].kind, args[i].tuple), types[i])
 			if err != nil {
 				return Value{}, stFail
@@ -255,6 +276,36 @@ func (c *compiler) ctyCall(e *hclsyntax.FunctionCallExpr, f function.Function, a
 		}
 		return fromCty(out)
 	})
+}
+
+// valueArg is what the cost model needs of v.
+func valueArg(v Value) cost.Arg {
+	switch v.kind {
+	case KindString:
+		return cost.Arg{Bytes: float64(len(v.str)), Known: true, Str: v.str}
+	case KindNumber:
+		return cost.Arg{Bytes: numberDigits(v.num), Known: true, Num: v.num}
+	case KindBool:
+		return cost.Arg{Bytes: 5}
+	case KindStringList:
+		a := cost.Arg{Elems: float64(len(v.list)), Seq: true}
+		for _, s := range v.list {
+			a.Bytes += float64(len(s))
+		}
+		return a
+	}
+	return cost.Arg{}
+}
+
+// numberDigits bounds the length of formatNumber(f).
+func numberDigits(f float64) float64 {
+	switch x := math.Abs(f); {
+	case x >= 1e21:
+		return math.Log10(x) + 24
+	case x != 0 && x < 1e-6:
+		return -math.Log10(x) + 24
+	}
+	return 24
 }
 
 func callRecover(f function.Function, args []cty.Value) (v cty.Value, err error) {

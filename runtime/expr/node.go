@@ -287,8 +287,17 @@ func valueToNum(v Value) (float64, st) {
 	return 0, stFail
 }
 
-// parseNumber parses s as cty converts a string to a number.
+// MaxNumberText is the longest string that converts to a number: math/big
+// takes time quadratic in the length of a decimal, and no number of the
+// language needs more digits.
+const MaxNumberText = 4096
+
+// parseNumber parses s as cty converts a string to a number, failing for
+// text longer than MaxNumberText.
 func parseNumber(s string) (float64, st) {
+	if len(s) > MaxNumberText {
+		return 0, stFail
+	}
 	f, _, err := big.ParseFloat(s, 10, 512, big.ToNearestEven)
 	if err != nil {
 		return 0, stFail
@@ -377,5 +386,8 @@ func asList(n *node) listFn {
 
 // concat joins parts and normalizes the result, as cty.StringVal does.
 func concat(parts []string) string {
+	if len(parts) == 1 {
+		return nfc(parts[0])
+	}
 	return nfc(strings.Join(parts, ""))
 }

@@ -8,7 +8,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/zclconf/go-cty/cty"
-	"github.com/zclconf/go-cty/cty/function"
+
+	"github.com/waymarkhq/waymark/lang/rtexpr/cost"
 )
 
 // scope is what the compiler knows of the names in scope; programs keep it
@@ -19,7 +20,6 @@ type scope struct {
 	event    *Layout // nil when no event is in hand
 	ctxRoot  bool
 	priority bool
-	funcs    map[string]function.Function
 
 	// The segment and journey names sorted, built on first use: a
 	// deployment compiles thousands of expressions over thousands of
@@ -140,6 +140,43 @@ func referenced(refs []hcl.Traversal, root string) (names []string, whole bool) 
 }
 
 var priorityNames = [...]string{"propensity", "value", "lever"}
+
+// varsCost is what activationVars costs: each string and list it reads
+// made into cty values.
+func (s *scope) varsCost(r *Refs, a *Activation) cost.Cost {
+	var bytes, elems float64
+	add := func(v Value) {
+		switch v.kind {
+		case KindString:
+			bytes += float64(len(v.str))
+		case KindStringList:
+			elems += float64(len(v.list))
+			for _, x := range v.list {
+				bytes += float64(len(x))
+			}
+		}
+		elems++
+	}
+	for _, slot := range r.Customer {
+		add(readSlot(a.Customer, slot, KindDynamic))
+	}
+	if s.event != nil {
+		for _, slot := range r.Event {
+			add(readSlot(a.Event, slot, KindDynamic))
+		}
+	}
+	if r.AllContext {
+		for _, v := range a.Context {
+			add(v)
+		}
+	} else {
+		for _, k := range r.Context {
+			add(a.Context[k])
+		}
+	}
+	elems += float64(len(r.Segments) + len(r.Journeys))
+	return cost.Cost{Steps: bytes + elems*cost.ElemSteps, Bytes: bytes + elems*cost.ElemBytes}
+}
 
 // activationVars returns the variables that refs reads, from a.
 func (s *scope) activationVars(r *Refs, a *Activation) map[string]cty.Value {

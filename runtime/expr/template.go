@@ -15,6 +15,8 @@ type Template struct {
 	refs  Refs
 	slow  int       // interpolations evaluated through HCL
 	bufs  sync.Pool // *[]byte
+	// budget is a fresh meter for each rendering.
+	budget meter
 }
 
 // tmplPart is literal text, or an interpolation.
@@ -40,7 +42,7 @@ func CompileTemplate(src string, env *Env) (*Template, error) {
 	if diags.HasErrors() {
 		return nil, diagError(diags)
 	}
-	c.useStatic(e.Variables())
+	c.useStatic(e)
 	if err := checkDepth(e); err != nil {
 		return nil, err
 	}
@@ -53,7 +55,8 @@ func CompileTemplate(src string, env *Env) (*Template, error) {
 	if _, diags := c.typeCheck(e); diags.HasErrors() {
 		return nil, diagError(diags)
 	}
-	t := &Template{src: src, refs: c.scope.refsOf(e.Variables())}
+	t := &Template{src: src, refs: c.scope.refsOf(e.Variables()), budget: c.budget}
+	t.budget.owner = t
 	t.bufs.New = func() any { b := make([]byte, 0, 256); return &b }
 	exprs := []hclsyntax.Expression{e}
 	switch te := e.(type) {
@@ -86,8 +89,13 @@ func (t *Template) Source() string { return t.src }
 // Refs returns what the template reads.
 func (t *Template) Refs() Refs { return t.refs }
 
+// maxPooled is the largest buffer kept for the next rendering.
+const maxPooled = 64 << 10
+
 // Render renders the template. It fails, as HCL does, when an
-// interpolation is null or fails; the error says where, never what value.
+// interpolation is null or fails, and with an error that wraps
+// ErrOverBudget when the rendering went over its budget; the error says
+// where, never what value.
 func (t *Template) Render(a *Activation) (string, error) {
 	bp := t.bufs.Get().(*[]byte)
 	b, err := t.AppendRender((*bp)[:0], a)
@@ -95,14 +103,17 @@ func (t *Template) Render(a *Activation) (string, error) {
 	if err == nil {
 		out = nfc(string(b))
 	}
-	*bp = b[:0]
-	t.bufs.Put(bp)
+	if cap(b) <= maxPooled {
+		*bp = b[:0]
+		t.bufs.Put(bp)
+	}
 	return out, err
 }
 
 // AppendRender appends the rendered template to dst. The text is not
 // normalized (Render normalizes it to NFC, as cty would).
 func (t *Template) AppendRender(dst []byte, a *Activation) ([]byte, error) {
+	a.meter = t.budget
 	for i := range t.parts {
 		p := &t.parts[i]
 		if p.n == nil {
@@ -114,7 +125,9 @@ func (t *Template) AppendRender(dst []byte, a *Activation) ([]byte, error) {
 		case KindString:
 			var x string
 			x, s = p.n.s(a)
-			dst = append(dst, x...)
+			if s == stOK && a.chargeText(len(x)) {
+				dst = append(dst, x...)
+			}
 		case KindNumber:
 			var x float64
 			x, s = p.n.n(a)
@@ -122,7 +135,12 @@ func (t *Template) AppendRender(dst []byte, a *Activation) ([]byte, error) {
 		default:
 			var x string
 			x, s = p.s(a)
-			dst = append(dst, x...)
+			if s == stOK && a.chargeText(len(x)) {
+				dst = append(dst, x...)
+			}
+		}
+		if a.meter.over {
+			return dst, fmt.Errorf("%d:%d: %w", p.rng.Start.Line, p.rng.Start.Column, ErrOverBudget)
 		}
 		switch s {
 		case stNull:

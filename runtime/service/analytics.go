@@ -1,7 +1,6 @@
 package service
 
 import (
-	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -25,35 +24,36 @@ import (
 // sequence number.
 //
 // Facts are numbered per partition, and partitions are processed apart
-// (by several replicas, perhaps), so the feed applies them in order of
-// time across partitions, each partition's in its own order, and only
-// those up to the low watermark: the lowest clock any partition has been
-// committed at. A fact after it waits (held), since a partition behind
-// may still commit earlier ones. So the facts before each hour boundary
-// are the same whenever the boundary is evaluated, and KPI alerts do not
-// depend on how the events were batched or the partitions interleaved.
+// (by several replicas, perhaps), so the feed hands them to an
+// analytics.Merge, which applies them in order of time across partitions,
+// each partition's in its own order, and only those up to the low
+// watermark: the lowest clock any partition has been committed at, taken
+// before the facts are read. A fact after it waits, since a partition
+// behind may still commit earlier ones. So the facts before each hour
+// boundary, and the KPI alerts raised there, do not depend on how the
+// events were batched or the partitions interleaved. Alerts are also
+// evaluated at the watermark after each feed, so that a KPI that changes
+// within an hour alerts at once; those depend on when the feed ran.
 type analyticsFeed struct {
 	a *analytics.Analytics
+	m *analytics.Merge
 
 	mu      sync.Mutex // one feed at a time
 	opened  bool
 	cat     *catalog.Catalog
 	saved   uint64    // the facts applied when the stored snapshot was made
 	savedAt time.Time // wall clock of the last save
-	// read is the last fact read of each partition, held those read but
-	// not applied yet, by partition, in order.
-	read     []uint64
-	held     [][]analytics.Record
-	pageSize int
-	// hour is the last hour boundary at which alerts were evaluated.
-	hour time.Time
+	// checkedAt is when followSnapshot last looked.
+	checkedAt time.Time
 	// replaying is set while the facts stored before a start are applied:
 	// their alerts were raised before, and the outbox has those sent.
 	replaying bool
+	pageSize  int
 }
 
 func newAnalyticsFeed() *analyticsFeed {
-	return &analyticsFeed{a: analytics.New(analytics.Options{}), pageSize: 5000}
+	a := analytics.New(analytics.Options{})
+	return &analyticsFeed{a: a, m: analytics.NewMerge(a, store.Partitions, nil), pageSize: 5000}
 }
 
 const (
@@ -126,126 +126,54 @@ func (s *Service) feedAnalytics(ctx context.Context) error {
 				return s.restartFeed(ctx)
 			}
 		}
-		f.read = padded(f.a.Applied())
-		f.saved = sum(f.read)
+		applied := f.a.Applied()
+		f.m = analytics.NewMerge(f.a, store.Partitions, applied)
+		f.saved = sum(applied)
 		if err := s.restoreSentAlerts(ctx); err != nil {
 			return err
 		}
 		f.opened, f.savedAt, f.replaying = true, time.Now(), true
-		f.held = make([][]analytics.Record, store.Partitions)
+	}
+	// The watermark first, so that every fact committed up to it is read
+	// below. Taken after the read, it could count a commit made meanwhile
+	// whose facts the read missed: they would come after the boundaries
+	// they precede.
+	low, err := s.lowWatermark(ctx)
+	if err != nil {
+		return err
 	}
 	for {
-		facts, err := s.st.Facts(ctx, f.read, f.pageSize)
+		facts, err := s.st.Facts(ctx, f.m.Read(), f.pageSize)
 		if err != nil {
 			return err
 		}
+		recs := make([]analytics.Record, 0, len(facts))
 		for _, fc := range facts {
-			if fc.Partition < 0 || fc.Partition >= store.Partitions {
-				continue
-			}
 			r := analytics.Record{Partition: fc.Partition, Seq: fc.Seq}
 			if err := r.UnmarshalBinary(fc.Data); err != nil {
 				s.log.Error("skipping an analytics fact that cannot be read", "partition", fc.Partition, "seq", fc.Seq, "error", err)
 				r = analytics.Record{Partition: fc.Partition, Seq: fc.Seq} // applied as nothing, so the feed moves on
 			}
-			f.held[fc.Partition] = append(f.held[fc.Partition], r)
-			f.read[fc.Partition] = fc.Seq
+			recs = append(recs, r)
 		}
+		f.m.Add(recs...)
 		if len(facts) < f.pageSize {
 			break
 		}
 	}
-	low, err := s.lowWatermark(ctx)
-	if err != nil {
-		return err
-	}
 	if f.replaying {
 		// What was stored before the start: its alerts were raised then.
-		f.release(func(time.Time) bool { return true }, nil)
-		// Caught up: from here alerts compare the state now with the last
-		// sent, and follow the hours of the facts to come.
+		// From here alerts compare the state now with the last sent.
+		now := s.eng.Now()
+		f.m.Replay(now)
 		f.replaying = false
-		f.hour = s.eng.Now().Truncate(time.Hour)
-		return s.sendAlerts(ctx, f.a.Alerts(s.eng.Now()))
+		return s.sendAlerts(ctx, f.a.Alerts(now))
 	}
-	err = f.release(func(t time.Time) bool { return !t.After(low) }, func(h time.Time) error {
-		// Before the first fact of a new hour, alerts are evaluated at
-		// every hour boundary passed.
-		return s.alertsUpTo(ctx, h)
-	})
-	if err != nil {
-		return err
+	als := f.m.Release(low)
+	if !low.IsZero() {
+		als = append(als, f.a.Alerts(low)...)
 	}
-	if h := low.Truncate(time.Hour); !low.IsZero() && h.After(f.hour) {
-		if err := s.alertsUpTo(ctx, h); err != nil {
-			return err
-		}
-	}
-	if low.IsZero() {
-		return nil
-	}
-	return s.sendAlerts(ctx, f.a.Alerts(low))
-}
-
-// release applies the held facts in order of time across partitions while
-// ok says yes to the earliest, calling hour first with the hour of a fact
-// that starts one after the last evaluated; called with the feed locked.
-func (f *analyticsFeed) release(ok func(time.Time) bool, hour func(time.Time) error) error {
-	var batch []analytics.Record
-	h := &heads{held: f.held}
-	for p, q := range f.held {
-		if len(q) > 0 {
-			h.ps = append(h.ps, p)
-		}
-	}
-	heap.Init(h)
-	for h.Len() > 0 {
-		best := h.ps[0]
-		if !ok(f.held[best][0].At()) {
-			break
-		}
-		r := f.held[best][0]
-		f.held[best] = f.held[best][1:]
-		if len(f.held[best]) == 0 {
-			heap.Pop(h)
-		} else {
-			heap.Fix(h, 0)
-		}
-		if h := r.At().Truncate(time.Hour); hour != nil && h.After(f.hour) {
-			f.a.Apply(batch...)
-			batch = batch[:0]
-			if err := hour(h); err != nil {
-				return err
-			}
-		}
-		batch = append(batch, r)
-	}
-	f.a.Apply(batch...)
-	for p, q := range f.held {
-		if len(q) == 0 {
-			f.held[p] = nil // let the backing array go
-		}
-	}
-	return nil
-}
-
-// heads orders partitions by the time of their first held fact.
-type heads struct {
-	held [][]analytics.Record
-	ps   []int
-}
-
-func (h *heads) Len() int { return len(h.ps) }
-func (h *heads) Less(i, j int) bool {
-	a, b := h.held[h.ps[i]][0].At(), h.held[h.ps[j]][0].At()
-	return a.Before(b) || (a.Equal(b) && h.ps[i] < h.ps[j])
-}
-func (h *heads) Swap(i, j int) { h.ps[i], h.ps[j] = h.ps[j], h.ps[i] }
-func (h *heads) Push(x any)    { h.ps = append(h.ps, x.(int)) }
-func (h *heads) Pop() any {
-	x := h.ps[len(h.ps)-1]
-	h.ps = h.ps[:len(h.ps)-1]
-	return x
+	return s.sendAlerts(ctx, als)
 }
 
 // lowWatermark is the lowest clock any partition has been committed at:
@@ -339,26 +267,6 @@ func (s *Service) restoreSentAlerts(ctx context.Context) error {
 	return nil
 }
 
-// maxAlertHours bounds the hour boundaries evaluated across one gap
-// between facts: a window's worth.
-const maxAlertHours = 31 * 24
-
-// alertsUpTo evaluates alerts at each hour boundary after the last one
-// evaluated, up to h; called with the feed locked.
-func (s *Service) alertsUpTo(ctx context.Context, h time.Time) error {
-	f := s.an
-	from := f.hour.Add(time.Hour)
-	if f.hour.IsZero() || h.Sub(from) > maxAlertHours*time.Hour {
-		from = h
-	}
-	f.hour = h
-	var als []analytics.Alert
-	for t := from; !t.After(h); t = t.Add(time.Hour) {
-		als = append(als, f.a.Alerts(t)...)
-	}
-	return s.sendAlerts(ctx, als)
-}
-
 // restartFeed configures fresh analytics; called with the feed locked.
 func (s *Service) restartFeed(ctx context.Context) error {
 	f := s.an
@@ -370,8 +278,8 @@ func (s *Service) restartFeed(ctx context.Context) error {
 		f.a.Configure(js)
 		f.cat = cat
 	}
+	f.m = analytics.NewMerge(f.a, store.Partitions, nil)
 	f.opened, f.saved, f.savedAt, f.replaying = true, 0, time.Now(), true
-	f.read, f.held = padded(nil), make([][]analytics.Record, store.Partitions)
 	return s.restoreSentAlerts(ctx)
 }
 
@@ -384,6 +292,12 @@ func (s *Service) maybeSaveAnalytics(ctx context.Context, force bool) error {
 	defer f.mu.Unlock()
 	if !f.opened {
 		return nil
+	}
+	if !s.eng.Holds(0) {
+		// One replica saves, the holder of partition 0: a save deletes
+		// the facts it holds, and another replica's would delete facts a
+		// slower one has not read yet. The others follow its snapshots.
+		return s.followSnapshot(ctx)
 	}
 	upTo := padded(f.a.Applied())
 	applied := sum(upTo)
@@ -401,6 +315,35 @@ func (s *Service) maybeSaveAnalytics(ctx context.Context, force bool) error {
 		return err
 	}
 	f.saved, f.savedAt = applied, time.Now()
+	return nil
+}
+
+// snapshotCheckEvery is how often a replica that does not save snapshots
+// checks whether the saved one has passed what it read.
+const snapshotCheckEvery = 10 * time.Second
+
+// followSnapshot restarts the feed from the stored snapshot when it holds
+// facts beyond what this replica has read: their facts are deleted, so
+// they can be had only from it. Called with the feed locked.
+func (s *Service) followSnapshot(ctx context.Context) error {
+	f := s.an
+	if time.Since(f.checkedAt) < snapshotCheckEvery {
+		return nil
+	}
+	f.checkedAt = time.Now()
+	_, upTo, err := s.st.AnalyticsSnapshot(ctx)
+	if err != nil || upTo == nil {
+		return err
+	}
+	read := f.m.Read()
+	for p, n := range upTo {
+		if p < len(read) && n > read[p] {
+			s.log.Info("the analytics snapshot has passed what this replica read; restarting analytics from it")
+			f.a = analytics.New(analytics.Options{})
+			f.cat, f.opened = nil, false
+			return nil
+		}
+	}
 	return nil
 }
 

@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,6 +19,8 @@ type metrics struct {
 	overloaded prometheus.Counter
 	latency    prometheus.Histogram
 	nulls      *prometheus.CounterVec
+	overBudget *prometheus.CounterVec
+	overLog    *overBudgetLog
 	trans      *prometheus.CounterVec
 	decisions  *prometheus.CounterVec
 	responses  *prometheus.CounterVec
@@ -25,6 +29,9 @@ type metrics struct {
 	// recordsDropped counts decision records dropped because too many
 	// waited to be written.
 	recordsDropped prometheus.Counter
+	// recordsRefused counts decision records dropped because the store
+	// refused them while it took others.
+	recordsRefused prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, s *Service) *metrics {
@@ -44,6 +51,9 @@ func newMetrics(reg prometheus.Registerer, s *Service) *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)}),
 		nulls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "waymark_condition_nulls_total",
 			Help: "Evaluations of a runtime condition that met a null and so were false, by expression."}, []string{"expression"}),
+		overBudget: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "waymark_condition_over_budget_total",
+			Help: "Evaluations of a runtime condition that went over their budget of work or memory and so were false, by expression."}, []string{"expression"}),
+		overLog: &overBudgetLog{log: s.log, last: map[string]time.Time{}},
 		trans: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "waymark_journey_transitions_total",
 			Help: "Journey transitions, by stack, journey and reason."}, []string{"stack", "journey", "reason"}),
 	}
@@ -55,11 +65,13 @@ func newMetrics(reg prometheus.Registerer, s *Service) *metrics {
 		Help: "Delivery attempts of the outbox by channel and result: delivered, retry, failed (dead-lettered), cancelled, held (by an open circuit breaker)."}, []string{"channel", "result"})
 	m.recordsDropped = prometheus.NewCounter(prometheus.CounterOpts{Name: "waymark_decision_records_dropped_total",
 		Help: "Decision records dropped because too many were waiting to be written."})
+	m.recordsRefused = prometheus.NewCounter(prometheus.CounterOpts{Name: "waymark_decision_records_refused_total",
+		Help: "Decision records dropped because the store refused them while it took others."})
 	m.alerts = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "waymark_kpi_alerts_total",
 		Help: "KPI alerts raised, by stack, journey, KPI and the state the KPI changed to (missed: left its target; met: returned to it)."},
 		[]string{"stack", "journey", "kpi", "state"})
-	reg.MustRegister(m.ingested, m.duplicates, m.rejected, m.dropped, m.overloaded, m.latency, m.nulls, m.trans,
-		m.decisions, m.responses, m.deliveries, m.recordsDropped, m.alerts, &stageCollector{s}, &kpiCollector{s})
+	reg.MustRegister(m.ingested, m.duplicates, m.rejected, m.dropped, m.overloaded, m.latency, m.nulls, m.overBudget, m.trans,
+		m.decisions, m.responses, m.deliveries, m.recordsDropped, m.recordsRefused, m.alerts, &stageCollector{s}, &kpiCollector{s})
 	return m
 }
 
@@ -67,6 +79,10 @@ func newMetrics(reg prometheus.Registerer, s *Service) *metrics {
 type observer struct{ m *metrics }
 
 func (o observer) NullCondition(name string) { o.m.nulls.WithLabelValues(name).Inc() }
+func (o observer) OverBudget(name string) {
+	o.m.overBudget.WithLabelValues(name).Inc()
+	o.m.overLog.note(name)
+}
 func (o observer) Transition(stack, journey, reason string) {
 	o.m.trans.WithLabelValues(stack, journey, reason).Inc()
 }
@@ -77,6 +93,27 @@ func (o observer) Committed(arrivals []time.Time, now time.Time) {
 }
 
 var _ engine.Observer = observer{}
+
+// overBudgetLog logs the conditions that went over their budget, each at
+// most once a minute: hostile input can make every event do it.
+type overBudgetLog struct {
+	log  *slog.Logger
+	mu   sync.Mutex
+	last map[string]time.Time // by expression
+}
+
+func (l *overBudgetLog) note(name string) {
+	now := time.Now()
+	l.mu.Lock()
+	if now.Sub(l.last[name]) < time.Minute {
+		l.mu.Unlock()
+		return
+	}
+	l.last[name] = now
+	l.mu.Unlock()
+	l.log.Warn("a condition went over its evaluation budget and was taken as false; its input is far larger than usual",
+		"expression", name)
+}
 
 var (
 	stageDesc = prometheus.NewDesc("waymark_customers_in_stage",

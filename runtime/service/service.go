@@ -133,6 +133,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	s.rec = decide.NewRecorder(decide.RecorderOptions{Put: cfg.Store.PutDecisions, Failed: func(err error) {
 		s.log.Error("writing decision records failed; retrying", "error", err)
+	}, Refused: func(id string, err error) {
+		s.m.recordsRefused.Inc()
+		s.log.Error("a decision record was dropped: the store refuses it", "decision", id, "error", err)
 	}})
 	s.eng = engine.New(engine.Options{
 		Store: cfg.Store, Clock: cfg.Clock, EventClock: cfg.EventClock, Workers: cfg.Workers,

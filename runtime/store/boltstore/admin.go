@@ -38,6 +38,7 @@ func (s *Store) Deploy(ctx context.Context, d store.Deployment, base int64, rec 
 		return store.Deployment{}, err
 	}
 	defer s.leave()
+	var head store.Head
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		stacks := tx.Bucket(bStacks)
 		var cur int64
@@ -53,7 +54,7 @@ func (s *Store) Deploy(ctx context.Context, d store.Deployment, base int64, rec 
 		if err != nil {
 			return err
 		}
-		if err := w.finish(); err != nil {
+		if head, err = w.finish(); err != nil {
 			return err
 		}
 		d.Serial, d.Seq = cur+1, seq
@@ -73,6 +74,7 @@ func (s *Store) Deploy(ctx context.Context, d store.Deployment, base int64, rec 
 	if err != nil {
 		return store.Deployment{}, fmt.Errorf("deploying stack %q: %w", d.Stack, err)
 	}
+	s.advance(head)
 	return d, nil
 }
 

@@ -43,7 +43,7 @@ var (
 	bTokens      = []byte("tokens")      // name -> token JSON
 	bTokenHashes = []byte("token_hashes")
 	bAudit       = []byte("audit")     // seq -> audit record JSON
-	bLog         = []byte("log")       // seq -> p, arrival, time, clocks, id, data (encodeLog)
+	bLog         = []byte("log")       // seq -> p, arrival, time, clocks, id, data (logWriter.put)
 	bMembers     = []byte("members")   // name -> expires
 	bLeases      = []byte("leases")    // p -> epoch, expires, owner
 	bCursors     = []byte("cursors")   // p -> seq, clock, arrival clock
@@ -78,6 +78,9 @@ type Store struct {
 
 	closeMu sync.RWMutex // held for reading by calls in flight
 	closed  bool
+
+	headMu sync.Mutex
+	head   store.Head // durable: see durable
 
 	appends chan *appendReq
 	stop    chan struct{}

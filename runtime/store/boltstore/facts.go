@@ -22,12 +22,18 @@ func appendFacts(tx *bolt.Tx, facts []store.Fact) error {
 	if len(facts) == 0 {
 		return nil
 	}
-	b, seqs := tx.Bucket(bFacts), tx.Bucket(bFactSeqs)
-	last := map[int]uint64{}
 	for _, f := range facts {
 		if err := checkPartition("fact", f.Partition); err != nil {
 			return err
 		}
+	}
+	// By partition, keeping their order in each: each partition's facts
+	// go to the end of its stretch of keys in one walk.
+	facts = byPartition(facts)
+	b, seqs := tx.Bucket(bFacts), tx.Bucket(bFactSeqs)
+	b.FillPercent = 1 // each partition's keys only grow
+	last := map[int]uint64{}
+	for _, f := range facts {
 		seq, ok := last[f.Partition]
 		if !ok {
 			if v := seqs.Get(leaseKey(f.Partition)); len(v) == 8 {
@@ -46,6 +52,24 @@ func appendFacts(tx *bolt.Tx, facts []store.Fact) error {
 		}
 	}
 	return nil
+}
+
+// byPartition returns facts in order of partition, each partition's in
+// their order (a counting sort).
+func byPartition(facts []store.Fact) []store.Fact {
+	var starts [store.Partitions + 1]int
+	for _, f := range facts {
+		starts[f.Partition+1]++
+	}
+	for p := 1; p <= store.Partitions; p++ {
+		starts[p] += starts[p-1]
+	}
+	out := make([]store.Fact, len(facts))
+	for _, f := range facts {
+		out[starts[f.Partition]] = f
+		starts[f.Partition]++
+	}
+	return out
 }
 
 func checkPositions(ps []uint64) error {

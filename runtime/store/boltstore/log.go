@@ -96,13 +96,36 @@ func (w *logWriter) put(r store.LogRecord) (uint64, error) {
 	return w.seq, nil
 }
 
-// finish records the log's sequence and clocks.
-func (w *logWriter) finish() error {
+// finish records the log's sequence and clocks, and returns the head they
+// make.
+func (w *logWriter) finish() (store.Head, error) {
 	if err := w.b.SetSequence(w.seq); err != nil {
-		return err
+		return store.Head{}, err
 	}
 	head := binary.BigEndian.AppendUint64(make([]byte, 0, 16), w.clock)
-	return w.meta.Put(kHead, binary.BigEndian.AppendUint64(head, w.arrival))
+	if err := w.meta.Put(kHead, binary.BigEndian.AppendUint64(head, w.arrival)); err != nil {
+		return store.Head{}, err
+	}
+	return store.Head{Seq: w.seq, Clock: keyTime(w.clock), ArrivalClock: keyTime(w.arrival)}, nil
+}
+
+// durable returns the head of the log as of the last write that has
+// returned, so fsynced: bbolt lets readers see a transaction once its meta
+// page is written, a moment before that page is synced, and no record may
+// be read before it is durable.
+func (s *Store) durable() store.Head {
+	s.headMu.Lock()
+	defer s.headMu.Unlock()
+	return s.head
+}
+
+// advance moves the durable head on to h; writes may report out of order.
+func (s *Store) advance(h store.Head) {
+	s.headMu.Lock()
+	if h.Seq > s.head.Seq {
+		s.head = h
+	}
+	s.headMu.Unlock()
 }
 
 func readHead(tx *bolt.Tx) store.Head {
@@ -185,21 +208,40 @@ func (s *Store) commitGroup(group []*appendReq) {
 			size += recordSize(r)
 		}
 	}
-	fresh := map[string]bool{}
+	// The ids are entered in seen as they are written, so that a repeat
+	// later in the group is skipped too, and taken out again if the
+	// transaction fails. An id is remembered at least until the next
+	// group, also if it arrived before the window.
+	var head store.Head
 	var added []seenID
+	var undo []seenID // what added replaced; arrival 0 for nothing
+	rollback := func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			if undo[i].arrival == 0 {
+				delete(s.seen, undo[i].id)
+			} else {
+				s.seen[undo[i].id] = undo[i].arrival
+			}
+		}
+		added, undo = added[:0], undo[:0]
+	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		clear(fresh)
-		added = added[:0]
 		w := newLogWriter(tx, size)
 		for _, req := range group {
 			req.seqs = make([]uint64, len(req.recs))
 			for i, r := range req.recs {
 				if r.ID != "" {
-					if at, ok := s.seen[r.ID]; ok && at > horizon || fresh[r.ID] {
+					at, ok := s.seen[r.ID]
+					if ok && at > horizon {
 						continue
 					}
-					fresh[r.ID] = true
-					added = append(added, seenID{r.ID, timeKey(r.Arrival)})
+					if !ok {
+						at = 0
+					}
+					undo = append(undo, seenID{r.ID, at})
+					arrival := max(timeKey(r.Arrival), horizon+1)
+					s.seen[r.ID] = arrival
+					added = append(added, seenID{r.ID, arrival})
 				}
 				seq, err := w.put(r)
 				if err != nil {
@@ -208,18 +250,19 @@ func (s *Store) commitGroup(group []*appendReq) {
 				req.seqs[i] = seq
 			}
 		}
-		return w.finish()
+		var err error
+		head, err = w.finish()
+		return err
 	})
 	if err != nil {
+		rollback()
 		err = fmt.Errorf("appending to the event log: %w", err)
 		for _, req := range group {
 			req.seqs, req.err = nil, err
 		}
 	} else {
-		for _, a := range added {
-			s.seen[a.id] = a.arrival
-		}
 		s.order = append(s.order, added...)
+		s.advance(head)
 	}
 	for _, req := range group {
 		close(req.done)
@@ -247,6 +290,7 @@ func (s *Store) loadSeen() error {
 	horizon := timeKey(s.opts.Now().Add(-s.opts.DedupWindow))
 	return s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bLog).Cursor()
+		s.head = readHead(tx)
 		var ids []seenID
 		for k, v := c.Last(); k != nil; k, v = c.Prev() {
 			if len(v) < logHeader+1 {
@@ -303,37 +347,57 @@ func (s *Store) Read(ctx context.Context, from []store.From, max int) ([]store.L
 	wanted[0], after[0] = len(from) > 0, low
 	var out []store.LogRecord
 	var head store.Head
+	durable := s.durable()
 	err := s.db.View(func(tx *bolt.Tx) error {
-		head = readHead(tx)
+		// The head as of the read: the file's, or the durable one if that
+		// is behind.
+		if head = readHead(tx); head.Seq > durable.Seq {
+			head = durable
+		}
 		if len(from) == 0 || max <= 0 || low >= head.Seq {
 			return nil
 		}
-		var slab []byte
+		out = make([]store.LogRecord, 0, min(uint64(max), head.Seq-low))
+		// Copies out of the file go to slabs rather than one by one: data
+		// to byte slabs, ids to one string made at the end.
+		var slab, ids []byte
+		var idEnds []int
 		c := tx.Bucket(bLog).Cursor()
 		for k, v := c.Seek(u64(low + 1)); k != nil && len(out) < max; k, v = c.Next() {
 			if len(v) < logHeader+1 {
 				return fmt.Errorf("log record %d: too short", binary.BigEndian.Uint64(k))
 			}
-			i := logPartition(v) + 1
-			if !wanted[i] {
-				continue
-			}
 			seq := binary.BigEndian.Uint64(k)
-			if seq <= after[i] {
+			if seq > head.Seq {
+				break
+			}
+			i := logPartition(v) + 1
+			if !wanted[i] || seq <= after[i] {
 				continue
 			}
-			r, err := decodeLog(seq, v)
-			if err != nil {
-				return err
+			n, w := binary.Uvarint(v[logHeader:])
+			if w <= 0 || uint64(len(v)-logHeader-w) < n {
+				return fmt.Errorf("log record %d: corrupt id", seq)
 			}
-			// Copies out of the file, in slabs rather than one by one.
-			if len(r.Data) > cap(slab)-len(slab) {
-				slab = make([]byte, 0, slabSize(len(r.Data)))
+			id := v[logHeader+w : logHeader+w+int(n)]
+			data := v[logHeader+w+int(n):]
+			ids = append(ids, id...)
+			idEnds = append(idEnds, len(ids))
+			if len(data) > cap(slab)-len(slab) {
+				slab = make([]byte, 0, slabSize(len(data)))
 			}
-			n := len(slab)
-			slab = append(slab, r.Data...)
-			r.Data = slab[n:len(slab):len(slab)]
-			out = append(out, r)
+			start := len(slab)
+			slab = append(slab, data...)
+			out = append(out, store.LogRecord{
+				Seq: seq, Partition: i - 1,
+				Arrival: readTime(v[2:]), Time: readTime(v[10:]), Clock: readTime(v[18:]), ArrivalClock: readTime(v[26:]),
+				Data: slab[start:len(slab):len(slab)],
+			})
+		}
+		all, start := string(ids), 0
+		for i, end := range idEnds {
+			out[i].ID = all[start:end]
+			start = end
 		}
 		return nil
 	})
@@ -349,12 +413,7 @@ func (s *Store) Head(ctx context.Context) (store.Head, error) {
 		return store.Head{}, err
 	}
 	defer s.leave()
-	var h store.Head
-	err := s.db.View(func(tx *bolt.Tx) error {
-		h = readHead(tx)
-		return nil
-	})
-	return h, err
+	return s.durable(), nil
 }
 
 // slabSize is the size of a slab that takes n bytes.

@@ -2,10 +2,13 @@ package boltstore
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -238,12 +241,7 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 				return err
 			}
 		}
-		// In order of key, so that each page is found once and written once.
-		cs := slices.Clone(c.Customers)
-		slices.SortFunc(cs, func(a, b store.Customer) int {
-			return bytes.Compare(partKey(store.PartitionOf(a.ID), a.ID), partKey(store.PartitionOf(b.ID), b.ID))
-		})
-		for _, cu := range cs {
+		for _, cu := range byKey(c.Customers) {
 			if err := putCustomer(tx, cu); err != nil {
 				return fmt.Errorf("customer %q: %w", cu.ID, err)
 			}
@@ -280,6 +278,26 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 		return fmt.Errorf("committing processed events: %w", err)
 	}
 	return nil
+}
+
+// byKey returns customers in the order of their keys (the last of one id
+// last), so that the writes walk the B+tree once.
+func byKey(cs []store.Customer) []store.Customer {
+	type keyed struct {
+		p, i int
+	}
+	ks := make([]keyed, len(cs))
+	for i, cu := range cs {
+		ks[i] = keyed{store.PartitionOf(cu.ID), i}
+	}
+	slices.SortFunc(ks, func(a, b keyed) int {
+		return cmp.Or(cmp.Compare(a.p, b.p), strings.Compare(cs[a.i].ID, cs[b.i].ID), cmp.Compare(a.i, b.i))
+	})
+	out := make([]store.Customer, len(ks))
+	for i, k := range ks {
+		out[i] = cs[k.i]
+	}
+	return out
 }
 
 func customerKey(id string) []byte { return partKey(store.PartitionOf(id), id) }
@@ -346,22 +364,31 @@ func decodeCustomer(id string, v []byte) (store.Customer, error) {
 	return store.Customer{ID: id, Partition: store.PartitionOf(id), Due: readTime(v), Data: bytes.Clone(v[8:])}, nil
 }
 
+// addCounts adds the deltas of counts, summed per partition and key first,
+// in the order of their keys.
 func addCounts(tx *bolt.Tx, counts []store.Count) error {
-	b := tx.Bucket(bCounts)
+	if len(counts) == 0 {
+		return nil
+	}
+	sums := map[string]int64{}
 	for _, n := range counts {
-		if n.Delta == 0 {
+		sums[string(partKey(n.Partition, n.Key))] += n.Delta
+	}
+	b := tx.Bucket(bCounts)
+	for _, k := range slices.Sorted(maps.Keys(sums)) {
+		delta := sums[k]
+		if delta == 0 {
 			continue
 		}
-		k := partKey(n.Partition, n.Key)
 		var cur int64
-		if v := b.Get(k); len(v) == 8 {
+		if v := b.Get([]byte(k)); len(v) == 8 {
 			cur = int64(binary.BigEndian.Uint64(v))
 		}
 		var err error
-		if cur += n.Delta; cur == 0 {
-			err = b.Delete(k)
+		if cur += delta; cur == 0 {
+			err = b.Delete([]byte(k))
 		} else {
-			err = b.Put(k, u64(uint64(cur)))
+			err = b.Put([]byte(k), u64(uint64(cur)))
 		}
 		if err != nil {
 			return err

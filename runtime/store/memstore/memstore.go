@@ -37,7 +37,7 @@ type Store struct {
 	members     map[string]time.Time
 	leases      [store.Partitions]store.Lease
 	cursors     [store.Partitions]store.Cursor
-	customers   map[string]store.Customer
+	customers   [store.Partitions]map[string]store.Customer // by partition, then id
 	counts      map[partKey]int64
 	models      map[partKey][]byte
 	facts       [store.Partitions][]store.Fact // in order of Seq
@@ -67,13 +67,13 @@ func New(opts Options) *Store {
 		tokens:      map[string]store.Token{},
 		seen:        map[string]time.Time{},
 		members:     map[string]time.Time{},
-		customers:   map[string]store.Customer{},
 		counts:      map[partKey]int64{},
 		models:      map[partKey][]byte{},
 		decisions:   map[string]store.Decision{},
 		deliveries:  map[string]store.Delivery{},
 	}
 	for p := range store.Partitions {
+		s.customers[p] = map[string]store.Customer{}
 		s.leases[p].Partition = p
 		s.cursors[p].Partition = p
 	}
@@ -494,7 +494,7 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 	for _, cu := range c.Customers {
 		cu.Partition = store.PartitionOf(cu.ID)
 		cu.Data = bytes.Clone(cu.Data)
-		s.customers[cu.ID] = cu
+		s.customers[cu.Partition][cu.ID] = cu
 	}
 	for _, m := range c.Models {
 		s.models[partKey{m.Partition, m.Key}] = bytes.Clone(m.Data)
@@ -517,7 +517,7 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 
 // erase removes a customer with their decision records and outbox entries.
 func (s *Store) erase(id string) {
-	delete(s.customers, id)
+	delete(s.customers[store.PartitionOf(id)], id)
 	for k, d := range s.decisions {
 		if d.Customer == id {
 			delete(s.decisions, k)
@@ -550,7 +550,7 @@ func (s *Store) Customer(ctx context.Context, id string) (store.Customer, error)
 		return store.Customer{}, err
 	}
 	defer s.mu.Unlock()
-	c, ok := s.customers[id]
+	c, ok := s.customers[store.PartitionOf(id)][id]
 	if !ok {
 		return store.Customer{}, store.ErrNotFound
 	}
@@ -565,7 +565,7 @@ func (s *Store) CustomersByID(ctx context.Context, ids []string) ([]store.Custom
 	defer s.mu.Unlock()
 	var out []store.Customer
 	for _, id := range slices.Compact(slices.Sorted(slices.Values(ids))) {
-		if c, ok := s.customers[id]; ok {
+		if c, ok := s.customers[store.PartitionOf(id)][id]; ok {
 			out = append(out, cloneCustomer(c))
 		}
 	}
@@ -579,8 +579,11 @@ func (s *Store) Customers(ctx context.Context, p int, after string, max int) ([]
 	}
 	defer s.mu.Unlock()
 	var out []store.Customer
-	for id, c := range s.customers {
-		if c.Partition == p && id > after {
+	if p < 0 || p >= store.Partitions {
+		return nil, nil
+	}
+	for id, c := range s.customers[p] {
+		if id > after {
 			out = append(out, c)
 		}
 	}
@@ -603,9 +606,12 @@ func (s *Store) DueTimers(ctx context.Context, p int, after store.Timer, until t
 	}
 	defer s.mu.Unlock()
 	var out []store.Timer
-	for id, c := range s.customers {
+	if p < 0 || p >= store.Partitions {
+		return nil, nil
+	}
+	for id, c := range s.customers[p] {
 		t := store.Timer{Customer: id, Due: c.Due}
-		if c.Partition == p && !c.Due.IsZero() && !c.Due.After(until) && compareTimers(t, after) > 0 {
+		if !c.Due.IsZero() && !c.Due.After(until) && compareTimers(t, after) > 0 {
 			out = append(out, t)
 		}
 	}

@@ -36,6 +36,10 @@ func testHeartbeat(t *testing.T, o Opener) {
 		{time.Second, s2, "r3", 5 * time.Second, "[r1@31s r3@15s]"},
 		{20 * time.Second, s, "r2", 10 * time.Second, "[r1@31s r2@40s]"},
 		{time.Second, s, "r2", 10 * time.Second, "[r2@41s]"},
+		{0, s2, "r3", 5 * time.Second, "[r2@41s r3@36s]"},
+		// A heartbeat of no time is a member leaving.
+		{0, s, "r2", 0, "[r3@36s]"},
+		{0, s2, "r3", -time.Second, "[]"},
 	}
 	for i, st := range steps {
 		c.Add(st.advance)

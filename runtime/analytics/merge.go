@@ -1,0 +1,173 @@
+package analytics
+
+import (
+	"container/heap"
+	"time"
+)
+
+// Merge feeds an Analytics the records of partitions that are processed
+// apart (by several replicas, perhaps) and committed in any interleaving.
+// Each partition's records come in the order of their Seq; across
+// partitions Merge applies them in order of time (At; ties by partition),
+// and only those at or before the low watermark the caller gives: a time
+// up to which every partition has committed its records, so that none
+// still to come can be earlier. The later ones wait. Alerts are evaluated
+// at every hour boundary the records pass, before the first record after
+// it, and at every hour boundary the watermark passes. So the records
+// applied before each boundary, and the alerts raised there, are the same
+// however the records were batched and the partitions interleaved.
+//
+// A record committed after the watermark passed its time (an event
+// stamped earlier than the clock of another partition, a decision
+// recorded late) is applied when it comes, after the boundaries it
+// precedes.
+//
+// Merge is not safe for concurrent use; the Analytics it feeds is.
+type Merge struct {
+	a     *Analytics
+	held  [][]Record // by partition, each in order of Seq
+	read  []uint64   // the last Seq added, by partition
+	heads heads
+	n     int // records held
+	// hour is the last hour boundary alerts were evaluated at; zero
+	// before the first.
+	hour time.Time
+}
+
+// maxAlertHours bounds the hour boundaries evaluated across one gap
+// between records or watermarks: a window's worth.
+const maxAlertHours = 31 * 24
+
+// NewMerge returns a Merge of partitions records for a, which has applied
+// those up to applied (by partition; Applied).
+func NewMerge(a *Analytics, partitions int, applied []uint64) *Merge {
+	m := &Merge{a: a, held: make([][]Record, partitions), read: make([]uint64, partitions)}
+	copy(m.read, applied)
+	m.heads.held = m.held
+	return m
+}
+
+// Read returns, by partition, the Seq of the last record added or applied:
+// where reading the partition's records resumes.
+func (m *Merge) Read() []uint64 { return append([]uint64(nil), m.read...) }
+
+// Held is how many records wait for the watermark.
+func (m *Merge) Held() int { return m.n }
+
+// Add queues records. A record of a partition out of range, or not after
+// the last one added of its partition, is dropped.
+func (m *Merge) Add(recs ...Record) {
+	for _, r := range recs {
+		p := r.Partition
+		if p < 0 || p >= len(m.held) || (r.Seq != 0 && r.Seq <= m.read[p]) {
+			continue
+		}
+		if r.Seq != 0 {
+			m.read[p] = r.Seq
+		}
+		m.held[p] = append(m.held[p], r)
+		m.n++
+		if len(m.held[p]) == 1 {
+			heap.Push(&m.heads, p)
+		}
+	}
+}
+
+// Release applies, in order of time across partitions, the records held
+// that happened at or before low, and returns the alerts of the hour
+// boundaries passed: before the first record of an hour after the last
+// boundary evaluated, every boundary up to it, and then every boundary up
+// to low.
+func (m *Merge) Release(low time.Time) []Alert {
+	var out []Alert
+	var batch []Record
+	for m.heads.Len() > 0 {
+		p := m.heads.ps[0]
+		r := m.held[p][0]
+		t := r.At()
+		if t.After(low) {
+			break
+		}
+		m.pop(p)
+		if h := t.Truncate(time.Hour); !t.IsZero() && h.After(m.hour) {
+			m.a.Apply(batch...)
+			batch = batch[:0]
+			out = append(out, m.boundaries(h)...)
+		}
+		batch = append(batch, r)
+	}
+	m.a.Apply(batch...)
+	if h := low.Truncate(time.Hour); !low.IsZero() && h.After(m.hour) {
+		out = append(out, m.boundaries(h)...)
+	}
+	return out
+}
+
+// Replay applies every record held, in order of time across partitions,
+// without evaluating alerts, and takes the hour boundaries up to now, and
+// up to the records applied, as evaluated: for the records stored before
+// a start, whose alerts were raised before it.
+func (m *Merge) Replay(now time.Time) {
+	var batch []Record
+	for m.heads.Len() > 0 {
+		p := m.heads.ps[0]
+		r := m.held[p][0]
+		if t := r.At(); t.After(now) {
+			now = t
+		}
+		batch = append(batch, r)
+		m.pop(p)
+	}
+	m.a.Apply(batch...)
+	if h := now.Truncate(time.Hour); !now.IsZero() && h.After(m.hour) {
+		m.hour = h
+	}
+}
+
+// pop takes the first record held of partition p, which heads the heap.
+func (m *Merge) pop(p int) {
+	m.held[p][0] = Record{}
+	m.held[p] = m.held[p][1:]
+	m.n--
+	if len(m.held[p]) == 0 {
+		m.held[p] = nil // let the backing array go
+		heap.Pop(&m.heads)
+	} else {
+		heap.Fix(&m.heads, 0)
+	}
+}
+
+// boundaries evaluates alerts at each hour boundary after the last one
+// evaluated, up to h; across a gap of more than maxAlertHours, at h only.
+func (m *Merge) boundaries(h time.Time) []Alert {
+	from := m.hour.Add(time.Hour)
+	if m.hour.IsZero() || h.Sub(from) > maxAlertHours*time.Hour {
+		from = h
+	}
+	m.hour = h
+	var out []Alert
+	for t := from; !t.After(h); t = t.Add(time.Hour) {
+		out = append(out, m.a.Alerts(t)...)
+	}
+	return out
+}
+
+// heads orders the partitions that hold records by the time of their
+// first, then by partition.
+type heads struct {
+	held [][]Record
+	ps   []int
+}
+
+func (h *heads) Len() int { return len(h.ps) }
+func (h *heads) Less(i, j int) bool {
+	a, b := h.held[h.ps[i]][0].At(), h.held[h.ps[j]][0].At()
+	return a.Before(b) || a.Equal(b) && h.ps[i] < h.ps[j]
+}
+func (h *heads) Swap(i, j int) { h.ps[i], h.ps[j] = h.ps[j], h.ps[i] }
+func (h *heads) Push(x any)    { h.ps = append(h.ps, x.(int)) }
+func (h *heads) Pop() any {
+	x := h.ps[len(h.ps)-1]
+	h.ps = h.ps[:len(h.ps)-1]
+	return x
+}
