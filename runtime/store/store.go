@@ -169,7 +169,8 @@ type Head struct {
 // new owner's work.
 type Leases interface {
 	// Heartbeat records owner as alive until ttl from now and returns
-	// every member alive, sorted by name, owner included.
+	// every member alive, sorted by name, owner included; a ttl of zero or
+	// less removes owner (it leaves) and returns the others.
 	Heartbeat(ctx context.Context, owner string, ttl time.Duration) ([]Member, error)
 	// Leases returns the lease of every partition, in order of partition
 	// (Partitions of them); a partition never leased has an empty Owner.

@@ -2,8 +2,11 @@ package memstore
 
 import (
 	"bytes"
+	"cmp"
 	"context"
-	"sort"
+	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,7 +17,8 @@ import (
 type Options struct {
 	// DedupWindow is how long an event id deduplicates (default 7 days).
 	DedupWindow time.Duration
-	// Now is the wall clock (default time.Now).
+	// Now is the store's clock, for the deduplication window, heartbeats
+	// and leases (default time.Now).
 	Now func() time.Time
 }
 
@@ -26,16 +30,27 @@ type Store struct {
 	closed      bool
 	deployments map[string][]store.Deployment // by stack, oldest first
 	tokens      map[string]store.Token
-	log         []store.LogRecord
+	audit       []store.AuditRecord
+	log         []store.LogRecord // in order of Seq, which is index+1
+	head        store.Head
 	seen        map[string]time.Time
-	customers   map[string][]byte
-	facts       []store.Fact // in order of Seq
-	factSeq     uint64       // the last Seq given
+	members     map[string]time.Time
+	leases      [store.Partitions]store.Lease
+	cursors     [store.Partitions]store.Cursor
+	customers   [store.Partitions]map[string]store.Customer // by partition, then id
+	counts      map[partKey]int64
+	models      map[partKey][]byte
+	facts       [store.Partitions][]store.Fact // in order of Seq
+	factSeq     [store.Partitions]uint64       // the last Seq given
 	snapshot    []byte
-	cursor      store.Cursor
-	models      map[string][]byte
+	snapshotAt  [store.Partitions]uint64
 	decisions   map[string]store.Decision
 	deliveries  map[string]store.Delivery
+}
+
+type partKey struct {
+	partition int
+	key       string
 }
 
 // New returns an empty Store.
@@ -46,16 +61,23 @@ func New(opts Options) *Store {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Store{
+	s := &Store{
 		opts:        opts,
 		deployments: map[string][]store.Deployment{},
 		tokens:      map[string]store.Token{},
 		seen:        map[string]time.Time{},
-		customers:   map[string][]byte{},
-		models:      map[string][]byte{},
+		members:     map[string]time.Time{},
+		counts:      map[partKey]int64{},
+		models:      map[partKey][]byte{},
 		decisions:   map[string]store.Decision{},
 		deliveries:  map[string]store.Delivery{},
 	}
+	for p := range store.Partitions {
+		s.customers[p] = map[string]store.Customer{}
+		s.leases[p].Partition = p
+		s.cursors[p].Partition = p
+	}
+	return s
 }
 
 var _ store.Store = (*Store)(nil)
@@ -69,7 +91,19 @@ func (s *Store) lock() error {
 	return nil
 }
 
-// Deploy implements store.Store.
+// first returns the first n of s, or all of s.
+func first[T any](s []T, n int) []T {
+	return s[:min(len(s), max(n, 0))]
+}
+
+func checkPartition(what string, p int) error {
+	if p < 0 || p >= store.Partitions {
+		return fmt.Errorf("%s of partition %d: out of range", what, p)
+	}
+	return nil
+}
+
+// Deploy implements store.Deployments.
 func (s *Store) Deploy(ctx context.Context, d store.Deployment, base int64, rec store.LogRecord) (store.Deployment, error) {
 	if err := s.lock(); err != nil {
 		return store.Deployment{}, err
@@ -83,17 +117,16 @@ func (s *Store) Deploy(ctx context.Context, d store.Deployment, base int64, rec 
 	if cur != base {
 		return store.Deployment{}, &store.StaleError{Stack: d.Stack, Base: base, Current: cur}
 	}
-	rec.Seq = uint64(len(s.log)) + 1
-	rec.Data = bytes.Clone(rec.Data)
-	s.log = append(s.log, rec)
+	rec.ID, rec.Partition = "", store.AllPartitions
 	d.Serial = cur + 1
-	d.Seq = rec.Seq
+	d.Seq = s.appendRecord(rec)
 	d.Document = bytes.Clone(d.Document)
 	s.deployments[d.Stack] = append(hist, d)
+	d.Document = bytes.Clone(d.Document)
 	return d, nil
 }
 
-// Stacks implements store.Store.
+// Stacks implements store.Deployments.
 func (s *Store) Stacks(ctx context.Context) ([]store.Deployment, error) {
 	if err := s.lock(); err != nil {
 		return nil, err
@@ -101,13 +134,15 @@ func (s *Store) Stacks(ctx context.Context) ([]store.Deployment, error) {
 	defer s.mu.Unlock()
 	var out []store.Deployment
 	for _, h := range s.deployments {
-		out = append(out, h[len(h)-1])
+		d := h[len(h)-1]
+		d.Document = bytes.Clone(d.Document)
+		out = append(out, d)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Stack < out[j].Stack })
+	slices.SortFunc(out, func(a, b store.Deployment) int { return strings.Compare(a.Stack, b.Stack) })
 	return out, nil
 }
 
-// Deployment implements store.Store.
+// Deployment implements store.Deployments.
 func (s *Store) Deployment(ctx context.Context, stack string, serial int64) (store.Deployment, error) {
 	if err := s.lock(); err != nil {
 		return store.Deployment{}, err
@@ -118,17 +153,18 @@ func (s *Store) Deployment(ctx context.Context, stack string, serial int64) (sto
 		return store.Deployment{}, store.ErrNotFound
 	}
 	if serial == 0 {
-		return h[len(h)-1], nil
+		serial = h[len(h)-1].Serial
 	}
 	for _, d := range h {
 		if d.Serial == serial {
+			d.Document = bytes.Clone(d.Document)
 			return d, nil
 		}
 	}
 	return store.Deployment{}, store.ErrNotFound
 }
 
-// History implements store.Store.
+// History implements store.Deployments.
 func (s *Store) History(ctx context.Context, stack string) ([]store.Deployment, error) {
 	if err := s.lock(); err != nil {
 		return nil, err
@@ -144,7 +180,7 @@ func (s *Store) History(ctx context.Context, stack string) ([]store.Deployment, 
 	return out, nil
 }
 
-// CreateToken implements store.Store.
+// CreateToken implements store.Tokens.
 func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 	if err := s.lock(); err != nil {
 		return err
@@ -153,13 +189,17 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 	if _, ok := s.tokens[t.Name]; ok {
 		return store.ErrExists
 	}
-	t.Hash = bytes.Clone(t.Hash)
-	t.Scopes = append([]store.Scope(nil), t.Scopes...)
-	s.tokens[t.Name] = t
+	s.tokens[t.Name] = cloneToken(t)
 	return nil
 }
 
-// TokenByHash implements store.Store.
+func cloneToken(t store.Token) store.Token {
+	t.Hash = bytes.Clone(t.Hash)
+	t.Scopes = slices.Clone(t.Scopes)
+	return t
+}
+
+// TokenByHash implements store.Tokens.
 func (s *Store) TokenByHash(ctx context.Context, hash []byte) (store.Token, error) {
 	if err := s.lock(); err != nil {
 		return store.Token{}, err
@@ -167,13 +207,13 @@ func (s *Store) TokenByHash(ctx context.Context, hash []byte) (store.Token, erro
 	defer s.mu.Unlock()
 	for _, t := range s.tokens {
 		if bytes.Equal(t.Hash, hash) {
-			return t, nil
+			return cloneToken(t), nil
 		}
 	}
 	return store.Token{}, store.ErrNotFound
 }
 
-// Tokens implements store.Store.
+// Tokens implements store.Tokens.
 func (s *Store) Tokens(ctx context.Context) ([]store.Token, error) {
 	if err := s.lock(); err != nil {
 		return nil, err
@@ -181,18 +221,66 @@ func (s *Store) Tokens(ctx context.Context) ([]store.Token, error) {
 	defer s.mu.Unlock()
 	out := make([]store.Token, 0, len(s.tokens))
 	for _, t := range s.tokens {
-		out = append(out, t)
+		out = append(out, cloneToken(t))
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	slices.SortFunc(out, func(a, b store.Token) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
 }
 
-// Append implements store.Store.
+// AddAudit implements store.Audit.
+func (s *Store) AddAudit(ctx context.Context, a store.AuditRecord) error {
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	a.Seq = uint64(len(s.audit)) + 1
+	s.audit = append(s.audit, a)
+	return nil
+}
+
+// AuditLog implements store.Audit.
+func (s *Store) AuditLog(ctx context.Context, after uint64, max int) ([]store.AuditRecord, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	if after >= uint64(len(s.audit)) || max <= 0 {
+		return nil, nil
+	}
+	end := min(uint64(len(s.audit)), after+uint64(max))
+	return slices.Clone(s.audit[after:end]), nil
+}
+
+// appendRecord adds r to the log with the next Seq and the clocks as they
+// stand, and moves the clocks on.
+func (s *Store) appendRecord(r store.LogRecord) uint64 {
+	r.Seq = uint64(len(s.log)) + 1
+	r.Clock, r.ArrivalClock = s.head.Clock, s.head.ArrivalClock
+	r.Data = bytes.Clone(r.Data)
+	s.log = append(s.log, r)
+	s.head.Seq = r.Seq
+	if r.Time.After(s.head.Clock) {
+		s.head.Clock = r.Time
+	}
+	if r.Arrival.After(s.head.ArrivalClock) {
+		s.head.ArrivalClock = r.Arrival
+	}
+	return r.Seq
+}
+
+// Append implements store.Log.
 func (s *Store) Append(ctx context.Context, recs []store.LogRecord) ([]uint64, error) {
 	if err := s.lock(); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
+	for _, r := range recs {
+		if r.Partition != store.AllPartitions {
+			if err := checkPartition("log record", r.Partition); err != nil {
+				return nil, err
+			}
+		}
+	}
 	horizon := s.opts.Now().Add(-s.opts.DedupWindow)
 	seqs := make([]uint64, len(recs))
 	for i, r := range recs {
@@ -202,164 +290,354 @@ func (s *Store) Append(ctx context.Context, recs []store.LogRecord) ([]uint64, e
 			}
 			s.seen[r.ID] = r.Arrival
 		}
-		r.Seq = uint64(len(s.log)) + 1
-		r.Data = bytes.Clone(r.Data)
-		s.log = append(s.log, r)
-		seqs[i] = r.Seq
+		seqs[i] = s.appendRecord(r)
 	}
 	return seqs, nil
 }
 
-// ReadLog implements store.Store.
-func (s *Store) ReadLog(ctx context.Context, after uint64, max int) ([]store.LogRecord, error) {
+// Read implements store.Log.
+func (s *Store) Read(ctx context.Context, from []store.From, max int) ([]store.LogRecord, store.Head, error) {
+	if err := s.lock(); err != nil {
+		return nil, store.Head{}, err
+	}
+	defer s.mu.Unlock()
+	// after[p+1] is the position of p, AllPartitions's at after[0].
+	var after [store.Partitions + 1]uint64
+	var wanted [store.Partitions + 1]bool
+	low := ^uint64(0)
+	for _, f := range from {
+		if f.Partition != store.AllPartitions {
+			if err := checkPartition("read", f.Partition); err != nil {
+				return nil, store.Head{}, err
+			}
+		}
+		i := f.Partition + 1
+		if !wanted[i] || f.After < after[i] {
+			after[i] = f.After
+		}
+		wanted[i] = true
+		low = min(low, f.After)
+	}
+	// AllPartitions: after the lowest position.
+	wanted[0], after[0] = len(from) > 0, low
+	var out []store.LogRecord
+	for i := low; i < uint64(len(s.log)) && len(out) < max; i++ {
+		r := s.log[i]
+		if p := r.Partition + 1; wanted[p] && r.Seq > after[p] {
+			r.Data = bytes.Clone(r.Data)
+			out = append(out, r)
+		}
+	}
+	return out, s.head, nil
+}
+
+// Head implements store.Log.
+func (s *Store) Head(ctx context.Context) (store.Head, error) {
+	if err := s.lock(); err != nil {
+		return store.Head{}, err
+	}
+	defer s.mu.Unlock()
+	return s.head, nil
+}
+
+// Heartbeat implements store.Leases.
+func (s *Store) Heartbeat(ctx context.Context, owner string, ttl time.Duration) ([]store.Member, error) {
 	if err := s.lock(); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	if after >= uint64(len(s.log)) {
-		return nil, nil
+	now := s.opts.Now()
+	s.members[owner] = now.Add(ttl)
+	var out []store.Member
+	for name, until := range s.members {
+		if !now.Before(until) {
+			delete(s.members, name)
+			continue
+		}
+		out = append(out, store.Member{Name: name, Expires: until})
 	}
-	end := min(uint64(len(s.log)), after+uint64(max))
-	return append([]store.LogRecord(nil), s.log[after:end]...), nil
+	slices.SortFunc(out, func(a, b store.Member) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
 }
 
-// LastSeq implements store.Store.
-func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
+// Leases implements store.Leases.
+func (s *Store) Leases(ctx context.Context) ([]store.Lease, error) {
 	if err := s.lock(); err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer s.mu.Unlock()
-	return uint64(len(s.log)), nil
+	return slices.Clone(s.leases[:]), nil
 }
 
-// Commit implements store.Store.
-func (s *Store) Commit(ctx context.Context, c store.Commit) error {
+// AcquireLeases implements store.Leases.
+func (s *Store) AcquireLeases(ctx context.Context, owner string, ps []int, ttl time.Duration) ([]store.Lease, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	for _, p := range ps {
+		if err := checkPartition("lease", p); err != nil {
+			return nil, err
+		}
+	}
+	now := s.opts.Now()
+	var out []store.Lease
+	for _, p := range slices.Compact(slices.Sorted(slices.Values(ps))) {
+		l := &s.leases[p]
+		if l.Owner != owner && l.Owner != "" && now.Before(l.Expires) {
+			continue
+		}
+		if l.Owner != owner {
+			l.Owner = owner
+			l.Epoch++
+		}
+		l.Expires = now.Add(ttl)
+		out = append(out, *l)
+	}
+	return out, nil
+}
+
+// RenewLeases implements store.Leases.
+func (s *Store) RenewLeases(ctx context.Context, owner string, held []store.Lease, ttl time.Duration) ([]store.Lease, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	until := s.opts.Now().Add(ttl)
+	var out []store.Lease
+	for _, h := range held {
+		if h.Partition < 0 || h.Partition >= store.Partitions {
+			continue
+		}
+		l := &s.leases[h.Partition]
+		if l.Owner != owner || l.Epoch != h.Epoch || owner == "" {
+			continue
+		}
+		l.Expires = until
+		out = append(out, *l)
+	}
+	return out, nil
+}
+
+// ReleaseLeases implements store.Leases.
+func (s *Store) ReleaseLeases(ctx context.Context, ls []store.Lease) error {
 	if err := s.lock(); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()
-	for _, id := range c.Delete {
-		delete(s.customers, id)
-		for k, d := range s.decisions {
-			if d.Customer == id {
-				delete(s.decisions, k)
-			}
+	for _, h := range ls {
+		if h.Partition < 0 || h.Partition >= store.Partitions {
+			continue
 		}
-		for k, d := range s.deliveries {
-			if d.Customer == id && d.Customer != "" {
-				delete(s.deliveries, k)
-			}
+		l := &s.leases[h.Partition]
+		if l.Owner == h.Owner && l.Epoch == h.Epoch {
+			l.Owner, l.Expires = "", time.Time{}
 		}
 	}
-	for _, cu := range c.Customers {
-		s.customers[cu.ID] = bytes.Clone(cu.Data)
-	}
-	for _, m := range c.Models {
-		s.models[m.Key] = bytes.Clone(m.Data)
-	}
-	s.addDeliveries(c.Deliveries)
-	s.appendFacts(c.Facts)
-	s.cursor = c.Cursor
 	return nil
 }
 
-// Cursor implements store.Store.
-func (s *Store) Cursor(ctx context.Context) (store.Cursor, error) {
-	if err := s.lock(); err != nil {
-		return store.Cursor{}, err
+// held reports whether every lease of ls is held by its owner with its
+// epoch.
+func (s *Store) held(ls []store.Lease) bool {
+	for _, l := range ls {
+		if l.Partition < 0 || l.Partition >= store.Partitions {
+			return false
+		}
+		cur := s.leases[l.Partition]
+		if cur.Owner == "" || cur.Owner != l.Owner || cur.Epoch != l.Epoch {
+			return false
+		}
 	}
-	defer s.mu.Unlock()
-	return s.cursor, nil
+	return true
 }
 
-// Customer implements store.Store.
+func checkCommit(c store.Commit) error {
+	for _, f := range c.Facts {
+		if err := checkPartition("fact", f.Partition); err != nil {
+			return err
+		}
+	}
+	for _, m := range c.Models {
+		if err := checkPartition("model", m.Partition); err != nil {
+			return err
+		}
+	}
+	for _, n := range c.Counts {
+		if err := checkPartition("count", n.Partition); err != nil {
+			return err
+		}
+	}
+	for _, cu := range c.Cursors {
+		if err := checkPartition("cursor", cu.Partition); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Commit implements store.State.
+func (s *Store) Commit(ctx context.Context, c store.Commit) error {
+	if err := checkCommit(c); err != nil {
+		return fmt.Errorf("committing processed events: %w", err)
+	}
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	if !s.held(c.Leases) {
+		return store.ErrLeaseLost
+	}
+	for _, id := range c.Delete {
+		s.erase(id)
+	}
+	for _, cu := range c.Customers {
+		cu.Partition = store.PartitionOf(cu.ID)
+		cu.Data = bytes.Clone(cu.Data)
+		s.customers[cu.Partition][cu.ID] = cu
+	}
+	for _, m := range c.Models {
+		s.models[partKey{m.Partition, m.Key}] = bytes.Clone(m.Data)
+	}
+	for _, n := range c.Counts {
+		k := partKey{n.Partition, n.Key}
+		if v := s.counts[k] + n.Delta; v != 0 {
+			s.counts[k] = v
+		} else {
+			delete(s.counts, k)
+		}
+	}
+	s.addDeliveries(c.Deliveries)
+	s.appendFacts(c.Facts)
+	for _, cu := range c.Cursors {
+		s.cursors[cu.Partition] = cu
+	}
+	return nil
+}
+
+// erase removes a customer with their decision records and outbox entries.
+func (s *Store) erase(id string) {
+	delete(s.customers[store.PartitionOf(id)], id)
+	for k, d := range s.decisions {
+		if d.Customer == id {
+			delete(s.decisions, k)
+		}
+	}
+	for k, d := range s.deliveries {
+		if d.Customer == id && d.Customer != "" {
+			delete(s.deliveries, k)
+		}
+	}
+}
+
+// Cursors implements store.State.
+func (s *Store) Cursors(ctx context.Context) ([]store.Cursor, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	return slices.Clone(s.cursors[:]), nil
+}
+
+func cloneCustomer(c store.Customer) store.Customer {
+	c.Data = bytes.Clone(c.Data)
+	return c
+}
+
+// Customer implements store.State.
 func (s *Store) Customer(ctx context.Context, id string) (store.Customer, error) {
 	if err := s.lock(); err != nil {
 		return store.Customer{}, err
 	}
 	defer s.mu.Unlock()
-	d, ok := s.customers[id]
+	c, ok := s.customers[store.PartitionOf(id)][id]
 	if !ok {
 		return store.Customer{}, store.ErrNotFound
 	}
-	return store.Customer{ID: id, Data: bytes.Clone(d)}, nil
+	return cloneCustomer(c), nil
 }
 
-// Customers implements store.Store.
-func (s *Store) Customers(ctx context.Context, fn func(store.Customer) error) error {
-	if err := s.lock(); err != nil {
-		return err
-	}
-	ids := make([]string, 0, len(s.customers))
-	for id := range s.customers {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	all := make([]store.Customer, len(ids))
-	for i, id := range ids {
-		all[i] = store.Customer{ID: id, Data: bytes.Clone(s.customers[id])}
-	}
-	s.mu.Unlock()
-	for _, c := range all {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := fn(c); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (s *Store) appendFacts(facts []store.Fact) {
-	for _, f := range facts {
-		s.factSeq++
-		s.facts = append(s.facts, store.Fact{Seq: s.factSeq, Data: bytes.Clone(f.Data)})
-	}
-}
-
-// Facts implements store.Store.
-func (s *Store) Facts(ctx context.Context, after uint64, max int) ([]store.Fact, error) {
+// CustomersByID implements store.State.
+func (s *Store) CustomersByID(ctx context.Context, ids []string) ([]store.Customer, error) {
 	if err := s.lock(); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	i := sort.Search(len(s.facts), func(i int) bool { return s.facts[i].Seq > after })
-	var out []store.Fact
-	for ; i < len(s.facts) && len(out) < max; i++ {
-		out = append(out, store.Fact{Seq: s.facts[i].Seq, Data: bytes.Clone(s.facts[i].Data)})
+	var out []store.Customer
+	for _, id := range slices.Compact(slices.Sorted(slices.Values(ids))) {
+		if c, ok := s.customers[store.PartitionOf(id)][id]; ok {
+			out = append(out, cloneCustomer(c))
+		}
 	}
 	return out, nil
 }
 
-// AnalyticsSnapshot implements store.Store. An empty snapshot is none.
-func (s *Store) AnalyticsSnapshot(ctx context.Context) ([]byte, error) {
+// Customers implements store.State.
+func (s *Store) Customers(ctx context.Context, p int, after string, max int) ([]store.Customer, error) {
 	if err := s.lock(); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	return bytes.Clone(s.snapshot), nil
+	var out []store.Customer
+	if p < 0 || p >= store.Partitions {
+		return nil, nil
+	}
+	for id, c := range s.customers[p] {
+		if id > after {
+			out = append(out, c)
+		}
+	}
+	slices.SortFunc(out, func(a, b store.Customer) int { return strings.Compare(a.ID, b.ID) })
+	out = first(out, max)
+	for i := range out {
+		out[i] = cloneCustomer(out[i])
+	}
+	return out, nil
 }
 
-// SaveAnalyticsSnapshot implements store.Store. If upTo is beyond the last
-// fact, the sequence is raised to it, so that no later fact gets a number
-// the snapshot claims to hold.
-func (s *Store) SaveAnalyticsSnapshot(ctx context.Context, snapshot []byte, upTo uint64) error {
+func compareTimers(a, b store.Timer) int {
+	return cmp.Or(a.Due.Compare(b.Due), strings.Compare(a.Customer, b.Customer))
+}
+
+// DueTimers implements store.State.
+func (s *Store) DueTimers(ctx context.Context, p int, after store.Timer, until time.Time, max int) ([]store.Timer, error) {
 	if err := s.lock(); err != nil {
-		return err
+		return nil, err
 	}
 	defer s.mu.Unlock()
-	s.snapshot = nil
-	if len(snapshot) > 0 {
-		s.snapshot = bytes.Clone(snapshot)
+	var out []store.Timer
+	if p < 0 || p >= store.Partitions {
+		return nil, nil
 	}
-	i := sort.Search(len(s.facts), func(i int) bool { return s.facts[i].Seq > upTo })
-	s.facts = append([]store.Fact(nil), s.facts[i:]...)
-	s.factSeq = max(s.factSeq, upTo)
-	return nil
+	for id, c := range s.customers[p] {
+		t := store.Timer{Customer: id, Due: c.Due}
+		if !c.Due.IsZero() && !c.Due.After(until) && compareTimers(t, after) > 0 {
+			out = append(out, t)
+		}
+	}
+	slices.SortFunc(out, compareTimers)
+	return first(out, max), nil
 }
 
-// Models implements store.Store.
+// StageCounts implements store.State.
+func (s *Store) StageCounts(ctx context.Context) (map[string]int64, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	out := map[string]int64{}
+	for k, v := range s.counts {
+		out[k.key] += v
+	}
+	for k, v := range out {
+		if v == 0 {
+			delete(out, k)
+		}
+	}
+	return out, nil
+}
+
+// Models implements store.State.
 func (s *Store) Models(ctx context.Context) ([]store.Model, error) {
 	if err := s.lock(); err != nil {
 		return nil, err
@@ -367,14 +645,99 @@ func (s *Store) Models(ctx context.Context) ([]store.Model, error) {
 	defer s.mu.Unlock()
 	out := make([]store.Model, 0, len(s.models))
 	for k, v := range s.models {
-		out = append(out, store.Model{Key: k, Data: bytes.Clone(v)})
+		out = append(out, store.Model{Partition: k.partition, Key: k.key, Data: bytes.Clone(v)})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	slices.SortFunc(out, func(a, b store.Model) int {
+		return cmp.Or(cmp.Compare(a.Partition, b.Partition), strings.Compare(a.Key, b.Key))
+	})
 	return out, nil
 }
 
-// PutDecisions implements store.Store.
+func (s *Store) appendFacts(facts []store.Fact) {
+	for _, f := range facts {
+		s.factSeq[f.Partition]++
+		s.facts[f.Partition] = append(s.facts[f.Partition], store.Fact{Partition: f.Partition, Seq: s.factSeq[f.Partition], Data: bytes.Clone(f.Data)})
+	}
+}
+
+func checkPositions(what string, ps []uint64) error {
+	if ps != nil && len(ps) != store.Partitions {
+		return fmt.Errorf("%s: %d positions, not %d", what, len(ps), store.Partitions)
+	}
+	return nil
+}
+
+// Facts implements store.Facts.
+func (s *Store) Facts(ctx context.Context, after []uint64, max int) ([]store.Fact, error) {
+	if err := checkPositions("reading facts", after); err != nil {
+		return nil, err
+	}
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	var out []store.Fact
+	for p := 0; p < store.Partitions && len(out) < max; p++ {
+		var a uint64
+		if after != nil {
+			a = after[p]
+		}
+		fs := s.facts[p]
+		i, _ := slices.BinarySearchFunc(fs, a+1, func(f store.Fact, seq uint64) int { return cmp.Compare(f.Seq, seq) })
+		for ; i < len(fs) && len(out) < max; i++ {
+			f := fs[i]
+			f.Data = bytes.Clone(f.Data)
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+// AnalyticsSnapshot implements store.Facts.
+func (s *Store) AnalyticsSnapshot(ctx context.Context) ([]byte, []uint64, error) {
+	if err := s.lock(); err != nil {
+		return nil, nil, err
+	}
+	defer s.mu.Unlock()
+	return bytes.Clone(s.snapshot), slices.Clone(s.snapshotAt[:]), nil
+}
+
+// SaveAnalyticsSnapshot implements store.Facts.
+func (s *Store) SaveAnalyticsSnapshot(ctx context.Context, data []byte, upTo []uint64) error {
+	if err := checkPositions("saving the analytics snapshot", upTo); err != nil {
+		return err
+	}
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	s.snapshot = nil
+	if len(data) > 0 {
+		s.snapshot = bytes.Clone(data)
+	}
+	for p := range store.Partitions {
+		var at uint64
+		if upTo != nil {
+			at = upTo[p]
+		}
+		s.snapshotAt[p] = at
+		fs := s.facts[p]
+		i, _ := slices.BinarySearchFunc(fs, at+1, func(f store.Fact, seq uint64) int { return cmp.Compare(f.Seq, seq) })
+		s.facts[p] = slices.Clone(fs[i:])
+		s.factSeq[p] = max(s.factSeq[p], at)
+	}
+	return nil
+}
+
+// PutDecisions implements store.Decisions.
 func (s *Store) PutDecisions(ctx context.Context, ds []store.Decision) error {
+	for _, d := range ds {
+		for _, f := range d.Facts {
+			if err := checkPartition("fact", f.Partition); err != nil {
+				return fmt.Errorf("storing decision records: %w", err)
+			}
+		}
+	}
 	if err := s.lock(); err != nil {
 		return err
 	}
@@ -388,7 +751,7 @@ func (s *Store) PutDecisions(ctx context.Context, ds []store.Decision) error {
 	return nil
 }
 
-// Decision implements store.Store.
+// Decision implements store.Decisions.
 func (s *Store) Decision(ctx context.Context, id string) (store.Decision, error) {
 	if err := s.lock(); err != nil {
 		return store.Decision{}, err
@@ -402,7 +765,7 @@ func (s *Store) Decision(ctx context.Context, id string) (store.Decision, error)
 	return d, nil
 }
 
-// CustomerDecisions implements store.Store.
+// CustomerDecisions implements store.Decisions.
 func (s *Store) CustomerDecisions(ctx context.Context, customer string, max int) ([]store.Decision, error) {
 	if err := s.lock(); err != nil {
 		return nil, err
@@ -415,14 +778,11 @@ func (s *Store) CustomerDecisions(ctx context.Context, customer string, max int)
 			out = append(out, d)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID > out[j].ID })
-	if len(out) > max {
-		out = out[:max]
-	}
-	return out, nil
+	slices.SortFunc(out, func(a, b store.Decision) int { return strings.Compare(b.ID, a.ID) })
+	return first(out, max), nil
 }
 
-// PruneDecisions implements store.Store.
+// PruneDecisions implements store.Decisions.
 func (s *Store) PruneDecisions(ctx context.Context, before time.Time) (int, error) {
 	if err := s.lock(); err != nil {
 		return 0, err
@@ -438,7 +798,12 @@ func (s *Store) PruneDecisions(ctx context.Context, before time.Time) (int, erro
 	return n, nil
 }
 
-// Delivery implements store.Store.
+func cloneDelivery(d store.Delivery) store.Delivery {
+	d.Data = bytes.Clone(d.Data)
+	return d
+}
+
+// Delivery implements store.Queue.
 func (s *Store) Delivery(ctx context.Context, id string) (store.Delivery, error) {
 	if err := s.lock(); err != nil {
 		return store.Delivery{}, err
@@ -448,11 +813,10 @@ func (s *Store) Delivery(ctx context.Context, id string) (store.Delivery, error)
 	if !ok {
 		return store.Delivery{}, store.ErrNotFound
 	}
-	d.Data = bytes.Clone(d.Data)
-	return d, nil
+	return cloneDelivery(d), nil
 }
 
-// Deliveries implements store.Store.
+// Deliveries implements store.Queue.
 func (s *Store) Deliveries(ctx context.Context, state store.DeliveryState, after string, max int) ([]store.Delivery, error) {
 	if err := s.lock(); err != nil {
 		return nil, err
@@ -461,34 +825,33 @@ func (s *Store) Deliveries(ctx context.Context, state store.DeliveryState, after
 	var out []store.Delivery
 	for _, d := range s.deliveries {
 		if d.State == state && d.ID > after {
-			d.Data = bytes.Clone(d.Data)
 			out = append(out, d)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	if len(out) > max {
-		out = out[:max]
+	slices.SortFunc(out, func(a, b store.Delivery) int { return strings.Compare(a.ID, b.ID) })
+	out = first(out, max)
+	for i := range out {
+		out[i] = cloneDelivery(out[i])
 	}
 	return out, nil
 }
 
-// addDeliveries adds the entries whose ID is not in the outbox (nor earlier
-// in ds) and returns them.
+// addDeliveries adds, unclaimed, the entries whose ID is not in the outbox
+// (nor earlier in ds) and returns them.
 func (s *Store) addDeliveries(ds []store.Delivery) []store.Delivery {
 	var added []store.Delivery
 	for _, d := range ds {
 		if _, ok := s.deliveries[d.ID]; ok {
 			continue
 		}
-		d.Data = bytes.Clone(d.Data)
-		s.deliveries[d.ID] = d
-		d.Data = bytes.Clone(d.Data)
-		added = append(added, d)
+		d.Claim, d.ClaimedUntil = "", time.Time{}
+		s.deliveries[d.ID] = cloneDelivery(d)
+		added = append(added, cloneDelivery(d))
 	}
 	return added
 }
 
-// AddDeliveries implements store.Store.
+// AddDeliveries implements store.Queue.
 func (s *Store) AddDeliveries(ctx context.Context, ds []store.Delivery) ([]store.Delivery, error) {
 	if err := s.lock(); err != nil {
 		return nil, err
@@ -497,7 +860,47 @@ func (s *Store) AddDeliveries(ctx context.Context, ds []store.Delivery) ([]store
 	return s.addDeliveries(ds), nil
 }
 
-// UpdateDelivery implements store.Store.
+// ClaimDeliveries implements store.Queue.
+func (s *Store) ClaimDeliveries(ctx context.Context, worker string, now time.Time, lease time.Duration, max int) ([]store.Delivery, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	var due []store.Delivery
+	for _, d := range s.deliveries {
+		if d.State == store.DeliveryPending && !d.Due.After(now) && !d.ClaimedUntil.After(now) {
+			due = append(due, d)
+		}
+	}
+	slices.SortFunc(due, func(a, b store.Delivery) int {
+		return cmp.Or(a.Due.Compare(b.Due), strings.Compare(a.ID, b.ID))
+	})
+	due = first(due, max)
+	for i := range due {
+		due[i].Claim, due[i].ClaimedUntil = worker, now.Add(lease)
+		s.deliveries[due[i].ID] = due[i]
+		due[i] = cloneDelivery(due[i])
+	}
+	return due, nil
+}
+
+// NextDue implements store.Queue.
+func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
+	if err := s.lock(); err != nil {
+		return time.Time{}, false, err
+	}
+	defer s.mu.Unlock()
+	var next time.Time
+	found := false
+	for _, d := range s.deliveries {
+		if d.State == store.DeliveryPending && (!found || d.Due.Before(next)) {
+			next, found = d.Due, true
+		}
+	}
+	return next, found, nil
+}
+
+// UpdateDelivery implements store.Queue.
 func (s *Store) UpdateDelivery(ctx context.Context, d store.Delivery) error {
 	if err := s.lock(); err != nil {
 		return err
@@ -506,12 +909,12 @@ func (s *Store) UpdateDelivery(ctx context.Context, d store.Delivery) error {
 	if _, ok := s.deliveries[d.ID]; !ok {
 		return store.ErrNotFound
 	}
-	d.Data = bytes.Clone(d.Data)
-	s.deliveries[d.ID] = d
+	d.Claim, d.ClaimedUntil = "", time.Time{}
+	s.deliveries[d.ID] = cloneDelivery(d)
 	return nil
 }
 
-// PruneDeliveries implements store.Store.
+// PruneDeliveries implements store.Queue.
 func (s *Store) PruneDeliveries(ctx context.Context, before time.Time) (int, error) {
 	if err := s.lock(); err != nil {
 		return 0, err

@@ -10,7 +10,7 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, storetest.Factory{
+	storetest.Run(t, storetest.Opener{
 		Open: func(t *testing.T, now func() time.Time) store.Store {
 			return memstore.New(memstore.Options{DedupWindow: storetest.Window, Now: now})
 		},
