@@ -12,7 +12,8 @@ import (
 	"github.com/waymarkhq/waymark/runtime/store"
 )
 
-// Heartbeat implements store.Store.
+// Heartbeat implements store.Store. Members long dead stay in the table:
+// there are as many as replicas ever started, few.
 func (s *Store) Heartbeat(ctx context.Context, owner string, ttl time.Duration) ([]store.Member, error) {
 	if err := s.enter(); err != nil {
 		return nil, err
@@ -22,7 +23,11 @@ func (s *Store) Heartbeat(ctx context.Context, owner string, ttl time.Duration) 
 	var out []store.Member
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		out = nil
-		if _, err := tx.Exec(ctx, `INSERT INTO members (name, expires) VALUES ($1, $2)
+		if ttl <= 0 {
+			if _, err := tx.Exec(ctx, `DELETE FROM members WHERE name = $1`, owner); err != nil {
+				return err
+			}
+		} else if _, err := tx.Exec(ctx, `INSERT INTO members (name, expires) VALUES ($1, $2)
 			ON CONFLICT (name) DO UPDATE SET expires = excluded.expires`, owner, nanos(now.Add(ttl))); err != nil {
 			return err
 		}

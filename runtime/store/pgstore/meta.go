@@ -19,9 +19,7 @@ func (s *Store) Deploy(ctx context.Context, d store.Deployment, base int64, rec 
 		return store.Deployment{}, err
 	}
 	defer s.leave()
-	if rec.Partition != store.AllPartitions {
-		return store.Deployment{}, fmt.Errorf("deploy: the log record's partition is %d, not AllPartitions", rec.Partition)
-	}
+	rec.ID, rec.Partition = "", store.AllPartitions
 	var out store.Deployment
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		// The head first, as every append takes it, then the stack.
@@ -36,9 +34,6 @@ func (s *Store) Deploy(ctx context.Context, d store.Deployment, base int64, rec 
 		}
 		if current != base {
 			return &store.StaleError{Stack: d.Stack, Base: base, Current: current}
-		}
-		if seqs[0] == 0 {
-			return fmt.Errorf("deploy: the log record's id %q was appended already", rec.ID)
 		}
 		out = d
 		out.Serial, out.Seq = base+1, seqs[0]

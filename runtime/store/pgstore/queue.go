@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -13,6 +14,15 @@ import (
 )
 
 const deliveryCols = `id, customer, state, updated, due, claim, claimed_until, data`
+
+// qualified prefixes each of the comma-separated columns with table.
+func qualified(table, cols string) string {
+	parts := strings.Split(cols, ", ")
+	for i, c := range parts {
+		parts[i] = table + "." + c
+	}
+	return strings.Join(parts, ", ")
+}
 
 func scanDelivery(row pgx.CollectableRow) (store.Delivery, error) {
 	var d store.Delivery
@@ -150,14 +160,16 @@ func (s *Store) ClaimDeliveries(ctx context.Context, worker string, now time.Tim
 	}
 	var out []store.Delivery
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `UPDATE deliveries SET claim = $1, claimed_until = $2
-			WHERE id IN (
+		// The CTE runs once (a locking one is never inlined): a subquery
+		// under IN may be run again by the plan, past its LIMIT.
+		rows, err := tx.Query(ctx, `WITH due AS (
 				SELECT id FROM deliveries
 				WHERE state = 'pending' AND due <= $3 AND claimed_until <= $3
 				ORDER BY due, id LIMIT $4
 				FOR UPDATE SKIP LOCKED)
-			AND state = 'pending' AND due <= $3 AND claimed_until <= $3
-			RETURNING `+deliveryCols,
+			UPDATE deliveries SET claim = $1, claimed_until = $2
+			FROM due WHERE deliveries.id = due.id
+			RETURNING `+qualified("deliveries", deliveryCols),
 			worker, nanos(now.Add(lease)), nanos(now), max)
 		if err != nil {
 			return err

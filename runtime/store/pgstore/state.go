@@ -59,8 +59,9 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 				ids[i] = bytesOf(id)
 			}
 			b.Queue(`DELETE FROM customers WHERE id = ANY($1::bytea[])`, ids)
-			b.Queue(`DELETE FROM decisions WHERE customer = ANY($1::bytea[])`, ids)
-			b.Queue(`DELETE FROM deliveries WHERE customer = ANY($1::bytea[])`, ids)
+			// An empty customer is none: entries of no customer stay.
+			b.Queue(`DELETE FROM decisions WHERE customer = ANY($1::bytea[]) AND customer <> ''::bytea`, ids)
+			b.Queue(`DELETE FROM deliveries WHERE customer = ANY($1::bytea[]) AND customer <> ''::bytea`, ids)
 		}
 		queueCustomers(b, c.Customers)
 		queueModels(b, c.Models)
