@@ -12,7 +12,15 @@ import (
 	"github.com/waymarkhq/waymark/runtime/store/storetest"
 )
 
-var pg pgtest.Shared
+// pg's databases are copies of one the store has migrated: migrating
+// takes a while, with an fsync for each index it creates.
+var pg = pgtest.Shared{Template: func(ctx context.Context, dsn string) error {
+	s, err := pgstore.Open(ctx, dsn, pgstore.Options{})
+	if err != nil {
+		return err
+	}
+	return s.Close()
+}}
 
 func TestMain(m *testing.M) { pg.Main(m) }
 

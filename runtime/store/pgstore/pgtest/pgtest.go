@@ -263,19 +263,30 @@ func (s *Server) DB(t testing.TB) string {
 
 // CreateDB creates a new, empty database and returns its connection string.
 func (s *Server) CreateDB(ctx context.Context) (string, error) {
+	_, dsn, err := s.createDB(ctx, "")
+	return dsn, err
+}
+
+// createDB creates a database as a copy of template ("": an empty one)
+// and returns its name and connection string.
+func (s *Server) createDB(ctx context.Context, template string) (name, dsn string, err error) {
 	s.mu.Lock()
 	s.dbs++
-	name := fmt.Sprintf("t_%d", s.dbs)
+	name = fmt.Sprintf("t_%d", s.dbs)
 	s.mu.Unlock()
 	c, err := pgx.Connect(ctx, s.DSN("postgres"))
 	if err != nil {
-		return "", fmt.Errorf("connecting to create a database: %w", err)
+		return "", "", fmt.Errorf("connecting to create a database: %w", err)
 	}
 	defer c.Close(context.Background())
-	if _, err := c.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		return "", fmt.Errorf("creating database %s: %w", name, err)
+	q := "CREATE DATABASE " + name
+	if template != "" {
+		q += " TEMPLATE " + template
 	}
-	return s.DSN(name), nil
+	if _, err := c.Exec(ctx, q); err != nil {
+		return "", "", fmt.Errorf("creating database %s: %w", name, err)
+	}
+	return name, s.DSN(name), nil
 }
 
 // Kill ends the server at once, with SIGKILL, as a crash would; Restart
@@ -346,21 +357,34 @@ func (s *Server) Close() error {
 // first test that asks for a database and stopped by Main when they are
 // done. The zero value is ready to use.
 type Shared struct {
-	mu  sync.Mutex
-	srv *Server
-	err error
+	// Template, when set, prepares a database once (creating a schema, say),
+	// and DB's databases are copies of it: cheaper than preparing each.
+	// It must close its connections before it returns.
+	Template func(ctx context.Context, dsn string) error
+
+	mu       sync.Mutex
+	srv      *Server
+	err      error
+	template string // the prepared database's name, once made
 }
 
-// DB creates a new, empty database on the shared server, starting it if
-// it is not running, and returns its connection string. It fails the test
-// when the server cannot start.
+// DB creates a new database on the shared server, starting it if it is not
+// running, and returns its connection string: an empty database, or a copy
+// of the Template's. It fails the test when the server cannot start.
 func (sh *Shared) DB(t testing.TB) string {
 	t.Helper()
 	srv, err := sh.server()
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
-	return srv.DB(t)
+	sh.mu.Lock()
+	template := sh.template
+	sh.mu.Unlock()
+	_, dsn, err := srv.createDB(context.Background(), template)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	return dsn
 }
 
 // Server returns the shared server, starting it if it is not running. It
@@ -379,8 +403,24 @@ func (sh *Shared) server() (*Server, error) {
 	defer sh.mu.Unlock()
 	if sh.srv == nil && sh.err == nil {
 		sh.srv, sh.err = New(context.Background())
+		if sh.err == nil && sh.Template != nil {
+			sh.err = sh.prepare(context.Background())
+		}
 	}
 	return sh.srv, sh.err
+}
+
+// prepare makes the template database.
+func (sh *Shared) prepare(ctx context.Context) error {
+	name, dsn, err := sh.srv.createDB(ctx, "")
+	if err != nil {
+		return err
+	}
+	if err := sh.Template(ctx, dsn); err != nil {
+		return fmt.Errorf("preparing the template database: %w", err)
+	}
+	sh.template = name
+	return nil
 }
 
 // Main runs the tests, stops the shared server and exits: call it from

@@ -132,3 +132,40 @@ func TestNotInstalled(t *testing.T) {
 		t.Fatalf("findBin with no programs: %v, want ErrNotInstalled", err)
 	}
 }
+
+func TestTemplate(t *testing.T) {
+	ctx := context.Background()
+	sh := Shared{Template: func(ctx context.Context, dsn string) error {
+		c, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			return err
+		}
+		defer c.Close(ctx)
+		_, err = c.Exec(ctx, "CREATE TABLE prepared (x int); INSERT INTO prepared VALUES (7)")
+		return err
+	}}
+	defer func() {
+		if err := sh.srv.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
+	a, b := sh.DB(t), sh.DB(t)
+	for _, dsn := range []string{a, b} {
+		c, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var x int
+		if err := c.QueryRow(ctx, "SELECT x FROM prepared").Scan(&x); err != nil || x != 7 {
+			t.Fatalf("a copy of the template: %d, %v", x, err)
+		}
+		// Copies, not one database: a change to one is not in the other.
+		if _, err := c.Exec(ctx, "UPDATE prepared SET x = 8"); err != nil {
+			t.Fatal(err)
+		}
+		c.Close(ctx)
+	}
+	if empty := sh.Server(t).DB(t); empty == a || empty == b {
+		t.Fatal("Server.DB gave a copy's DSN")
+	}
+}
