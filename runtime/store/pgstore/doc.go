@@ -1,0 +1,60 @@
+// Package pgstore is the runtime's store in PostgreSQL, shared by every
+// replica of the runtime that is given the same database (`runtime serve
+// -store postgres://...`). It implements every seam of package store and
+// passes storetest; it knows SQL and the store contract, nothing of how
+// the engine encodes what it keeps.
+//
+// Design notes.
+//
+// Portability. The SQL keeps to what PostgreSQL and CockroachDB both run:
+// INSERT ... ON CONFLICT, UPDATE ... FROM unnest(...), SELECT ... FOR
+// UPDATE / FOR SHARE / SKIP LOCKED, partial indexes, bigint, bytea and
+// text[]. No LISTEN/NOTIFY, advisory locks, sequences or snapshot
+// functions. Transactions that the database aborts with a serialization
+// failure or a deadlock are retried (store.tx).
+//
+// Encoding. Times are bigint unix nanoseconds, 0 for the zero time, so
+// that they round-trip exactly (timestamptz keeps microseconds). Ids and
+// keys that come from users (customers, events, decisions, deliveries,
+// model and count keys) are bytea, which orders bytewise whatever the
+// database's collation and holds any string; lists ordered by name
+// (stacks, tokens, members) are sorted in Go.
+//
+// Commit order. Sequence numbers must follow commit order, across
+// processes: a reader that has seen seq s never later finds a record
+// below s. Each append's transaction locks the single log_head row first
+// (SELECT ... FOR UPDATE), numbers its records from it and writes it back,
+// so appends commit one at a time and a later number always commits
+// later. The same holds for facts, numbered per partition under the
+// partition's fact_heads row, and for the audit log under its counters row.
+// Rows of several partitions are locked in order of partition, so writers
+// do not deadlock.
+//
+// Group commit. Append queues its records for the store's commit loop,
+// which writes every append queued meanwhile (up to Options.MaxGroup
+// records) in one transaction: the head, the ids within the
+// deduplication window (log_ids, upserted with a horizon), one multi-row
+// INSERT from unnest arrays, the head again. So the cost of a commit's
+// WAL flush is shared; replicas sharing the database queue on the head
+// row.
+//
+// Reads. Read is one statement, so that the records and the head it
+// returns come from one snapshot: for each partition asked, its first max
+// records past its position (index log(part, seq)), then the first max of
+// those by seq.
+//
+// Fencing. Commit takes the named lease rows FOR SHARE and checks owner
+// and epoch before writing, in the same transaction; AcquireLeases takes
+// them FOR UPDATE, so a takeover waits for a commit in flight, and a
+// commit after the takeover sees the new epoch and writes nothing.
+//
+// Migrations. migrations/NNNN_what.sql, embedded, are applied at Open in
+// order, each in its own transaction that first inserts its row into
+// schema_migrations: a second process migrating at once waits on that
+// row and then skips the migration. A database at a newer version than
+// the binary knows is refused.
+//
+// Clocks. Leases, heartbeats and the deduplication window use
+// Options.Now, each replica's own clock: replicas must agree to well
+// within a lease's time to live.
+package pgstore

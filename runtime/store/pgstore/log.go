@@ -1,0 +1,304 @@
+package pgstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/waymarkhq/waymark/runtime/store"
+)
+
+type appendReq struct {
+	recs []store.LogRecord
+	seqs []uint64
+	err  error
+	done chan struct{}
+}
+
+// Append implements store.Store. The records wait for the commit loop,
+// which writes every append queued meanwhile in one transaction.
+func (s *Store) Append(ctx context.Context, recs []store.LogRecord) ([]uint64, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	if len(recs) == 0 {
+		return nil, nil
+	}
+	for _, r := range recs {
+		if r.Partition != store.AllPartitions {
+			if err := checkPartition("append", r.Partition); err != nil {
+				return nil, err
+			}
+		}
+	}
+	req := &appendReq{recs: recs, done: make(chan struct{})}
+	select {
+	case s.appends <- req:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	// Once queued the append happens; wait for its outcome so that the
+	// answer is true.
+	<-req.done
+	return req.seqs, req.err
+}
+
+func (s *Store) commitLoop() {
+	defer close(s.stopped)
+	var lastPrune time.Time
+	for {
+		var first *appendReq
+		select {
+		case first = <-s.appends:
+		case <-s.stop:
+			return
+		}
+		group := []*appendReq{first}
+		n := len(first.recs)
+	drain:
+		for n < s.opts.MaxGroup {
+			select {
+			case r := <-s.appends:
+				group = append(group, r)
+				n += len(r.recs)
+			default:
+				break drain
+			}
+		}
+		s.commitGroup(group)
+		if now := s.opts.Now(); now.Sub(lastPrune) > s.opts.DedupWindow/100 {
+			lastPrune = now
+			s.pruneIDs(now)
+		}
+	}
+}
+
+// commitGroup appends the records of a group in one transaction.
+func (s *Store) commitGroup(group []*appendReq) {
+	var recs []store.LogRecord
+	for _, req := range group {
+		recs = append(recs, req.recs...)
+	}
+	var seqs []uint64
+	err := s.tx(context.Background(), func(tx pgx.Tx) error {
+		var err error
+		seqs, err = s.appendTx(context.Background(), tx, recs)
+		return err
+	})
+	if err != nil {
+		err = fmt.Errorf("appending to the event log: %w", err)
+	}
+	for _, req := range group {
+		if err != nil {
+			req.err = err
+		} else {
+			req.seqs, seqs = seqs[:len(req.recs):len(req.recs)], seqs[len(req.recs):]
+		}
+		close(req.done)
+	}
+}
+
+// appendTx appends recs in tx and returns their sequence numbers, 0 for
+// those skipped as duplicates. It locks the log's head row first, and
+// holds it until tx ends: so appends commit one at a time, in the order of
+// their sequence numbers, whichever process makes them.
+func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, recs []store.LogRecord) ([]uint64, error) {
+	var head, clock, arrivalClock int64
+	err := tx.QueryRow(ctx, `SELECT seq, clock, arrival_clock FROM log_head WHERE id = 1 FOR UPDATE`).
+		Scan(&head, &clock, &arrivalClock)
+	if err != nil {
+		return nil, err
+	}
+
+	// Deduplicate: an id is fresh unless appended within the window, or
+	// earlier in recs.
+	horizon := s.opts.Now().Add(-s.opts.DedupWindow).UnixNano()
+	var ids [][]byte
+	var arrivals []int64
+	first := map[string]bool{}
+	for _, r := range recs {
+		if r.ID != "" && !first[r.ID] {
+			first[r.ID] = true
+			ids = append(ids, []byte(r.ID))
+			arrivals = append(arrivals, nanos(r.Arrival))
+		}
+	}
+	fresh := map[string]bool{}
+	if len(ids) > 0 {
+		rows, err := tx.Query(ctx, `INSERT INTO log_ids (id, arrival)
+			SELECT * FROM unnest($1::bytea[], $2::bigint[])
+			ON CONFLICT (id) DO UPDATE SET arrival = excluded.arrival WHERE log_ids.arrival <= $3
+			RETURNING id`, ids, arrivals, horizon)
+		if err != nil {
+			return nil, err
+		}
+		var id []byte
+		_, err = pgx.ForEachRow(rows, []any{&id}, func() error {
+			fresh[string(id)] = true
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	seqs := make([]uint64, len(recs))
+	n := 0
+	var (
+		cSeq, cArrival, cTime, cClock, cArrivalClock []int64
+		cPart                                        []int32
+		cID, cData                                   [][]byte
+	)
+	for i, r := range recs {
+		if r.ID != "" {
+			if !fresh[r.ID] {
+				continue
+			}
+			delete(fresh, r.ID) // a later record with the id is a duplicate
+		}
+		head++
+		seqs[i] = uint64(head)
+		n++
+		var id []byte
+		if r.ID != "" {
+			id = []byte(r.ID)
+		}
+		cSeq = append(cSeq, head)
+		cPart = append(cPart, int32(r.Partition))
+		cID = append(cID, id)
+		cArrival = append(cArrival, nanos(r.Arrival))
+		cTime = append(cTime, nanos(r.Time))
+		cClock = append(cClock, clock)
+		cArrivalClock = append(cArrivalClock, arrivalClock)
+		cData = append(cData, bytesOf(string(r.Data)))
+		clock = max(clock, nanos(r.Time))
+		arrivalClock = max(arrivalClock, nanos(r.Arrival))
+	}
+	if n == 0 {
+		return seqs, nil
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO log (seq, part, id, arrival, time, clock, arrival_clock, data)
+		SELECT * FROM unnest($1::bigint[], $2::int[], $3::bytea[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bytea[])`,
+		cSeq, cPart, cID, cArrival, cTime, cClock, cArrivalClock, cData)
+	if err != nil {
+		return nil, err
+	}
+	_, err = tx.Exec(ctx, `UPDATE log_head SET seq = $1, clock = $2, arrival_clock = $3 WHERE id = 1`,
+		head, clock, arrivalClock)
+	if err != nil {
+		return nil, err
+	}
+	return seqs, nil
+}
+
+// pruneIDs forgets the ids that arrived before the window, a batch at a
+// time; an error only delays it.
+func (s *Store) pruneIDs(now time.Time) {
+	horizon := now.Add(-s.opts.DedupWindow).UnixNano()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for range 100 {
+		tag, err := s.pool.Exec(ctx, `DELETE FROM log_ids WHERE id IN
+			(SELECT id FROM log_ids WHERE arrival <= $1 ORDER BY arrival LIMIT 10000)`, horizon)
+		if err != nil || tag.RowsAffected() < 10000 {
+			return
+		}
+	}
+}
+
+// Read implements store.Store: in one statement, so that the records and
+// the head come from one snapshot of the database.
+func (s *Store) Read(ctx context.Context, from []store.From, max int) ([]store.LogRecord, store.Head, error) {
+	if err := s.enter(); err != nil {
+		return nil, store.Head{}, err
+	}
+	defer s.leave()
+	// The lowest position of each partition named; the records of every
+	// partition come after the lowest of all.
+	after := map[int]uint64{}
+	var all uint64
+	for i, f := range from {
+		if f.Partition != store.AllPartitions {
+			if err := checkPartition("read", f.Partition); err != nil {
+				return nil, store.Head{}, err
+			}
+		}
+		if a, ok := after[f.Partition]; !ok || f.After < a {
+			after[f.Partition] = f.After
+		}
+		if i == 0 || f.After < all {
+			all = f.After
+		}
+	}
+	if len(from) > 0 {
+		after[store.AllPartitions] = all
+	}
+	var parts []int32
+	var afters []int64
+	for p, a := range after {
+		parts = append(parts, int32(p))
+		afters = append(afters, int64(a))
+	}
+	if max <= 0 {
+		parts, afters = nil, nil
+	}
+	// Each partition's first max records after its position, of which the
+	// first max by seq: never more than max rows a partition.
+	rows, err := s.pool.Query(ctx, `SELECT h.seq, h.clock, h.arrival_clock,
+			r.seq, r.part, r.id, r.arrival, r.time, r.clock, r.arrival_clock, r.data
+		FROM log_head h LEFT JOIN (
+			SELECT l.* FROM unnest($1::int[], $2::bigint[]) AS f(part, after)
+			CROSS JOIN LATERAL (
+				SELECT seq, part, id, arrival, time, clock, arrival_clock, data FROM log
+				WHERE part = f.part AND seq > f.after ORDER BY seq LIMIT $3
+			) AS l
+			ORDER BY l.seq LIMIT $3
+		) AS r ON true
+		WHERE h.id = 1
+		ORDER BY r.seq`, parts, afters, max)
+	if err != nil {
+		return nil, store.Head{}, fmt.Errorf("reading the log: %w", err)
+	}
+	var (
+		head store.Head
+		out  []store.LogRecord
+	)
+	var hSeq, hClock, hArrival int64
+	var seq, arrival, tm, clock, arrivalClock *int64
+	var part *int32
+	var id, data []byte
+	_, err = pgx.ForEachRow(rows, []any{&hSeq, &hClock, &hArrival, &seq, &part, &id, &arrival, &tm, &clock, &arrivalClock, &data}, func() error {
+		head = store.Head{Seq: uint64(hSeq), Clock: fromNanos(hClock), ArrivalClock: fromNanos(hArrival)}
+		if seq == nil {
+			return nil
+		}
+		out = append(out, store.LogRecord{
+			Seq: uint64(*seq), Partition: int(*part), ID: string(id),
+			Arrival: fromNanos(*arrival), Time: fromNanos(*tm),
+			Clock: fromNanos(*clock), ArrivalClock: fromNanos(*arrivalClock),
+			Data: data,
+		})
+		return nil
+	})
+	if err != nil {
+		return nil, store.Head{}, fmt.Errorf("reading the log: %w", err)
+	}
+	return out, head, nil
+}
+
+// Head implements store.Store.
+func (s *Store) Head(ctx context.Context) (store.Head, error) {
+	if err := s.enter(); err != nil {
+		return store.Head{}, err
+	}
+	defer s.leave()
+	var seq, clock, arrival int64
+	err := s.pool.QueryRow(ctx, `SELECT seq, clock, arrival_clock FROM log_head WHERE id = 1`).Scan(&seq, &clock, &arrival)
+	if err != nil {
+		return store.Head{}, fmt.Errorf("reading the log's head: %w", err)
+	}
+	return store.Head{Seq: uint64(seq), Clock: fromNanos(clock), ArrivalClock: fromNanos(arrival)}, nil
+}

@@ -1,0 +1,176 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/waymarkhq/waymark/runtime/store"
+)
+
+// Options configure a Store.
+type Options struct {
+	// DedupWindow is how long an event id deduplicates (default 7 days).
+	DedupWindow time.Duration
+	// Now is the wall clock (default time.Now), for the deduplication
+	// window, leases and heartbeats. Replicas sharing a database must
+	// agree on it to well within a lease's time to live.
+	Now func() time.Time
+	// MaxGroup caps the records that one group commit writes (default
+	// 20,000).
+	MaxGroup int
+	// MaxConns caps the connections to the database (default 16).
+	MaxConns int32
+}
+
+// Store is the PostgreSQL store.Store.
+type Store struct {
+	pool *pgxpool.Pool
+	opts Options
+
+	closeMu sync.RWMutex // held for reading by calls in flight
+	closed  bool
+
+	appends chan *appendReq
+	stop    chan struct{}
+	stopped chan struct{}
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects to the database at dsn (a postgres:// URL or key=value
+// connection string), brings its schema up to date and returns the store.
+func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	if opts.DedupWindow <= 0 {
+		opts.DedupWindow = 7 * 24 * time.Hour
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxGroup <= 0 {
+		opts.MaxGroup = 20000
+	}
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = 16
+	}
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// pgx's message may quote the connection string, password and all.
+		return nil, errors.New("pgstore: the connection string does not parse")
+	}
+	cfg.MaxConns = opts.MaxConns
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: connecting: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("pgstore: connecting to %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
+	}
+	s := &Store{
+		pool: pool, opts: opts,
+		appends: make(chan *appendReq, 1024),
+		stop:    make(chan struct{}),
+		stopped: make(chan struct{}),
+	}
+	if err := migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	go s.commitLoop()
+	return s, nil
+}
+
+// Close implements store.Store: it waits for the calls in flight, then
+// closes the connections.
+func (s *Store) Close() error {
+	s.closeMu.Lock()
+	if s.closed {
+		s.closeMu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.closeMu.Unlock()
+	close(s.stop)
+	<-s.stopped
+	s.pool.Close()
+	return nil
+}
+
+func (s *Store) enter() error {
+	s.closeMu.RLock()
+	if s.closed {
+		s.closeMu.RUnlock()
+		return store.ErrClosed
+	}
+	return nil
+}
+
+func (s *Store) leave() { s.closeMu.RUnlock() }
+
+// tx runs fn in a transaction, again when the database asks for a retry
+// (a serialization failure or a deadlock), so fn must start afresh each
+// time.
+func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := pgx.BeginFunc(ctx, s.pool, fn)
+		if err == nil || attempt == 10 || !retryable(err) || ctx.Err() != nil {
+			return err
+		}
+		wait := time.Duration(attempt) * time.Duration(1+rand.IntN(5)) * time.Millisecond
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+}
+
+func uniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+// nanos is how times are stored: unix nanoseconds, 0 for the zero time.
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// fromNanos is the time stored as n.
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// bytesOf is a string as bytea; never nil, so that it is never NULL.
+func bytesOf(s string) []byte {
+	if s == "" {
+		return []byte{}
+	}
+	return []byte(s)
+}
+
+// checkPartition refuses a partition out of [0, store.Partitions).
+func checkPartition(what string, p int) error {
+	if p < 0 || p >= store.Partitions {
+		return fmt.Errorf("%s: partition %d out of range [0, %d)", what, p, store.Partitions)
+	}
+	return nil
+}

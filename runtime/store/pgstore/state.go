@@ -1,0 +1,468 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/waymarkhq/waymark/runtime/store"
+)
+
+// Commit implements store.Store. Its transaction first takes the leases it
+// names for sharing (a replica taking one over waits for it, and it waits
+// for a takeover in progress), and checks them; then the fact heads it
+// numbers facts from; then writes the rest in one round trip.
+func (s *Store) Commit(ctx context.Context, c store.Commit) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	if err := checkCommit(c); err != nil {
+		return err
+	}
+	leaseParts := make([]int, len(c.Leases))
+	for i, l := range c.Leases {
+		leaseParts[i] = l.Partition
+	}
+	parts, err := partitionsOf("commit: lease", leaseParts)
+	if err != nil {
+		return err
+	}
+	err = s.tx(ctx, func(tx pgx.Tx) error {
+		if len(parts) > 0 {
+			cur, err := lockLeases(ctx, tx, parts, true)
+			if err != nil {
+				return err
+			}
+			held := map[int]store.Lease{}
+			for _, l := range cur {
+				held[l.Partition] = l
+			}
+			for _, l := range c.Leases {
+				if h := held[l.Partition]; h.Owner == "" || h.Owner != l.Owner || h.Epoch != l.Epoch {
+					return store.ErrLeaseLost
+				}
+			}
+		}
+		if err := appendFacts(ctx, tx, c.Facts); err != nil {
+			return err
+		}
+		b := &pgx.Batch{}
+		if len(c.Delete) > 0 {
+			ids := make([][]byte, len(c.Delete))
+			for i, id := range c.Delete {
+				ids[i] = bytesOf(id)
+			}
+			b.Queue(`DELETE FROM customers WHERE id = ANY($1::bytea[])`, ids)
+			// An empty customer is none: entries of no customer stay.
+			b.Queue(`DELETE FROM decisions WHERE customer = ANY($1::bytea[]) AND customer <> ''::bytea`, ids)
+			b.Queue(`DELETE FROM deliveries WHERE customer = ANY($1::bytea[]) AND customer <> ''::bytea`, ids)
+		}
+		queueCustomers(b, c.Customers)
+		queueModels(b, c.Models)
+		queueCounts(b, c.Counts)
+		if len(c.Deliveries) > 0 {
+			queueDeliveries(b, c.Deliveries, false)
+		}
+		queueCursors(b, c.Cursors)
+		if b.Len() == 0 {
+			return nil
+		}
+		return tx.SendBatch(ctx, b).Close()
+	})
+	if errors.Is(err, store.ErrLeaseLost) {
+		return store.ErrLeaseLost
+	}
+	if err != nil {
+		return fmt.Errorf("committing: %w", err)
+	}
+	return nil
+}
+
+// checkCommit refuses partitions out of range, before anything is written.
+func checkCommit(c store.Commit) error {
+	for _, cu := range c.Cursors {
+		if err := checkPartition("commit: cursor", cu.Partition); err != nil {
+			return err
+		}
+	}
+	for _, f := range c.Facts {
+		if err := checkPartition("commit: fact", f.Partition); err != nil {
+			return err
+		}
+	}
+	for _, m := range c.Models {
+		if err := checkPartition("commit: model", m.Partition); err != nil {
+			return err
+		}
+	}
+	for _, n := range c.Counts {
+		if err := checkPartition("commit: count", n.Partition); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendFacts numbers facts in their partitions and stores them. It locks
+// the fact heads of their partitions, in order of partition, until the
+// transaction ends: so each partition's facts are numbered in commit
+// order.
+func appendFacts(ctx context.Context, tx pgx.Tx, facts []store.Fact) error {
+	if len(facts) == 0 {
+		return nil
+	}
+	var ps []int32
+	for _, f := range facts {
+		ps = append(ps, int32(f.Partition))
+	}
+	slices.Sort(ps)
+	ps = slices.Compact(ps)
+	rows, err := tx.Query(ctx, `SELECT part, seq FROM fact_heads WHERE part = ANY($1) ORDER BY part FOR UPDATE`, ps)
+	if err != nil {
+		return err
+	}
+	head := map[int32]int64{}
+	var part int32
+	var seq int64
+	if _, err := pgx.ForEachRow(rows, []any{&part, &seq}, func() error {
+		head[part] = seq
+		return nil
+	}); err != nil {
+		return err
+	}
+	parts := make([]int32, len(facts))
+	seqs := make([]int64, len(facts))
+	data := make([][]byte, len(facts))
+	for i, f := range facts {
+		p := int32(f.Partition)
+		head[p]++
+		parts[i], seqs[i], data[i] = p, head[p], bytesOf(string(f.Data))
+	}
+	hp := make([]int32, 0, len(head))
+	hs := make([]int64, 0, len(head))
+	for p, n := range head {
+		hp, hs = append(hp, p), append(hs, n)
+	}
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO facts (part, seq, data) SELECT * FROM unnest($1::int[], $2::bigint[], $3::bytea[])`, parts, seqs, data)
+	b.Queue(`UPDATE fact_heads SET seq = u.seq FROM unnest($1::int[], $2::bigint[]) AS u(part, seq)
+		WHERE fact_heads.part = u.part`, hp, hs)
+	return tx.SendBatch(ctx, b).Close()
+}
+
+// queueCustomers upserts customers, the last of each id winning.
+func queueCustomers(b *pgx.Batch, cs []store.Customer) {
+	if len(cs) == 0 {
+		return
+	}
+	last := map[string]int{}
+	for i, c := range cs {
+		last[c.ID] = i
+	}
+	var (
+		ids, data [][]byte
+		parts     []int32
+		dues      []*int64
+	)
+	for i, c := range cs {
+		if last[c.ID] != i {
+			continue
+		}
+		var due *int64
+		if !c.Due.IsZero() {
+			n := nanos(c.Due)
+			due = &n
+		}
+		ids = append(ids, bytesOf(c.ID))
+		parts = append(parts, int32(store.PartitionOf(c.ID)))
+		dues = append(dues, due)
+		data = append(data, bytesOf(string(c.Data)))
+	}
+	b.Queue(`INSERT INTO customers (id, part, due, data)
+		SELECT * FROM unnest($1::bytea[], $2::int[], $3::bigint[], $4::bytea[])
+		ON CONFLICT (id) DO UPDATE SET part = excluded.part, due = excluded.due, data = excluded.data`,
+		ids, parts, dues, data)
+}
+
+// queueModels upserts models, the last of each key winning.
+func queueModels(b *pgx.Batch, ms []store.Model) {
+	if len(ms) == 0 {
+		return
+	}
+	type key struct {
+		p int
+		k string
+	}
+	last := map[key]int{}
+	for i, m := range ms {
+		last[key{m.Partition, m.Key}] = i
+	}
+	var (
+		parts      []int32
+		keys, data [][]byte
+	)
+	for i, m := range ms {
+		if last[key{m.Partition, m.Key}] != i {
+			continue
+		}
+		parts = append(parts, int32(m.Partition))
+		keys = append(keys, bytesOf(m.Key))
+		data = append(data, bytesOf(string(m.Data)))
+	}
+	b.Queue(`INSERT INTO models (part, key, data) SELECT * FROM unnest($1::int[], $2::bytea[], $3::bytea[])
+		ON CONFLICT (part, key) DO UPDATE SET data = excluded.data`, parts, keys, data)
+}
+
+// queueCounts adds the counts' deltas, summed per partition and key.
+func queueCounts(b *pgx.Batch, cs []store.Count) {
+	type key struct {
+		p int
+		k string
+	}
+	sum := map[key]int64{}
+	var order []key
+	for _, c := range cs {
+		k := key{c.Partition, c.Key}
+		if _, ok := sum[k]; !ok {
+			order = append(order, k)
+		}
+		sum[k] += c.Delta
+	}
+	var (
+		parts  []int32
+		keys   [][]byte
+		deltas []int64
+	)
+	for _, k := range order {
+		if sum[k] == 0 {
+			continue
+		}
+		parts = append(parts, int32(k.p))
+		keys = append(keys, bytesOf(k.k))
+		deltas = append(deltas, sum[k])
+	}
+	if len(parts) == 0 {
+		return
+	}
+	b.Queue(`INSERT INTO counts (part, key, n) SELECT * FROM unnest($1::int[], $2::bytea[], $3::bigint[])
+		ON CONFLICT (part, key) DO UPDATE SET n = counts.n + excluded.n`, parts, keys, deltas)
+}
+
+// queueCursors sets cursors, the last of each partition winning.
+func queueCursors(b *pgx.Batch, cs []store.Cursor) {
+	if len(cs) == 0 {
+		return
+	}
+	last := map[int]store.Cursor{}
+	for _, c := range cs {
+		last[c.Partition] = c
+	}
+	var parts []int32
+	var seqs, clocks, arrivals []int64
+	for p, c := range last {
+		parts = append(parts, int32(p))
+		seqs = append(seqs, int64(c.Seq))
+		clocks = append(clocks, nanos(c.Clock))
+		arrivals = append(arrivals, nanos(c.ArrivalClock))
+	}
+	b.Queue(`UPDATE cursors SET seq = u.seq, clock = u.clock, arrival_clock = u.arrival_clock
+		FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::bigint[]) AS u(part, seq, clock, arrival_clock)
+		WHERE cursors.part = u.part`, parts, seqs, clocks, arrivals)
+}
+
+// Cursors implements store.Store.
+func (s *Store) Cursors(ctx context.Context) ([]store.Cursor, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	rows, err := s.pool.Query(ctx, `SELECT part, seq, clock, arrival_clock FROM cursors
+		WHERE part >= 0 AND part < $1 ORDER BY part`, store.Partitions)
+	if err != nil {
+		return nil, fmt.Errorf("reading cursors: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Cursor, error) {
+		var c store.Cursor
+		var part int32
+		var seq, clock, arrival int64
+		err := row.Scan(&part, &seq, &clock, &arrival)
+		c.Partition, c.Seq, c.Clock, c.ArrivalClock = int(part), uint64(seq), fromNanos(clock), fromNanos(arrival)
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading cursors: %w", err)
+	}
+	return out, nil
+}
+
+func scanCustomer(row pgx.CollectableRow) (store.Customer, error) {
+	var c store.Customer
+	var id []byte
+	var part int32
+	var due *int64
+	err := row.Scan(&id, &part, &due, &c.Data)
+	c.ID, c.Partition = string(id), int(part)
+	if due != nil {
+		c.Due = fromNanos(*due)
+	}
+	return c, err
+}
+
+// Customer implements store.Store.
+func (s *Store) Customer(ctx context.Context, id string) (store.Customer, error) {
+	if err := s.enter(); err != nil {
+		return store.Customer{}, err
+	}
+	defer s.leave()
+	rows, err := s.pool.Query(ctx, `SELECT id, part, due, data FROM customers WHERE id = $1`, bytesOf(id))
+	if err != nil {
+		return store.Customer{}, fmt.Errorf("reading a customer: %w", err)
+	}
+	c, err := pgx.CollectExactlyOneRow(rows, scanCustomer)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.Customer{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.Customer{}, fmt.Errorf("reading a customer: %w", err)
+	}
+	return c, nil
+}
+
+// CustomersByID implements store.Store.
+func (s *Store) CustomersByID(ctx context.Context, ids []string) ([]store.Customer, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	if len(ids) == 0 {
+		return []store.Customer{}, nil
+	}
+	bs := make([][]byte, len(ids))
+	for i, id := range ids {
+		bs[i] = bytesOf(id)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id, part, due, data FROM customers WHERE id = ANY($1::bytea[])`, bs)
+	if err != nil {
+		return nil, fmt.Errorf("reading customers: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, scanCustomer)
+	if err != nil {
+		return nil, fmt.Errorf("reading customers: %w", err)
+	}
+	return out, nil
+}
+
+// Customers implements store.Store.
+func (s *Store) Customers(ctx context.Context, p int, after string, max int) ([]store.Customer, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	if err := checkPartition("customers", p); err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id, part, due, data FROM customers
+		WHERE part = $1 AND id > $2 ORDER BY id LIMIT $3`, p, bytesOf(after), limit(max))
+	if err != nil {
+		return nil, fmt.Errorf("reading customers: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, scanCustomer)
+	if err != nil {
+		return nil, fmt.Errorf("reading customers: %w", err)
+	}
+	return out, nil
+}
+
+// DueTimers implements store.Store.
+func (s *Store) DueTimers(ctx context.Context, p int, after store.Timer, until time.Time, max int) ([]store.Timer, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	if err := checkPartition("due timers", p); err != nil {
+		return nil, err
+	}
+	afterDue := int64(math.MinInt64)
+	if after != (store.Timer{}) {
+		afterDue = nanos(after.Due)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id, due FROM customers
+		WHERE part = $1 AND due IS NOT NULL AND (due, id) > ($2, $3) AND due <= $4
+		ORDER BY due, id LIMIT $5`, p, afterDue, bytesOf(after.Customer), nanos(until), limit(max))
+	if err != nil {
+		return nil, fmt.Errorf("reading timers: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Timer, error) {
+		var id []byte
+		var due int64
+		err := row.Scan(&id, &due)
+		return store.Timer{Customer: string(id), Due: fromNanos(due)}, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading timers: %w", err)
+	}
+	return out, nil
+}
+
+// StageCounts implements store.Store.
+func (s *Store) StageCounts(ctx context.Context) (map[string]int64, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	rows, err := s.pool.Query(ctx, `SELECT key, sum(n)::bigint FROM counts GROUP BY key`)
+	if err != nil {
+		return nil, fmt.Errorf("reading stage counts: %w", err)
+	}
+	out := map[string]int64{}
+	var key []byte
+	var n int64
+	_, err = pgx.ForEachRow(rows, []any{&key, &n}, func() error {
+		if n != 0 {
+			out[string(key)] = n
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading stage counts: %w", err)
+	}
+	return out, nil
+}
+
+// Models implements store.Store.
+func (s *Store) Models(ctx context.Context) ([]store.Model, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	rows, err := s.pool.Query(ctx, `SELECT part, key, data FROM models ORDER BY part, key`)
+	if err != nil {
+		return nil, fmt.Errorf("reading models: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Model, error) {
+		var m store.Model
+		var part int32
+		var key []byte
+		err := row.Scan(&part, &key, &m.Data)
+		m.Partition, m.Key = int(part), string(key)
+		return m, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading models: %w", err)
+	}
+	return out, nil
+}
+
+// limit is a page size as SQL's LIMIT takes it: none below zero.
+func limit(max int) int {
+	if max < 0 {
+		return 0
+	}
+	return max
+}
