@@ -110,7 +110,7 @@ func replica(t *testing.T, dsn, name string) *proc {
 
 // partitionsHeld reads waymark_partitions_held of a replica.
 func partitionsHeld(t *testing.T, p *proc) int {
-	return int(scrape(t, p)["waymark_partitions_held"])
+	return int(scrape(t, p)["waymark_partitions_held{}"])
 }
 
 // TestReplicasOnPostgres runs three runtime replicas on one PostgreSQL
