@@ -159,7 +159,7 @@ func Run(ctx context.Context, cfg Config) error {
 	svc, err := service.New(ctx, service.Config{Store: st, SecretKey: key, Clock: engine.Wall{}, EventClock: cfg.EventClock, Registerer: reg, Logger: log,
 		DecisionRetention: cfg.DecisionRetention, Providers: providers, Replica: cfg.Replica, CacheSize: cfg.CacheSize,
 		Delivery: delivery.Options{AttemptTimeout: cfg.DeliveryTimeout},
-		Host: host.Options{Logger: hostLog, Reattach: cfg.Getenv("WAYMARK_REATTACH_PROVIDERS")}})
+		Host:     host.Options{Logger: hostLog, Reattach: cfg.Getenv("WAYMARK_REATTACH_PROVIDERS")}})
 	if err != nil {
 		return err
 	}
