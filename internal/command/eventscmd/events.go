@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/waymarkhq/waymark/internal/cmdutil"
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/client"
 )
 
@@ -102,7 +103,7 @@ func Run(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	var batch []line
 	size := 0
-	var total client.IngestResult
+	var total apiv1.IngestResult
 	sent, rejected := 0, 0
 	red := s.Colorize(color.FgRed, color.Bold)
 	flush := func() error {
@@ -192,7 +193,7 @@ func lineOf(batch []line, index int) int {
 
 // sendWithRetry sends a batch, waiting and retrying while the runtime
 // answers 429 or 503.
-func sendWithRetry(ctx context.Context, c *client.Client, body []byte) (*client.IngestResult, error) {
+func sendWithRetry(ctx context.Context, c *client.Client, body []byte) (*apiv1.IngestResult, error) {
 	wait := 500 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		res, err := c.SendEvents(ctx, body)
