@@ -7,8 +7,8 @@ import "time"
 // customer and answers 204 with no body.
 type Customer struct {
 	ID string `json:"id"`
-	// Profile holds each attribute's value; sensitive ones as
-	// {"sensitive": true, "digest": "<HMAC>"}.
+	// Profile holds each attribute's value; a sensitive one as a
+	// Withheld.
 	Profile   map[string]any `json:"profile"`
 	LastEvent *time.Time     `json:"last_event,omitempty"`
 	Journeys  []JourneyState `json:"journeys"`
@@ -16,6 +16,16 @@ type Customer struct {
 	Timeline []Transition `json:"timeline"`
 	// Decisions are the most recent decisions, newest first.
 	Decisions []DecisionSummary `json:"decisions"`
+}
+
+// Withheld stands for a sensitive value the API does not give out: in a
+// customer's profile, and in a deployment's document (as lang/deploy
+// writes it there).
+type Withheld struct {
+	// Digest is an HMAC of the value: equal values have equal digests
+	// under one key.
+	Digest    string `json:"digest"`
+	Sensitive bool   `json:"sensitive"` // always true
 }
 
 // JourneyState is a customer's state in one journey.

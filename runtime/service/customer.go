@@ -26,7 +26,7 @@ func (s *Service) Customer(ctx context.Context, id string) (apiv1.Customer, erro
 		}
 		if a.Sensitive && !v.IsNull() {
 			b, _ := json.Marshal(v.JSON())
-			out.Profile[name] = map[string]any{"sensitive": true, "digest": s.keys.hmac(b)}
+			out.Profile[name] = apiv1.Withheld{Digest: s.keys.hmac(b), Sensitive: true}
 			continue
 		}
 		out.Profile[name] = v.JSON()
