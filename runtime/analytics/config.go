@@ -53,9 +53,9 @@ type KPI struct {
 
 // Target is what a KPI should be: exactly one of Above and Below.
 type Target struct {
-	Above      *float64 `json:"above,omitempty"`
-	Below      *float64 `json:"below,omitempty"`
-	MinSamples int      `json:"min_samples"`
+	Above      *float64
+	Below      *float64
+	MinSamples int
 }
 
 // FromCatalog returns every journey of every stack of cat with its KPIs.

@@ -2,44 +2,44 @@ package analytics
 
 import "time"
 
-// Report is the answer of GET /v1/journeys/{stack}/{journey}/analytics:
-// a journey's funnel, paths, action performance and KPIs, over windows
-// that end at the runtime's clock (Now). Durations are in seconds; a
-// figure with no samples is null.
+// Report is a journey's funnel, paths, action performance and KPIs, over
+// windows that end at the runtime's clock (Now). Durations are in seconds;
+// a figure with no samples is nil. The runtime serves it as the API's
+// analytics (runtime/apiv1), which is not this type.
 type Report struct {
-	Stack   string    `json:"stack"`
-	Journey string    `json:"journey"`
-	Now     time.Time `json:"now"`
+	Stack   string
+	Journey string
+	Now     time.Time
 	// Window is the window of the totals, funnel, paths and actions
 	// ("7d"); From is its start, widened to the whole UTC hour.
-	Window string    `json:"window"`
-	From   time.Time `json:"from"`
+	Window string
+	From   time.Time
 	// Active is how many runs are in the journey now.
-	Active int64  `json:"active"`
-	Totals Totals `json:"totals"`
+	Active int64
+	Totals Totals
 	// Funnel has the journey's stages in order.
-	Funnel []FunnelStage `json:"funnel"`
+	Funnel []FunnelStage
 	// Paths are the most common paths of runs that ended in the window,
 	// most frequent first.
-	Paths    []Path         `json:"paths"`
-	Actions  []ActionReport `json:"actions"`
-	Channels []ActionReport `json:"channels"`
-	KPIs     []KPIReport    `json:"kpis"`
+	Paths    []Path
+	Actions  []ActionReport
+	Channels []ActionReport
+	KPIs     []KPIReport
 	// Score is the journey's success score from 0 to 100, from the KPIs
-	// that have a target and enough samples; null when none has.
-	Score *float64 `json:"score"`
+	// that have a target and enough samples; nil when none has.
+	Score *float64
 	// Hourly are the last 24 UTC hours, oldest first.
-	Hourly []Hour `json:"hourly"`
+	Hourly []Hour
 }
 
 // Totals count the transitions of the window by when they happened.
 type Totals struct {
-	Entries   int64 `json:"entries"`
-	Completed int64 `json:"completed"`
-	Exited    int64 `json:"exited"`
-	Expired   int64 `json:"expired"`
-	TimedOut  int64 `json:"timed_out"`
-	Removed   int64 `json:"removed"`
+	Entries   int64
+	Completed int64
+	Exited    int64
+	Expired   int64
+	TimedOut  int64
+	Removed   int64
 }
 
 // FunnelStage is one stage's figures. Reached counts the runs that reached
@@ -49,24 +49,24 @@ type Totals struct {
 // the stage of the runs that left it in the window, whenever they reached
 // it (Left of them).
 type FunnelStage struct {
-	Stage     string   `json:"stage"`
-	Reached   int64    `json:"reached"`
-	MovedOn   int64    `json:"moved_on"`
-	Completed int64    `json:"completed"`
-	Dropped   int64    `json:"dropped"`
-	Left      int64    `json:"left"`
-	Median    *float64 `json:"median_seconds"`
-	P90       *float64 `json:"p90_seconds"`
+	Stage     string
+	Reached   int64
+	MovedOn   int64
+	Completed int64
+	Dropped   int64
+	Left      int64
+	Median    *float64
+	P90       *float64
 }
 
 // Path is a sequence of stages that runs went through, with how many of
 // those that ended in the window took it and the share that reached the
 // goal. A path of "(other)" sums the rarest paths beyond those kept.
 type Path struct {
-	Stages    []string `json:"stages"`
-	Runs      int64    `json:"runs"`
-	Goals     int64    `json:"goals"`
-	GoalShare float64  `json:"goal_share"`
+	Stages    []string
+	Runs      int64
+	Goals     int64
+	GoalShare float64
 }
 
 // ActionReport is how an action (or every action of a channel) did in
@@ -74,16 +74,16 @@ type Path struct {
 // response but impressions; Positive counts accepted, clicked and
 // converted.
 type ActionReport struct {
-	Action      string   `json:"action,omitempty"`
-	Channel     string   `json:"channel"`
-	Decided     int64    `json:"decided"`
-	Delivered   int64    `json:"delivered"`
-	Failed      int64    `json:"failed"`
-	Impressions int64    `json:"impressions"`
-	Responded   int64    `json:"responded"`
-	Positive    int64    `json:"positive"`
-	Converted   int64    `json:"converted"`
-	Conversion  *float64 `json:"conversion"`
+	Action      string
+	Channel     string
+	Decided     int64
+	Delivered   int64
+	Failed      int64
+	Impressions int64
+	Responded   int64
+	Positive    int64
+	Converted   int64
+	Conversion  *float64
 }
 
 // KPI states.
@@ -96,32 +96,32 @@ const (
 
 // KPIReport is a KPI's value over its window against its target.
 type KPIReport struct {
-	Name   string `json:"name"`
-	Metric string `json:"metric"`
-	Window string `json:"window"`
+	Name   string
+	Metric string
+	Window string
 	// Unit is "share" (0 to 1), "seconds", "nps" (−100 to 100) or
 	// "number".
-	Unit    string   `json:"unit"`
-	Value   *float64 `json:"value"`
-	Target  *Target  `json:"target,omitempty"`
-	State   string   `json:"state"`
-	Samples int64    `json:"samples"`
+	Unit    string
+	Value   *float64
+	Target  *Target
+	State   string
+	Samples int64
 	// Pending and PendingConverted are set for conversion() with a
 	// goal.within: entries whose within has not ended, and how many of
 	// them already reached the goal.
-	Pending          *int64 `json:"pending,omitempty"`
-	PendingConverted *int64 `json:"pending_converted,omitempty"`
+	Pending          *int64
+	PendingConverted *int64
 	// Series is the value over the window cut in twelve equal slices,
-	// oldest first (null where a slice has no samples); empty for rate().
-	Series []*float64 `json:"series,omitempty"`
+	// oldest first (nil where a slice has no samples); empty for rate().
+	Series []*float64
 	// Alert is the channel alerts are sent on, if any.
-	Alert string `json:"alert,omitempty"`
+	Alert string
 }
 
 // Hour is one UTC hour of the journey.
 type Hour struct {
-	Hour    time.Time `json:"hour"`
-	Entries int64     `json:"entries"`
-	Goals   int64     `json:"goals"`
-	Dropped int64     `json:"dropped"`
+	Hour    time.Time
+	Entries int64
+	Goals   int64
+	Dropped int64
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/service"
 )
 
@@ -13,7 +14,7 @@ func (s *Server) analytics(w http.ResponseWriter, r *http.Request, _ string) {
 	stack, journey := r.PathValue("stack"), r.PathValue("journey")
 	rep, err := s.svc.Analytics(r.Context(), stack, journey)
 	if errors.Is(err, service.ErrUnknownJourney) {
-		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("stack %q has no journey %q deployed", stack, journey))
+		writeError(w, http.StatusNotFound, apiv1.CodeNotFound, fmt.Sprintf("stack %q has no journey %q deployed", stack, journey))
 		return
 	}
 	if err != nil {

@@ -22,7 +22,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/waymarkhq/waymark/lang/deploy"
-	"github.com/waymarkhq/waymark/runtime/analytics"
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/client"
 	"github.com/waymarkhq/waymark/runtime/internal/fixture"
 	"github.com/waymarkhq/waymark/runtime/store/boltstore"
@@ -142,7 +142,7 @@ func (s *stream) batch(evs ...string) []byte {
 }
 
 // report fetches a journey's analytics: the raw answer and its decoding.
-func report(t *testing.T, p *proc, stack, journey string) ([]byte, *analytics.Report) {
+func report(t *testing.T, p *proc, stack, journey string) ([]byte, *apiv1.Analytics) {
 	t.Helper()
 	resp, err := http.Get(p.addr + "/v1/journeys/" + stack + "/" + journey + "/analytics")
 	if err != nil {
@@ -153,14 +153,14 @@ func report(t *testing.T, p *proc, stack, journey string) ([]byte, *analytics.Re
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("analytics: %d %s", resp.StatusCode, b)
 	}
-	var r analytics.Report
+	var r apiv1.Analytics
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatalf("analytics: %v\n%s", err, b)
 	}
 	return b, &r
 }
 
-func kpiOf(r *analytics.Report, name string) *analytics.KPIReport {
+func kpiOf(r *apiv1.Analytics, name string) *apiv1.KPI {
 	for i := range r.KPIs {
 		if r.KPIs[i].Name == name {
 			return &r.KPIs[i]
@@ -235,14 +235,14 @@ func kpiSeries(metric, kpi string, extra ...string) string {
 func alertEntries(t *testing.T, c *client.Client) map[string]int {
 	t.Helper()
 	out := map[string]int{}
-	for _, state := range []string{"pending", "delivered", "failed", "cancelled"} {
+	for _, state := range []apiv1.DeliveryState{apiv1.DeliveryPending, apiv1.DeliveryDelivered, apiv1.DeliveryFailed, apiv1.DeliveryCancelled} {
 		ds, err := c.Deliveries(ctx(t), state, "", 0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, d := range ds {
 			if strings.HasPrefix(d.ID, "alert:") {
-				out[state]++
+				out[string(state)]++
 			}
 		}
 	}
@@ -265,8 +265,8 @@ type shopWant struct {
 	ratings     int64
 	score       float64
 	active      int64
-	totals      analytics.Totals
-	browsing    analytics.FunnelStage
+	totals      apiv1.Totals
+	browsing    apiv1.FunnelStage
 	payingReach int64
 	// alerts are every alert sent so far, in order.
 	alerts []sentAlert
@@ -280,7 +280,7 @@ type shopWant struct {
 // with w, and returns the report.
 func checkShop(t *testing.T, p *proc, h *hook, w shopWant) []byte {
 	t.Helper()
-	var r *analytics.Report
+	var r *apiv1.Analytics
 	eventually(t, 10*time.Second, func() error {
 		_, r = report(t, p, "shop", "checkout")
 		if k := kpiOf(r, "dropoff"); k == nil || k.Value == nil || *k.Value != w.dropoff || k.Samples != w.dropSamples || r.Active != w.active {
@@ -291,11 +291,11 @@ func checkShop(t *testing.T, p *proc, h *hook, w shopWant) []byte {
 	// A second read waits for a feed in flight, and puts the alerts it
 	// computes in the outbox before it answers.
 	raw, r := report(t, p, "shop", "checkout")
-	if k := kpiOf(r, "dropoff"); k.State != w.state || k.Metric != "dropoff(stage.browsing)" || k.Unit != "share" || k.Alert != "ops" ||
+	if k := kpiOf(r, "dropoff"); string(k.State) != w.state || k.Metric != "dropoff(stage.browsing)" || k.Unit != "share" || k.Alert != "ops" ||
 		k.Target == nil || k.Target.Below == nil || *k.Target.Below != 0.4 || k.Target.MinSamples != 3 {
 		t.Errorf("dropoff %s, want state %s", js(k), w.state)
 	}
-	if k := kpiOf(r, "clicks"); k == nil || k.Value == nil || *k.Value != w.clicks || k.State != analytics.StateNoTarget || k.Series != nil {
+	if k := kpiOf(r, "clicks"); k == nil || k.Value == nil || *k.Value != w.clicks || k.State != apiv1.KPINoTarget || k.Series != nil {
 		t.Errorf("clicks %s, want %v", js(k), w.clicks)
 	}
 	if k := kpiOf(r, "rating"); k == nil || k.Value == nil || *k.Value != w.rating || k.Samples != w.ratings || k.Unit != "number" {
@@ -389,7 +389,7 @@ func checkShop(t *testing.T, p *proc, h *hook, w shopWant) []byte {
 
 // checkActions waits until the report's action and channel performance
 // are want's.
-func checkActions(t *testing.T, p *proc, want analytics.ActionReport) {
+func checkActions(t *testing.T, p *proc, want apiv1.ActionReport) {
 	t.Helper()
 	eventually(t, 10*time.Second, func() error {
 		_, r := report(t, p, "shop", "checkout")
@@ -398,8 +398,8 @@ func checkActions(t *testing.T, p *proc, want analytics.ActionReport) {
 		if len(r.Actions) != 1 || len(r.Channels) != 1 {
 			return fmt.Errorf("actions %+v, channels %+v", r.Actions, r.Channels)
 		}
-		for i, got := range []analytics.ActionReport{r.Actions[0], r.Channels[0]} {
-			w := []analytics.ActionReport{want, wantCh}[i]
+		for i, got := range []apiv1.ActionReport{r.Actions[0], r.Channels[0]} {
+			w := []apiv1.ActionReport{want, wantCh}[i]
 			if got.Conversion == nil || *got.Conversion != *w.Conversion {
 				return fmt.Errorf("%s, want conversion %v", js(got), *w.Conversion)
 			}
@@ -416,7 +416,7 @@ func checkActions(t *testing.T, p *proc, want analytics.ActionReport) {
 // offer, and reports outcomes for it.
 func decideAndRespond(t *testing.T, c *client.Client, customer string, outcomes ...string) {
 	t.Helper()
-	d, err := c.Decide(ctx(t), client.DecideRequest{CustomerID: customer, Channel: "web"})
+	d, err := c.Decide(ctx(t), apiv1.DecideRequest{CustomerID: customer, Channel: "web"})
 	if err != nil || len(d.Actions) != 1 || d.Actions[0].Address != "shop/journey.checkout.action.offer" {
 		t.Fatalf("decide for %s: %+v %v", customer, d, err)
 	}
@@ -468,8 +468,8 @@ func TestAnalyticsAlertsMetricsAndDurability(t *testing.T) {
 		want: shopWant{dropoff: 2.0 / 3, dropSamples: 3, state: "missed",
 			clicks: 1.0 / 3, rating: 4, ratings: 1,
 			score:  33.3, // 1 − (2/3 − 0.4)/0.4
-			active: 1, totals: analytics.Totals{Entries: 3, Exited: 2},
-			browsing: analytics.FunnelStage{Reached: 3, MovedOn: 1, Dropped: 2, Left: 3}, payingReach: 1,
+			active: 1, totals: apiv1.Totals{Entries: 3, Exited: 2},
+			browsing: apiv1.FunnelStage{Reached: 3, MovedOn: 1, Dropped: 2, Left: 3}, payingReach: 1,
 			alerts: []sentAlert{missed1}, raised: map[string]float64{"missed": 1}},
 	}, {
 		// 3 of 5 dropped: still missed, no alert. c5 clicks twice: one run.
@@ -478,8 +478,8 @@ func TestAnalyticsAlertsMetricsAndDurability(t *testing.T) {
 		want: shopWant{dropoff: 3.0 / 5, dropSamples: 5, state: "missed",
 			clicks: 2.0 / 5, rating: 4, ratings: 1,
 			score:  50, // 1 − (0.6 − 0.4)/0.4
-			active: 2, totals: analytics.Totals{Entries: 5, Exited: 3},
-			browsing: analytics.FunnelStage{Reached: 5, MovedOn: 2, Dropped: 3, Left: 5}, payingReach: 2,
+			active: 2, totals: apiv1.Totals{Entries: 5, Exited: 3},
+			browsing: apiv1.FunnelStage{Reached: 5, MovedOn: 2, Dropped: 3, Left: 5}, payingReach: 2,
 			alerts: []sentAlert{missed1}, raised: map[string]float64{"missed": 1}},
 	}, {
 		// 3 of 8 dropped (c8 reaches the goal from browsing): met again.
@@ -487,8 +487,8 @@ func TestAnalyticsAlertsMetricsAndDurability(t *testing.T) {
 		events: []string{"c6 visit", "c6 pay", "c7 visit", "c7 rating score=5", "c7 pay", "c8 visit", "c8 order amount=30"},
 		want: shopWant{dropoff: 3.0 / 8, dropSamples: 8, state: "met",
 			clicks: 2.0 / 8, rating: 4.5, ratings: 2, score: 100,
-			active: 4, totals: analytics.Totals{Entries: 8, Completed: 1, Exited: 3},
-			browsing: analytics.FunnelStage{Reached: 8, MovedOn: 4, Completed: 1, Dropped: 3, Left: 8}, payingReach: 4,
+			active: 4, totals: apiv1.Totals{Entries: 8, Completed: 1, Exited: 3},
+			browsing: apiv1.FunnelStage{Reached: 8, MovedOn: 4, Completed: 1, Dropped: 3, Left: 8}, payingReach: 4,
 			alerts: []sentAlert{missed1, met2}, raised: map[string]float64{"missed": 1, "met": 1}},
 	}}
 	for _, ph := range phases {
@@ -505,7 +505,7 @@ func TestAnalyticsAlertsMetricsAndDurability(t *testing.T) {
 	decideAndRespond(t, c, "c5", "impression", "rejected")
 	decideAndRespond(t, c, "c6", "converted")
 	conv := 1.0 / 3
-	checkActions(t, p, analytics.ActionReport{Action: "offer", Channel: "web", Decided: 3, Impressions: 2, Responded: 3,
+	checkActions(t, p, apiv1.ActionReport{Action: "offer", Channel: "web", Decided: 3, Impressions: 2, Responded: 3,
 		Positive: 2, Converted: 1, Conversion: &conv})
 	before, _ := report(t, p, "shop", "checkout")
 
@@ -534,13 +534,13 @@ func TestAnalyticsAlertsMetricsAndDurability(t *testing.T) {
 	afterD := shopWant{dropoff: 5.0 / 10, dropSamples: 10, state: "missed",
 		clicks: 3.0 / 10, rating: 11.0 / 3, ratings: 3,
 		score:  75, // 1 − (0.5 − 0.4)/0.4
-		active: 4, totals: analytics.Totals{Entries: 10, Completed: 1, Exited: 5},
-		browsing: analytics.FunnelStage{Reached: 10, MovedOn: 4, Completed: 1, Dropped: 5, Left: 10}, payingReach: 4,
+		active: 4, totals: apiv1.Totals{Entries: 10, Completed: 1, Exited: 5},
+		browsing: apiv1.FunnelStage{Reached: 10, MovedOn: 4, Completed: 1, Dropped: 5, Left: 10}, payingReach: 4,
 		alerts: []sentAlert{missed1, met2, {"missed", 0.5}}, raised: map[string]float64{"missed": 1}}
 	checkShop(t, p, h, afterD)
 	decideAndRespond(t, c, "c7", "accepted")
 	conv = 1.0 / 4
-	checkActions(t, p, analytics.ActionReport{Action: "offer", Channel: "web", Decided: 4, Impressions: 2, Responded: 4,
+	checkActions(t, p, apiv1.ActionReport{Action: "offer", Channel: "web", Decided: 4, Impressions: 2, Responded: 4,
 		Positive: 3, Converted: 1, Conversion: &conv})
 	before, _ = report(t, p, "shop", "checkout")
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/waymarkhq/waymark/lang/deploy"
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/client"
 	"github.com/waymarkhq/waymark/runtime/internal/fixture"
 )
@@ -84,14 +85,14 @@ func TestAuthAndTokens(t *testing.T) {
 		}
 	}
 	admin := p.client(p.token)
-	ingestOnly, err := admin.CreateToken(ctx(t), "tracker", []string{"ingest"})
+	ingestOnly, err := admin.CreateToken(ctx(t), "tracker", []apiv1.Scope{"ingest"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := admin.CreateToken(ctx(t), "tracker", []string{"read"}); !client.IsCode(err, "exists") {
+	if _, err := admin.CreateToken(ctx(t), "tracker", []apiv1.Scope{"read"}); !client.IsCode(err, "exists") {
 		t.Fatalf("a second token named tracker: %v", err)
 	}
-	if _, err := admin.CreateToken(ctx(t), "x", []string{"superuser"}); !client.IsCode(err, "invalid_token_request") {
+	if _, err := admin.CreateToken(ctx(t), "x", []apiv1.Scope{"superuser"}); !client.IsCode(err, "invalid_token_request") {
 		t.Fatalf("an unknown scope: %v", err)
 	}
 	_, err = p.client(ingestOnly).Stack(ctx(t), "growth")
@@ -99,7 +100,7 @@ func TestAuthAndTokens(t *testing.T) {
 	if !errorsAs(err, &ce) || ce.Status != 403 || !strings.Contains(ce.Message, `"read"`) {
 		t.Fatalf("an ingest token reading a stack: %v", err)
 	}
-	if _, err := p.client(ingestOnly).CreateToken(ctx(t), "y", []string{"admin"}); !client.IsCode(err, "forbidden") {
+	if _, err := p.client(ingestOnly).CreateToken(ctx(t), "y", []apiv1.Scope{"admin"}); !client.IsCode(err, "forbidden") {
 		t.Fatalf("an ingest token creating tokens: %v", err)
 	}
 	// The token command works through the API with WAYMARK_TOKEN.
@@ -253,7 +254,7 @@ func TestEventsAndCustomers(t *testing.T) {
 			t.Errorf("body of %d bytes: %d %v, want %d %s", len(tt.body), status, m, tt.status, tt.code)
 		}
 	}
-	var cu *client.Customer
+	var cu *apiv1.Customer
 	eventually(t, 5*time.Second, func() error {
 		cu, err = c.Customer(ctx(t), "c-42")
 		if err != nil {

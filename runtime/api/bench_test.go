@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/waymarkhq/waymark/runtime/api"
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/events"
 	"github.com/waymarkhq/waymark/runtime/internal/fixture"
 	"github.com/waymarkhq/waymark/runtime/models"
@@ -77,9 +78,9 @@ func load(b *testing.B, url, token string, bodies [][]byte, clients int, d time.
 // decides nothing: it reads the request as the API does and answers a
 // decision of three actions. It is the machine's HTTP ceiling.
 func emptyDecide() http.Handler {
-	answer := service.Decision{DecisionID: "0189e2a4c1d3f000a1b2c3d4e5f60718", CustomerID: "c-0000001", Channel: "web", Time: time.Now().UTC()}
+	answer := apiv1.Decision{DecisionID: "0189e2a4c1d3f000a1b2c3d4e5f60718", CustomerID: "c-0000001", Channel: "web", Time: time.Now().UTC()}
 	for i := 0; i < 3; i++ {
-		answer.Actions = append(answer.Actions, service.RankedAction{Stack: "bench", Journey: "journey0", Action: fmt.Sprintf("action%03d", i),
+		answer.Actions = append(answer.Actions, apiv1.RankedAction{Stack: "bench", Journey: "journey0", Action: fmt.Sprintf("action%03d", i),
 			Address: fmt.Sprintf("bench/journey.journey0.action.action%03d", i), Propensity: 0.25, Priority: 1.75, Explore: false})
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -88,7 +89,7 @@ func emptyDecide() http.Handler {
 			w.WriteHeader(400)
 			return
 		}
-		var req service.DecideRequest
+		var req apiv1.DecideRequest
 		dec := json.NewDecoder(strings.NewReader(string(body)))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&req); err != nil {
@@ -171,7 +172,7 @@ func BenchmarkDecideHTTP(b *testing.B) {
 	emptySrv := httptest.NewServer(emptyDecide())
 	defer emptySrv.Close()
 	// Every customer is at 200 candidates.
-	var d service.Decision
+	var d apiv1.Decision
 	req, _ := http.NewRequest(http.MethodPost, decideSrv.URL+"/v1/decide", bytes.NewReader(bodies[0]))
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/waymarkhq/waymark/lang/deploy"
-	"github.com/waymarkhq/waymark/runtime/client"
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/internal/fixture"
 )
 
@@ -126,7 +126,7 @@ func TestCrashLosesNothing(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		var flip, timer *client.JourneyState
+		var flip, timer *apiv1.JourneyState
 		for i := range cu.Journeys {
 			switch cu.Journeys[i].Journey {
 			case "flip":

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/service"
 )
 
@@ -17,14 +18,14 @@ func (s *Server) answerError(w http.ResponseWriter, r *http.Request, err error, 
 	var over *service.OverloadedError
 	switch {
 	case errors.Is(err, service.ErrNotFound):
-		writeError(w, http.StatusNotFound, "not_found", notFound)
+		writeError(w, http.StatusNotFound, apiv1.CodeNotFound, notFound)
 	case errors.As(err, &bad):
-		writeError(w, http.StatusBadRequest, "bad_request", bad.Msg)
+		writeError(w, http.StatusBadRequest, apiv1.CodeBadRequest, bad.Msg)
 	case errors.As(err, &unp):
 		writeError(w, http.StatusUnprocessableEntity, unp.Code, unp.Msg)
 	case errors.As(err, &over):
 		w.Header().Set("Retry-After", fmt.Sprint(s.opts.RetryAfter))
-		writeError(w, http.StatusTooManyRequests, "overloaded", over.Msg)
+		writeError(w, http.StatusTooManyRequests, apiv1.CodeOverloaded, over.Msg)
 	default:
 		s.internal(w, r, err)
 	}
@@ -78,7 +79,7 @@ func (s *Server) getDecision(w http.ResponseWriter, r *http.Request, _ string) {
 }
 
 func (s *Server) listModels(w http.ResponseWriter, r *http.Request, _ string) {
-	writeJSON(w, http.StatusOK, map[string]any{"models": s.svc.Models()})
+	writeJSON(w, http.StatusOK, apiv1.ModelList{Models: s.svc.Models()})
 }
 
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request, _ string) {
@@ -91,7 +92,7 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request, _ string
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 {
-			writeError(w, http.StatusBadRequest, "bad_request", "limit must be a positive number")
+			writeError(w, http.StatusBadRequest, apiv1.CodeBadRequest, "limit must be a positive number")
 			return
 		}
 		max = n
@@ -101,7 +102,7 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request, _ string
 		s.answerError(w, r, err, "")
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"deliveries": ds})
+	writeJSON(w, http.StatusOK, apiv1.DeliveryList{Deliveries: ds})
 }
 
 func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request, _ string) {
@@ -116,9 +117,7 @@ func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request, _ string)
 
 func (s *Server) deliveryOutcome(w http.ResponseWriter, r *http.Request, _ string) {
 	id := r.PathValue("id")
-	var req struct {
-		Outcome string `json:"outcome"`
-	}
+	var req apiv1.OutcomeRequest
 	if !s.decodeJSON(w, r, &req) {
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/waymarkhq/waymark/lang/deploy"
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/client"
 	"github.com/waymarkhq/waymark/runtime/internal/fixture"
 )
@@ -31,9 +32,9 @@ func TestDecideAndRespond(t *testing.T) {
 	if err != nil || res.Accepted != 2 {
 		t.Fatalf("events: %+v %v", res, err)
 	}
-	var d *client.Decision
+	var d *apiv1.Decision
 	eventually(t, 5*time.Second, func() error {
-		d, err = c.Decide(ctx(t), client.DecideRequest{CustomerID: "c-42", Channel: "web", Explain: true})
+		d, err = c.Decide(ctx(t), apiv1.DecideRequest{CustomerID: "c-42", Channel: "web", Explain: true})
 		if err != nil {
 			return err
 		}
@@ -51,8 +52,8 @@ func TestDecideAndRespond(t *testing.T) {
 		t.Fatalf("candidates %+v", d.Candidates)
 	}
 	// An ingest token may not decide.
-	tracker, _ := c.CreateToken(ctx(t), "tracker", []string{"ingest"})
-	if _, err := p.client(tracker).Decide(ctx(t), client.DecideRequest{CustomerID: "c-42", Channel: "web"}); !client.IsCode(err, "forbidden") {
+	tracker, _ := c.CreateToken(ctx(t), "tracker", []apiv1.Scope{"ingest"})
+	if _, err := p.client(tracker).Decide(ctx(t), apiv1.DecideRequest{CustomerID: "c-42", Channel: "web"}); !client.IsCode(err, "forbidden") {
 		t.Fatalf("decide with an ingest token: %v", err)
 	}
 	for _, tt := range []struct {
@@ -131,7 +132,7 @@ func TestDecideAndRespond(t *testing.T) {
 		t.Fatalf("models after erasure %+v %v", ms, err)
 	}
 	// Decision records survive a restart.
-	d2, err := c.Decide(ctx(t), client.DecideRequest{CustomerID: "c-7", Channel: "web"})
+	d2, err := c.Decide(ctx(t), apiv1.DecideRequest{CustomerID: "c-7", Channel: "web"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +140,7 @@ func TestDecideAndRespond(t *testing.T) {
 	if err := c.DeleteCustomer(ctx(t), "c-8"); !client.IsCode(err, "not_found") {
 		t.Fatalf("erasing a customer never seen: %v", err)
 	}
-	d8, _ := c.Decide(ctx(t), client.DecideRequest{CustomerID: "c-8", Channel: "web"})
+	d8, _ := c.Decide(ctx(t), apiv1.DecideRequest{CustomerID: "c-8", Channel: "web"})
 	if err := c.DeleteCustomer(ctx(t), "c-8"); err != nil {
 		t.Fatalf("erasing a customer only decided for: %v", err)
 	}

@@ -16,6 +16,7 @@ import (
 	gosmtp "github.com/emersion/go-smtp"
 
 	"github.com/waymarkhq/waymark/lang/deploy"
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/client"
 	"github.com/waymarkhq/waymark/runtime/internal/fixture"
 )
@@ -141,7 +142,7 @@ func TestTriggeredEmail(t *testing.T) {
 	if len(tried) != 2 || tried[0] != tried[1] || tried[0] == "" {
 		t.Fatalf("the attempts carried Message-IDs %v: want the same one twice", tried)
 	}
-	var delivered []client.Delivery
+	var delivered []apiv1.Delivery
 	eventually(t, 5*time.Second, func() error {
 		delivered, err = c.Deliveries(ctx(t), "delivered", "", 0)
 		if err != nil || len(delivered) != 1 {
@@ -165,7 +166,7 @@ func TestTriggeredEmail(t *testing.T) {
 	}
 	// c-2's email is refused for good: dead-lettered. c-3 gave no consent:
 	// nothing is sent.
-	var failed []client.Delivery
+	var failed []apiv1.Delivery
 	eventually(t, 10*time.Second, func() error {
 		failed, err = c.Deliveries(ctx(t), "failed", "", 0)
 		if err != nil || len(failed) != 1 {

@@ -5,6 +5,7 @@
 // lets a panic out of a handler.
 //
 // It must not know how the runtime does its work: it decodes requests,
-// calls runtime/service and encodes the answers. The wire types shared with
-// the Go client live in runtime/client.
+// calls runtime/service and encodes the answers. What goes on the wire,
+// the routes and the error codes are runtime/apiv1's, which every client
+// shares.
 package api

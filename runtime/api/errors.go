@@ -1,9 +1,12 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net/http"
+
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 )
 
 // writeJSON answers v with status.
@@ -15,22 +18,20 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v)
 }
 
-type errorBody struct {
-	Error errorDetail `json:"error"`
-}
-
-type errorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Details []any  `json:"details"`
-}
-
-// writeError answers an error in the API's one shape.
-func writeError(w http.ResponseWriter, status int, code, message string, details ...any) {
-	if details == nil {
-		details = []any{}
+// writeError answers an error in the API's one shape, apiv1.ErrorResponse,
+// with each of details encoded as writeJSON would.
+func writeError(w http.ResponseWriter, status int, code apiv1.Code, message string, details ...any) {
+	body := apiv1.ErrorBody{Code: code, Message: message, Details: make([]json.RawMessage, 0, len(details))}
+	for _, d := range details {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(d); err != nil {
+			continue // details are plain values; none fails
+		}
+		body.Details = append(body.Details, bytes.TrimSuffix(b.Bytes(), []byte("\n")))
 	}
-	writeJSON(w, status, errorBody{errorDetail{code, message, details}})
+	writeJSON(w, status, apiv1.ErrorResponse{Error: body})
 }
 
 // recoverer turns a panic in a handler into a logged JSON 500.
@@ -43,7 +44,7 @@ func recoverer(log *slog.Logger, next http.Handler) http.Handler {
 				}
 				// The panic value may hold request data; log only where.
 				log.Error("a request handler panicked", "method", r.Method, "path", r.URL.Path)
-				writeError(w, http.StatusInternalServerError, "internal", "the runtime failed to answer this request; the failure is logged")
+				writeError(w, http.StatusInternalServerError, apiv1.CodeInternal, "the runtime failed to answer this request; the failure is logged")
 			}
 		}()
 		next.ServeHTTP(w, r)

@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/waymarkhq/waymark/lang/deploy"
+	"github.com/waymarkhq/waymark/runtime/apiv1"
+	"github.com/waymarkhq/waymark/runtime/catalog"
 	"github.com/waymarkhq/waymark/runtime/events"
 	"github.com/waymarkhq/waymark/runtime/service"
 	"github.com/waymarkhq/waymark/runtime/store"
@@ -17,7 +18,7 @@ func (s *Server) getStack(w http.ResponseWriter, r *http.Request, _ string) {
 	stack := r.PathValue("stack")
 	st, err := s.svc.Stack(r.Context(), stack)
 	if errors.Is(err, service.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("stack %q has never been deployed", stack))
+		writeError(w, http.StatusNotFound, apiv1.CodeNotFound, fmt.Sprintf("stack %q has never been deployed", stack))
 		return
 	}
 	if err != nil {
@@ -27,34 +28,29 @@ func (s *Server) getStack(w http.ResponseWriter, r *http.Request, _ string) {
 	writeJSON(w, http.StatusOK, st)
 }
 
-// deployment is a deployment as history and deploy answers show it.
-type deployment struct {
-	Stack   string    `json:"stack"`
-	Serial  int64     `json:"serial"`
-	Time    time.Time `json:"time"`
-	Who     string    `json:"who"`
-	Digest  string    `json:"digest"`
-	Summary string    `json:"summary"`
+// toDeployment is a deployment as history and deploy answers show it.
+func toDeployment(d store.Deployment) apiv1.Deployment {
+	return apiv1.Deployment{Stack: d.Stack, Serial: d.Serial, Time: d.Time, Who: d.Who, Digest: d.Digest, Summary: d.Summary}
 }
 
-func toDeployment(d store.Deployment) deployment {
-	return deployment{d.Stack, d.Serial, d.Time, d.Who, d.Digest, d.Summary}
-}
-
-type deployRequest struct {
-	BaseSerial *int64          `json:"base_serial"`
-	Document   json.RawMessage `json:"document"`
+// problems are the details of an invalid_deployment error.
+func problems(ps catalog.Problems) []any {
+	out := make([]any, len(ps))
+	for i, p := range ps {
+		out[i] = apiv1.Problem{Address: p.Address, Message: p.Message}
+	}
+	return out
 }
 
 // readDocument reads the document of a deploy or impact request.
 func (s *Server) readDocument(w http.ResponseWriter, raw json.RawMessage) (*deploy.Document, bool) {
 	if len(raw) == 0 || string(raw) == "null" {
-		writeError(w, http.StatusBadRequest, "bad_request", `the request needs a "document": the deployable form of the stack`)
+		writeError(w, http.StatusBadRequest, apiv1.CodeBadRequest, `the request needs a "document": the deployable form of the stack`)
 		return nil, false
 	}
 	doc, err := deploy.Decode(raw)
 	if err != nil {
-		writeError(w, http.StatusUnprocessableEntity, "invalid_deployment", err.Error(), map[string]string{"message": err.Error()})
+		writeError(w, http.StatusUnprocessableEntity, apiv1.CodeInvalidDeployment, err.Error(), apiv1.Problem{Message: err.Error()})
 		return nil, false
 	}
 	return doc, true
@@ -62,12 +58,12 @@ func (s *Server) readDocument(w http.ResponseWriter, raw json.RawMessage) (*depl
 
 func (s *Server) deploy(w http.ResponseWriter, r *http.Request, who string) {
 	stack := r.PathValue("stack")
-	var req deployRequest
+	var req apiv1.DeployRequest
 	if !s.decodeJSON(w, r, &req) {
 		return
 	}
 	if req.BaseSerial == nil {
-		writeError(w, http.StatusBadRequest, "bad_request", `the request needs "base_serial": the stack's serial the plan was made against (0 for a new stack)`)
+		writeError(w, http.StatusBadRequest, apiv1.CodeBadRequest, `the request needs "base_serial": the stack's serial the plan was made against (0 for a new stack)`)
 		return
 	}
 	doc, ok := s.readDocument(w, req.Document)
@@ -80,18 +76,14 @@ func (s *Server) deploy(w http.ResponseWriter, r *http.Request, who string) {
 	var bad *service.InvalidError
 	switch {
 	case errors.As(err, &stale):
-		writeError(w, http.StatusConflict, "stale_serial",
+		writeError(w, http.StatusConflict, apiv1.CodeStaleSerial,
 			fmt.Sprintf("stack %q is at serial %d, not %d: it was changed after this plan was made", stack, stale.Current, stale.Base),
-			map[string]int64{"current_serial": stale.Current})
+			apiv1.StaleSerial{CurrentSerial: stale.Current})
 	case errors.As(err, &invalid):
-		details := make([]any, len(invalid.Problems))
-		for i, p := range invalid.Problems {
-			details[i] = p
-		}
-		writeError(w, http.StatusUnprocessableEntity, "invalid_deployment",
-			fmt.Sprintf("the deployment of stack %q has %d problem(s); nothing was changed", stack, len(invalid.Problems)), details...)
+		writeError(w, http.StatusUnprocessableEntity, apiv1.CodeInvalidDeployment,
+			fmt.Sprintf("the deployment of stack %q has %d problem(s); nothing was changed", stack, len(invalid.Problems)), problems(invalid.Problems)...)
 	case errors.As(err, &bad):
-		writeError(w, http.StatusBadRequest, "bad_request", bad.Msg)
+		writeError(w, http.StatusBadRequest, apiv1.CodeBadRequest, bad.Msg)
 	case err != nil:
 		s.internal(w, r, err)
 	default:
@@ -105,17 +97,15 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request, _ string) {
 		s.internal(w, r, err)
 		return
 	}
-	out := make([]deployment, len(hist))
+	out := apiv1.DeploymentList{Deployments: make([]apiv1.Deployment, len(hist))}
 	for i, d := range hist {
-		out[i] = toDeployment(d)
+		out.Deployments[i] = toDeployment(d)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"deployments": out})
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) impact(w http.ResponseWriter, r *http.Request, _ string) {
-	var req struct {
-		Document json.RawMessage `json:"document"`
-	}
+	var req apiv1.ImpactRequest
 	if !s.decodeJSON(w, r, &req) {
 		return
 	}
@@ -129,9 +119,9 @@ func (s *Server) impact(w http.ResponseWriter, r *http.Request, _ string) {
 		return
 	}
 	if changes == nil {
-		changes = []service.Impact{}
+		changes = []apiv1.Impact{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"changes": changes})
+	writeJSON(w, http.StatusOK, apiv1.ImpactList{Changes: changes})
 }
 
 func (s *Server) ingest(w http.ResponseWriter, r *http.Request, _ string) {
@@ -144,12 +134,12 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, _ string) {
 	var over *service.OverloadedError
 	switch {
 	case errors.As(err, &batch) && batch.TooLarge:
-		writeError(w, http.StatusRequestEntityTooLarge, "batch_too_large", batch.Msg)
+		writeError(w, http.StatusRequestEntityTooLarge, apiv1.CodeBatchTooLarge, batch.Msg)
 	case errors.As(err, &batch):
-		writeError(w, http.StatusBadRequest, "bad_batch", batch.Msg)
+		writeError(w, http.StatusBadRequest, apiv1.CodeBadBatch, batch.Msg)
 	case errors.As(err, &over):
 		w.Header().Set("Retry-After", fmt.Sprint(s.opts.RetryAfter))
-		writeError(w, http.StatusTooManyRequests, "overloaded", over.Msg+"; retry after "+fmt.Sprint(s.opts.RetryAfter)+"s")
+		writeError(w, http.StatusTooManyRequests, apiv1.CodeOverloaded, over.Msg+"; retry after "+fmt.Sprint(s.opts.RetryAfter)+"s")
 	case err != nil:
 		s.internal(w, r, err)
 	case res.Accepted == 0 && res.Duplicates == 0 && len(res.Rejected) > 0:
@@ -157,7 +147,7 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, _ string) {
 		for i, rj := range res.Rejected {
 			details[i] = rj
 		}
-		writeError(w, http.StatusUnprocessableEntity, "events_rejected", fmt.Sprintf("all %d events were rejected", len(res.Rejected)), details...)
+		writeError(w, http.StatusUnprocessableEntity, apiv1.CodeEventsRejected, fmt.Sprintf("all %d events were rejected", len(res.Rejected)), details...)
 	default:
 		writeJSON(w, http.StatusOK, res)
 	}
@@ -170,7 +160,7 @@ func (s *Server) getCustomer(w http.ResponseWriter, r *http.Request, _ string) {
 	}
 	c, err := s.svc.Customer(r.Context(), id)
 	if errors.Is(err, service.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "not_found", "no such customer: the runtime has received no event for this id")
+		writeError(w, http.StatusNotFound, apiv1.CodeNotFound, "no such customer: the runtime has received no event for this id")
 		return
 	}
 	if err != nil {
@@ -187,7 +177,7 @@ func (s *Server) eraseCustomer(w http.ResponseWriter, r *http.Request, who strin
 	}
 	err := s.svc.Erase(r.Context(), id, who)
 	if errors.Is(err, service.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "not_found", "no such customer")
+		writeError(w, http.StatusNotFound, apiv1.CodeNotFound, "no such customer")
 		return
 	}
 	if err != nil {
@@ -198,23 +188,27 @@ func (s *Server) eraseCustomer(w http.ResponseWriter, r *http.Request, who strin
 }
 
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request, _ string) {
-	var req struct {
-		Name   string        `json:"name"`
-		Scopes []store.Scope `json:"scopes"`
-	}
+	var req apiv1.TokenRequest
 	if !s.decodeJSON(w, r, &req) {
 		return
 	}
-	secret, err := s.svc.CreateToken(r.Context(), req.Name, req.Scopes)
+	var scopes []store.Scope
+	if req.Scopes != nil {
+		scopes = make([]store.Scope, len(req.Scopes))
+		for i, sc := range req.Scopes {
+			scopes[i] = store.Scope(sc)
+		}
+	}
+	secret, err := s.svc.CreateToken(r.Context(), req.Name, scopes)
 	var bad *service.InvalidError
 	switch {
 	case errors.As(err, &bad):
-		writeError(w, http.StatusUnprocessableEntity, "invalid_token_request", bad.Msg)
+		writeError(w, http.StatusUnprocessableEntity, apiv1.CodeInvalidTokenRequest, bad.Msg)
 	case errors.Is(err, store.ErrExists):
-		writeError(w, http.StatusConflict, "exists", fmt.Sprintf("a token named %q already exists", req.Name))
+		writeError(w, http.StatusConflict, apiv1.CodeExists, fmt.Sprintf("a token named %q already exists", req.Name))
 	case err != nil:
 		s.internal(w, r, err)
 	default:
-		writeJSON(w, http.StatusCreated, map[string]any{"name": req.Name, "scopes": req.Scopes, "token": secret})
+		writeJSON(w, http.StatusCreated, apiv1.Token{Name: req.Name, Scopes: req.Scopes, Token: secret})
 	}
 }

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/waymarkhq/waymark/lang/deploy"
-	"github.com/waymarkhq/waymark/runtime/analytics"
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/internal/fixture"
 	"github.com/waymarkhq/waymark/runtime/store/pgstore/pgtest"
 )
@@ -184,10 +184,10 @@ func TestReplicasOnPostgres(t *testing.T) {
 
 	_, flip := report(t, ps[0], "ha", "flip")
 	_, timer := report(t, ps[0], "ha", "timer")
-	if got, want := flip.Totals, (analytics.Totals{Entries: 2 * customers, Completed: customers}); !sameTotals(got, want) {
+	if got, want := flip.Totals, (apiv1.Totals{Entries: 2 * customers, Completed: customers}); !sameTotals(got, want) {
 		t.Errorf("flip: %+v, want %+v (an event lost or processed twice)", got, want)
 	}
-	if got, want := timer.Totals, (analytics.Totals{Entries: customers, TimedOut: customers}); !sameTotals(got, want) {
+	if got, want := timer.Totals, (apiv1.Totals{Entries: customers, TimedOut: customers}); !sameTotals(got, want) {
 		t.Errorf("timer: %+v, want %+v (a timer lost or fired twice)", got, want)
 	}
 
@@ -213,4 +213,4 @@ func TestReplicasOnPostgres(t *testing.T) {
 	}
 }
 
-func sameTotals(a, b analytics.Totals) bool { return reflect.DeepEqual(a, b) }
+func sameTotals(a, b apiv1.Totals) bool { return reflect.DeepEqual(a, b) }

@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/waymarkhq/waymark/lang/rtexpr/cost"
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/events"
-	"github.com/waymarkhq/waymark/runtime/service"
 )
 
 // MaxContextBytes bounds the JSON text of a decide request's context: the
@@ -52,14 +52,14 @@ func checkID(what, id string) error {
 }
 
 // parseDecide reads the body of POST /v1/decide.
-func parseDecide(body []byte) (service.DecideRequest, error) {
+func parseDecide(body []byte) (apiv1.DecideRequest, error) {
 	var in struct {
-		service.DecideRequest
+		apiv1.DecideRequest
 		// Context is read once its size is checked.
 		Context json.RawMessage `json:"context,omitempty"`
 	}
 	if err := parseJSON(body, &in); err != nil {
-		return service.DecideRequest{}, err
+		return apiv1.DecideRequest{}, err
 	}
 	req := in.DecideRequest
 	if err := checkID(`"customer_id"`, req.CustomerID); err != nil {
@@ -83,8 +83,8 @@ func parseDecide(body []byte) (service.DecideRequest, error) {
 }
 
 // parseResponse reads the body of POST /v1/responses.
-func parseResponse(body []byte) (service.ResponseRequest, error) {
-	var req service.ResponseRequest
+func parseResponse(body []byte) (apiv1.ResponseRequest, error) {
+	var req apiv1.ResponseRequest
 	if err := parseJSON(body, &req); err != nil {
 		return req, err
 	}

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/events"
-	"github.com/waymarkhq/waymark/runtime/service"
 )
 
 // reencode writes v as JSON without HTML escaping.
@@ -107,7 +107,7 @@ func FuzzResponseRequest(f *testing.F) {
 // fields as the service has them.
 func TestParseDecideContext(t *testing.T) {
 	req, err := parseDecide([]byte(`{"customer_id":"c","channel":"web","context":{"page":"checkout","n":3},"limit":2}`))
-	want := service.DecideRequest{CustomerID: "c", Channel: "web", Context: map[string]any{"page": "checkout", "n": 3.0}, Limit: 2}
+	want := apiv1.DecideRequest{CustomerID: "c", Channel: "web", Context: map[string]any{"page": "checkout", "n": 3.0}, Limit: 2}
 	if err != nil || !reflect.DeepEqual(req, want) {
 		t.Fatalf("parseDecide = %+v, %v", req, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/events"
 	"github.com/waymarkhq/waymark/runtime/service"
 	"github.com/waymarkhq/waymark/runtime/store"
@@ -80,7 +81,7 @@ func (s *Server) route(path string, methods map[string]scoped) {
 				allowed = append(allowed, k)
 			}
 			w.Header().Set("Allow", strings.Join(allowed, ", "))
-			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", fmt.Sprintf("%s is not allowed on %s", r.Method, r.URL.Path))
+			writeError(w, http.StatusMethodNotAllowed, apiv1.CodeMethodNotAllowed, fmt.Sprintf("%s is not allowed on %s", r.Method, r.URL.Path))
 			return
 		}
 		who, ok := s.authorize(w, r, m.scope)
@@ -97,33 +98,33 @@ type scoped struct {
 }
 
 func (s *Server) routes() {
-	s.route("/healthz", map[string]scoped{"GET": {"", s.healthz}})
-	s.route("/readyz", map[string]scoped{"GET": {"", s.readyz}})
-	s.route("/metrics", map[string]scoped{"GET": {"", s.metrics}})
-	s.route("/v1/stacks/{stack}", map[string]scoped{"GET": {store.ScopeRead, s.getStack}})
-	s.route("/v1/stacks/{stack}/deployments", map[string]scoped{
+	s.route(apiv1.RouteHealthz, map[string]scoped{"GET": {"", s.healthz}})
+	s.route(apiv1.RouteReadyz, map[string]scoped{"GET": {"", s.readyz}})
+	s.route(apiv1.RouteMetrics, map[string]scoped{"GET": {"", s.metrics}})
+	s.route(apiv1.RouteStack, map[string]scoped{"GET": {store.ScopeRead, s.getStack}})
+	s.route(apiv1.RouteDeployments, map[string]scoped{
 		"POST": {store.ScopeDeploy, s.deploy},
 		"GET":  {store.ScopeRead, s.history},
 	})
-	s.route("/v1/stacks/{stack}/impact", map[string]scoped{"POST": {store.ScopeRead, s.impact}})
+	s.route(apiv1.RouteImpact, map[string]scoped{"POST": {store.ScopeRead, s.impact}})
 	s.rollbackRoutes()
-	s.route("/v1/journeys/{stack}/{journey}/analytics", map[string]scoped{"GET": {store.ScopeRead, s.analytics}})
-	s.route("/v1/events", map[string]scoped{"POST": {store.ScopeIngest, s.ingest}})
-	s.route("/v1/sync", map[string]scoped{"POST": {store.ScopeIngest, s.sync}})
-	s.route("/v1/customers/{id...}", map[string]scoped{
+	s.route(apiv1.RouteAnalytics, map[string]scoped{"GET": {store.ScopeRead, s.analytics}})
+	s.route(apiv1.RouteEvents, map[string]scoped{"POST": {store.ScopeIngest, s.ingest}})
+	s.route(apiv1.RouteSync, map[string]scoped{"POST": {store.ScopeIngest, s.sync}})
+	s.route(apiv1.RouteCustomer, map[string]scoped{
 		"GET":    {store.ScopeRead, s.getCustomer},
 		"DELETE": {store.ScopeAdmin, s.eraseCustomer},
 	})
-	s.route("/v1/tokens", map[string]scoped{"POST": {store.ScopeAdmin, s.createToken}})
-	s.route("/v1/decide", map[string]scoped{"POST": {store.ScopeDecide, s.decide}})
-	s.route("/v1/responses", map[string]scoped{"POST": {store.ScopeDecide, s.respond}})
-	s.route("/v1/decisions/{id}", map[string]scoped{"GET": {store.ScopeRead, s.getDecision}})
-	s.route("/v1/models", map[string]scoped{"GET": {store.ScopeRead, s.listModels}})
-	s.route("/v1/deliveries", map[string]scoped{"GET": {store.ScopeRead, s.listDeliveries}})
-	s.route("/v1/deliveries/{id}/retry", map[string]scoped{"POST": {store.ScopeAdmin, s.retryDelivery}})
-	s.route("/v1/deliveries/{id}/outcome", map[string]scoped{"POST": {store.ScopeIngest, s.deliveryOutcome}})
+	s.route(apiv1.RouteTokens, map[string]scoped{"POST": {store.ScopeAdmin, s.createToken}})
+	s.route(apiv1.RouteDecide, map[string]scoped{"POST": {store.ScopeDecide, s.decide}})
+	s.route(apiv1.RouteResponses, map[string]scoped{"POST": {store.ScopeDecide, s.respond}})
+	s.route(apiv1.RouteDecision, map[string]scoped{"GET": {store.ScopeRead, s.getDecision}})
+	s.route(apiv1.RouteModels, map[string]scoped{"GET": {store.ScopeRead, s.listModels}})
+	s.route(apiv1.RouteDeliveries, map[string]scoped{"GET": {store.ScopeRead, s.listDeliveries}})
+	s.route(apiv1.RouteRetry, map[string]scoped{"POST": {store.ScopeAdmin, s.retryDelivery}})
+	s.route(apiv1.RouteOutcome, map[string]scoped{"POST": {store.ScopeIngest, s.deliveryOutcome}})
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("there is no %s", r.URL.Path))
+		writeError(w, http.StatusNotFound, apiv1.CodeNotFound, fmt.Sprintf("there is no %s", r.URL.Path))
 	})
 }
 
@@ -139,13 +140,13 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, scope store.S
 	secret, ok := strings.CutPrefix(auth, "Bearer ")
 	if !ok {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="waymark"`)
-		writeError(w, http.StatusUnauthorized, "unauthenticated", "this request needs a bearer token: send Authorization: Bearer <token> (WAYMARK_TOKEN for the CLI)")
+		writeError(w, http.StatusUnauthorized, apiv1.CodeUnauthenticated, "this request needs a bearer token: send Authorization: Bearer <token> (WAYMARK_TOKEN for the CLI)")
 		return "", false
 	}
 	t, err := s.svc.Authenticate(r.Context(), strings.TrimSpace(secret))
 	if errors.Is(err, service.ErrUnauthenticated) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="waymark", error="invalid_token"`)
-		writeError(w, http.StatusUnauthorized, "unauthenticated", "the bearer token is not valid")
+		writeError(w, http.StatusUnauthorized, apiv1.CodeUnauthenticated, "the bearer token is not valid")
 		return "", false
 	}
 	if err != nil {
@@ -153,7 +154,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, scope store.S
 		return "", false
 	}
 	if !service.HasScope(t, scope) {
-		writeError(w, http.StatusForbidden, "forbidden", fmt.Sprintf("token %q lacks the %q scope this request needs", t.Name, scope))
+		writeError(w, http.StatusForbidden, apiv1.CodeForbidden, fmt.Sprintf("token %q lacks the %q scope this request needs", t.Name, scope))
 		return "", false
 	}
 	return t.Name, true
@@ -166,11 +167,11 @@ func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if errors.Is(err, store.ErrClosed) {
 		w.Header().Set("Retry-After", fmt.Sprint(s.opts.RetryAfter))
-		writeError(w, http.StatusServiceUnavailable, "shutting_down", "the runtime is shutting down")
+		writeError(w, http.StatusServiceUnavailable, apiv1.CodeShuttingDown, "the runtime is shutting down")
 		return
 	}
 	s.opts.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "error", err)
-	writeError(w, http.StatusInternalServerError, "internal", "the runtime failed to answer this request; the failure is logged")
+	writeError(w, http.StatusInternalServerError, apiv1.CodeInternal, "the runtime failed to answer this request; the failure is logged")
 }
 
 // readBody reads a bounded body; false when it answered an error.
@@ -178,12 +179,12 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool)
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		writeError(w, http.StatusRequestEntityTooLarge, "body_too_large",
+		writeError(w, http.StatusRequestEntityTooLarge, apiv1.CodeBodyTooLarge,
 			fmt.Sprintf("the request body is larger than %d bytes; send smaller batches", s.opts.MaxBodyBytes))
 		return nil, false
 	}
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "bad_request", "reading the request body: "+err.Error())
+		writeError(w, http.StatusBadRequest, apiv1.CodeBadRequest, "reading the request body: "+err.Error())
 		return nil, false
 	}
 	return body, true
@@ -210,24 +211,24 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request, _ string) {
 		s.answerError(w, r, err, "")
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "processed"})
+	writeJSON(w, http.StatusOK, apiv1.Status{Status: apiv1.StatusProcessed})
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request, _ string) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	writeJSON(w, http.StatusOK, apiv1.Status{Status: apiv1.StatusOK})
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request, _ string) {
 	if !s.svc.Ready() {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "catching_up"})
+		writeJSON(w, http.StatusServiceUnavailable, apiv1.Status{Status: apiv1.StatusCatchingUp})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	writeJSON(w, http.StatusOK, apiv1.Status{Status: apiv1.StatusReady})
 }
 
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request, _ string) {
 	if s.opts.Gatherer == nil {
-		writeError(w, http.StatusNotFound, "not_found", "metrics are not enabled")
+		writeError(w, http.StatusNotFound, apiv1.CodeNotFound, "metrics are not enabled")
 		return
 	}
 	promhttp.HandlerFor(s.opts.Gatherer, promhttp.HandlerOpts{}).ServeHTTP(w, r)

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/waymarkhq/waymark/runtime/analytics"
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/catalog"
 	"github.com/waymarkhq/waymark/runtime/delivery"
 	"github.com/waymarkhq/waymark/runtime/store"
@@ -396,7 +397,7 @@ var ErrUnknownJourney = errors.New("no such journey is deployed")
 
 // Analytics returns a journey's funnel, paths, action performance and KPIs
 // as of the runtime's clock, after catching up with what was committed.
-func (s *Service) Analytics(ctx context.Context, stack, journey string) (*analytics.Report, error) {
+func (s *Service) Analytics(ctx context.Context, stack, journey string) (*apiv1.Analytics, error) {
 	if err := s.feedAnalytics(ctx); err != nil {
 		return nil, err
 	}
@@ -404,7 +405,10 @@ func (s *Service) Analytics(ctx context.Context, stack, journey string) (*analyt
 	if errors.Is(err, analytics.ErrUnknownJourney) {
 		return nil, ErrUnknownJourney
 	}
-	return rep, err
+	if err != nil {
+		return nil, err
+	}
+	return analyticsReport(rep), nil
 }
 
 func (f *analyticsFeed) analytics() *analytics.Analytics {

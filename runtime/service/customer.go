@@ -4,69 +4,24 @@ import (
 	"context"
 	"encoding/json"
 	"sort"
-	"time"
 
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/engine"
 	"github.com/waymarkhq/waymark/runtime/store"
 )
 
-// Customer is a customer as the API shows it.
-type Customer struct {
-	ID string `json:"id"`
-	// Profile holds each attribute's value; sensitive ones as
-	// {"sensitive": true, "digest": "<HMAC>"}.
-	Profile   map[string]any `json:"profile"`
-	LastEvent *time.Time     `json:"last_event,omitempty"`
-	Journeys  []JourneyState `json:"journeys"`
-	Timeline  []Transition   `json:"timeline"`
-	// Decisions are the most recent decisions, newest first.
-	Decisions []DecisionSummary `json:"decisions"`
-}
-
-// JourneyState is a customer's state in one journey.
-type JourneyState struct {
-	Stack   string `json:"stack"`
-	Journey string `json:"journey"`
-	// State is active, completed, exited, expired, timed_out or removed.
-	State        string       `json:"state"`
-	Stage        string       `json:"stage,omitempty"`
-	Run          uint64       `json:"run"`
-	Entered      time.Time    `json:"entered"`
-	StageEntered *time.Time   `json:"stage_entered,omitempty"`
-	Left         *time.Time   `json:"left,omitempty"`
-	Timers       []TimerState `json:"timers,omitempty"`
-}
-
-// TimerState is a pending timer.
-type TimerState struct {
-	Kind string    `json:"kind"`
-	Due  time.Time `json:"due"`
-}
-
-// Transition is one entry of a customer's timeline.
-type Transition struct {
-	Time    time.Time `json:"time"`
-	Stack   string    `json:"stack"`
-	Journey string    `json:"journey"`
-	Run     uint64    `json:"run"`
-	From    string    `json:"from,omitempty"`
-	To      string    `json:"to,omitempty"`
-	Reason  string    `json:"reason"`
-	Late    bool      `json:"late,omitempty"`
-}
-
 // Customer returns a customer's profile, journeys and recent timeline, with
 // sensitive attributes masked; ErrNotFound for one never seen.
-func (s *Service) Customer(ctx context.Context, id string) (Customer, error) {
+func (s *Service) Customer(ctx context.Context, id string) (apiv1.Customer, error) {
 	c, ok, err := s.eng.Customer(ctx, id)
 	if err != nil {
-		return Customer{}, err
+		return apiv1.Customer{}, err
 	}
 	if !ok {
-		return Customer{}, ErrNotFound
+		return apiv1.Customer{}, ErrNotFound
 	}
 	cat := s.eng.Catalog()
-	out := Customer{ID: id, Profile: map[string]any{}, Journeys: []JourneyState{}, Timeline: []Transition{}}
+	out := apiv1.Customer{ID: id, Profile: map[string]any{}, Journeys: []apiv1.JourneyState{}, Timeline: []apiv1.Transition{}}
 	for name, a := range cat.Schema.Customer {
 		v, ok := c.Profile[name]
 		if !ok {
@@ -74,7 +29,7 @@ func (s *Service) Customer(ctx context.Context, id string) (Customer, error) {
 		}
 		if a.Sensitive && !v.IsNull() {
 			b, _ := json.Marshal(v.JSON())
-			out.Profile[name] = map[string]any{"sensitive": true, "digest": s.keys.hmac(b)}
+			out.Profile[name] = apiv1.Withheld{Digest: s.keys.hmac(b), Sensitive: true}
 			continue
 		}
 		out.Profile[name] = v.JSON()
@@ -84,7 +39,7 @@ func (s *Service) Customer(ctx context.Context, id string) (Customer, error) {
 		out.LastEvent = &t
 	}
 	for _, r := range c.Runs {
-		js := JourneyState{Stack: r.Stack, Journey: r.Journey, State: r.Status, Run: r.N, Entered: r.Entered}
+		js := apiv1.JourneyState{Stack: r.Stack, Journey: r.Journey, State: r.Status, Run: r.N, Entered: r.Entered}
 		if r.Status == engine.StatusActive {
 			js.Stage = r.Stage
 			t := r.StageEntered
@@ -94,17 +49,17 @@ func (s *Service) Customer(ctx context.Context, id string) (Customer, error) {
 			js.Left = &t
 		}
 		for _, t := range r.Timers {
-			js.Timers = append(js.Timers, TimerState{t.Kind, t.Due})
+			js.Timers = append(js.Timers, apiv1.Timer{Kind: t.Kind, Due: t.Due})
 		}
 		out.Journeys = append(out.Journeys, js)
 	}
 	for _, t := range c.Timeline {
-		out.Timeline = append(out.Timeline, Transition{t.Time, t.Stack, t.Journey, t.Run, t.From, t.To, t.Reason, t.Late})
+		out.Timeline = append(out.Timeline, apiv1.Transition{Time: t.Time, Stack: t.Stack, Journey: t.Journey, Run: t.Run, From: t.From, To: t.To, Reason: t.Reason, Late: t.Late})
 	}
 	sort.SliceStable(out.Timeline, func(i, j int) bool { return out.Timeline[i].Time.Before(out.Timeline[j].Time) })
 	ds, err := s.customerDecisions(ctx, id)
 	if err != nil {
-		return Customer{}, err
+		return apiv1.Customer{}, err
 	}
 	out.Decisions = ds
 	return out, nil

@@ -7,77 +7,18 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/waymarkhq/waymark/lang/addrs"
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/decide"
 	"github.com/waymarkhq/waymark/runtime/engine"
 	"github.com/waymarkhq/waymark/runtime/expr"
 	"github.com/waymarkhq/waymark/runtime/store"
 )
 
-// DecideRequest asks for a customer's next best actions on a channel.
-type DecideRequest struct {
-	CustomerID string         `json:"customer_id"`
-	Channel    string         `json:"channel"`
-	Context    map[string]any `json:"context,omitempty"`
-	// Limit is the most actions wanted; 0 for the arbitration's
-	// max_actions, which also caps it.
-	Limit int `json:"limit,omitempty"`
-	// Explain asks for every candidate with the reason it was kept or
-	// dropped.
-	Explain bool `json:"explain,omitempty"`
-}
-
-// Decision is the answer to a decide request.
-type Decision struct {
-	DecisionID string    `json:"decision_id"`
-	CustomerID string    `json:"customer_id"`
-	Channel    string    `json:"channel"`
-	Time       time.Time `json:"time"`
-	// Control is set when the customer is in the control group: the
-	// actions were picked at random among those that passed the filters.
-	Control bool           `json:"control,omitempty"`
-	Actions []RankedAction `json:"actions"`
-	// Candidates explain the decision, when asked.
-	Candidates []Candidate `json:"candidates,omitempty"`
-}
-
-// RankedAction is one chosen action, best first.
-type RankedAction struct {
-	Stack   string `json:"stack"`
-	Journey string `json:"journey"`
-	Action  string `json:"action"`
-	// Address is the action outside its stack: <stack>/<address>.
-	Address string `json:"address"`
-	// Propensity is the model's mean estimate that the customer responds
-	// positively.
-	Propensity float64 `json:"propensity"`
-	Priority   float64 `json:"priority"`
-	// Explore is set when a Thompson draw of the model, not its mean,
-	// chose the action.
-	Explore bool `json:"explore"`
-}
-
-// Candidate is one action the pipeline considered, with why it was kept
-// or dropped.
-type Candidate struct {
-	Address string `json:"address"`
-	Stack   string `json:"stack"`
-	Journey string `json:"journey"`
-	Action  string `json:"action"`
-	Kept    bool   `json:"kept"`
-	// Reason is why it was dropped: not_in_stage, no_consent,
-	// not_eligible, limit, quiet_hours, suppressed, no_value, ranked_out.
-	Reason     string   `json:"reason,omitempty"`
-	Propensity *float64 `json:"propensity,omitempty"`
-	Priority   *float64 `json:"priority,omitempty"`
-	Explore    bool     `json:"explore,omitempty"`
-}
-
 // Decide runs the decision pipeline and records the decision, off the
 // request path.
-func (s *Service) Decide(ctx context.Context, req DecideRequest) (*Decision, error) {
+func (s *Service) Decide(ctx context.Context, req apiv1.DecideRequest) (*apiv1.Decision, error) {
 	if req.CustomerID == "" {
 		return nil, &InvalidError{`the request needs "customer_id"`}
 	}
@@ -96,16 +37,16 @@ func (s *Service) Decide(ctx context.Context, req DecideRequest) (*Decision, err
 	}
 	d, err := s.eng.Decide(ctx, engine.DecideRequest{Customer: req.CustomerID, Channel: req.Channel, Context: c, Limit: req.Limit})
 	if errors.Is(err, decide.ErrUnknownChannel) {
-		return nil, &UnprocessableError{Code: "unknown_channel", Msg: fmt.Sprintf("no deployed stack declares channel %q", req.Channel)}
+		return nil, &UnprocessableError{Code: apiv1.CodeUnknownChannel, Msg: fmt.Sprintf("no deployed stack declares channel %q", req.Channel)}
 	}
 	if err != nil {
 		return nil, err
 	}
-	out := &Decision{DecisionID: d.ID, CustomerID: d.Customer, Channel: d.Channel, Time: d.Time, Control: d.Control,
-		Actions: make([]RankedAction, 0, d.Chosen)}
+	out := &apiv1.Decision{DecisionID: d.ID, CustomerID: d.Customer, Channel: d.Channel, Time: d.Time, Control: d.Control,
+		Actions: make([]apiv1.RankedAction, 0, d.Chosen)}
 	for _, cd := range d.ChosenActions() {
 		a := cd.Action
-		out.Actions = append(out.Actions, RankedAction{Stack: a.Stack.Name, Journey: a.Journey.Name, Action: a.Name, Address: a.Ref,
+		out.Actions = append(out.Actions, apiv1.RankedAction{Stack: a.Stack.Name, Journey: a.Journey.Name, Action: a.Name, Address: a.Ref,
 			Propensity: cd.Propensity, Priority: cd.Priority, Explore: cd.Explore})
 	}
 	if req.Explain {
@@ -152,10 +93,10 @@ func contextValue(v any) expr.Value {
 	return expr.NullValue()
 }
 
-func candidates(r *decide.Record) []Candidate {
-	out := make([]Candidate, 0, len(r.Candidates))
+func candidates(r *decide.Record) []apiv1.Candidate {
+	out := make([]apiv1.Candidate, 0, len(r.Candidates))
 	for i, c := range r.Candidates {
-		cd := Candidate{Address: c.Ref(), Stack: c.Stack, Kept: i < r.Chosen, Reason: c.Reason.String(), Explore: c.Explore}
+		cd := apiv1.Candidate{Address: c.Ref(), Stack: c.Stack, Kept: i < r.Chosen, Reason: c.Reason.String(), Explore: c.Explore}
 		if a, err := addrs.Parse(c.Address); err == nil {
 			cd.Journey, cd.Action = a.Journey, a.Name
 		}
@@ -171,7 +112,7 @@ func candidates(r *decide.Record) []Candidate {
 // UnprocessableError is a request the runtime understood but cannot act
 // on, with a code for the API.
 type UnprocessableError struct {
-	Code string
+	Code apiv1.Code
 	Msg  string
 }
 
@@ -198,22 +139,8 @@ func (s *Service) record(ctx context.Context, id string, full bool) (*decide.Rec
 	return decide.Decode(sd, s.docs.resolver(ctx, s))
 }
 
-// DecisionRecord is a recorded decision as the API shows it.
-type DecisionRecord struct {
-	DecisionID string     `json:"decision_id"`
-	CustomerID string     `json:"customer_id"`
-	Channel    string     `json:"channel"`
-	Time       time.Time  `json:"time"`
-	Trigger    bool       `json:"trigger,omitempty"`
-	Control    bool       `json:"control,omitempty"`
-	Deferred   *time.Time `json:"deferred_until,omitempty"`
-	// Actions are the chosen actions' addresses, best first.
-	Actions    []string    `json:"actions"`
-	Candidates []Candidate `json:"candidates"`
-}
-
-func decisionRecord(r *decide.Record) DecisionRecord {
-	out := DecisionRecord{DecisionID: r.ID, CustomerID: r.Customer, Channel: r.Channel, Time: r.Time, Trigger: r.Trigger, Control: r.Control,
+func decisionRecord(r *decide.Record) apiv1.DecisionRecord {
+	out := apiv1.DecisionRecord{DecisionID: r.ID, CustomerID: r.Customer, Channel: r.Channel, Time: r.Time, Trigger: r.Trigger, Control: r.Control,
 		Actions: []string{}, Candidates: candidates(r)}
 	if !r.Deferred.IsZero() {
 		t := r.Deferred
@@ -227,25 +154,12 @@ func decisionRecord(r *decide.Record) DecisionRecord {
 
 // Decision returns a recorded decision with every candidate; ErrNotFound
 // for an unknown one (or one past the retention).
-func (s *Service) Decision(ctx context.Context, id string) (DecisionRecord, error) {
+func (s *Service) Decision(ctx context.Context, id string) (apiv1.DecisionRecord, error) {
 	r, err := s.record(ctx, id, true)
 	if err != nil {
-		return DecisionRecord{}, err
+		return apiv1.DecisionRecord{}, err
 	}
 	return decisionRecord(r), nil
-}
-
-// DecisionSummary is a recent decision as a customer's page shows it.
-type DecisionSummary struct {
-	DecisionID string    `json:"decision_id"`
-	Time       time.Time `json:"time"`
-	Channel    string    `json:"channel"`
-	Trigger    bool      `json:"trigger,omitempty"`
-	Control    bool      `json:"control,omitempty"`
-	// Actions are the chosen actions' addresses, best first.
-	Actions []string `json:"actions"`
-	// Dropped counts the candidates dropped, by reason.
-	Dropped map[string]int `json:"dropped,omitempty"`
 }
 
 // recentDecisions is how many decisions a customer's page shows.
@@ -253,7 +167,7 @@ const recentDecisions = 10
 
 // customerDecisions returns a customer's most recent decisions, newest
 // first.
-func (s *Service) customerDecisions(ctx context.Context, id string) ([]DecisionSummary, error) {
+func (s *Service) customerDecisions(ctx context.Context, id string) ([]apiv1.DecisionSummary, error) {
 	var recs []*decide.Record
 	seen := map[string]bool{}
 	stored, err := s.st.CustomerDecisions(ctx, id, recentDecisions)
@@ -276,9 +190,9 @@ func (s *Service) customerDecisions(ctx context.Context, id string) ([]DecisionS
 	if len(recs) > recentDecisions {
 		recs = recs[:recentDecisions]
 	}
-	out := make([]DecisionSummary, 0, len(recs))
+	out := make([]apiv1.DecisionSummary, 0, len(recs))
 	for _, r := range recs {
-		ds := DecisionSummary{DecisionID: r.ID, Time: r.Time, Channel: r.Channel, Trigger: r.Trigger, Control: r.Control, Actions: []string{}}
+		ds := apiv1.DecisionSummary{DecisionID: r.ID, Time: r.Time, Channel: r.Channel, Trigger: r.Trigger, Control: r.Control, Actions: []string{}}
 		for i, c := range r.Candidates {
 			if i < r.Chosen {
 				ds.Actions = append(ds.Actions, c.Ref())
@@ -294,48 +208,28 @@ func (s *Service) customerDecisions(ctx context.Context, id string) ([]DecisionS
 	return out, nil
 }
 
-// ResponseRequest reports a customer's response to an action a decision
-// returned.
-type ResponseRequest struct {
-	DecisionID string `json:"decision_id"`
-	// Action is the action as decide named it, <stack>/<address>, or its
-	// bare name where that is unique among the actions the decision
-	// returned.
-	Action  string `json:"action"`
-	Outcome string `json:"outcome"`
-}
-
-// ResponseResult says what was recorded.
-type ResponseResult struct {
-	DecisionID string `json:"decision_id"`
-	Action     string `json:"action"`
-	Outcome    string `json:"outcome"`
-	// Duplicate is set when the same response was recorded before.
-	Duplicate bool `json:"duplicate,omitempty"`
-}
-
 // Respond records a response durably before it returns; the engine then
 // trains the action's model and the suppression counts with it, and
 // counts an impression on an inbound channel as a contact.
-func (s *Service) Respond(ctx context.Context, req ResponseRequest) (ResponseResult, error) {
+func (s *Service) Respond(ctx context.Context, req apiv1.ResponseRequest) (apiv1.ResponseResult, error) {
 	if req.DecisionID == "" || req.Action == "" || req.Outcome == "" {
-		return ResponseResult{}, &InvalidError{`the request needs "decision_id", "action" and "outcome"`}
+		return apiv1.ResponseResult{}, &InvalidError{`the request needs "decision_id", "action" and "outcome"`}
 	}
 	known := false
 	for _, o := range engine.Outcomes {
 		known = known || o == req.Outcome
 	}
 	if !known {
-		return ResponseResult{}, &UnprocessableError{Code: "unknown_outcome",
+		return apiv1.ResponseResult{}, &UnprocessableError{Code: apiv1.CodeUnknownOutcome,
 			Msg: fmt.Sprintf("outcome %q is not one of %s", req.Outcome, strings.Join(engine.Outcomes, ", "))}
 	}
 	r, err := s.record(ctx, req.DecisionID, false)
 	if err != nil {
-		return ResponseResult{}, err
+		return apiv1.ResponseResult{}, err
 	}
 	ref, err := chosenRef(r, req.Action)
 	if err != nil {
-		return ResponseResult{}, err
+		return apiv1.ResponseResult{}, err
 	}
 	rec := store.LogRecord{
 		Partition: store.PartitionOf(r.Customer),
@@ -347,13 +241,13 @@ func (s *Service) Respond(ctx context.Context, req ResponseRequest) (ResponseRes
 	seqs, err := s.st.Append(ctx, []store.LogRecord{rec})
 	if err != nil {
 		if errors.Is(err, store.ErrClosed) {
-			return ResponseResult{}, &OverloadedError{"the runtime is shutting down"}
+			return apiv1.ResponseResult{}, &OverloadedError{"the runtime is shutting down"}
 		}
-		return ResponseResult{}, err
+		return apiv1.ResponseResult{}, err
 	}
 	s.eng.Notify()
 	s.m.responses.WithLabelValues(req.Outcome).Inc()
-	return ResponseResult{DecisionID: r.ID, Action: ref, Outcome: req.Outcome, Duplicate: seqs[0] == 0}, nil
+	return apiv1.ResponseResult{DecisionID: r.ID, Action: ref, Outcome: req.Outcome, Duplicate: seqs[0] == 0}, nil
 }
 
 // chosenRef resolves the action of a response among those the decision
@@ -374,14 +268,14 @@ func chosenRef(r *decide.Record, action string) (string, error) {
 	case len(matches) == 1:
 		return matches[0], nil
 	case len(matches) > 1:
-		return "", &UnprocessableError{Code: "ambiguous_action",
+		return "", &UnprocessableError{Code: apiv1.CodeAmbiguousAction,
 			Msg: fmt.Sprintf("decision %s returned more than one action named %q (%s): name it as <stack>/<address>", r.ID, action, strings.Join(matches, ", "))}
 	}
 	returned := "no action"
 	if len(refs) > 0 {
 		returned = strings.Join(refs, ", ")
 	}
-	return "", &UnprocessableError{Code: "unknown_action",
+	return "", &UnprocessableError{Code: apiv1.CodeUnknownAction,
 		Msg: fmt.Sprintf("decision %s did not return action %q; it returned %s", r.ID, action, returned)}
 }
 

@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/waymarkhq/waymark/providers/host"
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/delivery"
 	"github.com/waymarkhq/waymark/runtime/engine"
-	"github.com/waymarkhq/waymark/runtime/models"
 	"github.com/waymarkhq/waymark/runtime/store"
 )
 
@@ -35,29 +34,8 @@ func (s *Service) report(ctx context.Context, it *delivery.Item, outcome string)
 	return nil
 }
 
-// DeliveryState is an outbox entry as the API shows it.
-type DeliveryState struct {
-	ID         string    `json:"id"`
-	State      string    `json:"state"`
-	CustomerID string    `json:"customer_id"`
-	Stack      string    `json:"stack"`
-	Journey    string    `json:"journey"`
-	Action     string    `json:"action"`
-	Address    string    `json:"address"`
-	Channel    string    `json:"channel"`
-	DecisionID string    `json:"decision_id"`
-	Due        time.Time `json:"due"`
-	Attempts   int       `json:"attempts"`
-	// NextAttempt is when a pending delivery is tried next.
-	NextAttempt *time.Time `json:"next_attempt,omitempty"`
-	LastError   string     `json:"last_error,omitempty"`
-	Outcome     string     `json:"outcome,omitempty"`
-	MessageID   string     `json:"message_id,omitempty"`
-	Updated     time.Time  `json:"updated"`
-}
-
-func deliveryState(l delivery.Listed) DeliveryState {
-	d := DeliveryState{ID: l.Key, State: string(l.State), CustomerID: l.Customer, Stack: l.Stack, Journey: l.Journey,
+func deliveryState(l delivery.Listed) apiv1.Delivery {
+	d := apiv1.Delivery{ID: l.Key, State: apiv1.DeliveryState(l.State), CustomerID: l.Customer, Stack: l.Stack, Journey: l.Journey,
 		Action: l.Action, Address: l.Ref(), Channel: l.Channel, DecisionID: l.Decision, Due: l.Due, Attempts: l.Attempts,
 		LastError: l.LastError, Outcome: l.Outcome, MessageID: l.MessageID, Updated: l.Updated}
 	if !l.Next.IsZero() && l.State == store.DeliveryPending {
@@ -72,7 +50,7 @@ const maxListed = 1000
 
 // Deliveries lists the outbox entries in state (pending, delivered,
 // failed, cancelled), by id, from after on; at most max (1000).
-func (s *Service) Deliveries(ctx context.Context, state, after string, max int) ([]DeliveryState, error) {
+func (s *Service) Deliveries(ctx context.Context, state, after string, max int) ([]apiv1.Delivery, error) {
 	switch store.DeliveryState(state) {
 	case store.DeliveryPending, store.DeliveryDelivered, store.DeliveryFailed, store.DeliveryCancelled:
 	default:
@@ -85,7 +63,7 @@ func (s *Service) Deliveries(ctx context.Context, state, after string, max int) 
 	if err != nil {
 		return nil, err
 	}
-	out := make([]DeliveryState, len(ls))
+	out := make([]apiv1.Delivery, len(ls))
 	for i, l := range ls {
 		out[i] = deliveryState(l)
 	}
@@ -94,32 +72,27 @@ func (s *Service) Deliveries(ctx context.Context, state, after string, max int) 
 
 // RetryDelivery replays a dead-lettered delivery; ErrNotFound for an
 // unknown one, *UnprocessableError for one that is not dead-lettered.
-func (s *Service) RetryDelivery(ctx context.Context, id string) (DeliveryState, error) {
+func (s *Service) RetryDelivery(ctx context.Context, id string) (apiv1.Delivery, error) {
 	it, err := s.outbox.Retry(ctx, id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return DeliveryState{}, ErrNotFound
+		return apiv1.Delivery{}, ErrNotFound
 	case errors.Is(err, delivery.ErrNotFailed):
-		return DeliveryState{}, &UnprocessableError{Code: "not_failed", Msg: err.Error()}
+		return apiv1.Delivery{}, &UnprocessableError{Code: apiv1.CodeNotFailed, Msg: err.Error()}
 	case err != nil:
-		return DeliveryState{}, err
+		return apiv1.Delivery{}, err
 	}
 	return deliveryState(delivery.Listed{Item: *it, State: store.DeliveryPending, Updated: s.now().UTC()}), nil
 }
 
-// Model is an adaptive model as GET /v1/models shows it.
-type Model struct {
-	// Key is <stack>/<action address>@<channel>.
-	Key string `json:"key"`
-	models.Stats
-}
-
 // Models lists every adaptive model with its figures.
-func (s *Service) Models() []Model {
+func (s *Service) Models() []apiv1.Model {
 	es := s.models.List()
-	out := make([]Model, len(es))
+	out := make([]apiv1.Model, len(es))
 	for i, e := range es {
-		out[i] = Model{Key: e.Key, Stats: e.Stats}
+		st := e.Stats
+		out[i] = apiv1.Model{Key: e.Key, Kind: st.Kind, Evidence: st.Evidence, Positives: st.Positives, Mean: st.Mean,
+			Exploring: st.Exploring, Control: st.Control, ControlPositives: st.ControlPositives, Lift: st.Lift}
 	}
 	return out
 }
@@ -128,33 +101,33 @@ func (s *Service) Models() []Model {
 // took it, as the provider (or its receiving end) reports it later:
 // delivered, bounced or failed. A bounced or failed delivery no longer
 // counts as a contact. ErrNotFound for an unknown delivery.
-func (s *Service) ReportDelivery(ctx context.Context, id, outcome string) (DeliveryState, error) {
+func (s *Service) ReportDelivery(ctx context.Context, id, outcome string) (apiv1.Delivery, error) {
 	switch outcome {
 	case delivery.OutcomeDelivered, delivery.OutcomeBounced, delivery.OutcomeFailed:
 	default:
-		return DeliveryState{}, &UnprocessableError{Code: "unknown_outcome",
+		return apiv1.Delivery{}, &UnprocessableError{Code: apiv1.CodeUnknownOutcome,
 			Msg: fmt.Sprintf("outcome %q is not one of delivered, bounced, failed", outcome)}
 	}
 	e, err := s.st.Delivery(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return DeliveryState{}, ErrNotFound
+		return apiv1.Delivery{}, ErrNotFound
 	}
 	if err != nil {
-		return DeliveryState{}, err
+		return apiv1.Delivery{}, err
 	}
 	it, err := delivery.Decode(e)
 	if err != nil {
-		return DeliveryState{}, err
+		return apiv1.Delivery{}, err
 	}
 	it.Outcome = outcome
 	now := s.now().UTC()
 	if err := s.report(ctx, it, outcome); err != nil {
-		return DeliveryState{}, err
+		return apiv1.Delivery{}, err
 	}
 	if err := s.st.UpdateDelivery(ctx, it.Entry(e.State, now)); errors.Is(err, store.ErrNotFound) {
-		return DeliveryState{}, ErrNotFound
+		return apiv1.Delivery{}, ErrNotFound
 	} else if err != nil {
-		return DeliveryState{}, err
+		return apiv1.Delivery{}, err
 	}
 	return deliveryState(delivery.Listed{Item: *it, State: e.State, Updated: now}), nil
 }

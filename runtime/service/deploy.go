@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/waymarkhq/waymark/lang/deploy"
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/catalog"
 	"github.com/waymarkhq/waymark/runtime/engine"
 	"github.com/waymarkhq/waymark/runtime/store"
@@ -135,41 +136,25 @@ func summarize(before, after *deploy.Document) string {
 	return fmt.Sprintf("%d to add, %d to change, %d to destroy", add, change, len(old))
 }
 
-// Stack is a stack's active deployment as the API shows it.
-type Stack struct {
-	Stack   string    `json:"stack"`
-	Serial  int64     `json:"serial"`
-	Time    time.Time `json:"time"`
-	Who     string    `json:"who"`
-	Digest  string    `json:"digest"`
-	Summary string    `json:"summary"`
-	// Document is the deployment with every sensitive value replaced by
-	// {"sensitive": true, "digest": "<HMAC>"} (deploy.EncodeWithheld).
-	Document json.RawMessage `json:"document"`
-	// DigestKey is the hex key of the stack's digests, with which plan
-	// compares a configured sensitive value against the deployed one.
-	DigestKey string `json:"digest_key"`
-}
-
 // Stack returns a stack's active deployment; ErrNotFound if it has none.
-func (s *Service) Stack(ctx context.Context, stack string) (Stack, error) {
+func (s *Service) Stack(ctx context.Context, stack string) (apiv1.Stack, error) {
 	d, err := s.st.Deployment(ctx, stack, 0)
 	if errors.Is(err, store.ErrNotFound) {
-		return Stack{}, ErrNotFound
+		return apiv1.Stack{}, ErrNotFound
 	}
 	if err != nil {
-		return Stack{}, err
+		return apiv1.Stack{}, err
 	}
 	doc, err := s.loadDocument(ctx, stack, d.Serial)
 	if err != nil {
-		return Stack{}, err
+		return apiv1.Stack{}, err
 	}
 	key := s.keys.stackDigestKey(stack)
 	red, err := deploy.EncodeWithheld(doc, key)
 	if err != nil {
-		return Stack{}, err
+		return apiv1.Stack{}, err
 	}
-	return Stack{Stack: stack, Serial: d.Serial, Time: d.Time, Who: d.Who, Digest: d.Digest, Summary: d.Summary, Document: red,
+	return apiv1.Stack{Stack: stack, Serial: d.Serial, Time: d.Time, Who: d.Who, Digest: d.Digest, Summary: d.Summary, Document: red,
 		DigestKey: hex.EncodeToString(key)}, nil
 }
 
@@ -207,18 +192,9 @@ func (s *Service) History(ctx context.Context, stack string) ([]store.Deployment
 	return s.st.History(ctx, stack)
 }
 
-// Impact is how many customers a proposed change touches.
-type Impact struct {
-	Address string `json:"address"`
-	// Change is "remove" (its customers leave the journey) or "move".
-	Change    string `json:"change"`
-	To        string `json:"to,omitempty"`
-	Customers int    `json:"customers"`
-}
-
 // Impact says, for a proposed deployment of stack, how many customers in
 // flight each removal or move of a journey or stage touches.
-func (s *Service) Impact(ctx context.Context, stack string, doc *deploy.Document) ([]Impact, error) {
+func (s *Service) Impact(ctx context.Context, stack string, doc *deploy.Document) ([]apiv1.Impact, error) {
 	doc.Normalize()
 	moved := map[string]string{}
 	for _, m := range doc.Moves {
@@ -237,12 +213,12 @@ func (s *Service) Impact(ctx context.Context, stack string, doc *deploy.Document
 		journeys["journey."+c.Journey] += c.Customers
 		stages["journey."+c.Journey+".stage."+c.Stage] += c.Customers
 	}
-	var out []Impact
+	var out []apiv1.Impact
 	add := func(addr string, n int) {
 		if to, ok := moved[addr]; ok {
-			out = append(out, Impact{Address: addr, Change: "move", To: to, Customers: n})
+			out = append(out, apiv1.Impact{Address: addr, Change: "move", To: to, Customers: n})
 		} else if doc.Object(addr) == nil {
-			out = append(out, Impact{Address: addr, Change: "remove", Customers: n})
+			out = append(out, apiv1.Impact{Address: addr, Change: "remove", Customers: n})
 		}
 	}
 	for addr, n := range journeys {
@@ -262,7 +238,7 @@ func (s *Service) Impact(ctx context.Context, stack string, doc *deploy.Document
 	// Moves of objects that hold no customers are listed too.
 	for from, to := range moved {
 		if journeys[from] == 0 && stages[from] == 0 {
-			out = append(out, Impact{Address: from, Change: "move", To: to})
+			out = append(out, apiv1.Impact{Address: from, Change: "move", To: to})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Address < out[j].Address })

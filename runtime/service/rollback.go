@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/waymarkhq/waymark/lang/deploy"
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/store"
 )
 
@@ -14,27 +15,27 @@ import (
 // API shows it: sensitive values withheld, with the stack's digest key, so
 // that a plan can compare it with the active one. ErrNotFound if the stack
 // has no deployment with that serial.
-func (s *Service) Deployment(ctx context.Context, stack string, serial int64) (Stack, error) {
+func (s *Service) Deployment(ctx context.Context, stack string, serial int64) (apiv1.Stack, error) {
 	if serial < 1 {
-		return Stack{}, ErrNotFound
+		return apiv1.Stack{}, ErrNotFound
 	}
 	d, err := s.st.Deployment(ctx, stack, serial)
 	if errors.Is(err, store.ErrNotFound) {
-		return Stack{}, ErrNotFound
+		return apiv1.Stack{}, ErrNotFound
 	}
 	if err != nil {
-		return Stack{}, err
+		return apiv1.Stack{}, err
 	}
 	doc, err := s.loadDocument(ctx, stack, serial)
 	if err != nil {
-		return Stack{}, err
+		return apiv1.Stack{}, err
 	}
 	key := s.keys.stackDigestKey(stack)
 	red, err := deploy.EncodeWithheld(doc, key)
 	if err != nil {
-		return Stack{}, err
+		return apiv1.Stack{}, err
 	}
-	return Stack{Stack: stack, Serial: d.Serial, Time: d.Time, Who: d.Who, Digest: d.Digest, Summary: d.Summary, Document: red,
+	return apiv1.Stack{Stack: stack, Serial: d.Serial, Time: d.Time, Who: d.Who, Digest: d.Digest, Summary: d.Summary, Document: red,
 		DigestKey: hex.EncodeToString(key)}, nil
 }
 

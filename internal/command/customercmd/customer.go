@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/waymarkhq/waymark/internal/cmdutil"
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/client"
 )
 
@@ -60,7 +61,7 @@ func Run(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
 		c = client.FromEnv(s.Getenv)
 	}
 	cu, err := c.Customer(ctx, opts.ID)
-	if client.IsCode(err, "not_found") {
+	if client.IsCode(err, apiv1.CodeNotFound) {
 		return fmt.Errorf("customer %q is unknown to the runtime at %s: no event for them has been processed", opts.ID, c.Addr())
 	}
 	if err != nil {
@@ -74,7 +75,7 @@ func Run(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
 }
 
 // Render prints a customer for people.
-func Render(s *cmdutil.Streams, cu *client.Customer) {
+func Render(s *cmdutil.Streams, cu *apiv1.Customer) {
 	bold := s.Colorize(color.Bold)
 	w := s.Out
 	fmt.Fprintf(w, "%s\n", bold("Customer %s", cu.ID))
@@ -169,7 +170,7 @@ func value(v any) string {
 	return string(b)
 }
 
-func journeyState(j client.JourneyState) string {
+func journeyState(j apiv1.JourneyState) string {
 	switch j.State {
 	case "active":
 		since := ""
@@ -196,7 +197,7 @@ func timerName(kind string) string {
 	return kind
 }
 
-func transition(t client.Transition) string {
+func transition(t apiv1.Transition) string {
 	switch {
 	case t.Reason == "entered":
 		return "entered in stage " + t.To

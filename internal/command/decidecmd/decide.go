@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/waymarkhq/waymark/internal/cmdutil"
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/client"
 )
 
@@ -104,7 +105,7 @@ func Run(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
 	if c == nil {
 		c = client.FromEnv(s.Getenv)
 	}
-	d, err := c.Decide(ctx, client.DecideRequest{CustomerID: opts.Customer, Channel: opts.Channel, Context: dctx, Limit: opts.Limit, Explain: opts.Explain})
+	d, err := c.Decide(ctx, apiv1.DecideRequest{CustomerID: opts.Customer, Channel: opts.Channel, Context: dctx, Limit: opts.Limit, Explain: opts.Explain})
 	if err != nil {
 		return err
 	}
@@ -117,7 +118,7 @@ func Run(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
 
 // Render prints a decision for people: the chosen actions best first, and
 // with explain every candidate.
-func Render(s *cmdutil.Streams, d *client.Decision, explain bool) {
+func Render(s *cmdutil.Streams, d *apiv1.Decision, explain bool) {
 	bold := s.Colorize(color.Bold)
 	green := s.Colorize(color.FgGreen)
 	yellow := s.Colorize(color.FgYellow)

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/waymarkhq/waymark/internal/cmdutil"
-	"github.com/waymarkhq/waymark/runtime/client"
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -33,12 +33,12 @@ func golden(t *testing.T, name, got string) {
 func f(x float64) *float64 { return &x }
 
 func TestRender(t *testing.T) {
-	d := &client.Decision{DecisionID: "0189e2a4c1d3f000a1b2c3d4e5f60718", CustomerID: "c-42", Channel: "web",
-		Actions: []client.RankedAction{
+	d := &apiv1.Decision{DecisionID: "0189e2a4c1d3f000a1b2c3d4e5f60718", CustomerID: "c-42", Channel: "web",
+		Actions: []apiv1.RankedAction{
 			{Stack: "growth", Journey: "cart_recovery", Action: "vip_discount_banner", Address: "growth/journey.cart_recovery.action.vip_discount_banner", Propensity: 0.5, Priority: 3.75},
 			{Stack: "billing", Journey: "renewal", Action: "upgrade", Address: "billing/journey.renewal.action.upgrade", Propensity: 0.0312, Priority: 0.2496, Explore: true},
 		},
-		Candidates: []client.Candidate{
+		Candidates: []apiv1.Candidate{
 			{Address: "growth/journey.cart_recovery.action.vip_discount_banner", Kept: true, Propensity: f(0.5), Priority: f(3.75)},
 			{Address: "billing/journey.renewal.action.upgrade", Kept: true, Propensity: f(0.0312), Priority: f(0.2496), Explore: true},
 			{Address: "growth/journey.cart_recovery.action.free_shipping", Reason: "ranked_out", Propensity: f(0.1), Priority: f(0.1)},
@@ -52,7 +52,7 @@ func TestRender(t *testing.T) {
 		golden(t, fmt.Sprintf("render_explain_%v.golden", explain), out.String())
 	}
 	s, out, _ := cmdutil.Test()
-	Render(s, &client.Decision{DecisionID: "d2", CustomerID: "c-7", Channel: "web", Control: true}, false)
+	Render(s, &apiv1.Decision{DecisionID: "d2", CustomerID: "c-7", Channel: "web", Control: true}, false)
 	golden(t, "render_none.golden", out.String())
 }
 

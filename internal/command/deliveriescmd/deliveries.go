@@ -16,6 +16,7 @@ import (
 
 	"github.com/waymarkhq/waymark/internal/cmdutil"
 	"github.com/waymarkhq/waymark/internal/command/rtclient"
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/client"
 )
 
@@ -96,8 +97,8 @@ func (o *Options) client(s *cmdutil.Streams) *client.Client {
 }
 
 // list returns every outbox entry in state.
-func list(ctx context.Context, c *client.Client, state string) ([]client.Delivery, error) {
-	var all []client.Delivery
+func list(ctx context.Context, c *client.Client, state apiv1.DeliveryState) ([]apiv1.Delivery, error) {
+	var all []apiv1.Delivery
 	after := ""
 	for {
 		page, err := c.Deliveries(ctx, state, after, 0)
@@ -120,10 +121,10 @@ func Pending(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
 	}
 	c := opts.client(s)
 	deadline := time.Now().Add(opts.Wait)
-	var all []client.Delivery
+	var all []apiv1.Delivery
 	for {
 		var err error
-		if all, err = list(ctx, c, "pending"); err != nil {
+		if all, err = list(ctx, c, apiv1.DeliveryPending); err != nil {
 			return err
 		}
 		if len(all) == 0 || !time.Now().Before(deadline) {
@@ -137,7 +138,7 @@ func Pending(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
 	}
 	if opts.JSON {
 		if all == nil {
-			all = []client.Delivery{}
+			all = []apiv1.Delivery{}
 		}
 		if err := cmdutil.WriteJSON(s.Out, all); err != nil {
 			return err
@@ -153,7 +154,7 @@ func Pending(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
 }
 
 // RenderPending prints the deliveries waiting, for people.
-func RenderPending(s *cmdutil.Streams, ds []client.Delivery) {
+func RenderPending(s *cmdutil.Streams, ds []apiv1.Delivery) {
 	w := s.Out
 	if len(ds) == 0 {
 		fmt.Fprintln(w, "No deliveries are waiting.")
@@ -186,13 +187,13 @@ func Failed(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	all, err := list(ctx, opts.client(s), "failed")
+	all, err := list(ctx, opts.client(s), apiv1.DeliveryFailed)
 	if err != nil {
 		return err
 	}
 	if opts.JSON {
 		if all == nil {
-			all = []client.Delivery{}
+			all = []apiv1.Delivery{}
 		}
 		return cmdutil.WriteJSON(s.Out, all)
 	}
@@ -201,7 +202,7 @@ func Failed(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
 }
 
 // RenderFailed prints the dead-letter list for people.
-func RenderFailed(s *cmdutil.Streams, ds []client.Delivery) {
+func RenderFailed(s *cmdutil.Streams, ds []apiv1.Delivery) {
 	w := s.Out
 	if len(ds) == 0 {
 		fmt.Fprintln(w, "No failed deliveries.")

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/waymarkhq/waymark/internal/cmdutil"
-	"github.com/waymarkhq/waymark/runtime/client"
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -17,17 +17,17 @@ func TestRender(t *testing.T) {
 	at := time.Date(2026, 11, 23, 12, 30, 0, 0, time.UTC)
 	for _, tt := range []struct {
 		name   string
-		render func(*cmdutil.Streams, []client.Delivery)
-		ds     []client.Delivery
+		render func(*cmdutil.Streams, []apiv1.Delivery)
+		ds     []apiv1.Delivery
 	}{
-		{"failed.golden", RenderFailed, []client.Delivery{
+		{"failed.golden", RenderFailed, []apiv1.Delivery{
 			{ID: "3f2a9c0d41b7e6a85c1d9e0f2b4a6c8e", Address: "growth/journey.cart_recovery.action.reminder_email", CustomerID: "c-42", Attempts: 8,
 				LastError: "provider waymark/smtp: delivery failed (retryable): dial tcp 127.0.0.1:1025: connection refused", Updated: at},
 			{ID: "9b1c", Address: "growth/journey.cart_recovery.action.reminder_email", CustomerID: "c-7", Attempts: 1,
 				LastError: "provider waymark/smtp: delivery failed (permanent): the recipient (to) is not an email address", Updated: at.Add(time.Minute)},
 		}},
 		{"none.golden", RenderFailed, nil},
-		{"pending.golden", RenderPending, []client.Delivery{
+		{"pending.golden", RenderPending, []apiv1.Delivery{
 			{ID: "3f2a9c0d41b7e6a85c1d9e0f2b4a6c8e", Address: "growth/journey.cart_recovery.action.reminder_email", CustomerID: "c-42"},
 			{ID: "alert:growth/journey.cart_recovery.kpi.checkout_dropoff#1", Address: "growth/journey.cart_recovery.kpi.checkout_dropoff", Attempts: 2,
 				NextAttempt: &at, LastError: "provider waymark/webhook: delivery failed (retryable): HTTP 503"},

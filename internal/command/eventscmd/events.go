@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/waymarkhq/waymark/internal/cmdutil"
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/client"
 	"github.com/waymarkhq/waymark/runtime/events"
 )
@@ -91,7 +92,7 @@ type sender struct {
 	progress *progress
 
 	read, sent int
-	total      client.IngestResult
+	total      apiv1.IngestResult
 	rejected   int
 }
 
@@ -297,14 +298,14 @@ func (s *sender) send(ctx context.Context, batch []event, rej *[]rejection) erro
 		if r.Index >= 0 && r.Index < len(sent) {
 			line = sent[r.Index].line
 		}
-		*rej = append(*rej, rejection{line: line, id: r.ID, code: r.Code, reason: r.Reason})
+		*rej = append(*rej, rejection{line: line, id: r.ID, code: string(r.Code), reason: r.Reason})
 	}
 	return nil
 }
 
 // sendWithRetry sends a batch, waiting and retrying while the runtime
 // answers 429 or 503.
-func sendWithRetry(ctx context.Context, c *client.Client, body []byte) (*client.IngestResult, error) {
+func sendWithRetry(ctx context.Context, c *client.Client, body []byte) (*apiv1.IngestResult, error) {
 	wait := 500 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		res, err := c.SendEvents(ctx, body)

@@ -13,7 +13,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/command/plancmd"
 	"github.com/waymarkhq/waymark/internal/command/rtclient"
 	"github.com/waymarkhq/waymark/lang/provschema"
-	"github.com/waymarkhq/waymark/runtime/client"
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 )
 
 // Options are history's inputs.
@@ -66,7 +66,7 @@ func Run(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
 	}
 	if opts.JSON {
 		if hist == nil {
-			hist = []client.Deployment{}
+			hist = []apiv1.Deployment{}
 		}
 		return cmdutil.WriteJSON(s.Out, map[string]any{"stack": stack, "deployments": hist})
 	}
@@ -75,7 +75,7 @@ func Run(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
 }
 
 // Render prints deployments as a table, newest first as given.
-func Render(s *cmdutil.Streams, stack string, rt *rtclient.Runtime, hist []client.Deployment) {
+func Render(s *cmdutil.Streams, stack string, rt *rtclient.Runtime, hist []apiv1.Deployment) {
 	if len(hist) == 0 {
 		fmt.Fprintf(s.Out, "Stack %q has no deployments on the runtime at %s.\n", stack, rt.Addr())
 		return

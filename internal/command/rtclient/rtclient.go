@@ -11,6 +11,7 @@ import (
 
 	"github.com/waymarkhq/waymark/lang/deploy"
 	"github.com/waymarkhq/waymark/planner"
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/client"
 )
 
@@ -52,7 +53,7 @@ func (r *Runtime) Addr() string { return r.c.Addr() }
 // stack was never deployed.
 func (r *Runtime) Stack(ctx context.Context, stack string) (*planner.Deployment, error) {
 	st, err := r.c.Stack(ctx, stack)
-	if client.IsCode(err, "not_found") {
+	if client.IsCode(err, apiv1.CodeNotFound) {
 		return &planner.Deployment{}, nil
 	}
 	if err != nil {
@@ -65,7 +66,7 @@ func (r *Runtime) Stack(ctx context.Context, stack string) (*planner.Deployment,
 // the form Stack returns the active one.
 func (r *Runtime) Deployment(ctx context.Context, stack string, serial int64) (*planner.Deployment, error) {
 	st, err := r.c.Deployment(ctx, stack, serial)
-	if client.IsCode(err, "not_found") {
+	if client.IsCode(err, apiv1.CodeNotFound) {
 		return nil, fmt.Errorf("stack %q has no deployment %d: waymark history lists its deployments", stack, serial)
 	}
 	if err != nil {
@@ -74,7 +75,7 @@ func (r *Runtime) Deployment(ctx context.Context, stack string, serial int64) (*
 	return deployment(st)
 }
 
-func deployment(st *client.Stack) (*planner.Deployment, error) {
+func deployment(st *apiv1.Stack) (*planner.Deployment, error) {
 	key, err := hex.DecodeString(st.DigestKey)
 	if err != nil {
 		return nil, fmt.Errorf("the runtime gave stack %q a digest key that is not hex", st.Stack)
@@ -116,7 +117,7 @@ func (r *Runtime) Deploy(ctx context.Context, stack string, baseSerial int64, do
 // again, if the stack is still at baseSerial, and returns the new serial.
 func (r *Runtime) Rollback(ctx context.Context, stack string, baseSerial, to int64) (int64, error) {
 	d, err := r.c.Rollback(ctx, stack, baseSerial, to)
-	if client.IsCode(err, "not_found") {
+	if client.IsCode(err, apiv1.CodeNotFound) {
 		return 0, fmt.Errorf("stack %q has no deployment %d: waymark history lists its deployments", stack, to)
 	}
 	if err != nil {
@@ -126,7 +127,7 @@ func (r *Runtime) Rollback(ctx context.Context, stack string, baseSerial, to int
 }
 
 // History returns the stack's deployments, newest first.
-func (r *Runtime) History(ctx context.Context, stack string) ([]client.Deployment, error) {
+func (r *Runtime) History(ctx context.Context, stack string) ([]apiv1.Deployment, error) {
 	h, err := r.c.History(ctx, stack)
 	if err != nil {
 		return nil, r.explain(err)

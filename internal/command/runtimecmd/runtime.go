@@ -12,6 +12,7 @@ import (
 
 	"github.com/waymarkhq/waymark/internal/cmdutil"
 	"github.com/waymarkhq/waymark/lang/funcs"
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/client"
 	"github.com/waymarkhq/waymark/runtime/server"
 )
@@ -170,7 +171,11 @@ func CreateToken(ctx context.Context, s *cmdutil.Streams, opts *TokenOptions) er
 	if len(scopes) == 0 {
 		return fmt.Errorf("at least one -scope is required: ingest, decide, deploy, read or admin")
 	}
-	secret, err := client.FromEnv(s.Getenv).CreateToken(ctx, opts.Name, scopes)
+	want := make([]apiv1.Scope, len(scopes))
+	for i, sc := range scopes {
+		want[i] = apiv1.Scope(sc)
+	}
+	secret, err := client.FromEnv(s.Getenv).CreateToken(ctx, opts.Name, want)
 	if err != nil {
 		return err
 	}

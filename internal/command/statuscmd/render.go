@@ -12,19 +12,19 @@ import (
 	"github.com/fatih/color"
 
 	"github.com/waymarkhq/waymark/internal/cmdutil"
-	"github.com/waymarkhq/waymark/runtime/analytics"
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 )
 
 const barWidth = 24
 
 // Render draws a journey's analytics for people.
-func Render(s *cmdutil.Streams, r *analytics.Report) {
+func Render(s *cmdutil.Streams, r *apiv1.Analytics) {
 	v := &view{w: s.Out, bold: s.Colorize(color.Bold), faint: s.Colorize(color.Faint),
-		states: map[string]func(string, ...any) string{
-			analytics.StateMet:              s.Colorize(color.FgGreen),
-			analytics.StateMissed:           s.Colorize(color.FgRed, color.Bold),
-			analytics.StateInsufficientData: s.Colorize(color.FgYellow),
-			analytics.StateNoTarget:         s.Colorize(color.Faint),
+		states: map[apiv1.KPIState]func(string, ...any) string{
+			apiv1.KPIMet:              s.Colorize(color.FgGreen),
+			apiv1.KPIMissed:           s.Colorize(color.FgRed, color.Bold),
+			apiv1.KPIInsufficientData: s.Colorize(color.FgYellow),
+			apiv1.KPINoTarget:         s.Colorize(color.Faint),
 		}}
 	v.header(r)
 	v.funnel(r)
@@ -37,12 +37,12 @@ func Render(s *cmdutil.Streams, r *analytics.Report) {
 type view struct {
 	w           io.Writer
 	bold, faint func(string, ...any) string
-	states      map[string]func(string, ...any) string
+	states      map[apiv1.KPIState]func(string, ...any) string
 }
 
 func (v *view) line(format string, a ...any) { fmt.Fprintf(v.w, format+"\n", a...) }
 
-func (v *view) header(r *analytics.Report) {
+func (v *view) header(r *apiv1.Analytics) {
 	v.line("%s", v.bold("Journey %s/%s at %s", r.Stack, r.Journey, stamp(r.Now)))
 	parts := []string{fmt.Sprintf("Window %s from %s", r.Window, stamp(r.From)), fmt.Sprintf("%d in the journey now", r.Active)}
 	if r.Score != nil {
@@ -57,7 +57,7 @@ func (v *view) header(r *analytics.Report) {
 	v.line("%d entered, %d reached the goal, %d exited, %d expired, %d timed out%s", t.Entries, t.Completed, t.Exited, t.Expired, t.TimedOut, removed)
 }
 
-func (v *view) funnel(r *analytics.Report) {
+func (v *view) funnel(r *apiv1.Analytics) {
 	v.line("")
 	v.line("%s", v.bold("Funnel: runs that reached each stage in the window"))
 	if len(r.Funnel) == 0 {
@@ -91,7 +91,7 @@ func (v *view) funnel(r *analytics.Report) {
 	}
 }
 
-func (v *view) kpis(r *analytics.Report) {
+func (v *view) kpis(r *apiv1.Analytics) {
 	v.line("")
 	v.line("%s", v.bold("KPIs"))
 	if len(r.KPIs) == 0 {
@@ -102,7 +102,7 @@ func (v *view) kpis(r *analytics.Report) {
 	rows := make([]row, len(r.KPIs))
 	var w [4]int
 	for i, k := range r.KPIs {
-		rw := row{name: k.Name, value: "–", target: "no target", state: strings.ReplaceAll(k.State, "_", " ")}
+		rw := row{name: k.Name, value: "–", target: "no target", state: strings.ReplaceAll(string(k.State), "_", " ")}
 		if k.Value != nil {
 			rw.value = format(k.Unit, *k.Value)
 		}
@@ -114,14 +114,14 @@ func (v *view) kpis(r *analytics.Report) {
 				rw.target = "target ≤ " + format(k.Unit, *t.Below)
 			}
 		}
-		if k.State == analytics.StateNoTarget {
+		if k.State == apiv1.KPINoTarget {
 			rw.state = ""
 		}
 		if len(k.Series) > 0 {
 			rw.spark = spark(k.Series)
 		}
 		notes := []string{fmt.Sprintf("%d samples", k.Samples)}
-		if k.State == analytics.StateInsufficientData && k.Target != nil {
+		if k.State == apiv1.KPIInsufficientData && k.Target != nil {
 			notes[0] = fmt.Sprintf("%d of %d samples", k.Samples, k.Target.MinSamples)
 		}
 		if k.Pending != nil {
@@ -151,7 +151,7 @@ func (v *view) kpis(r *analytics.Report) {
 	}
 }
 
-func (v *view) paths(r *analytics.Report) {
+func (v *view) paths(r *apiv1.Analytics) {
 	v.line("")
 	v.line("%s", v.bold("Paths: runs that ended in the window"))
 	if len(r.Paths) == 0 {
@@ -170,7 +170,7 @@ func (v *view) paths(r *analytics.Report) {
 	}
 }
 
-func (v *view) actions(r *analytics.Report) {
+func (v *view) actions(r *apiv1.Analytics) {
 	v.line("")
 	v.line("%s", v.bold("Actions"))
 	if len(r.Actions) == 0 {
@@ -179,7 +179,7 @@ func (v *view) actions(r *analytics.Report) {
 	}
 	head := []string{"action", "channel", "decided", "delivered", "failed", "responded", "converted", "conversion"}
 	rows := [][]string{head}
-	add := func(name string, a analytics.ActionReport) {
+	add := func(name string, a apiv1.ActionReport) {
 		conv := "–"
 		if a.Conversion != nil {
 			conv = percent(*a.Conversion)
@@ -215,13 +215,13 @@ func (v *view) actions(r *analytics.Report) {
 	}
 }
 
-func (v *view) hourly(r *analytics.Report) {
+func (v *view) hourly(r *apiv1.Analytics) {
 	if len(r.Hourly) == 0 {
 		return
 	}
 	v.line("")
 	v.line("%s", v.bold("Last %d hours, from %s", len(r.Hourly), stamp(r.Hourly[0].Hour)))
-	series := func(get func(analytics.Hour) int64) ([]*float64, int64) {
+	series := func(get func(apiv1.Hour) int64) ([]*float64, int64) {
 		out := make([]*float64, len(r.Hourly))
 		var total int64
 		for i, h := range r.Hourly {
@@ -233,11 +233,11 @@ func (v *view) hourly(r *analytics.Report) {
 	}
 	for _, s := range []struct {
 		name string
-		get  func(analytics.Hour) int64
+		get  func(apiv1.Hour) int64
 	}{
-		{"entered", func(h analytics.Hour) int64 { return h.Entries }},
-		{"goal   ", func(h analytics.Hour) int64 { return h.Goals }},
-		{"dropped", func(h analytics.Hour) int64 { return h.Dropped }},
+		{"entered", func(h apiv1.Hour) int64 { return h.Entries }},
+		{"goal   ", func(h apiv1.Hour) int64 { return h.Goals }},
+		{"dropped", func(h apiv1.Hour) int64 { return h.Dropped }},
 	} {
 		vals, total := series(s.get)
 		v.line("  %s  %s  %s", s.name, sparkFrom0(vals), v.faint("%d", total))

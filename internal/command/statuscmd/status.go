@@ -13,7 +13,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/cmdutil"
 	"github.com/waymarkhq/waymark/internal/command/cfgload"
 	"github.com/waymarkhq/waymark/lang/provschema"
-	"github.com/waymarkhq/waymark/runtime/analytics"
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/client"
 )
 
@@ -94,14 +94,12 @@ func Run(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
 			}
 		}
 	}
-	if addr == "" {
-		addr = client.DefaultAddr
-	}
+	c := client.New(addr, token, opts.HTTP)
 	if opts.Journey != "" {
 		journeys = []string{opts.Journey}
 	} else if opts.Stack != "" {
 		var err error
-		if journeys, err = deployedJourneys(ctx, client.New(addr, token, opts.HTTP), stack); err != nil {
+		if journeys, err = deployedJourneys(ctx, c, stack); err != nil {
 			return err
 		}
 	}
@@ -109,11 +107,11 @@ func Run(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
 	if len(journeys) == 0 {
 		return fmt.Errorf("stack %q has no journeys", stack)
 	}
-	var reports []*analytics.Report
+	var reports []*apiv1.Analytics
 	for _, j := range journeys {
-		r, err := Fetch(ctx, opts.HTTP, addr, token, stack, j)
-		if client.IsCode(err, "not_found") {
-			return fmt.Errorf("journey %q of stack %q is not deployed on the runtime at %s", j, stack, addr)
+		r, err := c.Analytics(ctx, stack, j)
+		if client.IsCode(err, apiv1.CodeNotFound) {
+			return fmt.Errorf("journey %q of stack %q is not deployed on the runtime at %s", j, stack, c.Addr())
 		}
 		if err != nil {
 			return err
@@ -138,7 +136,7 @@ func Run(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
 // deployedJourneys lists the journeys of the stack's active deployment.
 func deployedJourneys(ctx context.Context, c *client.Client, stack string) ([]string, error) {
 	st, err := c.Stack(ctx, stack)
-	if client.IsCode(err, "not_found") {
+	if client.IsCode(err, apiv1.CodeNotFound) {
 		return nil, fmt.Errorf("stack %q is not deployed on the runtime at %s", stack, c.Addr())
 	}
 	if err != nil {

@@ -14,18 +14,18 @@ import (
 	"github.com/waymarkhq/waymark/internal/cmdutil"
 	"github.com/waymarkhq/waymark/internal/version"
 	"github.com/waymarkhq/waymark/providers/builtin"
-	"github.com/waymarkhq/waymark/runtime/analytics"
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
-func fixture(t *testing.T) (*analytics.Report, []byte) {
+func fixture(t *testing.T) (*apiv1.Analytics, []byte) {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("testdata", "report.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var r analytics.Report
+	var r apiv1.Analytics
 	if err := json.Unmarshal(raw, &r); err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func TestRunJSON(t *testing.T) {
 	if err := Run(t.Context(), s, &Options{Journey: "cart_recovery", Stack: "growth", JSON: true}); err != nil {
 		t.Fatal(err)
 	}
-	var got, want analytics.Report
+	var got, want apiv1.Analytics
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
 		t.Fatalf("%v in\n%s", err, out)
 	}
@@ -149,7 +149,7 @@ func TestRunEveryJourneyOfAStack(t *testing.T) {
 	if err := Run(t.Context(), s, &Options{Stack: "growth", JSON: true}); err != nil {
 		t.Fatal(err)
 	}
-	var all []analytics.Report
+	var all []apiv1.Analytics
 	if err := json.Unmarshal(out.Bytes(), &all); err != nil || len(all) != 2 {
 		t.Errorf("-json without a journey: %v, %d reports", err, len(all))
 	}

@@ -20,7 +20,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/demo/sink"
 	"github.com/waymarkhq/waymark/lang"
 	"github.com/waymarkhq/waymark/providers/builtin"
-	"github.com/waymarkhq/waymark/runtime/analytics"
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/client"
 )
 
@@ -88,7 +88,7 @@ func TestRuntimeAnalyticsMatchRecount(t *testing.T) {
 
 	// The engine processes acknowledged events asynchronously: read until
 	// the report holds still.
-	var rep, prev *analytics.Report
+	var rep, prev *apiv1.Analytics
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		rep = report(t, addr)
@@ -121,7 +121,7 @@ func TestRuntimeAnalyticsMatchRecount(t *testing.T) {
 		t.Errorf("only %d entries in the window: the stream is too thin to test anything", want.Entries)
 	}
 
-	kpis := map[string]analytics.KPIReport{}
+	kpis := map[string]apiv1.KPI{}
 	for _, k := range rep.KPIs {
 		kpis[k.Name] = k
 	}
@@ -169,7 +169,7 @@ func TestRuntimeAnalyticsMatchRecount(t *testing.T) {
 
 	// Emails reach the SMTP sink, and the report counts actions decided
 	// and delivered on the email channel.
-	var email analytics.ActionReport
+	var email apiv1.ActionReport
 	for _, ch := range rep.Channels {
 		if ch.Channel == "email" {
 			email = ch
@@ -188,7 +188,7 @@ func ptr(v *float64) any {
 	return *v
 }
 
-func report(t *testing.T, addr string) *analytics.Report {
+func report(t *testing.T, addr string) *apiv1.Analytics {
 	t.Helper()
 	res, err := http.Get(addr + "/v1/journeys/growth/cart_recovery/analytics")
 	if err != nil {
@@ -198,7 +198,7 @@ func report(t *testing.T, addr string) *analytics.Report {
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("analytics: HTTP %d", res.StatusCode)
 	}
-	var rep analytics.Report
+	var rep apiv1.Analytics
 	if err := json.NewDecoder(res.Body).Decode(&rep); err != nil {
 		t.Fatal(err)
 	}

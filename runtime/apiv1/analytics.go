@@ -1,0 +1,138 @@
+package apiv1
+
+import "time"
+
+// Analytics answers GET RouteAnalytics: a journey's funnel, paths, action
+// performance and KPIs, over windows that end at the runtime's clock
+// (Now). Durations are in seconds; a figure with no samples is null.
+type Analytics struct {
+	Stack   string    `json:"stack"`
+	Journey string    `json:"journey"`
+	Now     time.Time `json:"now"`
+	// Window is the window of the totals, funnel, paths and actions
+	// ("7d"); From is its start, widened to the whole UTC hour.
+	Window string    `json:"window"`
+	From   time.Time `json:"from"`
+	// Active is how many runs are in the journey now.
+	Active int64  `json:"active"`
+	Totals Totals `json:"totals"`
+	// Funnel has the journey's stages in order.
+	Funnel []FunnelStage `json:"funnel"`
+	// Paths are the most common paths of runs that ended in the window,
+	// most frequent first.
+	Paths []Path `json:"paths"`
+	// Actions are each action's figures; Channels each channel's, over
+	// all its actions (Action empty).
+	Actions  []ActionReport `json:"actions"`
+	Channels []ActionReport `json:"channels"`
+	KPIs     []KPI          `json:"kpis"`
+	// Score is the journey's success score from 0 to 100, from the KPIs
+	// that have a target and enough samples; null when none has.
+	Score *float64 `json:"score"`
+	// Hourly are the last 24 UTC hours, oldest first.
+	Hourly []Hour `json:"hourly"`
+}
+
+// Totals count the transitions of the window by when they happened.
+type Totals struct {
+	Entries   int64 `json:"entries"`
+	Completed int64 `json:"completed"`
+	Exited    int64 `json:"exited"`
+	Expired   int64 `json:"expired"`
+	TimedOut  int64 `json:"timed_out"`
+	Removed   int64 `json:"removed"`
+}
+
+// FunnelStage is one stage's figures. Reached counts the runs that reached
+// the stage in the window; MovedOn, Completed and Dropped say how those
+// left it (to a later stage, by reaching the goal, or out of the journey
+// without it), and the rest are still in it. Median and P90 are times in
+// the stage of the runs that left it in the window, whenever they reached
+// it (Left of them).
+type FunnelStage struct {
+	Stage     string   `json:"stage"`
+	Reached   int64    `json:"reached"`
+	MovedOn   int64    `json:"moved_on"`
+	Completed int64    `json:"completed"`
+	Dropped   int64    `json:"dropped"`
+	Left      int64    `json:"left"`
+	Median    *float64 `json:"median_seconds"`
+	P90       *float64 `json:"p90_seconds"`
+}
+
+// Path is a sequence of stages that runs went through, with how many of
+// those that ended in the window took it and the share that reached the
+// goal. A path of "(other)" sums the rarest paths beyond those kept.
+type Path struct {
+	Stages    []string `json:"stages"`
+	Runs      int64    `json:"runs"`
+	Goals     int64    `json:"goals"`
+	GoalShare float64  `json:"goal_share"`
+}
+
+// ActionReport is how an action (or every action of a channel) did in
+// the window. Conversion is Converted / Decided; Responded counts every
+// response but impressions; Positive counts accepted, clicked and
+// converted.
+type ActionReport struct {
+	Action      string   `json:"action,omitempty"`
+	Channel     string   `json:"channel"`
+	Decided     int64    `json:"decided"`
+	Delivered   int64    `json:"delivered"`
+	Failed      int64    `json:"failed"`
+	Impressions int64    `json:"impressions"`
+	Responded   int64    `json:"responded"`
+	Positive    int64    `json:"positive"`
+	Converted   int64    `json:"converted"`
+	Conversion  *float64 `json:"conversion"`
+}
+
+// KPI is a KPI's value over its window against its target.
+type KPI struct {
+	Name   string `json:"name"`
+	Metric string `json:"metric"`
+	Window string `json:"window"`
+	// Unit is "share" (0 to 1), "seconds", "nps" (−100 to 100) or
+	// "number".
+	Unit    string   `json:"unit"`
+	Value   *float64 `json:"value"`
+	Target  *Target  `json:"target,omitempty"`
+	State   KPIState `json:"state"`
+	Samples int64    `json:"samples"`
+	// Pending and PendingConverted are set for conversion() with a
+	// goal.within: entries whose within has not ended, and how many of
+	// them already reached the goal.
+	Pending          *int64 `json:"pending,omitempty"`
+	PendingConverted *int64 `json:"pending_converted,omitempty"`
+	// Series is the value over the window cut in twelve equal slices,
+	// oldest first (null where a slice has no samples); empty for rate().
+	Series []*float64 `json:"series,omitempty"`
+	// Alert is the channel alerts are sent on, if any.
+	Alert string `json:"alert,omitempty"`
+}
+
+// Target is what a KPI should be: exactly one of Above and Below.
+type Target struct {
+	Above      *float64 `json:"above,omitempty"`
+	Below      *float64 `json:"below,omitempty"`
+	MinSamples int      `json:"min_samples"`
+}
+
+// KPIState is a KPI's state against its target.
+type KPIState string
+
+// The KPI states.
+const (
+	KPIMet              KPIState = "met"
+	KPIMissed           KPIState = "missed"
+	KPIInsufficientData KPIState = "insufficient_data"
+	KPINoTarget         KPIState = "no_target"
+)
+
+// Hour is one UTC hour of the journey.
+type Hour struct {
+	Hour    time.Time `json:"hour"`
+	Entries int64     `json:"entries"`
+	Goals   int64     `json:"goals"`
+	Dropped int64     `json:"dropped"`
+}

@@ -1,0 +1,129 @@
+package apiv1
+
+import "time"
+
+// DecideRequest is the body of POST RouteDecide: a customer's next best
+// actions on a channel.
+type DecideRequest struct {
+	CustomerID string `json:"customer_id"`
+	Channel    string `json:"channel"`
+	// Context holds strings, numbers, bools and lists of strings.
+	Context map[string]any `json:"context,omitempty"`
+	// Limit is the most actions wanted; 0 for the arbitration's
+	// max_actions, which also caps it.
+	Limit int `json:"limit,omitempty"`
+	// Explain asks for every candidate with the reason it was kept or
+	// dropped.
+	Explain bool `json:"explain,omitempty"`
+}
+
+// Decision answers POST RouteDecide.
+type Decision struct {
+	DecisionID string    `json:"decision_id"`
+	CustomerID string    `json:"customer_id"`
+	Channel    string    `json:"channel"`
+	Time       time.Time `json:"time"`
+	// Control is set when the customer is in the control group: the
+	// actions were picked at random among those that passed the filters.
+	Control bool           `json:"control,omitempty"`
+	Actions []RankedAction `json:"actions"`
+	// Candidates explain the decision, when asked.
+	Candidates []Candidate `json:"candidates,omitempty"`
+}
+
+// RankedAction is one chosen action, best first.
+type RankedAction struct {
+	Stack   string `json:"stack"`
+	Journey string `json:"journey"`
+	Action  string `json:"action"`
+	// Address is the action outside its stack: <stack>/<address>.
+	Address string `json:"address"`
+	// Propensity is the model's mean estimate that the customer responds
+	// positively.
+	Propensity float64 `json:"propensity"`
+	Priority   float64 `json:"priority"`
+	// Explore is set when a Thompson draw of the model, not its mean,
+	// chose the action.
+	Explore bool `json:"explore"`
+}
+
+// Candidate is one action the pipeline considered, with why it was kept
+// or dropped.
+type Candidate struct {
+	Address string `json:"address"`
+	Stack   string `json:"stack"`
+	Journey string `json:"journey"`
+	Action  string `json:"action"`
+	Kept    bool   `json:"kept"`
+	// Reason is why it was dropped: not_in_stage, no_consent,
+	// not_eligible, limit, quiet_hours, suppressed, no_value, ranked_out.
+	Reason     string   `json:"reason,omitempty"`
+	Propensity *float64 `json:"propensity,omitempty"`
+	Priority   *float64 `json:"priority,omitempty"`
+	Explore    bool     `json:"explore,omitempty"`
+}
+
+// DecisionRecord answers GET RouteDecision: a recorded decision with
+// every candidate.
+type DecisionRecord struct {
+	DecisionID string     `json:"decision_id"`
+	CustomerID string     `json:"customer_id"`
+	Channel    string     `json:"channel"`
+	Time       time.Time  `json:"time"`
+	Trigger    bool       `json:"trigger,omitempty"`
+	Control    bool       `json:"control,omitempty"`
+	Deferred   *time.Time `json:"deferred_until,omitempty"`
+	// Actions are the chosen actions' addresses, best first.
+	Actions    []string    `json:"actions"`
+	Candidates []Candidate `json:"candidates"`
+}
+
+// ResponseRequest is the body of POST RouteResponses: a customer's
+// response to an action a decision returned.
+type ResponseRequest struct {
+	DecisionID string `json:"decision_id"`
+	// Action is the action as decide named it, <stack>/<address>, or its
+	// bare name where that is unique among the actions the decision
+	// returned.
+	Action string `json:"action"`
+	// Outcome is impression, accepted, clicked, converted, rejected,
+	// ignored or unsubscribed.
+	Outcome string `json:"outcome"`
+}
+
+// ResponseResult answers POST RouteResponses: what was recorded.
+type ResponseResult struct {
+	DecisionID string `json:"decision_id"`
+	Action     string `json:"action"`
+	Outcome    string `json:"outcome"`
+	// Duplicate is set when the same response was recorded before.
+	Duplicate bool `json:"duplicate,omitempty"`
+}
+
+// ModelList answers GET RouteModels.
+type ModelList struct {
+	Models []Model `json:"models"`
+}
+
+// Model is an adaptive model with its figures.
+type Model struct {
+	// Key is <stack>/<action address>@<channel>.
+	Key  string `json:"key"`
+	Kind string `json:"kind"`
+	// Evidence counts labelled responses; Positives those that were
+	// positive.
+	Evidence  int `json:"evidence"`
+	Positives int `json:"positives"`
+	// Mean is the posterior mean of the positive rate.
+	Mean float64 `json:"mean"`
+	// Exploring is set while the model has too little evidence to be
+	// trusted: the pipeline ranks it by a Thompson draw.
+	Exploring bool `json:"exploring"`
+	// Control counts the labelled responses to decisions made for the
+	// control group, and ControlPositives the positive ones.
+	Control          int `json:"control_evidence"`
+	ControlPositives int `json:"control_positives"`
+	// Lift is the positive rate of model-ranked decisions over that of the
+	// control group, minus one; nil until both have responses.
+	Lift *float64 `json:"lift,omitempty"`
+}
