@@ -14,7 +14,10 @@ import (
 	"github.com/waymarkhq/waymark/runtime/events"
 	"github.com/waymarkhq/waymark/runtime/internal/fixture"
 	"github.com/waymarkhq/waymark/runtime/service"
+	"github.com/waymarkhq/waymark/runtime/store"
 	"github.com/waymarkhq/waymark/runtime/store/boltstore"
+	"github.com/waymarkhq/waymark/runtime/store/pgstore"
+	"github.com/waymarkhq/waymark/runtime/store/pgstore/pgtest"
 )
 
 // BenchmarkIngestDurable measures durable ingestion processed through three
@@ -23,13 +26,30 @@ import (
 // by the engine, whose state is committed; the clock stops once every event
 // is processed. It reports events/s.
 func BenchmarkIngestDurable(b *testing.B) {
-	const batch, customers, clients = 500, 10000, 4
-	ctx := context.Background()
 	st, err := boltstore.Open(b.TempDir(), boltstore.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer st.Close()
+	ingestDurable(b, st)
+}
+
+// BenchmarkIngestDurablePostgres is BenchmarkIngestDurable on a real
+// PostgreSQL server (fsync on) on this machine, with one replica.
+func BenchmarkIngestDurablePostgres(b *testing.B) {
+	ctx := context.Background()
+	pg := pgtest.Start(b)
+	st, err := pgstore.Open(ctx, pg.DB(b), pgstore.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	ingestDurable(b, st)
+}
+
+func ingestDurable(b *testing.B, st store.Store) {
+	const batch, customers, clients = 500, 10000, 4
+	ctx := context.Background()
 	key := make([]byte, service.KeySize)
 	rand.Read(key)
 	svc, err := service.New(ctx, service.Config{Store: st, SecretKey: key, MaxBacklog: 1 << 30})
