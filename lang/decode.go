@@ -2,6 +2,7 @@ package lang
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"strings"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/waymarkhq/waymark/lang/addrs"
 	"github.com/waymarkhq/waymark/lang/deploy"
 	"github.com/waymarkhq/waymark/lang/funcs"
+	"github.com/waymarkhq/waymark/lang/limits"
 	"github.com/waymarkhq/waymark/lang/rtexpr"
 	"github.com/waymarkhq/waymark/lang/schema"
 )
@@ -33,7 +35,7 @@ func (l *loader) decode(content *hcl.BodyContent) {
 		l.add(errorf(rngPtr(b.DefRange), "Modules are not supported yet",
 			"The module block is reserved for a later version of Waymark; write the journeys in this directory for now."))
 	}
-	l.s = newScope(l.dir)
+	l.s = newScope(l.dir, l.budget)
 	l.decodeSettings(byType["waymark"])
 	l.decodeVariables(byType["variable"])
 	l.decodeLocals(byType["locals"])
@@ -265,56 +267,85 @@ func (l *loader) decodeLocals(blocks []*hcl.Block) {
 			l.s.localDecl[name] = true
 		}
 	}
-	// Evaluate in dependency order: each round evaluates the locals whose
-	// references are all known; what is left at the end is a cycle.
-	values := map[string]cty.Value{}
+	// Evaluate in dependency order (Kahn's algorithm: each local once its
+	// dependencies are done), each in a context whose local object holds
+	// only what it refers to, so that the cost stays linear in the number
+	// of locals and references. What is left at the end is in a cycle or
+	// depends on one.
+	names := keys(pending)
+	deps := make(map[string][]string, len(pending))
+	waiting := make(map[string]int, len(pending))
+	users := map[string][]string{}
 	failed := map[string]bool{}
-	for len(pending) > 0 {
-		progressed := false
-		for _, name := range keys(pending) {
-			a := pending[name]
-			ready := true
-			for _, t := range a.Expr.Variables() {
-				if t.RootName() != "local" || len(t) < 2 {
-					continue
-				}
-				dep, ok := t[1].(hcl.TraverseAttr)
-				if !ok {
-					continue
-				}
-				if dep.Name == name {
-					l.add(errorf(rngPtr(t.SourceRange()), "Cycle in local values", "local.%s refers to itself.", name))
-					failed[name] = true
-				}
-				if _, waiting := pending[dep.Name]; waiting && dep.Name != name {
-					ready = false
-				}
-				if failed[dep.Name] {
-					failed[name] = true
-				}
-			}
-			if !ready {
+	for _, name := range names {
+		seen := map[string]bool{}
+		for _, t := range pending[name].Expr.Variables() {
+			if t.RootName() != "local" || len(t) < 2 {
 				continue
 			}
-			delete(pending, name)
-			progressed = true
-			if failed[name] {
+			dep, ok := t[1].(hcl.TraverseAttr)
+			if !ok || seen[dep.Name] {
 				continue
 			}
-			l.s.setLocals(values)
-			v := l.configValue(a.Expr, "local."+name)
-			if v == cty.NilVal {
+			if dep.Name == name {
+				l.add(errorf(rngPtr(t.SourceRange()), "Cycle in local values", "local.%s refers to itself.", name))
 				failed[name] = true
 				continue
 			}
-			values[name] = v
-		}
-		if !progressed {
-			for _, name := range keys(pending) {
-				l.add(errorf(rngPtr(pending[name].Expr.Range()), "Cycle in local values",
-					"local.%s depends, through other local values, on itself: %s.", name, quoteList(keys(pending))))
+			seen[dep.Name] = true
+			if _, declared := pending[dep.Name]; declared {
+				deps[name] = append(deps[name], dep.Name)
+				users[dep.Name] = append(users[dep.Name], name)
+				waiting[name]++
 			}
-			break
+		}
+	}
+	values := make(map[string]cty.Value, len(pending))
+	l.s.locals = values // declaredValue looks names up here meanwhile
+	var ready []string
+	for _, name := range names {
+		if waiting[name] == 0 {
+			ready = append(ready, name)
+		}
+	}
+	for len(ready) > 0 {
+		name := ready[0]
+		ready = ready[1:]
+		a := pending[name]
+		delete(pending, name)
+		for _, u := range users[name] {
+			if waiting[u]--; waiting[u] == 0 {
+				ready = append(ready, u)
+			}
+		}
+		if failed[name] {
+			continue
+		}
+		own := make(map[string]cty.Value, len(deps[name]))
+		for _, d := range deps[name] {
+			if failed[d] {
+				failed[name] = true
+				break
+			}
+			own[d] = values[d]
+		}
+		if failed[name] {
+			continue
+		}
+		ctx := l.s.eval.NewChild()
+		ctx.Variables = map[string]cty.Value{"local": cty.ObjectVal(own)}
+		v := l.configValueIn(ctx, a.Expr, "local."+name)
+		if v == cty.NilVal {
+			failed[name] = true
+			continue
+		}
+		values[name] = v
+	}
+	if len(pending) > 0 {
+		left := keys(pending)
+		for _, name := range left {
+			l.add(errorf(rngPtr(pending[name].Expr.Range()), "Cycle in local values",
+				"local.%s depends, through other local values, on itself: %s.", name, quoteListMax(left, 10)))
 		}
 	}
 	l.s.setLocals(values)
@@ -550,7 +581,7 @@ func (l *loader) checkSegmentCycles(deps map[string][]ref) {
 	}
 }
 
-func newScope(dir string) *scope {
+func newScope(dir string, b *limits.Budget) *scope {
 	s := &scope{
 		customer:  map[string]rtexpr.Attr{},
 		events:    map[string]*eventDecl{},
@@ -561,8 +592,10 @@ func newScope(dir string) *scope {
 		locals:    map[string]cty.Value{},
 		localDecl: map[string]bool{},
 	}
-	s.eval = &hcl.EvalContext{Variables: map[string]cty.Value{}, Functions: funcs.Config(dir)}
-	s.rcfg = &rtexpr.Config{Eval: s.eval, BaseDir: dir}
+	fns := funcs.Config(dir, b)
+	maps.Copy(fns, b.Functions())
+	s.eval = &hcl.EvalContext{Variables: map[string]cty.Value{}, Functions: fns}
+	s.rcfg = &rtexpr.Config{Eval: s.eval, BaseDir: dir, Budget: b}
 	s.runtimeFuncs = funcs.Runtime()
 	s.setVars(s.vars)
 	s.setLocals(s.locals)

@@ -13,6 +13,7 @@ import (
 	"github.com/zclconf/go-cty/cty/convert"
 
 	"github.com/waymarkhq/waymark/lang/funcs"
+	"github.com/waymarkhq/waymark/lang/limits"
 )
 
 func errorf(rng *hcl.Range, summary, detail string, args ...any) *hcl.Diagnostic {
@@ -49,6 +50,31 @@ func keys[V any](m map[string]V) []string {
 	return out
 }
 
+// quoteListMax is quoteList of at most max names, then how many more.
+func quoteListMax(names []string, max int) string {
+	if len(names) <= max {
+		return quoteList(names)
+	}
+	return quoteList(append(names[:max:max], fmt.Sprintf("%d more", len(names)-max)))
+}
+
+// maxSuggestions bounds the diagnostics that look for a similar name: each
+// look-up costs as much as there are names, so that thousands of unknown
+// names cost thousands, not millions.
+const maxSuggestions = 50
+
+// suggestName is suggest for the first maxSuggestions calls of a load, ""
+// after; names is called only then.
+func (l *loader) suggestName(given string, names func() []string) string {
+	if l.suggested >= maxSuggestions {
+		return ""
+	}
+	l.suggested++
+	return suggest(given, names())
+}
+
+func (l *loader) variableNames() []string { return keys(l.cfg.Variables) }
+
 // quoteList renders names as "a", "b" and "c".
 func quoteList(names []string) string {
 	q := make([]string, len(names))
@@ -73,6 +99,11 @@ var runtimeRoots = map[string]bool{
 // configValue evaluates a config-time expression: var, local, literals and
 // functions only. It returns cty.NilVal when it failed (diagnostics added).
 func (l *loader) configValue(expr hcl.Expression, what string) cty.Value {
+	return l.configValueIn(l.s.eval, expr, what)
+}
+
+// configValueIn is configValue in ctx, a child of the scope's context.
+func (l *loader) configValueIn(ctx *hcl.EvalContext, expr hcl.Expression, what string) cty.Value {
 	for _, t := range expr.Variables() {
 		root := t.RootName()
 		if root == "var" || root == "local" {
@@ -88,7 +119,7 @@ func (l *loader) configValue(expr hcl.Expression, what string) cty.Value {
 		l.add(errorf(rngPtr(t.SourceRange()), "Runtime reference in a config-time value", "%s", detail))
 		return cty.NilVal
 	}
-	v, diags := expr.Value(l.s.eval)
+	v, diags := limits.Eval(expr, ctx, l.budget)
 	l.addAll(diags)
 	if diags.HasErrors() {
 		return cty.NilVal
@@ -260,7 +291,7 @@ func (l *loader) declaredValue(t hcl.Traversal) bool {
 			return true
 		}
 		l.add(errorf(rngPtr(t.SourceRange()), "Reference to undeclared input variable",
-			"An input variable named %q has not been declared; declare it with a variable block.%s", a.Name, suggest(a.Name, keys(l.cfg.Variables))))
+			"An input variable named %q has not been declared; declare it with a variable block.%s", a.Name, l.suggestName(a.Name, l.variableNames)))
 		return false
 	}
 	if _, ok := l.s.locals[a.Name]; ok {
@@ -270,6 +301,6 @@ func (l *loader) declaredValue(t hcl.Traversal) bool {
 		return false // declared, but its own value failed: reported there
 	}
 	l.add(errorf(rngPtr(t.SourceRange()), "Reference to undeclared local value",
-		"A local value named %q has not been declared; declare it in a locals block.%s", a.Name, suggest(a.Name, keys(l.s.locals))))
+		"A local value named %q has not been declared; declare it in a locals block.%s", a.Name, l.suggestName(a.Name, func() []string { return keys(l.s.localDecl) })))
 	return false
 }

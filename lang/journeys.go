@@ -559,7 +559,7 @@ func (l *loader) metric(a *hcl.Attribute, j *journeyDecl, hasGoal bool) (deploy.
 			if p == 'a' {
 				at, has := ev.Attrs[r.Attr]
 				if !has {
-					l.add(errorf(rngPtr(r.Range), "Unsupported attribute", "event %q has no attribute %q.%s", r.Name, r.Attr, suggest(r.Attr, keys(ev.Attrs))))
+					l.add(errorf(rngPtr(r.Range), "Unsupported attribute", "event %q has no attribute %q.%s", r.Name, r.Attr, l.suggestName(r.Attr, func() []string { return keys(ev.Attrs) })))
 					return m, false
 				}
 				if at.Type != cty.Number {

@@ -2,6 +2,7 @@ package lang
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	hcljson "github.com/hashicorp/hcl/v2/json"
 
 	"github.com/waymarkhq/waymark/lang/deploy"
+	"github.com/waymarkhq/waymark/lang/limits"
 	"github.com/waymarkhq/waymark/lang/provschema"
 	"github.com/waymarkhq/waymark/lang/schema"
 )
@@ -25,9 +27,10 @@ const (
 	SuffixJSON = ".wm.json"
 )
 
-// Limits on what the loader reads, so that hostile input cannot exhaust it.
+// Limits on what the loader reads, so that hostile input cannot exhaust it;
+// package limits has the others, and docs/limits.md lists them all.
 const (
-	MaxFileSize  = 4 << 20 // bytes per file
+	MaxFileSize  = limits.MaxFileBytes // bytes per file
 	MaxFiles     = 1000
 	MaxTotalSize = 64 << 20
 )
@@ -61,7 +64,7 @@ type VarArg struct {
 func Load(ctx context.Context, dir string, opts Options) (*Config, hcl.Diagnostics) {
 	l := newLoader(ctx, dir, opts)
 	l.load()
-	return l.cfg, l.diags
+	return l.cfg, consolidate(l.diags)
 }
 
 // LoadSources checks a configuration given as file texts by name, without
@@ -81,7 +84,45 @@ func LoadSources(ctx context.Context, dir string, files map[string][]byte, opts 
 	if parsed := l.parseConfig(srcs); !l.diags.HasErrors() {
 		l.loadFiles(parsed)
 	}
-	return l.cfg, l.diags
+	return l.cfg, consolidate(l.diags)
+}
+
+// MaxDiagnosticsPerKind bounds the diagnostics of one severity and summary
+// that a load returns, as Terraform does: the first of them says how many
+// more there were.
+const MaxDiagnosticsPerKind = 20
+
+func consolidate(diags hcl.Diagnostics) hcl.Diagnostics {
+	type kind struct {
+		sev     hcl.DiagnosticSeverity
+		summary string
+	}
+	n := map[kind]int{}
+	first := map[kind]int{}
+	var out hcl.Diagnostics
+	for _, d := range diags {
+		k := kind{d.Severity, d.Summary}
+		if n[k] == 0 {
+			first[k] = len(out)
+		}
+		if n[k]++; n[k] <= MaxDiagnosticsPerKind {
+			out = append(out, d)
+		}
+	}
+	for k, count := range n {
+		if count <= MaxDiagnosticsPerKind {
+			continue
+		}
+		d := *out[first[k]]
+		more := count - MaxDiagnosticsPerKind
+		what := "errors"
+		if k.sev == hcl.DiagWarning {
+			what = "warnings"
+		}
+		d.Detail += fmt.Sprintf("\n\n(and %d more similar %s elsewhere, not shown)", more, what)
+		out[first[k]] = &d
+	}
+	return out
 }
 
 // FindFiles lists the configuration files of dir in lexical order.
@@ -105,15 +146,18 @@ func FindFiles(dir string) ([]string, error) {
 }
 
 type loader struct {
-	ctx   context.Context
-	dir   string
-	opts  Options
-	cfg   *Config
-	diags hcl.Diagnostics
-	s     *scope
+	ctx    context.Context
+	budget *limits.Budget
+	dir    string
+	opts   Options
+	cfg    *Config
+	diags  hcl.Diagnostics
+	s      *scope
 	// checks are provider validations of messages, run together at the
 	// end of the load: each is a call to a provider process.
 	checks []providerCheck
+	// suggested counts the look-ups for similar names (suggestName).
+	suggested int
 }
 
 func newLoader(ctx context.Context, dir string, opts Options) *loader {
@@ -121,9 +165,10 @@ func newLoader(ctx context.Context, dir string, opts Options) *loader {
 		opts.Builtin = func(string) (string, bool) { return "", false }
 	}
 	return &loader{
-		ctx:  ctx,
-		dir:  dir,
-		opts: opts,
+		ctx:    ctx,
+		budget: limits.NewBudget(ctx),
+		dir:    dir,
+		opts:   opts,
 		cfg: &Config{
 			Dir:               dir,
 			Sources:           map[string][]byte{},
@@ -140,21 +185,17 @@ func (l *loader) add(ds ...*hcl.Diagnostic) { l.diags = append(l.diags, ds...) }
 func (l *loader) addAll(ds hcl.Diagnostics) { l.diags = append(l.diags, ds...) }
 
 // read reads one file, within the limits, and returns the name
-// diagnostics give it.
+// diagnostics give it. Only a regular file is read: a named pipe, device
+// or directory is refused without being opened.
 func (l *loader) read(path string) (string, []byte, bool) {
 	name := l.displayName(path)
-	info, err := os.Stat(path)
-	if err != nil {
-		l.add(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read file", Detail: fmt.Sprintf("%s: %s", name, err)})
+	src, err := limits.ReadRegular(path, MaxFileSize)
+	var le *limits.Error
+	switch {
+	case errors.As(err, &le):
+		l.add(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: le.Summary, Detail: name + " " + le.Detail})
 		return "", nil, false
-	}
-	if info.Size() > MaxFileSize {
-		l.add(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "File too large",
-			Detail: fmt.Sprintf("%s is %d bytes; a configuration file may be at most %d bytes.", name, info.Size(), MaxFileSize)})
-		return "", nil, false
-	}
-	src, err := os.ReadFile(path)
-	if err != nil {
+	case err != nil:
 		l.add(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read file", Detail: fmt.Sprintf("%s: %s", name, err)})
 		return "", nil, false
 	}
@@ -176,6 +217,10 @@ type source struct {
 	src   []byte
 	f     *hcl.File
 	diags hcl.Diagnostics
+	// refused is set when the text was not parsed for its nesting; it is
+	// then not kept in Config.Sources, so that nothing parses it to
+	// render a diagnostic either.
+	refused bool
 }
 
 // parseAll parses the files, several at once (parsing is most of the
@@ -191,7 +236,15 @@ func (l *loader) parseAll(srcs []source) []*hcl.File {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
+			syntax := limits.Config
 			if strings.HasSuffix(s.name, ".json") {
+				syntax = limits.JSON
+			}
+			// The parsers recurse on nesting: too deep a file would
+			// overflow the stack.
+			if d := limits.CheckNesting(s.src, s.name, hcl.InitialPos, syntax); d != nil {
+				s.diags, s.refused = hcl.Diagnostics{d}, true
+			} else if syntax == limits.JSON {
 				s.f, s.diags = hcljson.Parse(s.src, s.name)
 			} else {
 				s.f, s.diags = hclsyntax.ParseConfig(s.src, s.name, hcl.InitialPos)
@@ -201,7 +254,9 @@ func (l *loader) parseAll(srcs []source) []*hcl.File {
 	wg.Wait()
 	out := make([]*hcl.File, len(srcs))
 	for i, s := range srcs {
-		l.cfg.Sources[s.name] = s.src
+		if !s.refused {
+			l.cfg.Sources[s.name] = s.src
+		}
 		l.addAll(s.diags)
 		if !s.diags.HasErrors() {
 			out[i] = s.f

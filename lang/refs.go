@@ -104,10 +104,10 @@ func article(word string) string {
 // undeclared reports a reference to a block that does not exist.
 func (l *loader) undeclared(r ref, where string, known []string) {
 	detail := fmt.Sprintf("There is no %s %q%s.", r.Kind, r.Name, where)
-	if s := suggest(r.Name, known); s != "" {
+	if s := l.suggestName(r.Name, func() []string { return known }); s != "" {
 		detail += s
 	} else if len(known) > 0 {
-		detail += fmt.Sprintf(" Declared: %s.", quoteList(known))
+		detail += fmt.Sprintf(" Declared: %s.", quoteListMax(known, 10))
 	}
 	l.add(errorf(rngPtr(r.Range), fmt.Sprintf("Reference to undeclared %s", r.Kind), "%s", detail))
 }

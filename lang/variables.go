@@ -13,6 +13,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 
+	"github.com/waymarkhq/waymark/lang/limits"
 	"github.com/waymarkhq/waymark/lang/rtexpr"
 	"github.com/waymarkhq/waymark/lang/schema"
 )
@@ -131,7 +132,7 @@ func (l *loader) assignVariables() {
 		}
 		if _, declared := l.cfg.Variables[a.Name]; !declared {
 			l.add(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Value for undeclared variable",
-				Detail: fmt.Sprintf("A variable named %q was set with -var, but the configuration declares no such variable.%s", a.Name, suggest(a.Name, keys(l.cfg.Variables)))})
+				Detail: fmt.Sprintf("A variable named %q was set with -var, but the configuration declares no such variable.%s", a.Name, l.suggestName(a.Name, l.variableNames))})
 			continue
 		}
 		set[a.Name] = varValue{Raw: a.Value, From: "-var"}
@@ -164,11 +165,12 @@ func (l *loader) readVarsFile(path string, set map[string]varValue, explicit boo
 	}
 	attrs, diags := f.Body.JustAttributes()
 	l.addAll(diags)
-	for name, a := range attrs {
+	for _, name := range keys(attrs) {
+		a := attrs[name]
 		if _, declared := l.cfg.Variables[name]; !declared {
 			// As Terraform: a file may hold values for other configurations.
 			l.add(warnf(rngPtr(a.NameRange), "Value for undeclared variable",
-				"The file sets %q, but the configuration declares no such variable; the value is ignored.%s", name, suggest(name, keys(l.cfg.Variables))))
+				"The file sets %q, but the configuration declares no such variable; the value is ignored.%s", name, l.suggestName(name, l.variableNames)))
 			continue
 		}
 		if len(a.Expr.Variables()) > 0 {
@@ -192,7 +194,7 @@ func (l *loader) variableValue(v *Variable, set map[string]varValue) (cty.Value,
 	}
 	var raw cty.Value
 	if src.Expr != nil {
-		val, diags := src.Expr.Value(nil)
+		val, diags := limits.Eval(src.Expr, nil, l.budget)
 		l.addAll(diags)
 		if diags.HasErrors() {
 			return cty.NilVal, false
@@ -204,11 +206,17 @@ func (l *loader) variableValue(v *Variable, set map[string]varValue) (cty.Value,
 		// string, and converted.
 		raw = cty.StringVal(src.Raw)
 	} else {
-		expr, diags := hclsyntax.ParseExpression([]byte(src.Raw), src.From, hcl.InitialPos)
-		if !diags.HasErrors() {
-			var vd hcl.Diagnostics
-			raw, vd = expr.Value(nil)
-			diags = append(diags, vd...)
+		var diags hcl.Diagnostics
+		if d := limits.CheckNesting([]byte(src.Raw), src.From, hcl.InitialPos, limits.Expression); d != nil {
+			diags = hcl.Diagnostics{d}
+		} else {
+			var expr hclsyntax.Expression
+			expr, diags = hclsyntax.ParseExpression([]byte(src.Raw), src.From, hcl.InitialPos)
+			if !diags.HasErrors() {
+				var vd hcl.Diagnostics
+				raw, vd = limits.Eval(expr, nil, l.budget)
+				diags = append(diags, vd...)
+			}
 		}
 		if diags.HasErrors() {
 			l.add(errorf(nil, "Invalid value for variable", "The value of %q from %s is not a valid expression: %s.", v.Name, src.From, diags.Error()))
@@ -232,7 +240,7 @@ func (l *loader) variableValue(v *Variable, set map[string]varValue) (cty.Value,
 
 func (l *loader) validateVariable(v *Variable, src varValue) {
 	for _, val := range v.Validations {
-		res, diags := val.Condition.Value(l.s.eval)
+		res, diags := limits.Eval(val.Condition, l.s.eval, l.budget)
 		if diags.HasErrors() {
 			l.addAll(diags)
 			continue
@@ -248,7 +256,7 @@ func (l *loader) validateVariable(v *Variable, src varValue) {
 		if res.True() {
 			continue
 		}
-		msg, md := val.ErrorMessage.Value(l.s.eval)
+		msg, md := limits.Eval(val.ErrorMessage, l.s.eval, l.budget)
 		text := "The value is not valid."
 		if !md.HasErrors() {
 			if m, _ := msg.Unmark(); m.Type() == cty.String && !m.IsNull() && m.IsKnown() {

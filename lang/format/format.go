@@ -6,6 +6,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
+
+	"github.com/waymarkhq/waymark/lang/limits"
 )
 
 // Source returns the canonical layout of src, a native-syntax file named
@@ -15,7 +17,11 @@ import (
 func Source(src []byte, filename string) ([]byte, hcl.Diagnostics) {
 	// hclwrite accepts some input that hclsyntax rejects, and formatting a
 	// broken file could rearrange it beyond the user's ability to repair,
-	// so the real parser has the first word.
+	// so the real parser has the first word; and no parser sees a file
+	// nested too deeply for its stack.
+	if d := limits.CheckNesting(src, filename, hcl.InitialPos, limits.Config); d != nil {
+		return nil, hcl.Diagnostics{d}
+	}
 	if _, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos); diags.HasErrors() {
 		return nil, diags
 	}

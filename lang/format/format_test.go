@@ -260,3 +260,13 @@ func wmFiles(root string) ([]string, error) {
 	}
 	return files, err
 }
+
+// A file nested too deeply for the parsers' stack is refused before either
+// parser sees it (issue #18).
+func TestSourceTooDeep(t *testing.T) {
+	src := []byte("a = " + strings.Repeat("(", 100000) + "1" + strings.Repeat(")", 100000) + "\n")
+	_, diags := Source(src, "deep.wm.hcl")
+	if len(diags) != 1 || diags[0].Summary != "Configuration nested too deeply" || diags[0].Subject == nil {
+		t.Fatalf("diags = %v", diags)
+	}
+}

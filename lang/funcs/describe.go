@@ -40,7 +40,7 @@ func (d Doc) Signature() string {
 // Docs returns the documentation of every function that Config offers,
 // sorted by name.
 func Docs() []Doc {
-	all := Config(".")
+	all := Config(".", nil)
 	inRuntime := Runtime()
 	docs := make([]Doc, 0, len(all))
 	for name, f := range all {
@@ -70,7 +70,7 @@ func paramDoc(p function.Parameter) ParamDoc {
 // Describe returns the one-line description of the function called name, or
 // "" if there is no such function.
 func Describe(name string) string {
-	f, ok := Config(".")[name]
+	f, ok := Config(".", nil)[name]
 	if !ok {
 		return ""
 	}

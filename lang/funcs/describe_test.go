@@ -43,8 +43,8 @@ func TestDocsGolden(t *testing.T) {
 
 func TestDocsComplete(t *testing.T) {
 	docs := Docs()
-	if len(docs) != len(Config(".")) {
-		t.Fatalf("Docs() has %d entries, Config() %d functions", len(docs), len(Config(".")))
+	if len(docs) != len(Config(".", nil)) {
+		t.Fatalf("Docs() has %d entries, Config() %d functions", len(docs), len(Config(".", nil)))
 	}
 	for _, d := range docs {
 		if d.Description == "" || strings.Contains(d.Description, "\n") {
@@ -68,7 +68,7 @@ func TestDocsComplete(t *testing.T) {
 }
 
 func TestDescriptionsTable(t *testing.T) {
-	all := Config(".")
+	all := Config(".", nil)
 	for name, d := range descriptions {
 		f, ok := all[name]
 		if !ok {

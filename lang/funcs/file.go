@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"unicode/utf8"
 
@@ -12,23 +11,27 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
+
+	"github.com/waymarkhq/waymark/lang/limits"
 )
 
 // readFile reads the UTF-8 text file at path, resolved against baseDir when
-// relative. Errors name path as the user wrote it.
+// relative. Only a regular file of at most limits.MaxFileBytes is read: a
+// directory, named pipe or device is refused before it is opened. Errors
+// name path as the user wrote it.
 func readFile(baseDir, path string) (string, error) {
 	full := path
 	if !filepath.IsAbs(full) {
 		full = filepath.Join(baseDir, full)
 	}
-	src, err := os.ReadFile(full)
+	src, err := limits.ReadRegular(full, limits.MaxFileBytes)
+	var le *limits.Error
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return "", fmt.Errorf("no file exists at %q (a relative path is read from the configuration directory)", path)
+	case errors.As(err, &le):
+		return "", &limits.Error{Summary: le.Summary, Detail: fmt.Sprintf("%q %s", path, le.Detail)}
 	case err != nil:
-		if info, statErr := os.Stat(full); statErr == nil && info.IsDir() {
-			return "", fmt.Errorf("%q is a directory, not a file", path)
-		}
 		return "", fmt.Errorf("reading %q: %w", path, err)
 	case !utf8.Valid(src):
 		return "", fmt.Errorf("the contents of %q are not valid UTF-8 text", path)
@@ -53,7 +56,7 @@ func makeFileFunc(baseDir string) function.Function {
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
 			src, err := readFile(baseDir, args[0].AsString())
 			if err != nil {
-				return cty.NilVal, function.NewArgError(0, err)
+				return cty.NilVal, argError(err)
 			}
 			return cty.StringVal(src), nil
 		},
@@ -63,7 +66,7 @@ func makeFileFunc(baseDir string) function.Function {
 // makeTemplateFileFunc returns templatefile(path, vars), which renders the
 // HCL template in a file relative to baseDir with the given variables and
 // the functions that funcs returns. A template may not call templatefile.
-func makeTemplateFileFunc(baseDir string, funcs func() map[string]function.Function) function.Function {
+func makeTemplateFileFunc(baseDir string, b *limits.Budget, funcs func() map[string]function.Function) function.Function {
 	return function.New(&function.Spec{
 		Description: "Reads the file at the given path, relative to the configuration directory, and renders it as a template with the given variables.",
 		Params: []function.Parameter{
@@ -88,7 +91,10 @@ func makeTemplateFileFunc(baseDir string, funcs func() map[string]function.Funct
 			path := args[0].AsString()
 			src, err := readFile(baseDir, path)
 			if err != nil {
-				return cty.NilVal, function.NewArgError(0, err)
+				return cty.NilVal, argError(err)
+			}
+			if d := limits.CheckNesting([]byte(src), path, hcl.InitialPos, limits.Template); d != nil {
+				return cty.NilVal, function.NewArgError(0, hcl.Diagnostics{d})
 			}
 			tmpl, diags := hclsyntax.ParseTemplate([]byte(src), path, hcl.InitialPos)
 			if diags.HasErrors() {
@@ -111,13 +117,34 @@ func makeTemplateFileFunc(baseDir string, funcs func() map[string]function.Funct
 			}
 
 			ctx := &hcl.EvalContext{Variables: vars, Functions: funcs()}
-			v, diags := tmpl.Value(ctx)
+			v, diags := limits.Eval(tmpl, ctx, b)
+			if le := limits.FromDiagnostics(diags); le != nil {
+				// Keep the limit's summary for the call's diagnostic.
+				where := ""
+				for _, d := range diags {
+					if d.Subject != nil && d.Severity == hcl.DiagError {
+						where = fmt.Sprintf(" at line %d, column %d", d.Subject.Start.Line, d.Subject.Start.Column)
+						break
+					}
+				}
+				return cty.NilVal, &limits.Error{Summary: le.Summary, Detail: "In the template " + path + where + ": " + le.Detail}
+			}
 			if diags.HasErrors() {
 				return cty.NilVal, diags
 			}
 			return v, nil
 		},
 	})
+}
+
+// argError reports err as about the path argument, unless it is a limit,
+// which keeps its own summary.
+func argError(err error) error {
+	var le *limits.Error
+	if errors.As(err, &le) {
+		return le
+	}
+	return function.NewArgError(0, err)
 }
 
 // noNestedTemplateFunc stands in for templatefile inside a template.

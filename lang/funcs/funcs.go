@@ -1,36 +1,45 @@
 package funcs
 
 import (
+	"context"
 	"maps"
 
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
+
+	"github.com/waymarkhq/waymark/lang/limits"
 )
 
 // Config returns the functions available in config-time expressions: the
 // go-cty stdlib functions that Terraform offers, under Terraform's names,
 // plus try, can, duration, and file and templatefile, which resolve a
-// relative path against baseDir. Each call returns a new map.
-func Config(baseDir string) map[string]function.Function {
-	m := pure()
-	m["file"] = safe("file", makeFileFunc(baseDir))
+// relative path against baseDir. Each result is charged to b (nil: a budget
+// of its own), whose Functions the caller's EvalContext must offer too.
+// Each call returns a new map.
+func Config(baseDir string, b *limits.Budget) map[string]function.Function {
+	if b == nil {
+		b = limits.NewBudget(context.Background())
+	}
+	m := pure(b)
+	m["file"] = safe("file", makeFileFunc(baseDir), b)
 
 	// A template sees the same functions, except that it cannot call
-	// templatefile itself.
+	// templatefile itself, and the hooks of limits.Eval.
 	inTemplate := maps.Clone(m)
-	inTemplate["templatefile"] = safe("templatefile", noNestedTemplateFunc)
-	m["templatefile"] = safe("templatefile", makeTemplateFileFunc(baseDir, func() map[string]function.Function {
+	maps.Copy(inTemplate, b.Functions())
+	inTemplate["templatefile"] = safe("templatefile", noNestedTemplateFunc, b)
+	m["templatefile"] = safe("templatefile", makeTemplateFileFunc(baseDir, b, func() map[string]function.Function {
 		return inTemplate
-	}))
+	}), b)
 	return m
 }
 
 // Runtime returns the functions that runtime expressions may call: those
 // listed in runtimeNames. Each call returns a new map.
 func Runtime() map[string]function.Function {
-	all := pure()
+	all := pure(nil)
 	m := make(map[string]function.Function, len(runtimeNames))
 	for _, name := range runtimeNames {
 		m[name] = all[name]
@@ -74,8 +83,8 @@ var runtimeNames = []string{
 }
 
 // pure returns every function that needs no base directory, each wrapped by
-// safe and carrying a description.
-func pure() map[string]function.Function {
+// safe (charging b, if not nil) and carrying a description.
+func pure(b *limits.Budget) map[string]function.Function {
 	m := map[string]function.Function{
 		// numeric
 		"abs":      stdlib.AbsoluteFunc,
@@ -162,7 +171,7 @@ func pure() map[string]function.Function {
 		"duration": durationFunc,
 	}
 	for name, f := range m {
-		m[name] = safe(name, describe(name, f))
+		m[name] = safe(name, describe(name, f), b)
 	}
 	return m
 }

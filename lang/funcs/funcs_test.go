@@ -209,7 +209,7 @@ var evalCases = []struct {
 }
 
 func TestEval(t *testing.T) {
-	config := Config("testdata")
+	config := Config("testdata", nil)
 	runtime := Runtime()
 	for _, tc := range evalCases {
 		t.Run(tc.expr, func(t *testing.T) {
@@ -260,7 +260,7 @@ func TestEveryFunctionTested(t *testing.T) {
 		}
 	}
 	var untested []string
-	for name := range Config(".") {
+	for name := range Config(".", nil) {
 		if !tested[name] {
 			untested = append(untested, name)
 		}
@@ -272,7 +272,7 @@ func TestEveryFunctionTested(t *testing.T) {
 }
 
 func TestRuntimeSubset(t *testing.T) {
-	config := Config("testdata")
+	config := Config("testdata", nil)
 	runtime := Runtime()
 	if len(runtime) != len(runtimeNames) {
 		t.Errorf("Runtime() has %d functions, runtimeNames %d: a name is repeated", len(runtime), len(runtimeNames))
@@ -304,7 +304,7 @@ func TestFileAbsolutePath(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The base directory does not apply to an absolute path.
-	fns := Config(t.TempDir())
+	fns := Config(t.TempDir(), nil)
 	got, diags := parse(t, `file(path)`).Value(&hcl.EvalContext{
 		Functions: fns,
 		Variables: map[string]cty.Value{"path": cty.StringVal(abs)},

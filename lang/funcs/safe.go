@@ -6,10 +6,15 @@ import (
 
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
+
+	"github.com/waymarkhq/waymark/lang/limits"
 )
 
-// safe returns f wrapped so that calling it never panics and an error about
-// a marked (sensitive) argument never quotes that argument.
+// safe returns f wrapped so that calling it never panics, an error about a
+// marked (sensitive) argument never quotes that argument, and its result
+// stays within the limits of package limits: refused from the arguments
+// before the call where the function has a precheck, measured after it
+// otherwise. A non-nil b is charged with each result.
 //
 // The wrapper's parameters accept everything (unknown, null, marked and
 // dynamically typed values) and hand the arguments unchanged to f.Call, so
@@ -17,7 +22,7 @@ import (
 // wrapper only guards the call, and gives an unknown result the marks of all
 // the arguments, which go-cty sometimes drops. The parameter types stay f's,
 // because HCL converts each argument to its parameter type before the call.
-func safe(name string, f function.Function) function.Function {
+func safe(name string, f function.Function, b *limits.Budget) function.Function {
 	params := f.Params()
 	for i := range params {
 		params[i] = openParam(params[i])
@@ -46,9 +51,19 @@ func safe(name string, f function.Function) function.Function {
 					ret, err = cty.NilVal, panicError(name, r, args)
 				}
 			}()
+			if check := precheck[name]; check != nil {
+				if err := check(name, args); err != nil {
+					return cty.NilVal, err
+				}
+			}
 			ret, err = f.Call(args)
 			if err != nil {
 				return cty.NilVal, redact(name, err, args)
+			}
+			if b != nil {
+				if err := b.ChargeValue(ret, "The result of "+name); err != nil {
+					return cty.NilVal, err
+				}
 			}
 			if errs := ret.Type().TestConformance(retType); errs != nil {
 				return cty.NilVal, fmt.Errorf("internal error in function %q: its result does not have the type it declared; please report this", name)

@@ -36,7 +36,7 @@ func TestMarks(t *testing.T) {
 		{expr: `regex(secret, "x")`, err: "an argument is sensitive, so the details of this error are hidden"},
 		{expr: `format("%d", secret)`, err: "an argument is sensitive"},
 	}
-	config := Config("testdata")
+	config := Config("testdata", nil)
 	for _, tc := range cases {
 		t.Run(tc.expr, func(t *testing.T) {
 			got, diags := eval(t, config, tc.expr)
@@ -89,7 +89,7 @@ var sweepValues = []cty.Value{
 // arguments, up to three of them: no call may panic, and when every argument
 // is marked, a result must be marked and an error must not quote "s3cr3t".
 func TestNoPanics(t *testing.T) {
-	fns := Config("testdata")
+	fns := Config("testdata", nil)
 	var names []string
 	for name := range fns {
 		names = append(names, name)
@@ -201,7 +201,7 @@ func TestSafe(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.err, func(t *testing.T) {
-			got, err := safe(tc.name, tc.f).Call(tc.args)
+			got, err := safe(tc.name, tc.f, nil).Call(tc.args)
 			if err == nil {
 				t.Fatalf("got %#v, want an error", got)
 			}

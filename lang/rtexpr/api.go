@@ -8,6 +8,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
+
+	"github.com/waymarkhq/waymark/lang/limits"
 )
 
 // SensitiveMark is the cty mark that flags a sensitive config-time value.
@@ -84,6 +86,9 @@ type Config struct {
 	Eval *hcl.EvalContext
 	// BaseDir is the directory that templatefile paths are relative to.
 	BaseDir string
+	// Budget bounds the evaluation of config-time parts; its Functions
+	// must be among Eval's. nil gives each evaluation a budget of its own.
+	Budget *limits.Budget
 }
 
 // Result is an analysed runtime expression or message template.
@@ -214,6 +219,9 @@ func CheckSource(src, filename string, scope *Scope, want cty.Type) (ty cty.Type
 	if len(src) > MaxSourceLen {
 		return ty, tooLong(filename, "expression", len(src), MaxSourceLen)
 	}
+	if d := prescan([]byte(src), filename, start, limits.Expression); d != nil {
+		return ty, hcl.Diagnostics{d}
+	}
 	e, diags := hclsyntax.ParseExpression([]byte(src), filename, start)
 	if diags.HasErrors() {
 		return ty, diags
@@ -234,6 +242,9 @@ func CheckTemplateSource(src, filename string, scope *Scope) (diags hcl.Diagnost
 	defer recoverInto(&diags, hcl.Range{Filename: filename, Start: start, End: start})
 	if len(src) > MaxTemplateLen {
 		return tooLong(filename, "template", len(src), MaxTemplateLen)
+	}
+	if d := prescan([]byte(src), filename, start, limits.Template); d != nil {
+		return hcl.Diagnostics{d}
 	}
 	e, diags := hclsyntax.ParseTemplate([]byte(src), filename, start)
 	if diags.HasErrors() {
@@ -265,6 +276,16 @@ func fill(res *Result, n node, ti tinfo, st *state, ch *checker) {
 	if res.Constant && res.Sensitive {
 		res.Value = res.Value.Mark(SensitiveMark)
 	}
+}
+
+// prescan keeps the parser within the stack (see limits.CheckNesting),
+// reporting too deep a nesting as the converter does.
+func prescan(src []byte, filename string, start hcl.Pos, syntax limits.Syntax) *hcl.Diagnostic {
+	d := limits.CheckNesting(src, filename, start, syntax)
+	if d != nil && d.Summary == "Configuration nested too deeply" {
+		d.Summary = "Expression too deeply nested"
+	}
+	return d
 }
 
 func tooLong(filename, what string, n, limit int) hcl.Diagnostics {

@@ -10,6 +10,8 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
+
+	"github.com/waymarkhq/waymark/lang/limits"
 )
 
 // isRuntimeRoot reports whether a runtime expression may start with name.
@@ -54,6 +56,7 @@ type converter struct {
 	// file is set while converting a template file.
 	file    *tmplFile
 	baseDir string
+	budget  *limits.Budget
 	// templatefile is true when templatefile calls are resolved here.
 	templatefile bool
 	// raw converts for and splat expressions as written, for printing the
@@ -74,6 +77,7 @@ func newConverter(cfg *Config) *converter {
 	}
 	c.cfg = cfg.Eval
 	c.baseDir = cfg.BaseDir
+	c.budget = cfg.Budget
 	c.templatefile = true
 	return c
 }
@@ -520,7 +524,7 @@ func (c *converter) fold(src hclsyntax.Expression, whole bool) node {
 	if !c.checkConfigRefs(src) {
 		return &errNode{rng: src.Range()}
 	}
-	val, diags := src.Value(c.evalCtx())
+	val, diags := limits.Eval(src, c.evalCtx(), c.budget)
 	c.st.diags = append(c.st.diags, diags...)
 	if diags.HasErrors() {
 		return &errNode{rng: src.Range()}

@@ -6,6 +6,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/waymarkhq/waymark/lang/limits"
 )
 
 // nativeExpr returns expr as native syntax. An expression of HCL's JSON
@@ -32,6 +34,9 @@ func nativeExpr(expr hcl.Expression, limit int) (hclsyntax.Expression, hcl.Diagn
 		// Skip the opening quote; escapes in the JSON string make later
 		// columns approximate, as in HCL's own JSON support.
 		start := hcl.Pos{Line: rng.Start.Line, Column: rng.Start.Column + 1, Byte: rng.Start.Byte + 1}
+		if d := prescan([]byte(src), rng.Filename, start, limits.Template); d != nil {
+			return nil, hcl.Diagnostics{d}
+		}
 		return hclsyntax.ParseTemplate([]byte(src), rng.Filename, start)
 	case v.Type().IsPrimitiveType() || v.Type() == cty.DynamicPseudoType:
 		return &hclsyntax.LiteralValueExpr{Val: v, SrcRange: rng}, nil

@@ -11,6 +11,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
+
+	"github.com/waymarkhq/waymark/lang/limits"
 )
 
 // templatefileCall resolves templatefile(path, vars) now: the file is read
@@ -161,10 +163,13 @@ func (c *converter) renderFile(path string, pathRng hcl.Range, pathSensitive boo
 	}
 	var src []byte
 	if err == nil {
-		src, err = os.ReadFile(full)
+		src, err = limits.ReadRegular(full, MaxTemplateLen)
 	}
+	var le *limits.Error
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
+		if errors.As(err, &le) {
+			c.st.errorf(pathRng, "Invalid function argument", "Invalid value for \"path\" parameter: the file at %s %s", shown, le.Detail)
+		} else if errors.Is(err, fs.ErrNotExist) {
 			c.st.errorf(pathRng, "Invalid function argument", "Invalid value for \"path\" parameter: no file exists at %s.", shown)
 		} else {
 			c.st.errorf(pathRng, "Invalid function argument", "Invalid value for \"path\" parameter: cannot read the file at %s.", shown)
@@ -173,6 +178,10 @@ func (c *converter) renderFile(path string, pathRng hcl.Range, pathSensitive boo
 	}
 	if len(src) > MaxTemplateLen {
 		c.st.errorf(pathRng, "Invalid function argument", "Invalid value for \"path\" parameter: the file at %s is longer than %d bytes.", shown, MaxTemplateLen)
+		return bad
+	}
+	if d := prescan(src, full, hcl.InitialPos, limits.Template); d != nil {
+		c.st.diags = append(c.st.diags, d)
 		return bad
 	}
 	expr, diags := hclsyntax.ParseTemplate(src, full, hcl.Pos{Line: 1, Column: 1, Byte: 0})
