@@ -184,7 +184,7 @@ func (s *Store) PutDecisions(ctx context.Context, ds []store.Decision) error {
 		ids = append(ids, bytesOf(d.ID))
 		customers = append(customers, bytesOf(d.Customer))
 		times = append(times, nanos(d.Time))
-		data = append(data, bytesOf(string(d.Data)))
+		data = append(data, orEmpty(d.Data))
 	}
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		// Facts first: their heads are locked before any other row, as in

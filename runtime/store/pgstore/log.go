@@ -1,8 +1,10 @@
 package pgstore
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -46,18 +48,31 @@ func (s *Store) Append(ctx context.Context, recs []store.LogRecord) ([]uint64, e
 	return req.seqs, req.err
 }
 
-func (s *Store) commitLoop() {
-	defer close(s.stopped)
+// commitLoop is one of the store's committers: it takes the appends
+// queued, as many as are there up to MaxGroup records, and commits them.
+// Committers take turns: one gathers a group only once the one before has
+// locked the log's head, so a group holds what queued up meanwhile (as
+// large as with one committer), and claims its ids while the one before
+// writes and flushes. The first committer also prunes the ids past the
+// window.
+func (s *Store) commitLoop(first bool) {
+	defer s.committers.Done()
 	var lastPrune time.Time
 	for {
-		var first *appendReq
 		select {
-		case first = <-s.appends:
+		case <-s.turn:
 		case <-s.stop:
 			return
 		}
-		group := []*appendReq{first}
-		n := len(first.recs)
+		var req *appendReq
+		select {
+		case req = <-s.appends:
+		case <-s.stop:
+			s.turn <- struct{}{}
+			return
+		}
+		group := []*appendReq{req}
+		n := len(req.recs)
 	drain:
 		for n < s.opts.MaxGroup {
 			select {
@@ -68,16 +83,25 @@ func (s *Store) commitLoop() {
 				break drain
 			}
 		}
-		s.commitGroup(group)
-		if now := s.opts.Now(); now.Sub(lastPrune) > s.opts.DedupWindow/100 {
+		passed := false
+		pass := func() {
+			if !passed {
+				passed = true
+				s.turn <- struct{}{}
+			}
+		}
+		s.commitGroup(group, pass)
+		pass()
+		if now := s.opts.Now(); first && now.Sub(lastPrune) > s.opts.DedupWindow/100 {
 			lastPrune = now
 			s.pruneIDs(now)
 		}
 	}
 }
 
-// commitGroup appends the records of a group in one transaction.
-func (s *Store) commitGroup(group []*appendReq) {
+// commitGroup appends the records of a group in one transaction, calling
+// locked once it holds the log's head.
+func (s *Store) commitGroup(group []*appendReq, locked func()) {
 	var recs []store.LogRecord
 	for _, req := range group {
 		recs = append(recs, req.recs...)
@@ -85,7 +109,7 @@ func (s *Store) commitGroup(group []*appendReq) {
 	var seqs []uint64
 	err := s.tx(context.Background(), func(tx pgx.Tx) error {
 		var err error
-		seqs, err = s.appendTx(context.Background(), tx, recs)
+		seqs, err = s.appendTx(context.Background(), tx, recs, locked)
 		return err
 	})
 	if err != nil {
@@ -102,34 +126,39 @@ func (s *Store) commitGroup(group []*appendReq) {
 }
 
 // appendTx appends recs in tx and returns their sequence numbers, 0 for
-// those skipped as duplicates. It locks the log's head row first, and
-// holds it until tx ends: so appends commit one at a time, in the order of
-// their sequence numbers, whichever process makes them.
-func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, recs []store.LogRecord) ([]uint64, error) {
-	var head, clock, arrivalClock int64
-	err := tx.QueryRow(ctx, `SELECT seq, clock, arrival_clock FROM log_head WHERE id = 1 FOR UPDATE`).
-		Scan(&head, &clock, &arrivalClock)
-	if err != nil {
-		return nil, err
-	}
-
+// those skipped as duplicates.
+//
+// It first claims the records' ids in log_ids, in sorted order (so that
+// two appends claiming some of the same ids never deadlock: the second
+// waits for the first to end, then finds them taken or free). Only then
+// does it lock the log's head row, holding it until tx ends: so appends
+// number their records and commit one at a time, in the order of their
+// sequence numbers, whichever process makes them, while the next append
+// can already be claiming its ids.
+// locked, unless nil, is called once the head is locked.
+func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, recs []store.LogRecord, locked func()) ([]uint64, error) {
 	// Deduplicate: an id is fresh unless appended within the window, or
 	// earlier in recs.
 	horizon := s.opts.Now().Add(-s.opts.DedupWindow).UnixNano()
-	var ids [][]byte
-	var arrivals []int64
-	first := map[string]bool{}
+	arrival := map[string]int64{}
 	for _, r := range recs {
-		if r.ID != "" && !first[r.ID] {
-			first[r.ID] = true
-			ids = append(ids, []byte(r.ID))
-			arrivals = append(arrivals, nanos(r.Arrival))
+		if _, ok := arrival[r.ID]; r.ID != "" && !ok {
+			arrival[r.ID] = nanos(r.Arrival)
 		}
 	}
 	fresh := map[string]bool{}
-	if len(ids) > 0 {
+	if len(arrival) > 0 {
+		ids := make([][]byte, 0, len(arrival))
+		for id := range arrival {
+			ids = append(ids, []byte(id))
+		}
+		slices.SortFunc(ids, bytes.Compare)
+		arrivals := make([]int64, len(ids))
+		for i, id := range ids {
+			arrivals[i] = arrival[string(id)]
+		}
 		rows, err := tx.Query(ctx, `INSERT INTO log_ids (id, arrival)
-			SELECT * FROM unnest($1::bytea[], $2::bigint[])
+			SELECT u.id, u.arrival FROM unnest($1::bytea[], $2::bigint[]) WITH ORDINALITY AS u(id, arrival, n) ORDER BY n
 			ON CONFLICT (id) DO UPDATE SET arrival = excluded.arrival WHERE log_ids.arrival <= $3
 			RETURNING id`, ids, arrivals, horizon)
 		if err != nil {
@@ -145,14 +174,24 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, recs []store.LogRecord)
 		}
 	}
 
+	var head, clock, arrivalClock int64
+	err := tx.QueryRow(ctx, `SELECT seq, clock, arrival_clock FROM log_head WHERE id = 1 FOR UPDATE`).
+		Scan(&head, &clock, &arrivalClock)
+	if err != nil {
+		return nil, err
+	}
+	if locked != nil {
+		locked()
+	}
 	seqs := make([]uint64, len(recs))
-	n := 0
-	var (
-		cSeq, cArrival, cTime, cClock, cArrivalClock []int64
-		cPart                                        []int32
-		cID, cData                                   [][]byte
-	)
-	for i, r := range recs {
+	type row struct {
+		rec          *store.LogRecord
+		clock        int64
+		arrivalClock int64
+	}
+	var rows []row
+	for i := range recs {
+		r := &recs[i]
 		if r.ID != "" {
 			if !fresh[r.ID] {
 				continue
@@ -161,28 +200,28 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, recs []store.LogRecord)
 		}
 		head++
 		seqs[i] = uint64(head)
-		n++
-		var id []byte
-		if r.ID != "" {
-			id = []byte(r.ID)
-		}
-		cSeq = append(cSeq, head)
-		cPart = append(cPart, int32(r.Partition))
-		cID = append(cID, id)
-		cArrival = append(cArrival, nanos(r.Arrival))
-		cTime = append(cTime, nanos(r.Time))
-		cClock = append(cClock, clock)
-		cArrivalClock = append(cArrivalClock, arrivalClock)
-		cData = append(cData, bytesOf(string(r.Data)))
+		rows = append(rows, row{r, clock, arrivalClock})
 		clock = max(clock, nanos(r.Time))
 		arrivalClock = max(arrivalClock, nanos(r.Arrival))
 	}
-	if n == 0 {
+	if len(rows) == 0 {
 		return seqs, nil
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO log (seq, part, id, arrival, time, clock, arrival_clock, data)
-		SELECT * FROM unnest($1::bigint[], $2::int[], $3::bytea[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bytea[])`,
-		cSeq, cPart, cID, cArrival, cTime, cClock, cArrivalClock, cData)
+	// COPY: about twice as fast as a multi-row INSERT for large groups.
+	first := head - int64(len(rows)) + 1
+	vals := make([]any, 8)
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"log"},
+		[]string{"part", "seq", "id", "arrival", "time", "clock", "arrival_clock", "data"},
+		pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
+			r := rows[i]
+			var id []byte
+			if r.rec.ID != "" {
+				id = []byte(r.rec.ID)
+			}
+			vals[0], vals[1], vals[2], vals[3] = int32(r.rec.Partition), first+int64(i), id, nanos(r.rec.Arrival)
+			vals[4], vals[5], vals[6], vals[7] = nanos(r.rec.Time), r.clock, r.arrivalClock, orEmpty(r.rec.Data)
+			return vals, nil
+		}))
 	if err != nil {
 		return nil, err
 	}

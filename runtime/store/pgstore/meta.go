@@ -23,7 +23,7 @@ func (s *Store) Deploy(ctx context.Context, d store.Deployment, base int64, rec 
 	var out store.Deployment
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		// The head first, as every append takes it, then the stack.
-		seqs, err := s.appendTx(ctx, tx, []store.LogRecord{rec})
+		seqs, err := s.appendTx(ctx, tx, []store.LogRecord{rec}, nil)
 		if err != nil {
 			return err
 		}
@@ -39,7 +39,7 @@ func (s *Store) Deploy(ctx context.Context, d store.Deployment, base int64, rec 
 		out.Serial, out.Seq = base+1, seqs[0]
 		_, err = tx.Exec(ctx, `INSERT INTO deployments (stack, serial, time, who, digest, summary, document, seq)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			out.Stack, out.Serial, nanos(out.Time), out.Who, out.Digest, out.Summary, bytesOf(string(out.Document)), int64(out.Seq))
+			out.Stack, out.Serial, nanos(out.Time), out.Who, out.Digest, out.Summary, orEmpty(out.Document), int64(out.Seq))
 		if err != nil {
 			return err
 		}
@@ -148,7 +148,7 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 		scopes[i] = string(sc)
 	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO tokens (name, hash, scopes, created) VALUES ($1, $2, $3, $4)`,
-		t.Name, bytesOf(string(t.Hash)), scopes, nanos(t.Created))
+		t.Name, orEmpty(t.Hash), scopes, nanos(t.Created))
 	if uniqueViolation(err) {
 		return store.ErrExists
 	}
@@ -179,7 +179,7 @@ func (s *Store) TokenByHash(ctx context.Context, hash []byte) (store.Token, erro
 		return store.Token{}, err
 	}
 	defer s.leave()
-	rows, err := s.pool.Query(ctx, `SELECT name, hash, scopes, created FROM tokens WHERE hash = $1`, bytesOf(string(hash)))
+	rows, err := s.pool.Query(ctx, `SELECT name, hash, scopes, created FROM tokens WHERE hash = $1`, orEmpty(hash))
 	if err != nil {
 		return store.Token{}, fmt.Errorf("reading a token: %w", err)
 	}

@@ -26,6 +26,10 @@ type Options struct {
 	// MaxGroup caps the records that one group commit writes (default
 	// 20,000).
 	MaxGroup int
+	// Committers is how many group commits of appends may be in flight
+	// at once (default 2): while one holds the log's head, writing and
+	// flushing, the next gathers its group and claims its ids.
+	Committers int
 	// MaxConns caps the connections to the database (default 16).
 	MaxConns int32
 }
@@ -38,9 +42,10 @@ type Store struct {
 	closeMu sync.RWMutex // held for reading by calls in flight
 	closed  bool
 
-	appends chan *appendReq
-	stop    chan struct{}
-	stopped chan struct{}
+	appends    chan *appendReq
+	turn       chan struct{} // held by the committer gathering a group
+	stop       chan struct{}
+	committers sync.WaitGroup
 }
 
 var _ store.Store = (*Store)(nil)
@@ -57,9 +62,13 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if opts.MaxGroup <= 0 {
 		opts.MaxGroup = 20000
 	}
+	if opts.Committers <= 0 {
+		opts.Committers = 2
+	}
 	if opts.MaxConns <= 0 {
 		opts.MaxConns = 16
 	}
+	opts.MaxConns = max(opts.MaxConns, int32(opts.Committers)+2)
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		// pgx's message may quote the connection string, password and all.
@@ -72,19 +81,23 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("pgstore: connecting to %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
+		return nil, fmt.Errorf("pgstore: connecting: %w", err)
 	}
 	s := &Store{
 		pool: pool, opts: opts,
 		appends: make(chan *appendReq, 1024),
+		turn:    make(chan struct{}, 1),
 		stop:    make(chan struct{}),
-		stopped: make(chan struct{}),
 	}
+	s.turn <- struct{}{}
 	if err := migrate(ctx, pool); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("pgstore: %w", err)
 	}
-	go s.commitLoop()
+	s.committers.Add(opts.Committers)
+	for i := range opts.Committers {
+		go s.commitLoop(i == 0)
+	}
 	return s, nil
 }
 
@@ -99,7 +112,7 @@ func (s *Store) Close() error {
 	s.closed = true
 	s.closeMu.Unlock()
 	close(s.stop)
-	<-s.stopped
+	s.committers.Wait()
 	s.pool.Close()
 	return nil
 }
@@ -165,6 +178,14 @@ func bytesOf(s string) []byte {
 		return []byte{}
 	}
 	return []byte(s)
+}
+
+// orEmpty is b, or an empty slice for nil: never NULL.
+func orEmpty(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
 }
 
 // checkPartition refuses a partition out of [0, store.Partitions).

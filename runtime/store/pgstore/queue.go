@@ -59,7 +59,7 @@ func queueDeliveries(b *pgx.Batch, ds []store.Delivery, returning bool) []store.
 		updated = append(updated, nanos(d.Updated))
 		due = append(due, nanos(d.Due))
 		claimed = append(claimed, 0)
-		data = append(data, bytesOf(string(d.Data)))
+		data = append(data, orEmpty(d.Data))
 	}
 	q := `INSERT INTO deliveries (id, customer, state, updated, due, claim, claimed_until, data)
 		SELECT u.id, u.customer, u.state, u.updated, u.due, '', u.claimed_until, u.data
@@ -217,7 +217,7 @@ func (s *Store) UpdateDelivery(ctx context.Context, d store.Delivery) error {
 	defer s.leave()
 	tag, err := s.pool.Exec(ctx, `UPDATE deliveries SET customer = $2, state = $3, updated = $4, due = $5,
 		claim = '', claimed_until = 0, data = $6 WHERE id = $1`,
-		bytesOf(d.ID), bytesOf(d.Customer), string(d.State), nanos(d.Updated), nanos(d.Due), bytesOf(string(d.Data)))
+		bytesOf(d.ID), bytesOf(d.Customer), string(d.State), nanos(d.Updated), nanos(d.Due), orEmpty(d.Data))
 	if err != nil {
 		return fmt.Errorf("updating a delivery: %w", err)
 	}

@@ -142,7 +142,7 @@ func appendFacts(ctx context.Context, tx pgx.Tx, facts []store.Fact) error {
 	for i, f := range facts {
 		p := int32(f.Partition)
 		head[p]++
-		parts[i], seqs[i], data[i] = p, head[p], bytesOf(string(f.Data))
+		parts[i], seqs[i], data[i] = p, head[p], orEmpty(f.Data)
 	}
 	hp := make([]int32, 0, len(head))
 	hs := make([]int64, 0, len(head))
@@ -182,7 +182,7 @@ func queueCustomers(b *pgx.Batch, cs []store.Customer) {
 		ids = append(ids, bytesOf(c.ID))
 		parts = append(parts, int32(store.PartitionOf(c.ID)))
 		dues = append(dues, due)
-		data = append(data, bytesOf(string(c.Data)))
+		data = append(data, orEmpty(c.Data))
 	}
 	b.Queue(`INSERT INTO customers (id, part, due, data)
 		SELECT * FROM unnest($1::bytea[], $2::int[], $3::bigint[], $4::bytea[])
@@ -213,7 +213,7 @@ func queueModels(b *pgx.Batch, ms []store.Model) {
 		}
 		parts = append(parts, int32(m.Partition))
 		keys = append(keys, bytesOf(m.Key))
-		data = append(data, bytesOf(string(m.Data)))
+		data = append(data, orEmpty(m.Data))
 	}
 	b.Queue(`INSERT INTO models (part, key, data) SELECT * FROM unnest($1::int[], $2::bytea[], $3::bytea[])
 		ON CONFLICT (part, key) DO UPDATE SET data = excluded.data`, parts, keys, data)

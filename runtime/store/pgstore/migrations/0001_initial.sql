@@ -14,17 +14,19 @@ CREATE TABLE log_head (
 );
 INSERT INTO log_head (id, seq, clock, arrival_clock) VALUES (1, 0, 0, 0);
 
+-- Keyed by partition first: readers read partitions, and a store on
+-- CockroachDB spreads the appends over ranges rather than one hot one.
 CREATE TABLE log (
-	seq           bigint PRIMARY KEY,
 	part          int NOT NULL,
+	seq           bigint NOT NULL,
 	id            bytea,
 	arrival       bigint NOT NULL,
 	time          bigint NOT NULL,
 	clock         bigint NOT NULL,
 	arrival_clock bigint NOT NULL,
-	data          bytea NOT NULL
+	data          bytea NOT NULL,
+	PRIMARY KEY (part, seq)
 );
-CREATE INDEX log_part_seq ON log (part, seq);
 
 -- The ids appended within the deduplication window, with their arrival.
 CREATE TABLE log_ids (

@@ -289,8 +289,8 @@ func (s *Server) createDB(ctx context.Context, template string) (name, dsn strin
 	return name, s.DSN(name), nil
 }
 
-// Kill ends the server at once, with SIGKILL, as a crash would; Restart
-// starts it again on the same data.
+// Kill ends every process of the server at once, with SIGKILL, as a
+// crash would; Restart starts it again on the same data.
 func (s *Server) Kill() error {
 	return s.stop(syscall.SIGKILL)
 }
@@ -331,7 +331,27 @@ func (s *Server) stop(sig syscall.Signal) error {
 	if cmd == nil {
 		return nil
 	}
-	if err := cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+	var err error
+	if sig == syscall.SIGKILL {
+		// The server's processes each lead a session of their own: stop
+		// the postmaster, so that it starts no more, then kill them all.
+		// (Once it is gone they are the init process's children.)
+		pm := cmd.Process.Pid
+		if err = syscall.Kill(pm, syscall.SIGSTOP); err == nil {
+			for _, p := range processes(pm) {
+				if p.pid != pm {
+					syscall.Kill(p.pid, syscall.SIGKILL)
+				}
+			}
+			err = syscall.Kill(pm, syscall.SIGKILL)
+		}
+		if errors.Is(err, syscall.ESRCH) {
+			err = nil
+		}
+	} else if err = cmd.Process.Signal(sig); errors.Is(err, os.ErrProcessDone) {
+		err = nil
+	}
+	if err != nil {
 		return fmt.Errorf("stopping postgres: %w", err)
 	}
 	select {
@@ -440,4 +460,70 @@ func (sh *Shared) Main(m *testing.M) {
 		}
 	}
 	os.Exit(code)
+}
+
+// CPU is the processor time the server has used so far, user and system,
+// in all its processes (those that ended included): for benchmarks, which
+// on a shared machine say more by CPU time than by elapsed time. It reads
+// Linux's /proc.
+func (s *Server) CPU() (time.Duration, error) {
+	s.mu.Lock()
+	cmd := s.cmd
+	s.mu.Unlock()
+	if cmd == nil {
+		return 0, errors.New("the server is not running")
+	}
+	var ticks int64
+	for _, p := range processes(cmd.Process.Pid) {
+		ticks += p.ticks
+	}
+	// /proc counts in USER_HZ, 100 a second on Linux.
+	return time.Duration(ticks) * (time.Second / 100), nil
+}
+
+// process is one of the server's processes as /proc shows it.
+type process struct {
+	pid   int
+	ticks int64 // CPU time, user and system, its ended children's included
+}
+
+// processes lists the postmaster pm and its children, from Linux's /proc.
+func processes(pm int) []process {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var out []process
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue // ended meanwhile
+		}
+		// pid (comm) state ppid ...: the fields after the command's
+		// closing parenthesis, from state (field 3 of stat) on.
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 15 {
+			continue
+		}
+		ppid, _ := strconv.Atoi(f[1])
+		if pid != pm && ppid != pm {
+			continue
+		}
+		p := process{pid: pid}
+		// utime stime cutime cstime are fields 14 to 17 of stat.
+		for _, v := range f[11:15] {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			p.ticks += n
+		}
+		out = append(out, p)
+	}
+	return out
 }

@@ -1,0 +1,95 @@
+package pgstore_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/waymarkhq/waymark/runtime/store"
+	"github.com/waymarkhq/waymark/runtime/store/pgstore"
+)
+
+// batch returns n records like the events of an ingestion batch: random
+// customers' partitions, an id, about 150 bytes of payload.
+func batch(rnd *rand.Rand, next *atomic.Uint64, n int, now time.Time) []store.LogRecord {
+	recs := make([]store.LogRecord, n)
+	data := make([]byte, 150)
+	for i := range recs {
+		seq := next.Add(1)
+		recs[i] = store.LogRecord{
+			Partition: rnd.IntN(store.Partitions),
+			ID:        "evt-" + strconv.FormatUint(seq, 36),
+			Arrival:   now,
+			Time:      now.Add(-time.Duration(rnd.IntN(1000)) * time.Millisecond),
+			Data:      data,
+		}
+	}
+	return recs
+}
+
+// cpuTime is the CPU time this process has used, user and system.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// serverCPU is the CPU time the shared server has used.
+func serverCPU(b *testing.B) time.Duration {
+	d, err := pg.Server(b).CPU()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return d
+}
+
+// BenchmarkAppend appends batches durably (fsync on, a commit waits for
+// its WAL flush), from several writers whose batches share commits. It
+// reports records/s, and the CPU time a record costs, this process's and
+// the server's: on a machine shared with other work the first varies with
+// the load, the second much less.
+func BenchmarkAppend(b *testing.B) {
+	for _, c := range []struct{ writers, size, committers int }{
+		{2, 500, 1}, {2, 500, 2}, {16, 500, 1}, {16, 500, 2}, {16, 500, 4},
+		{64, 10, 1}, {64, 10, 2}, {64, 10, 4}, {64, 100, 2},
+	} {
+		b.Run(fmt.Sprintf("writers=%d/batch=%d/committers=%d", c.writers, c.size, c.committers), func(b *testing.B) {
+			s, err := pgstore.Open(context.Background(), pg.DB(b), pgstore.Options{Committers: c.committers})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			ctx := context.Background()
+			var next atomic.Uint64
+			// RunParallel runs GOMAXPROCS*parallelism goroutines.
+			b.SetParallelism(max(1, c.writers/runtime.GOMAXPROCS(0)))
+			b.ResetTimer()
+			cpu0, srv0 := cpuTime(b), serverCPU(b)
+			b.RunParallel(func(pb *testing.PB) {
+				rnd := rand.New(rand.NewPCG(next.Add(1<<40), 1))
+				now := time.Now()
+				for pb.Next() {
+					if _, err := s.Append(ctx, batch(rnd, &next, c.size, now)); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.StopTimer()
+			records := float64(b.N * c.size)
+			b.ReportMetric(records/b.Elapsed().Seconds(), "records/s")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/records, "ns/record")
+			cpu1, srv1 := cpuTime(b), serverCPU(b)
+			b.ReportMetric(float64(cpu1-cpu0)/records, "client-cpu-ns/record")
+			b.ReportMetric(float64(srv1-srv0)/records, "server-cpu-ns/record")
+		})
+	}
+}
