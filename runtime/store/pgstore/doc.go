@@ -30,18 +30,32 @@
 // Rows of several partitions are locked in order of partition, so writers
 // do not deadlock.
 //
-// Group commit. Append queues its records for the store's commit loop,
-// which writes every append queued meanwhile (up to Options.MaxGroup
-// records) in one transaction: the head, the ids within the
-// deduplication window (log_ids, upserted with a horizon), one multi-row
-// INSERT from unnest arrays, the head again. So the cost of a commit's
-// WAL flush is shared; replicas sharing the database queue on the head
-// row.
+// Group commit. Append queues its records for the store's committers
+// (Options.Committers, default 2), which write every append queued
+// meanwhile (up to Options.MaxGroup records) in one transaction: first
+// the ids within the deduplication window are claimed in log_ids (an
+// upsert with a horizon, in sorted order so that two claims never
+// deadlock), then the head is locked, the records are numbered and COPYed
+// in, and the head written back. Committers take turns: the next one
+// gathers its group once the one before holds the head, so groups stay as
+// large as with one, and a group's claims overlap the previous group's
+// writes and WAL flush. Replicas sharing the database queue on the head
+// row. On this 2-core machine, shared with other work: 50k to 120k
+// durable records/s from many writers (BenchmarkAppend), about 9 µs of
+// the server's CPU and 4 µs of the client's a record.
 //
 // Reads. Read is one statement, so that the records and the head it
-// returns come from one snapshot: for each partition asked, its first max
-// records past its position (index log(part, seq)), then the first max of
-// those by seq.
+// returns come from one snapshot. A read of a few partitions takes up to
+// max records of each from its range of the log's key (part, seq) and
+// keeps the first max; a read of more scans the index on seq from the
+// lowest position, keeping the records each partition has not had
+// (positions passed as an array indexed by partition). The first costs up
+// to max records a partition, the second what it passes over: little when
+// the positions are close, as a replica's are (BenchmarkRead: 600k
+// records/s catching up on every partition). A UNION ALL of per-partition
+// ranges, which could merge them in order, is not planned as a Merge
+// Append by PostgreSQL 15, and JIT compilation of such plans costs more
+// than they do: the store turns JIT off on its connections.
 //
 // Fencing. Commit takes the named lease rows FOR SHARE and checks owner
 // and epoch before writing, in the same transaction; AcquireLeases takes

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -275,29 +276,12 @@ func (s *Store) Read(ctx context.Context, from []store.From, max int) ([]store.L
 	if len(from) > 0 {
 		after[store.AllPartitions] = all
 	}
-	var parts []int32
-	var afters []int64
-	for p, a := range after {
-		parts = append(parts, int32(p))
-		afters = append(afters, int64(a))
-	}
 	if max <= 0 {
-		parts, afters = nil, nil
+		clear(after)
+		max = 0
 	}
-	// Each partition's first max records after its position, of which the
-	// first max by seq: never more than max rows a partition.
-	rows, err := s.pool.Query(ctx, `SELECT h.seq, h.clock, h.arrival_clock,
-			r.seq, r.part, r.id, r.arrival, r.time, r.clock, r.arrival_clock, r.data
-		FROM log_head h LEFT JOIN (
-			SELECT l.* FROM unnest($1::int[], $2::bigint[]) AS f(part, after)
-			CROSS JOIN LATERAL (
-				SELECT seq, part, id, arrival, time, clock, arrival_clock, data FROM log
-				WHERE part = f.part AND seq > f.after ORDER BY seq LIMIT $3
-			) AS l
-			ORDER BY l.seq LIMIT $3
-		) AS r ON true
-		WHERE h.id = 1
-		ORDER BY r.seq`, parts, afters, max)
+	q, args := readStatement(after, max)
+	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, store.Head{}, fmt.Errorf("reading the log: %w", err)
 	}
@@ -326,6 +310,67 @@ func (s *Store) Read(ctx context.Context, from []store.From, max int) ([]store.L
 		return nil, store.Head{}, fmt.Errorf("reading the log: %w", err)
 	}
 	return out, head, nil
+}
+
+// fewPartitions is how many partitions a read reads one by one at most;
+// a read of more scans the log in order of seq.
+const fewPartitions = 8
+
+// readFew reads each partition of after on its own, as a range of the log's
+// key: up to max records of each, of which the first max by seq. It costs
+// up to max records a partition, however many there are before.
+const readFew = `SELECT h.seq, h.clock, h.arrival_clock,
+		r.seq, r.part, r.id, r.arrival, r.time, r.clock, r.arrival_clock, r.data
+	FROM log_head h LEFT JOIN (
+		SELECT l.* FROM unnest($1::int[], $2::bigint[]) AS f(part, after)
+		CROSS JOIN LATERAL (
+			SELECT seq, part, id, arrival, time, clock, arrival_clock, data FROM log
+			WHERE part = f.part AND seq > f.after ORDER BY seq LIMIT $3
+		) AS l
+		ORDER BY l.seq LIMIT $3
+	) AS r ON true
+	WHERE h.id = 1
+	ORDER BY r.seq`
+
+// readMany scans the log in order of seq (index log_seq) from the lowest
+// position, keeping the records of the partitions read that come after
+// their own position: $2 holds each partition's position at index
+// partition+2 (AllPartitions at 1), the largest bigint for one not read.
+// It stops at max records, so it costs what it returns plus the records
+// of other partitions, or already read, that it passes over: little when
+// the positions are close together, as a replica's are.
+const readMany = `SELECT h.seq, h.clock, h.arrival_clock,
+		r.seq, r.part, r.id, r.arrival, r.time, r.clock, r.arrival_clock, r.data
+	FROM log_head h LEFT JOIN (
+		SELECT seq, part, id, arrival, time, clock, arrival_clock, data FROM log
+		WHERE seq > $1 AND seq > ($2::bigint[])[part + 2]
+		ORDER BY seq LIMIT $3
+	) AS r ON true
+	WHERE h.id = 1
+	ORDER BY r.seq`
+
+// readStatement is the statement of a read from the positions after (one
+// for AllPartitions included), and its arguments.
+func readStatement(after map[int]uint64, max int) (string, []any) {
+	if len(after) <= fewPartitions {
+		var parts []int32
+		var afters []int64
+		for p, a := range after {
+			parts = append(parts, int32(p))
+			afters = append(afters, int64(a))
+		}
+		return readFew, []any{parts, afters, max}
+	}
+	pos := make([]int64, store.Partitions+1)
+	for i := range pos {
+		pos[i] = math.MaxInt64
+	}
+	low := int64(math.MaxInt64)
+	for p, a := range after {
+		pos[p+1] = int64(a)
+		low = min(low, int64(a))
+	}
+	return readMany, []any{low, pos, max}
 }
 
 // Head implements store.Store.

@@ -75,6 +75,14 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, errors.New("pgstore: the connection string does not parse")
 	}
 	cfg.MaxConns = opts.MaxConns
+	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+		// Compiling a query costs more than running any of the store's;
+		// a database without JIT (CockroachDB) has no such setting.
+		if _, err := c.Exec(ctx, "SET jit = off"); err != nil && !undefinedSetting(err) {
+			return err
+		}
+		return nil
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: connecting: %w", err)
@@ -149,6 +157,11 @@ func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
 func retryable(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+}
+
+func undefinedSetting(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "42704"
 }
 
 func uniqueViolation(err error) bool {

@@ -27,6 +27,8 @@ CREATE TABLE log (
 	data          bytea NOT NULL,
 	PRIMARY KEY (part, seq)
 );
+-- For the reads of many partitions, which scan the log in order of seq.
+CREATE INDEX log_seq ON log (seq);
 
 -- The ids appended within the deduplication window, with their arrival.
 CREATE TABLE log_ids (
