@@ -54,11 +54,10 @@ func (s *Store) Append(ctx context.Context, recs []store.LogRecord) ([]uint64, e
 // Committers take turns: one gathers a group only once the one before has
 // locked the log's head, so a group holds what queued up meanwhile (as
 // large as with one committer), and claims its ids while the one before
-// writes and flushes. The first committer also prunes the ids past the
-// window.
-func (s *Store) commitLoop(first bool) {
+// writes and flushes. Now and then, after a commit, one prunes the ids
+// past the window.
+func (s *Store) commitLoop() {
 	defer s.committers.Done()
-	var lastPrune time.Time
 	for {
 		select {
 		case <-s.turn:
@@ -93,8 +92,9 @@ func (s *Store) commitLoop(first bool) {
 		}
 		s.commitGroup(group, pass)
 		pass()
-		if now := s.opts.Now(); first && now.Sub(lastPrune) > s.opts.DedupWindow/100 {
-			lastPrune = now
+		now := s.opts.Now()
+		last := s.lastPrune.Load()
+		if now.UnixNano()-last > int64(s.opts.DedupWindow/100) && s.lastPrune.CompareAndSwap(last, now.UnixNano()) {
 			s.pruneIDs(now)
 		}
 	}

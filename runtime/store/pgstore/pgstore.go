@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -46,6 +47,7 @@ type Store struct {
 	turn       chan struct{} // held by the committer gathering a group
 	stop       chan struct{}
 	committers sync.WaitGroup
+	lastPrune  atomic.Int64 // when the ids were last pruned, unix nanoseconds
 }
 
 var _ store.Store = (*Store)(nil)
@@ -76,10 +78,19 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	}
 	cfg.MaxConns = opts.MaxConns
 	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
-		// Compiling a query costs more than running any of the store's;
-		// a database without JIT (CockroachDB) has no such setting.
-		if _, err := c.Exec(ctx, "SET jit = off"); err != nil && !undefinedSetting(err) {
-			return err
+		for _, set := range []string{
+			// A commit returns once it is flushed, and only then is it
+			// seen, whatever the database's default says.
+			"SET synchronous_commit = on",
+			// Compiling a query costs more than running any of the
+			// store's.
+			"SET jit = off",
+		} {
+			// A database without the setting (CockroachDB) has its own
+			// way, or none.
+			if _, err := c.Exec(ctx, set); err != nil && !undefinedSetting(err) {
+				return err
+			}
 		}
 		return nil
 	}
@@ -103,8 +114,8 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("pgstore: %w", err)
 	}
 	s.committers.Add(opts.Committers)
-	for i := range opts.Committers {
-		go s.commitLoop(i == 0)
+	for range opts.Committers {
+		go s.commitLoop()
 	}
 	return s, nil
 }
