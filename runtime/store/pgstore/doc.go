@@ -7,11 +7,14 @@
 // Design notes.
 //
 // Portability. The SQL keeps to what PostgreSQL and CockroachDB both run:
-// INSERT ... ON CONFLICT, UPDATE ... FROM unnest(...), SELECT ... FOR
-// UPDATE / FOR SHARE / SKIP LOCKED, partial indexes, bigint, bytea and
-// text[]. No LISTEN/NOTIFY, advisory locks, sequences or snapshot
-// functions. Transactions that the database aborts with a serialization
-// failure or a deadlock are retried (store.tx).
+// INSERT ... ON CONFLICT, UPDATE ... FROM unnest(...) (WITH ORDINALITY),
+// DELETE ... USING, SELECT ... FOR UPDATE / FOR SHARE / SKIP LOCKED in a
+// CTE, array subscripts, partial indexes, bigint, bytea and text[], and
+// binary COPY FROM inside a transaction. No LISTEN/NOTIFY, advisory locks,
+// sequences or snapshot functions. Transactions the database aborts with
+// a serialization failure or a deadlock are retried (Store.tx), as
+// CockroachDB requires. Only PostgreSQL is tested (there is no
+// CockroachDB on this machine's package registries).
 //
 // Encoding. Times are bigint unix nanoseconds, 0 for the zero time, so
 // that they round-trip exactly (timestamptz keeps microseconds). Ids and
