@@ -25,10 +25,10 @@
 //
 // Commit order. Sequence numbers must follow commit order, across
 // processes: a reader that has seen seq s never later finds a record
-// below s. Each append's transaction locks the single log_head row first
-// (SELECT ... FOR UPDATE), numbers its records from it and writes it back,
-// so appends commit one at a time and a later number always commits
-// later. The same holds for facts, numbered per partition under the
+// below s. Each append's transaction locks the single log_head row
+// (SELECT ... FOR UPDATE) before it numbers its records from it, and
+// holds it until it commits, so appends number and commit one at a time
+// and a later number always commits later. The same holds for facts, numbered per partition under the
 // partition's fact_heads row, and for the audit log under its counters row.
 // Rows of several partitions are locked in order of partition, so writers
 // do not deadlock.
