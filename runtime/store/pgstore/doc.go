@@ -28,10 +28,10 @@
 // below s. Each append's transaction locks the single log_head row
 // (SELECT ... FOR UPDATE) before it numbers its records from it, and
 // holds it until it commits, so appends number and commit one at a time
-// and a later number always commits later. The same holds for facts, numbered per partition under the
-// partition's fact_heads row, and for the audit log under its counters row.
-// Rows of several partitions are locked in order of partition, so writers
-// do not deadlock.
+// and a later number always commits later. The same holds for facts,
+// numbered per partition under the partition's fact_heads row, and for
+// the audit log under its counters row. Rows of several partitions are
+// locked in order of partition, so writers do not deadlock.
 //
 // Group commit. Append queues its records for the store's committers
 // (Options.Committers, default 2), which write every append queued
