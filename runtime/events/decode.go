@@ -17,7 +17,10 @@ const (
 	ShapeWaymark         Shape = "waymark"
 	ShapeSegmentTrack    Shape = "segment_track"
 	ShapeSegmentIdentify Shape = "segment_identify"
-	ShapeCloudEvents     Shape = "cloudevents"
+	// ShapeSegmentOther is a Segment page, screen, group or alias call,
+	// mapped to the event type of the same name (see docs/trackers.md).
+	ShapeSegmentOther Shape = "segment_other"
+	ShapeCloudEvents  Shape = "cloudevents"
 )
 
 // Limits bound what one batch may hold.
@@ -49,6 +52,12 @@ type Raw struct {
 	Timestamp  string
 	Attributes map[string]any
 	Traits     map[string]any
+	// SentAt is a Segment call's sentAt, empty for none: the device's
+	// clock when it sent, used to correct the skew of Timestamp.
+	SentAt string
+	// Context holds a Segment call's context flattened to attribute names
+	// ("context_page_url"); only the declared ones are kept.
+	Context map[string]any
 	// Err, when set, rejects the event: it could not be read.
 	Err *Rejection
 }
@@ -85,6 +94,13 @@ func Decode(body []byte, lim Limits) ([]Raw, error) {
 			texts = append(texts, a)
 		}
 	case '{':
+		if env, ok := envelope(trimmed); ok {
+			if len(env) > lim.MaxEvents {
+				return nil, &BatchError{TooLarge: true, Msg: fmt.Sprintf("the batch holds %d events; at most %d are allowed in one request", len(env), lim.MaxEvents)}
+			}
+			texts = env
+			break
+		}
 		rest := trimmed
 		for len(rest) > 0 {
 			line := rest
@@ -113,6 +129,51 @@ func Decode(body []byte, lim Limits) ([]Raw, error) {
 	return out, nil
 }
 
+// envelope reads a body that is one JSON object: a Segment batch
+// ({"batch": [...], "sentAt": ..., "context": ...}, each message given the
+// envelope's sentAt and context where it has none) or one event, possibly
+// pretty-printed. ok is false for anything else (JSON Lines).
+func envelope(body []byte) ([][]byte, bool) {
+	if !json.Valid(body) {
+		return nil, false
+	}
+	var env struct {
+		Batch   []json.RawMessage `json:"batch"`
+		SentAt  json.RawMessage   `json:"sentAt"`
+		Context json.RawMessage   `json:"context"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil || env.Batch == nil {
+		return [][]byte{body}, true
+	}
+	out := make([][]byte, len(env.Batch))
+	for i, m := range env.Batch {
+		out[i] = inherit(m, env.SentAt, env.Context)
+	}
+	return out, true
+}
+
+// inherit adds sentAt and context to a message that lacks them.
+func inherit(m, sentAt, ctx json.RawMessage) []byte {
+	if len(sentAt) == 0 && len(ctx) == 0 {
+		return m
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(m, &fields) != nil {
+		return m // rejected as it is, when decoded
+	}
+	if _, ok := fields["sentAt"]; !ok && len(sentAt) > 0 {
+		fields["sentAt"] = sentAt
+	}
+	if _, ok := fields["context"]; !ok && len(ctx) > 0 {
+		fields["context"] = ctx
+	}
+	b, err := json.Marshal(fields)
+	if err != nil {
+		return m
+	}
+	return b
+}
+
 // wire holds the fields of every shape.
 type wire struct {
 	// Waymark
@@ -128,6 +189,12 @@ type wire struct {
 	AnonymousID flexString     `json:"anonymousId"`
 	MessageID   flexString     `json:"messageId"`
 	Properties  map[string]any `json:"properties"`
+	SentAt      string         `json:"sentAt"`
+	Context     map[string]any `json:"context"`
+	Name        string         `json:"name"`
+	Category    string         `json:"category"`
+	GroupID     flexString     `json:"groupId"`
+	PreviousID  flexString     `json:"previousId"`
 	// CloudEvents
 	SpecVersion     string          `json:"specversion"`
 	Source          string          `json:"source"`
@@ -179,7 +246,7 @@ func decodeOne(text []byte, lim Limits) Raw {
 	switch {
 	case w.SpecVersion != "":
 		return cloudEvent(&w)
-	case (w.Type == "track" || w.Type == "identify") && w.CustomerID == "" && w.Attributes == nil:
+	case segmentTypes[w.Type] && w.CustomerID == "" && w.Attributes == nil:
 		return segment(&w)
 	}
 	r := Raw{Shape: ShapeWaymark, ID: string(w.ID), Type: w.Type, Customer: string(w.CustomerID),
@@ -195,14 +262,37 @@ func rejected(r Raw, code Code, format string, args ...any) Raw {
 	return r
 }
 
+// segmentTypes are the Segment calls read as Segment's shape.
+var segmentTypes = map[string]bool{"track": true, "identify": true, "page": true, "screen": true, "group": true, "alias": true}
+
 func segment(w *wire) Raw {
-	r := Raw{ID: string(w.MessageID), Timestamp: w.Timestamp, Customer: string(w.UserID)}
+	r := Raw{ID: string(w.MessageID), Timestamp: w.Timestamp, Customer: string(w.UserID),
+		SentAt: w.SentAt, Context: flatContext(w.Context)}
 	if r.Customer == "" {
 		r.Customer = string(w.AnonymousID)
 	}
-	if w.Type == "identify" {
+	switch w.Type {
+	case "identify":
 		r.Shape = ShapeSegmentIdentify
 		r.Traits = w.Traits
+		return r
+	case "page", "screen":
+		r.Shape, r.Type = ShapeSegmentOther, w.Type
+		r.Attributes = with(w.Properties, map[string]string{"name": w.Name, "category": w.Category})
+		return r
+	case "group":
+		r.Shape, r.Type = ShapeSegmentOther, w.Type
+		r.Attributes = with(w.Traits, map[string]string{"group_id": string(w.GroupID)})
+		if w.GroupID == "" {
+			return rejected(r, CodeMalformed, `the Segment group call has no "groupId"`)
+		}
+		return r
+	case "alias":
+		r.Shape, r.Type = ShapeSegmentOther, w.Type
+		r.Attributes = with(nil, map[string]string{"previous_id": string(w.PreviousID)})
+		if w.PreviousID == "" {
+			return rejected(r, CodeMalformed, `the Segment alias call has no "previousId"`)
+		}
 		return r
 	}
 	r.Shape = ShapeSegmentTrack
@@ -212,6 +302,49 @@ func segment(w *wire) Raw {
 		return rejected(r, CodeUnknownType, `the Segment track call has no "event"`)
 	}
 	return r
+}
+
+// with returns attrs plus the non-empty extra values, which do not replace
+// values sent in attrs.
+func with(attrs map[string]any, extra map[string]string) map[string]any {
+	out := make(map[string]any, len(attrs)+len(extra))
+	for k, v := range attrs {
+		out[k] = v
+	}
+	for k, v := range extra {
+		if _, ok := out[k]; !ok && v != "" {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// maxContextDepth bounds how deep a context is flattened.
+const maxContextDepth = 4
+
+// flatContext flattens a Segment context's values to attribute names:
+// {"page": {"url": u}} becomes {"context_page_url": u}. Lists are kept as
+// they are; objects deeper than maxContextDepth are left out.
+func flatContext(ctx map[string]any) map[string]any {
+	if len(ctx) == 0 {
+		return nil
+	}
+	out := map[string]any{}
+	var walk func(prefix string, m map[string]any, depth int)
+	walk = func(prefix string, m map[string]any, depth int) {
+		for k, v := range m {
+			name := prefix + "_" + k
+			if sub, ok := v.(map[string]any); ok {
+				if depth < maxContextDepth {
+					walk(name, sub, depth+1)
+				}
+				continue
+			}
+			out[name] = v
+		}
+	}
+	walk("context", ctx, 1)
+	return out
 }
 
 func cloudEvent(w *wire) Raw {

@@ -165,6 +165,16 @@ func validate(r *Raw, schema *Schema, arrival time.Time, dropped Dropped) (Event
 		if err != nil {
 			return ev, rej(CodeBadTimestamp, "the timestamp %q is not an RFC 3339 time such as 2026-11-23T10:00:00Z", r.Timestamp)
 		}
+		if r.SentAt != "" {
+			// As Segment does: the device's clock was off by sentAt minus
+			// arrival, so the event happened (sentAt - timestamp) before
+			// it arrived.
+			sent, err := time.Parse(time.RFC3339Nano, r.SentAt)
+			if err != nil {
+				return ev, rej(CodeBadTimestamp, "sentAt %q is not an RFC 3339 time such as 2026-11-23T10:00:00Z", r.SentAt)
+			}
+			t = arrival.Add(-sent.Sub(t))
+		}
 		if t.Before(time.Unix(0, 0)) {
 			return ev, rej(CodeBadTimestamp, "the timestamp %q is before %s, the earliest accepted", r.Timestamp, MinTimestamp)
 		}
@@ -182,7 +192,7 @@ func validate(r *Raw, schema *Schema, arrival time.Time, dropped Dropped) (Event
 			return ev, rej(CodeUnknownType, "the event type %q is not declared by any deployed stack (nor as an alias)", r.Type)
 		}
 		ev.Type = typ.Name
-		fields, rj := typed(r.Attributes, typ.Attributes, true, "attribute", typ.Name, dropped, "")
+		fields, rj := typed(withContext(r.Attributes, r.Context, typ.Attributes), typ.Attributes, true, "attribute", typ.Name, dropped, "")
 		if rj != nil {
 			return ev, rj
 		}
@@ -194,6 +204,35 @@ func validate(r *Raw, schema *Schema, arrival time.Time, dropped Dropped) (Event
 	}
 	ev.Traits = traits
 	return ev, nil
+}
+
+// withContext adds to attrs the context values the type declares, which do
+// not replace sent attributes. Undeclared context values are left out
+// without being counted as dropped: every tracker sends many.
+func withContext(attrs, ctx map[string]any, decl map[string]Attr) map[string]any {
+	if len(ctx) == 0 {
+		return attrs
+	}
+	var out map[string]any
+	for name, v := range ctx {
+		if _, ok := decl[name]; !ok {
+			continue
+		}
+		if _, ok := attrs[name]; ok {
+			continue
+		}
+		if out == nil {
+			out = make(map[string]any, len(attrs)+1)
+			for k, a := range attrs {
+				out[k] = a
+			}
+		}
+		out[name] = v
+	}
+	if out == nil {
+		return attrs
+	}
+	return out
 }
 
 // typed checks sent values against declared attributes. With all, every
