@@ -71,6 +71,9 @@ type jsonResource struct {
 	SchemaVersion   int            `json:"schema_version"`
 	Values          map[string]any `json:"values"`
 	SensitiveValues any            `json:"sensitive_values"`
+	// ExpressionValues marks the values that are runtime expressions'
+	// source text, shaped as SensitiveValues; Waymark's own key.
+	ExpressionValues any `json:"expression_values,omitempty"`
 }
 
 type jsonResourceChange struct {
@@ -93,6 +96,11 @@ type jsonChange struct {
 	BeforeSensitive any      `json:"before_sensitive"`
 	AfterSensitive  any      `json:"after_sensitive"`
 	ReplacePaths    [][]any  `json:"replace_paths,omitempty"`
+	// BeforeExpressions and AfterExpressions mark the values of Before and
+	// After that are runtime expressions' source text (strings that are
+	// not literal values), shaped as BeforeSensitive; Waymark's own keys.
+	BeforeExpressions any `json:"before_expressions,omitempty"`
+	AfterExpressions  any `json:"after_expressions,omitempty"`
 }
 
 type jsonImpact struct {
@@ -142,16 +150,16 @@ func MarshalJSON(p *plans.Plan) ([]byte, error) {
 		}
 		ch := jsonChange{Actions: actions(c.Action), AfterUnknown: map[string]any{}, BeforeSensitive: false, AfterSensitive: false}
 		if c.Action != plans.Create && c.Before != nil {
-			ch.Before = withoutSensitive(c.Before, c.BeforeSensitive)
+			ch.Before, ch.BeforeExpressions = typedExpressions(c.Kind, withoutSensitive(c.Before, c.BeforeSensitive))
 			ch.BeforeSensitive = sensitiveShape(c.Before, c.BeforeSensitive)
 		}
 		if c.Action != plans.Delete && c.After != nil {
-			after := withoutSensitive(c.After, c.AfterSensitive)
-			ch.After = after
+			after, exprs := typedExpressions(c.Kind, withoutSensitive(c.After, c.AfterSensitive))
+			ch.After, ch.AfterExpressions = after, exprs
 			ch.AfterSensitive = sensitiveShape(c.After, c.AfterSensitive)
 			out.PlannedValues.RootModule.Resources = append(out.PlannedValues.RootModule.Resources, jsonResource{
 				Address: c.Address, Mode: "managed", Type: string(c.Kind), Name: c.Name, ProviderName: c.Provider,
-				Values: after, SensitiveValues: ch.AfterSensitive,
+				Values: after, SensitiveValues: ch.AfterSensitive, ExpressionValues: exprs,
 			})
 		}
 		if c.Action == plans.Replace {

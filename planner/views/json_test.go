@@ -4,15 +4,18 @@ import (
 	"bytes"
 	"encoding/json"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/waymarkhq/waymark/lang/deploy"
+	"github.com/waymarkhq/waymark/planner/plans"
 	"github.com/waymarkhq/waymark/planner/views"
 )
 
 // jsonGolden are the scenarios whose JSON plan has a golden file.
-var jsonGolden = []string{"spec_example", "channel", "move", "sensitive"}
+var jsonGolden = []string{"spec_example", "channel", "move", "sensitive", "action", "arbitration", "journey"}
 
 func TestJSONGolden(t *testing.T) {
 	for _, s := range loadScenarios(t) {
@@ -250,5 +253,67 @@ func TestJSONSensitiveShapes(t *testing.T) {
 	}
 	if _, ok := p.Variables["smtp_password"]; !ok {
 		t.Error("the sensitive variable is not listed")
+	}
+}
+
+// A constant is a JSON number or bool, so that a policy comparing values
+// compares numbers; an expression stays its source and is marked in
+// after_expressions, so that a policy can tell it from a string literal.
+func TestJSONConstantsAreTyped(t *testing.T) {
+	attrs := func(value, eligible string) map[string]any {
+		return map[string]any{
+			"journey": "cart", "name": "offer", "channel": "web", "stages": []any{"browsing"},
+			"value": value, "eligible": eligible, "lever": 1.0,
+			"message": map[string]any{"title": "${customer.first_name}"},
+		}
+	}
+	p := &plans.Plan{Stack: "growth", Changes: []plans.Change{{
+		Address: "journey.cart.action.offer", Action: plans.Update, Kind: deploy.KindAction, Name: "offer", Provider: "waymark",
+		Before: attrs("2.5", "true"),
+		After:  attrs("customer.ltv * 0.1", "customer.tier == \"gold\""),
+	}}}
+	b, err := views.MarshalJSON(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		PlannedValues struct {
+			RootModule struct {
+				Resources []struct {
+					ExpressionValues map[string]any `json:"expression_values"`
+				} `json:"resources"`
+			} `json:"root_module"`
+		} `json:"planned_values"`
+		ResourceChanges []struct {
+			Change struct {
+				Before            map[string]any `json:"before"`
+				After             map[string]any `json:"after"`
+				BeforeExpressions map[string]any `json:"before_expressions"`
+				AfterExpressions  map[string]any `json:"after_expressions"`
+			} `json:"change"`
+		} `json:"resource_changes"`
+	}
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	ch := got.ResourceChanges[0].Change
+	if ch.Before["value"] != 2.5 || ch.Before["eligible"] != true {
+		t.Errorf("before value, eligible = %#v, %#v; want the number 2.5 and true", ch.Before["value"], ch.Before["eligible"])
+	}
+	if len(ch.BeforeExpressions) != 0 {
+		t.Errorf("before_expressions = %v, want {} (only constants)", ch.BeforeExpressions)
+	}
+	if ch.After["value"] != "customer.ltv * 0.1" || ch.After["eligible"] != `customer.tier == "gold"` {
+		t.Errorf("after value, eligible = %#v, %#v; want the sources", ch.After["value"], ch.After["eligible"])
+	}
+	want := map[string]any{"value": true, "eligible": true}
+	if !reflect.DeepEqual(ch.AfterExpressions, want) {
+		t.Errorf("after_expressions = %v, want %v", ch.AfterExpressions, want)
+	}
+	if ev := got.PlannedValues.RootModule.Resources[0].ExpressionValues; !reflect.DeepEqual(ev, want) {
+		t.Errorf("planned expression_values = %v, want %v", ev, want)
+	}
+	if m, _ := ch.After["message"].(map[string]any); m["title"] != "${customer.first_name}" {
+		t.Errorf("after message = %v, want the template unchanged", ch.After["message"])
 	}
 }

@@ -68,6 +68,9 @@ func (s *Service) Deploy(ctx context.Context, stack string, base int64, doc *dep
 	if len(ps) == 0 {
 		_, ps = engine.Compile(cat)
 	}
+	if len(ps) == 0 {
+		ps = s.prov.check(doc)
+	}
 	if len(ps) > 0 {
 		return store.Deployment{}, &ValidationError{ps}
 	}

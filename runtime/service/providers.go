@@ -5,8 +5,13 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
+	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
+
+	"github.com/hashicorp/go-version"
 
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
@@ -15,6 +20,8 @@ import (
 	"github.com/waymarkhq/waymark/lang/provschema"
 	"github.com/waymarkhq/waymark/providers/discovery"
 	"github.com/waymarkhq/waymark/providers/host"
+	"github.com/waymarkhq/waymark/providers/lockfile"
+	"github.com/waymarkhq/waymark/runtime/catalog"
 	"github.com/waymarkhq/waymark/runtime/decide"
 )
 
@@ -158,4 +165,83 @@ func (s *Service) documents() []*deploy.Document {
 		out = append(out, d.Doc)
 	}
 	return out
+}
+
+// check refuses the providers of doc that this runtime cannot run: a
+// provider that is not built in must be installed on this host at the
+// version the deployment records, for this platform, with one of the
+// hashes the configuration's lock recorded. Without the check the
+// deployment would be accepted and every delivery through it fail.
+func (p *providers) check(doc *deploy.Document) catalog.Problems {
+	var ps catalog.Problems
+	for _, pr := range doc.Providers {
+		if discovery.IsBuiltin(pr.Source) {
+			continue
+		}
+		if msg := p.cannotRun(pr); msg != "" {
+			ps = append(ps, catalog.Problem{Address: usedBy(doc, pr.Source), Message: msg})
+		}
+	}
+	return ps
+}
+
+// cannotRun says why the runtime cannot run pr, or "" when it can.
+func (p *providers) cannotRun(pr deploy.Provider) string {
+	if p.env == nil {
+		return fmt.Sprintf("provider %s %s cannot run: this runtime runs no provider", pr.Source, pr.Version)
+	}
+	platform := discovery.CurrentPlatform()
+	if p.env.Platform != "" {
+		platform = p.env.Platform
+	}
+	_, name, err := discovery.ParseSource(pr.Source)
+	if err != nil {
+		return err.Error()
+	}
+	if pr.Version == "" {
+		return fmt.Sprintf("provider %s: the deployment records no version to run; run \"waymark init\" and plan again", pr.Source)
+	}
+	dirs := p.env.Dirs()
+	rel := filepath.Join(filepath.FromSlash(pr.Source), pr.Version, platform, discovery.ExecutableName(name, platform))
+	install := fmt.Sprintf("install it on the runtime host as %s (copy it from the configuration's %s, which \"waymark init\" fills), "+
+		"or under another directory the runtime searches (%s), then apply again",
+		filepath.Join(dirs[len(dirs)-1], rel), filepath.Join(discovery.LocalDir, rel), strings.Join(dirs, ", "))
+	pkgs, err := p.env.Find(pr.Source)
+	if err != nil {
+		return fmt.Sprintf("provider %s %s: %v", pr.Source, pr.Version, err)
+	}
+	want, err := version.NewVersion(pr.Version)
+	if err != nil {
+		return fmt.Sprintf("provider %s: version %q: %v", pr.Source, pr.Version, err)
+	}
+	for _, pkg := range pkgs {
+		if !pkg.Version.Equal(want) {
+			continue
+		}
+		path := pkg.Executables[platform]
+		if len(pr.Hashes) == 0 {
+			return ""
+		}
+		got, err := lockfile.HashFile(path)
+		if err != nil {
+			return fmt.Sprintf("provider %s %s: %v", pr.Source, pr.Version, err)
+		}
+		if slices.Contains(pr.Hashes, got) {
+			return ""
+		}
+		return fmt.Sprintf("provider %s %s is installed on the runtime host as %s, but its hash %s is not one the configuration's lock records (%s): "+
+			"replace it with the executable \"waymark init\" locked, or, if the runtime host's is the one to trust, run \"waymark init -upgrade\" with it and plan again",
+			pr.Source, pr.Version, path, got, strings.Join(pr.Hashes, ", "))
+	}
+	return fmt.Sprintf("provider %s %s for %s is not installed on the runtime host; %s", pr.Source, pr.Version, platform, install)
+}
+
+// usedBy is the address of the first channel of doc served by source.
+func usedBy(doc *deploy.Document, source string) string {
+	for _, o := range doc.Objects {
+		if o.Channel != nil && o.Channel.Source == source {
+			return o.Address
+		}
+	}
+	return ""
 }
