@@ -42,6 +42,9 @@ type Options struct {
 	Window time.Duration
 	// Paths is the most paths a report lists (default 10).
 	Paths int
+	// Days is how many UTC days of daily figures a journey keeps for
+	// reports beyond its hourly ones (default DefaultDays).
+	Days int
 }
 
 // Analytics keeps every journey's aggregates. Its methods are safe for
@@ -63,6 +66,9 @@ func New(opts Options) *Analytics {
 	}
 	if opts.Paths <= 0 {
 		opts.Paths = 10
+	}
+	if opts.Days <= 0 {
+		opts.Days = DefaultDays
 	}
 	a := &Analytics{opts: opts, journeys: map[jkey]*journey{}}
 	return a
@@ -89,6 +95,8 @@ type journey struct {
 	pending pendingHeap
 	// pendingConverted counts the pending runs that reached the goal.
 	pendingConverted int64
+
+	days days
 
 	alerts map[string]*alertState
 	// sums are the running sums of the windows and slices read.
@@ -125,7 +133,7 @@ func (h *pendingHeap) Pop() any {
 func (a *Analytics) newJourney(stack, name string) *journey {
 	j := &journey{spec: Journey{Stack: stack, Name: name}, stageIdx: map[string]int{}, rateIdx: map[string]int{},
 		runs: map[string]*run{}, alerts: map[string]*alertState{},
-		newest: math.MinInt64}
+		newest: math.MinInt64, days: newDays(a.opts.Days)}
 	j.resize(a.retention(nil))
 	return j
 }

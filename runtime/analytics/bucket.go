@@ -6,6 +6,9 @@ package analytics
 // by when goal.within ended, runs without within by when they entered.
 type bucket struct {
 	hour int64
+	// long marks a bucket of the daily or all-time figures, which count
+	// paths under keys of their own.
+	long bool
 
 	entries, completed, exited, expired, timedOut, removed int64
 	// matured counts entries whose goal.within ended in this hour, and

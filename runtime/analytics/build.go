@@ -3,12 +3,18 @@ package analytics
 import (
 	"sort"
 	"time"
-
-	"github.com/waymarkhq/waymark/lang/funcs"
 )
 
-// Report returns the journey's analytics at now.
+// Report returns the journey's analytics at now, over the default window.
 func (a *Analytics) Report(stack, journey string, now time.Time) (*Report, error) {
+	return a.ReportRange(stack, journey, now, Range{})
+}
+
+// ReportRange returns the journey's analytics at now, with the totals,
+// funnel, paths and actions over rg and the hourly figures of the 24 hours
+// that end where rg does. KPIs keep their own windows, which end at now.
+// A range that cannot be reported is an ErrRange.
+func (a *Analytics) ReportRange(stack, journey string, now time.Time, rg Range) (*Report, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	j := a.journeys[jkey{stack, journey}]
@@ -17,10 +23,12 @@ func (a *Analytics) Report(stack, journey string, now time.Time) (*Report, error
 	}
 	t := now.UnixMilli()
 	j.advance(t)
-	sp := window(t, a.opts.Window)
-	r := &Report{Stack: stack, Journey: journey, Now: now.UTC(), Window: funcs.FormatDuration(a.opts.Window),
-		From: hourTime(sp.lo), Active: j.active()}
-	sum := j.windowSum(a.opts.Window, t)
+	c, err := a.cover(j, rg, t)
+	if err != nil {
+		return nil, err
+	}
+	r := &Report{Stack: stack, Journey: journey, Now: now.UTC(), Window: c.label, From: c.from, To: c.to, Active: j.active()}
+	sum := c.sum
 	r.Totals = Totals{Entries: sum.entries, Completed: sum.completed, Exited: sum.exited, Expired: sum.expired,
 		TimedOut: sum.timedOut, Removed: sum.removed}
 	r.Funnel = make([]FunnelStage, 0, len(j.spec.Stages))
@@ -43,7 +51,7 @@ func (a *Analytics) Report(stack, journey string, now time.Time) (*Report, error
 	r.Actions, r.Channels = actionReports(sum.actions)
 	r.KPIs = j.kpiReports(t, true)
 	r.Score = Score(r.KPIs)
-	hi := hourOf(t)
+	hi := hourOf(c.to.UnixMilli())
 	for h := hi - 23; h <= hi; h++ {
 		hr := Hour{Hour: hourTime(h)}
 		if b := j.get(h); b != nil {

@@ -5,10 +5,17 @@ import (
 	"math"
 )
 
-// touch applies a change to the bucket of hour h and to every window sum
-// that holds that hour, so that the sums stay the sums of their buckets.
-// It reports false when h is older than what the journey keeps.
+// touch applies a change to the bucket of hour h, to every window sum
+// that holds that hour, so that the sums stay the sums of their buckets,
+// and to the daily and all-time figures. It reports false when h is older
+// than the hours the journey keeps.
 func (j *journey) touch(h int64, fn func(*bucket)) bool {
+	j.days.touch(h, fn)
+	return j.touchHour(h, fn)
+}
+
+// touchHour is touch for what only the hourly figures keep.
+func (j *journey) touchHour(h int64, fn func(*bucket)) bool {
 	b := j.at(h)
 	if b == nil {
 		return false
@@ -186,7 +193,11 @@ func (a *Analytics) transition(tr *Transition) {
 				b.removed++
 			}
 			if r != nil {
-				b.addPath(path, 1, b2i(goal))
+				key := path
+				if b.long {
+					key = b.pathKey(r.path)
+				}
+				b.addPath(key, 1, b2i(goal))
 			}
 		})
 	}
@@ -272,8 +283,8 @@ func (a *Analytics) event(ev *Event) {
 		return
 	}
 	if prev != noTime && j.get(prev) != nil {
-		j.touch(prev, func(b *bucket) { b.latestAdd(i, -1) })
+		j.touchHour(prev, func(b *bucket) { b.latestAdd(i, -1) })
 	}
-	j.touch(h, func(b *bucket) { b.latestAdd(i, 1) })
+	j.touchHour(h, func(b *bucket) { b.latestAdd(i, 1) })
 	r.last[i] = h
 }

@@ -10,10 +10,12 @@ type Report struct {
 	Stack   string
 	Journey string
 	Now     time.Time
-	// Window is the window of the totals, funnel, paths and actions
-	// ("7d"); From is its start, widened to the whole UTC hour.
-	Window string
-	From   time.Time
+	// Window is the window of the totals, funnel, paths and actions: a
+	// length ("7d"), "all" or "custom". From is its start, widened to the
+	// whole UTC hour (or day, beyond the hours a journey keeps); To is its
+	// end.
+	Window   string
+	From, To time.Time
 	// Active is how many runs are in the journey now.
 	Active int64
 	Totals Totals
@@ -28,7 +30,7 @@ type Report struct {
 	// Score is the journey's success score from 0 to 100, from the KPIs
 	// that have a target and enough samples; nil when none has.
 	Score *float64
-	// Hourly are the last 24 UTC hours, oldest first.
+	// Hourly are the 24 UTC hours up to To, oldest first.
 	Hourly []Hour
 }
 

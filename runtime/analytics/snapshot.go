@@ -28,6 +28,11 @@ type journeyState struct {
 	Runs           []runState
 	Pending        []pendingState
 	Alerts         []alertSnap
+	// Days, Total and First are the daily and all-time figures (absent
+	// from snapshots written before they were kept; gob leaves them zero).
+	Days  []bucketState
+	Total *bucketState
+	First int64
 }
 
 type bucketState struct {
@@ -131,6 +136,15 @@ func (a *Analytics) Snapshot() ([]byte, error) {
 				continue
 			}
 			js.Buckets = append(js.Buckets, b.state())
+		}
+		for _, b := range j.days.ring {
+			if b != nil {
+				js.Days = append(js.Days, b.state())
+			}
+		}
+		if j.days.first != math.MaxInt64 {
+			t := j.days.total.state()
+			js.Total, js.First = &t, j.days.first
 		}
 		for c, r := range j.runs {
 			js.Runs = append(js.Runs, runState{c, r.n, r.entered, r.since, r.stage, r.path, r.last})
@@ -259,6 +273,19 @@ func (a *Analytics) Restore(data []byte) error {
 		}
 		if len(j.ring) != n {
 			j.resize(n)
+		}
+		for _, d := range js.Days {
+			j.days.newest = max(j.days.newest, d.Hour)
+		}
+		for i := range js.Days {
+			if b := js.Days[i].bucket(); b.hour > j.days.newest-int64(len(j.days.ring)) {
+				b.long = true
+				j.days.ring[j.days.slot(b.hour)] = b
+			}
+		}
+		if js.Total != nil {
+			j.days.total, j.days.first = *js.Total.bucket(), js.First
+			j.days.total.long = true
 		}
 		for _, r := range js.Runs {
 			if _, dup := j.runs[r.Customer]; !dup {

@@ -621,3 +621,61 @@ func serveReady(t *testing.T, dir string, flags ...string) *proc {
 	})
 	return p
 }
+
+// TestAnalyticsWindow asks for the analytics of one journey over every
+// kind of window, over HTTP, and checks each against the entries sent:
+// one 40 days ago, one 20 days ago, one 3 days ago and one an hour ago.
+func TestAnalyticsWindow(t *testing.T) {
+	p := serveInProcess(t, shopDoc("http://127.0.0.1:1/alerts"))
+	now := time.Now().UTC()
+	var b bytes.Buffer
+	for i, ago := range []time.Duration{40 * 24 * time.Hour, 20 * 24 * time.Hour, 3 * 24 * time.Hour, time.Hour} {
+		line, _ := json.Marshal(map[string]any{"id": fmt.Sprintf("w-%d", i), "type": "visit", "customer_id": fmt.Sprintf("c%d", i),
+			"timestamp": now.Add(-ago).Format(time.RFC3339)})
+		b.Write(line)
+		b.WriteByte('\n')
+	}
+	if res, err := p.c.SendEvents(ctxShort(t), b.Bytes()); err != nil || res.Accepted != 4 {
+		t.Fatalf("events: %+v %v", res, err)
+	}
+	day := 24 * time.Hour
+	for _, tt := range []struct {
+		q       apiv1.AnalyticsQuery
+		entries int64
+		window  string
+	}{
+		{apiv1.AnalyticsQuery{}, 2, "7d"},
+		{apiv1.AnalyticsQuery{Window: "24h"}, 1, "1d"},
+		{apiv1.AnalyticsQuery{Window: "30d"}, 3, "30d"},
+		{apiv1.AnalyticsQuery{Window: "all"}, 4, "all"},
+		{apiv1.AnalyticsQuery{From: now.Add(-25 * day), To: now.Add(-2 * day)}, 2, "custom"},
+	} {
+		r, err := p.c.Analytics(ctxShort(t), "shop", "checkout", tt.q)
+		if err != nil {
+			t.Fatalf("%+v: %v", tt.q, err)
+		}
+		if r.Totals.Entries != tt.entries || r.Window != tt.window {
+			t.Errorf("%v: %d entries over window %q, want %d over %q", tt.q.Values(), r.Totals.Entries, r.Window, tt.entries, tt.window)
+		}
+	}
+
+	for q, want := range map[string]string{
+		"window=fortnight":              `is not a window: give a duration`,
+		"window=-3d":                    `is not a window`,
+		"from=yesterday":                `is not a time: give RFC 3339`,
+		"window=all&from=2026-01-01":    "covers everything",
+		"window=7d&from=2026-01-01":     "not both",
+		"window=7d&window=30d":          "given 2 times",
+		"from=2026-02-01&to=2026-01-01": "starts",
+	} {
+		resp, err := http.Get(p.url + apiv1.AnalyticsPath("shop", "checkout") + "?" + q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), want) {
+			t.Errorf("?%s: %d %s, want 400 saying %q", q, resp.StatusCode, body, want)
+		}
+	}
+}

@@ -9,10 +9,13 @@ type Analytics struct {
 	Stack   string    `json:"stack"`
 	Journey string    `json:"journey"`
 	Now     time.Time `json:"now"`
-	// Window is the window of the totals, funnel, paths and actions
-	// ("7d"); From is its start, widened to the whole UTC hour.
+	// Window is the window of the totals, funnel, paths and actions: a
+	// duration ("7d"), "all" or "custom" (see AnalyticsQuery). From is its
+	// start, widened to the whole UTC hour (or UTC day, for a window
+	// longer than the hours the runtime keeps); To is its end.
 	Window string    `json:"window"`
 	From   time.Time `json:"from"`
+	To     time.Time `json:"to"`
 	// Active is how many runs are in the journey now.
 	Active int64  `json:"active"`
 	Totals Totals `json:"totals"`
@@ -29,7 +32,7 @@ type Analytics struct {
 	// Score is the journey's success score from 0 to 100, from the KPIs
 	// that have a target and enough samples; null when none has.
 	Score *float64 `json:"score"`
-	// Hourly are the last 24 UTC hours, oldest first.
+	// Hourly are the 24 UTC hours up to To, oldest first.
 	Hourly []Hour `json:"hourly"`
 }
 

@@ -3,6 +3,7 @@ package apiv1
 import (
 	"net/url"
 	"strconv"
+	"time"
 )
 
 // The routes, as net/http.ServeMux patterns; the path functions below
@@ -51,9 +52,49 @@ func ImpactPath(stack string) string { return StackPath(stack) + "/impact" }
 // RollbackPath is RouteRollback for stack.
 func RollbackPath(stack string) string { return StackPath(stack) + "/rollback" }
 
-// AnalyticsPath is RouteAnalytics for a journey of stack.
-func AnalyticsPath(stack, journey string) string {
-	return "/v1/journeys/" + esc(stack) + "/" + esc(journey) + "/analytics"
+// AnalyticsPath is RouteAnalytics for a journey of stack, with the query
+// of q (none for the zero AnalyticsQuery).
+func AnalyticsPath(stack, journey string, q ...AnalyticsQuery) string {
+	p := "/v1/journeys/" + esc(stack) + "/" + esc(journey) + "/analytics"
+	if len(q) > 0 {
+		if v := q[0].Values(); len(v) > 0 {
+			p += "?" + v.Encode()
+		}
+	}
+	return p
+}
+
+// AnalyticsQuery chooses the window of an analytics report: Window is a
+// duration ("24h", "7d", "30d") or "all"; From and To (RFC 3339) bound a
+// custom range instead, To defaulting to the runtime's clock. The zero
+// query is the runtime's default window (7d).
+type AnalyticsQuery struct {
+	Window   string
+	From, To time.Time
+}
+
+// The query parameters of RouteAnalytics.
+const (
+	QueryWindow = "window"
+	QueryFrom   = "from"
+	QueryTo     = "to"
+	// WindowAll is the window of everything a journey has seen.
+	WindowAll = "all"
+)
+
+// Values is q as query parameters.
+func (q AnalyticsQuery) Values() url.Values {
+	v := url.Values{}
+	if q.Window != "" {
+		v.Set(QueryWindow, q.Window)
+	}
+	if !q.From.IsZero() {
+		v.Set(QueryFrom, q.From.UTC().Format(time.RFC3339))
+	}
+	if !q.To.IsZero() {
+		v.Set(QueryTo, q.To.UTC().Format(time.RFC3339))
+	}
+	return v
 }
 
 // CustomerPath is RouteCustomer for customer id.

@@ -8,6 +8,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -34,6 +35,13 @@ var contract = []any{
 	apiv1.TokenRequest{}, apiv1.Token{},
 	apiv1.Analytics{}, apiv1.Totals{}, apiv1.FunnelStage{}, apiv1.Path{}, apiv1.ActionReport{}, apiv1.KPI{},
 	apiv1.Target{}, apiv1.Hour{},
+}
+
+// queries are the contract's query parameter types, as their query
+// strings.
+var queries = []interface{ Values() url.Values }{
+	apiv1.AnalyticsQuery{Window: "30d"},
+	apiv1.AnalyticsQuery{From: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC)},
 }
 
 var (
@@ -113,6 +121,9 @@ func TestWire(t *testing.T) {
 		json.Indent(&indented, enc, "", "  ")
 		fmt.Fprintf(&out, "## %s\n%s\n\n", typ.Name(), indented.Bytes())
 	}
+	for _, q := range queries {
+		fmt.Fprintf(&out, "## %s query\n%s\n\n", reflect.TypeOf(q).Name(), q.Values().Encode())
+	}
 	decls := constants(t)
 	out.WriteString("## constants\n")
 	for _, c := range decls {
@@ -140,6 +151,9 @@ func constants(t *testing.T) []string {
 	listed := map[string]bool{}
 	for _, z := range contract {
 		listed[reflect.TypeOf(z).Name()] = true
+	}
+	for _, q := range queries {
+		listed[reflect.TypeOf(q).Name()] = true
 	}
 	var out []string
 	for _, f := range sources(t, 0) {

@@ -396,12 +396,13 @@ func alertKey(id string) string { return alertKeyPrefix + id }
 var ErrUnknownJourney = errors.New("no such journey is deployed")
 
 // Analytics returns a journey's funnel, paths, action performance and KPIs
-// as of the runtime's clock, after catching up with what was committed.
-func (s *Service) Analytics(ctx context.Context, stack, journey string) (*apiv1.Analytics, error) {
+// as of the runtime's clock, after catching up with what was committed;
+// rg chooses the window (an analytics.ErrRange when it cannot be had).
+func (s *Service) Analytics(ctx context.Context, stack, journey string, rg analytics.Range) (*apiv1.Analytics, error) {
 	if err := s.feedAnalytics(ctx); err != nil {
 		return nil, err
 	}
-	rep, err := s.an.analytics().Report(stack, journey, s.eng.Now())
+	rep, err := s.an.analytics().ReportRange(stack, journey, s.eng.Now(), rg)
 	if errors.Is(err, analytics.ErrUnknownJourney) {
 		return nil, ErrUnknownJourney
 	}

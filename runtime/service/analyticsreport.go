@@ -11,7 +11,7 @@ import (
 func analyticsReport(r *analytics.Report) *apiv1.Analytics {
 	t := r.Totals
 	return &apiv1.Analytics{
-		Stack: r.Stack, Journey: r.Journey, Now: r.Now, Window: r.Window, From: r.From, Active: r.Active,
+		Stack: r.Stack, Journey: r.Journey, Now: r.Now, Window: r.Window, From: r.From, To: r.To, Active: r.Active,
 		Totals: apiv1.Totals{Entries: t.Entries, Completed: t.Completed, Exited: t.Exited, Expired: t.Expired,
 			TimedOut: t.TimedOut, Removed: t.Removed},
 		Funnel: convert(r.Funnel, func(f analytics.FunnelStage) apiv1.FunnelStage {

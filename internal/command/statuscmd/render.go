@@ -44,7 +44,11 @@ func (v *view) line(format string, a ...any) { fmt.Fprintf(v.w, format+"\n", a..
 
 func (v *view) header(r *apiv1.Analytics) {
 	v.line("%s", v.bold("Journey %s/%s at %s", r.Stack, r.Journey, stamp(r.Now)))
-	parts := []string{fmt.Sprintf("Window %s from %s", r.Window, stamp(r.From)), fmt.Sprintf("%d in the journey now", r.Active)}
+	win := fmt.Sprintf("Window %s from %s", r.Window, stamp(r.From))
+	if !r.To.IsZero() && !r.To.Equal(r.Now) {
+		win += " to " + stamp(r.To)
+	}
+	parts := []string{win, fmt.Sprintf("%d in the journey now", r.Active)}
 	if r.Score != nil {
 		parts = append(parts, fmt.Sprintf("success score %s", strconv.FormatFloat(*r.Score, 'f', -1, 64)))
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -34,6 +35,10 @@ type Options struct {
 	// HTTP is the HTTP client to call the runtime with; nil for the
 	// default.
 	HTTP *http.Client
+	// Window, From and To choose the window of the funnel, paths and
+	// actions (apiv1.AnalyticsQuery): a duration or "all"; RFC 3339 times
+	// or dates.
+	Window, From, To string
 }
 
 // New returns the status command.
@@ -49,12 +54,18 @@ left each and how long they stayed, the most common paths, how each action
 did, and every KPI with its value, its target and its state (met, missed,
 insufficient_data, no_target) and a sparkline of its window.
 
+The funnel, paths and actions cover the last 7 days unless -window names
+another length (24h, 30d, ...) or "all", or -from (and -to) a range; KPIs
+always cover their own windows.
+
 -json prints the API's analytics document: one object for JOURNEY, an array
 of them without. -stack names the stack instead of reading the configuration.`,
 		Example: `  waymark status
   waymark status cart_recovery
   waymark status cart_recovery -json | jq '.kpis[] | {name, value, state}'
-  waymark status -stack growth`,
+  waymark status -stack growth
+  waymark status cart_recovery -window 30d
+  waymark status cart_recovery -from 2026-11-01 -to 2026-11-15`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
@@ -65,6 +76,9 @@ of them without. -stack names the stack instead of reading the configuration.`,
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "Print the analytics as the API returns them.")
 	cmd.Flags().StringVar(&opts.Stack, "stack", "", "The stack, instead of the one the configuration in the current directory names.")
+	cmd.Flags().StringVar(&opts.Window, "window", "", "The window of the funnel, paths and actions: a duration such as 24h, 7d, 30d, or all.")
+	cmd.Flags().StringVar(&opts.From, "from", "", "Start a custom window at this time (RFC 3339 or a date, UTC).")
+	cmd.Flags().StringVar(&opts.To, "to", "", "End a custom window at this time (default: the runtime's clock).")
 	opts.Vars.AddFlags(cmd.Flags())
 	return cmd
 }
@@ -73,6 +87,10 @@ of them without. -stack names the stack instead of reading the configuration.`,
 func Run(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	q, err := query(opts)
+	if err != nil {
+		return &cmdutil.ExitError{Code: cmdutil.ExitFailure, Err: err}
 	}
 	addr, token := s.Getenv("WAYMARK_ADDR"), s.Getenv("WAYMARK_TOKEN")
 	stack := opts.Stack
@@ -109,7 +127,7 @@ func Run(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
 	}
 	var reports []*apiv1.Analytics
 	for _, j := range journeys {
-		r, err := c.Analytics(ctx, stack, j)
+		r, err := c.Analytics(ctx, stack, j, q)
 		if client.IsCode(err, apiv1.CodeNotFound) {
 			return fmt.Errorf("journey %q of stack %q is not deployed on the runtime at %s", j, stack, c.Addr())
 		}
@@ -131,6 +149,31 @@ func Run(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
 		Render(s, r)
 	}
 	return nil
+}
+
+// query is the analytics query of the window flags.
+func query(opts *Options) (apiv1.AnalyticsQuery, error) {
+	q := apiv1.AnalyticsQuery{Window: opts.Window}
+	for _, f := range []struct {
+		name, v string
+		t       *time.Time
+	}{{"from", opts.From, &q.From}, {"to", opts.To, &q.To}} {
+		if f.v == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, f.v)
+		if err != nil {
+			t, err = time.Parse(time.DateOnly, f.v)
+		}
+		if err != nil {
+			return q, fmt.Errorf("-%s %q is not a time: give RFC 3339 (2026-11-02T15:04:05Z) or a date (2026-11-02)", f.name, f.v)
+		}
+		*f.t = t
+	}
+	if q.Window != "" && (!q.From.IsZero() || !q.To.IsZero()) {
+		return q, errors.New("give -window or -from/-to, not both")
+	}
+	return q, nil
 }
 
 // deployedJourneys lists the journeys of the stack's active deployment.
