@@ -638,6 +638,9 @@ func TestAnalyticsWindow(t *testing.T) {
 	if res, err := p.c.SendEvents(ctxShort(t), b.Bytes()); err != nil || res.Accepted != 4 {
 		t.Fatalf("events: %+v %v", res, err)
 	}
+	if err := p.c.Sync(ctxShort(t)); err != nil {
+		t.Fatal(err)
+	}
 	day := 24 * time.Hour
 	for _, tt := range []struct {
 		q       apiv1.AnalyticsQuery

@@ -5,6 +5,7 @@ package runtimecmd
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -46,6 +47,9 @@ type ServeOptions struct {
 	Store             string
 	DeliveryTimeout   string
 	CacheSize         int
+	// DataDefault is set when -data was not given: the runtime then says
+	// that its data directory is the default, under the current directory.
+	DataDefault bool
 }
 
 func newServe(s *cmdutil.Streams) *cobra.Command {
@@ -63,7 +67,10 @@ its first start the runtime creates an admin token and prints it once. SIGTERM o
   waymark runtime serve -clock=event -insecure-dev   # replays and local development
   WAYMARK_SECRET_KEY=$KEY waymark runtime serve -store postgres://waymark@db/waymark -replica r1   # one of several replicas`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return Serve(cmd.Context(), s, opts) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.DataDefault = !cmd.Flags().Changed("data")
+			return Serve(cmd.Context(), s, opts)
+		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Data, "data", "./.waymark/data", "Directory of the embedded store.")
@@ -109,6 +116,14 @@ func Serve(ctx context.Context, s *cmdutil.Streams, opts *ServeOptions) error {
 	}
 	if opts.CacheSize <= 0 {
 		return fmt.Errorf("-cache-size must be at least 1, not %d", opts.CacheSize)
+	}
+	if abs, err := filepath.Abs(opts.Data); err == nil {
+		opts.Data = abs
+	}
+	if opts.DataDefault {
+		fmt.Fprintf(s.Out, "Data directory: %s (the default, ./.waymark/data under the current directory; choose one with -data)\n", opts.Data)
+	} else {
+		fmt.Fprintf(s.Out, "Data directory: %s\n", opts.Data)
 	}
 	return server.Run(ctx, server.Config{Replica: opts.Replica, CacheSize: opts.CacheSize, Store: opts.Store, DeliveryTimeout: deliveryTimeout,
 		DataDir: opts.Data, Listen: opts.Listen, EventClock: eventClock, Insecure: opts.Insecure,
