@@ -223,41 +223,52 @@ func (j *journey) resize(n int) {
 	}
 }
 
-func (j *journey) slot(h int64) int {
-	n := int64(len(j.ring))
-	return int(((h % n) + n) % n)
-}
+func (j *journey) slot(h int64) int { return ringSlot(j.ring, h) }
 
 // get returns the bucket of hour h, or nil.
-func (j *journey) get(h int64) *bucket {
-	if b := j.ring[j.slot(h)]; b != nil && b.hour == h {
+func (j *journey) get(h int64) *bucket { return ringGet(j.ring, h) }
+
+// at returns the bucket of hour h to write to, or nil when h is older
+// than what the journey keeps.
+func (j *journey) at(h int64) *bucket { return ringAt(j.ring, &j.newest, h, false, j.evicted) }
+
+// ringSlot is where the bucket numbered k goes in ring r: hours in a
+// journey's ring, days in its days.
+func ringSlot(r []*bucket, k int64) int {
+	n := int64(len(r))
+	return int(((k % n) + n) % n)
+}
+
+// ringGet returns the bucket numbered k of r, or nil.
+func ringGet(r []*bucket, k int64) *bucket {
+	if b := r[ringSlot(r, k)]; b != nil && b.hour == k {
 		return b
 	}
 	return nil
 }
 
-// at returns the bucket of hour h to write to, or nil when h is older
-// than what the journey keeps.
-func (j *journey) at(h int64) *bucket {
-	if j.newest != math.MinInt64 && h <= j.newest-int64(len(j.ring)) {
+// ringAt returns the bucket numbered k of r to write to, making it (long
+// as given) in place of the older one in its slot, which goes to evicted
+// when not nil; newest is the highest number written. It returns nil when
+// k is older than what r keeps.
+func ringAt(r []*bucket, newest *int64, k int64, long bool, evicted func(*bucket)) *bucket {
+	if *newest != math.MinInt64 && k <= *newest-int64(len(r)) {
 		return nil
 	}
-	s := j.slot(h)
-	b := j.ring[s]
-	if b != nil && b.hour == h {
+	s := ringSlot(r, k)
+	b := r[s]
+	if b != nil && b.hour == k {
 		return b
 	}
-	if b != nil && b.hour > h {
+	if b != nil && b.hour > k {
 		return nil
 	}
-	if b != nil {
-		j.evicted(b)
+	if b != nil && evicted != nil {
+		evicted(b)
 	}
-	b = &bucket{hour: h}
-	j.ring[s] = b
-	if h > j.newest {
-		j.newest = h
-	}
+	b = &bucket{hour: k, long: long}
+	r[s] = b
+	*newest = max(*newest, k)
 	return b
 }
 

@@ -40,38 +40,14 @@ func dayOf(hour int64) int64 {
 
 func dayTime(d int64) time.Time { return hourTime(d * 24) }
 
-func (d *days) slot(day int64) int {
-	n := int64(len(d.ring))
-	return int(((day % n) + n) % n)
-}
+func (d *days) slot(day int64) int { return ringSlot(d.ring, day) }
 
 // get returns the bucket of day, or nil.
-func (d *days) get(day int64) *bucket {
-	if b := d.ring[d.slot(day)]; b != nil && b.hour == day {
-		return b
-	}
-	return nil
-}
+func (d *days) get(day int64) *bucket { return ringGet(d.ring, day) }
 
 // at returns the bucket of day to write to, or nil when day is older than
 // what is kept.
-func (d *days) at(day int64) *bucket {
-	if d.newest != math.MinInt64 && day <= d.newest-int64(len(d.ring)) {
-		return nil
-	}
-	s := d.slot(day)
-	b := d.ring[s]
-	if b != nil && b.hour == day {
-		return b
-	}
-	if b != nil && b.hour > day {
-		return nil
-	}
-	b = &bucket{hour: day, long: true}
-	d.ring[s] = b
-	d.newest = max(d.newest, day)
-	return b
-}
+func (d *days) at(day int64) *bucket { return ringAt(d.ring, &d.newest, day, true, nil) }
 
 // touch applies a change of hour h to its day and to all time.
 func (d *days) touch(h int64, fn func(*bucket)) {

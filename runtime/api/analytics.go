@@ -65,10 +65,7 @@ func analyticsRange(q url.Values) (analytics.Range, error) {
 		if v == "" {
 			continue
 		}
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			t, err = time.Parse(time.DateOnly, v)
-		}
+		t, err := apiv1.ParseTime(v)
 		if err != nil {
 			return rg, fmt.Errorf("%s=%q is not a time: give RFC 3339 (2026-11-02T15:04:05Z) or a date (2026-11-02)", p.key, v)
 		}

@@ -82,6 +82,16 @@ const (
 	WindowAll = "all"
 )
 
+// ParseTime reads a From or To as the query gives it: an RFC 3339 time
+// or a date (midnight UTC).
+func ParseTime(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t, err = time.Parse(time.DateOnly, s)
+	}
+	return t, err
+}
+
 // Values is q as query parameters.
 func (q AnalyticsQuery) Values() url.Values {
 	v := url.Values{}

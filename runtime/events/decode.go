@@ -134,15 +134,17 @@ func Decode(body []byte, lim Limits) ([]Raw, error) {
 // envelope's sentAt and context where it has none) or one event, possibly
 // pretty-printed. ok is false for anything else (JSON Lines).
 func envelope(body []byte) ([][]byte, bool) {
-	if !json.Valid(body) {
-		return nil, false
-	}
 	var env struct {
 		Batch   []json.RawMessage `json:"batch"`
 		SentAt  json.RawMessage   `json:"sentAt"`
 		Context json.RawMessage   `json:"context"`
 	}
-	if err := json.Unmarshal(body, &env); err != nil || env.Batch == nil {
+	if err := json.Unmarshal(body, &env); err != nil {
+		// Not one JSON value (JSON Lines), or one whose envelope fields
+		// have other types: an event, rejected or not when decoded.
+		return [][]byte{body}, json.Valid(body)
+	}
+	if env.Batch == nil {
 		return [][]byte{body}, true
 	}
 	out := make([][]byte, len(env.Batch))

@@ -201,11 +201,6 @@ func (p *providers) cannotRun(pr deploy.Provider) string {
 	if pr.Version == "" {
 		return fmt.Sprintf("provider %s: the deployment records no version to run; run \"waymark init\" and plan again", pr.Source)
 	}
-	dirs := p.env.Dirs()
-	rel := filepath.Join(filepath.FromSlash(pr.Source), pr.Version, platform, discovery.ExecutableName(name, platform))
-	install := fmt.Sprintf("install it on the runtime host as %s (copy it from the configuration's %s, which \"waymark init\" fills), "+
-		"or under another directory the runtime searches (%s), then apply again",
-		filepath.Join(dirs[len(dirs)-1], rel), filepath.Join(discovery.LocalDir, rel), strings.Join(dirs, ", "))
 	pkgs, err := p.env.Find(pr.Source)
 	if err != nil {
 		return fmt.Sprintf("provider %s %s: %v", pr.Source, pr.Version, err)
@@ -233,7 +228,11 @@ func (p *providers) cannotRun(pr deploy.Provider) string {
 			"replace it with the executable \"waymark init\" locked, or, if the runtime host's is the one to trust, run \"waymark init -upgrade\" with it and plan again",
 			pr.Source, pr.Version, path, got, strings.Join(pr.Hashes, ", "))
 	}
-	return fmt.Sprintf("provider %s %s for %s is not installed on the runtime host; %s", pr.Source, pr.Version, platform, install)
+	dirs := p.env.Dirs()
+	rel := filepath.Join(filepath.FromSlash(pr.Source), pr.Version, platform, discovery.ExecutableName(name, platform))
+	return fmt.Sprintf("provider %s %s for %s is not installed on the runtime host; install it on the runtime host as %s "+
+		"(copy it from the configuration's %s, which \"waymark init\" fills), or under another directory the runtime searches (%s), then apply again",
+		pr.Source, pr.Version, platform, filepath.Join(dirs[len(dirs)-1], rel), filepath.Join(discovery.LocalDir, rel), strings.Join(dirs, ", "))
 }
 
 // usedBy is the address of the first channel of doc served by source.

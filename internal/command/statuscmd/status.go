@@ -161,10 +161,7 @@ func query(opts *Options) (apiv1.AnalyticsQuery, error) {
 		if f.v == "" {
 			continue
 		}
-		t, err := time.Parse(time.RFC3339, f.v)
-		if err != nil {
-			t, err = time.Parse(time.DateOnly, f.v)
-		}
+		t, err := apiv1.ParseTime(f.v)
 		if err != nil {
 			return q, fmt.Errorf("-%s %q is not a time: give RFC 3339 (2026-11-02T15:04:05Z) or a date (2026-11-02)", f.name, f.v)
 		}
