@@ -41,6 +41,20 @@ func TestDeployRefusesProviderItCannotRun(t *testing.T) {
 		}
 	}
 
+	// The version installed for another platform only is not installed for
+	// this one, even when the deployment locks no hash.
+	other := filepath.Join(data, "providers", "example", "slack", "0.2.0", "plan9_386", "waymark-provider-slack")
+	if err := os.MkdirAll(filepath.Dir(other), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(other, []byte("#!/bin/sh\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Deploy(ctx(t), "growth", 0, withSlack())
+	if probs := client.Problems(err); len(probs) != 1 || !strings.Contains(probs[0].Message, "for "+platform+" is not installed") {
+		t.Fatalf("deploying with the provider installed for another platform only: %v %+v", err, probs)
+	}
+
 	if err := os.MkdirAll(filepath.Dir(exe), 0o755); err != nil {
 		t.Fatal(err)
 	}
