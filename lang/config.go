@@ -32,6 +32,9 @@ type Config struct {
 	Document *deploy.Document
 	// Ranges holds each object's declaration range by address.
 	Ranges map[string]hcl.Range
+
+	// scope is what expressions were resolved against, kept for Console.
+	scope *scope
 }
 
 // ProviderRequirement is an entry of required_providers, or an implied

@@ -36,6 +36,7 @@ func (l *loader) decode(content *hcl.BodyContent) {
 			"The module block is reserved for a later version of Waymark; write the journeys in this directory for now."))
 	}
 	l.s = newScope(l.dir, l.budget)
+	l.cfg.scope = l.s
 	l.decodeSettings(byType["waymark"])
 	l.decodeVariables(byType["variable"])
 	l.decodeLocals(byType["locals"])

@@ -10,6 +10,7 @@ import (
 
 	"github.com/waymarkhq/waymark/internal/cmdutil"
 	"github.com/waymarkhq/waymark/internal/command/applycmd"
+	"github.com/waymarkhq/waymark/internal/command/consolecmd"
 	"github.com/waymarkhq/waymark/internal/command/customercmd"
 	"github.com/waymarkhq/waymark/internal/command/decidecmd"
 	"github.com/waymarkhq/waymark/internal/command/deliveriescmd"
@@ -72,6 +73,7 @@ bundled real-time decisioning runtime.`,
 		applycmd.NewDestroy,
 		showcmd.New,
 		graphcmd.New,
+		consolecmd.New,
 		historycmd.New,
 		historycmd.NewRollback,
 		fmtcmd.New,
