@@ -31,10 +31,6 @@ func (l *loader) decode(content *hcl.BodyContent) {
 	for _, b := range content.Blocks {
 		byType[b.Type] = append(byType[b.Type], b)
 	}
-	for _, b := range byType["module"] {
-		l.add(errorf(rngPtr(b.DefRange), "Modules are not supported yet",
-			"The module block is reserved for a later version of Waymark; write the journeys in this directory for now."))
-	}
 	l.s = newScope(l.dir, l.budget)
 	l.cfg.scope = l.s
 	l.decodeSettings(byType["waymark"])
@@ -43,11 +39,18 @@ func (l *loader) decode(content *hcl.BodyContent) {
 	l.decodeCustomer(byType["customer"])
 	l.decodeEvents(byType["event"])
 	l.declareSegments(byType["segment"])
-	l.declareJourneys(byType["journey"])
+	journeys := l.declareJourneys(byType["journey"])
+	modules := l.decodeModules(byType["module"])
 	l.s.sealNames()
 	l.decodeChannels(byType["channel"])
 	l.decodeSegments(byType["segment"])
-	l.decodeJourneys(byType["journey"])
+	l.decodeJourneys(journeys)
+	for _, m := range modules {
+		m.decodeJourneys(m.journeys)
+		l.diags = append(l.diags, m.diags...)
+		l.checks = append(l.checks, m.checks...)
+	}
+	l.decodeOutputs(byType["output"]) // checked; a root configuration's outputs are not deployed
 	l.decodeArbitration(byType["arbitration"])
 	l.decodeMoved(byType["moved"])
 	l.cfg.Document.Stack = l.cfg.Stack

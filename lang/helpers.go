@@ -112,6 +112,9 @@ func (l *loader) configValueIn(ctx *hcl.EvalContext, expr hcl.Expression, what s
 			}
 			continue
 		}
+		if _, ok := lookupVar(ctx, root); ok {
+			continue // each, count or module, where they are in scope
+		}
 		detail := fmt.Sprintf("%s is evaluated when the configuration is planned, so it may use only var.*, local.*, literals and functions.", what)
 		if runtimeRoots[root] {
 			detail += fmt.Sprintf(" %s is known only at run time.", traversalString(t))
@@ -125,6 +128,16 @@ func (l *loader) configValueIn(ctx *hcl.EvalContext, expr hcl.Expression, what s
 		return cty.NilVal
 	}
 	return v
+}
+
+// lookupVar finds a variable in ctx or its parents.
+func lookupVar(ctx *hcl.EvalContext, name string) (cty.Value, bool) {
+	for ; ctx != nil; ctx = ctx.Parent() {
+		if v, ok := ctx.Variables[name]; ok {
+			return v, true
+		}
+	}
+	return cty.NilVal, false
 }
 
 // typedValue evaluates a config-time attribute and converts it to ty. Null

@@ -16,41 +16,53 @@ import (
 
 // declareJourneys records every journey's name and stages before any
 // expression is checked, so that journey.<name>.stage and stage references
-// resolve whatever order the blocks are written in.
-func (l *loader) declareJourneys(blocks []*hcl.Block) {
+// resolve whatever order the blocks are written in. A block with for_each
+// or count declares one journey per instance. It returns the journeys in
+// the order written, for decodeJourneys.
+func (l *loader) declareJourneys(blocks []*hcl.Block) []*journeyDecl {
+	var out []*journeyDecl
+	labels := map[string]hcl.Range{}
 	for _, b := range blocks {
-		name := b.Labels[0]
-		if !l.checkIdent(name, labelRange(b), "journey") {
+		label := b.Labels[0]
+		if !l.checkIdent(label, labelRange(b), "journey") {
 			continue
 		}
-		if prev, dup := l.s.journeys[name]; dup {
-			l.add(errorf(rngPtr(labelRange(b)), "Duplicate journey", "journey %q was already declared at %s.", name, at(prev.Range)))
+		if prev, dup := labels[label]; dup {
+			l.add(errorf(rngPtr(labelRange(b)), "Duplicate journey", "journey %q was already declared at %s.", label, at(prev)))
 			continue
 		}
-		j := &journeyDecl{Name: name, stageAt: map[string]int{}, Range: b.DefRange}
+		labels[label] = b.DefRange
 		// Only the stage labels are read here; decodeJourneys reports
 		// everything else about the body.
 		c, _, _ := b.Body.PartialContent(&hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "stage", LabelNames: []string{"name"}}}})
+		var stages []string
+		stageAt := map[string]int{}
 		for _, sb := range c.Blocks {
 			sn := sb.Labels[0]
-			if _, dup := j.stageAt[sn]; dup || !identRe.MatchString(sn) {
+			if _, dup := stageAt[sn]; dup || !identRe.MatchString(sn) {
 				continue
 			}
-			j.stageAt[sn] = len(j.Stages)
-			j.Stages = append(j.Stages, sn)
+			stageAt[sn] = len(stages)
+			stages = append(stages, sn)
 		}
-		l.s.journeys[name] = j
+		for _, in := range l.instances(b.Body, fmt.Sprintf("journey %q", label)) {
+			name := addrs.JourneyName(l.module, label, in.key)
+			if prev, dup := l.s.journeys[name]; dup {
+				l.add(errorf(rngPtr(labelRange(b)), "Duplicate journey", "journey %q was already declared at %s.", name, at(prev.Range)))
+				continue
+			}
+			j := &journeyDecl{Name: name, Stages: stages, stageAt: stageAt, Range: b.DefRange, block: b, inst: in}
+			l.s.journeys[name] = j
+			out = append(out, j)
+		}
 	}
+	return out
 }
 
-func (l *loader) decodeJourneys(blocks []*hcl.Block) {
+func (l *loader) decodeJourneys(decls []*journeyDecl) {
 	sch := schema.Journey()
-	for _, b := range blocks {
-		j, ok := l.s.journeys[b.Labels[0]]
-		if !ok || j.Range != b.DefRange {
-			continue
-		}
-		l.decodeJourney(b, j, sch)
+	for _, j := range decls {
+		l.within(j.inst, func() { l.decodeJourney(j.block, j, sch) })
 	}
 }
 
@@ -233,10 +245,16 @@ func (l *loader) decodeStage(b *hcl.Block, j *journeyDecl, index int, sch *schem
 }
 
 func (l *loader) decodeAction(b *hcl.Block, j *journeyDecl, sch *schema.Block) {
-	name := b.Labels[0]
-	if !l.checkIdent(name, labelRange(b), "action") {
+	label := b.Labels[0]
+	if !l.checkIdent(label, labelRange(b), "action") {
 		return
 	}
+	for _, in := range l.instances(b.Body, fmt.Sprintf("action %q of journey %q", label, j.Name)) {
+		l.within(in, func() { l.decodeActionInstance(b, j, addrs.Instance(label, in.key), sch) })
+	}
+}
+
+func (l *loader) decodeActionInstance(b *hcl.Block, j *journeyDecl, name string, sch *schema.Block) {
 	what := fmt.Sprintf("action %q", name)
 	ac := &deploy.Action{Journey: j.Name, Name: name, Value: "1", Lever: 1}
 	addr := addrs.Address{Kind: addrs.Action, Journey: j.Name, Name: name}.String()

@@ -97,10 +97,25 @@ func consolidate(diags hcl.Diagnostics) hcl.Diagnostics {
 		sev     hcl.DiagnosticSeverity
 		summary string
 	}
+	// A module's body, read once per instance, reports the same problem
+	// once per instance: it is shown once.
+	type same struct {
+		sev             hcl.DiagnosticSeverity
+		summary, detail string
+		subject         hcl.Range
+	}
+	dup := map[same]bool{}
 	n := map[kind]int{}
 	first := map[kind]int{}
 	var out hcl.Diagnostics
 	for _, d := range diags {
+		if d.Subject != nil {
+			s := same{d.Severity, d.Summary, d.Detail, *d.Subject}
+			if dup[s] {
+				continue
+			}
+			dup[s] = true
+		}
 		k := kind{d.Severity, d.Summary}
 		if n[k] == 0 {
 			first[k] = len(out)
@@ -158,6 +173,15 @@ type loader struct {
 	checks []providerCheck
 	// suggested counts the look-ups for similar names (suggestName).
 	suggested int
+
+	// module is the address of the module instance this loader reads
+	// (module.shop, module.shop["eu"]), "" for the root configuration;
+	// inputs are the values its module block sets, call that block's range.
+	module     string
+	moduleName string // the module block's label
+	inputs     map[string]moduleInput
+	call       hcl.Range
+	journeys   []*journeyDecl
 }
 
 func newLoader(ctx context.Context, dir string, opts Options) *loader {

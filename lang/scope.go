@@ -42,6 +42,8 @@ type journeyDecl struct {
 	Stages  []string
 	stageAt map[string]int
 	Range   hcl.Range
+	block   *hcl.Block
+	inst    instance
 }
 
 type channelDecl struct {

@@ -28,6 +28,7 @@ const (
 
 // varValue is a value set for a variable, with where it was set.
 type varValue struct {
+	Val   cty.Value      // a module input's value; cty.NilVal otherwise
 	Expr  hcl.Expression // nil for a raw string
 	Raw   string
 	Range *hcl.Range // nil when set on the command line or the environment
@@ -106,6 +107,9 @@ func (l *loader) decodeVariables(blocks []*hcl.Block) {
 // -var and -var-file in the order given.
 func (l *loader) assignVariables() {
 	set := map[string]varValue{}
+	if l.module != "" {
+		l.moduleInputs(set)
+	}
 	env := l.opts.Environ
 	sort.Strings(env)
 	for _, kv := range env {
@@ -120,6 +124,9 @@ func (l *loader) assignVariables() {
 		set[name] = varValue{Raw: v, From: k}
 	}
 	entries, _ := os.ReadDir(l.dir)
+	if l.module != "" {
+		entries = nil // a module's variables are its inputs
+	}
 	for _, e := range entries {
 		if !e.IsDir() && strings.HasSuffix(e.Name(), AutoVarsFileSuffix) {
 			l.readVarsFile(filepath.Join(l.dir, e.Name()), set, false)
@@ -185,6 +192,11 @@ func (l *loader) readVarsFile(path string, set map[string]varValue, explicit boo
 func (l *loader) variableValue(v *Variable, set map[string]varValue) (cty.Value, bool) {
 	src, ok := set[v.Name]
 	if !ok {
+		if v.Default == cty.NilVal && l.module != "" {
+			l.add(errorf(rngPtr(l.call), "Missing required argument",
+				"Module %q needs a value for its variable %q, which has no default: set %s = ... in the module block.", l.moduleName, v.Name, v.Name))
+			return cty.NilVal, false
+		}
 		if v.Default == cty.NilVal {
 			l.add(errorf(rngPtr(v.DeclRange), "No value for required variable",
 				"The variable %q has no default, so it must be set: -var '%s=...', a -var-file, a *%s file or %s%s.", v.Name, v.Name, AutoVarsFileSuffix, VarEnvPrefix, v.Name))
@@ -193,7 +205,9 @@ func (l *loader) variableValue(v *Variable, set map[string]varValue) (cty.Value,
 		return v.Default, true
 	}
 	var raw cty.Value
-	if src.Expr != nil {
+	if src.Val != cty.NilVal {
+		raw = src.Val
+	} else if src.Expr != nil {
 		val, diags := limits.Eval(src.Expr, nil, l.budget)
 		l.addAll(diags)
 		if diags.HasErrors() {
@@ -273,5 +287,20 @@ func (l *loader) validateVariable(v *Variable, src varValue) {
 		}
 		l.add(errorf(subject, "Invalid value for variable",
 			"%s\n\nThis was checked by the validation rule at %s%s.", text, at(val.DeclRange), from))
+	}
+}
+
+// moduleInputs sets a module's variables from its module block, refusing
+// inputs it does not declare.
+func (l *loader) moduleInputs(set map[string]varValue) {
+	for _, k := range keys(l.inputs) {
+		in := l.inputs[k]
+		if _, declared := l.cfg.Variables[k]; !declared {
+			l.add(errorf(rngPtr(in.rng), "Unsupported argument",
+				"Module %q declares no variable %q.%s", l.moduleName, k, l.suggestName(k, l.variableNames)))
+			continue
+		}
+		rng := in.rng
+		set[k] = varValue{Val: in.val, Range: &rng, From: l.module}
 	}
 }

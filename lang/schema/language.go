@@ -173,9 +173,25 @@ var file = &Block{
 			Type:        "module",
 			Labels:      []string{"name"},
 			Repeat:      true,
-			Later:       true,
 			Open:        true,
-			Description: "(Later.) A reusable set of journeys with `source` and inputs. Not supported yet.",
+			Description: "A reusable set of journeys, read from the directory `source` names, as Terraform's modules. Its journeys are addressed `module.<name>.journey.<journey>`. A module declares `variable`, `locals`, `output` and `journey` blocks only; its journeys use the customer attributes, event types, channels and segments of the configuration that calls it.",
+			Extra:       "Every other attribute sets the module's variable of that name; the values are config-time, evaluated in the calling configuration (with `each` when `for_each` is set).",
+			Attributes: []*Attribute{
+				{Name: "source", Kind: Value, Type: cty.String, Required: true, Description: "A local path to the module's directory, starting with `./` or `../`, relative to the calling configuration's directory."},
+				{Name: "for_each", Kind: Value, Type: cty.DynamicPseudoType, Description: "A map or a set of strings: one instance of the module per element, addressed `module.<name>[\"<key>\"]`, with `each.key` and `each.value` in its inputs."},
+				{Name: "count", Kind: Value, Type: cty.Number, Description: "A whole number: that many instances, addressed `module.<name>[<index>]`, with `count.index` in the inputs. Not with `for_each`."},
+			},
+		},
+		{
+			Type:        "output",
+			Labels:      []string{"name"},
+			Repeat:      true,
+			Description: "In a module: a config-time value the calling configuration reads as `module.<name>.<output>` (`module.<name>[<key>].<output>` with for_each or count) in its journeys, segments, channels and arbitration (not in its locals, which are evaluated before modules).",
+			Attributes: []*Attribute{
+				{Name: "value", Kind: Value, Type: cty.DynamicPseudoType, Required: true, Description: "The value, over the module's `var`, `local` and functions."},
+				{Name: "description", Kind: Value, Type: cty.String, Description: "What the output is."},
+				{Name: "sensitive", Kind: Value, Type: cty.Bool, Default: "false", Description: "Marks the value sensitive, as a sensitive variable."},
+			},
 		},
 	},
 }
@@ -190,6 +206,8 @@ var journeyBlock = &Block{
 		{Name: "state", Kind: Value, Type: cty.String, Default: "\"active\"", Enum: []string{"active", "paused", "draining"}, Description: "`paused` takes no new entries, sends nothing and holds its timers; `draining` takes no new entries while the customers in it carry on."},
 		{Name: "reentry", Kind: Value, Type: cty.String, Default: "\"never\"", Enum: []string{"never", "after_leaving"}, Description: "Whether a customer who left may enter again."},
 		{Name: "reentry_after", Kind: Duration, Default: "\"0s\"", Description: "With `after_leaving`: how long after leaving a customer may enter again."},
+		{Name: "for_each", Kind: Value, Type: cty.DynamicPseudoType, Description: "A map or a set of strings: one journey per element, addressed `journey.<name>[\"<key>\"]`, with `each.key` and `each.value` in its config-time parts."},
+		{Name: "count", Kind: Value, Type: cty.Number, Description: "A whole number: that many journeys, addressed `journey.<name>[<index>]`, with `count.index`. Not with `for_each`."},
 	},
 	Blocks: []*Block{
 		{Type: "entry", Required: true, Description: "How customers enter: an event type and/or a condition.", Attributes: criterionAttrs("enters the journey")},
@@ -226,6 +244,8 @@ var journeyBlock = &Block{
 				{Name: "value", Kind: ValueOrExpression, Type: cty.Number, Default: "1", Description: "What the action is worth: a number, or a runtime expression over `customer`, `context`, `segment` and `journey`."},
 				{Name: "lever", Kind: Value, Type: cty.Number, Default: "1", Description: "A config-time number ≥ 0 that pushes the action up or down."},
 				{Name: "description", Kind: Value, Type: cty.String, Description: "What the action does."},
+				{Name: "for_each", Kind: Value, Type: cty.DynamicPseudoType, Description: "A map or a set of strings: one action per element, addressed `journey.<journey>.action.<name>[\"<key>\"]`, with `each.key` and `each.value` in its config-time parts."},
+				{Name: "count", Kind: Value, Type: cty.Number, Description: "A whole number: that many actions, addressed `journey.<journey>.action.<name>[<index>]`, with `count.index`. Not with `for_each`."},
 			},
 			Blocks: []*Block{
 				{

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/waymarkhq/waymark/lang/addrs"
 	"github.com/waymarkhq/waymark/lang/deploy"
 )
 
@@ -121,9 +122,9 @@ func DOT(w io.Writer, d *deploy.Document) error {
 	fmt.Fprintf(&b, "digraph %s {\n", q(m.stack))
 	b.WriteString("  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=11];\n  edge [fontname=\"Helvetica\", fontsize=9];\n")
 	for _, j := range m.journeys {
-		id := "journey." + j.name
+		id := addrs.JourneyAddress(j.name)
 		fmt.Fprintf(&b, "\n  subgraph %s {\n", q("cluster_"+id))
-		label := "journey " + j.name
+		label := journeyLabel(j.name)
 		if j.goal != "" {
 			label += "\\ngoal: " + j.goal
 		}
@@ -163,7 +164,7 @@ func DOT(w io.Writer, d *deploy.Document) error {
 	}
 	for _, j := range m.journeys {
 		for _, a := range j.actions {
-			fmt.Fprintf(&b, "  %s -> %s;\n", q("journey."+j.name+".action."+a.Name), q("channel."+a.Channel))
+			fmt.Fprintf(&b, "  %s -> %s;\n", q(addrs.JourneyAddress(j.name)+".action."+a.Name), q("channel."+a.Channel))
 		}
 	}
 	b.WriteString("}\n")
@@ -189,7 +190,7 @@ func Mermaid(w io.Writer, d *deploy.Document) error {
 		for si, s := range j.stages {
 			stageID[s.Name] = jid + "_s" + strconv.Itoa(si+1)
 		}
-		label := "journey " + j.name
+		label := journeyLabel(j.name)
 		if j.goal != "" {
 			label += "<br/>goal: " + j.goal
 		}
@@ -238,3 +239,11 @@ func Mermaid(w io.Writer, d *deploy.Document) error {
 
 // mq quotes a Mermaid label: in double quotes, with quotes as #quot;.
 func mq(s string) string { return `"` + strings.ReplaceAll(s, `"`, "#quot;") + `"` }
+
+// journeyLabel is "journey cart", or a module's journey by its address.
+func journeyLabel(name string) string {
+	if a := addrs.JourneyAddress(name); a != "journey."+name {
+		return a
+	}
+	return "journey " + name
+}

@@ -91,14 +91,14 @@ func (r *renderer) providerChange(pc plans.ProviderChange) {
 // header is the block's type and label as the configuration writes them:
 // stage "checkout", attribute "tier", arbitration.
 func header(c *plans.Change) string {
-	typ := string(c.Kind)
+	typ, name := string(c.Kind), c.Name
 	if a, err := addrs.Parse(c.Address); err == nil {
-		typ = a.Type()
+		typ, name = a.Type(), a.Label()
 	}
-	if c.Name == "" {
+	if name == "" {
 		return typ
 	}
-	return typ + " " + strconv.Quote(c.Name)
+	return typ + " " + strconv.Quote(name)
 }
 
 func (r *renderer) change(c *plans.Change) {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/waymarkhq/waymark/lang/addrs"
 )
 
 // Alert says that a KPI left its target (State missed) or returned to it
@@ -87,7 +89,7 @@ func (a *Analytics) Alerts(now time.Time) []Alert {
 			if kp.AlertChannel == "" {
 				continue
 			}
-			addr := fmt.Sprintf("%s/journey.%s.kpi.%s", k.stack, k.journey, kp.Name)
+			addr := addrs.Address{Kind: addrs.KPI, Journey: k.journey, Name: kp.Name}.InStack(k.stack)
 			out = append(out, Alert{ID: fmt.Sprintf("%s#%d", addr, as.seq), Stack: k.stack, Journey: k.journey, KPI: kp.Name,
 				Address: addr, Channel: kp.AlertChannel, State: st, Value: m.value, Target: *kp.Target, Samples: m.samples,
 				Window: kp.Window, Time: now.UTC()})

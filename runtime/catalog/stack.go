@@ -155,9 +155,9 @@ func buildStack(name string, d Deployed) (*Stack, []Expression, Problems) {
 		}
 	}
 	for jn, ss := range stages {
-		if d.Doc.Object("journey."+jn) == nil {
+		if d.Doc.Object(addrs.JourneyAddress(jn)) == nil {
 			for sn := range ss {
-				c.add("journey."+jn+".stage."+sn, "the stage belongs to journey %q, which this deployment does not declare", jn)
+				c.add(addrs.Address{Kind: addrs.Stage, Journey: jn, Name: sn}.String(), "the stage belongs to journey %q, which this deployment does not declare", jn)
 			}
 		}
 	}
@@ -273,7 +273,7 @@ func (c *checker) limit(addr string, l *deploy.Limit) {
 func (c *checker) journey(o *deploy.Object, stages map[string]*deploy.Stage) *Journey {
 	jr := o.Journey
 	addr := o.Address
-	if "journey."+jr.Name != addr {
+	if addrs.JourneyAddress(jr.Name) != addr {
 		c.add(addr, "the journey is named %q", jr.Name)
 		return nil
 	}
@@ -371,7 +371,7 @@ func (c *checker) action(o *deploy.Object, a addrs.Address) {
 		c.add(o.Address, "stages is empty")
 	}
 	for _, s := range ac.Stages {
-		if c.doc.Object("journey."+ac.Journey+".stage."+s) == nil {
+		if c.doc.Object(addrs.Address{Kind: addrs.Stage, Journey: ac.Journey, Name: s}.String()) == nil {
 			c.add(o.Address, "stages names %q, which journey %q does not have", s, ac.Journey)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/waymarkhq/waymark/lang/addrs"
 	"github.com/waymarkhq/waymark/runtime/analytics"
 	"github.com/waymarkhq/waymark/runtime/decide"
 	"github.com/waymarkhq/waymark/runtime/events"
@@ -55,15 +56,19 @@ func splitRef(ref string) (stack, journey, name string, ok bool) {
 	if !ok {
 		return "", "", "", false
 	}
-	rest, ok := strings.CutPrefix(addr, "journey.")
-	if !ok {
+	if rest, plain := strings.CutPrefix(addr, "journey."); plain && !strings.ContainsAny(rest, "[\"") {
+		journey, name, ok = strings.Cut(rest, ".action.")
+		if !ok || journey == "" || name == "" {
+			return "", "", "", false
+		}
+		return stack, journey, name, true
+	}
+	// An instance key or a module: the address's own grammar.
+	a, err := addrs.Parse(addr)
+	if err != nil || a.Kind != addrs.Action {
 		return "", "", "", false
 	}
-	journey, name, ok = strings.Cut(rest, ".action.")
-	if !ok || journey == "" || name == "" {
-		return "", "", "", false
-	}
-	return stack, journey, name, true
+	return stack, a.Journey, a.Name, true
 }
 
 // responseFact records a response for the action performance of its

@@ -9,9 +9,9 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/waymarkhq/waymark/lang/addrs"
 	"github.com/waymarkhq/waymark/lang/deploy"
 	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/catalog"
@@ -213,8 +213,8 @@ func (s *Service) Impact(ctx context.Context, stack string, doc *deploy.Document
 		if c.Stack != stack {
 			continue
 		}
-		journeys["journey."+c.Journey] += c.Customers
-		stages["journey."+c.Journey+".stage."+c.Stage] += c.Customers
+		journeys[addrs.JourneyAddress(c.Journey)] += c.Customers
+		stages[addrs.Address{Kind: addrs.Stage, Journey: c.Journey, Name: c.Stage}.String()] += c.Customers
 	}
 	var out []apiv1.Impact
 	add := func(addr string, n int) {
@@ -231,7 +231,8 @@ func (s *Service) Impact(ctx context.Context, stack string, doc *deploy.Document
 		if _, ok := moved[addr]; !ok && doc.Object(addr) == nil {
 			// A stage of a journey that is itself removed or moved is
 			// counted with its journey.
-			j := addr[:strings.Index(addr, ".stage.")]
+			a, _ := addrs.Parse(addr)
+			j := addrs.JourneyAddress(a.Journey)
 			if _, jm := moved[j]; jm || doc.Object(j) == nil {
 				continue
 			}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/waymarkhq/waymark/internal/cmdutil"
 	"github.com/waymarkhq/waymark/internal/command/cfgload"
+	"github.com/waymarkhq/waymark/lang/addrs"
 	"github.com/waymarkhq/waymark/lang/provschema"
 	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/client"
@@ -69,7 +70,7 @@ of them without. -stack names the stack instead of reading the configuration.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
-				opts.Journey = args[0]
+				opts.Journey = journeyName(args[0])
 			}
 			return Run(cmd.Context(), s, opts)
 		},
@@ -199,4 +200,13 @@ func deployedJourneys(ctx context.Context, c *client.Client, stack string) ([]st
 		}
 	}
 	return out, nil
+}
+
+// journeyName takes a journey's name or its address: cart, journey.cart,
+// journey.cart["eu"] and module.shop.journey.cart all name journeys.
+func journeyName(arg string) string {
+	if a, err := addrs.Parse(arg); err == nil && a.Kind == addrs.Journey {
+		return a.Journey
+	}
+	return arg
 }
