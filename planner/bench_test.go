@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -176,4 +178,107 @@ func BenchmarkValidatePlan(b *testing.B) {
 
 func planFrom(changes []plans.Change, desired *deploy.Document) *plans.Plan {
 	return &plans.Plan{Stack: desired.Stack, Desired: desired, Changes: changes}
+}
+
+// benchModuleDir writes the same stack as a module called with for_each
+// over 1,000 keys, its 10 actions made by for_each too.
+func benchModuleDir(b *testing.B, variant bool) string {
+	dir := b.TempDir()
+	write := func(name, text string) {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	changed := "{}"
+	if variant {
+		changed = "{ for j in range(0, 1000, 10) : format(\"j%04d\", j) => true }"
+	}
+	write("main.wm.hcl", `waymark {
+  stack = "bench"
+}
+customer {
+  attribute "tier" { type = string }
+}
+event "cart_updated" {
+  attribute "cart_value" { type = number }
+}
+channel "web" {
+  provider = inbound
+}
+locals {
+  changed = `+changed+`
+}
+module "cart" {
+  source   = "./modules/cart"
+  for_each = toset([for j in range(1000) : format("j%04d", j)])
+  bumped   = lookup(local.changed, each.key, false)
+}
+`)
+	write("modules/cart/main.wm.hcl", `variable "bumped" { type = bool }
+journey "cart" {
+  entry {
+    event     = event.cart_updated
+    condition = event.cart_value > 20
+  }
+  stage "browsing" {}
+  stage "checkout" {}
+  stage "paying" {}
+  action "a" {
+    for_each = { for a in range(10) : format("%02d", a) => a }
+    channel  = channel.web
+    stages   = [stage.browsing, stage.checkout]
+    eligible = customer.tier == "gold"
+    value    = var.bumped && each.value == 0 ? 2 : 1
+    limit {
+      max = 1
+      per = "3d"
+    }
+  }
+  kpi "conversion" {
+    metric = rate(event.cart_updated)
+    window = "7d"
+  }
+}
+`)
+	return dir
+}
+
+// BenchmarkValidatePlanModule is BenchmarkValidatePlan with the journeys
+// and actions made by for_each, over a module.
+func BenchmarkValidatePlanModule(b *testing.B) {
+	ctx := context.Background()
+	rt := &plannertest.Runtime{}
+	prior, diags := lang.Load(ctx, benchModuleDir(b, false), plannertest.Options())
+	if diags.HasErrors() {
+		b.Fatal(diags.Error())
+	}
+	if n := len(prior.Document.Objects); n < benchJourneys*(benchActionsPerJourney+5) {
+		b.Fatalf("%d objects, want the 1,000 journeys' %d", n, benchJourneys*(benchActionsPerJourney+5))
+	}
+	if _, err := rt.Deploy(ctx, "bench", 0, prior.Document); err != nil {
+		b.Fatal(err)
+	}
+	dir := benchModuleDir(b, true)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		cfg, diags := lang.Load(ctx, dir, plannertest.Options())
+		if diags.HasErrors() {
+			b.Fatal(diags.Error())
+		}
+		p, err := planner.Plan(ctx, rt, cfg.Document, planner.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if s := p.Summary(); s.Change != benchJourneys/10 {
+			b.Fatalf("%d changes, want %d", s.Change, benchJourneys/10)
+		}
+		if err := views.Human(io.Discard, p, views.HumanOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
