@@ -194,3 +194,18 @@ func binaryCloudEvent(h http.Header, body []byte) ([]byte, error) {
 	}
 	return json.Marshal(ev)
 }
+
+// webhookOptions answers the validation handshake of the CloudEvents HTTP
+// webhook spec (section 4), which sources such as Azure Event Grid send
+// before delivering: an OPTIONS with WebHook-Request-Origin, answered by
+// allowing that origin, at any rate. It needs no token and says nothing
+// of the runtime.
+func (s *Server) webhookOptions(w http.ResponseWriter, r *http.Request, _ string) {
+	h := w.Header()
+	h.Set("Allow", "POST, OPTIONS")
+	if origin := r.Header.Get("WebHook-Request-Origin"); origin != "" {
+		h.Set("WebHook-Allowed-Origin", origin)
+		h.Set("WebHook-Allowed-Rate", "*")
+	}
+	w.WriteHeader(http.StatusOK)
+}

@@ -496,6 +496,18 @@ func TestCloudEvents(t *testing.T) {
 			t.Errorf("%s: %d %s\nwant %d with %s", c.name, status, answer, c.status, c.answer)
 		}
 	}
+	// The webhook spec's validation handshake.
+	req, _ := http.NewRequest(http.MethodOptions, rt.url+"/v1/events", nil)
+	req.Header.Set("WebHook-Request-Origin", "eventgrid.azure.net")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("WebHook-Allowed-Origin") != "eventgrid.azure.net" {
+		t.Errorf("webhook handshake: %d, WebHook-Allowed-Origin %q", resp.StatusCode, resp.Header.Get("WebHook-Allowed-Origin"))
+	}
+
 	checkStored(t, rt.stored(t), []want{{id: "urn:shop:orders/h-1", typ: "order_shipped", customer: "u 7", attrs: map[string]string{"carrier": `"dhl"`}}})
 }
 
