@@ -22,7 +22,9 @@ const (
 // analytics.js posts to (empty for none), and the call it takes; Type is
 // empty for a batch.
 type SegmentCall struct {
-	Route, Short, Type string
+	Route string `json:"route"`
+	Short string `json:"short,omitempty"`
+	Type  string `json:"type,omitempty"`
 }
 
 // SegmentCalls returns the routes of Segment's API.
