@@ -129,6 +129,17 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, _ string) {
 	if !ok {
 		return
 	}
+	if r.Header.Get(ceSpecVersion) != "" {
+		var err error
+		if body, err = binaryCloudEvent(r.Header, body); answerBadRequest(w, err) {
+			return
+		}
+	}
+	s.ingestBody(w, r, body)
+}
+
+// ingestBody ingests a batch and answers what became of it.
+func (s *Server) ingestBody(w http.ResponseWriter, r *http.Request, body []byte) {
 	res, err := s.svc.Ingest(r.Context(), body, s.opts.Events)
 	var batch *events.BatchError
 	var over *service.OverloadedError
@@ -147,7 +158,11 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, _ string) {
 		for i, rj := range res.Rejected {
 			details[i] = rj
 		}
-		writeError(w, http.StatusUnprocessableEntity, apiv1.CodeEventsRejected, fmt.Sprintf("all %d events were rejected", len(res.Rejected)), details...)
+		msg := fmt.Sprintf("all %d events were rejected", len(res.Rejected))
+		if len(res.Rejected) == 1 {
+			msg = "the event was rejected: " + res.Rejected[0].Reason
+		}
+		writeError(w, http.StatusUnprocessableEntity, apiv1.CodeEventsRejected, msg, details...)
 	default:
 		writeJSON(w, http.StatusOK, res)
 	}

@@ -27,7 +27,7 @@ var contract = []any{
 	apiv1.ErrorResponse{}, apiv1.ErrorBody{}, apiv1.Problem{}, apiv1.StaleSerial{},
 	apiv1.Stack{}, apiv1.Deployment{}, apiv1.DeployRequest{}, apiv1.DeploymentList{}, apiv1.RollbackRequest{},
 	apiv1.ImpactRequest{}, apiv1.ImpactList{}, apiv1.Impact{},
-	apiv1.IngestResult{}, apiv1.Rejected{}, apiv1.Status{},
+	apiv1.IngestResult{}, apiv1.Rejected{}, apiv1.Status{}, apiv1.SegmentCall{},
 	apiv1.Customer{}, apiv1.Withheld{}, apiv1.JourneyState{}, apiv1.Timer{}, apiv1.Transition{}, apiv1.DecisionSummary{},
 	apiv1.DecideRequest{}, apiv1.Decision{}, apiv1.RankedAction{}, apiv1.Candidate{}, apiv1.DecisionRecord{},
 	apiv1.ResponseRequest{}, apiv1.ResponseResult{}, apiv1.ModelList{}, apiv1.Model{},

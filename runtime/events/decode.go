@@ -129,23 +129,29 @@ func Decode(body []byte, lim Limits) ([]Raw, error) {
 	return out, nil
 }
 
-// envelope reads a body that is one JSON object: a Segment batch
-// ({"batch": [...], "sentAt": ..., "context": ...}, each message given the
-// envelope's sentAt and context where it has none) or one event, possibly
-// pretty-printed. ok is false for anything else (JSON Lines).
+// envelope reads a body that is one JSON object: a Segment batch (see
+// Unbatch) or one event, possibly pretty-printed. ok is false for
+// anything else (JSON Lines).
 func envelope(body []byte) ([][]byte, bool) {
+	if calls, ok := Unbatch(body); ok {
+		return calls, true
+	}
+	// Not one JSON value (JSON Lines), or one event, rejected or not when
+	// decoded.
+	return [][]byte{body}, json.Valid(body)
+}
+
+// Unbatch returns the calls of a Segment batch envelope ({"batch": [...],
+// "sentAt": ..., "context": ...}), each given the envelope's sentAt and
+// context where it has none; ok is false when text is not one.
+func Unbatch(text []byte) (calls [][]byte, ok bool) {
 	var env struct {
 		Batch   []json.RawMessage `json:"batch"`
 		SentAt  json.RawMessage   `json:"sentAt"`
 		Context json.RawMessage   `json:"context"`
 	}
-	if err := json.Unmarshal(body, &env); err != nil {
-		// Not one JSON value (JSON Lines), or one whose envelope fields
-		// have other types: an event, rejected or not when decoded.
-		return [][]byte{body}, json.Valid(body)
-	}
-	if env.Batch == nil {
-		return [][]byte{body}, true
+	if err := json.Unmarshal(text, &env); err != nil || env.Batch == nil {
+		return nil, false
 	}
 	out := make([][]byte, len(env.Batch))
 	for i, m := range env.Batch {

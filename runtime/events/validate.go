@@ -153,7 +153,7 @@ func validate(r *Raw, schema *Schema, arrival time.Time, dropped Dropped) (Event
 	case errors.As(CheckID(r.ID), &idErr):
 		return ev, rej(idErr.Code, "the id %s", idErr.Reason)
 	case r.Customer == "":
-		return ev, rej(CodeNoCustomer, "the event has no customer id")
+		return ev, rej(CodeNoCustomer, "%s", noCustomer(r.Shape))
 	case errors.As(CheckID(r.Customer), &idErr):
 		return ev, rej(idErr.Code, "the customer id %s", idErr.Reason)
 	case len(r.Type) > maxTypeLen:
@@ -338,4 +338,15 @@ func describe(v any) string {
 		return "an object"
 	}
 	return "null"
+}
+
+// noCustomer says which field of a shape holds the customer id.
+func noCustomer(sh Shape) string {
+	switch sh {
+	case ShapeSegmentTrack, ShapeSegmentIdentify, ShapeSegmentOther:
+		return `the Segment call has no customer id: send "userId" or "anonymousId"`
+	case ShapeCloudEvents:
+		return `the CloudEvent has no customer id: send it as "subject" (ce-subject in binary mode)`
+	}
+	return `the event has no customer id: send "customer_id"`
 }

@@ -53,8 +53,9 @@ func New(s *cmdutil.Streams) *cobra.Command {
 WAYMARK_ADDR in batches. The input is JSON Lines (one event per line), a JSON
 array of events, or JSON objects one after another (such as one
 pretty-printed event); it is read as it comes, so a producer can pipe into
-it. Waymark events, Segment track/identify calls and CloudEvents are
-accepted. Each event the runtime rejects is printed with its line and
+it. Waymark events, Segment calls (and Segment's {"batch": [...]}
+envelopes, sent as the calls they hold) and structured CloudEvents are
+accepted (docs/trackers.md). Each event the runtime rejects is printed with its line and
 reason, and the command then exits 1.
 
 On a terminal, a progress bar shows how much of the input has been sent,
@@ -196,6 +197,7 @@ func (s *sender) run(ctx context.Context, in io.Reader, maxBytes int) error {
 	if err != nil {
 		return &readError{s.name, err}
 	}
+	src = &unbatching{src: src}
 	var batch []event
 	size := 0
 	for {

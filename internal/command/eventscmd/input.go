@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/waymarkhq/waymark/runtime/events"
 )
 
 // event is one event of the input.
@@ -267,4 +269,44 @@ func (c *lineCounter) lineAt(off int64) int {
 	c.line += i
 	c.nls = c.nls[i:]
 	return c.line + 1
+}
+
+// unbatching reads a Segment batch envelope ({"batch": [...]}, as
+// /v1/batch takes it) of its source as the calls it holds, each on the
+// envelope's line and given its sentAt and context, so that a file of
+// captured batches is sent as its events and each rejection is told apart.
+type unbatching struct {
+	src     source
+	pending []event
+}
+
+func (u *unbatching) next() (event, error) {
+	if len(u.pending) == 0 {
+		ev, err := u.src.next()
+		if err != nil || ev.bad != "" || !bytes.Contains(ev.text, []byte(`"batch"`)) {
+			return ev, err
+		}
+		calls, ok := events.Unbatch(ev.text)
+		if !ok {
+			return ev, nil
+		}
+		for _, c := range calls {
+			var b bytes.Buffer
+			if json.Compact(&b, c) != nil {
+				b.Reset()
+				b.Write(bytes.TrimSpace(c))
+			}
+			e := event{line: ev.line, text: b.Bytes(), end: ev.end}
+			if len(e.text) == 0 || e.text[0] != '{' {
+				e.bad = errNotObject
+			}
+			u.pending = append(u.pending, e)
+		}
+		if len(u.pending) == 0 {
+			return event{}, fmt.Errorf("line %d: the Segment batch holds no calls", ev.line)
+		}
+	}
+	ev := u.pending[0]
+	u.pending = u.pending[1:]
+	return ev, nil
 }

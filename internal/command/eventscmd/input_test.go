@@ -13,10 +13,11 @@ import (
 // rejected here), and the error that ended them.
 func read(t *testing.T, input string) ([]string, error) {
 	t.Helper()
-	src, err := newSource(strings.NewReader(input))
+	s, err := newSource(strings.NewReader(input))
 	if err != nil {
 		return nil, err
 	}
+	src := &unbatching{src: s}
 	var out []string
 	for {
 		ev, err := src.next()
@@ -54,6 +55,12 @@ func TestSource(t *testing.T) {
 		{"one pretty-printed event", "{\n  \"type\": \"cart_updated\",\n  \"customer_id\": \"c-1\"\n}\n", []string{`1 {"type":"cart_updated","customer_id":"c-1"}`}, ""},
 		{"pretty-printed events", "\n{\n  \"a\": 1\n}\n{\n  \"b\": 2\n}\n", []string{`2 {"a":1}`, `5 {"b":2}`}, ""},
 		{"pretty-printed, then not an object", "{\n\"a\": 1\n}\n[2]\n", []string{`1 {"a":1}`, `4 [2] BAD`}, ""},
+		// A Segment batch is its calls, with the envelope's sentAt.
+		{"a pretty-printed Segment batch", "{\n  \"batch\": [\n    {\"type\": \"track\", \"event\": \"e\"},\n    {\"type\": \"page\", \"sentAt\": \"T2\"},\n    3\n  ],\n  \"sentAt\": \"T1\"\n}\n",
+			[]string{`1 {"event":"e","sentAt":"T1","type":"track"}`, `1 {"sentAt":"T2","type":"page"}`, `1 3 BAD`}, ""},
+		{"Segment batches as JSON Lines", "{\"batch\": [{\"a\": 1}]}\n{\"b\": 2}\n{\"batch\": [{\"c\": 3}, {\"d\": 4}]}\n",
+			[]string{`1 {"a":1}`, `2 {"b": 2}`, `3 {"c":3}`, `3 {"d":4}`}, ""},
+		{"an empty Segment batch", "{\"batch\": []}\n", nil, "line 1: the Segment batch holds no calls"},
 		{"array, syntax error", "[\n{\"a\":1},\n{\"b\":\n  }\n]", []string{`2 {"a":1}`}, "line 4: not valid JSON: invalid character '}' looking for beginning of value"},
 		{"array, missing comma", "[\n{\"a\":1}\n{\"b\":2}\n]", []string{`2 {"a":1}`}, "line 3: not valid JSON"},
 		{"array, cut short", "[\n{\"a\":1},\n{\"b\":", []string{`2 {"a":1}`}, "line 3: the input ends inside a JSON value"},
