@@ -168,6 +168,7 @@ func (a *Analytics) Configure(js []Journey) {
 	for _, spec := range js {
 		k := jkey{spec.Stack, spec.Name}
 		seen[k] = true
+		a.carry(spec)
 		j := a.journey(spec.Stack, spec.Name)
 		j.spec, j.configured = spec, true
 		for _, s := range spec.Stages {
@@ -292,4 +293,45 @@ func (a *Analytics) Erase(customer string) {
 	for _, j := range a.journeys {
 		j.dropRun(customer)
 	}
+}
+
+// carry moves a renamed journey's figures to its new name, unless the new
+// name has figures of its own, and renames moved actions in every bucket.
+func (a *Analytics) carry(spec Journey) {
+	k := jkey{spec.Stack, spec.Name}
+	if spec.MovedFrom != "" {
+		from := jkey{spec.Stack, spec.MovedFrom}
+		if old, ok := a.journeys[from]; ok {
+			if cur, taken := a.journeys[k]; !taken || (!cur.configured && len(cur.runs) == 0 && cur.newest == math.MinInt64) {
+				delete(a.journeys, from)
+				old.spec.Name = spec.Name
+				a.journeys[k] = old
+			}
+		}
+	}
+	j := a.journeys[k]
+	if j == nil || len(spec.ActionsMoved) == 0 {
+		return
+	}
+	rename := func(b *bucket) {
+		if b == nil || b.actions == nil {
+			return
+		}
+		for from, to := range spec.ActionsMoved {
+			x, ok := b.actions[from]
+			if !ok {
+				continue
+			}
+			delete(b.actions, from)
+			b.action(to, x.channel).add(x, 1)
+		}
+	}
+	for _, b := range j.ring {
+		rename(b)
+	}
+	for _, b := range j.days.ring {
+		rename(b)
+	}
+	rename(&j.days.total)
+	j.sums = nil
 }

@@ -1,6 +1,7 @@
 package analytics_test
 
 import (
+	"fmt"
 	"math"
 	"reflect"
 	"testing"
@@ -427,5 +428,42 @@ func TestEraseReentryAndConfigure(t *testing.T) {
 	a.Configure(nil)
 	if _, err := a.Report("growth", "cart", at(10*day)); err != analytics.ErrUnknownJourney {
 		t.Errorf("a journey no longer deployed: %v", err)
+	}
+}
+
+// A journey renamed by a moved block keeps its figures under the new name,
+// and a moved action its performance.
+func TestConfigureCarriesMoves(t *testing.T) {
+	fd := newFeed().enter("a", at(9*day), "browsing").enter("b", at(9*day), "checkout")
+	fd.recs = append(fd.recs, analytics.Record{Decision: &analytics.Decision{Time: at(9*day + hour), DecisionID: "d1",
+		Customer: "a", Stack: "growth", Journey: "cart", Action: "remind", Channel: "email"}})
+	a := build(t, journey(0), fd)
+
+	renamed := journey(0)
+	renamed.Name, renamed.MovedFrom = "recovery", "cart"
+	renamed.ActionsMoved = map[string]string{"remind": "nudge"}
+	a.Configure([]analytics.Journey{renamed})
+	if _, err := a.Report("growth", "cart", at(10*day)); err != analytics.ErrUnknownJourney {
+		t.Errorf("the old name is still reported: %v", err)
+	}
+	r, err := a.Report("growth", "recovery", at(10*day))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Active != 2 || r.Totals.Entries != 2 {
+		t.Errorf("after the rename: active %d, entries %d; want 2, 2", r.Active, r.Totals.Entries)
+	}
+	var acts []string
+	for _, x := range r.Actions {
+		acts = append(acts, x.Action+"/"+x.Channel+":"+fmt.Sprint(x.Decided))
+	}
+	if fmt.Sprint(acts) != "[nudge/email:1]" {
+		t.Errorf("actions after the move %v, want [nudge/email:1]", acts)
+	}
+	// Later records under the new name add to the carried figures.
+	a.Apply(analytics.Record{Transition: &analytics.Transition{Time: at(9*day + 2*hour), Stack: "growth", Journey: "recovery",
+		Customer: "c", Run: 1, To: "browsing", Reason: analytics.ReasonEntered}})
+	if r, _ := a.Report("growth", "recovery", at(10*day)); r.Totals.Entries != 3 || r.Active != 3 {
+		t.Errorf("after a new entry: active %d, entries %d; want 3, 3", r.Active, r.Totals.Entries)
 	}
 }

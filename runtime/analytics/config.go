@@ -19,6 +19,11 @@ type Journey struct {
 	// Within is goal.within, 0 for none.
 	Within time.Duration
 	KPIs   []KPI
+	// MovedFrom is the journey's name before a moved block renamed it,
+	// "" for none; ActionsMoved maps an action's old name to its new one.
+	// Configure carries their figures over.
+	MovedFrom    string
+	ActionsMoved map[string]string
 }
 
 // KPI functions.
@@ -76,6 +81,17 @@ func FromCatalog(cat *catalog.Catalog) ([]Journey, error) {
 		}
 		for _, j := range st.Journeys {
 			aj := Journey{Stack: st.Name, Name: j.Name, HasGoal: j.Goal != nil, Within: j.Within, KPIs: kpis[j.Name]}
+			for _, m := range st.Moves {
+				switch {
+				case m.Journey && m.ToJourney == j.Name:
+					aj.MovedFrom = m.FromJourney
+				case m.Action && m.ToJourney == j.Name:
+					if aj.ActionsMoved == nil {
+						aj.ActionsMoved = map[string]string{}
+					}
+					aj.ActionsMoved[m.FromAction] = m.ToAction
+				}
+			}
 			for _, s := range j.Stages {
 				aj.Stages = append(aj.Stages, s.Name)
 			}

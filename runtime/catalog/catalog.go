@@ -61,15 +61,18 @@ type Stack struct {
 	Journeys []*Journey
 	// Segments sorted by name.
 	Segments []*deploy.Segment
-	// Moves are the deployment's moved blocks of journeys and stages.
+	// Moves are the deployment's moved blocks of journeys, stages and
+	// actions.
 	Moves []Move
 }
 
-// Move is a moved block of a journey (Journey set) or of a stage.
+// Move is a moved block of a journey (Journey set), of an action (Action
+// set, with FromAction and ToAction) or of a stage.
 type Move struct {
-	Journey                bool
+	Journey, Action        bool
 	FromJourney, ToJourney string
 	FromStage, ToStage     string
+	FromAction, ToAction   string
 }
 
 // Journey returns the stack's journey of that name, or nil.

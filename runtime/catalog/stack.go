@@ -182,6 +182,8 @@ func buildStack(name string, d Deployed) (*Stack, []Expression, Problems) {
 			c.add("", "moved to %s, which this deployment does not declare", m.To)
 		case from.Kind == addrs.Journey:
 			st.Moves = append(st.Moves, Move{Journey: true, FromJourney: from.Journey, ToJourney: to.Journey})
+		case from.Kind == addrs.Action:
+			st.Moves = append(st.Moves, Move{Action: true, FromJourney: from.Journey, ToJourney: to.Journey, FromAction: from.Name, ToAction: to.Name})
 		case from.Kind == addrs.Stage:
 			st.Moves = append(st.Moves, Move{FromJourney: from.Journey, ToJourney: to.Journey, FromStage: from.Name, ToStage: to.Name})
 		}

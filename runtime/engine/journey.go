@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/waymarkhq/waymark/lang/addrs"
 	"github.com/waymarkhq/waymark/runtime/analytics"
 	"github.com/waymarkhq/waymark/runtime/catalog"
 	"github.com/waymarkhq/waymark/runtime/decide"
@@ -382,8 +383,29 @@ func (w *work) reconcile(c *customer, stack string, moves []catalog.Move, t time
 			}
 		}
 		for _, m := range moves {
-			if !m.Journey && (m.FromJourney == r.journey || m.FromJourney == jname) && m.FromStage == sname {
+			if !m.Journey && !m.Action && (m.FromJourney == r.journey || m.FromJourney == jname) && m.FromStage == sname {
 				sname = m.ToStage
+			}
+		}
+		// A moved action keeps its pending trigger and the contacts that
+		// count against its limits.
+		for _, m := range moves {
+			if !m.Action || (m.FromJourney != r.journey && m.FromJourney != jname) {
+				continue
+			}
+			for i := range r.timers {
+				if r.timers[i].kind == timerTrigger && r.timers[i].action == m.FromAction {
+					r.timers[i].action = m.ToAction
+					c.dirty = true
+				}
+			}
+			from := addrs.Address{Kind: addrs.Action, Journey: r.journey, Name: m.FromAction}.InStack(stack)
+			to := addrs.Address{Kind: addrs.Action, Journey: jname, Name: m.ToAction}.InStack(stack)
+			for i := range c.contacts {
+				if c.contacts[i].action == from {
+					c.contacts[i].action = to
+					c.dirty = true
+				}
 			}
 		}
 		var j *catalog.Journey

@@ -166,6 +166,44 @@ func TestTriggerDecisions(t *testing.T) {
 	}
 }
 
+// A moved action keeps its pending trigger; without the moved block the
+// renamed action is a new one, and the customer, already in its stages,
+// never falls due for it.
+func TestMovedActionKeepsTrigger(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		moved bool
+		want  string
+	}{
+		{"moved", true, "[c1:nudge@1h30m0s c1:remind@1h0m0s]"},
+		{"renamed without moved", false, "[c1:remind@1h0m0s]"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, true)
+			h.deploy(outbound(nil,
+				deploy.Action{Name: "remind", Trigger: after("1h")},
+				deploy.Action{Name: "later", Trigger: after("90m")}))
+			h.send(ev("cart_updated", "c1", 0, "cart_value", 30, "trait:email_opt_in", true, "trait:email", "c1@example.com"),
+				tick(time.Hour+time.Second))
+			// remind has been sent and later is pending: both are renamed.
+			d := outbound(nil,
+				deploy.Action{Name: "again", Trigger: after("1h")},
+				deploy.Action{Name: "nudge", Trigger: after("90m")})
+			if tt.moved {
+				d.Moves = []deploy.Move{
+					{From: "journey.cart_recovery.action.remind", To: "journey.cart_recovery.action.again"},
+					{From: "journey.cart_recovery.action.later", To: "journey.cart_recovery.action.nudge"},
+				}
+			}
+			h.deploy(d)
+			h.send(tick(3 * time.Hour))
+			if got := fmt.Sprint(h.sends()); got != tt.want {
+				t.Errorf("sends %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestTriggerSurvivesRestart(t *testing.T) {
 	h := newHarness(t, false)
 	h.deploy(outbound(nil, deploy.Action{Name: "remind", Trigger: after("1h")}))
