@@ -715,6 +715,9 @@ func (e *Engine) route(r *store.LogRecord, arrivals *[]time.Time) error {
 	}
 	it := item{seq: r.Seq, before: before}
 	switch r.Data[0] {
+	case tagClock:
+		// Only its time matters, and the stretch's clock has it.
+		return nil
 	case tagEvent:
 		ev := &events.Event{}
 		if err := ev.UnmarshalBinary(r.Data[1:]); err != nil {
