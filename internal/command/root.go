@@ -25,6 +25,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/command/runtimecmd"
 	"github.com/waymarkhq/waymark/internal/command/showcmd"
 	"github.com/waymarkhq/waymark/internal/command/statuscmd"
+	"github.com/waymarkhq/waymark/internal/command/testcmd"
 	"github.com/waymarkhq/waymark/internal/command/validatecmd"
 	"github.com/waymarkhq/waymark/internal/command/versioncmd"
 )
@@ -72,6 +73,7 @@ bundled real-time decisioning runtime.`,
 		applycmd.NewDestroy,
 		showcmd.New,
 		graphcmd.New,
+		testcmd.New,
 		historycmd.New,
 		historycmd.NewRollback,
 		fmtcmd.New,

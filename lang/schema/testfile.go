@@ -93,14 +93,14 @@ var testFile = &Block{
 				{
 					Type:        "expect_kpi",
 					Repeat:      true,
-					Description: "A KPI of a journey at a moment, over the journey's analytics from the test's start to then.",
+					Description: "A KPI of a journey at a moment, over everything the journey has seen from the test's start to then.",
 					Attributes: []*Attribute{
 						atAttr("it is read"),
 						{Name: "journey", Kind: Value, Type: cty.String, Required: true, Description: "The journey's name."},
 						{Name: "kpi", Kind: Value, Type: cty.String, Required: true, Description: "The KPI's name."},
 						{Name: "value", Kind: Value, Type: cty.Number, Description: "The value it must have, within `tolerance`."},
 						{Name: "tolerance", Kind: Value, Type: cty.Number, Default: "1e-9", Description: "How far from `value` is still equal."},
-						{Name: "state", Kind: Value, Type: cty.String, Enum: []string{"met", "missed", "no_data"}, Description: "Whether the KPI meets its target."},
+						{Name: "state", Kind: Value, Type: cty.String, Enum: []string{"met", "missed", "insufficient_data", "no_target"}, Description: "The KPI's state against its target, as `waymark status` shows it."},
 					},
 				},
 				{
