@@ -298,4 +298,3 @@ func (r *reporter) summary(results []*wmtest.Result, elapsed time.Duration) bool
 	}
 	return failed > 0
 }
-
