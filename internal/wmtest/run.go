@@ -148,7 +148,7 @@ func start(ctx context.Context, cfg *lang.Config, t *lang.Test, opts Options) (*
 	if _, err := rand.Read(key); err != nil {
 		return nil, err
 	}
-	scfg := service.Config{Store: memstore.New(memstore.Options{}), SecretKey: key, EventClock: true, Workers: 2,
+	scfg := service.Config{Store: memstore.New(memstore.Options{}), SecretKey: key, EventClock: true, Workers: 2, NoExplore: true,
 		Now: func() time.Time { return time.Unix(0, r.now.Load()).UTC() }, Logger: slog.New(slog.DiscardHandler)}
 	if t.RealProviders {
 		scfg.Providers = opts.Providers

@@ -70,6 +70,9 @@ type Config struct {
 	// Delivery configures the outbox; its Store, Render, Deliver, Report
 	// and Clock are the service's.
 	Delivery delivery.Options
+	// NoExplore ranks every decision by the models' means, without
+	// exploration, so that the same events decide the same (waymark test).
+	NoExplore bool
 	// Models holds the adaptive models (default a new registry, loaded
 	// from the store when the runtime starts).
 	Models *models.Registry
@@ -143,7 +146,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}})
 	s.eng = engine.New(engine.Options{
 		Store: cfg.Store, Clock: cfg.Clock, EventClock: cfg.EventClock, Workers: cfg.Workers,
-		Name: cfg.Replica, CacheSize: cfg.CacheSize, LeaseTTL: cfg.LeaseTTL,
+		NoExplore: cfg.NoExplore, Name: cfg.Replica, CacheSize: cfg.CacheSize, LeaseTTL: cfg.LeaseTTL,
 		LoadDeployment: s.loadDocument, Logger: cfg.Logger, Observer: observer{s.m},
 		Models: s.models, Decided: s.decided, Enqueued: func(ds []store.Delivery) { s.outbox.Add(ds) },
 	})
