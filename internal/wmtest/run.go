@@ -389,7 +389,9 @@ func (r *runtime) expectDecision(ctx context.Context, s *lang.Step, res *Result)
 	explain := explainLines(d)
 	if r.opts.Explain {
 		res.Logs = append(res.Logs, what+":")
-		res.Logs = append(res.Logs, explain...)
+		for _, l := range explain {
+			res.Logs = append(res.Logs, "  "+l)
+		}
 	}
 	ok := len(got) >= len(s.Actions) && (len(s.Actions) > 0 || len(got) == 0)
 	for i := 0; ok && i < len(s.Actions); i++ {

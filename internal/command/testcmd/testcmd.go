@@ -278,6 +278,9 @@ func (r *reporter) summary(results []*wmtest.Result, elapsed time.Duration) bool
 	}
 	sec := elapsed.Seconds()
 	counts := fmt.Sprintf("%d tests", len(results))
+	if len(results) == 1 {
+		counts = "1 test"
+	}
 	if failed > 0 {
 		counts = fmt.Sprintf("%d of %d tests failed", failed, len(results))
 	}
