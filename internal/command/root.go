@@ -26,6 +26,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/command/runtimecmd"
 	"github.com/waymarkhq/waymark/internal/command/showcmd"
 	"github.com/waymarkhq/waymark/internal/command/statuscmd"
+	"github.com/waymarkhq/waymark/internal/command/testcmd"
 	"github.com/waymarkhq/waymark/internal/command/validatecmd"
 	"github.com/waymarkhq/waymark/internal/command/versioncmd"
 )
@@ -74,6 +75,7 @@ bundled real-time decisioning runtime.`,
 		showcmd.New,
 		graphcmd.New,
 		consolecmd.New,
+		testcmd.New,
 		historycmd.New,
 		historycmd.NewRollback,
 		fmtcmd.New,

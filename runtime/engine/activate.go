@@ -22,6 +22,7 @@ type catalogs struct {
 	reg  *models.Registry
 
 	mu    sync.Mutex
+	docs  map[string]*docEntry // by stack@serial: every partition activates the same document
 	byKey map[string]*catalogEntry
 	order []string // keys, oldest first
 	bySeq []seqKey // the sets active at log positions asked for
@@ -31,6 +32,37 @@ type catalogEntry struct {
 	once sync.Once
 	cc   *compiled
 	err  error
+}
+
+type docEntry struct {
+	once sync.Once
+	doc  *deploy.Document
+	err  error
+}
+
+// document loads a stack's deployment once however many partitions
+// activate it; the last few are kept.
+func (cs *catalogs) document(ctx context.Context, stack string, serial int64) (*deploy.Document, error) {
+	key := fmt.Sprintf("%s@%d", stack, serial)
+	cs.mu.Lock()
+	e, ok := cs.docs[key]
+	if !ok {
+		if cs.docs == nil || len(cs.docs) >= keptCatalogs {
+			cs.docs = map[string]*docEntry{}
+		}
+		e = &docEntry{}
+		cs.docs[key] = e
+	}
+	cs.mu.Unlock()
+	e.once.Do(func() { e.doc, e.err = cs.load(ctx, stack, serial) })
+	if e.err != nil {
+		cs.mu.Lock()
+		if cs.docs[key] == e {
+			delete(cs.docs, key) // a failed load is tried again
+		}
+		cs.mu.Unlock()
+	}
+	return e.doc, e.err
 }
 
 type seqKey struct {
@@ -99,7 +131,7 @@ func (cs *catalogs) get(deployed map[string]catalog.Deployed, focus string) (*co
 // after returns the catalog that activating a stack's deployment makes of
 // cur.
 func (cs *catalogs) after(ctx context.Context, cur *compiled, stack string, serial int64) (*compiled, error) {
-	doc, err := cs.load(ctx, stack, serial)
+	doc, err := cs.document(ctx, stack, serial)
 	if err != nil {
 		return nil, err
 	}

@@ -51,7 +51,11 @@ func (e *Engine) Decide(ctx context.Context, req DecideRequest) (*decide.Decisio
 	if id == "" {
 		id = decide.NewID(now, rng)
 	}
-	return decide.Decide(cat.dec, &sub, &decide.Request{ID: id, Channel: req.Channel, Context: req.Context, Limit: req.Limit, Now: now, Rand: rng})
+	draws := rng
+	if e.opts.NoExplore {
+		draws = nil // a nil Rand ranks by the means
+	}
+	return decide.Decide(cat.dec, &sub, &decide.Request{ID: id, Channel: req.Channel, Context: req.Context, Limit: req.Limit, Now: now, Rand: draws})
 }
 
 // Decisioning returns the decisioning view of what the engine runs now.

@@ -94,9 +94,13 @@ type Options struct {
 	Enqueued func([]store.Delivery)
 	// Seed, when not zero, seeds the draws of exploration, for tests that
 	// must come out the same every time.
-	Seed     uint64
-	Observer Observer
-	Logger   *slog.Logger
+	Seed uint64
+	// NoExplore ranks every decision by the models' means, without
+	// Thompson draws or outright exploration, so that the same events
+	// always decide the same (waymark test). The control group stays.
+	NoExplore bool
+	Observer  Observer
+	Logger    *slog.Logger
 }
 
 // Engine runs the journeys of the partitions it holds leases on. Its
@@ -229,7 +233,7 @@ func newRand(seed, stream uint64) *rand.Rand {
 
 // work returns the work of shard s over its catalog.
 func (e *Engine) work(s *shard) *work {
-	return &work{sh: s, cat: s.cat, obs: e.opts.Observer, models: e.opts.Models, decided: e.opts.Decided}
+	return &work{sh: s, cat: s.cat, obs: e.opts.Observer, models: e.opts.Models, decided: e.opts.Decided, noExplore: e.opts.NoExplore}
 }
 
 // Name is the replica's name in the store's leases.
@@ -715,6 +719,9 @@ func (e *Engine) route(r *store.LogRecord, arrivals *[]time.Time) error {
 	}
 	it := item{seq: r.Seq, before: before}
 	switch r.Data[0] {
+	case tagClock:
+		// Only its time matters, and the stretch's clock has it.
+		return nil
 	case tagEvent:
 		ev := &events.Event{}
 		if err := ev.UnmarshalBinary(r.Data[1:]); err != nil {

@@ -35,6 +35,8 @@ type work struct {
 	obs     Observer
 	models  *models.Registry
 	decided func(*decide.Decision)
+	// noExplore ranks triggered decisions by the means (Options.NoExplore).
+	noExplore bool
 	// act is reused from event to event.
 	act expr.Activation
 }

@@ -66,9 +66,13 @@ func (w *work) trigger(c *customer, due, t time.Time, r0 *run, tm timer) {
 		due1[i] = m.a
 	}
 	sub := w.cat.subject(c, t)
+	draws := w.sh.rng
+	if w.noExplore {
+		draws = nil // a nil Rand ranks by the means
+	}
 	req := &decide.Request{
 		ID:      decide.DerivedID(t, c.id+"\x00"+first.Channel.Name+"\x00"+strings.Join(keys, "\x00")),
-		Channel: first.Channel.Name, Now: t, Due: due1, Rand: w.sh.rng,
+		Channel: first.Channel.Name, Now: t, Due: due1, Rand: draws,
 	}
 	d, err := decide.Decide(w.cat.dec, &sub, req)
 	if err != nil {

@@ -68,7 +68,7 @@ func (s *Service) Deploy(ctx context.Context, stack string, base int64, doc *dep
 	if len(ps) == 0 {
 		_, ps = engine.Compile(cat)
 	}
-	if len(ps) == 0 {
+	if len(ps) == 0 && s.cfg.Deliver == nil { // a sink takes every delivery
 		ps = s.prov.check(doc)
 	}
 	if len(ps) > 0 {

@@ -150,6 +150,9 @@ func (s *Service) deliver(ctx context.Context, source string, d *host.Delivery) 
 	if ch == nil || ch.Source != source {
 		return "", &host.DeliveryError{Source: source, Message: fmt.Sprintf("channel %s is no longer deployed with provider %s", d.Channel, source)}
 	}
+	if s.cfg.Deliver != nil {
+		return s.cfg.Deliver(ctx, source, d)
+	}
 	if err := s.prov.ready(ctx, ch, s.documents()); err != nil {
 		return "", err
 	}

@@ -63,9 +63,16 @@ type Config struct {
 	Providers *discovery.Env
 	// Host configures the provider host.
 	Host host.Options
+	// Deliver, when set, takes every delivery in place of the providers'
+	// processes (waymark test's recording sink): it returns the message
+	// id, as a provider does. Providers is then not used.
+	Deliver func(ctx context.Context, source string, d *host.Delivery) (string, error)
 	// Delivery configures the outbox; its Store, Render, Deliver, Report
 	// and Clock are the service's.
 	Delivery delivery.Options
+	// NoExplore ranks every decision by the models' means, without
+	// exploration, so that the same events decide the same (waymark test).
+	NoExplore bool
 	// Models holds the adaptive models (default a new registry, loaded
 	// from the store when the runtime starts).
 	Models *models.Registry
@@ -139,7 +146,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}})
 	s.eng = engine.New(engine.Options{
 		Store: cfg.Store, Clock: cfg.Clock, EventClock: cfg.EventClock, Workers: cfg.Workers,
-		Name: cfg.Replica, CacheSize: cfg.CacheSize, LeaseTTL: cfg.LeaseTTL,
+		NoExplore: cfg.NoExplore, Name: cfg.Replica, CacheSize: cfg.CacheSize, LeaseTTL: cfg.LeaseTTL,
 		LoadDeployment: s.loadDocument, Logger: cfg.Logger, Observer: observer{s.m},
 		Models: s.models, Decided: s.decided, Enqueued: func(ds []store.Delivery) { s.outbox.Add(ds) },
 	})
@@ -248,6 +255,20 @@ func (s *Service) Ready() bool { return s.eng.Ready() }
 // Sync waits until everything appended so far is processed and every
 // timer due by the clock has fired.
 func (s *Service) Sync(ctx context.Context) error { return s.eng.Sync(ctx) }
+
+// AdvanceClock moves the event clock to t, as an event stamped t would,
+// and waits until the timers due before t have fired and their work is
+// committed and fed to analytics. Only for a runtime on the event clock.
+func (s *Service) AdvanceClock(ctx context.Context, t time.Time) error {
+	if !s.cfg.EventClock {
+		return errors.New("the clock moves by itself: this runtime is not on the event clock")
+	}
+	if _, err := s.st.Append(ctx, []store.LogRecord{engine.ClockRecord(t.UTC(), s.now().UTC())}); err != nil {
+		return err
+	}
+	s.eng.Notify()
+	return s.SyncAll(ctx)
+}
 
 // SyncAll waits until everything appended so far is processed, as Sync
 // does, and analytics has been fed what that committed, with the KPI

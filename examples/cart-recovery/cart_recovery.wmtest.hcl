@@ -1,0 +1,164 @@
+# Scenario tests of the cart-recovery journey: `waymark test` runs each in
+# its own in-memory runtime on the event clock. Times are after the test's
+# start (2024-01-01T09:00:00Z by default, a Monday morning).
+
+test "an abandoned cart moves through the stages and gets its reminder" {
+  customer "c-1001" {
+    traits = { email = "ada@example.test", email_opt_in = true, first_name = "Ada", tier = "gold", timezone = "Europe/London" }
+  }
+
+  event {
+    customer   = "c-1001"
+    type       = "cart_updated"
+    attributes = { cart_value = 80, item_count = 2 }
+  }
+  expect {
+    at       = "+10m"
+    customer = "c-1001"
+    journey  = "cart_recovery"
+    stage    = "browsing"
+  }
+  event {
+    at       = "+30m"
+    customer = "c-1001"
+    type     = "checkout_started"
+  }
+  expect {
+    customer = "c-1001"
+    journey  = "cart_recovery"
+    stage    = "checkout"
+  }
+  expect_delivery {
+    at       = "+59m"
+    customer = "c-1001"
+    action   = "reminder_email"
+    sent     = false # the trigger waits an hour after entry
+  }
+  expect_delivery {
+    at       = "+1h"
+    customer = "c-1001"
+    action   = "reminder_email"
+    channel  = "email"
+    fields   = { subject = "Ada, you left something in your cart" }
+  }
+  event {
+    at         = "+2h"
+    customer   = "c-1001"
+    type       = "order_placed"
+    attributes = { amount = 80 }
+  }
+  expect {
+    customer = "c-1001"
+    journey  = "cart_recovery"
+    state    = "completed"
+  }
+  expect_delivery {
+    at       = "+1d1h"
+    customer = "c-1001"
+    action   = "last_call_email"
+    sent     = false # the order came first
+  }
+}
+
+test "a small cart does not enter" {
+  event {
+    customer   = "c-2001"
+    type       = "cart_updated"
+    attributes = { cart_value = 10, item_count = 1 }
+  }
+  expect {
+    customer = "c-2001"
+    journey  = "cart_recovery"
+    state    = "none"
+  }
+}
+
+test "a cart left in checkout times out after three days" {
+  event {
+    customer   = "c-3001"
+    type       = "cart_updated"
+    attributes = { cart_value = 40, item_count = 1 }
+  }
+  event {
+    at       = "+1h"
+    customer = "c-3001"
+    type     = "checkout_started"
+  }
+  expect {
+    at       = "+3d"
+    customer = "c-3001"
+    journey  = "cart_recovery"
+    stage    = "checkout"
+  }
+  expect {
+    at       = "+3d1h"
+    customer = "c-3001"
+    journey  = "cart_recovery"
+    state    = "timed_out"
+  }
+}
+
+test "a gold shopper at payment is shown the VIP banner first" {
+  customer "c-4001" {
+    traits = { first_name = "Grace", tier = "gold" }
+  }
+  event {
+    customer   = "c-4001"
+    type       = "cart_updated"
+    attributes = { cart_value = 120, item_count = 3 }
+  }
+  event {
+    at       = "+5m"
+    customer = "c-4001"
+    type     = "payment_started"
+  }
+  expect_decision {
+    customer = "c-4001"
+    channel  = "web"
+    context  = { page = "payment" }
+    actions  = ["vip_banner", "payment_help_banner"]
+    explain  = true
+  }
+  expect_decision {
+    customer = "c-4001"
+    channel  = "web"
+    context  = { page = "cart" }
+    actions  = ["vip_banner"]
+  }
+}
+
+test "average order value counts the orders of the journey" {
+  event {
+    customer   = "c-5001"
+    type       = "cart_updated"
+    attributes = { cart_value = 50, item_count = 1 }
+  }
+  event {
+    customer   = "c-5002"
+    type       = "cart_updated"
+    attributes = { cart_value = 90, item_count = 2 }
+  }
+  event {
+    at         = "+1h"
+    customer   = "c-5001"
+    type       = "order_placed"
+    attributes = { amount = 50 }
+  }
+  event {
+    at         = "+2h"
+    customer   = "c-5002"
+    type       = "order_placed"
+    attributes = { amount = 100 }
+  }
+  expect_kpi {
+    at      = "+3h"
+    journey = "cart_recovery"
+    kpi     = "average_order_value"
+    value   = 75
+  }
+  expect_kpi {
+    journey = "cart_recovery"
+    kpi     = "median_time_to_order"
+    state   = "no_target"
+  }
+}
