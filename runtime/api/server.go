@@ -31,13 +31,18 @@ type Options struct {
 	Logger   *slog.Logger
 	// RetryAfter is the Retry-After of a 429, in seconds (default 1).
 	RetryAfter int
+	// MaxInflightBytes bounds the bytes of request bodies held at once
+	// (default DefaultMaxInflightBytes): a request past it is answered 429
+	// before its body is read.
+	MaxInflightBytes int64
 }
 
 // Server answers the API over a Service.
 type Server struct {
-	svc  *service.Service
-	opts Options
-	mux  *http.ServeMux
+	svc      *service.Service
+	opts     Options
+	mux      *http.ServeMux
+	inflight *budget
 }
 
 // New returns the API of svc.
@@ -54,7 +59,10 @@ func New(svc *service.Service, opts Options) *Server {
 	if opts.RetryAfter <= 0 {
 		opts.RetryAfter = 1
 	}
-	s := &Server{svc: svc, opts: opts, mux: http.NewServeMux()}
+	if opts.MaxInflightBytes <= 0 {
+		opts.MaxInflightBytes = DefaultMaxInflightBytes
+	}
+	s := &Server{svc: svc, opts: opts, mux: http.NewServeMux(), inflight: &budget{max: opts.MaxInflightBytes}}
 	s.routes()
 	return s
 }
@@ -87,6 +95,18 @@ func (s *Server) route(path string, methods map[string]scoped) {
 		who, ok := s.authorize(w, r, m.scope)
 		if !ok {
 			return
+		}
+		if r.Method == http.MethodPost {
+			// The body is admitted before any of it is read.
+			a, ok := s.admit(w, r)
+			if !ok {
+				return
+			}
+			defer a.release()
+			r.Body = struct {
+				io.Reader
+				io.Closer
+			}{&budgetReader{r: r.Body, a: a}, r.Body}
 		}
 		m.h(w, r, who)
 	})
@@ -176,8 +196,21 @@ func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
 
 // readBody reads a bounded body; false when it answered an error.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	limited := http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
+	var body []byte
+	var err error
+	if n := r.ContentLength; n >= 0 && n <= s.opts.MaxBodyBytes {
+		// The declared length was admitted: read it into one buffer.
+		body = make([]byte, n)
+		_, err = io.ReadFull(limited, body)
+	} else {
+		body, err = io.ReadAll(limited)
+	}
 	var mbe *http.MaxBytesError
+	if errors.Is(err, errNoBudget) {
+		s.overloaded(w, "the runtime is reading as many request bodies as it takes at once")
+		return nil, false
+	}
 	if errors.As(err, &mbe) {
 		writeError(w, http.StatusRequestEntityTooLarge, apiv1.CodeBodyTooLarge,
 			fmt.Sprintf("the request body is larger than %d bytes; send smaller batches", s.opts.MaxBodyBytes))

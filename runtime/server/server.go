@@ -91,6 +91,9 @@ type Config struct {
 	DeliveryTimeout time.Duration
 	// ShutdownTimeout bounds the draining of requests (default 30s).
 	ShutdownTimeout time.Duration
+	// MaxInflightBytes bounds the request bodies read at once (default
+	// api.DefaultMaxInflightBytes).
+	MaxInflightBytes int64
 	// Getenv reads the environment.
 	Getenv func(string) string
 	// Out receives what the operator must see once (the admin token);
@@ -180,7 +183,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("listening on %s: %w", cfg.Listen, err)
 	}
 	srv := &http.Server{
-		Handler:           api.New(svc, api.Options{Insecure: cfg.Insecure, Gatherer: reg, Logger: log}),
+		Handler:           api.New(svc, api.Options{Insecure: cfg.Insecure, Gatherer: reg, Logger: log, MaxInflightBytes: cfg.MaxInflightBytes}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      2 * time.Minute,

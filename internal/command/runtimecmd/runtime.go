@@ -13,6 +13,7 @@ import (
 
 	"github.com/waymarkhq/waymark/internal/cmdutil"
 	"github.com/waymarkhq/waymark/lang/funcs"
+	"github.com/waymarkhq/waymark/runtime/api"
 	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/client"
 	"github.com/waymarkhq/waymark/runtime/server"
@@ -47,6 +48,7 @@ type ServeOptions struct {
 	Store             string
 	DeliveryTimeout   string
 	CacheSize         int
+	MaxInflightMB     int
 	// DataDefault is set when -data was not given: the runtime then says
 	// that its data directory is the default, under the current directory.
 	DataDefault bool
@@ -86,6 +88,7 @@ its first start the runtime creates an admin token and prints it once. SIGTERM o
 	f.StringVar(&opts.DeliveryTimeout, "delivery-timeout", "30s", "Deadline of one delivery attempt through a provider.")
 	f.StringVar(&opts.Replica, "replica", "", "Name of this runtime among the replicas sharing a store (default: host name, process id and a random suffix).")
 	f.IntVar(&opts.CacheSize, "cache-size", 1_000_000, "Most customers kept in memory (at most about 2 KiB each); the others are read from the store when needed.")
+	f.IntVar(&opts.MaxInflightMB, "max-inflight-mb", api.DefaultMaxInflightBytes>>20, "Most MiB of request bodies read at once; a request past it is answered 429 before its body is read.")
 	return cmd
 }
 
@@ -117,6 +120,9 @@ func Serve(ctx context.Context, s *cmdutil.Streams, opts *ServeOptions) error {
 	if opts.CacheSize <= 0 {
 		return fmt.Errorf("-cache-size must be at least 1, not %d", opts.CacheSize)
 	}
+	if opts.MaxInflightMB <= 0 {
+		return fmt.Errorf("-max-inflight-mb must be at least 1, not %d", opts.MaxInflightMB)
+	}
 	if abs, err := filepath.Abs(opts.Data); err == nil {
 		opts.Data = abs
 	}
@@ -128,7 +134,7 @@ func Serve(ctx context.Context, s *cmdutil.Streams, opts *ServeOptions) error {
 	return server.Run(ctx, server.Config{Replica: opts.Replica, CacheSize: opts.CacheSize, Store: opts.Store, DeliveryTimeout: deliveryTimeout,
 		DataDir: opts.Data, Listen: opts.Listen, EventClock: eventClock, Insecure: opts.Insecure,
 		SecretKeyFile: opts.SecretKeyFile, TLSCert: opts.TLSCert, TLSKey: opts.TLSKey, DedupWindow: window, DecisionRetention: retention,
-		Getenv: s.Getenv, Out: s.Out, Log: s.Err,
+		Getenv: s.Getenv, Out: s.Out, Log: s.Err, MaxInflightBytes: int64(opts.MaxInflightMB) << 20,
 	})
 }
 
