@@ -305,7 +305,7 @@ func TestEventsAndCustomers(t *testing.T) {
 	}
 
 	// Metrics.
-	resp, err := http.Get(p.addr + "/metrics")
+	resp, err := getMetrics(p)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 
@@ -28,7 +29,9 @@ type Options struct {
 	Events events.Limits
 	// Gatherer serves /metrics (default none).
 	Gatherer prometheus.Gatherer
-	Logger   *slog.Logger
+	// MetricsAuth is who may read /metrics (default MetricsToken).
+	MetricsAuth MetricsAuth
+	Logger      *slog.Logger
 	// RetryAfter is the Retry-After of a 429, in seconds (default 1).
 	RetryAfter int
 	// MaxInflightBytes bounds the bytes of request bodies held at once
@@ -120,7 +123,14 @@ type scoped struct {
 func (s *Server) routes() {
 	s.route(apiv1.RouteHealthz, map[string]scoped{"GET": {"", s.healthz}})
 	s.route(apiv1.RouteReadyz, map[string]scoped{"GET": {"", s.readyz}})
-	s.route(apiv1.RouteMetrics, map[string]scoped{"GET": {"", s.metrics}})
+	switch s.opts.MetricsAuth {
+	case MetricsNone:
+		s.route(apiv1.RouteMetrics, map[string]scoped{"GET": {"", s.metrics}})
+	case MetricsLoopback:
+		s.route(apiv1.RouteMetrics, map[string]scoped{"GET": {"", s.loopbackOnly(s.metrics)}})
+	default:
+		s.route(apiv1.RouteMetrics, map[string]scoped{"GET": {store.ScopeRead, s.metrics}})
+	}
 	s.route(apiv1.RouteStack, map[string]scoped{"GET": {store.ScopeRead, s.getStack}})
 	s.route(apiv1.RouteDeployments, map[string]scoped{
 		"POST": {store.ScopeDeploy, s.deploy},
@@ -257,6 +267,40 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request, _ string) {
 		return
 	}
 	writeJSON(w, http.StatusOK, apiv1.Status{Status: apiv1.StatusReady})
+}
+
+// MetricsAuth is who may read /metrics.
+type MetricsAuth string
+
+// The ways /metrics is guarded.
+const (
+	// MetricsToken needs a token with the read scope.
+	MetricsToken MetricsAuth = "token"
+	// MetricsLoopback answers callers on this host only, without a token.
+	MetricsLoopback MetricsAuth = "loopback"
+	// MetricsNone answers anyone.
+	MetricsNone MetricsAuth = "none"
+)
+
+// ParseMetricsAuth reads -metrics-auth.
+func ParseMetricsAuth(s string) (MetricsAuth, error) {
+	switch m := MetricsAuth(s); m {
+	case MetricsToken, MetricsLoopback, MetricsNone:
+		return m, nil
+	}
+	return "", fmt.Errorf(`-metrics-auth must be "token", "loopback" or "none", not %q`, s)
+}
+
+// loopbackOnly answers 403 to a caller that is not on this host.
+func (s *Server) loopbackOnly(h handler) handler {
+	return func(w http.ResponseWriter, r *http.Request, who string) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			writeError(w, http.StatusForbidden, apiv1.CodeForbidden, "metrics are served only to callers on the runtime's host (-metrics-auth=loopback)")
+			return
+		}
+		h(w, r, who)
+	}
 }
 
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request, _ string) {
