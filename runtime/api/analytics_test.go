@@ -173,7 +173,7 @@ func kpiOf(r *apiv1.Analytics, name string) *apiv1.KPI {
 // name{k="v",...} with the labels sorted.
 func scrape(t *testing.T, p *proc) map[string]float64 {
 	t.Helper()
-	resp, err := http.Get(p.addr + "/metrics")
+	resp, err := getMetrics(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -681,4 +681,17 @@ func TestAnalyticsWindow(t *testing.T) {
 			t.Errorf("?%s: %d %s, want 400 saying %q", q, resp.StatusCode, body, want)
 		}
 	}
+}
+
+// getMetrics reads GET /metrics with p's token, which has the read scope
+// that /metrics needs by default.
+func getMetrics(p *proc) (*http.Response, error) {
+	req, err := http.NewRequest("GET", p.addr+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	if p.token != "" {
+		req.Header.Set("Authorization", "Bearer "+p.token)
+	}
+	return http.DefaultClient.Do(req)
 }

@@ -23,8 +23,9 @@ func growth() *deploy.Document {
 	d.Objects = append(d.Objects, deploy.Object{
 		Address: "channel.email", Kind: deploy.KindChannel, Sensitive: []string{"config.password"},
 		Channel: &deploy.Channel{Name: "email", Provider: "smtp", Source: "waymark/smtp", Delivers: true,
-			Config:  map[string]json.RawMessage{"host": json.RawMessage(`"127.0.0.1"`), "password": json.RawMessage(`"hunter2"`)},
-			Consent: "customer.email_opt_in"},
+			Config:      map[string]json.RawMessage{"host": json.RawMessage(`"127.0.0.1"`), "password": json.RawMessage(`"hunter2"`), "from": json.RawMessage(`"shop@example.com"`)},
+			PerDelivery: map[string]string{"to": "customer.email"},
+			Consent:     "customer.email_opt_in"},
 	})
 	d.Normalize()
 	return d
@@ -304,7 +305,7 @@ func TestEventsAndCustomers(t *testing.T) {
 	}
 
 	// Metrics.
-	resp, err := http.Get(p.addr + "/metrics")
+	resp, err := getMetrics(p)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,7 +70,10 @@ func TestDeployRefusesProviderItCannotRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Deploy(ctx(t), "growth", 0, withSlack(sum)); err != nil {
-		t.Fatalf("deploying with the provider installed: %v", err)
+	// Installed at the locked version and hash, it is run for its schema,
+	// which checks the channel: this one is no provider.
+	_, err = c.Deploy(ctx(t), "growth", 0, withSlack(sum))
+	if probs := client.Problems(err); len(probs) != 1 || !strings.Contains(probs[0].Message, "the schema of provider example/slack cannot be read") {
+		t.Fatalf("deploying with the provider installed: %v %+v", err, probs)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 
@@ -28,16 +29,23 @@ type Options struct {
 	Events events.Limits
 	// Gatherer serves /metrics (default none).
 	Gatherer prometheus.Gatherer
-	Logger   *slog.Logger
+	// MetricsAuth is who may read /metrics (default MetricsToken).
+	MetricsAuth MetricsAuth
+	Logger      *slog.Logger
 	// RetryAfter is the Retry-After of a 429, in seconds (default 1).
 	RetryAfter int
+	// MaxInflightBytes bounds the bytes of request bodies held at once
+	// (default DefaultMaxInflightBytes): a request past it is answered 429
+	// before its body is read.
+	MaxInflightBytes int64
 }
 
 // Server answers the API over a Service.
 type Server struct {
-	svc  *service.Service
-	opts Options
-	mux  *http.ServeMux
+	svc      *service.Service
+	opts     Options
+	mux      *http.ServeMux
+	inflight *budget
 }
 
 // New returns the API of svc.
@@ -54,7 +62,10 @@ func New(svc *service.Service, opts Options) *Server {
 	if opts.RetryAfter <= 0 {
 		opts.RetryAfter = 1
 	}
-	s := &Server{svc: svc, opts: opts, mux: http.NewServeMux()}
+	if opts.MaxInflightBytes <= 0 {
+		opts.MaxInflightBytes = DefaultMaxInflightBytes
+	}
+	s := &Server{svc: svc, opts: opts, mux: http.NewServeMux(), inflight: &budget{max: opts.MaxInflightBytes}}
 	s.routes()
 	return s
 }
@@ -88,6 +99,18 @@ func (s *Server) route(path string, methods map[string]scoped) {
 		if !ok {
 			return
 		}
+		if r.Method == http.MethodPost {
+			// The body is admitted before any of it is read.
+			a, ok := s.admit(w, r)
+			if !ok {
+				return
+			}
+			defer a.release()
+			r.Body = struct {
+				io.Reader
+				io.Closer
+			}{&budgetReader{r: r.Body, a: a}, r.Body}
+		}
 		m.h(w, r, who)
 	})
 }
@@ -100,7 +123,14 @@ type scoped struct {
 func (s *Server) routes() {
 	s.route(apiv1.RouteHealthz, map[string]scoped{"GET": {"", s.healthz}})
 	s.route(apiv1.RouteReadyz, map[string]scoped{"GET": {"", s.readyz}})
-	s.route(apiv1.RouteMetrics, map[string]scoped{"GET": {"", s.metrics}})
+	switch s.opts.MetricsAuth {
+	case MetricsNone:
+		s.route(apiv1.RouteMetrics, map[string]scoped{"GET": {"", s.metrics}})
+	case MetricsLoopback:
+		s.route(apiv1.RouteMetrics, map[string]scoped{"GET": {"", s.loopbackOnly(s.metrics)}})
+	default:
+		s.route(apiv1.RouteMetrics, map[string]scoped{"GET": {store.ScopeRead, s.metrics}})
+	}
 	s.route(apiv1.RouteStack, map[string]scoped{"GET": {store.ScopeRead, s.getStack}})
 	s.route(apiv1.RouteDeployments, map[string]scoped{
 		"POST": {store.ScopeDeploy, s.deploy},
@@ -177,8 +207,21 @@ func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
 
 // readBody reads a bounded body; false when it answered an error.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	limited := http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
+	var body []byte
+	var err error
+	if n := r.ContentLength; n >= 0 && n <= s.opts.MaxBodyBytes {
+		// The declared length was admitted: read it into one buffer.
+		body = make([]byte, n)
+		_, err = io.ReadFull(limited, body)
+	} else {
+		body, err = io.ReadAll(limited)
+	}
 	var mbe *http.MaxBytesError
+	if errors.Is(err, errNoBudget) {
+		s.overloaded(w, "the runtime is reading as many request bodies as it takes at once")
+		return nil, false
+	}
 	if errors.As(err, &mbe) {
 		writeError(w, http.StatusRequestEntityTooLarge, apiv1.CodeBodyTooLarge,
 			fmt.Sprintf("the request body is larger than %d bytes; send smaller batches", s.opts.MaxBodyBytes))
@@ -225,6 +268,40 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request, _ string) {
 		return
 	}
 	writeJSON(w, http.StatusOK, apiv1.Status{Status: apiv1.StatusReady})
+}
+
+// MetricsAuth is who may read /metrics.
+type MetricsAuth string
+
+// The ways /metrics is guarded.
+const (
+	// MetricsToken needs a token with the read scope.
+	MetricsToken MetricsAuth = "token"
+	// MetricsLoopback answers callers on this host only, without a token.
+	MetricsLoopback MetricsAuth = "loopback"
+	// MetricsNone answers anyone.
+	MetricsNone MetricsAuth = "none"
+)
+
+// ParseMetricsAuth reads -metrics-auth.
+func ParseMetricsAuth(s string) (MetricsAuth, error) {
+	switch m := MetricsAuth(s); m {
+	case MetricsToken, MetricsLoopback, MetricsNone:
+		return m, nil
+	}
+	return "", fmt.Errorf(`-metrics-auth must be "token", "loopback" or "none", not %q`, s)
+}
+
+// loopbackOnly answers 403 to a caller that is not on this host.
+func (s *Server) loopbackOnly(h handler) handler {
+	return func(w http.ResponseWriter, r *http.Request, who string) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			writeError(w, http.StatusForbidden, apiv1.CodeForbidden, "metrics are served only to callers on the runtime's host (-metrics-auth=loopback)")
+			return
+		}
+		h(w, r, who)
+	}
 }
 
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request, _ string) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/waymarkhq/waymark/lang/deploy"
+	"github.com/waymarkhq/waymark/lang/provschema"
 	"github.com/waymarkhq/waymark/runtime/events"
 )
 
@@ -150,6 +151,15 @@ type Deployed struct {
 // (the one being deployed) are reported too: they can only come from a
 // conflict with it.
 func Build(stacks map[string]Deployed, focus string) (*Catalog, Problems) {
+	return BuildWith(stacks, focus, nil)
+}
+
+// BuildWith is Build that also checks channels and messages against their
+// providers' schemas, by source: the attributes each takes, and which
+// per-delivery attributes may carry a sensitive value (its recipients).
+// A channel whose provider has no schema here is checked without it: any
+// of its per-delivery attributes may then carry a sensitive value.
+func BuildWith(stacks map[string]Deployed, focus string, schemas map[string]*provschema.Schema) (*Catalog, Problems) {
 	c := &Catalog{
 		Customer: map[string]*deploy.CustomerAttribute{},
 		Events:   map[string]*deploy.Event{},
@@ -168,7 +178,7 @@ func Build(stacks map[string]Deployed, focus string) (*Catalog, Problems) {
 	bodies := map[string][]byte{}
 	for _, n := range names {
 		d := stacks[n]
-		st, exprs, sps := buildStack(n, d)
+		st, exprs, sps := buildStack(n, d, schemas)
 		ps = append(ps, sps...)
 		c.Expressions = append(c.Expressions, exprs...)
 		for i := range d.Doc.Objects {

@@ -46,6 +46,8 @@ type Scope struct {
 	Priority  bool
 	Sensitive bool
 	Want      Want
+	// Template is set for a message template, checked as one.
+	Template bool
 }
 
 // Expression is one deployed runtime expression and where it is.
@@ -112,7 +114,12 @@ func checkExpressions(c *Catalog) Problems {
 		case WantAny:
 			want = cty.DynamicPseudoType
 		}
-		_, diags := rtexpr.CheckSource(e.Source, e.Address, sc, want)
+		var diags hcl.Diagnostics
+		if e.Scope.Template {
+			diags = rtexpr.CheckTemplateSource(e.Source, e.Address, sc)
+		} else {
+			_, diags = rtexpr.CheckSource(e.Source, e.Address, sc, want)
+		}
 		for _, d := range diags {
 			if d.Severity != hcl.DiagError {
 				continue

@@ -9,6 +9,7 @@ import (
 	"github.com/waymarkhq/waymark/lang/addrs"
 	"github.com/waymarkhq/waymark/lang/deploy"
 	"github.com/waymarkhq/waymark/lang/funcs"
+	"github.com/waymarkhq/waymark/lang/provschema"
 	"github.com/waymarkhq/waymark/runtime/events"
 )
 
@@ -21,10 +22,11 @@ var (
 func ValidStackName(name string) bool { return identRe.MatchString(name) && len(name) <= 128 }
 
 type checker struct {
-	stack string
-	doc   *deploy.Document
-	ps    Problems
-	exprs []Expression
+	stack   string
+	schemas map[string]*provschema.Schema
+	doc     *deploy.Document
+	ps      Problems
+	exprs   []Expression
 }
 
 func (c *checker) add(addr, format string, args ...any) {
@@ -74,8 +76,8 @@ var (
 	scopeDecide   = Scope{Context: true, Segments: true, Journeys: true}
 )
 
-func buildStack(name string, d Deployed) (*Stack, []Expression, Problems) {
-	c := &checker{stack: name, doc: d.Doc}
+func buildStack(name string, d Deployed, schemas map[string]*provschema.Schema) (*Stack, []Expression, Problems) {
+	c := &checker{stack: name, doc: d.Doc, schemas: schemas}
 	st := &Stack{Name: name, Serial: d.Serial, Doc: d.Doc}
 	if d.Doc.FormatVersion != deploy.FormatVersion {
 		c.add("", "format_version %d is not supported (this runtime reads %d)", d.Doc.FormatVersion, deploy.FormatVersion)
@@ -245,8 +247,18 @@ func (c *checker) channel(o *deploy.Object, a addrs.Address) {
 		c.add(o.Address, "provider is empty")
 	}
 	c.expr(o.Address, "consent", ch.Consent, scopeCustomer)
-	for k, src := range ch.PerDelivery {
-		c.expr(o.Address, k, src, Scope{Segments: true, Journeys: true, Sensitive: true, Want: WantAny})
+	// Only a recipient (an address to deliver to) may carry a sensitive
+	// value; without the provider's schema, any per-delivery attribute.
+	sch := c.schemas[ch.Source]
+	recipients := map[string]bool{}
+	if sch != nil {
+		recipients = deploy.Recipients(sch)
+		for _, msg := range deploy.CheckChannel(ch, sch) {
+			c.add(o.Address, "%s", msg)
+		}
+	}
+	for _, k := range sortedKeys(ch.PerDelivery) {
+		c.expr(o.Address, k, ch.PerDelivery[k], Scope{Segments: true, Journeys: true, Sensitive: sch == nil || recipients[k], Want: WantAny})
 	}
 	c.limit(o.Address, ch.Limit)
 	if q := ch.QuietHours; q != nil {
@@ -383,6 +395,18 @@ func (c *checker) action(o *deploy.Object, a addrs.Address) {
 			c.event(o.Address, "trigger.unless", u)
 		}
 	}
+	if ch := c.doc.Object("channel." + ac.Channel); ch != nil && ch.Channel != nil {
+		if sch := c.schemas[ch.Channel.Source]; sch != nil {
+			for _, msg := range deploy.CheckMessage(ac, sch) {
+				c.add(o.Address, "%s", msg)
+			}
+		}
+	}
+	// Message templates are rendered for each customer and may not carry
+	// a sensitive value: only a channel's recipient may.
+	for _, k := range sortedKeys(ac.Message) {
+		c.expr(o.Address, "message."+k, ac.Message[k], Scope{Context: true, Journeys: true, Template: true})
+	}
 	c.expr(o.Address, "eligible", ac.Eligible, scopeDecide)
 	if ac.Value == "" {
 		c.add(o.Address, "value is empty")
@@ -411,10 +435,66 @@ func (c *checker) kpi(o *deploy.Object, a addrs.Address) {
 	default:
 		c.add(o.Address, "metric %q is not a KPI function", k.Metric.Function)
 	}
+	m := k.Metric
+	journey := c.doc.Object("journey." + k.Journey)
+	if journey == nil || journey.Journey == nil {
+		c.add(o.Address, "journey %q is not declared by this deployment", k.Journey)
+	}
+	switch m.Function {
+	case "conversion", "time_to_goal":
+		if journey != nil && journey.Journey != nil && journey.Journey.Goal == nil {
+			c.add(o.Address, "metric %s needs a journey goal, which journey %q does not have", m.Function, k.Journey)
+		}
+	}
+	switch m.Function {
+	case "dropoff", "time_in_stage":
+		if c.doc.Object("journey."+k.Journey+".stage."+m.Stage) == nil {
+			c.add(o.Address, "metric %s names stage %q, which journey %q does not have", m.Function, m.Stage, k.Journey)
+		}
+	}
+	switch m.Function {
+	case "rate", "average", "nps":
+		ev := c.doc.Object("event." + m.Event)
+		if ev == nil || ev.Event == nil {
+			c.add(o.Address, "metric %s names event type %q, which this deployment does not declare", m.Function, m.Event)
+		} else if m.Function != "rate" {
+			found := false
+			for _, at := range ev.Event.Attributes {
+				if at.Name == m.Attribute {
+					found = true
+					if at.Type != "number" {
+						c.add(o.Address, "metric %s needs a number attribute, but event %q attribute %q is %s", m.Function, m.Event, m.Attribute, at.Type)
+					}
+				}
+			}
+			if !found {
+				c.add(o.Address, "metric %s names attribute %q, which event %q does not have", m.Function, m.Attribute, m.Event)
+			}
+		}
+	}
+	switch m.Function {
+	case "time_in_stage", "time_to_goal":
+		if m.Quantile == nil || !(*m.Quantile > 0 && *m.Quantile < 1) {
+			c.add(o.Address, "metric %s needs a quantile between 0 and 1 (exclusive), such as 0.9", m.Function)
+		}
+	default:
+		if m.Quantile != nil {
+			c.add(o.Address, "metric %s takes no quantile", m.Function)
+		}
+	}
 	if t := k.Target; t != nil && (t.Above == nil) == (t.Below == nil) {
 		c.add(o.Address, "target needs exactly one of above and below")
 	}
 	if k.Alert != nil && k.Target == nil {
 		c.add(o.Address, "alert needs a target")
 	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -123,6 +123,9 @@ func Compile(cat *catalog.Catalog) (*compiled, catalog.Problems) {
 		}
 	}
 	for _, e := range cat.Expressions {
+		if e.Scope.Template {
+			continue // message templates are compiled by decide
+		}
 		p, err := expr.Compile(e.Source, envs[e.Stack](e.Scope))
 		if err != nil {
 			ps = append(ps, catalog.Problem{Address: e.Address, Message: fmt.Sprintf("%s: %v", e.Attr, err)})

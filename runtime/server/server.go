@@ -68,8 +68,13 @@ type Config struct {
 	Listen string
 	// EventClock runs timers on the event clock.
 	EventClock bool
-	// Insecure serves without tokens.
-	Insecure bool
+	// Insecure serves without tokens; only on a loopback address unless
+	// InsecureRemote.
+	Insecure       bool
+	InsecureRemote bool
+	// MetricsAuth is who may read /metrics: MetricsToken (a read token,
+	// the default), MetricsLoopback (callers on this host) or MetricsNone.
+	MetricsAuth api.MetricsAuth
 	// SecretKeyFile holds the secret key (hex); else WAYMARK_SECRET_KEY,
 	// else a key file in DataDir.
 	SecretKeyFile string
@@ -91,6 +96,9 @@ type Config struct {
 	DeliveryTimeout time.Duration
 	// ShutdownTimeout bounds the draining of requests (default 30s).
 	ShutdownTimeout time.Duration
+	// MaxInflightBytes bounds the request bodies read at once (default
+	// api.DefaultMaxInflightBytes).
+	MaxInflightBytes int64
 	// Getenv reads the environment.
 	Getenv func(string) string
 	// Out receives what the operator must see once (the admin token);
@@ -113,6 +121,9 @@ func Run(ctx context.Context, cfg Config) error {
 		return errors.New("-tls-cert and -tls-key go together: give both or neither")
 	}
 	log := slog.New(slog.NewTextHandler(cfg.Log, &slog.HandlerOptions{Level: logLevel(cfg.Getenv("WAYMARK_LOG"))}))
+	if cfg.Insecure && !cfg.InsecureRemote && !IsLoopback(cfg.Listen) {
+		return fmt.Errorf("-insecure-dev serves without tokens, so it listens only on a loopback address (127.0.0.1, ::1, localhost), not %s: anyone who reached it could deploy, read customers and create admin tokens. Listen on 127.0.0.1, or add -insecure-dev-allow-remote if this is really what you want", cfg.Listen)
+	}
 
 	shared := isPostgres(cfg.Store)
 	if cfg.Store != "" && !shared {
@@ -163,24 +174,40 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	if cfg.Insecure {
-		log.Warn("serving WITHOUT authentication (-insecure-dev): anyone who reaches this address can deploy, ingest and read customers")
-	} else {
-		secret, err := svc.Bootstrap(ctx)
-		if err != nil {
-			return fmt.Errorf("creating the first admin token: %w", err)
-		}
-		if secret != "" {
-			fmt.Fprintf(cfg.Out, "Created the admin token. It is shown only this once; keep it secret:\n\n  %s\n\nUse it as WAYMARK_TOKEN, and create narrower tokens with waymark runtime token create.\n", secret)
-		}
-	}
-
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.Listen, err)
 	}
+	var tlsConfig *tls.Config
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("loading the TLS certificate: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	if cfg.Insecure {
+		log.Warn("serving WITHOUT authentication (-insecure-dev): anyone who reaches this address can deploy, ingest, read customers and create admin tokens", "address", ln.Addr().String())
+		if !IsLoopback(cfg.Listen) {
+			log.Warn("!!! -insecure-dev-allow-remote: this runtime WITHOUT authentication is reachable from other hosts !!!", "address", ln.Addr().String())
+		}
+	} else {
+		// The token is created, committed and printed only once
+		// everything that can fail at start has not: a start that fails
+		// does not use up its one printing. A missed token is replaced
+		// with runtime token create -bootstrap.
+		secret, err := svc.Bootstrap(ctx)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("creating the first admin token: %w", err)
+		}
+		if secret != "" {
+			fmt.Fprintf(cfg.Out, "Created the admin token. It is shown only this once; keep it secret:\n\n  %s\n\nUse it as WAYMARK_TOKEN, and create narrower tokens with waymark runtime token create (if it is lost: waymark runtime token create -bootstrap on this host, with the runtime stopped).\n", secret)
+		}
+	}
 	srv := &http.Server{
-		Handler:           api.New(svc, api.Options{Insecure: cfg.Insecure, Gatherer: reg, Logger: log}),
+		Handler:           api.New(svc, api.Options{Insecure: cfg.Insecure, Gatherer: reg, Logger: log, MaxInflightBytes: cfg.MaxInflightBytes, MetricsAuth: cfg.MetricsAuth}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      2 * time.Minute,
@@ -189,13 +216,8 @@ func Run(ctx context.Context, cfg Config) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	scheme := "http"
-	if cfg.TLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("loading the TLS certificate: %w", err)
-		}
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if tlsConfig != nil {
+		srv.TLSConfig = tlsConfig
 		scheme = "https"
 	}
 
@@ -266,4 +288,39 @@ func logLevel(s string) slog.Level {
 		return slog.LevelError
 	}
 	return slog.LevelInfo
+}
+
+// IsLoopback reports whether the listen address addr is on a loopback
+// interface only: 127.0.0.0/8, ::1 or localhost. An empty host (":7400")
+// is every interface.
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// OpenStore opens the store of a runtime as Run does, for commands that
+// work on it directly with the runtime stopped (runtime token create
+// -bootstrap).
+func OpenStore(ctx context.Context, dataDir, dsn string) (store.Store, error) {
+	if dsn != "" {
+		if !isPostgres(dsn) {
+			return nil, fmt.Errorf("-store must be a PostgreSQL connection string (postgres://…), or empty for the embedded store in -data")
+		}
+		st, err := pgstore.Open(ctx, dsn, pgstore.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("opening the PostgreSQL store %s: %w", redactDSN(dsn), err)
+		}
+		return st, nil
+	}
+	if _, err := os.Stat(dataDir); err != nil {
+		return nil, fmt.Errorf("no runtime data directory at %s: %w", dataDir, err)
+	}
+	return boltstore.Open(dataDir, boltstore.Options{})
 }

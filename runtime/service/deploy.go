@@ -13,6 +13,7 @@ import (
 
 	"github.com/waymarkhq/waymark/lang/addrs"
 	"github.com/waymarkhq/waymark/lang/deploy"
+	"github.com/waymarkhq/waymark/lang/provschema"
 	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/catalog"
 	"github.com/waymarkhq/waymark/runtime/engine"
@@ -64,12 +65,30 @@ func (s *Service) Deploy(ctx context.Context, stack string, base int64, doc *dep
 	if doc.Stack != stack {
 		return store.Deployment{}, &ValidationError{catalog.Problems{{Message: fmt.Sprintf("the document is for stack %q, not %q", doc.Stack, stack)}}}
 	}
-	cat, ps := catalog.Build(next, stack)
+	// The providers are checked first: their schemas check the channels
+	// and messages. With a sink that takes every delivery (waymark test),
+	// none need be installed.
+	var ps catalog.Problems
+	if s.cfg.Deliver == nil {
+		ps = s.prov.check(doc)
+	}
+	var schemas map[string]*provschema.Schema
+	if len(ps) == 0 {
+		others := make([]*deploy.Document, 0, len(s.deployed))
+		for _, d := range s.deployed {
+			others = append(others, d.Doc)
+		}
+		schemas, ps = s.prov.schemas(ctx, doc, others)
+	}
+	var cat *catalog.Catalog
+	if len(ps) == 0 {
+		cat, ps = catalog.BuildWith(next, stack, schemas)
+	}
 	if len(ps) == 0 {
 		_, ps = engine.Compile(cat)
 	}
-	if len(ps) == 0 && s.cfg.Deliver == nil { // a sink takes every delivery
-		ps = s.prov.check(doc)
+	if len(ps) == 0 {
+		ps = s.prov.validateChannels(ctx, doc, schemas)
 	}
 	if len(ps) > 0 {
 		return store.Deployment{}, &ValidationError{ps}

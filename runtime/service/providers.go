@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -18,9 +19,11 @@ import (
 
 	"github.com/waymarkhq/waymark/lang/deploy"
 	"github.com/waymarkhq/waymark/lang/provschema"
+	"github.com/waymarkhq/waymark/providers/builtin"
 	"github.com/waymarkhq/waymark/providers/discovery"
 	"github.com/waymarkhq/waymark/providers/host"
 	"github.com/waymarkhq/waymark/providers/lockfile"
+	"github.com/waymarkhq/waymark/providers/sdk"
 	"github.com/waymarkhq/waymark/runtime/catalog"
 	"github.com/waymarkhq/waymark/runtime/decide"
 )
@@ -246,4 +249,124 @@ func usedBy(doc *deploy.Document, source string) string {
 		}
 	}
 	return ""
+}
+
+// schemas returns the schemas, by source, of the providers of doc's
+// channels, starting each provider as a delivery would; a provider that
+// cannot be started is a problem of the channel. A runtime that runs no
+// provider has no schema.
+func (p *providers) schemas(ctx context.Context, doc *deploy.Document, docs []*deploy.Document) (map[string]*provschema.Schema, catalog.Problems) {
+	out := map[string]*provschema.Schema{}
+	var ps catalog.Problems
+	for i := range doc.Objects {
+		o := &doc.Objects[i]
+		if o.Channel == nil || out[o.Channel.Source] != nil {
+			continue
+		}
+		ch := o.Channel
+		if bp, ok := builtinProvider(ch.Source); ok {
+			out[ch.Source] = &bp.Schema
+			continue
+		}
+		if p.env == nil {
+			continue
+		}
+		s, err := p.schema(ctx, &decide.Channel{Name: ch.Name, Provider: ch.Provider, Source: ch.Source}, append(docs, doc))
+		if err != nil {
+			ps = append(ps, catalog.Problem{Address: o.Address, Message: fmt.Sprintf("the schema of provider %s cannot be read: %v", ch.Source, err)})
+			continue
+		}
+		out[ch.Source] = s
+	}
+	return out, ps
+}
+
+// schema starts the provider of ch if it is not running, and returns its
+// schema.
+func (p *providers) schema(ctx context.Context, ch *decide.Channel, docs []*deploy.Document) (*provschema.Schema, error) {
+	p.mu.Lock()
+	if _, ok := p.added[ch.Source]; !ok {
+		exe, err := p.executable(ch, docs)
+		if err == nil {
+			err = p.host.Add(exe)
+		}
+		if err != nil {
+			p.mu.Unlock()
+			return nil, err
+		}
+		p.added[ch.Source] = exe.Version
+	}
+	p.mu.Unlock()
+	return p.host.Schema(ctx, ch.Provider, ch.Source)
+}
+
+// validateChannels asks each channel's provider to validate its
+// configuration, per-delivery attributes unknown, as validate does.
+func (p *providers) validateChannels(ctx context.Context, doc *deploy.Document, schemas map[string]*provschema.Schema) catalog.Problems {
+	var ps catalog.Problems
+	for i := range doc.Objects {
+		o := &doc.Objects[i]
+		ch := o.Channel
+		if ch == nil || schemas[ch.Source] == nil {
+			continue
+		}
+		s := schemas[ch.Source]
+		cfg := map[string]cty.Value{}
+		for _, a := range s.Channel {
+			cfg[a.Name] = cty.NullVal(a.Type)
+			if _, ok := ch.PerDelivery[a.Name]; ok {
+				cfg[a.Name] = cty.UnknownVal(a.Type)
+			}
+			raw, ok := ch.Config[a.Name]
+			if !ok {
+				continue
+			}
+			var generic any
+			if json.Unmarshal(raw, &generic) == nil && deploy.IsWithheld(generic) {
+				cfg[a.Name] = cty.UnknownVal(a.Type)
+				continue
+			}
+			if v, err := ctyjson.Unmarshal(raw, a.Type); err == nil {
+				cfg[a.Name] = v
+			}
+		}
+		var diags []provschema.Diagnostic
+		var err error
+		if bp, ok := builtinProvider(ch.Source); ok {
+			if bp.ValidateChannel != nil {
+				diags = bp.ValidateChannel(ctx, cfg)
+			}
+		} else {
+			diags, err = p.host.ValidateChannel(ctx, ch.Provider, ch.Source, cfg)
+		}
+		if err != nil {
+			ps = append(ps, catalog.Problem{Address: o.Address, Message: fmt.Sprintf("provider %s could not validate the channel: %v", ch.Source, err)})
+			continue
+		}
+		for _, d := range diags {
+			if d.Severity == provschema.Error {
+				// The summary names the problem; the detail may quote a
+				// value.
+				where := ""
+				if len(d.Path) > 0 {
+					where = strings.Join(d.Path, ".") + ": "
+				}
+				ps = append(ps, catalog.Problem{Address: o.Address, Message: fmt.Sprintf("%sprovider %s: %s", where, ch.Source, d.Summary)})
+			}
+		}
+	}
+	return ps
+}
+
+// builtinProvider is the built-in provider of source, whose schema and
+// checks the runtime has without running it.
+func builtinProvider(source string) (sdk.Provider, bool) {
+	if !discovery.IsBuiltin(source) {
+		return sdk.Provider{}, false
+	}
+	name, ok := strings.CutPrefix(source, "waymark/")
+	if !ok {
+		return sdk.Provider{}, false
+	}
+	return builtin.Provider(name, "")
 }

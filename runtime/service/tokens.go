@@ -84,6 +84,13 @@ func (e *InvalidError) Error() string { return e.Msg }
 // CreateToken makes a token and returns its secret, which is shown once
 // and never stored.
 func (s *Service) CreateToken(ctx context.Context, name string, scopes []store.Scope) (string, error) {
+	return CreateToken(ctx, s.st, name, scopes, s.now())
+}
+
+// CreateToken makes a token in st, as the service does, and returns its
+// secret: for runtime token create -bootstrap, which opens the store
+// directly when no admin token is at hand.
+func CreateToken(ctx context.Context, st store.Store, name string, scopes []store.Scope, now time.Time) (string, error) {
 	if !tokenNameRe.MatchString(name) {
 		return "", &InvalidError{fmt.Sprintf("token name %q must be 1 to 64 letters, digits or _ . @ -", name)}
 	}
@@ -98,7 +105,7 @@ func (s *Service) CreateToken(ctx context.Context, name string, scopes []store.S
 	raw := make([]byte, 32)
 	rand.Read(raw)
 	secret := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
-	err := s.st.CreateToken(ctx, store.Token{Name: name, Hash: hashToken(secret), Scopes: slices.Clone(scopes), Created: s.now().UTC()})
+	err := st.CreateToken(ctx, store.Token{Name: name, Hash: hashToken(secret), Scopes: slices.Clone(scopes), Created: now.UTC()})
 	if errors.Is(err, store.ErrExists) {
 		return "", fmt.Errorf("a token named %q: %w", name, err)
 	}

@@ -13,9 +13,12 @@ import (
 
 	"github.com/waymarkhq/waymark/internal/cmdutil"
 	"github.com/waymarkhq/waymark/lang/funcs"
+	"github.com/waymarkhq/waymark/runtime/api"
 	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/client"
 	"github.com/waymarkhq/waymark/runtime/server"
+	"github.com/waymarkhq/waymark/runtime/service"
+	"github.com/waymarkhq/waymark/runtime/store"
 )
 
 // New returns the runtime command and its sub-commands.
@@ -39,6 +42,8 @@ type ServeOptions struct {
 	Listen            string
 	Clock             string
 	Insecure          bool
+	InsecureRemote    bool
+	MetricsAuth       string
 	SecretKeyFile     string
 	TLSCert, TLSKey   string
 	DedupWindow       string
@@ -47,6 +52,7 @@ type ServeOptions struct {
 	Store             string
 	DeliveryTimeout   string
 	CacheSize         int
+	MaxInflightMB     int
 	// DataDefault is set when -data was not given: the runtime then says
 	// that its data directory is the default, under the current directory.
 	DataDefault bool
@@ -76,7 +82,9 @@ its first start the runtime creates an admin token and prints it once. SIGTERM o
 	f.StringVar(&opts.Data, "data", "./.waymark/data", "Directory of the embedded store.")
 	f.StringVar(&opts.Listen, "listen", "127.0.0.1:7400", "Address to serve the API on.")
 	f.StringVar(&opts.Clock, "clock", "wall", `Clock that timers run on: "wall", or "event" (the highest event timestamp processed).`)
-	f.BoolVar(&opts.Insecure, "insecure-dev", false, "Serve without API tokens. For local development only.")
+	f.BoolVar(&opts.Insecure, "insecure-dev", false, "Serve without API tokens, on a loopback address only. For local development only.")
+	f.BoolVar(&opts.InsecureRemote, "insecure-dev-allow-remote", false, "With -insecure-dev, listen on a non-loopback address too: anyone who reaches it can do anything.")
+	f.StringVar(&opts.MetricsAuth, "metrics-auth", "token", `Who may read /metrics: "token" (a token with the read scope), "loopback" (callers on this host, no token) or "none".`)
 	f.StringVar(&opts.SecretKeyFile, "secret-key-file", "", "File holding the secret key (64 hex digits); else WAYMARK_SECRET_KEY, else a key file created in -data.")
 	f.StringVar(&opts.TLSCert, "tls-cert", "", "PEM certificate to serve HTTPS with (with -tls-key).")
 	f.StringVar(&opts.TLSKey, "tls-key", "", "PEM private key of -tls-cert.")
@@ -86,6 +94,7 @@ its first start the runtime creates an admin token and prints it once. SIGTERM o
 	f.StringVar(&opts.DeliveryTimeout, "delivery-timeout", "30s", "Deadline of one delivery attempt through a provider.")
 	f.StringVar(&opts.Replica, "replica", "", "Name of this runtime among the replicas sharing a store (default: host name, process id and a random suffix).")
 	f.IntVar(&opts.CacheSize, "cache-size", 1_000_000, "Most customers kept in memory (at most about 2 KiB each); the others are read from the store when needed.")
+	f.IntVar(&opts.MaxInflightMB, "max-inflight-mb", api.DefaultMaxInflightBytes>>20, "Most MiB of request bodies read at once; a request past it is answered 429 before its body is read.")
 	return cmd
 }
 
@@ -117,6 +126,16 @@ func Serve(ctx context.Context, s *cmdutil.Streams, opts *ServeOptions) error {
 	if opts.CacheSize <= 0 {
 		return fmt.Errorf("-cache-size must be at least 1, not %d", opts.CacheSize)
 	}
+	metricsAuth, err := api.ParseMetricsAuth(opts.MetricsAuth)
+	if err != nil {
+		return err
+	}
+	if opts.InsecureRemote && !opts.Insecure {
+		return fmt.Errorf("-insecure-dev-allow-remote goes with -insecure-dev")
+	}
+	if opts.MaxInflightMB <= 0 {
+		return fmt.Errorf("-max-inflight-mb must be at least 1, not %d", opts.MaxInflightMB)
+	}
 	if abs, err := filepath.Abs(opts.Data); err == nil {
 		opts.Data = abs
 	}
@@ -126,9 +145,9 @@ func Serve(ctx context.Context, s *cmdutil.Streams, opts *ServeOptions) error {
 		fmt.Fprintf(s.Out, "Data directory: %s\n", opts.Data)
 	}
 	return server.Run(ctx, server.Config{Replica: opts.Replica, CacheSize: opts.CacheSize, Store: opts.Store, DeliveryTimeout: deliveryTimeout,
-		DataDir: opts.Data, Listen: opts.Listen, EventClock: eventClock, Insecure: opts.Insecure,
+		DataDir: opts.Data, Listen: opts.Listen, EventClock: eventClock, Insecure: opts.Insecure, InsecureRemote: opts.InsecureRemote, MetricsAuth: metricsAuth,
 		SecretKeyFile: opts.SecretKeyFile, TLSCert: opts.TLSCert, TLSKey: opts.TLSKey, DedupWindow: window, DecisionRetention: retention,
-		Getenv: s.Getenv, Out: s.Out, Log: s.Err,
+		Getenv: s.Getenv, Out: s.Out, Log: s.Err, MaxInflightBytes: int64(opts.MaxInflightMB) << 20,
 	})
 }
 
@@ -147,6 +166,11 @@ func positive(flag, s string) (time.Duration, error) {
 type TokenOptions struct {
 	Name   string
 	Scopes []string
+	// Bootstrap creates the token in the store directly, on the runtime's
+	// host with the runtime stopped, without an admin token.
+	Bootstrap bool
+	Data      string
+	Store     string
 }
 
 func newTokenCreate(s *cmdutil.Streams) *cobra.Command {
@@ -164,6 +188,9 @@ keeps only its hash.`,
 	}
 	cmd.Flags().StringVar(&opts.Name, "name", "", "Name of the token, shown in the deployment history as who deployed.")
 	cmd.Flags().StringArrayVar(&opts.Scopes, "scope", nil, "A scope of the token (repeat, or separate with commas): ingest, decide, deploy, read, admin.")
+	cmd.Flags().BoolVar(&opts.Bootstrap, "bootstrap", false, "Create the token in the runtime's store directly (default scope admin), on its host with the runtime stopped: for when the first admin token was lost.")
+	cmd.Flags().StringVar(&opts.Data, "data", "./.waymark/data", "With -bootstrap: the runtime's data directory.")
+	cmd.Flags().StringVar(&opts.Store, "store", "", "With -bootstrap: the runtime's PostgreSQL connection string, if it uses one.")
 	return cmd
 }
 
@@ -183,8 +210,14 @@ func CreateToken(ctx context.Context, s *cmdutil.Streams, opts *TokenOptions) er
 			}
 		}
 	}
+	if len(scopes) == 0 && opts.Bootstrap {
+		scopes = []string{"admin"}
+	}
 	if len(scopes) == 0 {
 		return fmt.Errorf("at least one -scope is required: ingest, decide, deploy, read or admin")
+	}
+	if opts.Bootstrap {
+		return bootstrapToken(ctx, s, opts, scopes)
 	}
 	want := make([]apiv1.Scope, len(scopes))
 	for i, sc := range scopes {
@@ -197,6 +230,31 @@ func CreateToken(ctx context.Context, s *cmdutil.Streams, opts *TokenOptions) er
 	fmt.Fprintln(s.Out, secret)
 	if s.ErrTerminal {
 		fmt.Fprintf(s.Err, "Created token %q with scopes %s. It is shown only this once.\n", opts.Name, strings.Join(scopes, ", "))
+	}
+	return nil
+}
+
+// bootstrapToken creates a token in the runtime's store directly.
+func bootstrapToken(ctx context.Context, s *cmdutil.Streams, opts *TokenOptions, scopes []string) error {
+	st, err := server.OpenStore(ctx, opts.Data, opts.Store)
+	if err != nil {
+		return fmt.Errorf("opening the runtime's store (stop the runtime first: it holds the embedded store while it runs): %w", err)
+	}
+	defer st.Close()
+	want := make([]store.Scope, len(scopes))
+	for i, sc := range scopes {
+		want[i] = store.Scope(sc)
+	}
+	secret, err := service.CreateToken(ctx, st, opts.Name, want, time.Now())
+	if err != nil {
+		return err
+	}
+	if err := st.Close(); err != nil {
+		return fmt.Errorf("closing the store: %w", err)
+	}
+	fmt.Fprintln(s.Out, secret)
+	if s.ErrTerminal {
+		fmt.Fprintf(s.Err, "Created token %q with scopes %s in the store. It is shown only this once.\n", opts.Name, strings.Join(scopes, ", "))
 	}
 	return nil
 }
