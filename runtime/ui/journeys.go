@@ -24,31 +24,41 @@ type docCache struct {
 }
 
 type cachedDoc struct {
-	serial int64
-	doc    *deploy.Document
+	st  apiv1.Stack
+	doc *deploy.Document
 }
 
 // stack returns a stack's active deployment as GET /v1/stacks/{stack}
-// answers it (sensitive values withheld), and its decoded document;
-// service.ErrNotFound for a stack never deployed.
+// answers it (sensitive values withheld), and its decoded document, kept
+// until the stack's next deployment; service.ErrNotFound for a stack never
+// deployed.
 func (h *Handler) stack(ctx context.Context, name string) (apiv1.Stack, *deploy.Document, error) {
+	var serial int64
+	for _, d := range h.svc.DeployedStacks() {
+		if d.Name == name {
+			serial = d.Serial
+		}
+	}
+	h.docs.mu.Lock()
+	c, ok := h.docs.docs[name]
+	h.docs.mu.Unlock()
+	if ok && serial != 0 && c.st.Serial == serial {
+		return c.st, c.doc, nil
+	}
 	st, err := h.svc.Stack(ctx, name)
 	if err != nil {
 		return apiv1.Stack{}, nil, err
-	}
-	h.docs.mu.Lock()
-	defer h.docs.mu.Unlock()
-	if c, ok := h.docs.docs[name]; ok && c.serial == st.Serial {
-		return st, c.doc, nil
 	}
 	doc, err := deploy.Decode(st.Document)
 	if err != nil {
 		return apiv1.Stack{}, nil, fmt.Errorf("reading the deployment of stack %q: %w", name, err)
 	}
+	h.docs.mu.Lock()
+	defer h.docs.mu.Unlock()
 	if h.docs.docs == nil {
 		h.docs.docs = map[string]cachedDoc{}
 	}
-	h.docs.docs[name] = cachedDoc{serial: st.Serial, doc: doc}
+	h.docs.docs[name] = cachedDoc{st: st, doc: doc}
 	return st, doc, nil
 }
 
@@ -196,7 +206,8 @@ type overviewJourney struct {
 
 func (h *Handler) overview(w http.ResponseWriter, r *http.Request) {
 	data := &overviewPage{page: page{Title: "Journeys"}}
-	for _, name := range h.svc.StackNames() {
+	for _, d := range h.svc.DeployedStacks() {
+		name := d.Name
 		st, doc, err := h.stack(r.Context(), name)
 		if errors.Is(err, service.ErrNotFound) {
 			continue

@@ -92,7 +92,8 @@ type stackHistory struct {
 
 func (h *Handler) deployments(w http.ResponseWriter, r *http.Request) {
 	data := &deploymentsPage{page: page{Title: "Deployments"}}
-	for _, name := range h.svc.StackNames() {
+	for _, d := range h.svc.DeployedStacks() {
+		name := d.Name
 		hist, err := h.svc.History(r.Context(), name)
 		if err != nil {
 			h.internal(w, r, err)

@@ -186,7 +186,6 @@ type page struct {
 	NoNav bool
 	// Insecure says the runtime serves without tokens.
 	Insecure bool
-	Stacks   []string
 }
 
 func (p *page) base() *page { return p }
@@ -198,9 +197,6 @@ type pager interface{ base() *page }
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, data pager) {
 	b := data.base()
 	b.Insecure = h.opts.Insecure
-	if !b.NoNav {
-		b.Stacks = h.svc.StackNames()
-	}
 	h.write(w, r, status, h.pages[name], "layout.html", data)
 }
 
@@ -224,7 +220,6 @@ type errorPage struct {
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	data := &errorPage{page: page{Title: http.StatusText(status)}, Message: msg}
 	data.Insecure = h.opts.Insecure
-	data.Stacks = h.svc.StackNames()
 	var buf bytes.Buffer
 	if err := h.pages["error"].ExecuteTemplate(&buf, "layout.html", data); err != nil {
 		http.Error(w, msg, status)
