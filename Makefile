@@ -4,7 +4,7 @@ BIN       ?= bin/waymark
 FUZZTIME  ?= 2m
 PKGS      := ./...
 
-.PHONY: all build test postgres vet lint fmt fmt-check generate bench fuzz soak demo clean
+.PHONY: all build test postgres chromium vet lint fmt fmt-check generate bench fuzz soak demo clean
 
 all: build
 
@@ -12,13 +12,18 @@ build:
 	$(GO) build -o $(BIN) ./cmd/waymark
 
 ## test: everything CI runs: formatting, vet, generated files up to date, unit, golden and end-to-end tests.
-## The PostgreSQL store's tests run real servers: `postgres` installs the programs.
-test: postgres fmt-check vet
+## The PostgreSQL store's tests run real servers: `postgres` installs the programs;
+## the console's browser tests run a real browser: `chromium` installs it.
+test: postgres chromium fmt-check vet
 	$(GO) test -count=1 $(PKGS)
 
 ## postgres: PostgreSQL's server programs on this machine (installs Debian's package as root; starts nothing).
 postgres:
 	@bash scripts/postgres.sh
+
+## chromium: Debian's chromium for the console's browser tests (installs as root; starts nothing).
+chromium:
+	@bash scripts/chromium.sh
 
 vet:
 	$(GO) vet $(PKGS)

@@ -146,7 +146,11 @@ type loginPage struct {
 }
 
 func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, http.StatusOK, "login", &loginPage{page: page{Title: "Sign in", NoNav: true}, Next: next(r.URL.Query().Get("next"))})
+	data := &loginPage{page: page{Title: "Sign in", NoNav: true}, Next: next(r.URL.Query().Get("next"))}
+	if r.URL.Query().Has("failed") {
+		data.Error = "That token is not valid, or lacks the read scope."
+	}
+	h.render(w, r, http.StatusOK, "login", data)
 }
 
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
@@ -166,8 +170,8 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if !ok {
-		h.render(w, r, http.StatusUnauthorized, "login", &loginPage{page: page{Title: "Sign in", NoNav: true}, Next: to,
-			Error: "That token is not valid, or lacks the read scope."})
+		// Back to the form, which says so: a reload does not post again.
+		http.Redirect(w, r, "/ui/login?failed=1&next="+url.QueryEscape(to), http.StatusSeeOther)
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: token, Path: "/ui", HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
