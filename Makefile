@@ -64,9 +64,10 @@ soak:
 
 ## demo: the whole product in one command (scripts/demo.sh): a runtime on the
 ## event clock, the cart-recovery example applied, weeks of generated shoppers
-## replayed, decisions, and the journey's funnel and KPIs.
+## replayed, decisions, the journey's funnel and KPIs, and the web console's
+## address; `make demo KEEP=1` keeps the runtime up to open it.
 demo:
-	bash scripts/demo.sh
+	KEEP="$(KEEP)" bash scripts/demo.sh
 
 clean:
 	rm -rf bin

@@ -5,7 +5,9 @@
 # in a temporary directory and a loopback sink for the example's email and
 # webhook channels, applies examples/cart-recovery, replays a generated
 # stream of weeks of shoppers, asks for decisions, and ends on the journey's
-# funnel and KPIs. Everything it started is stopped on exit.
+# funnel and KPIs, and the address of the web console. Everything it
+# started is stopped on exit; with KEEP=1 (make demo KEEP=1) the runtime
+# stays up, console and all, until Ctrl-C.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -92,6 +94,18 @@ done
 
 step "waymark status cart_recovery"
 "$W" status cart_recovery
+
+console="http://127.0.0.1:$port/ui/journeys/growth/cart_recovery"
+if [ -n "${KEEP:-}" ] && [ "${KEEP}" != 0 ]; then
+	step "The web console: $console"
+	echo "The runtime stays up (KEEP=$KEEP) with its console at $console"
+	echo "(no sign-in: the demo runs -insecure-dev). Press Ctrl-C to stop."
+	trap 'echo; exit 0' INT TERM
+	wait "${pids[1]}" || true
+	exit 0
+fi
+step "The web console would be at $console"
+echo "Run make demo KEEP=1 to keep the runtime up and open it in a browser."
 
 step "Stopping"
 for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
