@@ -268,7 +268,13 @@ func (h *Handler) journeyData(r *http.Request) (*journeyPage, int, string, error
 	}
 	win, q := readWindow(r.URL.Query())
 	data := &journeyPage{page: page{Title: name + " · " + stack}, Stack: st, Def: def, Window: win, Choices: windowChoices}
-	rep, problem, err := h.report(r.Context(), stack, name, q)
+	var rep *apiv1.Analytics
+	var problem string
+	if win.Choice == "custom" && win.From == "" {
+		problem = "A custom range needs a From date (and optionally a To date)."
+	} else {
+		rep, problem, err = h.report(r.Context(), stack, name, q)
+	}
 	if errors.Is(err, service.ErrUnknownJourney) {
 		return nil, http.StatusNotFound, fmt.Sprintf("Stack %q has no journey %q deployed.", stack, name), nil
 	}

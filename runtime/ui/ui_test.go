@@ -271,6 +271,8 @@ func TestPageWeightAndRequests(t *testing.T) {
 	}{
 		{"window=custom&from=yesterday", "is not a time"},
 		{"window=fortnight", "is not a window"},
+		{"window=custom", "needs a From date"},
+		{"window=custom&from=2026-01-02&to=2026-01-01", "window"},
 	}
 	for _, tt := range tests {
 		status, body := get(t, c, rt.URL+"/ui/journeys/growth/cart_recovery?"+tt.query)
