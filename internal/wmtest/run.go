@@ -519,7 +519,7 @@ func (r *runtime) expectDelivery(ctx context.Context, s *lang.Step) (*Failure, e
 	var others []string
 	for i := range all {
 		d := &all[i]
-		if d.CustomerID != s.Customer || d.Action == "" || d.Due.After(s.At) {
+		if d.CustomerID != s.Customer || d.Action == "" || d.Due.After(r.clock) {
 			continue
 		}
 		if actionName(d.Action) == action && (journey == "" || d.Journey == journey) && (s.Channel == "" || d.Channel == s.Channel) && d.State == apiv1.DeliveryDelivered {
@@ -630,7 +630,7 @@ func (r *runtime) expectAlert(ctx context.Context, s *lang.Step) (*Failure, erro
 	}
 	var states []string
 	for _, d := range all {
-		if d.Action != "" || d.Journey != s.Journey || d.State != apiv1.DeliveryDelivered || d.Due.After(s.At) {
+		if d.Action != "" || d.Journey != s.Journey || d.State != apiv1.DeliveryDelivered || d.Due.After(r.clock) {
 			continue
 		}
 		rec, ok := r.sink.Get(d.MessageID)

@@ -156,3 +156,17 @@ func TestFailures(t *testing.T) {
 		})
 	}
 }
+
+// A KPI that misses its target raises an alert, which the sink receives.
+func TestAlerts(t *testing.T) {
+	dir := "testdata/alerts"
+	cfg := load(t, dir)
+	tests, diags := lang.LoadTests(dir)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	res := wmtest.Run(context.Background(), tests.Tests[0], wmtest.Options{Config: cfg})
+	if !res.Passed() {
+		t.Errorf("%v %+v", res.Diags, failures(res))
+	}
+}
