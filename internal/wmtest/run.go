@@ -511,6 +511,9 @@ func (r *runtime) expectDelivery(ctx context.Context, s *lang.Step) (*Failure, e
 	if len(s.Fields) > 0 && r.sink == nil {
 		return r.fail(s, "fields", what, "rendered fields", "the test runs the real providers: fields can only be read with providers = \"sink\""), nil
 	}
+	if names := r.actionNames(); !contains(names, action) {
+		return r.fail(s, "action", what, "a deployed action", "no action "+action+"; the actions are: "+strings.Join(names, ", ")), nil
+	}
 	all, err := r.deliveries(ctx)
 	if err != nil {
 		return nil, err
@@ -574,6 +577,32 @@ func (r *runtime) expectDelivery(ctx context.Context, s *lang.Step) (*Failure, e
 		}
 	}
 	return nil, nil
+}
+
+// actionNames lists the names of the configuration's actions.
+func (r *runtime) actionNames() []string {
+	seen := map[string]bool{}
+	var out []string
+	for a := range r.cfg.Ranges {
+		if i := strings.LastIndex(a, ".action."); i >= 0 {
+			n := a[i+len(".action."):]
+			if !strings.Contains(n, ".") && !seen[n] {
+				seen[n] = true
+				out = append(out, n)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 // actionName is the name of the action at an outbox entry's address

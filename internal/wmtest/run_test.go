@@ -130,6 +130,10 @@ func TestFailures(t *testing.T) {
     kpi     = "average_order_value"
     value   = 70
   }`, 19, "70", "80 over 1 samples, no_target"},
+		{"unknown action", `expect_delivery {
+    customer = "c1"
+    action   = "reminder"
+  }`, 12, "a deployed action", "no action reminder; the actions are: last_call_email, payment_help_banner, reminder_email, vip_banner"},
 		{"unknown journey", `expect {
     customer = "c1"
     journey  = "cart"
