@@ -39,6 +39,9 @@ type Options struct {
 	// Settle bounds the wait for the outbox to attempt what is due
 	// (default 10s).
 	Settle time.Duration
+	// Timeout bounds one test (default 2m): a runtime that stops making
+	// progress fails the test instead of hanging the run.
+	Timeout time.Duration
 }
 
 // Result is what became of one test.
@@ -75,6 +78,11 @@ func Run(ctx context.Context, t *lang.Test, opts Options) *Result {
 	if opts.Settle <= 0 {
 		opts.Settle = 10 * time.Second
 	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 2 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
 	cfg := opts.Config
 	if len(t.Vars) > 0 && opts.Load != nil {
 		var diags hcl.Diagnostics

@@ -7,14 +7,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/waymarkhq/waymark/internal/wmtest"
 	"github.com/waymarkhq/waymark/lang"
 	"github.com/waymarkhq/waymark/providers/builtin"
 )
 
-func load(t testing.TB, dir string) *lang.Config {
+func load(t testing.TB, dir string, vars []lang.VarArg) *lang.Config {
 	t.Helper()
 	cfg, diags := lang.Load(context.Background(), dir, lang.Options{
+		Vars:      vars,
 		Providers: builtin.Schemas("0.1.0"),
 		Builtin: func(name string) (string, bool) {
 			for _, n := range builtin.Names {
@@ -31,22 +34,40 @@ func load(t testing.TB, dir string) *lang.Config {
 	return cfg
 }
 
-// The cart-recovery example's own tests pass against the real service.
-func TestCartRecoveryExample(t *testing.T) {
-	dir := "../../examples/cart-recovery"
-	cfg := load(t, dir)
-	tests, diags := lang.LoadTests(dir)
-	if diags.HasErrors() {
-		t.Fatal(diags.Error())
+// Every example has scenario tests, and they pass against the real service
+// (waymark test runs them the same way, with the providers' processes
+// checking the configuration; here their schemas are built in).
+func TestExamples(t *testing.T) {
+	dirs, err := filepath.Glob("../../examples/*")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(tests.Tests) == 0 {
-		t.Fatal("no tests")
-	}
-	for _, tc := range tests.Tests {
-		res := wmtest.Run(context.Background(), tc, wmtest.Options{Config: cfg})
-		if !res.Passed() {
-			t.Errorf("%s: %v %+v", tc.Name, res.Diags, failures(res))
+	n := 0
+	for _, dir := range dirs {
+		if cfgs, _ := filepath.Glob(filepath.Join(dir, "*.wm.hcl")); len(cfgs) == 0 {
+			continue // not a configuration (examples/providers)
 		}
+		n++
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			tests, diags := lang.LoadTests(dir)
+			if diags.HasErrors() {
+				t.Fatal(diags.Error())
+			}
+			if len(tests.Tests) == 0 {
+				t.Fatalf("%s has no *.wmtest.hcl tests", dir)
+			}
+			opts := wmtest.Options{Config: load(t, dir, nil), Load: func(_ context.Context, vars []lang.VarArg) (*lang.Config, hcl.Diagnostics) {
+				return load(t, dir, vars), nil
+			}}
+			for _, tc := range tests.Tests {
+				if res := wmtest.Run(context.Background(), tc, opts); !res.Passed() {
+					t.Errorf("%s: %v %+v", tc.Name, res.Diags, failures(res))
+				}
+			}
+		})
+	}
+	if n < 3 {
+		t.Fatalf("found %d examples", n)
 	}
 }
 
@@ -74,7 +95,7 @@ func TestFailures(t *testing.T) {
 	if err := os.CopyFS(filepath.Join(dir, "templates"), os.DirFS("../../examples/cart-recovery/templates")); err != nil {
 		t.Fatal(err)
 	}
-	cfg := load(t, dir)
+	cfg := load(t, dir, nil)
 	const cart = `
   customer "c1" {
     traits = { first_name = "Ada", email = "a@example.test", email_opt_in = true, tier = "gold" }
@@ -164,7 +185,7 @@ func TestFailures(t *testing.T) {
 // A KPI that misses its target raises an alert, which the sink receives.
 func TestAlerts(t *testing.T) {
 	dir := "testdata/alerts"
-	cfg := load(t, dir)
+	cfg := load(t, dir, nil)
 	tests, diags := lang.LoadTests(dir)
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())
