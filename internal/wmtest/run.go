@@ -372,14 +372,29 @@ func formatDuration(d time.Duration) string {
 }
 
 func (r *runtime) expectDecision(ctx context.Context, s *lang.Step, res *Result) (*Failure, error) {
-	what := fmt.Sprintf("decision for customer %s on channel %s at %s", s.Customer, s.Channel, r.when(s.At))
+	channel := s.Channel
+	if channel == "" {
+		var inbound []string
+		for _, o := range r.cfg.Document.Objects {
+			if o.Channel != nil && !o.Channel.Delivers {
+				inbound = append(inbound, o.Channel.Name)
+			}
+		}
+		if len(inbound) != 1 {
+			sort.Strings(inbound)
+			return r.fail(s, "customer", fmt.Sprintf("decision for customer %s at %s", s.Customer, r.when(s.At)), "a channel",
+				fmt.Sprintf("the configuration has %d inbound channels (%s): set channel", len(inbound), strings.Join(inbound, ", "))), nil
+		}
+		channel = inbound[0]
+	}
+	what := fmt.Sprintf("decision for customer %s on channel %s at %s", s.Customer, channel, r.when(s.At))
 	var c map[string]any
 	if len(s.Context) > 0 {
 		if err := json.Unmarshal(s.Context, &c); err != nil {
 			return nil, err
 		}
 	}
-	d, err := r.svc.Decide(ctx, apiv1.DecideRequest{CustomerID: s.Customer, Channel: s.Channel, Context: c, Explain: true})
+	d, err := r.svc.Decide(ctx, apiv1.DecideRequest{CustomerID: s.Customer, Channel: channel, Context: c, Explain: true})
 	var ue *service.UnprocessableError
 	if errors.As(err, &ue) {
 		return r.fail(s, "channel", what, "a decision", ue.Msg), nil

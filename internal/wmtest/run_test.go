@@ -128,6 +128,10 @@ func TestFailures(t *testing.T) {
     channel  = "web"
     actions  = ["vip_banner"]
   }`, 13, "first [vip_banner]", "[]"},
+		{"decision on the only inbound channel", `expect_decision {
+    customer = "c1"
+    actions  = ["payment_help_banner"]
+  }`, 12, "first [payment_help_banner]", "[]"},
 		{"delivery not sent", `expect_delivery {
     at       = "+2h"
     customer = "c1"
