@@ -83,6 +83,14 @@ func Run(ctx context.Context, t *lang.Test, opts Options) *Result {
 	}
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
+	if n := len(t.Steps); n > 0 && t.Steps[n-1].At.After(time.Now()) {
+		// The outbox delivers on the wall clock: a delivery due later
+		// would wait for it.
+		res.Diags = hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Test ends in the future",
+			Detail: fmt.Sprintf("The test's last step is at %s, after now: a test runs on past times, so that every delivery it causes is due at once. Set an earlier start.", t.Steps[n-1].At.Format(time.RFC3339)),
+			Subject: &t.Steps[n-1].DeclRange}}
+		return res
+	}
 	cfg := opts.Config
 	if len(t.Vars) > 0 && opts.Load != nil {
 		var diags hcl.Diagnostics

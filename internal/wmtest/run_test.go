@@ -199,3 +199,23 @@ func TestAlerts(t *testing.T) {
 		t.Errorf("%v %+v", res.Diags, failures(res))
 	}
 }
+
+// A test whose steps reach past now is refused: the outbox would hold its
+// deliveries until then.
+func TestFutureRefused(t *testing.T) {
+	ts, diags := lang.ParseTests("f.wmtest.hcl", []byte(`test "f" {
+  start = "2999-01-01T00:00:00Z"
+  event {
+    customer = "c"
+    type     = "cart_updated"
+  }
+}
+`))
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	res := wmtest.Run(context.Background(), ts[0], wmtest.Options{Config: load(t, "testdata/alerts", nil)})
+	if !res.Diags.HasErrors() || res.Diags[0].Summary != "Test ends in the future" || res.Diags[0].Subject.Start.Line != 3 {
+		t.Fatalf("diags %v", res.Diags)
+	}
+}
