@@ -87,7 +87,7 @@ func Run(ctx context.Context, t *lang.Test, opts Options) *Result {
 		// The outbox delivers on the wall clock: a delivery due later
 		// would wait for it.
 		res.Diags = hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Test ends in the future",
-			Detail: fmt.Sprintf("The test's last step is at %s, after now: a test runs on past times, so that every delivery it causes is due at once. Set an earlier start.", t.Steps[n-1].At.Format(time.RFC3339)),
+			Detail:  fmt.Sprintf("The test's last step is at %s, after now: a test runs on past times, so that every delivery it causes is due at once. Set an earlier start.", t.Steps[n-1].At.Format(time.RFC3339)),
 			Subject: &t.Steps[n-1].DeclRange}}
 		return res
 	}
