@@ -50,7 +50,7 @@ const testingIntro = "# Testing journeys: `waymark test`\n\n" +
 	"}\n" +
 	"```\n\n" +
 	"How a test runs:\n\n" +
-	"- **Time.** A test starts at its `start`. Its steps (events and expectations) run in the order written, each at its `at`: `\"+2h\"` after the start, or an RFC 3339 time; without `at`, a step happens when the one above it did. Time never goes back.\n" +
+	"- **Time.** A test starts at its `start`. Its steps (events and expectations) run in the order written, each at its `at`: `\"+2h\"` after the start, or an RFC 3339 time; without `at`, a step happens when the one above it did. Time never goes back, and a test may not reach past now: the outbox delivers on the wall clock, so a test's deliveries are due at once only on past times.\n" +
 	"- **Events** are ingested as `POST /v1/events` would ingest them, stamped with their time, which moves the event clock. A customer's `traits` go with their first event. An event the runtime rejects, or one with undeclared attributes, fails the test.\n" +
 	"- **Expectations** first move the event clock just past their time, so every timer due by then has fired (stage timeouts, trigger delays, goal windows), then read the runtime: the customer's journeys, a decision, the outbox, the analytics.\n" +
 	"- **Decisions** rank by the adaptive models' means: Thompson draws and outright exploration are off in tests, so the same test ranks the same every run. The control group still applies.\n" +
