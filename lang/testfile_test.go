@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/waymarkhq/waymark/lang/schema"
 )
 
 func TestParseTests(t *testing.T) {
@@ -127,5 +129,13 @@ func TestParseTestsDiagnostics(t *testing.T) {
 				t.Errorf("subject %v, want line %d", d.Subject, tc.line)
 			}
 		})
+	}
+}
+
+// The documented default start is the one the decoder uses.
+func TestDefaultTestStartDocumented(t *testing.T) {
+	a := schema.TestFile().Block("test").Attribute("start")
+	if a.Default != `"`+DefaultTestStart.Format(time.RFC3339)+`"` {
+		t.Errorf("schema says %s, decoder uses %s", a.Default, DefaultTestStart.Format(time.RFC3339))
 	}
 }

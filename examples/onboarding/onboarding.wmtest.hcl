@@ -107,8 +107,8 @@ test "the first order completes onboarding and counts toward conversion" {
     state    = "completed"
   }
   expect_kpi {
-    journey = "onboarding"
-    kpi     = "median_time_to_first_purchase"
+    journey   = "onboarding"
+    kpi       = "median_time_to_first_purchase"
     value     = 259200 # three days, in seconds
     tolerance = 3600   # quantiles come from a sketch, within 1%
   }

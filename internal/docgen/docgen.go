@@ -1,7 +1,8 @@
 // Package docgen writes the language reference, docs/language.md, from the
 // same schema values the loader uses (lang/schema) and the function table
-// (lang/funcs), so that the reference cannot drift from the loader. A test
-// fails when the committed file is stale; `make generate` rewrites it.
+// (lang/funcs), so that the reference cannot drift from the loader, and the
+// test language's reference, docs/testing.md, from lang/schema.TestFile. A
+// test fails when a committed file is stale; `make generate` rewrites them.
 package docgen
 
 import (

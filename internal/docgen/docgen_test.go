@@ -32,6 +32,25 @@ func TestLanguageReferenceUpToDate(t *testing.T) {
 	}
 }
 
+// TestTestingReferenceUpToDate fails when docs/testing.md no longer
+// matches the test language's schema: run `make generate`.
+func TestTestingReferenceUpToDate(t *testing.T) {
+	const committed = "../../docs/testing.md"
+	want := TestingMarkdown()
+	if *update {
+		if err := os.WriteFile(committed, want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(committed)
+	if err != nil {
+		t.Fatalf("reading the committed reference: %v (run make generate)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("docs/testing.md is stale: run `make generate` and commit the result")
+	}
+}
+
 // TestEveryBlockAndAttributeDocumented keeps the schema's descriptions
 // complete, since they are the reference.
 func TestEveryBlockAndAttributeDocumented(t *testing.T) {
@@ -60,4 +79,6 @@ func TestEveryBlockAndAttributeDocumented(t *testing.T) {
 		}
 	}
 	walk(schema.File(), "")
+	doc = string(TestingMarkdown())
+	walk(schema.TestFile(), "")
 }

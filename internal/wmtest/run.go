@@ -39,6 +39,9 @@ type Options struct {
 	// Settle bounds the wait for the outbox to attempt what is due
 	// (default 10s).
 	Settle time.Duration
+	// Timeout bounds one test (default 2m): a runtime that stops making
+	// progress fails the test instead of hanging the run.
+	Timeout time.Duration
 }
 
 // Result is what became of one test.
@@ -74,6 +77,19 @@ func Run(ctx context.Context, t *lang.Test, opts Options) *Result {
 	defer func() { res.Elapsed = time.Since(began) }()
 	if opts.Settle <= 0 {
 		opts.Settle = 10 * time.Second
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 2 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+	if n := len(t.Steps); n > 0 && t.Steps[n-1].At.After(time.Now()) {
+		// The outbox delivers on the wall clock: a delivery due later
+		// would wait for it.
+		res.Diags = hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Test ends in the future",
+			Detail:  fmt.Sprintf("The test's last step is at %s, after now: a test runs on past times, so that every delivery it causes is due at once. Set an earlier start.", t.Steps[n-1].At.Format(time.RFC3339)),
+			Subject: &t.Steps[n-1].DeclRange}}
+		return res
 	}
 	cfg := opts.Config
 	if len(t.Vars) > 0 && opts.Load != nil {
@@ -364,14 +380,29 @@ func formatDuration(d time.Duration) string {
 }
 
 func (r *runtime) expectDecision(ctx context.Context, s *lang.Step, res *Result) (*Failure, error) {
-	what := fmt.Sprintf("decision for customer %s on channel %s at %s", s.Customer, s.Channel, r.when(s.At))
+	channel := s.Channel
+	if channel == "" {
+		var inbound []string
+		for _, o := range r.cfg.Document.Objects {
+			if o.Channel != nil && !o.Channel.Delivers {
+				inbound = append(inbound, o.Channel.Name)
+			}
+		}
+		if len(inbound) != 1 {
+			sort.Strings(inbound)
+			return r.fail(s, "customer", fmt.Sprintf("decision for customer %s at %s", s.Customer, r.when(s.At)), "a channel",
+				fmt.Sprintf("the configuration has %d inbound channels (%s): set channel", len(inbound), strings.Join(inbound, ", "))), nil
+		}
+		channel = inbound[0]
+	}
+	what := fmt.Sprintf("decision for customer %s on channel %s at %s", s.Customer, channel, r.when(s.At))
 	var c map[string]any
 	if len(s.Context) > 0 {
 		if err := json.Unmarshal(s.Context, &c); err != nil {
 			return nil, err
 		}
 	}
-	d, err := r.svc.Decide(ctx, apiv1.DecideRequest{CustomerID: s.Customer, Channel: s.Channel, Context: c, Explain: true})
+	d, err := r.svc.Decide(ctx, apiv1.DecideRequest{CustomerID: s.Customer, Channel: channel, Context: c, Explain: true})
 	var ue *service.UnprocessableError
 	if errors.As(err, &ue) {
 		return r.fail(s, "channel", what, "a decision", ue.Msg), nil
@@ -511,6 +542,9 @@ func (r *runtime) expectDelivery(ctx context.Context, s *lang.Step) (*Failure, e
 	if len(s.Fields) > 0 && r.sink == nil {
 		return r.fail(s, "fields", what, "rendered fields", "the test runs the real providers: fields can only be read with providers = \"sink\""), nil
 	}
+	if names := r.actionNames(); !contains(names, action) {
+		return r.fail(s, "action", what, "a deployed action", "no action "+action+"; the actions are: "+strings.Join(names, ", ")), nil
+	}
 	all, err := r.deliveries(ctx)
 	if err != nil {
 		return nil, err
@@ -519,7 +553,7 @@ func (r *runtime) expectDelivery(ctx context.Context, s *lang.Step) (*Failure, e
 	var others []string
 	for i := range all {
 		d := &all[i]
-		if d.CustomerID != s.Customer || d.Action == "" || d.Due.After(s.At) {
+		if d.CustomerID != s.Customer || d.Action == "" || d.Due.After(r.clock) {
 			continue
 		}
 		if actionName(d.Action) == action && (journey == "" || d.Journey == journey) && (s.Channel == "" || d.Channel == s.Channel) && d.State == apiv1.DeliveryDelivered {
@@ -576,6 +610,32 @@ func (r *runtime) expectDelivery(ctx context.Context, s *lang.Step) (*Failure, e
 	return nil, nil
 }
 
+// actionNames lists the names of the configuration's actions.
+func (r *runtime) actionNames() []string {
+	seen := map[string]bool{}
+	var out []string
+	for a := range r.cfg.Ranges {
+		if i := strings.LastIndex(a, ".action."); i >= 0 {
+			n := a[i+len(".action."):]
+			if !strings.Contains(n, ".") && !seen[n] {
+				seen[n] = true
+				out = append(out, n)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
 // actionName is the name of the action at an outbox entry's address
 // (journey.<j>.action.<name>).
 func actionName(addr string) string {
@@ -630,7 +690,7 @@ func (r *runtime) expectAlert(ctx context.Context, s *lang.Step) (*Failure, erro
 	}
 	var states []string
 	for _, d := range all {
-		if d.Action != "" || d.Journey != s.Journey || d.State != apiv1.DeliveryDelivered || d.Due.After(s.At) {
+		if d.Action != "" || d.Journey != s.Journey || d.State != apiv1.DeliveryDelivered || d.Due.After(r.clock) {
 			continue
 		}
 		rec, ok := r.sink.Get(d.MessageID)

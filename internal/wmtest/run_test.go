@@ -7,14 +7,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/waymarkhq/waymark/internal/wmtest"
 	"github.com/waymarkhq/waymark/lang"
 	"github.com/waymarkhq/waymark/providers/builtin"
 )
 
-func load(t testing.TB, dir string) *lang.Config {
+func load(t testing.TB, dir string, vars []lang.VarArg) *lang.Config {
 	t.Helper()
 	cfg, diags := lang.Load(context.Background(), dir, lang.Options{
+		Vars:      vars,
 		Providers: builtin.Schemas("0.1.0"),
 		Builtin: func(name string) (string, bool) {
 			for _, n := range builtin.Names {
@@ -31,22 +34,40 @@ func load(t testing.TB, dir string) *lang.Config {
 	return cfg
 }
 
-// The cart-recovery example's own tests pass against the real service.
-func TestCartRecoveryExample(t *testing.T) {
-	dir := "../../examples/cart-recovery"
-	cfg := load(t, dir)
-	tests, diags := lang.LoadTests(dir)
-	if diags.HasErrors() {
-		t.Fatal(diags.Error())
+// Every example has scenario tests, and they pass against the real service
+// (waymark test runs them the same way, with the providers' processes
+// checking the configuration; here their schemas are built in).
+func TestExamples(t *testing.T) {
+	dirs, err := filepath.Glob("../../examples/*")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(tests.Tests) == 0 {
-		t.Fatal("no tests")
-	}
-	for _, tc := range tests.Tests {
-		res := wmtest.Run(context.Background(), tc, wmtest.Options{Config: cfg})
-		if !res.Passed() {
-			t.Errorf("%s: %v %+v", tc.Name, res.Diags, failures(res))
+	n := 0
+	for _, dir := range dirs {
+		if cfgs, _ := filepath.Glob(filepath.Join(dir, "*.wm.hcl")); len(cfgs) == 0 {
+			continue // not a configuration (examples/providers)
 		}
+		n++
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			tests, diags := lang.LoadTests(dir)
+			if diags.HasErrors() {
+				t.Fatal(diags.Error())
+			}
+			if len(tests.Tests) == 0 {
+				t.Fatalf("%s has no *.wmtest.hcl tests", dir)
+			}
+			opts := wmtest.Options{Config: load(t, dir, nil), Load: func(_ context.Context, vars []lang.VarArg) (*lang.Config, hcl.Diagnostics) {
+				return load(t, dir, vars), nil
+			}}
+			for _, tc := range tests.Tests {
+				if res := wmtest.Run(context.Background(), tc, opts); !res.Passed() {
+					t.Errorf("%s: %v %+v", tc.Name, res.Diags, failures(res))
+				}
+			}
+		})
+	}
+	if n < 3 {
+		t.Fatalf("found %d examples", n)
 	}
 }
 
@@ -74,7 +95,7 @@ func TestFailures(t *testing.T) {
 	if err := os.CopyFS(filepath.Join(dir, "templates"), os.DirFS("../../examples/cart-recovery/templates")); err != nil {
 		t.Fatal(err)
 	}
-	cfg := load(t, dir)
+	cfg := load(t, dir, nil)
 	const cart = `
   customer "c1" {
     traits = { first_name = "Ada", email = "a@example.test", email_opt_in = true, tier = "gold" }
@@ -107,6 +128,10 @@ func TestFailures(t *testing.T) {
     channel  = "web"
     actions  = ["vip_banner"]
   }`, 13, "first [vip_banner]", "[]"},
+		{"decision on the only inbound channel", `expect_decision {
+    customer = "c1"
+    actions  = ["payment_help_banner"]
+  }`, 12, "first [payment_help_banner]", "[]"},
 		{"delivery not sent", `expect_delivery {
     at       = "+2h"
     customer = "c1"
@@ -130,6 +155,10 @@ func TestFailures(t *testing.T) {
     kpi     = "average_order_value"
     value   = 70
   }`, 19, "70", "80 over 1 samples, no_target"},
+		{"unknown action", `expect_delivery {
+    customer = "c1"
+    action   = "reminder"
+  }`, 12, "a deployed action", "no action reminder; the actions are: last_call_email, payment_help_banner, reminder_email, vip_banner"},
 		{"unknown journey", `expect {
     customer = "c1"
     journey  = "cart"
@@ -154,5 +183,39 @@ func TestFailures(t *testing.T) {
 				t.Errorf("failure at line %d: want %q, got %q; expected line %d: want %q, got %q", f.Range.Start.Line, f.Want, f.Got, tc.line, tc.want, tc.got)
 			}
 		})
+	}
+}
+
+// A KPI that misses its target raises an alert, which the sink receives.
+func TestAlerts(t *testing.T) {
+	dir := "testdata/alerts"
+	cfg := load(t, dir, nil)
+	tests, diags := lang.LoadTests(dir)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	res := wmtest.Run(context.Background(), tests.Tests[0], wmtest.Options{Config: cfg})
+	if !res.Passed() {
+		t.Errorf("%v %+v", res.Diags, failures(res))
+	}
+}
+
+// A test whose steps reach past now is refused: the outbox would hold its
+// deliveries until then.
+func TestFutureRefused(t *testing.T) {
+	ts, diags := lang.ParseTests("f.wmtest.hcl", []byte(`test "f" {
+  start = "2999-01-01T00:00:00Z"
+  event {
+    customer = "c"
+    type     = "cart_updated"
+  }
+}
+`))
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	res := wmtest.Run(context.Background(), ts[0], wmtest.Options{Config: load(t, "testdata/alerts", nil)})
+	if !res.Diags.HasErrors() || res.Diags[0].Summary != "Test ends in the future" || res.Diags[0].Subject.Start.Line != 3 {
+		t.Fatalf("diags %v", res.Diags)
 	}
 }

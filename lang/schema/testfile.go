@@ -71,7 +71,7 @@ var testFile = &Block{
 					Attributes: []*Attribute{
 						atAttr("it is asked for"),
 						customerAttr("decided for"),
-						{Name: "channel", Kind: Value, Type: cty.String, Required: true, Description: "The channel to decide for."},
+						{Name: "channel", Kind: Value, Type: cty.String, Description: "The channel to decide for; may be left out when the configuration has one inbound channel."},
 						{Name: "context", Kind: Value, Description: "The request's context as an object, read as `context.<name>` by the actions."},
 						{Name: "actions", Kind: Value, Type: cty.List(cty.String), Required: true, Description: "The actions the decision must rank first, in order, by name (`\"cart_reminder\"`) or `journey.action`; `[]` expects no action. Further ranked actions are allowed."},
 						{Name: "explain", Kind: Value, Type: cty.Bool, Default: "false", Description: "On a failure, print every candidate with the reason it was kept or dropped (also `waymark test -explain`)."},

@@ -437,3 +437,34 @@ func TestCustomerStateRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// A clock record moves the event clock with no event: the timers due
+// before its time fire, those due at or after it wait, and no customer
+// appears for it.
+func TestClockRecord(t *testing.T) {
+	h := newHarness(t, true)
+	h.deploy(growth(nil))
+	h.send(ev("cart_updated", "c1", 0, "cart_value", 30), ev("checkout_started", "c1", hour))
+	advance := func(at time.Duration) {
+		t.Helper()
+		if _, err := h.st.Append(context.Background(), []store.LogRecord{ClockRecord(t0.Add(at), h.clock.Now())}); err != nil {
+			t.Fatal(err)
+		}
+		h.e.Notify()
+		h.sync()
+	}
+	advance(3 * hour) // the checkout timeout is due at 3h: not before
+	if r := h.run("c1", "cart_recovery"); r.Status != StatusActive {
+		t.Fatalf("a timer due at the clock's time fired: %+v", r)
+	}
+	advance(3*hour + time.Nanosecond)
+	if p := h.path("c1", "cart_recovery"); p != "entered:browsing@0s moved:checkout@1h0m0s timed_out@3h0m0s" {
+		t.Fatalf("after the clock passed the timeout: %s", p)
+	}
+	if got := h.e.Now(); !got.Equal(t0.Add(3*hour + time.Nanosecond)) {
+		t.Fatalf("engine clock %s", got)
+	}
+	if _, err := Record([]byte{tagClock}, "", t0); err == nil {
+		t.Fatal("Record made a clock record without its time")
+	}
+}

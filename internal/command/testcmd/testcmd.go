@@ -118,7 +118,6 @@ func Run(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
 			all := append(append([]lang.VarArg(nil), opts.Vars.Args...), vars...)
 			return cfgload.Load(ctx, s, cfgload.Options{Dir: dir, Vars: all, Providers: opts.Providers})
 		}}
-	src := cmdutil.Sources(tests.Sources)
 	var results []*wmtest.Result
 	for _, t := range tests.Tests {
 		if re != nil && !re.MatchString(t.Name) {
@@ -126,10 +125,7 @@ func Run(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
 		}
 		rep.run(t)
 		res := wmtest.Run(ctx, t, wopts)
-		if res.Diags.HasErrors() {
-			s.WriteDiagnostics(s.Err, res.Diags, mergeSources(src, cfgload.Sources(cfg)))
-		}
-		rep.result(res)
+		rep.result(res) // with what kept the test from running, if anything
 		results = append(results, res)
 	}
 	elapsed := time.Since(began)
@@ -143,17 +139,6 @@ func Run(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
 		return cmdutil.Exit(cmdutil.ExitFailure)
 	}
 	return nil
-}
-
-func mergeSources(a, b cmdutil.Sources) cmdutil.Sources {
-	out := cmdutil.Sources{}
-	for k, v := range a {
-		out[k] = v
-	}
-	for k, v := range b {
-		out[k] = v
-	}
-	return out
 }
 
 // reporter prints the run as text or as go test -json events.
