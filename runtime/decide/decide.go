@@ -3,7 +3,8 @@ package decide
 import (
 	"errors"
 	"fmt"
-	"hash/fnv"
+	"crypto/sha256"
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"time"
@@ -566,8 +567,11 @@ func (q *Quiet) At(now time.Time, loc *time.Location) (bool, time.Time) {
 }
 
 // InControl reports whether a customer is in the control group of the
-// given share: a stable hash of the id, read as a fraction of 2^64, is
-// below it.
+// given share: a stable, well-mixed hash of the id (SHA-256 keyed with a
+// fixed domain string), read as a fraction of 2^64, is below it. Every bit
+// of the hash depends on every byte of the id, so sequential ids land in
+// the group as often as random ones (FNV-1a, used before, put 23-25% of
+// cust-000001... in a 20% group, bunched by id).
 func InControl(id string, share float64) bool {
 	if share <= 0 {
 		return false
@@ -576,8 +580,9 @@ func InControl(id string, share float64) bool {
 }
 
 func controlHash(id string) uint64 {
-	h := fnv.New64a()
+	h := sha256.New()
 	h.Write([]byte("waymark control group\x00"))
 	h.Write([]byte(id))
-	return h.Sum64()
+	var sum [sha256.Size]byte
+	return binary.BigEndian.Uint64(h.Sum(sum[:0]))
 }

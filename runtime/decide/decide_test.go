@@ -3,6 +3,7 @@ package decide_test
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -390,6 +391,44 @@ func TestQuietHoursInTheCustomersZone(t *testing.T) {
 		d, _ = decide.Decide(c, sub, &decide.Request{Now: now, Due: []*decide.Action{due}})
 		if !d.Deferred.Equal(tt.end) {
 			t.Errorf("timezone %q: deferred until %v", tt.tz, d.Deferred)
+		}
+	}
+}
+
+// TestControlGroupShare holds the control group to its share for the ids
+// customers really have: sequential ones as well as random ones, and not
+// bunched, each block of a thousand consecutive ids near the share too.
+// FNV-1a, used before, failed both (23-25% for sequential ids).
+func TestControlGroupShare(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 9))
+	for _, tt := range []struct {
+		name string
+		id   func(i int) string
+	}{
+		{"sequential", func(i int) string { return fmt.Sprintf("cust-%06d", i+1) }},
+		{"plain numbers", func(i int) string { return fmt.Sprint(i) }},
+		{"random", func(int) string { return fmt.Sprintf("%016x", r.Uint64()) }},
+	} {
+		for _, share := range []float64{0.2, 0.05} {
+			const n, block = 100000, 1000
+			in, worst := 0, 0.0
+			for b := 0; b < n/block; b++ {
+				k := 0
+				for i := b * block; i < (b+1)*block; i++ {
+					if decide.InControl(tt.id(i), share) {
+						k++
+					}
+				}
+				in += k
+				// 5 standard deviations of a block's share.
+				worst = max(worst, math.Abs(float64(k)/block-share)/math.Sqrt(share*(1-share)/block))
+			}
+			if got := float64(in) / n; math.Abs(got-share) > 0.01 {
+				t.Errorf("%s ids: %.2f%% in a %.0f%% control group", tt.name, 100*got, 100*share)
+			}
+			if worst > 5 {
+				t.Errorf("%s ids, %.0f%% group: a block of %d ids is %.1f standard deviations off", tt.name, 100*share, block, worst)
+			}
 		}
 	}
 }
