@@ -32,6 +32,8 @@ type Catalog struct {
 	// TimezoneSlot is the customer layout's slot of a string attribute
 	// "timezone", 0 when none is declared.
 	TimezoneSlot int
+	// feat names the predictors of Features, once.
+	feat featureNames
 	// Layout is the customer layout expressions read.
 	Layout *expr.Layout
 	// MaxWindow is the longest limit window: contacts older than it no

@@ -423,7 +423,7 @@ func (r *run) priority(a *Action, propensity, value float64) (float64, bool) {
 
 func (r *run) features() models.Features {
 	if !r.featured {
-		r.feats, r.featured = Features(r.c, r.sub), true
+		r.feats, r.featured = Features(r.c, r.sub, r.req.Context), true
 	}
 	return r.feats
 }

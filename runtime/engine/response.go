@@ -141,8 +141,8 @@ func (w *work) response(c *customer, r *Response, t time.Time) {
 		}
 		if positive && !l.positive {
 			l.positive = true
-			w.observe(c, key, false, r.Control, -1)
-			w.observe(c, key, true, r.Control, 1)
+			w.observe(c, key, false, r.Control, -1, t)
+			w.observe(c, key, true, r.Control, 1, t)
 		}
 		return
 	}
@@ -150,12 +150,19 @@ func (w *work) response(c *customer, r *Response, t time.Time) {
 	if n := len(c.labels) - maxLabels; n > 0 {
 		c.labels = append(c.labels[:0], c.labels[n:]...)
 	}
-	w.observe(c, key, positive, r.Control, 1)
+	w.observe(c, key, positive, r.Control, 1, t)
 }
 
 // observe trains a model and counts the customer's contribution to it.
-func (w *work) observe(c *customer, key string, positive, control bool, weight int) {
-	w.models.Observe(w.sh.p, key, nil, positive, control, weight)
+// The customer is described as they are when they respond (attributes and
+// stages; the decide request's context is not kept with the decision).
+func (w *work) observe(c *customer, key string, positive, control bool, weight int, t time.Time) {
+	o := models.Observation{Positive: positive, Control: control, Weight: weight, At: t}
+	if m := w.models.Get(key); m.UsesFeatures() {
+		sub := w.cat.subject(c, t)
+		o.X = decide.Features(w.cat.dec, &sub, nil)
+	}
+	w.models.Learn(w.sh.p, key, o)
 	c.dirty = true
 	var m *contribution
 	for i := range c.contrib {

@@ -58,7 +58,14 @@ func (m *Beta) Evidence() int {
 func (m *Beta) UsesFeatures() bool { return false }
 
 // Observe implements Model.
-func (m *Beta) Observe(_ Features, positive, control bool, weight int) {
+func (m *Beta) Observe(o Observation, into Model) {
+	m.observe(o.Positive, o.Control, o.Weight)
+	if b, ok := into.(*Beta); ok {
+		b.observe(o.Positive, o.Control, o.Weight)
+	}
+}
+
+func (m *Beta) observe(positive, control bool, weight int) {
 	add := func(w *atomic.Uint64) {
 		for {
 			old := w.Load()

@@ -2,7 +2,9 @@ package models
 
 import (
 	"errors"
+	"math"
 	"math/rand/v2"
+	"time"
 )
 
 // TrustAfter is how many labelled responses a model needs before the
@@ -16,11 +18,6 @@ const TrustAfter = 100
 // little evidence, or one whose response rate changed since, would never
 // be seen again.
 const ExploreShare = 0.05
-
-// Features are what a customer looks like to a model that predicts per
-// customer: hashed ids of binned attribute values and journey stages. The
-// Beta model ignores them.
-type Features []uint64
 
 // Model estimates the probability that a customer responds positively to
 // one action on one channel. Its methods are safe for concurrent use.
@@ -38,9 +35,10 @@ type Model interface {
 	// computes them only for models that do.
 	UsesFeatures() bool
 	// Observe learns one labelled response (weight 1) or forgets one
-	// learnt before (weight -1, for erasure). control says whether the
-	// decision was made for the control group.
-	Observe(x Features, positive, control bool, weight int)
+	// learnt before (weight -1, for erasure), and adds what it learnt to
+	// into, when not nil: the part of the model of the partition that
+	// learnt it, a model of the same kind.
+	Observe(o Observation, into Model)
 	// Stats returns the model's figures.
 	Stats() Stats
 	// AppendBinary appends the model's state.
@@ -49,6 +47,20 @@ type Model interface {
 	// (sign -1); o is a model of the same kind. Models learnt from
 	// different partitions' responses merge into the model decisions use.
 	Merge(o Model, sign int) error
+}
+
+// Observation is one labelled response to learn.
+type Observation struct {
+	// X describes the customer.
+	X Features
+	// Positive says how the customer responded; Control whether the
+	// decision was made for the control group.
+	Positive, Control bool
+	// Weight is 1 to learn, -1 to forget.
+	Weight int
+	// At is when the customer responded, for forgetting by time; zero
+	// when not known.
+	At time.Time
 }
 
 // Stats are a model's figures, as GET /v1/models shows them.
@@ -69,7 +81,51 @@ type Stats struct {
 	// Lift is the positive rate of model-ranked decisions over that of the
 	// control group, minus one; nil until both have responses.
 	Lift *float64 `json:"lift,omitempty"`
+	// LiftLow and LiftHigh bound Lift's 95% interval (the log of the
+	// ratio of rates, normally approximated).
+	LiftLow  *float64 `json:"lift_low,omitempty"`
+	LiftHigh *float64 `json:"lift_high,omitempty"`
+	// Window counts the recent responses AUC and Calibration read, each
+	// scored before the model learnt from it (prequential).
+	Window int `json:"window,omitempty"`
+	// AUC is the area under the ROC curve over the window; nil until it
+	// holds both outcomes.
+	AUC *float64 `json:"auc,omitempty"`
+	// Calibration is the mean predicted and observed rate per decile of
+	// predictions over the window, ECE the expected calibration error.
+	Calibration []Decile `json:"calibration,omitempty"`
+	ECE         *float64 `json:"ece,omitempty"`
+	// Predictors are the model's predictors, best AUC first.
+	Predictors []PredictorStats `json:"predictors,omitempty"`
+	// HalfLife and HalfLifeResponses are the model's forgetting.
+	HalfLife          string `json:"half_life,omitempty"`
+	HalfLifeResponses int    `json:"half_life_responses,omitempty"`
 }
+
+// Decile is one tenth of the window's responses, by predicted rate.
+type Decile struct {
+	N         int     `json:"n"`
+	Predicted float64 `json:"predicted"`
+	Observed  float64 `json:"observed"`
+}
+
+// PredictorStats are a predictor's figures: its AUC alone (its bins
+// ordered by positive rate), whether that makes it active, and its bins.
+type PredictorStats struct {
+	Name   string    `json:"name"`
+	AUC    float64   `json:"auc"`
+	Active bool      `json:"active"`
+	Bins   []BinStat `json:"bins"`
+}
+
+// BinStat is one bin of a predictor: its (discounted) count of responses
+// and their positive rate.
+type BinStat struct {
+	Label        string  `json:"label"`
+	Count        float64 `json:"count"`
+	PositiveRate float64 `json:"positive_rate"`
+}
+
 
 // Explore reports whether the pipeline ranks m by a Thompson draw.
 func Explore(m Model) bool { return m.Evidence() < TrustAfter }
@@ -80,6 +136,8 @@ func Decode(b []byte) (Model, error) {
 		return nil, errCorrupt
 	}
 	switch b[0] {
+	case kindBayes:
+		return decodeBayes(b[1:])
 	case kindBeta:
 		m := &Beta{}
 		if err := m.decode(b[1:]); err != nil {
@@ -90,10 +148,24 @@ func Decode(b []byte) (Model, error) {
 	return nil, errors.New("unknown model kind")
 }
 
-var errCorrupt = errors.New("corrupt model state")
+var (
+	errCorrupt = errors.New("corrupt model state")
+	errKind    = errors.New("cannot merge models of different kinds")
+)
 
 // lift is the positive rate of model-ranked decisions over that of the
 // control group, minus one; nil until both have a positive rate to compare.
+// liftInterval returns the 95% interval of lift.
+func liftInterval(pos, n, cpos, cn int) (lo, hi *float64) {
+	if n == 0 || cn == 0 || cpos == 0 || pos == 0 {
+		return nil, nil
+	}
+	l := math.Log((float64(pos) / float64(n)) / (float64(cpos) / float64(cn)))
+	se := math.Sqrt(1/float64(pos) - 1/float64(n) + 1/float64(cpos) - 1/float64(cn))
+	a, b := math.Exp(l-1.96*se)-1, math.Exp(l+1.96*se)-1
+	return &a, &b
+}
+
 func lift(pos, n, cpos, cn int) *float64 {
 	if n == 0 || cn == 0 || cpos == 0 {
 		return nil

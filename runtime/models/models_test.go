@@ -41,7 +41,7 @@ func TestBetaLearnsAndForgets(t *testing.T) {
 		t.Fatalf("prior: mean %v evidence %d", m.Mean(nil), m.Evidence())
 	}
 	for i := 0; i < 100; i++ {
-		m.Observe(nil, i%10 == 0, i%4 == 0, 1)
+		m.Observe(Observation{Positive: i%10 == 0, Control: i%4 == 0, Weight: 1}, nil)
 	}
 	if m.Evidence() != 100 || Explore(m) {
 		t.Fatalf("after 100 responses: evidence %d, exploring %v", m.Evidence(), Explore(m))
@@ -54,13 +54,13 @@ func TestBetaLearnsAndForgets(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 	// Forgetting takes a response back out, never below the prior.
-	m.Observe(nil, true, false, -1)
-	m.Observe(nil, false, false, -1)
+	m.Observe(Observation{Positive: true, Control: false, Weight: -1}, nil)
+	m.Observe(Observation{Positive: false, Control: false, Weight: -1}, nil)
 	if m.Evidence() != 98 || m.Stats().Positives != 9 {
 		t.Fatalf("after forgetting: %+v", m.Stats())
 	}
 	e := NewBeta()
-	e.Observe(nil, true, false, -1)
+	e.Observe(Observation{Positive: true, Control: false, Weight: -1}, nil)
 	if e.Evidence() != 0 {
 		t.Fatalf("forgetting from the prior: %+v", e.Stats())
 	}
@@ -81,6 +81,7 @@ func TestBetaLearnsAndForgets(t *testing.T) {
 
 func TestRegistry(t *testing.T) {
 	r := NewRegistry()
+	r.New = NewBeta
 	var wg sync.WaitGroup
 	for w := 0; w < 8; w++ {
 		wg.Add(1)
@@ -105,6 +106,7 @@ func TestRegistry(t *testing.T) {
 	}
 	// Another replica merges the parts; loading a part again replaces it.
 	r2 := NewRegistry()
+	r2.New = NewBeta
 	for _, d := range append(dirty, dirty[3]) {
 		if err := r2.Load(d.Partition, d.Key, d.Data); err != nil {
 			t.Fatal(err)

@@ -16,6 +16,8 @@ type Registry struct {
 	models map[string]Model
 	parts  map[partKey]Model
 	dirty  map[partKey]bool
+	// settings by key, as configured.
+	settings map[string]Settings
 	// New makes the model of a key seen for the first time.
 	New func() Model
 }
@@ -27,7 +29,7 @@ type partKey struct {
 
 // NewRegistry returns an empty registry of Beta models.
 func NewRegistry() *Registry {
-	return &Registry{models: map[string]Model{}, parts: map[partKey]Model{}, dirty: map[partKey]bool{}, New: NewBeta}
+	return &Registry{models: map[string]Model{}, parts: map[partKey]Model{}, dirty: map[partKey]bool{}, settings: map[string]Settings{}}
 }
 
 // Get returns the merged model of key, making it at the prior if there is
@@ -48,7 +50,7 @@ func (r *Registry) Get(key string) Model {
 func (r *Registry) merged(key string) Model {
 	m := r.models[key]
 	if m == nil {
-		m = r.New()
+		m = r.newModel(key)
 		r.models[key] = m
 	}
 	return m
@@ -58,18 +60,42 @@ func (r *Registry) merged(key string) Model {
 // model of key (see Model.Observe) and marks that partition's part
 // changed.
 func (r *Registry) Observe(partition int, key string, x Features, positive, control bool, weight int) {
+	r.Learn(partition, key, Observation{X: x, Positive: positive, Control: control, Weight: weight})
+}
+
+// Learn is Observe with every detail of the response.
+func (r *Registry) Learn(partition int, key string, o Observation) {
 	r.mu.Lock()
 	m := r.merged(key)
 	pk := partKey{partition, key}
 	p := r.parts[pk]
 	if p == nil {
-		p = r.New()
+		p = r.newModel(key)
 		r.parts[pk] = p
 	}
 	r.dirty[pk] = true
 	r.mu.Unlock()
-	m.Observe(x, positive, control, weight)
-	p.Observe(x, positive, control, weight)
+	m.Observe(o, p)
+}
+
+// Configure sets the settings of a model, before it is made: a model
+// whose Predictors is an empty list is a Beta model. A model made already
+// keeps its settings until the runtime restarts.
+func (r *Registry) Configure(key string, s Settings) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.settings[key] = s
+}
+
+func (r *Registry) newModel(key string) Model {
+	if r.New != nil {
+		return r.New()
+	}
+	s := r.settings[key]
+	if s.Predictors != nil && len(s.Predictors) == 0 {
+		return NewBeta()
+	}
+	return NewBayes(s)
 }
 
 // Snapshot is the encoded state of a partition's part of a model.
@@ -115,12 +141,27 @@ func (r *Registry) Load(partition int, key string, data []byte) error {
 			return fmt.Errorf("model %q: %w", key, err)
 		}
 	}
+	if kindOf(m) != kindOf(p) {
+		// Saved by a runtime that gave the action another kind of model:
+		// the model starts afresh, and the old part is dropped when this
+		// partition next commits.
+		r.parts[pk] = r.newModel(key)
+		r.dirty[pk] = true
+		return nil
+	}
 	if err := m.Merge(p, 1); err != nil {
 		return fmt.Errorf("model %q: %w", key, err)
 	}
 	r.parts[pk] = p
 	delete(r.dirty, pk)
 	return nil
+}
+
+func kindOf(m Model) byte {
+	if _, ok := m.(*Bayes); ok {
+		return kindBayes
+	}
+	return kindBeta
 }
 
 // Entry is one model with its key.
