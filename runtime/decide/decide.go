@@ -1,10 +1,10 @@
 package decide
 
 import (
-	"errors"
-	"fmt"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"time"

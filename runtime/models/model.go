@@ -126,7 +126,6 @@ type BinStat struct {
 	PositiveRate float64 `json:"positive_rate"`
 }
 
-
 // Explore reports whether the pipeline ranks m by a Thompson draw.
 func Explore(m Model) bool { return m.Evidence() < TrustAfter }
 

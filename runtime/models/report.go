@@ -281,4 +281,3 @@ func decodeBayes(b []byte) (Model, error) {
 	}
 	return m, nil
 }
-
