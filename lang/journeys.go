@@ -3,6 +3,7 @@ package lang
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -325,6 +326,8 @@ func (l *loader) decodeActionInstance(b *hcl.Block, j *journeyDecl, name string,
 			ac.Limit = l.limit(nb, sch.Block("limit"))
 		case "suppress":
 			ac.Suppress = l.suppress(nb, sch.Block("suppress"))
+		case "model":
+			ac.Model = l.model(nb, sch.Block("model"))
 		case "message":
 			messageBlock = nb
 		}
@@ -368,6 +371,59 @@ func (l *loader) suppress(b *hcl.Block, sch *schema.Block) *deploy.Suppress {
 		return nil
 	}
 	return s
+}
+
+// model reads a model block: a half-life in time or in responses, not
+// both, and the predictors.
+func (l *loader) model(b *hcl.Block, sch *schema.Block) *deploy.Model {
+	c := l.content(b.Body, sch)
+	m := &deploy.Model{}
+	ok := true
+	hl, hr := c.Attributes["half_life"], c.Attributes["half_life_responses"]
+	if hl != nil && hr != nil {
+		l.add(errorf(rngPtr(hr.Range), "Two half-lives",
+			"A model forgets by time (half_life) or by responses (half_life_responses), not both; remove one."))
+		ok = false
+	}
+	if hl != nil {
+		s, d, good := l.duration(hl, "model.half_life")
+		switch {
+		case !good:
+			ok = false
+		case d < time.Hour:
+			l.add(errorf(rngPtr(hl.Expr.Range()), "Half-life too short",
+				"model.half_life is at least 1h, so that a model keeps enough responses to learn from; got %s.", s))
+			ok = false
+		default:
+			m.HalfLife = s
+		}
+	}
+	if hr != nil {
+		n, good := l.wholeNumber(hr, "model.half_life_responses", 100)
+		ok = ok && good
+		m.HalfLifeResponses = n
+	}
+	if a := c.Attributes["predictors"]; a != nil {
+		if v := l.typedValue(a, cty.List(cty.String), "model.predictors"); v != cty.NilVal {
+			m.NoPredictors = v.LengthInt() == 0
+			for _, e := range v.AsValueSlice() {
+				s := e.AsString()
+				if !strings.HasPrefix(s, "customer.") && !strings.HasPrefix(s, "stage.") && !strings.HasPrefix(s, "context.") {
+					l.add(errorf(rngPtr(a.Expr.Range()), "Invalid predictor",
+						"model.predictors names customer.<attribute>, stage.<stack>/<journey> or context.<key>; got %q.", s))
+					ok = false
+					continue
+				}
+				m.Predictors = append(m.Predictors, s)
+			}
+		} else {
+			ok = false
+		}
+	}
+	if !ok {
+		return nil
+	}
+	return m
 }
 
 // message checks an action's message block against its channel provider's

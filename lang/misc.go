@@ -45,7 +45,12 @@ func (l *loader) decodeArbitration(blocks []*hcl.Block) {
 		}
 	}
 	for _, nb := range c.Blocks {
-		ar.Limit = l.limit(nb, sch.Block("limit"))
+		switch nb.Type {
+		case "limit":
+			ar.Limit = l.limit(nb, sch.Block("limit"))
+		case "model":
+			ar.Model = l.model(nb, sch.Block("model"))
+		}
 	}
 	l.object(obj, b.DefRange)
 }

@@ -141,6 +141,19 @@ type Action struct {
 	Limit    *Limit            `json:"limit,omitempty"`
 	Suppress *Suppress         `json:"suppress,omitempty"`
 	Message  map[string]string `json:"message,omitempty"` // templates
+	Model    *Model            `json:"model,omitempty"`
+}
+
+// Model is the settings of an adaptive model.
+type Model struct {
+	// HalfLife is a duration as written ("30d"); HalfLifeResponses a count.
+	HalfLife          string `json:"half_life,omitempty"`
+	HalfLifeResponses int    `json:"half_life_responses,omitempty"`
+	// Predictors, when not nil, are the only predictors read; empty for
+	// none.
+	Predictors []string `json:"predictors,omitempty"`
+	// NoPredictors is set for an empty predictors list.
+	NoPredictors bool `json:"no_predictors,omitempty"`
 }
 
 // Trigger says when an outbound action falls due.
@@ -194,6 +207,7 @@ type Arbitration struct {
 	MaxOutbound  int     `json:"max_outbound"`
 	ControlGroup float64 `json:"control_group"`
 	Limit        *Limit  `json:"limit,omitempty"`
+	Model        *Model  `json:"model,omitempty"`
 }
 
 // DefaultPriority is the arbitration priority when none is configured.

@@ -158,7 +158,7 @@ var file = &Block{
 				{Name: "max_outbound", Kind: Value, Type: cty.Number, Default: "1", Description: "At most this many sends when outbound actions of one customer and channel fall due together."},
 				{Name: "control_group", Kind: Value, Type: cty.Number, Default: "0", Description: "The share of customers (0 to 1, by a stable hash of their id) who get a random eligible action, to measure the models' lift."},
 			},
-			Blocks: []*Block{limitBlock("across every channel")},
+			Blocks: []*Block{limitBlock("across every channel"), modelBlock("every action's model that has no model block of its own")},
 		},
 		{
 			Type:        "moved",
@@ -194,6 +194,19 @@ var file = &Block{
 			},
 		},
 	},
+}
+
+// modelBlock is the settings of adaptive models.
+func modelBlock(whose string) *Block {
+	return &Block{
+		Type:        "model",
+		Description: "The settings of " + whose + ": how fast the model forgets, and which predictors it reads. Without them the model forgets nothing and reads every predictor.",
+		Attributes: []*Attribute{
+			{Name: "half_life", Kind: Duration, Description: "A response this old weighs half as much as a new one, so that the model follows a rate that changes. At least 1h."},
+			{Name: "half_life_responses", Kind: Value, Type: cty.Number, Description: "The same, counted in responses to the model: a response this many responses ago weighs half. At least 100; not with `half_life`."},
+			{Name: "predictors", Kind: Value, Type: cty.List(cty.String), Description: "The only predictors the model reads, by name: `customer.<attribute>`, `stage.<stack>/<journey>`, `context.<key>`. An empty list makes a model without predictors (one positive rate per action and channel)."},
+		},
+	}
 }
 
 var journeyBlock = &Block{
@@ -257,6 +270,7 @@ var journeyBlock = &Block{
 					},
 				},
 				limitBlock("of this action"),
+				modelBlock("the action's model on its channel"),
 				{
 					Type:        "suppress",
 					Description: "Stops offering the action to a customer who keeps ignoring it.",

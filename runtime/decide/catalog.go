@@ -32,6 +32,8 @@ type Catalog struct {
 	// TimezoneSlot is the customer layout's slot of a string attribute
 	// "timezone", 0 when none is declared.
 	TimezoneSlot int
+	// arbModel is the arbitration's model block, nil for none.
+	arbModel *deploy.Model
 	// feat names the predictors of Features, once.
 	feat featureNames
 	// Layout is the customer layout expressions read.
@@ -150,6 +152,7 @@ type Action struct {
 	ModelKey string
 	Model    models.Model
 	features bool
+	modelSet *deploy.Model // the action's model block, nil for none
 }
 
 // InStage reports whether the action is offered at the journey's stage i.
@@ -261,6 +264,7 @@ func Build(cat *catalog.Catalog, in Input) (*Catalog, catalog.Problems) {
 		if o := st.Doc.Object("arbitration"); o != nil && o.Arbitration != nil {
 			ar := o.Arbitration
 			c.Arb = Arbitration{Stack: i, MaxActions: ar.MaxActions, MaxOutbound: ar.MaxOutbound, ControlGroup: ar.ControlGroup, Limit: limit(ar.Limit)}
+			c.arbModel = ar.Model
 			if c.Arb.MaxActions <= 0 {
 				c.Arb.MaxActions = DefaultMaxActions
 			}
@@ -349,6 +353,7 @@ func (c *Catalog) action(s *Stack, st *catalog.Stack, o *deploy.Object, index in
 		Channel: ch, stages: make([]bool, len(j.Stages)), Lever: ac.Lever, Limit: limit(ac.Limit),
 		Eligible: in.Program(st.Name, o.Address, "eligible"), Value: in.Program(st.Name, o.Address, "value")}
 	a.ModelKey = ModelKey(a.Ref, ch.Name)
+	a.modelSet = ac.Model
 	s.reads(a.Eligible)
 	s.reads(a.Value)
 	c.window(a.Limit)
@@ -418,9 +423,30 @@ func cattr(st *catalog.Stack, name string) *deploy.CustomerAttribute {
 // for actions that have none yet.
 func (c *Catalog) Bind(r *models.Registry) {
 	for _, a := range c.actions {
+		set := a.modelSet
+		if set == nil {
+			set = c.arbModel
+		}
+		r.Configure(a.ModelKey, ModelSettings(set))
 		a.Model = r.Get(a.ModelKey)
 		a.features = a.Model.UsesFeatures()
 	}
+}
+
+// ModelSettings are the models' settings of a model block; the defaults
+// for nil.
+func ModelSettings(m *deploy.Model) models.Settings {
+	if m == nil {
+		return models.Settings{}
+	}
+	s := models.Settings{HalfLifeResponses: m.HalfLifeResponses, Predictors: m.Predictors}
+	if m.NoPredictors {
+		s.Predictors = []string{}
+	}
+	if m.HalfLife != "" {
+		s.HalfLife, _ = funcs.ParseDuration(m.HalfLife)
+	}
+	return s
 }
 
 // maxZones bounds the zone cache: profiles are input, and a name past it
