@@ -82,6 +82,20 @@ func (s *Server) listModels(w http.ResponseWriter, r *http.Request, _ string) {
 	writeJSON(w, http.StatusOK, apiv1.ModelList{Models: s.svc.Models()})
 }
 
+func (s *Server) getModel(w http.ResponseWriter, r *http.Request, _ string) {
+	key := r.PathValue("id")
+	if key == "" || len(key) > 1024 {
+		writeError(w, http.StatusBadRequest, "bad_request", "the model id is <stack>/<action address>@<channel>, as GET /v1/models lists them")
+		return
+	}
+	m, err := s.svc.Model(key)
+	if err != nil {
+		writeError(w, http.StatusNotFound, apiv1.CodeNotFound, fmt.Sprintf("there is no model %q: GET /v1/models lists them", key))
+		return
+	}
+	writeJSON(w, http.StatusOK, m)
+}
+
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request, _ string) {
 	q := r.URL.Query()
 	state := q.Get("state")

@@ -96,6 +96,22 @@ func TestDecideAndRespond(t *testing.T) {
 		}
 		return nil
 	})
+	// One model by key, with what it learnt of the customer: their tier and
+	// their stage.
+	m, err := c.Model(ctx(t), "growth/journey.cart_recovery.action.banner@web")
+	if err != nil || m.Kind != "bayes" || m.Evidence != 1 || len(m.Predictors) == 0 {
+		t.Fatalf("model: %+v %v", m, err)
+	}
+	names := map[string]bool{}
+	for _, p := range m.Predictors {
+		names[p.Name] = true
+	}
+	if !names["customer.tier"] || !names["stage.growth/cart_recovery"] {
+		t.Fatalf("predictors %+v", m.Predictors)
+	}
+	if _, err := c.Model(ctx(t), "growth/journey.nope.action.x@web"); !client.IsCode(err, "not_found") {
+		t.Fatalf("an unknown model: %v", err)
+	}
 	rec, err := c.Decision(ctx(t), d.DecisionID)
 	if err != nil || rec.CustomerID != "c-42" || len(rec.Actions) != 1 || len(rec.Candidates) != 2 || rec.Candidates[1].Journey != "cart_recovery" {
 		t.Fatalf("recorded decision %+v %v", rec, err)

@@ -152,6 +152,7 @@ func (s *Server) routes() {
 	s.route(apiv1.RouteResponses, map[string]scoped{"POST": {store.ScopeDecide, s.respond}})
 	s.route(apiv1.RouteDecision, map[string]scoped{"GET": {store.ScopeRead, s.getDecision}})
 	s.route(apiv1.RouteModels, map[string]scoped{"GET": {store.ScopeRead, s.listModels}})
+	s.route(apiv1.RouteModel, map[string]scoped{"GET": {store.ScopeRead, s.getModel}})
 	s.route(apiv1.RouteDeliveries, map[string]scoped{"GET": {store.ScopeRead, s.listDeliveries}})
 	s.route(apiv1.RouteRetry, map[string]scoped{"POST": {store.ScopeAdmin, s.retryDelivery}})
 	s.route(apiv1.RouteOutcome, map[string]scoped{"POST": {store.ScopeIngest, s.deliveryOutcome}})

@@ -124,6 +124,49 @@ type Model struct {
 	Control          int `json:"control_evidence"`
 	ControlPositives int `json:"control_positives"`
 	// Lift is the positive rate of model-ranked decisions over that of the
-	// control group, minus one; nil until both have responses.
-	Lift *float64 `json:"lift,omitempty"`
+	// control group, minus one; nil until both have responses. LiftLow and
+	// LiftHigh bound its 95% interval.
+	Lift     *float64 `json:"lift,omitempty"`
+	LiftLow  *float64 `json:"lift_low,omitempty"`
+	LiftHigh *float64 `json:"lift_high,omitempty"`
+	// Window counts the recent responses that AUC, Calibration and ECE
+	// read, each scored before the model learnt from it (prequential).
+	Window int      `json:"window,omitempty"`
+	AUC    *float64 `json:"auc,omitempty"`
+	// Calibration is the mean predicted and observed positive rate per
+	// tenth of the window by prediction; ECE the expected calibration
+	// error (their mean absolute difference, weighted by count).
+	Calibration []ModelDecile `json:"calibration,omitempty"`
+	ECE         *float64      `json:"ece,omitempty"`
+	// Predictors are what the model reads of a customer, best AUC first.
+	Predictors []ModelPredictor `json:"predictors,omitempty"`
+	// HalfLife or HalfLifeResponses is how fast the model forgets.
+	HalfLife          string `json:"half_life,omitempty"`
+	HalfLifeResponses int    `json:"half_life_responses,omitempty"`
+}
+
+// ModelDecile is a tenth of a model's recent responses, by prediction.
+type ModelDecile struct {
+	N         int     `json:"n"`
+	Predicted float64 `json:"predicted"`
+	Observed  float64 `json:"observed"`
+}
+
+// ModelPredictor is one predictor of a model: its AUC alone (its bins
+// ranked by positive rate), whether that makes it active (AUC >= 0.52),
+// and its bins.
+type ModelPredictor struct {
+	Name   string     `json:"name"`
+	AUC    float64    `json:"auc"`
+	Active bool       `json:"active"`
+	Bins   []ModelBin `json:"bins"`
+}
+
+// ModelBin is one bin of a predictor: a range of numbers, a symbol,
+// "missing" or "other", with its (discounted) count of responses and
+// their positive rate.
+type ModelBin struct {
+	Label        string  `json:"label"`
+	Count        float64 `json:"count"`
+	PositiveRate float64 `json:"positive_rate"`
 }

@@ -23,6 +23,7 @@ const (
 	RouteResponses   = "/v1/responses"
 	RouteDecision    = "/v1/decisions/{id}"
 	RouteModels      = "/v1/models"
+	RouteModel       = "/v1/models/{id...}"
 	RouteDeliveries  = "/v1/deliveries"
 	RouteRetry       = "/v1/deliveries/{id}/retry"
 	RouteOutcome     = "/v1/deliveries/{id}/outcome"
@@ -109,6 +110,9 @@ func (q AnalyticsQuery) Values() url.Values {
 
 // CustomerPath is RouteCustomer for customer id.
 func CustomerPath(id string) string { return "/v1/customers/" + esc(id) }
+
+// ModelPath is RouteModel for a model key (<stack>/<action>@<channel>).
+func ModelPath(key string) string { return "/v1/models/" + esc(key) }
 
 // DecisionPath is RouteDecision for decision id.
 func DecisionPath(id string) string { return "/v1/decisions/" + esc(id) }

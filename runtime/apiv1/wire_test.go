@@ -30,7 +30,7 @@ var contract = []any{
 	apiv1.IngestResult{}, apiv1.Rejected{}, apiv1.Status{}, apiv1.SegmentCall{},
 	apiv1.Customer{}, apiv1.Withheld{}, apiv1.JourneyState{}, apiv1.Timer{}, apiv1.Transition{}, apiv1.DecisionSummary{},
 	apiv1.DecideRequest{}, apiv1.Decision{}, apiv1.RankedAction{}, apiv1.Candidate{}, apiv1.DecisionRecord{},
-	apiv1.ResponseRequest{}, apiv1.ResponseResult{}, apiv1.ModelList{}, apiv1.Model{},
+	apiv1.ResponseRequest{}, apiv1.ResponseResult{}, apiv1.ModelList{}, apiv1.Model{}, apiv1.ModelDecile{}, apiv1.ModelPredictor{}, apiv1.ModelBin{},
 	apiv1.DeliveryList{}, apiv1.Delivery{}, apiv1.OutcomeRequest{},
 	apiv1.TokenRequest{}, apiv1.Token{},
 	apiv1.Analytics{}, apiv1.Totals{}, apiv1.FunnelStage{}, apiv1.Path{}, apiv1.ActionReport{}, apiv1.KPI{},

@@ -47,6 +47,13 @@ func (c *Client) Models(ctx context.Context) ([]apiv1.Model, error) {
 	return out.Models, nil
 }
 
+// Model returns one adaptive model by key.
+func (c *Client) Model(ctx context.Context, key string) (apiv1.Model, error) {
+	var out apiv1.Model
+	err := c.doJSON(ctx, http.MethodGet, apiv1.ModelPath(key), nil, &out)
+	return out, err
+}
+
 // Deliveries lists the outbox entries in state (failed is the dead-letter
 // list) whose ids sort after after, at most limit (0: the runtime's page
 // size).

@@ -164,6 +164,13 @@ func kindOf(m Model) byte {
 	return kindBeta
 }
 
+// Lookup returns the model of a key, or nil when there is none.
+func (r *Registry) Lookup(key string) Model {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.models[key]
+}
+
 // Entry is one model with its key.
 type Entry struct {
 	Key   string

@@ -9,6 +9,7 @@ import (
 	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/delivery"
 	"github.com/waymarkhq/waymark/runtime/engine"
+	"github.com/waymarkhq/waymark/runtime/models"
 	"github.com/waymarkhq/waymark/runtime/store"
 )
 
@@ -90,11 +91,36 @@ func (s *Service) Models() []apiv1.Model {
 	es := s.models.List()
 	out := make([]apiv1.Model, len(es))
 	for i, e := range es {
-		st := e.Stats
-		out[i] = apiv1.Model{Key: e.Key, Kind: st.Kind, Evidence: st.Evidence, Positives: st.Positives, Mean: st.Mean,
-			Exploring: st.Exploring, Control: st.Control, ControlPositives: st.ControlPositives, Lift: st.Lift}
+		out[i] = modelView(e.Key, e.Stats)
 	}
 	return out
+}
+
+// Model returns one adaptive model by key.
+func (s *Service) Model(key string) (apiv1.Model, error) {
+	m := s.models.Lookup(key)
+	if m == nil {
+		return apiv1.Model{}, fmt.Errorf("model %q: %w", key, ErrNotFound)
+	}
+	return modelView(key, m.Stats()), nil
+}
+
+func modelView(key string, st models.Stats) apiv1.Model {
+	m := apiv1.Model{Key: key, Kind: st.Kind, Evidence: st.Evidence, Positives: st.Positives, Mean: st.Mean,
+		Exploring: st.Exploring, Control: st.Control, ControlPositives: st.ControlPositives, Lift: st.Lift,
+		LiftLow: st.LiftLow, LiftHigh: st.LiftHigh, Window: st.Window, AUC: st.AUC, ECE: st.ECE,
+		HalfLife: st.HalfLife, HalfLifeResponses: st.HalfLifeResponses}
+	for _, d := range st.Calibration {
+		m.Calibration = append(m.Calibration, apiv1.ModelDecile(d))
+	}
+	for _, p := range st.Predictors {
+		mp := apiv1.ModelPredictor{Name: p.Name, AUC: p.AUC, Active: p.Active}
+		for _, b := range p.Bins {
+			mp.Bins = append(mp.Bins, apiv1.ModelBin(b))
+		}
+		m.Predictors = append(m.Predictors, mp)
+	}
+	return m
 }
 
 // ReportDelivery records what became of a delivery after its provider
