@@ -19,6 +19,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/command/graphcmd"
 	"github.com/waymarkhq/waymark/internal/command/historycmd"
 	"github.com/waymarkhq/waymark/internal/command/initcmd"
+	"github.com/waymarkhq/waymark/internal/command/modelscmd"
 	"github.com/waymarkhq/waymark/internal/command/plancmd"
 	"github.com/waymarkhq/waymark/internal/command/pluginserve"
 	"github.com/waymarkhq/waymark/internal/command/providerscmd"
@@ -84,6 +85,7 @@ bundled real-time decisioning runtime.`,
 		decidecmd.New,
 		customercmd.New,
 		deliveriescmd.New,
+		modelscmd.New,
 		statuscmd.New,
 		runtimecmd.New,
 		versioncmd.New,

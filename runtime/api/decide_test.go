@@ -38,7 +38,8 @@ func TestDecideAndRespond(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if len(d.Actions) != 1 {
+		// Until checkout_started is processed the customer is browsing.
+		if len(d.Actions) != 1 || d.Actions[0].Action != "banner" {
 			return fmt.Errorf("actions %+v", d.Actions)
 		}
 		return nil
@@ -134,6 +135,19 @@ func TestDecideAndRespond(t *testing.T) {
 	out, err = cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "Recent decisions") || !strings.Contains(string(out), "dropped: 1 not_in_stage") {
 		t.Fatalf("customer show: %v\n%s", err, out)
+	}
+
+	// waymark models lists them, and shows one with its predictors.
+	for _, args := range [][]string{{"models"}, {"models", "growth/journey.cart_recovery.action.banner@web"}} {
+		cmd = exec.Command(bin, args...)
+		cmd.Env = []string{"WAYMARK_ADDR=" + p.addr, "WAYMARK_TOKEN=" + p.token}
+		out, err = cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "growth/journey.cart_recovery.action.banner@web") || !strings.Contains(string(out), "bayes") {
+			t.Fatalf("waymark %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		if len(args) == 2 && !strings.Contains(string(out), "customer.tier") {
+			t.Fatalf("waymark models ID shows no predictors:\n%s", out)
+		}
 	}
 
 	// Erasure takes the decisions and what the customer taught the model.

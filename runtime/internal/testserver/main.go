@@ -1,5 +1,5 @@
 // Command testserver is waymark with only the runtime's commands (runtime,
-// events, customer, decide, deliveries) and the hidden command that serves
+// events, customer, decide, deliveries, models) and the hidden command that serves
 // the built-in providers, for the runtime's end-to-end tests: they build it
 // once and run it as a real process, as waymark itself would run (the
 // runtime re-executes it as its providers), without depending on which
@@ -19,6 +19,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/command/decidecmd"
 	"github.com/waymarkhq/waymark/internal/command/deliveriescmd"
 	"github.com/waymarkhq/waymark/internal/command/eventscmd"
+	"github.com/waymarkhq/waymark/internal/command/modelscmd"
 	"github.com/waymarkhq/waymark/internal/command/pluginserve"
 	"github.com/waymarkhq/waymark/internal/command/runtimecmd"
 )
@@ -30,7 +31,7 @@ func main() {
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
-	root.AddCommand(runtimecmd.New(s), eventscmd.New(s), customercmd.New(s), decidecmd.New(s), deliveriescmd.New(s), pluginserve.New(s))
+	root.AddCommand(runtimecmd.New(s), eventscmd.New(s), customercmd.New(s), decidecmd.New(s), deliveriescmd.New(s), modelscmd.New(s), pluginserve.New(s))
 	root.SetArgs(cmdutil.RewriteFlags(root, os.Args[1:]))
 	err := root.ExecuteContext(ctx)
 	stop()
