@@ -168,3 +168,21 @@ func BenchmarkBayesEstimate(b *testing.B) {
 		}
 	})
 }
+
+// TestLoadOtherKind starts afresh a model whose saved part is of the kind
+// an earlier runtime gave it.
+func TestLoadOtherKind(t *testing.T) {
+	old := NewBeta()
+	old.Observe(Observation{Positive: true, Weight: 1}, nil)
+	r := NewRegistry()
+	if err := r.Load(2, "s/a@web", old.AppendBinary(nil)); err != nil {
+		t.Fatal(err)
+	}
+	m := r.Get("s/a@web")
+	if _, ok := m.(*Bayes); !ok || m.Evidence() != 0 {
+		t.Fatalf("model %T with evidence %d", m, m.Evidence())
+	}
+	if d := r.TakeDirty(); len(d) != 1 || d[0].Data[0] != kindBayes {
+		t.Fatalf("the old part is not replaced: %+v", d)
+	}
+}
