@@ -63,28 +63,61 @@ func benchEngine(b *testing.B, customers int) (*Engine, float64) {
 
 var benchContext = map[string]expr.Value{"page": expr.String("cart"), "cart_value": expr.Number(80)}
 
+// wideContext has 14 keys: with the three attributes the customers have and their
+// stages in three journeys, a model with predictors reads 20.
+func wideContext(r *rand.Rand) map[string]expr.Value {
+	ctx := map[string]expr.Value{"page": expr.String("cart"), "cart_value": expr.Number(float64(r.IntN(200)))}
+	for k := 0; k < 12; k++ {
+		ctx[fmt.Sprintf("k%02d", k)] = expr.String(fmt.Sprint("v", r.IntN(6)))
+	}
+	return ctx
+}
+
 // BenchmarkDecide measures decide in process: 200 candidate actions, a
 // million customers (each in three journeys), a record of every decision
 // queued for its group commit. It reports the p50 and p99 latency and the
-// heap per customer, with models that are trusted (ranked by their means)
-// and with new ones (every candidate drawn).
+// heap per customer: with Beta models (no predictors), trusted (ranked by
+// their means) and new (every candidate drawn), and with models of 20
+// predictors each, trained.
 func BenchmarkDecide(b *testing.B) {
 	customers := 1_000_000
 	if testing.Short() {
 		customers = 10_000
 	}
 	e, perCustomer := benchEngine(b, customers)
-	trained := false
-	for _, name := range []string{"exploring", "trusted"} {
+	for _, name := range []string{"beta-exploring", "beta-trusted", "bayes-20-predictors"} {
 		b.Run(name, func(b *testing.B) {
-			if name == "trusted" && !trained {
+			reg := models.NewRegistry()
+			r := rand.New(rand.NewPCG(7, 7))
+			cat := e.cat.Load()
+			if name != "bayes-20-predictors" {
+				reg.New = models.NewBeta
+			}
+			cat.dec.Bind(reg)
+			e.opts.Models = reg
+			switch name {
+			case "beta-trusted":
 				// Every model has enough evidence to be ranked by its mean.
-				for _, a := range e.Decisioning().Actions() {
+				for _, a := range cat.dec.Actions() {
 					for i := 0; i < models.TrustAfter; i++ {
-						e.opts.Models.Observe(0, a.ModelKey, nil, i%(3+a.Object%17) == 0, false, 1)
+						reg.Observe(0, a.ModelKey, nil, i%(3+a.Object%17) == 0, false, 1)
 					}
 				}
-				trained = true
+			case "bayes-20-predictors":
+				// Every model learns 300 responses of customers described
+				// by 20 predictors: their numbers binned, their symbols seen.
+				for _, a := range cat.dec.Actions() {
+					for i := 0; i < 300; i++ {
+						id := fmt.Sprintf("c-%07d", r.IntN(customers))
+						c := e.shardOf(id).customers[id]
+						sub := cat.subject(c, time.Now())
+						x := decide.Features(cat.dec, &sub, wideContext(r))
+						if i == 0 && len(x) != 20 {
+							b.Fatalf("%d predictors", len(x))
+						}
+						reg.Learn(0, a.ModelKey, models.Observation{X: x, Positive: r.IntN(3+a.Object%17) == 0, Weight: 1})
+					}
+				}
 			}
 			rec := decide.NewRecorder(decide.RecorderOptions{Put: func(context.Context, []store.Decision) error { return nil }})
 			ctx, stop := context.WithCancel(context.Background())
@@ -92,13 +125,17 @@ func BenchmarkDecide(b *testing.B) {
 			go func() { done <- rec.Run(ctx) }()
 			defer func() { stop(); <-done }()
 			rng := rand.New(rand.NewPCG(1, 2))
+			reqCtx := benchContext
+			if name == "bayes-20-predictors" {
+				reqCtx = wideContext(rng)
+			}
 			lat := make([]time.Duration, 0, b.N)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				id := fmt.Sprintf("c-%07d", rng.IntN(customers))
 				start := time.Now()
-				d, err := e.Decide(context.Background(), DecideRequest{Customer: id, Channel: "web", Context: benchContext, Limit: 3})
+				d, err := e.Decide(context.Background(), DecideRequest{Customer: id, Channel: "web", Context: reqCtx, Limit: 3})
 				if err != nil {
 					b.Fatal(err)
 				}

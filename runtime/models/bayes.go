@@ -67,6 +67,8 @@ type Bayes struct {
 	bias  weight
 	preds map[uint64]*predictor
 	names []string // predictor names, sorted
+	// syms finds the bin of a symbol in one lookup, by symKey.
+	syms map[uint64]symRef
 
 	pos, neg, cpos, cneg int
 	ring                 [window]sample
@@ -74,6 +76,25 @@ type Bayes struct {
 }
 
 type weight struct{ p, h float64 }
+
+type symRef struct {
+	p *predictor
+	b int
+}
+
+// symKey combines the keys of a predictor and a symbol.
+func symKey(pred, sym uint64) uint64 { return pred*0x9E3779B97F4A7C15 ^ sym }
+
+// reindex adds a predictor's symbols to syms.
+func (m *Bayes) reindex(p *predictor) {
+	if p.numeric {
+		return
+	}
+	k := FeatureKey(p.name)
+	for s, i := range p.syms {
+		m.syms[symKey(k, FeatureKey(s))] = symRef{p, i}
+	}
+}
 
 type sample struct {
 	p   float32
@@ -99,7 +120,7 @@ var _ Model = (*Bayes)(nil)
 
 // NewBayes returns a model with the given settings, at the prior.
 func NewBayes(s Settings) *Bayes {
-	m := &Bayes{set: s, scale: 1, preds: map[uint64]*predictor{}}
+	m := &Bayes{set: s, scale: 1, preds: map[uint64]*predictor{}, syms: map[uint64]symRef{}}
 	if s.Predictors != nil {
 		m.only = map[string]bool{}
 		for _, p := range s.Predictors {
@@ -129,15 +150,21 @@ func (m *Bayes) score(x Features) (mean, variance float64) {
 	v := 1 / (1/priorBias + s*m.bias.p)
 	mean, variance = s*m.bias.h*v, v
 	for i := range x {
-		p := m.preds[x[i].Key]
-		if p == nil {
-			continue
+		f := &x[i]
+		var w weight
+		if r, ok := m.syms[symKey(f.Key, f.SymKey)]; ok && f.Kind == Symbol {
+			w = r.p.bins[r.b].w
+		} else {
+			p := m.preds[f.Key]
+			if p == nil {
+				continue
+			}
+			b := p.binOf(f)
+			if b < 0 {
+				continue
+			}
+			w = p.bins[b].w
 		}
-		b := p.binOf(&x[i])
-		if b < 0 {
-			continue
-		}
-		w := p.bins[b].w
 		v := 1 / (1/priorBin + s*w.p)
 		mean += s * w.h * v
 		variance += v
@@ -354,8 +381,12 @@ func (m *Bayes) Observe(o Observation, into Model) {
 		if p == nil {
 			continue
 		}
+		n := len(p.syms)
 		if b := p.place(f); b >= 0 {
 			sels = append(sels, sel{p, b})
+		}
+		if len(p.syms) != n {
+			m.syms[symKey(f.Key, FeatureKey(f.Sym))] = symRef{p, p.syms[f.Sym]}
 		}
 	}
 	s := m.scale
@@ -446,6 +477,7 @@ func (m *Bayes) mirror(src *predictor) *predictor {
 		m.names[i] = src.name
 	}
 	p.align(src)
+	m.reindex(p)
 	return p
 }
 

@@ -275,6 +275,7 @@ func decodeBayes(b []byte) (Model, error) {
 		}
 		m.preds[FeatureKey(name)] = p
 		m.names = append(m.names, name)
+		m.reindex(p)
 	}
 	if bad || len(b) != 0 || m.scale <= 0 || !sort.StringsAreSorted(m.names) || len(m.preds) != len(m.names) {
 		return nil, errCorrupt
