@@ -4,7 +4,7 @@ BIN       ?= bin/waymark
 FUZZTIME  ?= 2m
 PKGS      := ./...
 
-.PHONY: all build test postgres chromium vet lint fmt fmt-check generate bench fuzz soak demo clean
+.PHONY: all build test postgres chromium vet lint fmt fmt-check generate bench fuzz soak demo clean eval-models
 
 all: build
 
@@ -61,6 +61,11 @@ fuzz:
 
 soak:
 	@echo "no soak tests yet"
+
+## eval-models: the adaptive models on generated responses (stationary, then with a drift) against an offline
+## logistic regression and the oracle; EVAL_ARGS='-data file.csv -label y' replays your own data in time order.
+eval-models:
+	$(GO) run ./internal/modeleval/cmd/evalmodels $(EVAL_ARGS)
 
 ## demo: the whole product in one command (scripts/demo.sh): a runtime on the
 ## event clock, the cart-recovery example applied, weeks of generated shoppers
