@@ -142,7 +142,7 @@ func (s *shard) erase(id string, reg *models.Registry) {
 	if c == nil {
 		return
 	}
-	c.forget(s.p, reg)
+	c.forget(s.p, reg, s.cat, c.last)
 	for _, r := range c.runs {
 		if r.status == StatusActive {
 			s.count(stageKey{r.stack, r.journey, r.stage}, -1)

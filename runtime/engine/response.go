@@ -231,15 +231,37 @@ func (w *work) outcome(c *customer, o *DeliveryOutcome, t time.Time) {
 }
 
 // forget takes the customer's contributions out of the models: the
-// responses they gave, as counted with their state.
-func (c *customer) forget(partition int, reg *models.Registry) {
+// responses they gave, as counted with their state, exactly from the
+// counts; from the weights of a model with predictors as the customer is
+// described now (cat, when not nil), one response at a time, which undoes
+// what they taught it up to how they changed since (docs/models.md).
+func (c *customer) forget(partition int, reg *models.Registry, cat *compiled, now time.Time) {
+	var x models.Features
+	described := false
 	for _, m := range c.contrib {
-		for _, x := range []struct {
+		o := models.Observation{}
+		if cat != nil && reg.Get(m.model).UsesFeatures() {
+			if !described {
+				sub := cat.subject(c, now)
+				x, described = decide.Features(cat.dec, &sub, nil), true
+			}
+			o.X = x
+		}
+		for _, k := range []struct {
 			n                 int
 			positive, control bool
 		}{{m.pos, true, false}, {m.neg, false, false}, {m.cpos, true, true}, {m.cneg, false, true}} {
-			if x.n != 0 {
-				reg.Observe(partition, m.model, nil, x.positive, x.control, -x.n)
+			o.Positive, o.Control = k.positive, k.control
+			if o.X == nil {
+				if k.n != 0 {
+					o.Weight = -k.n
+					reg.Learn(partition, m.model, o)
+				}
+				continue
+			}
+			o.Weight = -1
+			for i := 0; i < k.n; i++ {
+				reg.Learn(partition, m.model, o)
 			}
 		}
 	}

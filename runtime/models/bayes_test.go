@@ -186,3 +186,27 @@ func TestLoadOtherKind(t *testing.T) {
 		t.Fatalf("the old part is not replaced: %+v", d)
 	}
 }
+
+// TestBayesUnlearns takes a customer's responses back out: the model
+// returns close to what it was without them.
+func TestBayesUnlearns(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	m, without := NewBayes(Settings{}), NewBayes(Settings{})
+	for i := 0; i < 3000; i++ {
+		x, p := synth(r, false)
+		o := Observation{X: x, Positive: r.Float64() < p, Weight: 1}
+		m.Observe(o, nil)
+		without.Observe(o, nil)
+	}
+	x, _ := synth(r, false)
+	for i := 0; i < 5; i++ {
+		m.Observe(Observation{X: x, Positive: true, Weight: 1}, nil)
+	}
+	learnt := m.Mean(x)
+	for i := 0; i < 5; i++ {
+		m.Observe(Observation{X: x, Positive: true, Weight: -1}, nil)
+	}
+	if got, want := m.Mean(x), without.Mean(x); math.Abs(got-want) > 0.002 || math.Abs(learnt-want) < 0.005 || m.Evidence() != 3000 {
+		t.Fatalf("after unlearning %.4f, without the customer %.4f, with them %.4f; evidence %d", got, want, learnt, m.Evidence())
+	}
+}
