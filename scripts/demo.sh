@@ -92,6 +92,24 @@ for c in $(grep '"type":"payment_started"' "$work/events.jsonl" | grep -o '"cust
 done
 "$W" decide -customer "${customer:-$c}" -channel web -context page=payment -explain
 
+step "Shoppers respond to the banners, and the models learn: waymark models"
+# Each of the last 300 shoppers to reach payment is offered the banners,
+# and responds through POST /v1/responses: those whose id ends in 0-3
+# click, the others ignore it.
+n=0
+for c in $(grep '"type":"payment_started"' "$work/events.jsonl" | grep -o '"customer_id":"[^"]*"' | cut -d'"' -f4 | tail -n 300); do
+	d=$("$W" decide -customer "$c" -channel web -context page=payment -json)
+	id=$(printf '%s' "$d" | grep -o '"decision_id":"[^"]*"' | cut -d'"' -f4)
+	for a in $(printf '%s' "$d" | grep -o '"address":"[^"]*"' | cut -d'"' -f4 | sort -u); do
+		outcome=ignored
+		case "$c" in *[0-3]) outcome=clicked ;; esac
+		curl -fsS -o /dev/null -X POST "$WAYMARK_ADDR/v1/responses" -H 'Content-Type: application/json' \
+			-d "{\"decision_id\":\"$id\",\"action\":\"$a\",\"outcome\":\"$outcome\"}" && n=$((n + 1))
+	done
+done
+echo "$n responses sent"
+"$W" models
+
 step "waymark status cart_recovery"
 "$W" status cart_recovery
 
