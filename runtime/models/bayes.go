@@ -476,8 +476,10 @@ func (m *Bayes) mirror(src *predictor) *predictor {
 		copy(m.names[i+1:], m.names[i:])
 		m.names[i] = src.name
 	}
-	p.align(src)
-	m.reindex(p)
+	if len(p.bins) != len(src.bins) || len(p.edges) != len(src.edges) {
+		p.align(src)
+		m.reindex(p)
+	}
 	return p
 }
 
