@@ -98,13 +98,13 @@ step "Shoppers respond to the banners, and the models learn: waymark models"
 # click, the others ignore it.
 n=0
 for c in $(grep '"type":"payment_started"' "$work/events.jsonl" | grep -o '"customer_id":"[^"]*"' | cut -d'"' -f4 | tail -n 300); do
-	d=$("$W" decide -customer "$c" -channel web -context page=payment -json)
-	id=$(printf '%s' "$d" | grep -o '"decision_id":"[^"]*"' | cut -d'"' -f4)
-	for a in $(printf '%s' "$d" | grep -o '"address":"[^"]*"' | cut -d'"' -f4 | sort -u); do
+	d=$("$W" decide -customer "$c" -channel web -context page=payment -json) || continue
+	id=$(printf '%s' "$d" | grep -o '"decision_id": *"[^"]*"' | cut -d'"' -f4) || continue
+	for a in $(printf '%s' "$d" | grep -o '"address": *"[^"]*"' | cut -d'"' -f4 | sort -u || true); do
 		outcome=ignored
 		case "$c" in *[0-3]) outcome=clicked ;; esac
 		curl -fsS -o /dev/null -X POST "$WAYMARK_ADDR/v1/responses" -H 'Content-Type: application/json' \
-			-d "{\"decision_id\":\"$id\",\"action\":\"$a\",\"outcome\":\"$outcome\"}" && n=$((n + 1))
+			-d "{\"decision_id\":\"$id\",\"action\":\"$a\",\"outcome\":\"$outcome\"}" && n=$((n + 1)) || true
 	done
 done
 echo "$n responses sent"
