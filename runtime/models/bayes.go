@@ -130,6 +130,20 @@ func NewBayes(s Settings) *Bayes {
 	return m
 }
 
+// configure changes the settings: the half-life from the next response,
+// the predictors for those not read yet (a predictor learnt already stays).
+func (m *Bayes) configure(s Settings) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.set, m.only = s, nil
+	if s.Predictors != nil {
+		m.only = map[string]bool{}
+		for _, p := range s.Predictors {
+			m.only[p] = true
+		}
+	}
+}
+
 // UsesFeatures reports true: the model predicts per customer.
 func (m *Bayes) UsesFeatures() bool { return true }
 
@@ -141,7 +155,11 @@ func (m *Bayes) Evidence() int {
 }
 
 // Settings returns the model's settings.
-func (m *Bayes) Settings() Settings { return m.set }
+func (m *Bayes) Settings() Settings {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.set
+}
 
 // active collects the weights a customer's features select, in true
 // units: mean and variance of each.

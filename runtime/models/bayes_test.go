@@ -210,3 +210,22 @@ func TestBayesUnlearns(t *testing.T) {
 		t.Fatalf("after unlearning %.4f, without the customer %.4f, with them %.4f; evidence %d", got, want, learnt, m.Evidence())
 	}
 }
+
+// TestConfigure gives a model made already its new half-life, and a model
+// made after its settings.
+func TestConfigure(t *testing.T) {
+	r := NewRegistry()
+	r.Configure("s/a@web", Settings{HalfLife: time.Hour})
+	m := r.Get("s/a@web")
+	if st := m.Stats(); st.Kind != "bayes" || st.HalfLife != "1h0m0s" {
+		t.Fatalf("stats %+v", st)
+	}
+	r.Configure("s/a@web", Settings{HalfLifeResponses: 500})
+	if st := m.Stats(); st.HalfLife != "" || st.HalfLifeResponses != 500 {
+		t.Fatalf("after a new setting: %+v", st)
+	}
+	r.Configure("s/b@web", Settings{Predictors: []string{}})
+	if k := r.Get("s/b@web").Stats().Kind; k != "beta" {
+		t.Fatalf("a model without predictors is %s", k)
+	}
+}

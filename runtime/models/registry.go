@@ -78,13 +78,17 @@ func (r *Registry) Learn(partition int, key string, o Observation) {
 	m.Observe(o, p)
 }
 
-// Configure sets the settings of a model, before it is made: a model
-// whose Predictors is an empty list is a Beta model. A model made already
-// keeps its settings until the runtime restarts.
+// Configure sets the settings of a model: a model whose Predictors is an
+// empty list is a Beta model. A model made already takes the new
+// half-life and predictors at once; a change of kind (to or from no
+// predictors) takes effect when the runtime restarts.
 func (r *Registry) Configure(key string, s Settings) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.settings[key] = s
+	if b, ok := r.models[key].(*Bayes); ok && (s.Predictors == nil || len(s.Predictors) > 0) {
+		b.configure(s)
+	}
 }
 
 func (r *Registry) newModel(key string) Model {
