@@ -32,6 +32,9 @@ type Catalog struct {
 	// TimezoneSlot is the customer layout's slot of a string attribute
 	// "timezone", 0 when none is declared.
 	TimezoneSlot int
+	// sensitive are the customer attributes a stack declares sensitive:
+	// never predictors, so that their values are not bins in a report.
+	sensitive map[string]bool
 	// arbModel is the arbitration's model block, nil for none.
 	arbModel *deploy.Model
 	// feat names the predictors of Features, once.
@@ -243,6 +246,14 @@ func Build(cat *catalog.Catalog, in Input) (*Catalog, catalog.Problems) {
 		s := &Stack{Name: st.Name, Serial: st.Serial, Index: i}
 		s.Segments, s.Order = in.Segments(st.Name)
 		c.Stacks = append(c.Stacks, s)
+		for k := range st.Doc.Objects {
+			if ca := st.Doc.Objects[k].CustomerAttribute; ca != nil && ca.Sensitive {
+				if c.sensitive == nil {
+					c.sensitive = map[string]bool{}
+				}
+				c.sensitive[ca.Name] = true
+			}
+		}
 		index := map[string]int{}
 		for k := range st.Doc.Objects {
 			index[st.Doc.Objects[k].Address] = k

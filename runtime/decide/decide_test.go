@@ -633,3 +633,36 @@ func TestRecordRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestFeatures describes a customer by their attributes but the sensitive
+// ones, their stage in every journey (missing where they are not), and the
+// decide context.
+func TestFeatures(t *testing.T) {
+	c, _ := build(t, stack("growth", deploy.Action{Name: "a"}).Done())
+	sub := customer(c, "c1", "checkout", "email", "a@b.test", "tier", "gold", "email_opt_in", true)
+	x := decide.Features(c, sub, map[string]expr.Value{"page": expr.String("cart"), "cart_value": expr.Number(80)})
+	got := map[string]string{}
+	for _, f := range x {
+		switch f.Kind {
+		case models.Missing:
+			got[f.Name] = "missing"
+		case models.Number:
+			got[f.Name] = fmt.Sprint(f.Num)
+		default:
+			got[f.Name] = f.Sym
+		}
+		if f.Key != models.FeatureKey(f.Name) || f.Kind == models.Symbol && f.SymKey != models.FeatureKey(f.Sym) {
+			t.Errorf("%s: keys not set", f.Name)
+		}
+	}
+	want := map[string]string{"customer.tier": "gold", "customer.email_opt_in": "true",
+		"stage.growth/cart_recovery": "checkout", "context.page": "cart", "context.cart_value": "80"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q (all: %v)", k, got[k], v, got)
+		}
+	}
+	if _, ok := got["customer.email"]; ok {
+		t.Errorf("a sensitive attribute is a predictor: %v", got)
+	}
+}

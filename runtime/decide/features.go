@@ -10,7 +10,7 @@ import (
 )
 
 // featureNames are the predictors of a catalog, named once: each declared
-// customer attribute (customer.<name>) and each journey of the runtime
+// customer attribute not sensitive (customer.<name>) and each journey of the runtime
 // (stage.<stack>/<journey>, its value the customer's stage, missing when
 // they are not in it).
 type featureNames struct {
@@ -27,7 +27,9 @@ func (c *Catalog) featureNames() *featureNames {
 		names := c.Layout.Names()
 		f.customer = make([]models.Feature, len(names))
 		for slot := 1; slot < len(names); slot++ {
-			f.customer[slot] = models.NewFeature("customer."+names[slot], models.Missing, 0, "")
+			if !c.sensitive[names[slot]] {
+				f.customer[slot] = models.NewFeature("customer."+names[slot], models.Missing, 0, "")
+			}
 		}
 		for _, s := range c.Stacks {
 			js := make([]models.Feature, len(s.Journeys))
@@ -48,7 +50,7 @@ func (c *Catalog) featureNames() *featureNames {
 }
 
 // Features describes a customer to a model that predicts per customer:
-// each declared attribute (numbers as they are, for the model to bin;
+// each declared attribute but the sensitive ones (numbers as they are, for the model to bin;
 // strings and bools as symbols; null as missing), the customer's stage in
 // every journey of the runtime, and the keys of the decide request's
 // context (context.<key>).
@@ -56,7 +58,9 @@ func Features(c *Catalog, sub *Subject, ctx map[string]expr.Value) models.Featur
 	fn := c.featureNames()
 	out := make(models.Features, 0, len(sub.Customer)+fn.nJourneys+len(ctx))
 	for slot := 1; slot < len(sub.Customer) && slot < len(fn.customer); slot++ {
-		out = append(out, featureValue(fn.customer[slot], sub.Customer[slot]))
+		if fn.customer[slot].Name != "" {
+			out = append(out, featureValue(fn.customer[slot], sub.Customer[slot]))
+		}
 	}
 	base := len(out)
 	for _, js := range fn.journeys {

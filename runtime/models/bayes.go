@@ -41,8 +41,10 @@ const (
 	// of each bin's weight.
 	priorBias = 1.0
 	priorBin  = 0.1
-	// minAUC is the AUC from which a predictor counts as active.
+	// minAUC is the AUC from which a predictor counts as active; a bin of
+	// fewer than minBin responses counts at its predictor's rate for it.
 	minAUC = 0.52
+	minBin = 20
 )
 
 // Bayes is a Bayesian probit regression over one-hot binned predictors

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -227,5 +228,22 @@ func TestConfigure(t *testing.T) {
 	r.Configure("s/b@web", Settings{Predictors: []string{}})
 	if k := r.Get("s/b@web").Stats().Kind; k != "beta" {
 		t.Fatalf("a model without predictors is %s", k)
+	}
+}
+
+// TestIdentifierPredictor keeps a predictor whose every value is new (a
+// name) from looking perfect: its AUC stays near 0.5 and it is inactive.
+func TestIdentifierPredictor(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 9))
+	m := NewBayes(Settings{})
+	for i := 0; i < 3000; i++ {
+		x, p := synth(r, false)
+		x = append(x, NewFeature("customer.first_name", Symbol, 0, fmt.Sprint("name-", i)))
+		m.Observe(Observation{X: x, Positive: r.Float64() < p, Weight: 1}, nil)
+	}
+	for _, p := range m.Stats().Predictors {
+		if p.Name == "customer.first_name" && (p.Active || p.AUC > 0.52) {
+			t.Fatalf("a name as a predictor: AUC %.3f, active %v", p.AUC, p.Active)
+		}
 	}
 }

@@ -33,6 +33,14 @@ func (m *Bayes) Stats() Stats {
 		ps := PredictorStats{Name: name}
 		var bs []sample // one per bin, weighted below
 		var pos, neg []float64
+		var tc, ty float64
+		for _, b := range p.bins {
+			tc, ty = tc+b.n*m.scale, ty+b.pos*m.scale
+		}
+		g := 0.0
+		if tc > 0 {
+			g = ty / tc
+		}
 		for _, b := range p.bins {
 			c, y := b.n*m.scale, b.pos*m.scale
 			r := 0.0
@@ -40,7 +48,14 @@ func (m *Bayes) Stats() Stats {
 				r = y / c
 			}
 			ps.Bins = append(ps.Bins, BinStat{Label: b.label, Count: c, PositiveRate: r})
-			bs = append(bs, sample{p: float32(r)})
+			// A bin of fewer than minBin responses (a name, an id) ranks at
+			// the predictor's rate: its raw rate of 0 or 1 says little, and
+			// would make the predictor look perfect.
+			score := r
+			if c < minBin {
+				score = g
+			}
+			bs = append(bs, sample{p: float32(score)})
 			pos, neg = append(pos, y), append(neg, c-y)
 		}
 		ps.AUC = binAUC(bs, pos, neg)
