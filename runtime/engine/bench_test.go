@@ -67,7 +67,7 @@ var benchContext = map[string]expr.Value{"page": expr.String("cart"), "cart_valu
 // stages in three journeys, a model with predictors reads 20.
 func wideContext(r *rand.Rand) map[string]expr.Value {
 	ctx := map[string]expr.Value{"page": expr.String("cart"), "cart_value": expr.Number(float64(r.IntN(200)))}
-	for k := 0; k < 12; k++ {
+	for k := 0; k < 13; k++ {
 		ctx[fmt.Sprintf("k%02d", k)] = expr.String(fmt.Sprint("v", r.IntN(6)))
 	}
 	return ctx
