@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/store/boltstore"
 )
 
@@ -43,10 +44,16 @@ func TestSensitiveAtRest(t *testing.T) {
 	}
 	// The profile is read back, decrypted, after a restart.
 	p2 := serve(t, data)
-	cu, err := p2.client(p.token).Customer(ctx(t), "c-42")
-	if err != nil || cu.Profile["tier"] != "gold" {
-		t.Fatalf("after restart: %+v %v", cu, err)
-	}
+	var cu *apiv1.Customer
+	// The deployment is activated again as the log is read.
+	eventually(t, 20*time.Second, func() error {
+		var err error
+		cu, err = p2.client(p.token).Customer(ctx(t), "c-42")
+		if err != nil || cu.Profile["tier"] != "gold" {
+			return fmt.Errorf("after restart: %+v %v", cu, err)
+		}
+		return nil
+	})
 	if e, _ := cu.Profile["email"].(map[string]any); e["sensitive"] != true {
 		t.Fatalf("the email after restart: %v", cu.Profile["email"])
 	}
