@@ -49,7 +49,8 @@ bench:
 # Fuzz targets as package:Target; `make fuzz` runs each for FUZZTIME.
 FUZZ_TARGETS := ./lang:FuzzLoad ./lang/funcs:FuzzParseDuration ./lang/rtexpr:FuzzCheckSource \
 	./lang/rtexpr:FuzzCheckTemplateSource ./runtime/expr:FuzzCompile ./runtime/events:FuzzDecodeEvents \
-	./runtime/events:FuzzEventBinary ./runtime/api:FuzzDecideRequest ./runtime/api:FuzzResponseRequest
+	./runtime/events:FuzzEventBinary ./runtime/api:FuzzDecideRequest ./runtime/api:FuzzResponseRequest \
+	./runtime/catalog:FuzzDeployment
 
 ## fuzz: each fuzz target for FUZZTIME (default 2m).
 fuzz:
@@ -59,8 +60,10 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
 	done
 
+## soak: issue #18's overload and hostile-input run against a runtime on loopback (about 5 minutes):
+## ingestion at the sustainable rate, 2x and 4x; 250 concurrent 15 MB bodies; hostile API, engine and validate inputs.
 soak:
-	@echo "no soak tests yet"
+	$(GO) test -tags soak -count=1 -run '^TestSoak$$' -v -timeout 20m ./runtime/api/
 
 ## eval-models: the adaptive models on generated responses (stationary, then with a drift) against an offline
 ## logistic regression and the oracle; EVAL_ARGS='-data file.csv -label y' replays your own data in time order.

@@ -139,7 +139,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	if created {
-		fmt.Fprintf(cfg.Out, "Created a secret key in %s/%s (mode 0600). Keep it with the data: deployed secrets cannot be read without it.\n", cfg.DataDir, service.KeyFileName)
+		fmt.Fprintf(cfg.Out, "Created a secret key in %s/%s (mode 0600). Without it nothing the runtime stores can be read; in production keep the key outside the data directory (-secret-key-file or WAYMARK_SECRET_KEY) and back it up apart from the data.\n", cfg.DataDir, service.KeyFileName)
 	}
 	var st store.Store
 	if shared {

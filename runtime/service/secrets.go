@@ -21,6 +21,7 @@ const KeySize = 32
 // key.
 type keys struct {
 	aead   cipher.AEAD
+	data   cipher.AEAD
 	digest []byte
 }
 
@@ -41,7 +42,34 @@ func newKeys(secret []byte) (*keys, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &keys{aead: aead, digest: derive("waymark digest")}, nil
+	dblock, err := aes.NewCipher(derive("waymark data at rest"))
+	if err != nil {
+		return nil, err
+	}
+	data, err := cipher.NewGCM(dblock)
+	if err != nil {
+		return nil, err
+	}
+	return &keys{aead: aead, data: data, digest: derive("waymark digest")}, nil
+}
+
+// sealData encrypts customers' data at rest (sealedStore).
+func (k *keys) sealData(plain []byte) []byte {
+	nonce := make([]byte, k.data.NonceSize(), k.data.NonceSize()+len(plain)+k.data.Overhead())
+	rand.Read(nonce)
+	return k.data.Seal(nonce, nonce, plain, nil)
+}
+
+func (k *keys) openData(sealed []byte) ([]byte, error) {
+	n := k.data.NonceSize()
+	if len(sealed) < n {
+		return nil, errors.New("sealed data too short")
+	}
+	plain, err := k.data.Open(nil, sealed[:n], sealed[n:], nil)
+	if err != nil {
+		return nil, errors.New("cannot decrypt: the secret key is not the one this data was written with")
+	}
+	return plain, nil
 }
 
 func (k *keys) seal(plain []byte) []byte {

@@ -131,6 +131,8 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Customers' data is encrypted in the store.
+	cfg.Store = &sealedStore{Store: cfg.Store, k: k}
 	s := &Service{cfg: cfg, st: cfg.Store, keys: k, log: cfg.Logger, deployed: map[string]catalog.Deployed{},
 		ingest: make(chan struct{}, cfg.MaxConcurrentIngest), an: newAnalyticsFeed()}
 	s.m = newMetrics(cfg.Registerer, s)

@@ -86,15 +86,9 @@ type Store struct {
 	stop    chan struct{}
 	stopped chan struct{}
 
-	// seen maps an event id to its arrival (timeKey); only the commit
-	// loop touches it. order lists ids by arrival, for pruning.
-	seen  map[string]uint64
-	order []seenID
-}
-
-type seenID struct {
-	id      string
-	arrival uint64
+	// dedup indexes the event ids appended within the window; only the
+	// commit loop touches it.
+	dedup *dedupIndex
 }
 
 var _ store.Store = (*Store)(nil)
@@ -131,7 +125,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		appends: make(chan *appendReq, 256),
 		stop:    make(chan struct{}),
 		stopped: make(chan struct{}),
-		seen:    map[string]uint64{},
+		dedup:   newDedupIndex(),
 	}
 	if err := s.init(); err != nil {
 		db.Close()

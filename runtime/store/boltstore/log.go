@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"hash/maphash"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -208,46 +209,30 @@ func (s *Store) commitGroup(group []*appendReq) {
 			size += recordSize(r)
 		}
 	}
-	// The ids are entered in seen as they are written, so that a repeat
-	// later in the group is skipped too, and taken out again if the
-	// transaction fails. An id is remembered at least until the next
-	// group, also if it arrived before the window.
+	// The ids are indexed as they are written, so that a repeat later in
+	// the group is skipped too (the transaction reads its own writes), and
+	// taken out again if the transaction fails. An id is remembered at
+	// least until the next group, also if it arrived before the window.
 	var head store.Head
-	var added []seenID
-	var undo []seenID // what added replaced; arrival 0 for nothing
-	rollback := func() {
-		for i := len(undo) - 1; i >= 0; i-- {
-			if undo[i].arrival == 0 {
-				delete(s.seen, undo[i].id)
-			} else {
-				s.seen[undo[i].id] = undo[i].arrival
-			}
-		}
-		added, undo = added[:0], undo[:0]
-	}
+	var undo []undoEntry
+	var lastSeq, latest uint64
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		w := newLogWriter(tx, size)
 		for _, req := range group {
 			req.seqs = make([]uint64, len(req.recs))
 			for i, r := range req.recs {
-				if r.ID != "" {
-					at, ok := s.seen[r.ID]
-					if ok && at > horizon {
-						continue
-					}
-					if !ok {
-						at = 0
-					}
-					undo = append(undo, seenID{r.ID, at})
-					arrival := max(timeKey(r.Arrival), horizon+1)
-					s.seen[r.ID] = arrival
-					added = append(added, seenID{r.ID, arrival})
+				if r.ID != "" && s.dedup.seen(w.b, r.ID) {
+					continue
 				}
 				seq, err := w.put(r)
 				if err != nil {
 					return err
 				}
 				req.seqs[i] = seq
+				if r.ID != "" {
+					undo = append(undo, s.dedup.add(w.b, r.ID, seq))
+					lastSeq, latest = seq, max(latest, timeKey(r.Arrival), horizon+1)
+				}
 			}
 		}
 		var err error
@@ -255,13 +240,15 @@ func (s *Store) commitGroup(group []*appendReq) {
 		return err
 	})
 	if err != nil {
-		rollback()
+		s.dedup.undo(undo)
 		err = fmt.Errorf("appending to the event log: %w", err)
 		for _, req := range group {
 			req.seqs, req.err = nil, err
 		}
 	} else {
-		s.order = append(s.order, added...)
+		if lastSeq > 0 {
+			s.dedup.mark(lastSeq, latest)
+		}
 		s.advance(head)
 	}
 	for _, req := range group {
@@ -270,18 +257,7 @@ func (s *Store) commitGroup(group []*appendReq) {
 }
 
 // prune forgets ids that arrived at or before horizon.
-func (s *Store) prune(horizon uint64) {
-	i := 0
-	for i < len(s.order) && s.order[i].arrival <= horizon {
-		if s.seen[s.order[i].id] == s.order[i].arrival {
-			delete(s.seen, s.order[i].id)
-		}
-		i++
-	}
-	if i > 0 {
-		s.order = append(s.order[:0:0], s.order[i:]...)
-	}
-}
+func (s *Store) prune(horizon uint64) { s.dedup.prune(horizon) }
 
 // loadSeen loads the ids that arrived within the deduplication window,
 // reading the log backwards to the first record (with an arrival time)
@@ -289,9 +265,11 @@ func (s *Store) prune(horizon uint64) {
 func (s *Store) loadSeen() error {
 	horizon := timeKey(s.opts.Now().Add(-s.opts.DedupWindow))
 	return s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bLog).Cursor()
+		b := tx.Bucket(bLog)
+		c := b.Cursor()
 		s.head = readHead(tx)
-		var ids []seenID
+		type loaded struct{ seq, arrival, sum uint64 }
+		var recs []loaded
 		for k, v := c.Last(); k != nil; k, v = c.Prev() {
 			if len(v) < logHeader+1 {
 				return fmt.Errorf("log record %d: too short", binary.BigEndian.Uint64(k))
@@ -300,17 +278,25 @@ func (s *Store) loadSeen() error {
 			if arrival != 0 && arrival <= horizon {
 				break
 			}
-			id, _, err := readString(v[logHeader:])
-			if err != nil {
-				return fmt.Errorf("log record %d: %w", binary.BigEndian.Uint64(k), err)
+			n, w := binary.Uvarint(v[logHeader:])
+			if w <= 0 || uint64(len(v)-logHeader-w) < n {
+				return fmt.Errorf("log record %d: corrupt id", binary.BigEndian.Uint64(k))
 			}
-			if id != "" && arrival != 0 {
-				ids = append(ids, seenID{id, arrival})
+			if n > 0 && arrival != 0 {
+				id := v[logHeader+w : logHeader+w+int(n)]
+				recs = append(recs, loaded{binary.BigEndian.Uint64(k), arrival, maphash.Bytes(s.dedup.seed, id)})
 			}
 		}
-		for i := len(ids) - 1; i >= 0; i-- {
-			s.seen[ids[i].id] = ids[i].arrival
-			s.order = append(s.order, ids[i])
+		const run = 4096
+		var latest uint64
+		for i := len(recs) - 1; i >= 0; i-- {
+			r := recs[i]
+			s.dedup.addLoaded(b, r.sum, r.seq)
+			latest = max(latest, r.arrival)
+			if (len(recs)-i)%run == 0 || i == 0 {
+				s.dedup.mark(r.seq, latest)
+				latest = 0
+			}
 		}
 		return nil
 	})
