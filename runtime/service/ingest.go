@@ -57,7 +57,7 @@ func (s *Service) Ingest(ctx context.Context, body []byte, lim events.Limits) (a
 		recs = append(recs, store.LogRecord{Partition: store.PartitionOf(r.Event.Customer), ID: r.Event.ID, Arrival: arrival, Time: r.Event.Time, Data: engine.EncodeEvent(&r.Event)})
 	}
 	for k, n := range dropped {
-		s.m.dropped.WithLabelValues(k.Type, k.Name).Add(float64(n))
+		s.m.dropped.WithLabelValues(k.Type, droppedName(schema, k.Name)).Add(float64(n))
 		out.Dropped += n
 	}
 	if len(recs) == 0 {
