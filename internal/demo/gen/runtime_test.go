@@ -86,21 +86,13 @@ func TestRuntimeAnalyticsMatchRecount(t *testing.T) {
 		}
 	}
 
-	// The engine processes acknowledged events asynchronously: read until
-	// the report holds still.
-	var rep, prev *apiv1.Analytics
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		rep = report(t, addr)
-		if prev != nil && rep.Totals == prev.Totals && rep.Active == prev.Active && rep.Totals.Entries > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the analytics did not settle: %+v", rep.Totals)
-		}
-		prev = rep
-		time.Sleep(300 * time.Millisecond)
+	// The engine processes acknowledged events asynchronously: sync waits
+	// until it has processed every one, fired the timers due and fed
+	// analytics, whose alerts are then in the outbox.
+	if err := c.Sync(ctx); err != nil {
+		t.Fatal(err)
 	}
+	rep := report(t, addr)
 
 	rules := gen.CartRecovery()
 	out := gen.Recount(evs, rules, time.Time{})
@@ -137,14 +129,11 @@ func TestRuntimeAnalyticsMatchRecount(t *testing.T) {
 	// Every alert raised is delivered once: the incident makes the dropoff
 	// miss its target, its end makes it meet it again. Deliveries may
 	// arrive in any order; the alert ids count the changes.
-	var counts sink.Counts
-	deadline = time.Now().Add(30 * time.Second)
-	for {
-		counts = sk.Counts()
-		if len(counts.Alerts) >= 2 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	counts, err := sk.Wait(wctx, func(c sink.Counts) bool { return len(c.Alerts) >= 2 })
+	if err != nil {
+		t.Errorf("waiting for two alerts: %v; got %+v", err, counts.Alerts)
 	}
 	sort.Slice(counts.Alerts, func(i, j int) bool { return counts.Alerts[i].Key < counts.Alerts[j].Key })
 	var states []string
