@@ -99,6 +99,6 @@ func (s *Service) Erase(ctx context.Context, id, who string) error {
 	if err := s.eng.WaitProcessed(ctx, seqs[0]); err != nil {
 		return err
 	}
-	s.an.analytics().Erase(id) // the customer's runs in flight; aggregates hold no ids
+	s.an.analytics().Erase(id, s.eng.Now()) // the customer's runs in flight; aggregates hold no ids
 	return nil
 }

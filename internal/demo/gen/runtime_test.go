@@ -102,9 +102,11 @@ func TestRuntimeAnalyticsMatchRecount(t *testing.T) {
 	if got != want {
 		t.Errorf("totals: runtime %+v, recount %+v", got, want)
 	}
+	addsUp(t, "", rep)
 	for i, f := range out.Funnel(rules, rep.From, rep.Now) {
 		g := rep.Funnel[i]
-		if (gen.StageCounts{Reached: int(g.Reached), MovedOn: int(g.MovedOn), Completed: int(g.Completed), Dropped: int(g.Dropped)}) != f {
+		if (gen.StageCounts{Reached: int(g.Reached), MovedOn: int(g.MovedOn), Completed: int(g.Completed), Dropped: int(g.Dropped),
+			StillThere: int(g.StillThere)}) != f {
 			t.Errorf("stage %s: runtime %+v, recount %+v", g.Stage, g, f)
 		}
 	}
@@ -168,6 +170,36 @@ func TestRuntimeAnalyticsMatchRecount(t *testing.T) {
 		t.Errorf("email: %d decided in the window, %d emails received", email.Decided, counts.Emails)
 	}
 	t.Logf("alerts %v, emails %d, email channel %+v", states, counts.Emails, email)
+
+	// Erasing customers who are in the journey ends their runs: the
+	// funnel still adds up, with them dropped from their stages.
+	erased := 0
+	for _, r := range out.Runs {
+		if r.Outcome == gen.Active && erased < 20 {
+			if err := c.DeleteCustomer(ctx, r.Customer); err != nil {
+				t.Fatal(err)
+			}
+			erased++
+		}
+	}
+	after := report(t, addr)
+	addsUp(t, "after erasures", after)
+	if after.Active != rep.Active-int64(erased) || after.Totals.Removed != rep.Totals.Removed+int64(erased) {
+		t.Errorf("after erasing %d: active %d, removed %d; before: active %d, removed %d",
+			erased, after.Active, after.Totals.Removed, rep.Active, rep.Totals.Removed)
+	}
+}
+
+// addsUp checks that every stage of the funnel accounts for each run that
+// reached it: moved on, reached the goal, dropped, or still there.
+func addsUp(t *testing.T, when string, rep *apiv1.Analytics) {
+	t.Helper()
+	for _, g := range rep.Funnel {
+		if g.MovedOn+g.Completed+g.Dropped+g.StillThere != g.Reached {
+			t.Errorf("%s stage %s: moved on %d + goal %d + dropped %d + still there %d != reached %d",
+				when, g.Stage, g.MovedOn, g.Completed, g.Dropped, g.StillThere, g.Reached)
+		}
+	}
 }
 
 func ptr(v *float64) any {
