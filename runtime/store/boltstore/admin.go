@@ -287,3 +287,58 @@ func (s *Store) AuditLog(ctx context.Context, after uint64, max int) ([]store.Au
 	})
 	return out, err
 }
+
+// CustomerKeys implements store.CustomerKeys.
+func (s *Store) CustomerKeys(ctx context.Context, refs []string) (map[string][]byte, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	out := make(map[string][]byte, len(refs))
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bKeys)
+		for _, r := range refs {
+			if k := b.Get([]byte(r)); k != nil {
+				out[r] = bytes.Clone(k)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// AddCustomerKeys implements store.CustomerKeys.
+func (s *Store) AddCustomerKeys(ctx context.Context, keys map[string][]byte) (map[string][]byte, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	out := make(map[string][]byte, len(keys))
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bKeys)
+		for r, k := range keys {
+			if old := b.Get([]byte(r)); old != nil {
+				out[r] = bytes.Clone(old)
+				continue
+			}
+			if err := b.Put([]byte(r), k); err != nil {
+				return err
+			}
+			out[r] = bytes.Clone(k)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("adding customer keys: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteCustomerKey implements store.CustomerKeys.
+func (s *Store) DeleteCustomerKey(ctx context.Context, ref string) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bKeys).Delete([]byte(ref)) })
+}

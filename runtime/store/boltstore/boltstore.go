@@ -60,6 +60,7 @@ var (
 	bDeliveryBy  = []byte("deliveries_by_customer") // entries with a customer only
 	bDeliveryIn  = []byte("deliveries_by_state")
 	bDeliveryDue = []byte("deliveries_due") // due id -> nothing, pending entries only
+	bKeys        = []byte("customer_keys")  // ref -> key
 
 	kFormat     = []byte("format")
 	kHead       = []byte("head")
@@ -68,7 +69,7 @@ var (
 
 	buckets = [][]byte{bMeta, bStacks, bDeployments, bTokens, bTokenHashes, bAudit, bLog, bMembers, bLeases, bCursors,
 		bCustomers, bTimers, bCounts, bModels, bFacts, bFactSeqs, bAnalytics, bDecisions, bDecisionsBy,
-		bDeliveries, bDeliveryBy, bDeliveryIn, bDeliveryDue}
+		bDeliveries, bDeliveryBy, bDeliveryIn, bDeliveryDue, bKeys}
 )
 
 // Store is the embedded store.Store.
