@@ -60,7 +60,6 @@ var (
 	bDeliveryBy  = []byte("deliveries_by_customer") // entries with a customer only
 	bDeliveryIn  = []byte("deliveries_by_state")
 	bDeliveryDue = []byte("deliveries_due") // due id -> nothing, pending entries only
-	bKeys        = []byte("customer_keys")  // ref -> key
 
 	kFormat     = []byte("format")
 	kHead       = []byte("head")
@@ -69,13 +68,14 @@ var (
 
 	buckets = [][]byte{bMeta, bStacks, bDeployments, bTokens, bTokenHashes, bAudit, bLog, bMembers, bLeases, bCursors,
 		bCustomers, bTimers, bCounts, bModels, bFacts, bFactSeqs, bAnalytics, bDecisions, bDecisionsBy,
-		bDeliveries, bDeliveryBy, bDeliveryIn, bDeliveryDue, bKeys}
+		bDeliveries, bDeliveryBy, bDeliveryIn, bDeliveryDue}
 )
 
 // Store is the embedded store.Store.
 type Store struct {
 	db   *bolt.DB
 	opts Options
+	keys *keyFile // customer keys, outside the database: see keys.go
 
 	closeMu sync.RWMutex // held for reading by calls in flight
 	closed  bool
@@ -137,6 +137,10 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := s.init(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	if s.keys, err = openKeyFile(filepath.Join(dir, KeyFileName)); err != nil {
+		db.Close()
+		return nil, err
 	}
 	go s.commitLoop()
 	return s, nil
@@ -208,7 +212,7 @@ func (s *Store) Close() error {
 	s.closeMu.Unlock()
 	close(s.stop)
 	<-s.stopped
-	return s.db.Close()
+	return errors.Join(s.db.Close(), s.keys.close())
 }
 
 func u64(n uint64) []byte {
