@@ -496,20 +496,6 @@ func (l *loader) message(b *hcl.Block, ch *channelDecl, what string, actionRange
 	return out
 }
 
-var kpiFunctions = map[string]struct {
-	params   string // s: stage ref, e: event ref, a: event attribute ref, q: quantile
-	needGoal bool
-	usage    string
-}{
-	"conversion":    {"", true, "conversion()"},
-	"dropoff":       {"s", false, "dropoff(stage.<name>)"},
-	"time_in_stage": {"sq", false, "time_in_stage(stage.<name>, 0.9)"},
-	"time_to_goal":  {"q", true, "time_to_goal(0.5)"},
-	"rate":          {"e", false, "rate(event.<type>)"},
-	"average":       {"a", false, "average(event.<type>.<attribute>)"},
-	"nps":           {"a", false, "nps(event.<type>.<attribute>)"},
-}
-
 func (l *loader) decodeKPI(b *hcl.Block, j *journeyDecl, hasGoal bool, sch *schema.Block) {
 	name := b.Labels[0]
 	if !l.checkIdent(name, labelRange(b), "kpi") {
@@ -576,29 +562,29 @@ func (l *loader) metric(a *hcl.Attribute, j *journeyDecl, hasGoal bool) (deploy.
 	call, diags := hcl.ExprCall(a.Expr)
 	if diags.HasErrors() {
 		l.add(errorf(rngPtr(a.Expr.Range()), "Invalid metric",
-			"metric must be a call of one of the KPI functions: conversion(), dropoff(stage.<name>), time_in_stage(stage.<name>, q), time_to_goal(q), rate(event.<type>), average(event.<type>.<attr>), nps(event.<type>.<attr>)."))
+			"metric must be a call of one of the KPI functions: %s.", deploy.KPISignatures("")))
 		return deploy.Metric{}, false
 	}
-	fn, known := kpiFunctions[call.Name]
+	fn, known := deploy.LookupKPIFunc(call.Name)
 	if !known {
 		var names []string
-		for n := range kpiFunctions {
-			names = append(names, n)
+		for _, f := range deploy.KPIFuncs() {
+			names = append(names, f.Name)
 		}
 		l.add(errorf(rngPtr(call.NameRange), "Unknown metric function", "%q is not a KPI function; the KPI functions are %s.%s", call.Name, quoteList(sortedStrings(names)), suggest(call.Name, names)))
 		return deploy.Metric{}, false
 	}
-	if len(call.Arguments) != len(fn.params) {
-		l.add(errorf(rngPtr(call.ArgsRange), "Wrong number of arguments", "%s takes %d argument(s): %s.", call.Name, len(fn.params), fn.usage))
+	if len(call.Arguments) != len(fn.Params) {
+		l.add(errorf(rngPtr(call.ArgsRange), "Wrong number of arguments", "%s takes %d argument(s): %s.", call.Name, len(fn.Params), fn.Usage))
 		return deploy.Metric{}, false
 	}
-	if fn.needGoal && !hasGoal {
+	if fn.NeedsGoal && !hasGoal {
 		l.add(errorf(rngPtr(a.Expr.Range()), "Metric needs a goal", "%s measures reaching the goal, but journey %q has no goal block.", call.Name, j.Name))
 		return deploy.Metric{}, false
 	}
 	m := deploy.Metric{Function: call.Name}
 	args := ""
-	for i, p := range fn.params {
+	for i, p := range fn.Params {
 		arg := call.Arguments[i]
 		if i > 0 {
 			args += ", "

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/waymarkhq/waymark/lang/deploy"
 	"github.com/waymarkhq/waymark/lang/funcs"
 	"github.com/waymarkhq/waymark/lang/schema"
 )
@@ -58,16 +59,8 @@ func Markdown() []byte {
 	b.WriteString("\n### KPI functions\n\n")
 	b.WriteString("Only in a `kpi` block's `metric`. Quantiles are written between 0 and 1.\n\n")
 	b.WriteString("| function | value |\n| --- | --- |\n")
-	for _, k := range [][2]string{
-		{"conversion()", "of the entries whose `goal.within` ended inside the window, the share that reached the goal; needs a `goal`"},
-		{"dropoff(stage.<name>)", "of the customers who reached the stage in the window and left it, the share who left the journey from it without reaching the goal"},
-		{"time_in_stage(stage.<name>, q)", "the q-quantile of time spent in the stage by customers who left it in the window"},
-		{"time_to_goal(q)", "the q-quantile of entry-to-goal time of goals in the window; needs a `goal`"},
-		{"rate(event.<type>)", "the share of customers in the journey during the window who sent at least one such event"},
-		{"average(event.<type>.<attr>)", "the mean of a number attribute over such events of customers in the journey"},
-		{"nps(event.<type>.<attr>)", "% of 9–10 minus % of 0–6 over such events, from −100 to 100"},
-	} {
-		fmt.Fprintf(&b, "| `%s` | %s |\n", k[0], k[1])
+	for _, f := range deploy.KPIFuncs() {
+		fmt.Fprintf(&b, "| `%s` | %s |\n", f.Signature, f.Doc)
 	}
 	return b.Bytes()
 }

@@ -1,6 +1,10 @@
 package schema
 
-import "github.com/zclconf/go-cty/cty"
+import (
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/waymarkhq/waymark/lang/deploy"
+)
 
 // limitBlock is a contact cap, used by channels, actions and arbitration.
 func limitBlock(what string) *Block {
@@ -293,7 +297,7 @@ var journeyBlock = &Block{
 			Repeat:      true,
 			Description: "A key performance indicator of the journey, computed by the runtime from its aggregates.",
 			Attributes: []*Attribute{
-				{Name: "metric", Kind: Metric, Required: true, Description: "One of `conversion()`, `dropoff(stage.<name>)`, `time_in_stage(stage.<name>, q)`, `time_to_goal(q)`, `rate(event.<type>)`, `average(event.<type>.<attr>)`, `nps(event.<type>.<attr>)`; quantiles between 0 and 1."},
+				{Name: "metric", Kind: Metric, Required: true, Description: "One of " + deploy.KPISignatures("`") + "; quantiles between 0 and 1."},
 				{Name: "window", Kind: Duration, Required: true, Description: "The rolling window the KPI is computed over, ending at the runtime's clock."},
 			},
 			Blocks: []*Block{

@@ -34,6 +34,28 @@ type Alert struct {
 type alertState struct {
 	last string
 	seq  uint64
+	// def is the definition of the KPI last evaluated (KPI.definition);
+	// empty when not known (a snapshot of version 2, a sent alert), in
+	// which case the KPI evaluated next is taken to be the same.
+	def string
+}
+
+// definition identifies what a KPI measures and against what: a KPI
+// deployed again unchanged keeps its alert state, a changed one (another
+// metric, window or target) starts again from met, its alerts numbered on
+// so that their ids stay unique.
+func (k *KPI) definition() string {
+	var t string
+	if k.Target != nil {
+		if k.Target.Above != nil {
+			t += fmt.Sprintf(">%v", *k.Target.Above)
+		}
+		if k.Target.Below != nil {
+			t += fmt.Sprintf("<%v", *k.Target.Below)
+		}
+		t += fmt.Sprintf("/%d", k.Target.MinSamples)
+	}
+	return fmt.Sprintf("%s|%s|%s|%s|%v|%s|%s", k.Function, k.Stage, k.Event, k.Attribute, k.Quantile, k.Window, t)
 }
 
 // Alerts evaluates every KPI that has a target at now and returns an
@@ -80,6 +102,12 @@ func (a *Analytics) Alerts(now time.Time) []Alert {
 			if as == nil {
 				as = &alertState{last: StateMet}
 				j.alerts[kp.Name] = as
+			}
+			if def := kp.definition(); as.def != def {
+				if as.def != "" {
+					as.last = StateMet // a changed KPI: its state so far was another's
+				}
+				as.def = def
 			}
 			if st == as.last {
 				continue

@@ -285,13 +285,33 @@ func (j *journey) active() int64 { return int64(len(j.runs)) }
 
 func (j *journey) dropRun(customer string) { delete(j.runs, customer) }
 
+// endRun ends the customer's run in flight, if any, at t (ms) as removed
+// (the runtime no longer has it: the customer was erased, or entered
+// again without the run's end being seen), so that it leaves its stage as
+// every run does: the stage counts it as dropped, and the funnel's fields
+// still add up to what reached the stage.
+func (a *Analytics) endRun(j *journey, customer string, t int64) {
+	r := j.runs[customer]
+	if r == nil {
+		return
+	}
+	from := ""
+	if r.stage >= 0 && r.stage < len(j.stages) {
+		from = j.stages[r.stage]
+	}
+	a.transition(&Transition{Time: time.UnixMilli(t).UTC(), Stack: j.spec.Stack, Journey: j.spec.Name, Customer: customer,
+		Run: r.n, From: from, Reason: ReasonRemoved})
+	j.dropRun(customer)
+}
+
 // Erase forgets what analytics keeps that names a customer: their runs in
-// flight. The aggregates count, they do not name.
-func (a *Analytics) Erase(customer string) {
+// flight, each ended at as removed. The aggregates count, they do not
+// name.
+func (a *Analytics) Erase(customer string, at time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, j := range a.journeys {
-		j.dropRun(customer)
+		a.endRun(j, customer, msOf(at))
 	}
 }
 

@@ -247,7 +247,7 @@ func TestReport(t *testing.T) {
 	}
 	want := []analytics.FunnelStage{
 		{Stage: "browsing", Reached: 5, MovedOn: 5, Left: 5},
-		{Stage: "checkout", Reached: 5, MovedOn: 1, Completed: 1, Dropped: 2, Left: 4},
+		{Stage: "checkout", Reached: 5, MovedOn: 1, Completed: 1, Dropped: 2, StillThere: 1, Left: 4},
 		{Stage: "payment", Reached: 1, Completed: 1, Left: 1},
 	}
 	for i := range want {
@@ -420,9 +420,25 @@ func TestEraseReentryAndConfigure(t *testing.T) {
 	if r.Active != 2 || r.Totals.Entries != 3 {
 		t.Errorf("active %d, entries %d; want 2, 3", r.Active, r.Totals.Entries)
 	}
-	a.Erase("b")
-	if r, _ := a.Report("growth", "cart", at(10*day)); r.Active != 1 || r.Totals.Entries != 3 {
-		t.Errorf("after erasing b: active %d, entries %d; want 1, 3", r.Active, r.Totals.Entries)
+	a.Erase("b", at(10*day))
+	if r, _ := a.Report("growth", "cart", at(10*day)); r.Active != 1 || r.Totals.Entries != 3 || r.Totals.Removed != 1 {
+		t.Errorf("after erasing b: active %d, entries %d, removed %d; want 1, 3, 1", r.Active, r.Totals.Entries, r.Totals.Removed)
+	}
+	// a enters a third time though its second run's end was not seen: the
+	// second run ends as removed.
+	a.Apply(analytics.Record{Transition: &analytics.Transition{Time: at(10 * day), Stack: "growth",
+		Journey: "cart", Customer: "a", Run: 3, To: "browsing", Reason: analytics.ReasonEntered}})
+	r, _ = a.Report("growth", "cart", at(10*day))
+	if r.Active != 1 || r.Totals.Entries != 4 || r.Totals.Removed != 2 {
+		t.Errorf("after a's third entry: active %d, entries %d, removed %d; want 1, 4, 2", r.Active, r.Totals.Entries, r.Totals.Removed)
+	}
+	for _, f := range r.Funnel {
+		if f.MovedOn+f.Completed+f.Dropped+f.StillThere != f.Reached {
+			t.Errorf("stage %+v does not add up", f)
+		}
+	}
+	if f := r.Funnel[0]; f.Reached != 3 || f.StillThere != 1 || f.Dropped != 2 {
+		t.Errorf("browsing %+v: want 3 reached, 2 dropped, 1 still there", f)
 	}
 	// A deployment without the journey: it is no longer reported.
 	a.Configure(nil)

@@ -32,6 +32,7 @@ func (a *Analytics) ReportRange(stack, journey string, now time.Time, rg Range) 
 	r.Totals = Totals{Entries: sum.entries, Completed: sum.completed, Exited: sum.exited, Expired: sum.expired,
 		TimedOut: sum.timedOut, Removed: sum.removed}
 	r.Funnel = make([]FunnelStage, 0, len(j.spec.Stages))
+	still := j.stillThere(c.lo, c.hi)
 	for _, name := range j.spec.Stages {
 		var s stageAgg
 		if i := j.stageIdx[name]; i < len(sum.stages) {
@@ -39,6 +40,9 @@ func (a *Analytics) ReportRange(stack, journey string, now time.Time, rg Range) 
 		}
 		f := FunnelStage{Stage: name, Reached: s.reached, MovedOn: s.movedOn, Completed: s.completed, Dropped: s.dropped,
 			Left: int64(s.time.Count())}
+		if i, ok := j.stageIdx[name]; ok {
+			f.StillThere = still[i]
+		}
 		if v, ok := s.time.Quantile(0.5); ok {
 			f.Median = num(v)
 		}
@@ -61,6 +65,19 @@ func (a *Analytics) ReportRange(stack, journey string, now time.Time, rg Range) 
 		r.Hourly = append(r.Hourly, hr)
 	}
 	return r, nil
+}
+
+// stillThere counts, by interned stage, the runs in flight that reached
+// their stage in [lo, hi) (ms): those the covered buckets count as reached
+// and not yet left.
+func (j *journey) stillThere(lo, hi int64) map[int]int64 {
+	out := map[int]int64{}
+	for _, r := range j.runs {
+		if r.since >= lo && r.since < hi {
+			out[r.stage]++
+		}
+	}
+	return out
 }
 
 // paths lists the n most common paths, the rest summed as "(other)".

@@ -26,15 +26,16 @@ type Journey struct {
 	ActionsMoved map[string]string
 }
 
-// KPI functions.
+// KPI functions: the names of lang/deploy's registry (deploy.KPIFuncs),
+// which analytics computes in kpi.go.
 const (
-	FuncConversion  = "conversion"
-	FuncDropoff     = "dropoff"
-	FuncTimeInStage = "time_in_stage"
-	FuncTimeToGoal  = "time_to_goal"
-	FuncRate        = "rate"
-	FuncAverage     = "average"
-	FuncNPS         = "nps"
+	FuncConversion  = deploy.KPIConversion
+	FuncDropoff     = deploy.KPIDropoff
+	FuncTimeInStage = deploy.KPITimeInStage
+	FuncTimeToGoal  = deploy.KPITimeToGoal
+	FuncRate        = deploy.KPIRate
+	FuncAverage     = deploy.KPIAverage
+	FuncNPS         = deploy.KPINPS
 )
 
 // KPI is a deployed KPI of a journey.
@@ -105,6 +106,9 @@ func kpiFromDeploy(d *deploy.KPI) (KPI, error) {
 	w, err := funcs.ParseDuration(d.Window)
 	if err != nil {
 		return KPI{}, fmt.Errorf("window: %w", err)
+	}
+	if !Computes(d.Metric.Function) {
+		return KPI{}, fmt.Errorf("analytics does not compute the KPI function %q", d.Metric.Function)
 	}
 	k := KPI{Name: d.Name, Function: d.Metric.Function, Stage: d.Metric.Stage, Event: d.Metric.Event,
 		Attribute: d.Metric.Attribute, Source: d.Metric.Source, Window: w}

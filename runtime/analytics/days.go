@@ -86,7 +86,10 @@ var ErrRange = errors.New("bad report range")
 type covered struct {
 	sum      *bucket
 	from, to time.Time
-	label    string
+	// lo and hi (ms, hi exclusive) bound the times the summed buckets
+	// count runs by: from the first's start to the last's end.
+	lo, hi int64
+	label  string
 }
 
 // cover sums the buckets of r as of now (ms).
@@ -96,7 +99,7 @@ func (a *Analytics) cover(j *journey, r Range, now int64) (covered, error) {
 		if j.days.first != math.MaxInt64 {
 			from = hourTime(j.days.first)
 		}
-		return covered{sum: &j.days.total, from: from, to: time.UnixMilli(now).UTC(), label: "all"}, nil
+		return covered{sum: &j.days.total, from: from, to: time.UnixMilli(now).UTC(), lo: math.MinInt64, hi: math.MaxInt64, label: "all"}, nil
 	}
 	hi := now
 	if !r.To.IsZero() {
@@ -121,7 +124,7 @@ func (a *Analytics) cover(j *journey, r Range, now int64) (covered, error) {
 	sp := span{hourOf(lo), hourOf(hi)}
 	if j.newest == math.MinInt64 || sp.lo > j.newest-int64(len(j.ring)) {
 		if r.From.IsZero() && r.To.IsZero() && w == a.opts.Window {
-			return covered{sum: j.windowSum(w, now), from: hourTime(sp.lo), to: to, label: label}, nil
+			return covered{sum: j.windowSum(w, now), from: hourTime(sp.lo), to: to, lo: sp.lo * hourMs, hi: (sp.hi + 1) * hourMs, label: label}, nil
 		}
 		sum := &bucket{}
 		for h := sp.lo; h <= sp.hi; h++ {
@@ -129,7 +132,7 @@ func (a *Analytics) cover(j *journey, r Range, now int64) (covered, error) {
 				sum.merge(b, 1)
 			}
 		}
-		return covered{sum: sum, from: hourTime(sp.lo), to: to, label: label}, nil
+		return covered{sum: sum, from: hourTime(sp.lo), to: to, lo: sp.lo * hourMs, hi: (sp.hi + 1) * hourMs, label: label}, nil
 	}
 	dlo, dhi := dayOf(sp.lo), dayOf(sp.hi)
 	if old := j.days.oldest(); dlo < old && j.days.first != math.MaxInt64 && dayOf(j.days.first) < old {
@@ -144,5 +147,5 @@ func (a *Analytics) cover(j *journey, r Range, now int64) (covered, error) {
 			sum.merge(b, 1)
 		}
 	}
-	return covered{sum: sum, from: dayTime(dlo), to: to, label: label}, nil
+	return covered{sum: sum, from: dayTime(dlo), to: to, lo: dayTime(dlo).UnixMilli(), hi: dayTime(dhi + 1).UnixMilli(), label: label}, nil
 }

@@ -112,7 +112,7 @@ func (a *Analytics) transition(tr *Transition) {
 		}
 		// A customer is in a journey at most once: a run of theirs still
 		// here missed its end.
-		j.dropRun(tr.Customer)
+		a.endRun(j, tr.Customer, t)
 		st := j.stage(tr.To)
 		r = &run{n: tr.Run, entered: t, since: t, stage: st, path: bit(st)}
 		j.runs[tr.Customer] = r

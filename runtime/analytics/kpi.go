@@ -4,6 +4,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/waymarkhq/waymark/lang/deploy"
 	"github.com/waymarkhq/waymark/lang/funcs"
 )
 
@@ -127,15 +128,20 @@ func (j *journey) measureSlice(k *KPI, i, n int64, now int64) measured {
 }
 
 func unit(function string) string {
-	switch function {
-	case FuncConversion, FuncDropoff, FuncRate:
-		return "share"
-	case FuncTimeInStage, FuncTimeToGoal:
-		return "seconds"
-	case FuncNPS:
-		return "nps"
+	if f, ok := deploy.LookupKPIFunc(function); ok {
+		return f.Unit
 	}
 	return "number"
+}
+
+// Computes reports whether analytics computes the KPI function: every one
+// lang/deploy registers (its test checks).
+func Computes(function string) bool {
+	switch function {
+	case FuncConversion, FuncDropoff, FuncTimeInStage, FuncTimeToGoal, FuncRate, FuncAverage, FuncNPS:
+		return true
+	}
+	return false
 }
 
 // stateOf compares a value with a KPI's target. A value equal to the

@@ -47,7 +47,8 @@ type Totals struct {
 // FunnelStage is one stage's figures. Reached counts the runs that reached
 // the stage in the window; MovedOn, Completed and Dropped say how those
 // left it (to a later stage, by reaching the goal, or out of the journey
-// without it), and the rest are still in it. Median and P90 are times in
+// without it), and StillThere counts the rest, which are in it now:
+// MovedOn + Completed + Dropped + StillThere = Reached. Median and P90 are times in
 // the stage of the runs that left it in the window, whenever they reached
 // it (Left of them).
 type FunnelStage struct {
@@ -56,9 +57,11 @@ type FunnelStage struct {
 	MovedOn   int64
 	Completed int64
 	Dropped   int64
-	Left      int64
-	Median    *float64
-	P90       *float64
+	// StillThere is counted from the runs in flight, not derived.
+	StillThere int64
+	Left       int64
+	Median     *float64
+	P90        *float64
 }
 
 // Path is a sequence of stages that runs went through, with how many of

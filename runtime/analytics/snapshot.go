@@ -10,8 +10,17 @@ import (
 	"math"
 )
 
-// snapshotVersion changes when the stored form does.
-const snapshotVersion = 2
+// snapshotVersion changes when the stored form does. A snapshot of an
+// earlier version down to minSnapshotVersion is read (gob leaves the
+// fields it lacks zero, and each has a meaning when zero), so that a
+// runtime upgrade keeps the KPI history; a later one is refused.
+//
+//	2: facts numbered per partition.
+//	3: alert states carry their KPI's definition (alertSnap.Def).
+const (
+	snapshotVersion    = 3
+	minSnapshotVersion = 2
+)
 
 type snapState struct {
 	Version  int
@@ -89,6 +98,8 @@ type alertSnap struct {
 	KPI  string
 	Last string
 	Seq  uint64
+	// Def is the KPI's definition (version 3), empty before.
+	Def string
 }
 
 // snapshotMagic starts a snapshot; the number of partitions follows,
@@ -153,7 +164,7 @@ func (a *Analytics) Snapshot() ([]byte, error) {
 			js.Pending = append(js.Pending, pendingState{p.due, p.converted})
 		}
 		for name, as := range j.alerts {
-			js.Alerts = append(js.Alerts, alertSnap{name, as.last, as.seq})
+			js.Alerts = append(js.Alerts, alertSnap{name, as.last, as.seq, as.def})
 		}
 		s.Journeys = append(s.Journeys, js)
 	}
@@ -229,8 +240,8 @@ func (a *Analytics) Restore(data []byte) error {
 	if err := gob.NewDecoder(bytes.NewReader(data[off:])).Decode(&s); err != nil {
 		return fmt.Errorf("decoding the analytics snapshot: %w", err)
 	}
-	if s.Version != snapshotVersion {
-		return fmt.Errorf("the analytics snapshot has version %d; this runtime reads %d", s.Version, snapshotVersion)
+	if s.Version < minSnapshotVersion || s.Version > snapshotVersion {
+		return fmt.Errorf("the analytics snapshot has version %d; this runtime reads versions %d to %d", s.Version, minSnapshotVersion, snapshotVersion)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -298,7 +309,7 @@ func (a *Analytics) Restore(data []byte) error {
 		}
 		heap.Init(&j.pending)
 		for _, al := range js.Alerts {
-			j.alerts[al.KPI] = &alertState{al.Last, al.Seq}
+			j.alerts[al.KPI] = &alertState{al.Last, al.Seq, al.Def}
 		}
 		a.journeys[k] = j
 	}

@@ -314,7 +314,7 @@ func TestEventsAndCustomers(t *testing.T) {
 	for _, want := range []string{
 		"waymark_events_ingested_total 3",
 		`waymark_events_rejected_total{reason="wrong_type"} 2`, // the batch was sent twice
-		`waymark_event_attributes_dropped_total{event_type="cart_updated",name="coupon"} 2`,
+		`waymark_event_attributes_dropped_total{event_type="cart_updated",name="undeclared"} 2`,
 		`waymark_customers_in_stage{journey="cart_recovery",stack="growth",stage="checkout"} 1`,
 		"waymark_event_processing_seconds_count",
 		"waymark_events_duplicate_total 3",

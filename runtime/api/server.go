@@ -32,7 +32,10 @@ type Options struct {
 	Gatherer prometheus.Gatherer
 	// MetricsAuth is who may read /metrics (default MetricsToken).
 	MetricsAuth MetricsAuth
-	Logger      *slog.Logger
+	// Registerer takes the HTTP metrics (default a registry of its own,
+	// not served).
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
 	// RetryAfter is the Retry-After of a 429, in seconds (default 1).
 	RetryAfter int
 	// MaxInflightBytes bounds the bytes of request bodies held at once
@@ -47,6 +50,7 @@ type Server struct {
 	opts     Options
 	mux      *http.ServeMux
 	inflight *budget
+	http     *httpMetrics
 }
 
 // New returns the API of svc.
@@ -66,14 +70,18 @@ func New(svc *service.Service, opts Options) *Server {
 	if opts.MaxInflightBytes <= 0 {
 		opts.MaxInflightBytes = DefaultMaxInflightBytes
 	}
-	s := &Server{svc: svc, opts: opts, mux: http.NewServeMux(), inflight: &budget{max: opts.MaxInflightBytes}}
+	if opts.Registerer == nil {
+		opts.Registerer = prometheus.NewRegistry()
+	}
+	s := &Server{svc: svc, opts: opts, mux: http.NewServeMux(), inflight: &budget{max: opts.MaxInflightBytes},
+		http: newHTTPMetrics(opts.Registerer)}
 	s.routes()
 	return s
 }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	recoverer(s.opts.Logger, s.mux).ServeHTTP(w, r)
+	s.http.observe(recoverer(s.opts.Logger, s.mux), w, r)
 }
 
 // handler is a route's handler, given the name of the token that called.

@@ -49,18 +49,20 @@ type Totals struct {
 // FunnelStage is one stage's figures. Reached counts the runs that reached
 // the stage in the window; MovedOn, Completed and Dropped say how those
 // left it (to a later stage, by reaching the goal, or out of the journey
-// without it), and the rest are still in it. Median and P90 are times in
+// without it), and StillThere counts the rest, which are in it now:
+// MovedOn + Completed + Dropped + StillThere = Reached. Median and P90 are times in
 // the stage of the runs that left it in the window, whenever they reached
 // it (Left of them).
 type FunnelStage struct {
-	Stage     string   `json:"stage"`
-	Reached   int64    `json:"reached"`
-	MovedOn   int64    `json:"moved_on"`
-	Completed int64    `json:"completed"`
-	Dropped   int64    `json:"dropped"`
-	Left      int64    `json:"left"`
-	Median    *float64 `json:"median_seconds"`
-	P90       *float64 `json:"p90_seconds"`
+	Stage      string   `json:"stage"`
+	Reached    int64    `json:"reached"`
+	MovedOn    int64    `json:"moved_on"`
+	Completed  int64    `json:"completed"`
+	Dropped    int64    `json:"dropped"`
+	StillThere int64    `json:"still_there"`
+	Left       int64    `json:"left"`
+	Median     *float64 `json:"median_seconds"`
+	P90        *float64 `json:"p90_seconds"`
 }
 
 // Path is a sequence of stages that runs went through, with how many of

@@ -430,9 +430,7 @@ func (c *checker) kpi(o *deploy.Object, a addrs.Address) {
 		c.add(o.Address, "the KPI is named %q of journey %q", k.Name, k.Journey)
 	}
 	c.duration(o.Address, "window", k.Window, true)
-	switch k.Metric.Function {
-	case "conversion", "time_to_goal", "dropoff", "time_in_stage", "rate", "average", "nps":
-	default:
+	if _, ok := deploy.LookupKPIFunc(k.Metric.Function); !ok {
 		c.add(o.Address, "metric %q is not a KPI function", k.Metric.Function)
 	}
 	m := k.Metric

@@ -267,7 +267,7 @@ func (e *Engine) sweep(ctx context.Context, s *shard, stack string, moves []cata
 			if s.customers[sc.ID] != nil || containsString(s.deleted, sc.ID) {
 				continue
 			}
-			c, err := decodeCustomer(sc.ID, sc.Data)
+			c, err := e.openCustomer(ctx, sc)
 			if err != nil {
 				s.mu.Unlock()
 				return fmt.Errorf("customer %q: %w", sc.ID, err)

@@ -18,15 +18,30 @@ func (e *Engine) commit(ctx context.Context, arrivals []time.Time) error {
 	gen := e.sent + 1
 	any := false
 	var encoded [store.Partitions][]store.Customer
-	_ = e.parallel(e.owned, func(s *shard) error {
+	err := e.parallel(e.owned, func(s *shard) error {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		var out []store.Customer
+		// Sealed first: a failure leaves every customer dirty.
 		for _, cu := range s.dirty {
 			if cu.dirty {
 				s.scratch = cu.encode(s.scratch[:0])
+				data := bytes.Clone(s.scratch)
+				if e.opts.SealState != nil {
+					var err error
+					if data, err = e.opts.SealState(ctx, cu.id, data); err != nil {
+						return fmt.Errorf("sealing the state of a customer: %w", err)
+					}
+				}
+				out = append(out, store.Customer{ID: cu.id, Partition: s.p, Data: data})
+			}
+		}
+		i := 0
+		for _, cu := range s.dirty {
+			if cu.dirty {
 				due := cu.nextDue(s.cat.held)
-				out = append(out, store.Customer{ID: cu.id, Partition: s.p, Due: due, Data: bytes.Clone(s.scratch)})
+				out[i].Due = due
+				i++
 				cu.storedDue = due
 				cu.gen = gen
 			}
@@ -37,6 +52,9 @@ func (e *Engine) commit(ctx context.Context, arrivals []time.Time) error {
 		encoded[s.p] = out
 		return nil
 	})
+	if err != nil {
+		return err
+	}
 	low := uint64(0)
 	for i, s := range e.owned {
 		s.mu.Lock()

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"container/list"
+	"context"
 	"encoding/binary"
 	"errors"
 	"time"
@@ -276,6 +277,21 @@ func putBool(b []byte, v bool) []byte {
 		return append(b, 1)
 	}
 	return append(b, 0)
+}
+
+// openCustomer decodes a customer as stored, opening a sealed state.
+func (e *Engine) openCustomer(ctx context.Context, sc store.Customer) (*customer, error) {
+	data := sc.Data
+	if len(data) > 0 && data[0] == TagSealed {
+		if e.opts.OpenState == nil {
+			return nil, errors.New("the state is sealed and the engine has no key to open it")
+		}
+		var err error
+		if data, err = e.opts.OpenState(ctx, sc.ID, data); err != nil {
+			return nil, err
+		}
+	}
+	return decodeCustomer(sc.ID, data)
 }
 
 func decodeCustomer(id string, data []byte) (*customer, error) {

@@ -99,6 +99,17 @@ type Options struct {
 	// Thompson draws or outright exploration, so that the same events
 	// always decide the same (waymark test). The control group stays.
 	NoExplore bool
+	// Open opens, in place, the payloads of recs that start with
+	// TagSealed: each becomes the payload it seals, or []byte{TagShredded}
+	// when the key that sealed it is destroyed. Nil when nothing is
+	// sealed.
+	Open func(ctx context.Context, recs []store.LogRecord) error
+	// SealState and OpenState, when set, seal a customer's state for the
+	// store with the customer's key, and open what SealState made (a
+	// payload that starts with TagSealed), so that erasure destroys what
+	// the store's files keep of it.
+	SealState func(ctx context.Context, id string, data []byte) ([]byte, error)
+	OpenState func(ctx context.Context, id string, data []byte) ([]byte, error)
 	Observer  Observer
 	Logger    *slog.Logger
 }
@@ -604,6 +615,11 @@ func (e *Engine) step(ctx context.Context) (int, error) {
 		last := recs[len(recs)-1]
 		end = store.Cursor{Seq: last.Seq, Clock: later(last.Clock, last.Time), ArrivalClock: later(last.ArrivalClock, last.Arrival)}
 	}
+	if e.opts.Open != nil {
+		if err := e.opts.Open(ctx, recs); err != nil {
+			return 0, fmt.Errorf("opening sealed log records: %w", err)
+		}
+	}
 	var arrivals []time.Time
 	for _, r := range recs {
 		if err := e.route(&r, &arrivals); err != nil {
@@ -686,6 +702,9 @@ func later(a, b time.Time) time.Time {
 func (e *Engine) route(r *store.LogRecord, arrivals *[]time.Time) error {
 	if len(r.Data) == 0 {
 		return fmt.Errorf("log record %d is empty", r.Seq)
+	}
+	if len(r.Data) == 1 && r.Data[0] == TagShredded {
+		return nil // its customer was erased, and its key with them
 	}
 	before := r.Clock
 	if !e.opts.EventClock {

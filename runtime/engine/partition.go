@@ -186,7 +186,7 @@ func (e *Engine) load(ctx context.Context, s *shard, ids []string) error {
 			if s.customers[sc.ID] != nil {
 				continue
 			}
-			c, err := decodeCustomer(sc.ID, sc.Data)
+			c, err := e.openCustomer(ctx, sc)
 			if err != nil {
 				s.mu.Unlock()
 				return fmt.Errorf("customer %q: %w", sc.ID, err)
@@ -219,7 +219,7 @@ func (e *Engine) withCustomer(ctx context.Context, id string, fn func(*customer)
 	if err != nil {
 		return fmt.Errorf("reading customer: %w", err)
 	}
-	c, err := decodeCustomer(sc.ID, sc.Data)
+	c, err := e.openCustomer(ctx, sc)
 	if err != nil {
 		return fmt.Errorf("customer %q: %w", sc.ID, err)
 	}

@@ -21,6 +21,12 @@ const (
 	tagResponse   = 'R'
 	tagOutcome    = 'O'
 	tagClock      = 'C'
+	// TagSealed starts a payload sealed with its customer's key (the
+	// service's crypto-shredding of events); Options.Open opens it.
+	TagSealed = 'S'
+	// TagShredded is the whole payload Options.Open leaves in place of a
+	// sealed one whose key erasure destroyed: the engine skips it.
+	TagShredded = 'Z'
 )
 
 // ClockRecord returns a log record that names no customer and only moves

@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -156,7 +158,7 @@ func Run(ctx context.Context, cfg Config) error {
 	defer st.Close()
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), buildInfo())
 	self, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("finding the waymark executable, which serves the built-in providers: %w", err)
@@ -207,7 +209,8 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}
 	srv := &http.Server{
-		Handler:           api.New(svc, api.Options{Insecure: cfg.Insecure, Gatherer: reg, Logger: log, MaxInflightBytes: cfg.MaxInflightBytes, MetricsAuth: cfg.MetricsAuth}),
+		Handler: api.New(svc, api.Options{Insecure: cfg.Insecure, Gatherer: reg, Registerer: reg, Logger: log,
+			MaxInflightBytes: cfg.MaxInflightBytes, MetricsAuth: cfg.MetricsAuth}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      2 * time.Minute,
@@ -323,4 +326,25 @@ func OpenStore(ctx context.Context, dataDir, dsn string) (store.Store, error) {
 		return nil, fmt.Errorf("no runtime data directory at %s: %w", dataDir, err)
 	}
 	return boltstore.Open(dataDir, boltstore.Options{})
+}
+
+// buildInfo is waymark_build_info: always 1, its labels naming the build.
+func buildInfo() prometheus.Collector {
+	revision, modified := "unknown", "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				revision = s.Value
+			case "vcs.modified":
+				modified = s.Value
+			}
+		}
+	}
+	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "waymark_build_info",
+		Help: "Always 1; its labels are the waymark version, the Go version it was built with, and the VCS revision.",
+		ConstLabels: prometheus.Labels{"version": version.Version, "go_version": runtime.Version(),
+			"revision": revision, "modified": modified}})
+	g.Set(1)
+	return g
 }

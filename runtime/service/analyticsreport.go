@@ -15,7 +15,7 @@ func analyticsReport(r *analytics.Report) *apiv1.Analytics {
 		Totals: apiv1.Totals{Entries: t.Entries, Completed: t.Completed, Exited: t.Exited, Expired: t.Expired,
 			TimedOut: t.TimedOut, Removed: t.Removed},
 		Funnel: convert(r.Funnel, func(f analytics.FunnelStage) apiv1.FunnelStage {
-			return apiv1.FunnelStage{Stage: f.Stage, Reached: f.Reached, MovedOn: f.MovedOn, Completed: f.Completed,
+			return apiv1.FunnelStage{Stage: f.Stage, Reached: f.Reached, MovedOn: f.MovedOn, Completed: f.Completed, StillThere: f.StillThere,
 				Dropped: f.Dropped, Left: f.Left, Median: f.Median, P90: f.P90}
 		}),
 		Paths: convert(r.Paths, func(p analytics.Path) apiv1.Path {

@@ -69,7 +69,8 @@ func (s *Service) Customer(ctx context.Context, id string) (apiv1.Customer, erro
 // in the log, and waits until it is done: profile, journeys, timers,
 // contacts, decision records, outbox entries, and their contributions to
 // the adaptive models (the responses counted with their state). Their
-// events stay in the log until it is trimmed. The audit log records that
+// events stay in the log, sealed with a key of theirs that erasure
+// destroys, so they can no longer be read (crypto-shredding). The audit log records that
 // it happened and who did it, not whom or what.
 func (s *Service) Erase(ctx context.Context, id, who string) error {
 	_, ok, err := s.eng.Customer(ctx, id)
@@ -99,6 +100,11 @@ func (s *Service) Erase(ctx context.Context, id, who string) error {
 	if err := s.eng.WaitProcessed(ctx, seqs[0]); err != nil {
 		return err
 	}
-	s.an.analytics().Erase(id) // the customer's runs in flight; aggregates hold no ids
+	// Every event of theirs before the erasure is processed: destroying
+	// their key makes those left in the log unreadable.
+	if err := s.shred.destroy(ctx, id); err != nil {
+		return err
+	}
+	s.an.analytics().Erase(id, s.eng.Now()) // the customer's runs in flight; aggregates hold no ids
 	return nil
 }

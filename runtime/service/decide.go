@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/waymarkhq/waymark/lang/addrs"
 	"github.com/waymarkhq/waymark/runtime/apiv1"
@@ -35,6 +36,7 @@ func (s *Service) Decide(ctx context.Context, req apiv1.DecideRequest) (*apiv1.D
 			c[k] = contextValue(v)
 		}
 	}
+	start := time.Now()
 	d, err := s.eng.Decide(ctx, engine.DecideRequest{Customer: req.CustomerID, Channel: req.Channel, Context: c, Limit: req.Limit})
 	if errors.Is(err, decide.ErrUnknownChannel) {
 		return nil, &UnprocessableError{Code: apiv1.CodeUnknownChannel, Msg: fmt.Sprintf("no deployed stack declares channel %q", req.Channel)}
@@ -42,6 +44,7 @@ func (s *Service) Decide(ctx context.Context, req apiv1.DecideRequest) (*apiv1.D
 	if err != nil {
 		return nil, err
 	}
+	s.m.decideLatency.WithLabelValues(d.Channel).Observe(time.Since(start).Seconds())
 	out := &apiv1.Decision{DecisionID: d.ID, CustomerID: d.Customer, Channel: d.Channel, Time: d.Time, Control: d.Control,
 		Actions: make([]apiv1.RankedAction, 0, d.Chosen)}
 	for _, cd := range d.ChosenActions() {

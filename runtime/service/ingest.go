@@ -47,6 +47,7 @@ func (s *Service) Ingest(ctx context.Context, body []byte, lim events.Limits) (a
 	res := events.Validate(raws, schema, arrival, dropped)
 	out := apiv1.IngestResult{Rejected: []apiv1.Rejected{}}
 	recs := make([]store.LogRecord, 0, len(res))
+	customers := make([]string, 0, len(res))
 	for i := range res {
 		r := &res[i]
 		if r.Rejected != nil {
@@ -55,13 +56,20 @@ func (s *Service) Ingest(ctx context.Context, body []byte, lim events.Limits) (a
 			continue
 		}
 		recs = append(recs, store.LogRecord{Partition: store.PartitionOf(r.Event.Customer), ID: r.Event.ID, Arrival: arrival, Time: r.Event.Time, Data: engine.EncodeEvent(&r.Event)})
+		customers = append(customers, r.Event.Customer)
 	}
 	for k, n := range dropped {
-		s.m.dropped.WithLabelValues(k.Type, k.Name).Add(float64(n))
+		s.m.dropped.WithLabelValues(k.Type, droppedName(schema, k.Name)).Add(float64(n))
 		out.Dropped += n
 	}
 	if len(recs) == 0 {
 		return out, nil
+	}
+	if err := s.shred.seal(ctx, recs, customers); err != nil {
+		if errors.Is(err, store.ErrClosed) {
+			return apiv1.IngestResult{}, &OverloadedError{"the runtime is shutting down"}
+		}
+		return apiv1.IngestResult{}, err
 	}
 	seqs, err := s.st.Append(ctx, recs)
 	if err != nil {

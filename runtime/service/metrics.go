@@ -3,12 +3,18 @@ package service
 import (
 	"context"
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/waymarkhq/waymark/providers/host"
+	"github.com/waymarkhq/waymark/runtime/delivery"
 	"github.com/waymarkhq/waymark/runtime/engine"
+	"github.com/waymarkhq/waymark/runtime/events"
+	"github.com/waymarkhq/waymark/runtime/store"
 )
 
 type metrics struct {
@@ -32,7 +38,18 @@ type metrics struct {
 	// recordsRefused counts decision records dropped because the store
 	// refused them while it took others.
 	recordsRefused prometheus.Counter
+	// decideLatency is the time POST /v1/decide's pipeline took, by
+	// (deployed) channel.
+	decideLatency *prometheus.HistogramVec
+	// providerErrors counts failed delivery attempts by provider source
+	// and channel, both from the deployment.
+	providerErrors *prometheus.CounterVec
 }
+
+// undeclaredLabel is the name label of dropped attributes whose name no
+// deployed stack declares: label values come only from the deployment, so
+// a tracker sending ever new keys adds no series.
+const undeclaredLabel = "undeclared"
 
 func newMetrics(reg prometheus.Registerer, s *Service) *metrics {
 	m := &metrics{
@@ -43,7 +60,7 @@ func newMetrics(reg prometheus.Registerer, s *Service) *metrics {
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "waymark_events_rejected_total",
 			Help: "Events rejected, by reason."}, []string{"reason"}),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "waymark_event_attributes_dropped_total",
-			Help: "Undeclared attributes and traits dropped from accepted events, by event type and name."}, []string{"event_type", "name"}),
+			Help: "Undeclared attributes and traits dropped from accepted events, by event type and name: the name if some deployed stack declares it (on another event type, or as a customer attribute for traits.<name>), else \"undeclared\" (or \"traits.undeclared\")."}, []string{"event_type", "name"}),
 		overloaded: prometheus.NewCounter(prometheus.CounterOpts{Name: "waymark_ingest_overloaded_total",
 			Help: "Event batches refused with 429 because the runtime was behind."}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "waymark_event_processing_seconds",
@@ -70,6 +87,13 @@ func newMetrics(reg prometheus.Registerer, s *Service) *metrics {
 	m.alerts = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "waymark_kpi_alerts_total",
 		Help: "KPI alerts raised, by stack, journey, KPI and the state the KPI changed to (missed: left its target; met: returned to it)."},
 		[]string{"stack", "journey", "kpi", "state"})
+	m.decideLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "waymark_decide_duration_seconds",
+		Help:    "Time the decision pipeline took to answer POST /v1/decide, by channel.",
+		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}, []string{"channel"})
+	m.providerErrors = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "waymark_provider_errors_total",
+		Help: "Delivery attempts a provider failed, by provider source, channel and whether the error is retryable."},
+		[]string{"provider", "channel", "retryable"})
+	reg.MustRegister(m.decideLatency, m.providerErrors, &outboxCollector{s})
 	reg.MustRegister(m.ingested, m.duplicates, m.rejected, m.dropped, m.overloaded, m.latency, m.nulls, m.overBudget, m.trans,
 		m.decisions, m.responses, m.deliveries, m.recordsDropped, m.recordsRefused, m.alerts, &stageCollector{s}, &kpiCollector{s})
 	return m
@@ -149,4 +173,87 @@ func (c *stageCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(backlogDesc, prometheus.GaugeValue, float64(c.s.backlog()))
 	ch <- prometheus.MustNewConstMetric(customersDesc, prometheus.GaugeValue, float64(c.s.eng.Cached()))
 	ch <- prometheus.MustNewConstMetric(partitionsDesc, prometheus.GaugeValue, float64(c.s.eng.Partitions()))
+}
+
+// droppedName is the label a dropped attribute is counted under: its name
+// if the schema declares it anywhere, else undeclaredLabel.
+func droppedName(schema *events.Schema, name string) string {
+	if schema == nil {
+		return undeclaredLabel
+	}
+	if trait, ok := strings.CutPrefix(name, "traits."); ok {
+		if _, ok := schema.Customer[trait]; ok {
+			return name
+		}
+		return "traits." + undeclaredLabel
+	}
+	for _, t := range schema.Types {
+		if _, ok := t.Attributes[name]; ok {
+			return name
+		}
+	}
+	return undeclaredLabel
+}
+
+var (
+	outboxDepthDesc = prometheus.NewDesc("waymark_outbox_pending",
+		"Deliveries waiting in the outbox (pending: not yet delivered, failed or cancelled), by channel.", []string{"channel"}, nil)
+	outboxAgeDesc = prometheus.NewDesc("waymark_outbox_oldest_pending_seconds",
+		"How long ago the oldest pending delivery of each channel fell due.", []string{"channel"}, nil)
+)
+
+// outboxCollector reads the pending deliveries when scraped. The outbox
+// is shared by the replicas, so each reports the whole queue.
+type outboxCollector struct{ s *Service }
+
+func (c *outboxCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- outboxDepthDesc
+	ch <- outboxAgeDesc
+}
+
+func (c *outboxCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	depth, oldest, err := c.s.pendingByChannel(ctx)
+	if err != nil {
+		c.s.log.Error("reading the outbox for metrics", "error", err)
+		return
+	}
+	now := c.s.eng.Now()
+	for channel, n := range depth {
+		ch <- prometheus.MustNewConstMetric(outboxDepthDesc, prometheus.GaugeValue, float64(n), channel)
+		ch <- prometheus.MustNewConstMetric(outboxAgeDesc, prometheus.GaugeValue, max(0, now.Sub(oldest[channel]).Seconds()), channel)
+	}
+}
+
+// pendingByChannel counts the pending deliveries of each channel and finds
+// when the oldest of each fell due.
+func (s *Service) pendingByChannel(ctx context.Context) (map[string]int, map[string]time.Time, error) {
+	depth, oldest := map[string]int{}, map[string]time.Time{}
+	after := ""
+	for {
+		page, err := s.st.Deliveries(ctx, store.DeliveryPending, after, 1000)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, e := range page {
+			it, err := delivery.Decode(e)
+			if err != nil {
+				continue // dead-lettered when attempted
+			}
+			depth[it.Channel]++
+			if o, ok := oldest[it.Channel]; !ok || it.Due.Before(o) {
+				oldest[it.Channel] = it.Due
+			}
+		}
+		if len(page) < 1000 {
+			return depth, oldest, nil
+		}
+		after = page[len(page)-1].ID
+	}
+}
+
+// providerError counts a failed delivery attempt of a deployed channel.
+func (m *metrics) providerError(source, channel string, err error) {
+	m.providerErrors.WithLabelValues(source, channel, strconv.FormatBool(host.Retryable(err))).Inc()
 }

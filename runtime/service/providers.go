@@ -157,9 +157,14 @@ func (s *Service) deliver(ctx context.Context, source string, d *host.Delivery) 
 		return s.cfg.Deliver(ctx, source, d)
 	}
 	if err := s.prov.ready(ctx, ch, s.documents()); err != nil {
+		s.m.providerError(source, d.Channel, err)
 		return "", err
 	}
-	return s.prov.host.Deliver(ctx, source, d)
+	id, err := s.prov.host.Deliver(ctx, source, d)
+	if err != nil && ctx.Err() == nil {
+		s.m.providerError(source, d.Channel, err)
+	}
+	return id, err
 }
 
 // documents returns the latest deployment of every stack.

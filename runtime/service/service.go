@@ -100,6 +100,8 @@ type Service struct {
 	docs   docCache
 	an     *analyticsFeed
 
+	shred *shredder
+
 	tokensMu sync.Mutex
 	tokens   map[string]cachedToken // by hash
 }
@@ -135,6 +137,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	cfg.Store = &sealedStore{Store: cfg.Store, k: k}
 	s := &Service{cfg: cfg, st: cfg.Store, keys: k, log: cfg.Logger, deployed: map[string]catalog.Deployed{},
 		ingest: make(chan struct{}, cfg.MaxConcurrentIngest), an: newAnalyticsFeed()}
+	s.shred = newShredder(cfg.Store, k)
 	s.m = newMetrics(cfg.Registerer, s)
 	s.models = cfg.Models
 	if s.models == nil {
@@ -150,7 +153,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		Store: cfg.Store, Clock: cfg.Clock, EventClock: cfg.EventClock, Workers: cfg.Workers,
 		NoExplore: cfg.NoExplore, Name: cfg.Replica, CacheSize: cfg.CacheSize, LeaseTTL: cfg.LeaseTTL,
 		LoadDeployment: s.loadDocument, Logger: cfg.Logger, Observer: observer{s.m},
-		Models: s.models, Decided: s.decided, Enqueued: func(ds []store.Delivery) { s.outbox.Add(ds) },
+		Models: s.models, Decided: s.decided, Open: s.shred.open, SealState: s.shred.sealState, OpenState: s.shred.openState, Enqueued: func(ds []store.Delivery) { s.outbox.Add(ds) },
 	})
 	s.prov, err = newProviders(cfg.Providers, cfg.Host, cfg.Logger)
 	if err != nil {

@@ -68,8 +68,29 @@ type Store interface {
 	Facts
 	Decisions
 	Queue
+	CustomerKeys
 	// Close releases the store; calls in flight finish first.
 	Close() error
+}
+
+// CustomerKeys keeps one key per customer, which the service seals the
+// customer's events in the log with and erasure destroys
+// (crypto-shredding): once a customer's key is gone, their events left in
+// the log, and in whatever the store's files or backups still hold of
+// them, cannot be read. A key is named by a ref the store does not
+// interpret (the service's digest of the customer id) and stored as
+// given (the service wraps it with its secret key).
+type CustomerKeys interface {
+	// CustomerKeys returns the keys stored under refs; refs without one
+	// are left out.
+	CustomerKeys(ctx context.Context, refs []string) (map[string][]byte, error)
+	// AddCustomerKeys stores each key under its ref unless one is stored
+	// there already, in one commit, and returns the key stored under each
+	// ref afterwards: its own, or the one that was there (added by
+	// another replica first).
+	AddCustomerKeys(ctx context.Context, keys map[string][]byte) (map[string][]byte, error)
+	// DeleteCustomerKey destroys the key stored under ref, if any.
+	DeleteCustomerKey(ctx context.Context, ref string) error
 }
 
 // Deployments keeps every deployment of every stack.

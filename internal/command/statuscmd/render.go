@@ -81,8 +81,8 @@ func (v *view) funnel(r *apiv1.Analytics) {
 			detail = append(detail, fmt.Sprintf("moved on %d", f.MovedOn))
 		}
 		detail = append(detail, fmt.Sprintf("goal %d", f.Completed), fmt.Sprintf("dropped %d", f.Dropped))
-		if still := f.Reached - f.MovedOn - f.Completed - f.Dropped; still > 0 {
-			detail = append(detail, fmt.Sprintf("still there %d", still))
+		if f.StillThere > 0 {
+			detail = append(detail, fmt.Sprintf("still there %d", f.StillThere))
 		}
 		if f.Median != nil {
 			detail = append(detail, "median "+duration(*f.Median))

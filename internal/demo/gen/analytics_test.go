@@ -51,7 +51,8 @@ func TestRecountMatchesAnalyticsWindows(t *testing.T) {
 	}
 	for i, f := range out.Funnel(rules, rep.From, rep.Now) {
 		g := rep.Funnel[i]
-		if (gen.StageCounts{Reached: int(g.Reached), MovedOn: int(g.MovedOn), Completed: int(g.Completed), Dropped: int(g.Dropped)}) != f {
+		if (gen.StageCounts{Reached: int(g.Reached), MovedOn: int(g.MovedOn), Completed: int(g.Completed), Dropped: int(g.Dropped),
+			StillThere: int(g.StillThere)}) != f {
 			t.Errorf("stage %s: analytics %+v, recount %+v", g.Stage, g, f)
 		}
 	}

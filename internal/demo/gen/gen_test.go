@@ -248,7 +248,7 @@ func TestRecountRules(t *testing.T) {
 		t.Errorf("totals %+v", tot)
 	}
 	f := out.Funnel(gen.CartRecovery(), start, at(40*day))
-	if f[0] != (gen.StageCounts{Reached: 5, MovedOn: 3, Dropped: 1}) || f[1] != (gen.StageCounts{Reached: 2, Completed: 1, Dropped: 1}) ||
+	if f[0] != (gen.StageCounts{Reached: 5, MovedOn: 3, Dropped: 1, StillThere: 1}) || f[1] != (gen.StageCounts{Reached: 2, Completed: 1, Dropped: 1}) ||
 		f[2] != (gen.StageCounts{Reached: 1, Dropped: 1}) {
 		t.Errorf("funnel %+v", f)
 	}

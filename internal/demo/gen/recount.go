@@ -218,6 +218,8 @@ func (o Outcome) Totals(from, to time.Time) Totals {
 // as the analytics funnel counts them.
 type StageCounts struct {
 	Reached, MovedOn, Completed, Dropped int
+	// StillThere are those still in the stage at the span's end.
+	StillThere int
 }
 
 // Funnel counts, per stage, the runs that reached it in [from, to] and how
@@ -242,8 +244,11 @@ func (o Outcome) Funnel(rules Rules, from, to time.Time) []StageCounts {
 			case i+1 < len(r.Stages):
 				if !r.Reached[i+1].After(to) {
 					c.MovedOn++
+				} else {
+					c.StillThere++
 				}
 			case r.Outcome == Active || r.Ended.After(to):
+				c.StillThere++
 			case r.Outcome == Completed:
 				c.Completed++
 			default:

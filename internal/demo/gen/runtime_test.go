@@ -86,21 +86,13 @@ func TestRuntimeAnalyticsMatchRecount(t *testing.T) {
 		}
 	}
 
-	// The engine processes acknowledged events asynchronously: read until
-	// the report holds still.
-	var rep, prev *apiv1.Analytics
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		rep = report(t, addr)
-		if prev != nil && rep.Totals == prev.Totals && rep.Active == prev.Active && rep.Totals.Entries > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the analytics did not settle: %+v", rep.Totals)
-		}
-		prev = rep
-		time.Sleep(300 * time.Millisecond)
+	// The engine processes acknowledged events asynchronously: sync waits
+	// until it has processed every one, fired the timers due and fed
+	// analytics, whose alerts are then in the outbox.
+	if err := c.Sync(ctx); err != nil {
+		t.Fatal(err)
 	}
+	rep := report(t, addr)
 
 	rules := gen.CartRecovery()
 	out := gen.Recount(evs, rules, time.Time{})
@@ -110,9 +102,11 @@ func TestRuntimeAnalyticsMatchRecount(t *testing.T) {
 	if got != want {
 		t.Errorf("totals: runtime %+v, recount %+v", got, want)
 	}
+	addsUp(t, "", rep)
 	for i, f := range out.Funnel(rules, rep.From, rep.Now) {
 		g := rep.Funnel[i]
-		if (gen.StageCounts{Reached: int(g.Reached), MovedOn: int(g.MovedOn), Completed: int(g.Completed), Dropped: int(g.Dropped)}) != f {
+		if (gen.StageCounts{Reached: int(g.Reached), MovedOn: int(g.MovedOn), Completed: int(g.Completed), Dropped: int(g.Dropped),
+			StillThere: int(g.StillThere)}) != f {
 			t.Errorf("stage %s: runtime %+v, recount %+v", g.Stage, g, f)
 		}
 	}
@@ -137,14 +131,11 @@ func TestRuntimeAnalyticsMatchRecount(t *testing.T) {
 	// Every alert raised is delivered once: the incident makes the dropoff
 	// miss its target, its end makes it meet it again. Deliveries may
 	// arrive in any order; the alert ids count the changes.
-	var counts sink.Counts
-	deadline = time.Now().Add(30 * time.Second)
-	for {
-		counts = sk.Counts()
-		if len(counts.Alerts) >= 2 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	counts, err := sk.Wait(wctx, func(c sink.Counts) bool { return len(c.Alerts) >= 2 })
+	if err != nil {
+		t.Errorf("waiting for two alerts: %v; got %+v", err, counts.Alerts)
 	}
 	sort.Slice(counts.Alerts, func(i, j int) bool { return counts.Alerts[i].Key < counts.Alerts[j].Key })
 	var states []string
@@ -179,6 +170,36 @@ func TestRuntimeAnalyticsMatchRecount(t *testing.T) {
 		t.Errorf("email: %d decided in the window, %d emails received", email.Decided, counts.Emails)
 	}
 	t.Logf("alerts %v, emails %d, email channel %+v", states, counts.Emails, email)
+
+	// Erasing customers who are in the journey ends their runs: the
+	// funnel still adds up, with them dropped from their stages.
+	erased := 0
+	for _, r := range out.Runs {
+		if r.Outcome == gen.Active && erased < 20 {
+			if err := c.DeleteCustomer(ctx, r.Customer); err != nil {
+				t.Fatal(err)
+			}
+			erased++
+		}
+	}
+	after := report(t, addr)
+	addsUp(t, "after erasures", after)
+	if after.Active != rep.Active-int64(erased) || after.Totals.Removed != rep.Totals.Removed+int64(erased) {
+		t.Errorf("after erasing %d: active %d, removed %d; before: active %d, removed %d",
+			erased, after.Active, after.Totals.Removed, rep.Active, rep.Totals.Removed)
+	}
+}
+
+// addsUp checks that every stage of the funnel accounts for each run that
+// reached it: moved on, reached the goal, dropped, or still there.
+func addsUp(t *testing.T, when string, rep *apiv1.Analytics) {
+	t.Helper()
+	for _, g := range rep.Funnel {
+		if g.MovedOn+g.Completed+g.Dropped+g.StillThere != g.Reached {
+			t.Errorf("%s stage %s: moved on %d + goal %d + dropped %d + still there %d != reached %d",
+				when, g.Stage, g.MovedOn, g.Completed, g.Dropped, g.StillThere, g.Reached)
+		}
+	}
 }
 
 func ptr(v *float64) any {

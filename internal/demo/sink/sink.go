@@ -30,6 +30,8 @@ type Sink struct {
 	webhooks map[string]bool // by Idempotency-Key
 	alerts   []Alert
 	dups     int
+	// changed is closed, and replaced, whenever a delivery arrives.
+	changed chan struct{}
 
 	smtp *smtp.Server
 	http *http.Server
@@ -57,7 +59,7 @@ type Alert struct {
 // Start listens for SMTP on smtpAddr and HTTP on httpAddr (either may be
 // empty to skip it).
 func Start(smtpAddr, httpAddr string) (*Sink, error) {
-	s := &Sink{emails: map[string]bool{}, webhooks: map[string]bool{}}
+	s := &Sink{emails: map[string]bool{}, webhooks: map[string]bool{}, changed: make(chan struct{})}
 	if smtpAddr != "" {
 		ln, err := net.Listen("tcp", smtpAddr)
 		if err != nil {
@@ -103,6 +105,7 @@ func (s *Sink) webhook(w http.ResponseWriter, r *http.Request) {
 		body.Alert.Key = key
 		s.mu.Lock()
 		s.alerts = append(s.alerts, *body.Alert)
+		s.notify()
 		s.mu.Unlock()
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -112,6 +115,7 @@ func (s *Sink) webhook(w http.ResponseWriter, r *http.Request) {
 func (s *Sink) record(seen map[string]bool, key string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.notify()
 	if key != "" && seen[key] {
 		s.dups++
 		return false
@@ -128,6 +132,31 @@ func (s *Sink) Counts() Counts {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return Counts{Emails: len(s.emails), Webhooks: len(s.webhooks), Duplicates: s.dups, Alerts: append([]Alert(nil), s.alerts...)}
+}
+
+// notify wakes the waiters; s.mu is held.
+func (s *Sink) notify() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// Wait returns what has arrived once done holds of it, or ctx's error with
+// what had arrived when ctx ended.
+func (s *Sink) Wait(ctx context.Context, done func(Counts) bool) (Counts, error) {
+	for {
+		s.mu.Lock()
+		ch := s.changed
+		s.mu.Unlock()
+		c := s.Counts()
+		if done(c) {
+			return c, nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return s.Counts(), ctx.Err()
+		}
+	}
 }
 
 // Close stops both servers.

@@ -1,6 +1,8 @@
 package sink
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"net/smtp"
 	"reflect"
@@ -47,5 +49,33 @@ func TestSinkCountsEachDeliveryOnce(t *testing.T) {
 	want := Counts{Emails: 2, Webhooks: 2, Duplicates: 2, Alerts: []Alert{{Key: "k1", KPI: "checkout_dropoff", Value: 0.5, Target: 0.4, State: "missed"}}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("counts = %+v, want %+v", got, want)
+	}
+}
+
+// Wait returns as soon as what it waits for arrives, and ctx's error with
+// what arrived when it gives up.
+func TestSinkWait(t *testing.T) {
+	s, err := Start("", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	post := func(key string) {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+s.HTTPAddr+"/hooks/growth", strings.NewReader(`{"kind":"action"}`))
+		req.Header.Set("Idempotency-Key", key)
+		if res, err := http.DefaultClient.Do(req); err == nil {
+			res.Body.Close()
+		}
+	}
+	go post("k1")
+	go post("k2")
+	c, err := s.Wait(context.Background(), func(c Counts) bool { return c.Webhooks == 2 })
+	if err != nil || c.Webhooks != 2 {
+		t.Fatalf("wait: %+v %v", c, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if c, err := s.Wait(ctx, func(c Counts) bool { return c.Webhooks == 3 }); !errors.Is(err, context.Canceled) || c.Webhooks != 2 {
+		t.Fatalf("a cancelled wait: %+v %v", c, err)
 	}
 }

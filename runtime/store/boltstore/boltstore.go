@@ -75,6 +75,7 @@ var (
 type Store struct {
 	db   *bolt.DB
 	opts Options
+	keys *keyFile // customer keys, outside the database: see keys.go
 
 	closeMu sync.RWMutex // held for reading by calls in flight
 	closed  bool
@@ -130,6 +131,10 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := s.init(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	if s.keys, err = openKeyFile(filepath.Join(dir, KeyFileName)); err != nil {
+		db.Close()
+		return nil, err
 	}
 	go s.commitLoop()
 	return s, nil
@@ -201,7 +206,7 @@ func (s *Store) Close() error {
 	s.closeMu.Unlock()
 	close(s.stop)
 	<-s.stopped
-	return s.db.Close()
+	return errors.Join(s.db.Close(), s.keys.close())
 }
 
 func u64(n uint64) []byte {

@@ -46,6 +46,7 @@ type Store struct {
 	snapshotAt  [store.Partitions]uint64
 	decisions   map[string]store.Decision
 	deliveries  map[string]store.Delivery
+	keys        map[string][]byte // customer keys by ref
 }
 
 type partKey struct {
@@ -71,6 +72,7 @@ func New(opts Options) *Store {
 		models:      map[partKey][]byte{},
 		decisions:   map[string]store.Decision{},
 		deliveries:  map[string]store.Delivery{},
+		keys:        map[string][]byte{},
 	}
 	for p := range store.Partitions {
 		s.customers[p] = map[string]store.Customer{}
@@ -935,5 +937,46 @@ func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
+	return nil
+}
+
+// CustomerKeys implements store.CustomerKeys.
+func (s *Store) CustomerKeys(ctx context.Context, refs []string) (map[string][]byte, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	out := make(map[string][]byte, len(refs))
+	for _, r := range refs {
+		if k, ok := s.keys[r]; ok {
+			out[r] = bytes.Clone(k)
+		}
+	}
+	return out, nil
+}
+
+// AddCustomerKeys implements store.CustomerKeys.
+func (s *Store) AddCustomerKeys(ctx context.Context, keys map[string][]byte) (map[string][]byte, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	out := make(map[string][]byte, len(keys))
+	for r, k := range keys {
+		if _, ok := s.keys[r]; !ok {
+			s.keys[r] = bytes.Clone(k)
+		}
+		out[r] = bytes.Clone(s.keys[r])
+	}
+	return out, nil
+}
+
+// DeleteCustomerKey implements store.CustomerKeys.
+func (s *Store) DeleteCustomerKey(ctx context.Context, ref string) error {
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	delete(s.keys, ref)
 	return nil
 }

@@ -259,3 +259,90 @@ func (s *Store) AuditLog(ctx context.Context, after uint64, max int) ([]store.Au
 	}
 	return out, nil
 }
+
+// CustomerKeys implements store.CustomerKeys.
+func (s *Store) CustomerKeys(ctx context.Context, refs []string) (map[string][]byte, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	out := make(map[string][]byte, len(refs))
+	if len(refs) == 0 {
+		return out, nil
+	}
+	bs := make([][]byte, len(refs))
+	for i, r := range refs {
+		bs[i] = []byte(r)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT ref, key FROM customer_keys WHERE ref = ANY($1)`, bs)
+	if err != nil {
+		return nil, fmt.Errorf("reading customer keys: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ref, key []byte
+		if err := rows.Scan(&ref, &key); err != nil {
+			return nil, fmt.Errorf("reading customer keys: %w", err)
+		}
+		out[string(ref)] = key
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading customer keys: %w", err)
+	}
+	return out, nil
+}
+
+// AddCustomerKeys implements store.CustomerKeys: one statement inserts
+// those not there and another reads what every ref holds, in one
+// transaction.
+func (s *Store) AddCustomerKeys(ctx context.Context, keys map[string][]byte) (map[string][]byte, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	out := make(map[string][]byte, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	refs := make([][]byte, 0, len(keys))
+	vals := make([][]byte, 0, len(keys))
+	for r, k := range keys {
+		refs = append(refs, []byte(r))
+		vals = append(vals, k)
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO customer_keys (ref, key) SELECT * FROM unnest($1::bytea[], $2::bytea[])
+			ON CONFLICT (ref) DO NOTHING`, refs, vals); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT ref, key FROM customer_keys WHERE ref = ANY($1)`, refs)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var ref, key []byte
+			if err := rows.Scan(&ref, &key); err != nil {
+				return err
+			}
+			out[string(ref)] = key
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("adding customer keys: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteCustomerKey implements store.CustomerKeys.
+func (s *Store) DeleteCustomerKey(ctx context.Context, ref string) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	if _, err := s.pool.Exec(ctx, `DELETE FROM customer_keys WHERE ref = $1`, []byte(ref)); err != nil {
+		return fmt.Errorf("deleting a customer key: %w", err)
+	}
+	return nil
+}

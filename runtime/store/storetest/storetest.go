@@ -95,6 +95,7 @@ func Run(t *testing.T, o Opener) {
 		{"Claims", testClaims},
 		{"ClaimsConcurrent", testClaimsConcurrent},
 		{"EraseWithRecords", testEraseWithRecords},
+		{"CustomerKeys", testCustomerKeys},
 		{"Reopen", testReopen},
 		{"Closed", testClosed},
 	}

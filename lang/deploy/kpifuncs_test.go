@@ -1,0 +1,40 @@
+package deploy
+
+import (
+	"strings"
+	"testing"
+)
+
+// The registry is consistent: unique names, parameters of known kinds, a
+// usage and a signature that name the function with as many arguments.
+func TestKPIFuncs(t *testing.T) {
+	seen := map[string]bool{}
+	for _, f := range KPIFuncs() {
+		if seen[f.Name] {
+			t.Errorf("%s registered twice", f.Name)
+		}
+		seen[f.Name] = true
+		if strings.Trim(f.Params, "seaq") != "" {
+			t.Errorf("%s has parameters %q", f.Name, f.Params)
+		}
+		for _, s := range []string{f.Usage, f.Signature} {
+			args := strings.TrimSuffix(strings.TrimPrefix(s, f.Name+"("), ")")
+			n := 0
+			if args != "" {
+				n = strings.Count(args, ",") + 1
+			}
+			if !strings.HasPrefix(s, f.Name+"(") || n != len(f.Params) {
+				t.Errorf("%s: %q does not call it with %d arguments", f.Name, s, len(f.Params))
+			}
+		}
+		if g, ok := LookupKPIFunc(f.Name); !ok || g.Name != f.Name {
+			t.Errorf("lookup %s: %+v %v", f.Name, g, ok)
+		}
+	}
+	if _, ok := LookupKPIFunc("count"); ok {
+		t.Error("count is not a KPI function")
+	}
+	if got := KPISignatures("`"); !strings.HasPrefix(got, "`conversion()`, `dropoff(stage.<name>)`") {
+		t.Errorf("signatures %s", got)
+	}
+}

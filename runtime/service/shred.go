@@ -1,0 +1,307 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/waymarkhq/waymark/runtime/engine"
+	"github.com/waymarkhq/waymark/runtime/store"
+)
+
+// Crypto-shredding of the event log. Each customer has a key of their own,
+// made when their first event arrives and kept in the store
+// (store.CustomerKeys) wrapped with the runtime's secret key, under a
+// digest of their id. Every event is appended sealed with its customer's
+// key; erasure destroys the key, so their events, wherever the log, the
+// store's files or a backup still hold them, can no longer be read. See
+// docs/runtime-storage.md for why this rather than compacting the log.
+//
+// A sealed payload is engine.TagSealed, the 32-byte ref, the 8-byte key id
+// and the AES-GCM nonce and ciphertext of the plain payload. The key id
+// tells a record sealed with a destroyed key from one sealed with the key
+// made for the customer afterwards (an event after the erasure).
+
+const (
+	refSize   = 32
+	keyIDSize = 8
+	// maxCachedKeys bounds the keys kept in memory to open records.
+	maxCachedKeys = 100_000
+)
+
+type customerKey struct {
+	id   [keyIDSize]byte
+	aead cipher.AEAD
+}
+
+// shredder seals and opens events with their customers' keys.
+type shredder struct {
+	st     store.CustomerKeys
+	master *keys
+
+	mu    sync.Mutex
+	cache map[string]*customerKey // by ref (hex)
+}
+
+func newShredder(st store.CustomerKeys, master *keys) *shredder {
+	return &shredder{st: st, master: master, cache: map[string]*customerKey{}}
+}
+
+// ref names a customer's key: a digest of the id, so that the store holds
+// no id next to a key.
+func (s *shredder) ref(customer string) string {
+	return s.master.hmac([]byte("waymark customer key\x00" + customer))
+}
+
+// unwrap reads a stored key: the master key opens key id and key.
+func (s *shredder) unwrap(wrapped []byte) (*customerKey, error) {
+	plain, err := s.master.open(wrapped)
+	if err != nil {
+		return nil, err
+	}
+	if len(plain) != keyIDSize+KeySize {
+		return nil, errors.New("a customer key has the wrong length")
+	}
+	block, err := aes.NewCipher(plain[keyIDSize:])
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	k := &customerKey{aead: aead}
+	copy(k.id[:], plain[:keyIDSize])
+	return k, nil
+}
+
+// keysOf returns the key of each customer, made for those without one.
+// It reads the store, not the cache: another replica may have erased a
+// customer since.
+func (s *shredder) keysOf(ctx context.Context, customers []string) (map[string]*customerKey, error) {
+	refs := make([]string, 0, len(customers))
+	byRef := make(map[string]string, len(customers))
+	for _, c := range customers {
+		if _, ok := byRef[s.ref(c)]; !ok {
+			r := s.ref(c)
+			byRef[r] = c
+			refs = append(refs, r)
+		}
+	}
+	stored, err := s.st.CustomerKeys(ctx, refs)
+	if err != nil {
+		return nil, fmt.Errorf("reading customer keys: %w", err)
+	}
+	var missing map[string][]byte
+	for _, r := range refs {
+		if _, ok := stored[r]; ok {
+			continue
+		}
+		if missing == nil {
+			missing = map[string][]byte{}
+		}
+		plain := make([]byte, keyIDSize+KeySize)
+		rand.Read(plain)
+		missing[r] = s.master.seal(plain)
+	}
+	if missing != nil {
+		added, err := s.st.AddCustomerKeys(ctx, missing)
+		if err != nil {
+			return nil, fmt.Errorf("adding customer keys: %w", err)
+		}
+		for r, w := range added {
+			stored[r] = w
+		}
+	}
+	out := make(map[string]*customerKey, len(byRef))
+	for r, c := range byRef {
+		w, ok := stored[r]
+		if !ok {
+			return nil, errors.New("the store did not keep a customer key it was given")
+		}
+		k, err := s.unwrap(w)
+		if err != nil {
+			return nil, fmt.Errorf("a customer key: %w", err)
+		}
+		out[c] = k
+		s.remember(r, k)
+	}
+	return out, nil
+}
+
+func (s *shredder) remember(ref string, k *customerKey) {
+	s.mu.Lock()
+	if len(s.cache) >= maxCachedKeys {
+		clear(s.cache)
+	}
+	s.cache[ref] = k
+	s.mu.Unlock()
+}
+
+// seal seals the payloads of recs, the events of the customers named.
+func (s *shredder) seal(ctx context.Context, recs []store.LogRecord, customers []string) error {
+	ks, err := s.keysOf(ctx, customers)
+	if err != nil {
+		return err
+	}
+	for i := range recs {
+		recs[i].Data = s.sealWith(ks[customers[i]], s.ref(customers[i]), recs[i].Data)
+	}
+	return nil
+}
+
+// sealWith seals plain with k, the key under ref.
+func (s *shredder) sealWith(k *customerKey, ref string, plain []byte) []byte {
+	raw, _ := hex.DecodeString(ref)
+	b := make([]byte, 0, 1+refSize+keyIDSize+k.aead.NonceSize()+len(plain)+k.aead.Overhead())
+	b = append(b, engine.TagSealed)
+	b = append(b, raw...)
+	b = append(b, k.id[:]...)
+	ad := bytes.Clone(b) // the header is authenticated with the payload
+	nonce := make([]byte, k.aead.NonceSize())
+	rand.Read(nonce)
+	b = append(b, nonce...)
+	return k.aead.Seal(b, nonce, plain, ad)
+}
+
+// openWith opens a sealed payload with k.
+func openWith(k *customerKey, d []byte) ([]byte, error) {
+	hdr := 1 + refSize + keyIDSize
+	n := k.aead.NonceSize()
+	if len(d) < hdr+n {
+		return nil, errors.New("a sealed payload too short")
+	}
+	plain, err := k.aead.Open(nil, d[hdr:hdr+n], d[hdr+n:], d[:hdr])
+	if err != nil {
+		return nil, errors.New("its customer's key does not open it")
+	}
+	return plain, nil
+}
+
+// sealState is engine.Options.SealState.
+func (s *shredder) sealState(ctx context.Context, id string, data []byte) ([]byte, error) {
+	r := s.ref(id)
+	s.mu.Lock()
+	k := s.cache[r]
+	s.mu.Unlock()
+	if k == nil {
+		ks, err := s.keysOf(ctx, []string{id})
+		if err != nil {
+			return nil, err
+		}
+		k = ks[id]
+	}
+	return s.sealWith(k, r, data), nil
+}
+
+// openState is engine.Options.OpenState.
+func (s *shredder) openState(ctx context.Context, id string, data []byte) ([]byte, error) {
+	r, kid, ok := sealedHeader(data)
+	if !ok || r != s.ref(id) {
+		return nil, errors.New("the sealed state is not its customer's")
+	}
+	s.mu.Lock()
+	k := s.cache[r]
+	s.mu.Unlock()
+	if k == nil || k.id != kid {
+		stored, err := s.st.CustomerKeys(ctx, []string{r})
+		if err != nil {
+			return nil, fmt.Errorf("reading a customer key: %w", err)
+		}
+		w, ok := stored[r]
+		if !ok {
+			return nil, errors.New("the customer's key is destroyed")
+		}
+		if k, err = s.unwrap(w); err != nil {
+			return nil, fmt.Errorf("a customer key: %w", err)
+		}
+		if k.id != kid {
+			return nil, errors.New("the customer's state was sealed with a destroyed key")
+		}
+		s.remember(r, k)
+	}
+	return openWith(k, data)
+}
+
+// open is engine.Options.Open.
+func (s *shredder) open(ctx context.Context, recs []store.LogRecord) error {
+	var need []string
+	for i := range recs {
+		r, id, ok := sealedHeader(recs[i].Data)
+		if !ok {
+			continue
+		}
+		s.mu.Lock()
+		k := s.cache[r]
+		s.mu.Unlock()
+		if k == nil || k.id != id {
+			need = append(need, r)
+		}
+	}
+	if len(need) > 0 {
+		stored, err := s.st.CustomerKeys(ctx, need)
+		if err != nil {
+			return fmt.Errorf("reading customer keys: %w", err)
+		}
+		s.mu.Lock()
+		for _, r := range need {
+			delete(s.cache, r)
+		}
+		s.mu.Unlock()
+		for r, w := range stored {
+			k, err := s.unwrap(w)
+			if err != nil {
+				return fmt.Errorf("a customer key: %w", err)
+			}
+			s.remember(r, k)
+		}
+	}
+	for i := range recs {
+		r, id, ok := sealedHeader(recs[i].Data)
+		if !ok {
+			continue
+		}
+		s.mu.Lock()
+		k := s.cache[r]
+		s.mu.Unlock()
+		if k == nil || k.id != id {
+			recs[i].Data = []byte{engine.TagShredded}
+			continue
+		}
+		plain, err := openWith(k, recs[i].Data)
+		if err != nil {
+			return fmt.Errorf("log record %d: %w", recs[i].Seq, err)
+		}
+		recs[i].Data = plain
+	}
+	return nil
+}
+
+// sealedHeader returns the ref and key id of a sealed payload.
+func sealedHeader(d []byte) (string, [keyIDSize]byte, bool) {
+	var id [keyIDSize]byte
+	if len(d) < 1+refSize+keyIDSize || d[0] != engine.TagSealed {
+		return "", id, false
+	}
+	copy(id[:], d[1+refSize:])
+	return hex.EncodeToString(d[1 : 1+refSize]), id, true
+}
+
+// destroy destroys a customer's key: their sealed events can no longer be
+// opened.
+func (s *shredder) destroy(ctx context.Context, customer string) error {
+	r := s.ref(customer)
+	if err := s.st.DeleteCustomerKey(ctx, r); err != nil {
+		return fmt.Errorf("destroying the customer's key: %w", err)
+	}
+	s.mu.Lock()
+	delete(s.cache, r)
+	s.mu.Unlock()
+	return nil
+}
