@@ -35,6 +35,7 @@ var trackerClock = time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
 type trackerRuntime struct {
 	url   string
 	store *memstore.Store
+	svc   *service.Service
 	// ingest is a write key; read a token without the ingest scope.
 	ingest, read string
 }
@@ -68,7 +69,7 @@ func serveTrackers(t *testing.T) *trackerRuntime {
 	if _, err := svc.Deploy(ctxShort(t), doc.Stack, 0, doc, "test"); err != nil {
 		t.Fatal(err)
 	}
-	rt := &trackerRuntime{store: st}
+	rt := &trackerRuntime{store: st, svc: svc}
 	if rt.ingest, err = svc.CreateToken(ctxShort(t), "tracker", []store.Scope{store.ScopeIngest}); err != nil {
 		t.Fatal(err)
 	}
@@ -90,6 +91,9 @@ func (rt *trackerRuntime) stored(t *testing.T) map[string]events.Event {
 	}
 	recs, _, err := rt.store.Read(ctxShort(t), from, 10000)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.svc.OpenLog(ctxShort(t), recs); err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]events.Event{}

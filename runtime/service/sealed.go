@@ -13,11 +13,11 @@ import (
 // payload without it was written before encryption and is read as it is.
 var sealedMagic = []byte("\xffWM1")
 
-// sealedStore encrypts, with the data key, what holds customers' data in
-// the store: event log payloads (events carry their attributes and
-// traits), customer state (the profile, sensitive attributes included)
-// and outbox entries (recipients and rendered messages). Everything else
-// passes through.
+// sealedStore encrypts, with the data key, the outbox entries (recipients
+// and rendered messages). Event log payloads and customer state, the rest
+// of what holds customers' data, are sealed with each customer's own key
+// by the shredder (shred.go), so that erasure can destroy them. Everything
+// else passes through.
 type sealedStore struct {
 	store.Store
 	k *keys
@@ -38,69 +38,9 @@ func (s *sealedStore) open(b []byte) ([]byte, error) {
 	return s.k.openData(rest)
 }
 
-func (s *sealedStore) Append(ctx context.Context, recs []store.LogRecord) ([]uint64, error) {
-	sealed := make([]store.LogRecord, len(recs))
-	for i, r := range recs {
-		r.Data = s.seal(r.Data)
-		sealed[i] = r
-	}
-	return s.Store.Append(ctx, sealed)
-}
-
-func (s *sealedStore) Read(ctx context.Context, from []store.From, max int) ([]store.LogRecord, store.Head, error) {
-	recs, h, err := s.Store.Read(ctx, from, max)
-	if err != nil {
-		return recs, h, err
-	}
-	for i := range recs {
-		if recs[i].Data, err = s.open(recs[i].Data); err != nil {
-			return nil, h, fmt.Errorf("log record %d: %w", recs[i].Seq, err)
-		}
-	}
-	return recs, h, nil
-}
-
 func (s *sealedStore) Commit(ctx context.Context, c store.Commit) error {
-	cs := make([]store.Customer, len(c.Customers))
-	for i, cu := range c.Customers {
-		cu.Data = s.seal(cu.Data)
-		cs[i] = cu
-	}
-	c.Customers = cs
 	c.Deliveries = s.sealDeliveries(c.Deliveries)
 	return s.Store.Commit(ctx, c)
-}
-
-func (s *sealedStore) openCustomers(cs []store.Customer, err error) ([]store.Customer, error) {
-	if err != nil {
-		return cs, err
-	}
-	for i := range cs {
-		if cs[i].Data, err = s.open(cs[i].Data); err != nil {
-			return nil, fmt.Errorf("the state of a customer: %w", err)
-		}
-	}
-	return cs, nil
-}
-
-func (s *sealedStore) Customer(ctx context.Context, id string) (store.Customer, error) {
-	c, err := s.Store.Customer(ctx, id)
-	if err != nil {
-		return c, err
-	}
-	cs, err := s.openCustomers([]store.Customer{c}, nil)
-	if err != nil {
-		return store.Customer{}, err
-	}
-	return cs[0], nil
-}
-
-func (s *sealedStore) CustomersByID(ctx context.Context, ids []string) ([]store.Customer, error) {
-	return s.openCustomers(s.Store.CustomersByID(ctx, ids))
-}
-
-func (s *sealedStore) Customers(ctx context.Context, p int, after string, max int) ([]store.Customer, error) {
-	return s.openCustomers(s.Store.Customers(ctx, p, after, max))
 }
 
 func (s *sealedStore) sealDeliveries(ds []store.Delivery) []store.Delivery {

@@ -305,3 +305,10 @@ func (s *shredder) destroy(ctx context.Context, customer string) error {
 	s.mu.Unlock()
 	return nil
 }
+
+// OpenLog replaces the payload of each sealed log record read from the
+// store with the payload it seals, as the engine reads them: an erased
+// customer's events become engine.TagShredded.
+func (s *Service) OpenLog(ctx context.Context, recs []store.LogRecord) error {
+	return s.shred.open(ctx, recs)
+}
