@@ -96,6 +96,14 @@ const MaxEventsPage = 10000
 
 // EventsPath is RouteEvents with the query of q.
 func EventsPath(q EventsQuery) string {
+	if v := q.Values(); len(v) > 0 {
+		return RouteEvents + "?" + v.Encode()
+	}
+	return RouteEvents
+}
+
+// Values is q as query parameters.
+func (q EventsQuery) Values() url.Values {
 	v := url.Values{}
 	if q.After != "" {
 		v.Set(QueryAfter, q.After)
@@ -109,10 +117,7 @@ func EventsPath(q EventsQuery) string {
 	if !q.Until.IsZero() {
 		v.Set(QueryUntil, q.Until.UTC().Format(time.RFC3339Nano))
 	}
-	if len(v) == 0 {
-		return RouteEvents
-	}
-	return RouteEvents + "?" + v.Encode()
+	return v
 }
 
 // EventPage answers GET RouteEvents.
