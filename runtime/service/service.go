@@ -73,6 +73,13 @@ type Config struct {
 	// NoExplore ranks every decision by the models' means, without
 	// exploration, so that the same events decide the same (waymark test).
 	NoExplore bool
+	// Record keeps what falls due in the outbox instead of delivering it,
+	// and runs no provider (every channel's provider is taken as
+	// installed): the deliveries are recorded, pending, and never sent.
+	// It is for in-memory runtimes that replay events (plan -simulate,
+	// waymark dev), whose results must not depend on when a provider
+	// answered.
+	Record bool
 	// Models holds the adaptive models (default a new registry, loaded
 	// from the store when the runtime starts).
 	Models *models.Registry
@@ -205,6 +212,9 @@ func (s *Service) Run(ctx context.Context) error {
 	}()
 	go func() {
 		defer wg.Done()
+		if s.cfg.Record {
+			return
+		}
 		if err := s.outbox.Run(outCtx); err != nil {
 			s.log.Error("the delivery outbox stopped", "error", err)
 		}
