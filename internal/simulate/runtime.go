@@ -24,6 +24,9 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives the runtime's logs (default none).
 	Logger *slog.Logger
+	// Deterministic processes the log on one worker with seeded draws, so
+	// that the same events in the same batches give the same outcome.
+	Deterministic bool
 }
 
 // Runtime is a runtime in this process: the real service and engine over
@@ -49,8 +52,12 @@ func Start(ctx context.Context, opts Options) (*Runtime, error) {
 	st := memstore.New(memstore.Options{})
 	// The key only seals documents in memory: a fixed one will do.
 	key := sha256.Sum256([]byte("waymark simulate"))
-	svc, err := service.New(ctx, service.Config{Store: st, SecretKey: key[:service.KeySize], EventClock: true,
-		Record: true, Now: opts.Now, Logger: opts.Logger, Replica: "simulate"})
+	cfg := service.Config{Store: st, SecretKey: key[:service.KeySize], EventClock: true,
+		Record: true, Now: opts.Now, Logger: opts.Logger, Replica: "simulate"}
+	if opts.Deterministic {
+		cfg.Workers, cfg.Seed = 1, 1
+	}
+	svc, err := service.New(ctx, cfg)
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("starting the in-memory runtime: %w", err)

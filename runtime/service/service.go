@@ -80,6 +80,10 @@ type Config struct {
 	// waymark dev), whose results must not depend on when a provider
 	// answered.
 	Record bool
+	// Seed, when not zero, seeds the engine's draws (exploration, control
+	// groups): with one worker, the same log is then processed the same
+	// way every time.
+	Seed uint64
 	// Models holds the adaptive models (default a new registry, loaded
 	// from the store when the runtime starts).
 	Models *models.Registry
@@ -153,7 +157,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}})
 	s.eng = engine.New(engine.Options{
 		Store: cfg.Store, Clock: cfg.Clock, EventClock: cfg.EventClock, Workers: cfg.Workers,
-		NoExplore: cfg.NoExplore, Name: cfg.Replica, CacheSize: cfg.CacheSize, LeaseTTL: cfg.LeaseTTL,
+		NoExplore: cfg.NoExplore, Name: cfg.Replica, CacheSize: cfg.CacheSize, Seed: cfg.Seed, LeaseTTL: cfg.LeaseTTL,
 		LoadDeployment: s.loadDocument, Logger: cfg.Logger, Observer: observer{s.m},
 		Models: s.models, Decided: s.decided, Enqueued: func(ds []store.Delivery) { s.outbox.Add(ds) },
 	})
