@@ -133,12 +133,12 @@ func Replay(ctx context.Context, doc *deploy.Document, ev *Events, arrival, unti
 		if id == clockCustomer {
 			return nil
 		}
-		c, err := svc.Customer(ctx, id)
+		js, err := svc.Journeys(ctx, id)
 		if err != nil {
 			return fmt.Errorf("customer %s: %w", id, err)
 		}
 		var parts []string
-		for _, j := range c.Journeys {
+		for _, j := range js {
 			if j.Stack != doc.Stack {
 				continue
 			}

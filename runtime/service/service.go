@@ -111,6 +111,9 @@ type Service struct {
 	docs   docCache
 	an     *analyticsFeed
 
+	decodedMu sync.Mutex
+	decoded   map[string]*deploy.Document // by stack and serial
+
 	tokensMu sync.Mutex
 	tokens   map[string]cachedToken // by hash
 }
@@ -305,7 +308,38 @@ func (s *Service) backlog() uint64 {
 	return 0
 }
 
+// loadDocument returns a deployment's document, decoded once for every
+// partition that activates it (callers only read it); serial 0 is the
+// active one, read every time.
 func (s *Service) loadDocument(ctx context.Context, stack string, serial int64) (*deploy.Document, error) {
+	if serial == 0 {
+		return s.readDocument(ctx, stack, serial)
+	}
+	key := fmt.Sprintf("%s\x00%d", stack, serial)
+	s.decodedMu.Lock()
+	doc, ok := s.decoded[key]
+	s.decodedMu.Unlock()
+	if ok {
+		return doc, nil
+	}
+	doc, err := s.readDocument(ctx, stack, serial)
+	if err != nil {
+		return nil, err
+	}
+	s.decodedMu.Lock()
+	if s.decoded == nil || len(s.decoded) >= maxDecoded {
+		s.decoded = map[string]*deploy.Document{}
+	}
+	s.decoded[key] = doc
+	s.decodedMu.Unlock()
+	return doc, nil
+}
+
+// maxDecoded bounds the decoded documents kept; the cache is emptied when
+// full.
+const maxDecoded = 8
+
+func (s *Service) readDocument(ctx context.Context, stack string, serial int64) (*deploy.Document, error) {
 	d, err := s.st.Deployment(ctx, stack, serial)
 	if err != nil {
 		return nil, err
