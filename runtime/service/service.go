@@ -78,7 +78,7 @@ type Config struct {
 	// installed): the deliveries are recorded, pending, and never sent.
 	// It is for in-memory runtimes that replay events (plan -simulate,
 	// waymark dev), whose results must not depend on when a provider
-	// answered.
+	// answered; they save no analytics snapshots either.
 	Record bool
 	// Seed, when not zero, seeds the engine's draws (exploration, control
 	// groups): with one worker, the same log is then processed the same
