@@ -8,11 +8,13 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/waymarkhq/waymark/internal/command/plancmd"
 	"github.com/waymarkhq/waymark/internal/simulate"
 	"github.com/waymarkhq/waymark/lang"
 	"github.com/waymarkhq/waymark/lang/deploy"
@@ -225,6 +227,7 @@ func cpuTime() time.Duration {
 func BenchmarkSimulate100kEvents100Journeys(b *testing.B) {
 	before, after := load(b, 100, "1h"), load(b, 100, "30h")
 	ev := genEvents(100000)
+	defer debug.SetGCPercent(debug.SetGCPercent(plancmd.SimulateGCPercent)) // as plan -simulate runs
 	b.ResetTimer()
 	for range b.N {
 		start, cpu0 := time.Now(), cpuTime()

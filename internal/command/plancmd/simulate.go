@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -20,6 +21,10 @@ import (
 // DefaultSimulateTail is how long a simulation runs the clock on past the
 // latest event, for the timers the events set to fall due.
 const DefaultSimulateTail = 7 * 24 * time.Hour
+
+// SimulateGCPercent is the garbage collector's target while a simulation
+// runs (GOGC).
+const SimulateGCPercent = 400
 
 // Simulate replays the events of file ("-": standard input) against the
 // plan's prior (deployed) and desired configurations, each in its own
@@ -40,6 +45,10 @@ func Simulate(ctx context.Context, s *cmdutil.Streams, p *plans.Plan, file strin
 		return nil, fmt.Errorf("-simulate: %w", err)
 	}
 	arrival, until := simulate.Clock(ev, tail)
+	// Two runtimes' worth of state, made and dropped in seconds: the
+	// collector runs less often, for memory this short-lived process can
+	// spare.
+	defer debug.SetGCPercent(debug.SetGCPercent(SimulateGCPercent))
 	var before, after *simulate.Outcome
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
