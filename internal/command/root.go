@@ -14,6 +14,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/command/customercmd"
 	"github.com/waymarkhq/waymark/internal/command/decidecmd"
 	"github.com/waymarkhq/waymark/internal/command/deliveriescmd"
+	"github.com/waymarkhq/waymark/internal/command/devcmd"
 	"github.com/waymarkhq/waymark/internal/command/eventscmd"
 	"github.com/waymarkhq/waymark/internal/command/fmtcmd"
 	"github.com/waymarkhq/waymark/internal/command/graphcmd"
@@ -73,6 +74,7 @@ bundled real-time decisioning runtime.`,
 		plancmd.New,
 		applycmd.New,
 		applycmd.NewDestroy,
+		devcmd.New,
 		showcmd.New,
 		graphcmd.New,
 		consolecmd.New,

@@ -54,6 +54,7 @@ func TestScripts(t *testing.T) {
 			"waitrt":   cmdWaitRT,
 			"exitcode": cmdExitCode,
 			"perm":     cmdPerm,
+			"replace":  cmdReplace,
 		},
 	})
 }
@@ -114,6 +115,21 @@ func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
 	}
+}
+
+// cmdReplace replaces text in a file, once, failing when it is not there:
+// replace FILE OLD NEW.
+func cmdReplace(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: replace FILE OLD NEW")
+	}
+	name := ts.MkAbs(args[0])
+	b, err := os.ReadFile(name)
+	ts.Check(err)
+	if !strings.Contains(string(b), args[1]) {
+		ts.Fatalf("%s does not hold %q", args[0], args[1])
+	}
+	ts.Check(os.WriteFile(name, []byte(strings.Replace(string(b), args[1], args[2], 1)), 0o644))
 }
 
 // cmdPerm checks a file's permission bits: perm 0600 plan.out.

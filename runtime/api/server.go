@@ -148,7 +148,7 @@ func (s *Server) routes() {
 	s.route(apiv1.RouteImpact, map[string]scoped{"POST": {store.ScopeRead, s.impact}})
 	s.rollbackRoutes()
 	s.route(apiv1.RouteAnalytics, map[string]scoped{"GET": {store.ScopeRead, s.analytics}})
-	s.route(apiv1.RouteEvents, map[string]scoped{"POST": {store.ScopeIngest, s.ingest}, "OPTIONS": {"", s.webhookOptions}})
+	s.route(apiv1.RouteEvents, map[string]scoped{"POST": {store.ScopeIngest, s.ingest}, "GET": {store.ScopeRead, s.exportEvents}, "OPTIONS": {"", s.webhookOptions}})
 	s.trackerRoutes()
 	s.route(apiv1.RouteSync, map[string]scoped{"POST": {store.ScopeIngest, s.sync}})
 	s.route(apiv1.RouteCustomer, map[string]scoped{

@@ -1,5 +1,11 @@
 package apiv1
 
+import (
+	"net/url"
+	"strconv"
+	"time"
+)
+
 // The body of POST RouteEvents is a batch of events, a JSON array or JSON
 // Lines (Content-Type application/x-ndjson), as the spec's Events section
 // describes; it is answered with an IngestResult, or CodeEventsRejected
@@ -58,3 +64,82 @@ const (
 	StatusReady      = "ready"
 	StatusCatchingUp = "catching_up"
 )
+
+// GET RouteEvents (EventsPath) reads back the events the runtime
+// recorded, in the order of its log, a page at a time: EventPage.Next is
+// the After of the next page, empty after the last. The events of a
+// customer erased later in the log are left out. Each event is in a shape
+// POST RouteEvents takes, so that a page, written as JSON Lines, can be
+// sent again.
+
+// EventsQuery chooses a page of GET RouteEvents: the events after the
+// cursor After (from the start when empty), at most Limit of them (the
+// runtime's page size when 0), whose timestamps are at or after Since
+// and before Until (unbounded when zero).
+type EventsQuery struct {
+	After        string
+	Limit        int
+	Since, Until time.Time
+}
+
+// The query parameters of GET RouteEvents.
+const (
+	QueryAfter = "after"
+	QueryLimit = "limit"
+	QuerySince = "since"
+	QueryUntil = "until"
+)
+
+// MaxEventsPage is the most events one page holds, and the page size
+// when the query asks for none.
+const MaxEventsPage = 10000
+
+// EventsPath is RouteEvents with the query of q.
+func EventsPath(q EventsQuery) string {
+	if v := q.Values(); len(v) > 0 {
+		return RouteEvents + "?" + v.Encode()
+	}
+	return RouteEvents
+}
+
+// Values is q as query parameters.
+func (q EventsQuery) Values() url.Values {
+	v := url.Values{}
+	if q.After != "" {
+		v.Set(QueryAfter, q.After)
+	}
+	if q.Limit > 0 {
+		v.Set(QueryLimit, strconv.Itoa(q.Limit))
+	}
+	if !q.Since.IsZero() {
+		v.Set(QuerySince, q.Since.UTC().Format(time.RFC3339Nano))
+	}
+	if !q.Until.IsZero() {
+		v.Set(QueryUntil, q.Until.UTC().Format(time.RFC3339Nano))
+	}
+	return v
+}
+
+// EventPage answers GET RouteEvents.
+type EventPage struct {
+	// Events are in log order; never null.
+	Events []RecordedEvent `json:"events"`
+	// Next is the cursor of the next page; empty when this page reached
+	// the end of the log.
+	Next string `json:"next,omitempty"`
+}
+
+// RecordedEvent is one event as the runtime recorded it, after
+// validation (undeclared attributes and traits dropped, the type's
+// canonical name), in Waymark's shape; an identify (no type) is in
+// Segment's identify shape, its customer as userId.
+type RecordedEvent struct {
+	ID         string         `json:"id,omitempty"`
+	Type       string         `json:"type"`
+	CustomerID string         `json:"customer_id,omitempty"`
+	UserID     string         `json:"userId,omitempty"`
+	MessageID  string         `json:"messageId,omitempty"`
+	Timestamp  time.Time      `json:"timestamp"`
+	Attributes map[string]any `json:"attributes,omitempty"`
+	Traits     map[string]any `json:"traits,omitempty"`
+}

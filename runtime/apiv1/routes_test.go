@@ -26,6 +26,7 @@ func TestPaths(t *testing.T) {
 		{apiv1.DecisionPath("0189e2a4"), apiv1.RouteDecision, map[string]string{"id": "0189e2a4"}},
 		{apiv1.DeliveriesPath(apiv1.DeliveryFailed, "k&1", 5), apiv1.RouteDeliveries, map[string]string{"?state": "failed", "?after": "k&1", "?limit": "5"}},
 		{apiv1.DeliveriesPath(apiv1.DeliveryPending, "", 0), apiv1.RouteDeliveries, map[string]string{"?state": "pending", "?after": "", "?limit": ""}},
+		{apiv1.EventsPath(apiv1.EventsQuery{After: "12", Limit: 3}), apiv1.RouteEvents, map[string]string{"?after": "12", "?limit": "3"}},
 		{apiv1.RetryPath(odd), apiv1.RouteRetry, map[string]string{"id": odd}},
 		{apiv1.OutcomePath(odd), apiv1.RouteOutcome, map[string]string{"id": odd}},
 		{apiv1.ModelPath("growth/journey.cart.action.banner@web"), apiv1.RouteModel, map[string]string{"id": "growth/journey.cart.action.banner@web"}},

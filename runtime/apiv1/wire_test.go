@@ -27,7 +27,7 @@ var contract = []any{
 	apiv1.ErrorResponse{}, apiv1.ErrorBody{}, apiv1.Problem{}, apiv1.StaleSerial{},
 	apiv1.Stack{}, apiv1.Deployment{}, apiv1.DeployRequest{}, apiv1.DeploymentList{}, apiv1.RollbackRequest{},
 	apiv1.ImpactRequest{}, apiv1.ImpactList{}, apiv1.Impact{},
-	apiv1.IngestResult{}, apiv1.Rejected{}, apiv1.Status{}, apiv1.SegmentCall{},
+	apiv1.IngestResult{}, apiv1.Rejected{}, apiv1.Status{}, apiv1.SegmentCall{}, apiv1.EventPage{}, apiv1.RecordedEvent{},
 	apiv1.Customer{}, apiv1.Withheld{}, apiv1.JourneyState{}, apiv1.Timer{}, apiv1.Transition{}, apiv1.DecisionSummary{},
 	apiv1.DecideRequest{}, apiv1.Decision{}, apiv1.RankedAction{}, apiv1.Candidate{}, apiv1.DecisionRecord{},
 	apiv1.ResponseRequest{}, apiv1.ResponseResult{}, apiv1.ModelList{}, apiv1.Model{}, apiv1.ModelDecile{}, apiv1.ModelPredictor{}, apiv1.ModelBin{},
@@ -41,6 +41,7 @@ var contract = []any{
 // strings.
 var queries = []interface{ Values() url.Values }{
 	apiv1.AnalyticsQuery{Window: "30d"},
+	apiv1.EventsQuery{After: "12", Limit: 100, Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 11, 8, 0, 0, 0, 0, time.UTC)},
 	apiv1.AnalyticsQuery{From: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC)},
 }
 

@@ -267,3 +267,14 @@ func (c *Client) Ready(ctx context.Context) (bool, error) {
 	}
 	return err == nil, err
 }
+
+// Events returns a page of the events the runtime recorded (GET
+// /v1/events); page on with q.After set to the answer's Next until it is
+// empty.
+func (c *Client) Events(ctx context.Context, q apiv1.EventsQuery) (*apiv1.EventPage, error) {
+	var out apiv1.EventPage
+	if err := c.doJSON(ctx, http.MethodGet, apiv1.EventsPath(q), nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

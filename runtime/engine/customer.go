@@ -140,7 +140,7 @@ type contribution struct {
 
 func (c *customer) run(stack, journey string) *run {
 	for _, r := range c.runs {
-		if r.stack == stack && r.journey == journey {
+		if r.journey == journey && r.stack == stack { // journeys differ more often
 			return r
 		}
 	}

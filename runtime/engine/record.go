@@ -126,3 +126,23 @@ func Record(payload []byte, id string, arrival time.Time) (store.LogRecord, erro
 	rec.Partition = store.PartitionOf(customer)
 	return rec, nil
 }
+
+// DecodeLogEvent reads a log payload: the event when it holds one, the
+// customer when it erases one; neither for the other payloads.
+func DecodeLogEvent(payload []byte) (ev *events.Event, erased string, err error) {
+	if len(payload) == 0 {
+		return nil, "", errors.New("empty log payload")
+	}
+	switch payload[0] {
+	case tagEvent:
+		ev = &events.Event{}
+		if err := ev.UnmarshalBinary(payload[1:]); err != nil {
+			return nil, "", err
+		}
+		return ev, "", nil
+	case tagErase:
+		id, err := decodeErase(payload[1:])
+		return nil, id, err
+	}
+	return nil, "", nil
+}

@@ -288,6 +288,11 @@ func (s *Service) restartFeed(ctx context.Context) error {
 // passed since the last one, or when forced and anything is new; the
 // facts it holds are deleted with it.
 func (s *Service) maybeSaveAnalytics(ctx context.Context, force bool) error {
+	if s.cfg.Record {
+		// A recording runtime is thrown away with its store: it keeps
+		// the facts rather than spend the time on snapshots.
+		return nil
+	}
 	f := s.an
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -38,6 +38,34 @@ func (s *Service) Customer(ctx context.Context, id string) (apiv1.Customer, erro
 		t := c.LastEvent
 		out.LastEvent = &t
 	}
+	out.Journeys = append(out.Journeys, journeyStates(c)...)
+	for _, t := range c.Timeline {
+		out.Timeline = append(out.Timeline, apiv1.Transition{Time: t.Time, Stack: t.Stack, Journey: t.Journey, Run: t.Run, From: t.From, To: t.To, Reason: t.Reason, Late: t.Late})
+	}
+	sort.SliceStable(out.Timeline, func(i, j int) bool { return out.Timeline[i].Time.Before(out.Timeline[j].Time) })
+	ds, err := s.customerDecisions(ctx, id)
+	if err != nil {
+		return apiv1.Customer{}, err
+	}
+	out.Decisions = ds
+	return out, nil
+}
+
+// Journeys returns a customer's state in each journey, as Customer does,
+// without the rest of the customer; ErrNotFound for one never seen.
+func (s *Service) Journeys(ctx context.Context, id string) ([]apiv1.JourneyState, error) {
+	c, ok, err := s.eng.Customer(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, ErrNotFound
+	}
+	return journeyStates(c), nil
+}
+
+func journeyStates(c engine.Customer) []apiv1.JourneyState {
+	out := make([]apiv1.JourneyState, 0, len(c.Runs))
 	for _, r := range c.Runs {
 		js := apiv1.JourneyState{Stack: r.Stack, Journey: r.Journey, State: r.Status, Run: r.N, Entered: r.Entered}
 		if r.Status == engine.StatusActive {
@@ -51,18 +79,9 @@ func (s *Service) Customer(ctx context.Context, id string) (apiv1.Customer, erro
 		for _, t := range r.Timers {
 			js.Timers = append(js.Timers, apiv1.Timer{Kind: t.Kind, Due: t.Due})
 		}
-		out.Journeys = append(out.Journeys, js)
+		out = append(out, js)
 	}
-	for _, t := range c.Timeline {
-		out.Timeline = append(out.Timeline, apiv1.Transition{Time: t.Time, Stack: t.Stack, Journey: t.Journey, Run: t.Run, From: t.From, To: t.To, Reason: t.Reason, Late: t.Late})
-	}
-	sort.SliceStable(out.Timeline, func(i, j int) bool { return out.Timeline[i].Time.Before(out.Timeline[j].Time) })
-	ds, err := s.customerDecisions(ctx, id)
-	if err != nil {
-		return apiv1.Customer{}, err
-	}
-	out.Decisions = ds
-	return out, nil
+	return out
 }
 
 // Erase erases a customer everywhere the runtime keeps them, at its place

@@ -73,6 +73,17 @@ type Config struct {
 	// NoExplore ranks every decision by the models' means, without
 	// exploration, so that the same events decide the same (waymark test).
 	NoExplore bool
+	// Record keeps what falls due in the outbox instead of delivering it,
+	// and runs no provider (every channel's provider is taken as
+	// installed): the deliveries are recorded, pending, and never sent.
+	// It is for in-memory runtimes that replay events (plan -simulate,
+	// waymark dev), whose results must not depend on when a provider
+	// answered; they save no analytics snapshots either.
+	Record bool
+	// Seed, when not zero, seeds the engine's draws (exploration, control
+	// groups): with one worker, the same log is then processed the same
+	// way every time.
+	Seed uint64
 	// Models holds the adaptive models (default a new registry, loaded
 	// from the store when the runtime starts).
 	Models *models.Registry
@@ -101,6 +112,9 @@ type Service struct {
 	an     *analyticsFeed
 
 	shred *shredder
+
+	decodedMu sync.Mutex
+	decoded   map[string]*deploy.Document // by stack and serial
 
 	tokensMu sync.Mutex
 	tokens   map[string]cachedToken // by hash
@@ -151,7 +165,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}})
 	s.eng = engine.New(engine.Options{
 		Store: cfg.Store, Clock: cfg.Clock, EventClock: cfg.EventClock, Workers: cfg.Workers,
-		NoExplore: cfg.NoExplore, Name: cfg.Replica, CacheSize: cfg.CacheSize, LeaseTTL: cfg.LeaseTTL,
+		NoExplore: cfg.NoExplore, Name: cfg.Replica, CacheSize: cfg.CacheSize, Seed: cfg.Seed, LeaseTTL: cfg.LeaseTTL,
 		LoadDeployment: s.loadDocument, Logger: cfg.Logger, Observer: observer{s.m},
 		Models: s.models, Decided: s.decided, Open: s.shred.open, SealState: s.shred.sealState, OpenState: s.shred.openState, Enqueued: func(ds []store.Delivery) { s.outbox.Add(ds) },
 	})
@@ -210,6 +224,9 @@ func (s *Service) Run(ctx context.Context) error {
 	}()
 	go func() {
 		defer wg.Done()
+		if s.cfg.Record {
+			return
+		}
 		if err := s.outbox.Run(outCtx); err != nil {
 			s.log.Error("the delivery outbox stopped", "error", err)
 		}
@@ -296,7 +313,38 @@ func (s *Service) backlog() uint64 {
 	return 0
 }
 
+// loadDocument returns a deployment's document, decoded once for every
+// partition that activates it (callers only read it); serial 0 is the
+// active one, read every time.
 func (s *Service) loadDocument(ctx context.Context, stack string, serial int64) (*deploy.Document, error) {
+	if serial == 0 {
+		return s.readDocument(ctx, stack, serial)
+	}
+	key := fmt.Sprintf("%s\x00%d", stack, serial)
+	s.decodedMu.Lock()
+	doc, ok := s.decoded[key]
+	s.decodedMu.Unlock()
+	if ok {
+		return doc, nil
+	}
+	doc, err := s.readDocument(ctx, stack, serial)
+	if err != nil {
+		return nil, err
+	}
+	s.decodedMu.Lock()
+	if s.decoded == nil || len(s.decoded) >= maxDecoded {
+		s.decoded = map[string]*deploy.Document{}
+	}
+	s.decoded[key] = doc
+	s.decodedMu.Unlock()
+	return doc, nil
+}
+
+// maxDecoded bounds the decoded documents kept; the cache is emptied when
+// full.
+const maxDecoded = 8
+
+func (s *Service) readDocument(ctx context.Context, stack string, serial int64) (*deploy.Document, error) {
 	d, err := s.st.Deployment(ctx, stack, serial)
 	if err != nil {
 		return nil, err

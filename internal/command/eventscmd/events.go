@@ -43,7 +43,7 @@ type Options struct {
 func New(s *cmdutil.Streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "events",
-		Short: "Send events to the runtime",
+		Short: "Send events to the runtime, or export those it recorded",
 	}
 	opts := &Options{}
 	send := &cobra.Command{
@@ -80,7 +80,7 @@ and KPI alerts up to date), so that a script can read what they did.`,
 	}
 	send.Flags().IntVar(&opts.BatchSize, "batch-size", 500, fmt.Sprintf("Events per request (at most %d).", events.DefaultLimits.MaxEvents))
 	send.Flags().BoolVar(&opts.Wait, "wait", false, "Wait until the runtime has processed the events sent.")
-	cmd.AddCommand(send)
+	cmd.AddCommand(send, newExport(s))
 	return cmd
 }
 

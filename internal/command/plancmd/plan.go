@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -26,6 +27,12 @@ type Options struct {
 	Vars             cfgload.Vars
 	Providers        provschema.Source // nil: the real provider processes
 	Runtime          planner.Runtime   // nil: the configured runtime
+	// Simulate is a file of recorded events (JSON Lines; "-" standard
+	// input) to replay against the deployed and the proposed
+	// configuration; SimulateTail how far past the latest event the
+	// clock runs on.
+	Simulate     string
+	SimulateTail time.Duration
 }
 
 // New returns the plan command.
@@ -63,6 +70,8 @@ changes and 2 means the plan has changes.`,
 	f.BoolVar(&opts.JSON, "json", false, "Print the plan as Terraform's JSON plan representation (format_version 1.2), for policy checks.")
 	f.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "Exit 0 when there are no changes, 2 when there are, 1 on error.")
 	f.BoolVar(&opts.Destroy, "destroy", false, "Plan the removal of every object of the stack.")
+	f.StringVar(&opts.Simulate, "simulate", "", "Replay these recorded events (JSON Lines, as events export writes; - for standard input) against the deployed and the proposed configuration, and print what the change does to them.")
+	f.DurationVar(&opts.SimulateTail, "simulate-tail", DefaultSimulateTail, "With -simulate: how far past the latest event the clock runs on, for the timers the events set to fall due.")
 	opts.Vars.AddFlags(f)
 	return cmd
 }
@@ -80,7 +89,15 @@ func Run(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	if err := Render(s, p, opts.JSON); err != nil {
+	if opts.Simulate != "" {
+		rep, err := Simulate(ctx, s, p, opts.Simulate, opts.SimulateTail)
+		if err != nil {
+			return err
+		}
+		if err := renderSimulated(s, p, rep, opts.JSON); err != nil {
+			return err
+		}
+	} else if err := Render(s, p, opts.JSON); err != nil {
 		return err
 	}
 	if opts.Out != "" {
