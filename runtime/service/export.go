@@ -47,6 +47,11 @@ func (s *Service) ExportEvents(ctx context.Context, q apiv1.EventsQuery) (apiv1.
 		if err != nil {
 			return apiv1.EventPage{}, err
 		}
+		// Events are sealed with their customers' keys; an erased
+		// customer's open as shredded, and decode as no event.
+		if err := s.shred.open(ctx, recs); err != nil {
+			return apiv1.EventPage{}, err
+		}
 		for _, r := range recs {
 			ev, erased, err := engine.DecodeLogEvent(r.Data)
 			if err != nil {
