@@ -47,6 +47,11 @@ func (s *Service) ExportEvents(ctx context.Context, q apiv1.EventsQuery) (apiv1.
 		if err != nil {
 			return apiv1.EventPage{}, err
 		}
+		// Events are sealed with their customer's key; an erased
+		// customer's cannot be opened and are left out.
+		if err := s.OpenLog(ctx, recs); err != nil {
+			return apiv1.EventPage{}, err
+		}
 		for _, r := range recs {
 			ev, erased, err := engine.DecodeLogEvent(r.Data)
 			if err != nil {
