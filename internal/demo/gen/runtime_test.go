@@ -131,7 +131,14 @@ func TestRuntimeAnalyticsMatchRecount(t *testing.T) {
 	// Every alert raised is delivered once: the incident makes the dropoff
 	// miss its target, its end makes it meet it again. Deliveries may
 	// arrive in any order; the alert ids count the changes.
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	// Sync put the alerts in the outbox; they may queue behind the
+	// emails (over a thousand, slow under -race on a loaded machine):
+	// wait for them as long as the test may run.
+	deadline, ok := t.Deadline()
+	if !ok {
+		deadline = time.Now().Add(5 * time.Minute)
+	}
+	wctx, cancel := context.WithDeadline(ctx, deadline.Add(-10*time.Second))
 	defer cancel()
 	counts, err := sk.Wait(wctx, func(c sink.Counts) bool { return len(c.Alerts) >= 2 })
 	if err != nil {
