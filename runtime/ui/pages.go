@@ -110,17 +110,68 @@ func (h *Handler) deployments(w http.ResponseWriter, r *http.Request) {
 
 type modelsPage struct {
 	page
-	Models []apiv1.Model
+	Models []modelCard
 }
 
+// modelCard is one model with its calibration drawn and its best
+// predictors.
+type modelCard struct {
+	apiv1.Model
+	Chart *calibrationChart
+	Top   []apiv1.ModelPredictor
+}
+
+// calibrationChart is a model's calibration drawn on a square of Size:
+// one point per decile at (predicted, observed), and the diagonal that a
+// calibrated model lies on.
+type calibrationChart struct {
+	Size   float64
+	Points []calibrationPoint
+}
+
+type calibrationPoint struct {
+	X, Y, R             float64
+	Predicted, Observed float64
+	N                   int
+}
+
+const chartSize = 160
+
+func newCalibrationChart(ds []apiv1.ModelDecile) *calibrationChart {
+	if len(ds) == 0 {
+		return nil
+	}
+	most := 1
+	for _, d := range ds {
+		most = max(most, d.N)
+	}
+	c := &calibrationChart{Size: chartSize}
+	for _, d := range ds {
+		c.Points = append(c.Points, calibrationPoint{
+			X: d.Predicted * chartSize, Y: (1 - d.Observed) * chartSize,
+			R: 2 + 3*float64(d.N)/float64(most), Predicted: d.Predicted, Observed: d.Observed, N: d.N,
+		})
+	}
+	return c
+}
+
+// topPredictors is how many predictors a model's card lists.
+const topPredictors = 5
+
 func (h *Handler) models(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, http.StatusOK, "models", &modelsPage{page: page{Title: "Models"}, Models: h.svc.Models()})
+	ms := h.svc.Models()
+	cards := make([]modelCard, len(ms))
+	for i, m := range ms {
+		cards[i] = modelCard{Model: m, Chart: newCalibrationChart(m.Calibration), Top: m.Predictors[:min(len(m.Predictors), topPredictors)]}
+	}
+	h.render(w, r, http.StatusOK, "models", &modelsPage{page: page{Title: "Models"}, Models: cards})
 }
 
 // funcs are the templates' helpers.
 var funcs = template.FuncMap{
 	"count":     count,
 	"share":     share,
+	"auc":       auc,
 	"seconds":   seconds,
 	"kpiValue":  kpiValue,
 	"kpiTarget": kpiTarget,
@@ -193,6 +244,14 @@ func share(v *float64) string {
 		return "—"
 	}
 	return strconv.FormatFloat(100**v, 'f', 1, 64) + "%"
+}
+
+// auc is an AUC to three places, or a dash.
+func auc(v *float64) string {
+	if v == nil {
+		return "—"
+	}
+	return strconv.FormatFloat(*v, 'f', 3, 64)
 }
 
 // seconds is a duration in seconds, in words.

@@ -1,7 +1,9 @@
 package ui_test
 
 import (
+	"context"
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -283,5 +285,65 @@ func TestPageWeightAndRequests(t *testing.T) {
 	status, _ := get(t, c, rt.URL+"/ui/journeys/growth/nothing")
 	if status != http.StatusNotFound {
 		t.Errorf("an unknown journey: %d", status)
+	}
+}
+
+// The models page draws each model's calibration, one dot per decile, and
+// lists its top predictors, as the API reports them.
+func TestModelsPage(t *testing.T) {
+	rt := start(t, 3000)
+	ctx := context.Background()
+	seen := map[string]bool{}
+	responded := 0
+	for i, e := range rt.Events {
+		if seen[e.CustomerID] {
+			continue
+		}
+		seen[e.CustomerID] = true
+		d, err := rt.svc.Decide(ctx, apiv1.DecideRequest{CustomerID: e.CustomerID, Channel: "web"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Actions) == 0 {
+			continue
+		}
+		outcome := "ignored"
+		if i%3 == 0 {
+			outcome = "clicked"
+		}
+		if _, err := rt.svc.Respond(ctx, apiv1.ResponseRequest{DecisionID: d.DecisionID, Action: d.Actions[0].Address, Outcome: outcome}); err != nil {
+			t.Fatal(err)
+		}
+		responded++
+	}
+	if err := rt.svc.SyncAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var drawn []apiv1.Model
+	for _, m := range rt.svc.Models() {
+		if len(m.Calibration) > 0 {
+			drawn = append(drawn, m)
+		}
+	}
+	if len(drawn) == 0 {
+		t.Fatalf("after %d responses no model has a calibration to draw", responded)
+	}
+	_, body := get(t, rt.signedIn(t, rt.read), rt.URL+"/ui/models")
+	for _, m := range drawn {
+		sec := body[strings.Index(body, `id="m-`+html.EscapeString(m.Key)+`"`):]
+		if end := strings.Index(sec, "</section>"); end > 0 {
+			sec = sec[:end]
+		}
+		if n := strings.Count(sec, "<circle"); n != len(m.Calibration) {
+			t.Errorf("%s: %d dots drawn, want one per decile (%d)", m.Key, n, len(m.Calibration))
+		}
+		if m.AUC != nil && !strings.Contains(body, strconv.FormatFloat(*m.AUC, 'f', 3, 64)) {
+			t.Errorf("%s: AUC %.3f not on the page", m.Key, *m.AUC)
+		}
+		for _, p := range m.Predictors[:min(len(m.Predictors), 5)] {
+			if !strings.Contains(sec, ">"+html.EscapeString(p.Name)+"</th>") {
+				t.Errorf("%s: top predictor %s not listed", m.Key, p.Name)
+			}
+		}
 	}
 }
