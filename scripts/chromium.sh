@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # scripts/chromium.sh: make sure Debian's chromium is at /usr/bin/chromium,
-# for the console's browser tests (runtime/ui/browsertest). `make test`
+# for the console's browser tests (internal/browsertest). `make test`
 # runs it first.
 #
 # It only installs: each test starts its own headless browser with a fresh
