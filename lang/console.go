@@ -3,7 +3,7 @@ package lang
 import (
 	"context"
 	"maps"
-	"sort"
+	"slices"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -88,16 +88,15 @@ func (c *Console) Names() map[string][]string {
 	out := map[string][]string{
 		"var":      keys(c.s.vars),
 		"local":    keys(c.s.locals),
-		"customer": append([]string{"id"}, keys(c.s.customer)...),
+		"customer": slices.Sorted(maps.Keys(c.s.customer)),
 		"segment":  keys(c.s.segments),
 		"journey":  keys(c.s.journeys),
 	}
 	if ev, ok := c.s.events[c.event]; ok {
 		out["event"] = keys(ev.Attrs)
 	}
-	for k, v := range out {
-		sort.Strings(v)
-		out[k] = v
+	if i, found := slices.BinarySearch(out["customer"], "id"); !found {
+		out["customer"] = slices.Insert(out["customer"], i, "id")
 	}
 	return out
 }

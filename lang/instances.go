@@ -1,7 +1,6 @@
 package lang
 
 import (
-	"fmt"
 	"sort"
 
 	"github.com/hashicorp/hcl/v2"
@@ -62,33 +61,8 @@ func (l *loader) forEach(a *hcl.Attribute, what string) []instance {
 		return nil
 	}
 	ty := v.Type()
-	var out []instance
-	switch {
-	case ty.IsMapType() || ty.IsObjectType():
-		if v.LengthInt() > MaxInstances {
-			break
-		}
-		m := v.AsValueMap()
-		for _, k := range keys(m) {
-			out = append(out, eachInstance(cty.StringVal(k), m[k]))
-		}
-	case ty.IsSetType() && ty.ElementType() == cty.String:
-		if v.LengthInt() > MaxInstances {
-			break
-		}
-		var ks []string
-		for _, e := range v.AsValueSlice() {
-			if e.IsNull() || !e.IsKnown() {
-				l.add(errorf(rng, "Invalid for_each argument", "The for_each set of %s holds a null or unknown element.", what))
-				return nil
-			}
-			ks = append(ks, e.AsString())
-		}
-		sort.Strings(ks)
-		for _, k := range ks {
-			out = append(out, eachInstance(cty.StringVal(k), cty.StringVal(k)))
-		}
-	default:
+	isMap := ty.IsMapType() || ty.IsObjectType()
+	if !isMap && !(ty.IsSetType() && ty.ElementType() == cty.String) {
 		hint := ""
 		if ty.IsListType() || ty.IsTupleType() {
 			hint = " Convert a list with toset(...), so that each element is its own key."
@@ -100,6 +74,26 @@ func (l *loader) forEach(a *hcl.Attribute, what string) []instance {
 	if v.LengthInt() > MaxInstances {
 		l.add(errorf(rng, "Too many instances", "The for_each of %s has %d elements; at most %d are allowed.", what, v.LengthInt(), MaxInstances))
 		return nil
+	}
+	var out []instance
+	if isMap {
+		m := v.AsValueMap()
+		for _, k := range keys(m) {
+			out = append(out, eachInstance(cty.StringVal(k), m[k]))
+		}
+		return out
+	}
+	var ks []string
+	for _, e := range v.AsValueSlice() {
+		if e.IsNull() || !e.IsKnown() {
+			l.add(errorf(rng, "Invalid for_each argument", "The for_each set of %s holds a null or unknown element.", what))
+			return nil
+		}
+		ks = append(ks, e.AsString())
+	}
+	sort.Strings(ks)
+	for _, k := range ks {
+		out = append(out, eachInstance(cty.StringVal(k), cty.StringVal(k)))
 	}
 	return out
 }
@@ -141,6 +135,3 @@ func (l *loader) within(in instance, fn func()) {
 	defer func() { l.s.eval, l.s.rcfg = eval, rcfg }()
 	fn()
 }
-
-// instanceWhat names an instance in messages: journey "cart["eu"]".
-func instanceWhat(kind, name string) string { return fmt.Sprintf("%s %q", kind, name) }

@@ -25,14 +25,9 @@ func (l *loader) declareJourneys(blocks []*hcl.Block) []*journeyDecl {
 	labels := map[string]hcl.Range{}
 	for _, b := range blocks {
 		label := b.Labels[0]
-		if !l.checkIdent(label, labelRange(b), "journey") {
+		if !l.newLabel(labels, b, "journey") {
 			continue
 		}
-		if prev, dup := labels[label]; dup {
-			l.add(errorf(rngPtr(labelRange(b)), "Duplicate journey", "journey %q was already declared at %s.", label, at(prev)))
-			continue
-		}
-		labels[label] = b.DefRange
 		// Only the stage labels are read here; decodeJourneys reports
 		// everything else about the body.
 		c, _, _ := b.Body.PartialContent(&hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "stage", LabelNames: []string{"name"}}}})

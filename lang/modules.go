@@ -27,7 +27,6 @@ type moduleInput struct {
 
 // moduleSource is a module directory, read once however often it is used.
 type moduleSource struct {
-	body  *hcl.BodyContent
 	bad   bool
 	byTyp map[string][]*hcl.Block
 }
@@ -54,14 +53,9 @@ func (l *loader) decodeModules(blocks []*hcl.Block) []*loader {
 	var out []*loader
 	for _, b := range blocks {
 		name := b.Labels[0]
-		if !l.checkIdent(name, labelRange(b), "module") {
+		if !l.newLabel(seen, b, "module") {
 			continue
 		}
-		if prev, dup := seen[name]; dup {
-			l.add(errorf(rngPtr(labelRange(b)), "Duplicate module", "module %q was already declared at %s.", name, at(prev)))
-			continue
-		}
-		seen[name] = b.DefRange
 		attrs, diags := b.Body.JustAttributes()
 		l.addAll(diags)
 		sa := attrs["source"]
@@ -181,8 +175,8 @@ func (l *loader) readModule(dir string, at hcl.Range) *moduleSource {
 			parsed = append(parsed, f)
 		}
 	}
-	src.body = l.content(hcl.MergeFiles(parsed), schema.File())
-	for _, b := range src.body.Blocks {
+	body := l.content(hcl.MergeFiles(parsed), schema.File())
+	for _, b := range body.Blocks {
 		if !moduleBlocks[b.Type] {
 			l.add(errorf(rngPtr(b.DefRange), "Not allowed in a module",
 				"A module declares only variable, locals, output and journey blocks; %s blocks belong in the configuration that calls it, whose declarations the module's journeys use.", b.Type))
@@ -223,14 +217,9 @@ func (l *loader) decodeOutputs(blocks []*hcl.Block) map[string]cty.Value {
 	seen := map[string]hcl.Range{}
 	for _, b := range blocks {
 		name := b.Labels[0]
-		if !l.checkIdent(name, labelRange(b), "output") {
+		if !l.newLabel(seen, b, "output") {
 			continue
 		}
-		if prev, dup := seen[name]; dup {
-			l.add(errorf(rngPtr(labelRange(b)), "Duplicate output", "output %q was already declared at %s.", name, at(prev)))
-			continue
-		}
-		seen[name] = b.DefRange
 		c := l.content(b.Body, sch)
 		a := c.Attributes["value"]
 		if a == nil {
@@ -248,4 +237,19 @@ func (l *loader) decodeOutputs(blocks []*hcl.Block) map[string]cty.Value {
 		out[name] = v
 	}
 	return out
+}
+
+// newLabel checks a block's label and that no earlier block of the kind,
+// recorded in seen, has it; then records it.
+func (l *loader) newLabel(seen map[string]hcl.Range, b *hcl.Block, kind string) bool {
+	label := b.Labels[0]
+	if !l.checkIdent(label, labelRange(b), kind) {
+		return false
+	}
+	if prev, dup := seen[label]; dup {
+		l.add(errorf(rngPtr(labelRange(b)), "Duplicate "+kind, "%s %q was already declared at %s.", kind, label, at(prev)))
+		return false
+	}
+	seen[label] = b.DefRange
+	return true
 }

@@ -3,7 +3,8 @@ package deploy
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
@@ -21,7 +22,7 @@ func CheckChannel(ch *Channel, s *provschema.Schema) []string {
 	if ch.Delivers != s.Delivers {
 		add("delivers is %t, but provider %s %s", ch.Delivers, s.Provider, map[bool]string{true: "delivers", false: "never delivers (inbound)"}[s.Delivers])
 	}
-	for _, k := range sortedKeys(ch.Config) {
+	for _, k := range slices.Sorted(maps.Keys(ch.Config)) {
 		sa := s.ChannelAttribute(k)
 		switch {
 		case sa == nil:
@@ -38,7 +39,7 @@ func CheckChannel(ch *Channel, s *provschema.Schema) []string {
 			}
 		}
 	}
-	for _, k := range sortedKeys(ch.PerDelivery) {
+	for _, k := range slices.Sorted(maps.Keys(ch.PerDelivery)) {
 		if sa := s.ChannelAttribute(k); sa == nil || !sa.PerDelivery {
 			add("per_delivery.%s: provider %s takes no per-delivery attribute %q", k, s.Provider, k)
 		}
@@ -64,7 +65,7 @@ func CheckMessage(ac *Action, s *provschema.Schema) []string {
 		}
 		return out
 	}
-	for _, k := range sortedKeys(ac.Message) {
+	for _, k := range slices.Sorted(maps.Keys(ac.Message)) {
 		if s.MessageAttribute(k) == nil {
 			add("message.%s: messages of provider %s take no attribute %q", k, s.Provider, k)
 		}
@@ -86,14 +87,5 @@ func Recipients(s *provschema.Schema) map[string]bool {
 			out[a.Name] = true
 		}
 	}
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }

@@ -2,7 +2,9 @@ package catalog
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"time"
 
@@ -257,7 +259,7 @@ func (c *checker) channel(o *deploy.Object, a addrs.Address) {
 			c.add(o.Address, "%s", msg)
 		}
 	}
-	for _, k := range sortedKeys(ch.PerDelivery) {
+	for _, k := range slices.Sorted(maps.Keys(ch.PerDelivery)) {
 		c.expr(o.Address, k, ch.PerDelivery[k], Scope{Segments: true, Journeys: true, Sensitive: sch == nil || recipients[k], Want: WantAny})
 	}
 	c.limit(o.Address, ch.Limit)
@@ -404,7 +406,7 @@ func (c *checker) action(o *deploy.Object, a addrs.Address) {
 	}
 	// Message templates are rendered for each customer and may not carry
 	// a sensitive value: only a channel's recipient may.
-	for _, k := range sortedKeys(ac.Message) {
+	for _, k := range slices.Sorted(maps.Keys(ac.Message)) {
 		c.expr(o.Address, "message."+k, ac.Message[k], Scope{Context: true, Journeys: true, Template: true})
 	}
 	c.expr(o.Address, "eligible", ac.Eligible, scopeDecide)
@@ -486,13 +488,4 @@ func (c *checker) kpi(o *deploy.Object, a addrs.Address) {
 	if k.Alert != nil && k.Target == nil {
 		c.add(o.Address, "alert needs a target")
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

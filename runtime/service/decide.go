@@ -299,7 +299,7 @@ func (c *docCache) resolver(ctx context.Context, s *Service) decide.Resolver {
 		addrs, ok := c.docs[key]
 		c.mu.Unlock()
 		if !ok {
-			doc, err := s.loadDocument(ctx, stack, serial)
+			doc, err := s.readDocument(ctx, stack, serial)
 			if err != nil {
 				return ""
 			}

@@ -167,7 +167,7 @@ func (s *Service) Stack(ctx context.Context, stack string) (apiv1.Stack, error) 
 	if err != nil {
 		return apiv1.Stack{}, err
 	}
-	doc, err := s.loadDocument(ctx, stack, d.Serial)
+	doc, err := s.readDocument(ctx, stack, d.Serial)
 	if err != nil {
 		return apiv1.Stack{}, err
 	}

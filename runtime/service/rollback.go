@@ -26,7 +26,7 @@ func (s *Service) Deployment(ctx context.Context, stack string, serial int64) (a
 	if err != nil {
 		return apiv1.Stack{}, err
 	}
-	doc, err := s.loadDocument(ctx, stack, serial)
+	doc, err := s.readDocument(ctx, stack, serial)
 	if err != nil {
 		return apiv1.Stack{}, err
 	}
@@ -48,7 +48,7 @@ func (s *Service) Rollback(ctx context.Context, stack string, base, to int64, wh
 	if to < 1 {
 		return store.Deployment{}, &InvalidError{fmt.Sprintf("there is no deployment %d: serials start at 1", to)}
 	}
-	doc, err := s.loadDocument(ctx, stack, to)
+	doc, err := s.readDocument(ctx, stack, to)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Deployment{}, ErrNotFound
 	}

@@ -113,9 +113,6 @@ type Service struct {
 
 	shred *shredder
 
-	decodedMu sync.Mutex
-	decoded   map[string]*deploy.Document // by stack and serial
-
 	tokensMu sync.Mutex
 	tokens   map[string]cachedToken // by hash
 }
@@ -166,7 +163,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	s.eng = engine.New(engine.Options{
 		Store: cfg.Store, Clock: cfg.Clock, EventClock: cfg.EventClock, Workers: cfg.Workers,
 		NoExplore: cfg.NoExplore, Name: cfg.Replica, CacheSize: cfg.CacheSize, Seed: cfg.Seed, LeaseTTL: cfg.LeaseTTL,
-		LoadDeployment: s.loadDocument, Logger: cfg.Logger, Observer: observer{s.m},
+		LoadDeployment: s.readDocument, Logger: cfg.Logger, Observer: observer{s.m},
 		Models: s.models, Decided: s.decided, Open: s.shred.open, SealState: s.shred.sealState, OpenState: s.shred.openState, Enqueued: func(ds []store.Delivery) { s.outbox.Add(ds) },
 	})
 	s.prov, err = newProviders(cfg.Providers, cfg.Host, cfg.Logger)
@@ -184,7 +181,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, err
 	}
 	for _, d := range stacks {
-		doc, err := s.loadDocument(ctx, d.Stack, d.Serial)
+		doc, err := s.readDocument(ctx, d.Stack, d.Serial)
 		if err != nil {
 			return nil, fmt.Errorf("loading stack %q: %w", d.Stack, err)
 		}
@@ -313,37 +310,9 @@ func (s *Service) backlog() uint64 {
 	return 0
 }
 
-// loadDocument returns a deployment's document, decoded once for every
-// partition that activates it (callers only read it); serial 0 is the
-// active one, read every time.
-func (s *Service) loadDocument(ctx context.Context, stack string, serial int64) (*deploy.Document, error) {
-	if serial == 0 {
-		return s.readDocument(ctx, stack, serial)
-	}
-	key := fmt.Sprintf("%s\x00%d", stack, serial)
-	s.decodedMu.Lock()
-	doc, ok := s.decoded[key]
-	s.decodedMu.Unlock()
-	if ok {
-		return doc, nil
-	}
-	doc, err := s.readDocument(ctx, stack, serial)
-	if err != nil {
-		return nil, err
-	}
-	s.decodedMu.Lock()
-	if s.decoded == nil || len(s.decoded) >= maxDecoded {
-		s.decoded = map[string]*deploy.Document{}
-	}
-	s.decoded[key] = doc
-	s.decodedMu.Unlock()
-	return doc, nil
-}
-
-// maxDecoded bounds the decoded documents kept; the cache is emptied when
-// full.
-const maxDecoded = 8
-
+// readDocument returns a deployment's document (serial 0: the active
+// one). The engine keeps the document it activates for every partition
+// (catalogs.document), so activation decodes it once.
 func (s *Service) readDocument(ctx context.Context, stack string, serial int64) (*deploy.Document, error) {
 	d, err := s.st.Deployment(ctx, stack, serial)
 	if err != nil {
