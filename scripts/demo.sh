@@ -12,7 +12,6 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-port=${WAYMARK_DEMO_PORT:-7499}
 work=$(mktemp -d "${TMPDIR:-/tmp}/waymark-demo.XXXXXX")
 pids=()
 
@@ -46,16 +45,36 @@ wait_port() {
 	return 1
 }
 
+# free_port [PREFERRED]: PREFERRED if nothing listens there, else a random
+# free loopback port, so that demos on one machine do not collide.
+free_port() {
+	for p in ${1:-} $(shuf -i 20000-60999 -n 100); do
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	echo "no free port on 127.0.0.1" >&2
+	return 1
+}
+port=${WAYMARK_DEMO_PORT:-$(free_port 7499)}
+smtp_port=$(free_port 1025)
+hook_port=$(free_port 8099)
+# The example reads its sink's addresses from these variables.
+export WAYMARK_VAR_smtp_port=$smtp_port
+export WAYMARK_VAR_ops_webhook_url="http://127.0.0.1:$hook_port/hooks/growth"
+
 step "Building waymark and the demo's helpers"
 go build -o bin/waymark ./cmd/waymark
 go build -o "$work/demogen" ./internal/demo/cmd/demogen
 go build -o "$work/demosink" ./internal/demo/cmd/demosink
 W=$root/bin/waymark
 
-step "Starting a delivery sink (SMTP on 127.0.0.1:1025, webhooks on 127.0.0.1:8099)"
-"$work/demosink" -smtp 127.0.0.1:1025 -http 127.0.0.1:8099 > "$work/sink.log" 2>&1 &
+step "Starting a delivery sink (SMTP on 127.0.0.1:$smtp_port, webhooks on 127.0.0.1:$hook_port)"
+"$work/demosink" -smtp "127.0.0.1:$smtp_port" -http "127.0.0.1:$hook_port" > "$work/sink.log" 2>&1 &
 pids+=($!)
-wait_port 127.0.0.1 1025
+wait_port 127.0.0.1 "$smtp_port"
+wait_port 127.0.0.1 "$hook_port"
 
 step "Starting the runtime on the event clock: waymark runtime serve -insecure-dev -clock=event"
 "$W" runtime serve -insecure-dev -clock=event -data "$work/data" -listen "127.0.0.1:$port" > "$work/runtime.log" 2>&1 &
