@@ -37,7 +37,11 @@ const (
 
 type customerKey struct {
 	id   [keyIDSize]byte
+	ref  [refSize]byte // the key's ref, raw
 	aead cipher.AEAD
+	// wrapped is the key as the store holds it: a cached key is reused
+	// while the store still holds these bytes.
+	wrapped []byte
 }
 
 // shredder seals and opens events with their customers' keys.
@@ -59,8 +63,9 @@ func (s *shredder) ref(customer string) string {
 	return s.master.hmac([]byte("waymark customer key\x00" + customer))
 }
 
-// unwrap reads a stored key: the master key opens key id and key.
-func (s *shredder) unwrap(wrapped []byte) (*customerKey, error) {
+// unwrap reads a stored key, the one under ref: the master key opens key
+// id and key.
+func (s *shredder) unwrap(ref string, wrapped []byte) (*customerKey, error) {
 	plain, err := s.master.open(wrapped)
 	if err != nil {
 		return nil, err
@@ -76,19 +81,25 @@ func (s *shredder) unwrap(wrapped []byte) (*customerKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := &customerKey{aead: aead}
+	k := &customerKey{aead: aead, wrapped: wrapped}
 	copy(k.id[:], plain[:keyIDSize])
+	if _, err := hex.Decode(k.ref[:], []byte(ref)); err != nil {
+		return nil, fmt.Errorf("a customer key's ref: %w", err)
+	}
 	return k, nil
 }
 
 // keysOf returns the key of each customer, made for those without one.
-// It reads the store, not the cache: another replica may have erased a
-// customer since.
+// It reads the store, not only the cache: another replica may have erased
+// a customer since. A cached key is reused while the store holds the same
+// wrapped bytes, so that only new keys are unwrapped.
 func (s *shredder) keysOf(ctx context.Context, customers []string) (map[string]*customerKey, error) {
 	refs := make([]string, 0, len(customers))
 	byRef := make(map[string]string, len(customers))
+	seen := make(map[string]struct{}, len(customers))
 	for _, c := range customers {
-		if _, ok := byRef[s.ref(c)]; !ok {
+		if _, ok := seen[c]; !ok {
+			seen[c] = struct{}{}
 			r := s.ref(c)
 			byRef[r] = c
 			refs = append(refs, r)
@@ -125,12 +136,17 @@ func (s *shredder) keysOf(ctx context.Context, customers []string) (map[string]*
 		if !ok {
 			return nil, errors.New("the store did not keep a customer key it was given")
 		}
-		k, err := s.unwrap(w)
-		if err != nil {
-			return nil, fmt.Errorf("a customer key: %w", err)
+		s.mu.Lock()
+		k := s.cache[r]
+		s.mu.Unlock()
+		if k == nil || !bytes.Equal(k.wrapped, w) {
+			var err error
+			if k, err = s.unwrap(r, w); err != nil {
+				return nil, fmt.Errorf("a customer key: %w", err)
+			}
+			s.remember(r, k)
 		}
 		out[c] = k
-		s.remember(r, k)
 	}
 	return out, nil
 }
@@ -151,17 +167,16 @@ func (s *shredder) seal(ctx context.Context, recs []store.LogRecord, customers [
 		return err
 	}
 	for i := range recs {
-		recs[i].Data = s.sealWith(ks[customers[i]], s.ref(customers[i]), recs[i].Data)
+		recs[i].Data = sealWith(ks[customers[i]], recs[i].Data)
 	}
 	return nil
 }
 
-// sealWith seals plain with k, the key under ref.
-func (s *shredder) sealWith(k *customerKey, ref string, plain []byte) []byte {
-	raw, _ := hex.DecodeString(ref)
+// sealWith seals plain with k.
+func sealWith(k *customerKey, plain []byte) []byte {
 	b := make([]byte, 0, 1+refSize+keyIDSize+k.aead.NonceSize()+len(plain)+k.aead.Overhead())
 	b = append(b, engine.TagSealed)
-	b = append(b, raw...)
+	b = append(b, k.ref[:]...)
 	b = append(b, k.id[:]...)
 	ad := bytes.Clone(b) // the header is authenticated with the payload
 	nonce := make([]byte, k.aead.NonceSize())
@@ -197,7 +212,7 @@ func (s *shredder) sealState(ctx context.Context, id string, data []byte) ([]byt
 		}
 		k = ks[id]
 	}
-	return s.sealWith(k, r, data), nil
+	return sealWith(k, data), nil
 }
 
 // openState is engine.Options.OpenState.
@@ -218,7 +233,7 @@ func (s *shredder) openState(ctx context.Context, id string, data []byte) ([]byt
 		if !ok {
 			return nil, errors.New("the customer's key is destroyed")
 		}
-		if k, err = s.unwrap(w); err != nil {
+		if k, err = s.unwrap(r, w); err != nil {
 			return nil, fmt.Errorf("a customer key: %w", err)
 		}
 		if k.id != kid {
@@ -255,7 +270,7 @@ func (s *shredder) open(ctx context.Context, recs []store.LogRecord) error {
 		}
 		s.mu.Unlock()
 		for r, w := range stored {
-			k, err := s.unwrap(w)
+			k, err := s.unwrap(r, w)
 			if err != nil {
 				return fmt.Errorf("a customer key: %w", err)
 			}
