@@ -44,6 +44,15 @@ func (l *loader) decodeArbitration(blocks []*hcl.Block) {
 			}
 		}
 	}
+	if a := c.Attributes["holdout"]; a != nil {
+		if f, ok := l.number(a, "holdout"); ok {
+			if f < 0 || f > 1 {
+				l.add(errorf(rngPtr(a.Expr.Range()), "Invalid holdout", "holdout is a share of customers from 0 to 1 (0.05 for 5%%); got %g.", f))
+			} else {
+				ar.Holdout = f
+			}
+		}
+	}
 	for _, nb := range c.Blocks {
 		switch nb.Type {
 		case "limit":

@@ -206,8 +206,11 @@ type Arbitration struct {
 	MaxActions   int     `json:"max_actions"`
 	MaxOutbound  int     `json:"max_outbound"`
 	ControlGroup float64 `json:"control_group"`
-	Limit        *Limit  `json:"limit,omitempty"`
-	Model        *Model  `json:"model,omitempty"`
+	// Holdout is the share of customers who receive nothing from any
+	// journey, to measure every journey's lift over them.
+	Holdout float64 `json:"holdout,omitempty"`
+	Limit   *Limit  `json:"limit,omitempty"`
+	Model   *Model  `json:"model,omitempty"`
 }
 
 // DefaultPriority is the arbitration priority when none is configured.

@@ -161,6 +161,7 @@ var file = &Block{
 				{Name: "max_actions", Kind: Value, Type: cty.Number, Default: "3", Description: "At most this many actions in one decide answer."},
 				{Name: "max_outbound", Kind: Value, Type: cty.Number, Default: "1", Description: "At most this many sends when outbound actions of one customer and channel fall due together."},
 				{Name: "control_group", Kind: Value, Type: cty.Number, Default: "0", Description: "The share of customers (0 to 1, by a stable hash of their id) who get a random eligible action, to measure the models' lift."},
+				{Name: "holdout", Kind: Value, Type: cty.Number, Default: "0", Description: "The global holdout: the share of customers (0 to 1, by a stable hash of their id) who receive nothing from any journey. They still enter journeys and move through stages, so that every journey's KPIs report the lift of the treated customers over them."},
 			},
 			Blocks: []*Block{limitBlock("across every channel"), modelBlock("every action's model that has no model block of its own")},
 		},

@@ -25,7 +25,11 @@ type Decision struct {
 	Time       time.Time `json:"time"`
 	// Control is set when the customer is in the control group: the
 	// actions were picked at random among those that passed the filters.
-	Control bool           `json:"control,omitempty"`
+	Control bool `json:"control,omitempty"`
+	// Holdout is set when the customer is in the global holdout
+	// (arbitration's holdout): they receive nothing from any journey, and
+	// Actions is empty.
+	Holdout bool           `json:"holdout,omitempty"`
 	Actions []RankedAction `json:"actions"`
 	// Candidates explain the decision, when asked.
 	Candidates []Candidate `json:"candidates,omitempty"`
@@ -56,7 +60,8 @@ type Candidate struct {
 	Action  string `json:"action"`
 	Kept    bool   `json:"kept"`
 	// Reason is why it was dropped: not_in_stage, no_consent,
-	// not_eligible, limit, quiet_hours, suppressed, no_value, ranked_out.
+	// not_eligible, limit, quiet_hours, suppressed, no_value, ranked_out,
+	// holdout.
 	Reason     string   `json:"reason,omitempty"`
 	Propensity *float64 `json:"propensity,omitempty"`
 	Priority   *float64 `json:"priority,omitempty"`
@@ -72,6 +77,7 @@ type DecisionRecord struct {
 	Time       time.Time  `json:"time"`
 	Trigger    bool       `json:"trigger,omitempty"`
 	Control    bool       `json:"control,omitempty"`
+	Holdout    bool       `json:"holdout,omitempty"`
 	Deferred   *time.Time `json:"deferred_until,omitempty"`
 	// Actions are the chosen actions' addresses, best first.
 	Actions    []string    `json:"actions"`

@@ -146,6 +146,9 @@ func buildStack(name string, d Deployed, schemas map[string]*provschema.Schema) 
 			if ar.ControlGroup < 0 || ar.ControlGroup > 1 {
 				c.add(o.Address, "control_group must be a share between 0 and 1")
 			}
+			if !(ar.Holdout >= 0 && ar.Holdout <= 1) {
+				c.add(o.Address, "holdout must be a share between 0 and 1")
+			}
 			c.limit(o.Address, ar.Limit)
 			c.expr(o.Address, "priority", ar.Priority, Scope{Context: true, Segments: true, Journeys: true, Priority: true, Want: WantNumber})
 		}

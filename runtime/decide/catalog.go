@@ -170,7 +170,9 @@ type Arbitration struct {
 	MaxActions   int
 	MaxOutbound  int
 	ControlGroup float64
-	Limit        *Limit
+	// Holdout is the share of customers in the global holdout.
+	Holdout float64
+	Limit   *Limit
 }
 
 // Action returns the action of a ref, or nil.
@@ -274,7 +276,7 @@ func Build(cat *catalog.Catalog, in Input) (*Catalog, catalog.Problems) {
 		}
 		if o := st.Doc.Object("arbitration"); o != nil && o.Arbitration != nil {
 			ar := o.Arbitration
-			c.Arb = Arbitration{Stack: i, MaxActions: ar.MaxActions, MaxOutbound: ar.MaxOutbound, ControlGroup: ar.ControlGroup, Limit: limit(ar.Limit)}
+			c.Arb = Arbitration{Stack: i, MaxActions: ar.MaxActions, MaxOutbound: ar.MaxOutbound, ControlGroup: ar.ControlGroup, Holdout: ar.Holdout, Limit: limit(ar.Limit)}
 			c.arbModel = ar.Model
 			if c.Arb.MaxActions <= 0 {
 				c.Arb.MaxActions = DefaultMaxActions

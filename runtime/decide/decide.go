@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/waymarkhq/waymark/runtime/experiment"
 	"github.com/waymarkhq/waymark/runtime/expr"
 	"github.com/waymarkhq/waymark/runtime/models"
 	"github.com/waymarkhq/waymark/runtime/store"
@@ -28,10 +29,13 @@ const (
 	Suppressed
 	NoValue
 	RankedOut
+	// HeldOut: the customer is in the global holdout (arbitration's
+	// holdout), who receive nothing from any journey.
+	HeldOut
 	numReasons
 )
 
-var reasonNames = [numReasons]string{"", "not_in_stage", "no_consent", "not_eligible", "limit", "quiet_hours", "suppressed", "no_value", "ranked_out"}
+var reasonNames = [numReasons]string{"", "not_in_stage", "no_consent", "not_eligible", "limit", "quiet_hours", "suppressed", "no_value", "ranked_out", "holdout"}
 
 func (r Reason) String() string {
 	if r < numReasons {
@@ -108,6 +112,9 @@ type Decision struct {
 	// Control is set when the customer is in the control group: the chosen
 	// actions were picked at random among those that passed the filters.
 	Control bool
+	// Holdout is set when the customer is in the global holdout: nothing
+	// was chosen, and the candidates in their stage say holdout.
+	Holdout bool
 	// Deferred is set when quiet hours deferred outbound sends until then.
 	Deferred time.Time
 	// Candidates are the chosen ones first, in rank order, then the
@@ -193,10 +200,29 @@ func Decide(c *Catalog, sub *Subject, req *Request) (*Decision, error) {
 			}
 		}
 	}
+	if InHoldout(sub.ID, c.Arb.Holdout) {
+		// Nothing is filtered, scored or ranked: no model draws for a
+		// customer who receives nothing.
+		d.Holdout = true
+		for i := range d.Candidates {
+			if d.Candidates[i].Reason == Kept {
+				d.Candidates[i].Reason = HeldOut
+			}
+		}
+		return d, nil
+	}
 	r.filter(d)
 	r.rank(d)
 	return d, nil
 }
+
+// HoldoutSalt is the salt of the global holdout's assignment
+// (experiment.Holdout): analytics splits the KPIs by the same one.
+const HoldoutSalt = "holdout"
+
+// InHoldout reports whether a customer is in the global holdout of the
+// given share (arbitration's holdout).
+func InHoldout(id string, share float64) bool { return experiment.Holdout(HoldoutSalt, id, share) }
 
 func (r *run) journey(ru Run) *Journey {
 	if ru.Stack < 0 || ru.Stack >= len(r.c.Stacks) {

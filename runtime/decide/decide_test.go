@@ -666,3 +666,50 @@ func TestFeatures(t *testing.T) {
 		t.Errorf("a sensitive attribute is a predictor: %v", got)
 	}
 }
+
+// TestHoldout: a customer in the global holdout gets no action on any
+// channel, inbound or due, and the decision says why; with holdout 0
+// nothing changes; the record keeps the flag.
+func TestHoldout(t *testing.T) {
+	acts := []deploy.Action{{Name: "banner", Value: "2"}, {Name: "tip", Stages: []string{"browsing"}}}
+	held, treated := "", ""
+	for i := 1; held == "" || treated == ""; i++ {
+		id := fmt.Sprintf("cust-%06d", i)
+		if decide.InHoldout(id, 0.05) {
+			held = id
+		} else if treated == "" {
+			treated = id
+		}
+	}
+	for _, tt := range []struct {
+		name  string
+		share float64
+		id    string
+		want  string
+		held  bool
+	}{
+		{"held out", 0.05, held, "growth/journey.cart_recovery.action.banner:holdout growth/journey.cart_recovery.action.tip:not_in_stage", true},
+		{"treated", 0.05, treated, "growth/journey.cart_recovery.action.banner growth/journey.cart_recovery.action.tip:not_in_stage", false},
+		{"holdout 0", 0, held, "growth/journey.cart_recovery.action.banner growth/journey.cart_recovery.action.tip:not_in_stage", false},
+		{"everyone", 1, treated, "growth/journey.cart_recovery.action.banner:holdout growth/journey.cart_recovery.action.tip:not_in_stage", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := stack("growth", acts...).Arbitration(deploy.Arbitration{Holdout: tt.share, MaxActions: 3, MaxOutbound: 1}).Done()
+			c, _ := build(t, doc)
+			d, err := decide.Decide(c, customer(c, tt.id, "checkout"), &decide.Request{Channel: "web", Now: t0})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := reasons(d); got != tt.want || d.Holdout != tt.held {
+				t.Fatalf("decision %s (holdout %v), want %s (holdout %v)", got, d.Holdout, tt.want, tt.held)
+			}
+			r, err := decide.Decode(d.Encode(), func(string, int64, int) string { return "x" })
+			if err != nil || r.Holdout != tt.held {
+				t.Fatalf("decoded record holdout %v (%v), want %v", r.Holdout, err, tt.held)
+			}
+			if tt.held && r.Candidates[0].Reason != decide.HeldOut {
+				t.Fatalf("decoded reason %s", r.Candidates[0].Reason)
+			}
+		})
+	}
+}

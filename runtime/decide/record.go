@@ -42,6 +42,7 @@ type Record struct {
 	Channel  string
 	Trigger  bool
 	Control  bool
+	Holdout  bool
 	Deferred time.Time
 	// Candidates are the chosen ones first, in rank order.
 	Candidates []RecordCandidate
@@ -69,7 +70,7 @@ func (c RecordCandidate) Ref() string { return c.Stack + "/" + c.Address }
 // the scores of every candidate.
 func (d *Decision) Record() *Record {
 	r := &Record{ID: d.ID, Customer: d.Customer, Time: d.Time, Channel: d.Channel, Trigger: d.Trigger, Control: d.Control,
-		Deferred: d.Deferred, Chosen: d.Chosen, Candidates: make([]RecordCandidate, len(d.Candidates))}
+		Holdout: d.Holdout, Deferred: d.Deferred, Chosen: d.Chosen, Candidates: make([]RecordCandidate, len(d.Candidates))}
 	for i, c := range d.Candidates {
 		a := c.Action
 		r.Candidates[i] = RecordCandidate{Stack: a.Stack.Name, Serial: a.Stack.Serial, Object: a.Object, Address: a.Address,
@@ -91,6 +92,7 @@ const (
 	flagTrigger = 1 << iota
 	flagControl
 	flagDeferred
+	flagHoldout
 )
 
 // A candidate's byte: the reason in the low four bits, then these.
@@ -142,6 +144,9 @@ func (d *Decision) Encode() store.Decision {
 	}
 	if !d.Deferred.IsZero() {
 		flags |= flagDeferred
+	}
+	if d.Holdout {
+		flags |= flagHoldout
 	}
 	b = append(b, flags)
 	if !d.Deferred.IsZero() {
@@ -220,7 +225,7 @@ func Decode(sd store.Decision, resolve Resolver) (*Record, error) {
 	r.Time = time.Unix(0, d.Varint()).UTC()
 	r.Channel = d.String()
 	flags := d.Byte()
-	r.Trigger, r.Control = flags&flagTrigger != 0, flags&flagControl != 0
+	r.Trigger, r.Control, r.Holdout = flags&flagTrigger != 0, flags&flagControl != 0, flags&flagHoldout != 0
 	if flags&flagDeferred != 0 {
 		r.Deferred = time.Unix(0, d.Varint()).UTC()
 	}

@@ -46,7 +46,7 @@ func (s *Service) Decide(ctx context.Context, req apiv1.DecideRequest) (*apiv1.D
 	}
 	s.m.decideLatency.WithLabelValues(d.Channel).Observe(time.Since(start).Seconds())
 	out := &apiv1.Decision{DecisionID: d.ID, CustomerID: d.Customer, Channel: d.Channel, Time: d.Time, Control: d.Control,
-		Actions: make([]apiv1.RankedAction, 0, d.Chosen)}
+		Holdout: d.Holdout, Actions: make([]apiv1.RankedAction, 0, d.Chosen)}
 	for _, cd := range d.ChosenActions() {
 		a := cd.Action
 		out.Actions = append(out.Actions, apiv1.RankedAction{Stack: a.Stack.Name, Journey: a.Journey.Name, Action: a.Name, Address: a.Ref,
@@ -144,7 +144,7 @@ func (s *Service) record(ctx context.Context, id string, full bool) (*decide.Rec
 
 func decisionRecord(r *decide.Record) apiv1.DecisionRecord {
 	out := apiv1.DecisionRecord{DecisionID: r.ID, CustomerID: r.Customer, Channel: r.Channel, Time: r.Time, Trigger: r.Trigger, Control: r.Control,
-		Actions: []string{}, Candidates: candidates(r)}
+		Holdout: r.Holdout, Actions: []string{}, Candidates: candidates(r)}
 	if !r.Deferred.IsZero() {
 		t := r.Deferred
 		out.Deferred = &t

@@ -43,7 +43,8 @@ a channel, as an application would (POST /v1/decide), and prints them best
 first with their priority and the model's propensity. The decision is
 recorded like any other. -explain also lists every candidate action with
 why it was kept or dropped: not_in_stage, no_consent, not_eligible, limit,
-quiet_hours, suppressed, no_value or ranked_out.
+quiet_hours, suppressed, no_value, ranked_out or holdout (the customer is in
+the global holdout and receives nothing).
 
 Each -context is key=value; a value that reads as JSON (80, true, ["a","b"],
 "quoted") is that value, anything else is a string.`,
@@ -127,8 +128,11 @@ func Render(s *cmdutil.Streams, d *apiv1.Decision, explain bool) {
 	if d.Control {
 		fmt.Fprintln(w, "The customer is in the control group: the actions were picked at random among those that passed the filters.")
 	}
+	if d.Holdout {
+		fmt.Fprintln(w, "The customer is in the global holdout: they receive nothing from any journey, so that the journeys' KPIs can be compared with them.")
+	}
 	fmt.Fprintln(w)
-	if len(d.Actions) == 0 {
+	if len(d.Actions) == 0 && !d.Holdout {
 		fmt.Fprintln(w, "  No action: every candidate was dropped, or the customer is at no stage that offers one on this channel.")
 		if !explain {
 			fmt.Fprintln(w, "  Run with -explain to see why.")

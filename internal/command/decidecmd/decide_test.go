@@ -54,6 +54,9 @@ func TestRender(t *testing.T) {
 	s, out, _ := cmdutil.Test()
 	Render(s, &apiv1.Decision{DecisionID: "d2", CustomerID: "c-7", Channel: "web", Control: true}, false)
 	golden(t, "render_none.golden", out.String())
+	s, out, _ = cmdutil.Test()
+	Render(s, &apiv1.Decision{DecisionID: "d3", CustomerID: "c-8", Channel: "web", Holdout: true}, false)
+	golden(t, "render_holdout.golden", out.String())
 }
 
 func TestParseContext(t *testing.T) {
