@@ -101,6 +101,10 @@ type journey struct {
 	alerts map[string]*alertState
 	// sums are the running sums of the windows and slices read.
 	sums []*windowSum
+
+	// held is the same journey's figures of the runs of customers in the
+	// global holdout alone, nil until one enters (holdout.go).
+	held *journey
 }
 
 // run is a journey run in flight.
@@ -170,19 +174,10 @@ func (a *Analytics) Configure(js []Journey) {
 		seen[k] = true
 		a.carry(spec)
 		j := a.journey(spec.Stack, spec.Name)
-		j.spec, j.configured = spec, true
-		for _, s := range spec.Stages {
-			j.stage(s)
+		a.configure(j, spec)
+		if j.held != nil {
+			a.configure(j.held, spec)
 		}
-		for _, kp := range spec.KPIs {
-			if kp.Function == FuncRate {
-				j.rateType(kp.Event)
-			}
-		}
-		if n := a.retention(spec.KPIs); n != len(j.ring) {
-			j.resize(n)
-		}
-		j.sums = nil
 	}
 	for k, j := range a.journeys {
 		if !seen[k] {
@@ -192,6 +187,24 @@ func (a *Analytics) Configure(js []Journey) {
 			}
 		}
 	}
+}
+
+// configure sets a journey's spec: it interns the stages and the events
+// rate() reads, and keeps as many hours as the KPIs need.
+func (a *Analytics) configure(j *journey, spec Journey) {
+	j.spec, j.configured = spec, true
+	for _, s := range spec.Stages {
+		j.stage(s)
+	}
+	for _, kp := range spec.KPIs {
+		if kp.Function == FuncRate {
+			j.rateType(kp.Event)
+		}
+	}
+	if n := a.retention(spec.KPIs); n != len(j.ring) {
+		j.resize(n)
+	}
+	j.sums = nil
 }
 
 func (j *journey) stage(name string) int {
@@ -290,7 +303,7 @@ func (j *journey) dropRun(customer string) { delete(j.runs, customer) }
 // again without the run's end being seen), so that it leaves its stage as
 // every run does: the stage counts it as dropped, and the funnel's fields
 // still add up to what reached the stage.
-func (a *Analytics) endRun(j *journey, customer string, t int64) {
+func (j *journey) endRun(customer string, t int64) {
 	r := j.runs[customer]
 	if r == nil {
 		return
@@ -299,7 +312,7 @@ func (a *Analytics) endRun(j *journey, customer string, t int64) {
 	if r.stage >= 0 && r.stage < len(j.stages) {
 		from = j.stages[r.stage]
 	}
-	a.transition(&Transition{Time: time.UnixMilli(t).UTC(), Stack: j.spec.Stack, Journey: j.spec.Name, Customer: customer,
+	j.transition(&Transition{Time: time.UnixMilli(t).UTC(), Stack: j.spec.Stack, Journey: j.spec.Name, Customer: customer,
 		Run: r.n, From: from, Reason: ReasonRemoved})
 	j.dropRun(customer)
 }
@@ -311,7 +324,10 @@ func (a *Analytics) Erase(customer string, at time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, j := range a.journeys {
-		a.endRun(j, customer, msOf(at))
+		j.endRun(customer, msOf(at))
+		if j.held != nil {
+			j.held.endRun(customer, msOf(at))
+		}
 	}
 }
 

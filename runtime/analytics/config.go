@@ -24,6 +24,9 @@ type Journey struct {
 	// Configure carries their figures over.
 	MovedFrom    string
 	ActionsMoved map[string]string
+	// Holdout is the share of customers in the global holdout
+	// (arbitration's holdout), 0 for none.
+	Holdout float64
 }
 
 // KPI functions: the names of lang/deploy's registry (deploy.KPIFuncs),
@@ -67,6 +70,12 @@ type Target struct {
 // FromCatalog returns every journey of every stack of cat with its KPIs.
 func FromCatalog(cat *catalog.Catalog) ([]Journey, error) {
 	var out []Journey
+	holdout := 0.0
+	for _, st := range cat.Stacks {
+		if o := st.Doc.Object("arbitration"); o != nil && o.Arbitration != nil {
+			holdout = o.Arbitration.Holdout
+		}
+	}
 	for _, st := range cat.Stacks {
 		kpis := map[string][]KPI{}
 		for i := range st.Doc.Objects {
@@ -81,7 +90,7 @@ func FromCatalog(cat *catalog.Catalog) ([]Journey, error) {
 			kpis[o.KPI.Journey] = append(kpis[o.KPI.Journey], k)
 		}
 		for _, j := range st.Journeys {
-			aj := Journey{Stack: st.Name, Name: j.Name, HasGoal: j.Goal != nil, Within: j.Within, KPIs: kpis[j.Name]}
+			aj := Journey{Stack: st.Name, Name: j.Name, HasGoal: j.Goal != nil, Within: j.Within, KPIs: kpis[j.Name], Holdout: holdout}
 			for _, m := range st.Moves {
 				switch {
 				case m.Journey && m.ToJourney == j.Name:

@@ -31,6 +31,11 @@ func SnapshotAsVersion(a *Analytics, v int) ([]byte, error) {
 			}
 		}
 	}
+	if v < 4 {
+		for i := range s.Journeys {
+			s.Journeys[i].Held = nil
+		}
+	}
 	var buf bytes.Buffer
 	buf.Write(snap[:off])
 	if err := gob.NewEncoder(&buf).Encode(&s); err != nil {

@@ -101,8 +101,23 @@ func (a *Analytics) Apply(recs ...Record) {
 	}
 }
 
+// transition applies a journey transition to its journey's figures and,
+// for a run in the global holdout, to the holdout's as well.
 func (a *Analytics) transition(tr *Transition) {
 	j := a.journey(tr.Stack, tr.Journey)
+	held := j.holds(tr.Customer, tr.Run, tr.Reason == ReasonEntered)
+	if tr.Reason == ReasonEntered && !held && j.held != nil {
+		// A held-out run of theirs still there missed its end, as in
+		// j.transition.
+		a.heldOf(j).endRun(tr.Customer, msOf(tr.Time))
+	}
+	j.transition(tr)
+	if held {
+		a.heldOf(j).transition(tr)
+	}
+}
+
+func (j *journey) transition(tr *Transition) {
 	t := msOf(tr.Time)
 	r := j.run(tr.Customer, tr.Run)
 	switch tr.Reason {
@@ -112,7 +127,7 @@ func (a *Analytics) transition(tr *Transition) {
 		}
 		// A customer is in a journey at most once: a run of theirs still
 		// here missed its end.
-		a.endRun(j, tr.Customer, t)
+		j.endRun(tr.Customer, t)
 		st := j.stage(tr.To)
 		r = &run{n: tr.Run, entered: t, since: t, stage: st, path: bit(st)}
 		j.runs[tr.Customer] = r
@@ -244,8 +259,12 @@ func (j *journey) mature(p pendingItem) {
 	})
 }
 
-// advance matures the pending entries whose goal.within ended by now.
+// advance matures the pending entries whose goal.within ended by now, the
+// holdout's too.
 func (j *journey) advance(now int64) {
+	if j.held != nil {
+		j.held.advance(now)
+	}
 	for len(j.pending) > 0 && j.pending[0].due <= now {
 		p := heap.Pop(&j.pending).(pendingItem)
 		j.pendingConverted -= b2i(p.converted)
@@ -253,8 +272,18 @@ func (j *journey) advance(now int64) {
 	}
 }
 
+// event applies an event to its journey's figures and, for a run in the
+// global holdout, to the holdout's as well.
 func (a *Analytics) event(ev *Event) {
 	j := a.journey(ev.Stack, ev.Journey)
+	held := j.holds(ev.Customer, ev.Run, false)
+	j.event(ev)
+	if held {
+		a.heldOf(j).event(ev)
+	}
+}
+
+func (j *journey) event(ev *Event) {
 	t := msOf(ev.Time)
 	if t == noTime {
 		return

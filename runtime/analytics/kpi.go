@@ -108,12 +108,19 @@ func (k *KPI) value(s *kpiSum) measured {
 // window's running sum. rate() counts the runs in the journey now and
 // those that left it in the window.
 func (j *journey) measure(k *KPI, now int64) measured {
+	s := j.kpiSum(k, now)
+	return k.value(&s)
+}
+
+// kpiSum is what the KPI's value over its window ending at now is
+// computed from.
+func (j *journey) kpiSum(k *KPI, now int64) kpiSum {
 	var s kpiSum
 	j.collect(k, j.windowSum(k.Window, now), &s)
 	if k.Function == FuncRate {
 		s.den += j.active()
 	}
-	return k.value(&s)
+	return s
 }
 
 // measureSlice computes a KPI over slice i of n of its window ending at
@@ -189,6 +196,7 @@ func (j *journey) kpiReport(k *KPI, now int64, series bool) KPIReport {
 	if m.ok {
 		r.Value = num(m.value)
 	}
+	r.Holdout = j.kpiHoldout(k, now)
 	if k.Function == FuncConversion && j.spec.Within > 0 {
 		p, pc := j.active()+int64(len(j.pending)), j.pendingConverted
 		r.Pending, r.PendingConverted = &p, &pc

@@ -121,6 +121,10 @@ type KPIReport struct {
 	Series []*float64
 	// Alert is the channel alerts are sent on, if any.
 	Alert string
+	// Holdout compares the treated customers with the global holdout, for
+	// a KPI that is a share of runs once a held-out customer has entered
+	// the journey; nil otherwise.
+	Holdout *KPIHoldout
 }
 
 // Hour is one UTC hour of the journey.

@@ -17,8 +17,9 @@ import (
 //
 //	2: facts numbered per partition.
 //	3: alert states carry their KPI's definition (alertSnap.Def).
+//	4: a journey carries the global holdout's figures (journeyState.Held).
 const (
-	snapshotVersion    = 3
+	snapshotVersion    = 4
 	minSnapshotVersion = 2
 )
 
@@ -42,6 +43,9 @@ type journeyState struct {
 	Days  []bucketState
 	Total *bucketState
 	First int64
+	// Held is the same journey's figures of the held-out runs alone (the
+	// global holdout), nil when none has entered (version 4).
+	Held *journeyState
 }
 
 type bucketState struct {
@@ -141,30 +145,10 @@ func (a *Analytics) Snapshot() ([]byte, error) {
 	a.mu.Lock()
 	s := snapState{Version: snapshotVersion, Applied: append([]uint64(nil), a.applied...)}
 	for k, j := range a.journeys {
-		js := journeyState{Stack: k.stack, Journey: k.journey, Stages: j.stages, RateTypes: j.rateTypes, Newest: j.newest}
-		for _, b := range j.ring {
-			if b == nil || b.hour <= j.newest-int64(len(j.ring)) {
-				continue
-			}
-			js.Buckets = append(js.Buckets, b.state())
-		}
-		for _, b := range j.days.ring {
-			if b != nil {
-				js.Days = append(js.Days, b.state())
-			}
-		}
-		if j.days.first != math.MaxInt64 {
-			t := j.days.total.state()
-			js.Total, js.First = &t, j.days.first
-		}
-		for c, r := range j.runs {
-			js.Runs = append(js.Runs, runState{c, r.n, r.entered, r.since, r.stage, r.path, r.last})
-		}
-		for _, p := range j.pending {
-			js.Pending = append(js.Pending, pendingState{p.due, p.converted})
-		}
-		for name, as := range j.alerts {
-			js.Alerts = append(js.Alerts, alertSnap{name, as.last, as.seq, as.def})
+		js := j.state(k)
+		if j.held != nil {
+			h := j.held.state(k)
+			js.Held = &h
 		}
 		s.Journeys = append(s.Journeys, js)
 	}
@@ -180,6 +164,36 @@ func (a *Analytics) Snapshot() ([]byte, error) {
 		return nil, fmt.Errorf("encoding the analytics snapshot: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// state is the journey's stored form.
+func (j *journey) state(k jkey) journeyState {
+	js := journeyState{Stack: k.stack, Journey: k.journey, Stages: j.stages, RateTypes: j.rateTypes, Newest: j.newest}
+	for _, b := range j.ring {
+		if b == nil || b.hour <= j.newest-int64(len(j.ring)) {
+			continue
+		}
+		js.Buckets = append(js.Buckets, b.state())
+	}
+	for _, b := range j.days.ring {
+		if b != nil {
+			js.Days = append(js.Days, b.state())
+		}
+	}
+	if j.days.first != math.MaxInt64 {
+		t := j.days.total.state()
+		js.Total, js.First = &t, j.days.first
+	}
+	for c, r := range j.runs {
+		js.Runs = append(js.Runs, runState{c, r.n, r.entered, r.since, r.stage, r.path, r.last})
+	}
+	for _, p := range j.pending {
+		js.Pending = append(js.Pending, pendingState{p.due, p.converted})
+	}
+	for name, as := range j.alerts {
+		js.Alerts = append(js.Alerts, alertSnap{name, as.last, as.seq, as.def})
+	}
+	return js
 }
 
 func (b *bucket) state() bucketState {
@@ -250,66 +264,9 @@ func (a *Analytics) Restore(data []byte) error {
 	a.applied = s.Applied
 	for _, js := range s.Journeys {
 		k := jkey{js.Stack, js.Journey}
-		j := a.newJourney(js.Stack, js.Journey)
-		for _, n := range js.Stages {
-			j.stage(n)
-		}
-		for _, n := range js.RateTypes {
-			j.rateType(n)
-		}
-		oldest := js.Newest
-		for _, b := range js.Buckets {
-			oldest = min(oldest, b.Hour)
-		}
-		n := len(j.ring)
-		if o := old[k]; o != nil && o.configured {
-			j.spec, j.configured = o.spec, true
-			for _, s := range o.spec.Stages {
-				j.stage(s)
-			}
-			for _, kp := range o.spec.KPIs {
-				if kp.Function == FuncRate {
-					j.rateType(kp.Event)
-				}
-			}
-			n = len(o.ring)
-		}
-		j.newest = js.Newest
-		if js.Newest != math.MinInt64 {
-			j.resize(max(n, int(js.Newest-oldest)+1))
-		}
-		for i := range js.Buckets {
-			b := js.Buckets[i].bucket()
-			j.ring[j.slot(b.hour)] = b
-		}
-		if len(j.ring) != n {
-			j.resize(n)
-		}
-		for _, d := range js.Days {
-			j.days.newest = max(j.days.newest, d.Hour)
-		}
-		for i := range js.Days {
-			if b := js.Days[i].bucket(); b.hour > j.days.newest-int64(len(j.days.ring)) {
-				b.long = true
-				j.days.ring[j.days.slot(b.hour)] = b
-			}
-		}
-		if js.Total != nil {
-			j.days.total, j.days.first = *js.Total.bucket(), js.First
-			j.days.total.long = true
-		}
-		for _, r := range js.Runs {
-			if _, dup := j.runs[r.Customer]; !dup {
-				j.runs[r.Customer] = &run{r.N, r.Entered, r.Since, r.Stage, r.Path, r.Last}
-			}
-		}
-		for _, p := range js.Pending {
-			j.pending = append(j.pending, pendingItem{p.Due, p.Converted})
-			j.pendingConverted += b2i(p.Converted)
-		}
-		heap.Init(&j.pending)
-		for _, al := range js.Alerts {
-			j.alerts[al.KPI] = &alertState{al.Last, al.Seq, al.Def}
+		j := a.restoreJourney(&js, old[k])
+		if js.Held != nil {
+			j.held = a.restoreJourney(js.Held, old[k])
 		}
 		a.journeys[k] = j
 	}
@@ -330,4 +287,71 @@ func (a *Analytics) Restore(data []byte) error {
 		}
 	}
 	return nil
+}
+
+// restoreJourney makes a journey of its stored form; o is the journey
+// configured before, if any, whose configuration it keeps.
+func (a *Analytics) restoreJourney(js *journeyState, o *journey) *journey {
+	j := a.newJourney(js.Stack, js.Journey)
+	for _, n := range js.Stages {
+		j.stage(n)
+	}
+	for _, n := range js.RateTypes {
+		j.rateType(n)
+	}
+	oldest := js.Newest
+	for _, b := range js.Buckets {
+		oldest = min(oldest, b.Hour)
+	}
+	n := len(j.ring)
+	if o != nil && o.configured {
+		j.spec, j.configured = o.spec, true
+		for _, s := range o.spec.Stages {
+			j.stage(s)
+		}
+		for _, kp := range o.spec.KPIs {
+			if kp.Function == FuncRate {
+				j.rateType(kp.Event)
+			}
+		}
+		n = len(o.ring)
+	}
+	j.newest = js.Newest
+	if js.Newest != math.MinInt64 {
+		j.resize(max(n, int(js.Newest-oldest)+1))
+	}
+	for i := range js.Buckets {
+		b := js.Buckets[i].bucket()
+		j.ring[j.slot(b.hour)] = b
+	}
+	if len(j.ring) != n {
+		j.resize(n)
+	}
+	for _, d := range js.Days {
+		j.days.newest = max(j.days.newest, d.Hour)
+	}
+	for i := range js.Days {
+		if b := js.Days[i].bucket(); b.hour > j.days.newest-int64(len(j.days.ring)) {
+			b.long = true
+			j.days.ring[j.days.slot(b.hour)] = b
+		}
+	}
+	if js.Total != nil {
+		j.days.total, j.days.first = *js.Total.bucket(), js.First
+		j.days.total.long = true
+	}
+	for _, r := range js.Runs {
+		if _, dup := j.runs[r.Customer]; !dup {
+			j.runs[r.Customer] = &run{r.N, r.Entered, r.Since, r.Stage, r.Path, r.Last}
+		}
+	}
+	for _, p := range js.Pending {
+		j.pending = append(j.pending, pendingItem{p.Due, p.Converted})
+		j.pendingConverted += b2i(p.Converted)
+	}
+	heap.Init(&j.pending)
+	for _, al := range js.Alerts {
+		j.alerts[al.KPI] = &alertState{al.Last, al.Seq, al.Def}
+	}
+	return j
 }

@@ -218,7 +218,7 @@ func Decide(c *Catalog, sub *Subject, req *Request) (*Decision, error) {
 
 // HoldoutSalt is the salt of the global holdout's assignment
 // (experiment.Holdout): analytics splits the KPIs by the same one.
-const HoldoutSalt = "holdout"
+const HoldoutSalt = experiment.GlobalHoldoutSalt
 
 // InHoldout reports whether a customer is in the global holdout of the
 // given share (arbitration's holdout).

@@ -59,6 +59,10 @@ func Assign(salt, customerID string, weights []float64) int {
 
 func usable(w float64) bool { return w > 0 && !math.IsInf(w, 0) }
 
+// GlobalHoldoutSalt is the salt of the global holdout (arbitration's
+// holdout): the runtime's decisions and its analytics split customers by it.
+const GlobalHoldoutSalt = "holdout"
+
 // Holdout reports whether the customer falls in the held-out share (0 to 1)
 // for the salt: Uniform(salt, customerID) < share. A share of 0 holds out
 // no one and a share of 1 everyone.
