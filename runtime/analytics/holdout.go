@@ -54,15 +54,16 @@ func (a *Analytics) heldOf(j *journey) *journey {
 // (conversion, dropoff, rate): Treated and Holdout are its count and
 // samples on each side (Treated + Holdout is the KPI's own), and Lift the
 // treated value's relative lift over the holdout's, (t - h) / h, with its
-// 95% interval (experiment.Compare). Sequential is the always-valid test
-// of the two values (experiment.Sequential, alpha 0.05): winner when the
-// treated value is higher, loser when lower, whatever the KPI's direction.
+// 95% interval (experiment.Compare), nil when the holdout's value is 0.
+// Test is the always-valid sequential test of the two values
+// (experiment.Sequential, alpha 0.05): winner when the treated value is
+// higher, loser when lower, whatever the KPI's direction.
 type KPIHoldout struct {
 	// Share is the holdout's share configured now.
 	Share            float64
 	Treated, Holdout HoldoutArm
-	Lift             experiment.Lift
-	Sequential       experiment.Decision
+	Lift             *HoldoutLift
+	Test             HoldoutTest
 }
 
 // HoldoutArm is one side of a KPIHoldout: Count of Samples runs (the
@@ -72,6 +73,18 @@ type HoldoutArm struct {
 	Count, Samples int64
 	Value          *float64
 	Low, High      float64
+}
+
+// HoldoutLift is a relative lift with its 95% interval.
+type HoldoutLift struct{ Value, Low, High float64 }
+
+// HoldoutTest is a sequential test's state (experiment.State), its
+// always-valid p-value and the always-valid 95% interval of the
+// difference of the values, treated - holdout.
+type HoldoutTest struct {
+	State                         string
+	PValue                        float64
+	DifferenceLow, DifferenceHigh float64
 }
 
 func holdoutArm(a experiment.Arm) HoldoutArm {
@@ -97,6 +110,11 @@ func (j *journey) kpiHoldout(k *KPI, now int64) *KPIHoldout {
 	all, held := j.kpiSum(k, now), j.held.kpiSum(k, now)
 	h := experiment.Arm{Assigned: held.den, Converted: held.num}
 	t := experiment.Arm{Assigned: all.den - held.den, Converted: all.num - held.num}
-	return &KPIHoldout{Share: j.spec.Holdout, Treated: holdoutArm(t), Holdout: holdoutArm(h),
-		Lift: experiment.Compare(h, t), Sequential: experiment.Sequential(h, t, 0.05)}
+	seq := experiment.Sequential(h, t, 0.05)
+	out := &KPIHoldout{Share: j.spec.Holdout, Treated: holdoutArm(t), Holdout: holdoutArm(h),
+		Test: HoldoutTest{State: string(seq.State), PValue: seq.PValue, DifferenceLow: seq.Difference.Low, DifferenceHigh: seq.Difference.High}}
+	if l := experiment.Compare(h, t); l.Defined {
+		out.Lift = &HoldoutLift{Value: l.Value, Low: l.Low, High: l.High}
+	}
+	return out
 }

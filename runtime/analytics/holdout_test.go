@@ -168,15 +168,15 @@ func TestHoldoutKPIs(t *testing.T) {
 		t.Fatalf("%.3f of runs held out, want 0.2 ± 0.02", share)
 	}
 	// True lift (0.5 - 0.4) / 0.4 = 25%: the interval holds it and not 0.
-	if !h.Lift.Defined || h.Lift.Low <= 0 || h.Lift.Low > 0.25 || h.Lift.High < 0.25 || h.Share != 0.2 {
+	if h.Lift == nil || h.Lift.Low <= 0 || h.Lift.Low > 0.25 || h.Lift.High < 0.25 || h.Share != 0.2 {
 		t.Fatalf("conversion lift %+v (share %g), want an interval over 25%% above 0", h.Lift, h.Share)
 	}
-	if h.Sequential.State != experiment.Winner {
-		t.Fatalf("sequential %+v, want winner", h.Sequential)
+	if h.Test.State != string(experiment.Winner) {
+		t.Fatalf("sequential test %+v, want winner", h.Test)
 	}
 	t.Logf("conversion: holdout %.3f [%.3f, %.3f] of %d, treated %.3f of %d, lift %.1f%% [%.1f%%, %.1f%%], %s p=%.2g",
 		*h.Holdout.Value, h.Holdout.Low, h.Holdout.High, h.Holdout.Samples, *h.Treated.Value, h.Treated.Samples,
-		100*h.Lift.Value, 100*h.Lift.Low, 100*h.Lift.High, h.Sequential.State, h.Sequential.PValue)
+		100*h.Lift.Value, 100*h.Lift.Low, 100*h.Lift.High, h.Test.State, h.Test.PValue)
 	// Every run of checkout left it: dropoff is the runs that did not
 	// reach the goal.
 	if d := want[1].Holdout; d == nil || d.Holdout.Count != tr.heldRuns-tr.heldGoals || d.Holdout.Samples != tr.heldRuns {

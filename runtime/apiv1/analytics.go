@@ -114,6 +114,56 @@ type KPI struct {
 	Series []*float64 `json:"series,omitempty"`
 	// Alert is the channel alerts are sent on, if any.
 	Alert string `json:"alert,omitempty"`
+	// Holdout compares the treated customers with the global holdout
+	// (arbitration's holdout), for a KPI that is a share of runs
+	// (conversion, dropoff, rate) once a held-out customer has entered the
+	// journey.
+	Holdout *KPIHoldout `json:"holdout,omitempty"`
+}
+
+// KPIHoldout is a KPI over the treated customers against the same KPI over
+// the global holdout, who receive nothing from any journey.
+type KPIHoldout struct {
+	// Share is the holdout's share configured now.
+	Share float64 `json:"share"`
+	// Treated and Holdout add up to the KPI's own count and samples.
+	Treated HoldoutSide `json:"treated"`
+	Holdout HoldoutSide `json:"holdout"`
+	// Lift is the treated value's relative lift over the holdout's,
+	// (treated - holdout) / holdout, with its 95% interval; null when the
+	// holdout's value is 0.
+	Lift *HoldoutLift `json:"lift"`
+	// Test is the always-valid sequential test of the two values (mSPRT,
+	// alpha 0.05): insufficient, running, winner (the treated value is
+	// higher) or loser (lower), whatever the KPI's direction.
+	Test HoldoutTest `json:"test"`
+}
+
+// HoldoutSide is one side of a KPIHoldout: Count of Samples runs, the
+// value (null without samples) and its 95% Wilson interval.
+type HoldoutSide struct {
+	Count   int64    `json:"count"`
+	Samples int64    `json:"samples"`
+	Value   *float64 `json:"value"`
+	Low     float64  `json:"low"`
+	High    float64  `json:"high"`
+}
+
+// HoldoutLift is a relative lift with its 95% interval.
+type HoldoutLift struct {
+	Value float64 `json:"value"`
+	Low   float64 `json:"low"`
+	High  float64 `json:"high"`
+}
+
+// HoldoutTest is a sequential test's state, its always-valid p-value and
+// the always-valid 95% interval of the difference of the values
+// (treated - holdout).
+type HoldoutTest struct {
+	State          string  `json:"state"`
+	PValue         float64 `json:"p_value"`
+	DifferenceLow  float64 `json:"difference_low"`
+	DifferenceHigh float64 `json:"difference_high"`
 }
 
 // Target is what a KPI should be: exactly one of Above and Below.

@@ -35,6 +35,7 @@ var contract = []any{
 	apiv1.TokenRequest{}, apiv1.Token{},
 	apiv1.Analytics{}, apiv1.Totals{}, apiv1.FunnelStage{}, apiv1.Path{}, apiv1.ActionReport{}, apiv1.KPI{},
 	apiv1.Target{}, apiv1.Hour{},
+	apiv1.KPIHoldout{}, apiv1.HoldoutSide{}, apiv1.HoldoutLift{}, apiv1.HoldoutTest{},
 }
 
 // queries are the contract's query parameter types, as their query

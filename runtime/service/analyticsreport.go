@@ -44,6 +44,16 @@ func kpiReport(k analytics.KPIReport) apiv1.KPI {
 	if k.Target != nil {
 		out.Target = &apiv1.Target{Above: k.Target.Above, Below: k.Target.Below, MinSamples: k.Target.MinSamples}
 	}
+	if h := k.Holdout; h != nil {
+		side := func(s analytics.HoldoutArm) apiv1.HoldoutSide {
+			return apiv1.HoldoutSide{Count: s.Count, Samples: s.Samples, Value: s.Value, Low: s.Low, High: s.High}
+		}
+		out.Holdout = &apiv1.KPIHoldout{Share: h.Share, Treated: side(h.Treated), Holdout: side(h.Holdout),
+			Test: apiv1.HoldoutTest{State: h.Test.State, PValue: h.Test.PValue, DifferenceLow: h.Test.DifferenceLow, DifferenceHigh: h.Test.DifferenceHigh}}
+		if l := h.Lift; l != nil {
+			out.Holdout.Lift = &apiv1.HoldoutLift{Value: l.Value, Low: l.Low, High: l.High}
+		}
+	}
 	return out
 }
 

@@ -152,7 +152,36 @@ func (v *view) kpis(r *apiv1.Analytics) {
 		}
 		v.line("  %s  %s  %s  %s  %s  %s", pad(rw.name, w[0]), st("%s", padLeft(rw.value, w[1])), pad(rw.target, w[2]),
 			st("%s", pad(rw.state, w[3])), pad(rw.spark, sparkW), v.faint("%s", rw.note))
+		if h := r.KPIs[i].Holdout; h != nil {
+			v.line("  %s", v.faint("%s", holdoutLine(r.KPIs[i].Unit, h)))
+		}
 	}
+}
+
+// holdoutLine is a KPI against the global holdout: each side's value with
+// its interval and samples, the lift with its interval, and the
+// sequential test.
+func holdoutLine(unit string, h *apiv1.KPIHoldout) string {
+	side := func(name string, s apiv1.HoldoutSide) string {
+		if s.Value == nil {
+			return name + " – of 0"
+		}
+		return fmt.Sprintf("%s %s [%s, %s] of %d", name, format(unit, *s.Value), format(unit, s.Low), format(unit, s.High), s.Samples)
+	}
+	lift := "lift –"
+	if l := h.Lift; l != nil {
+		lift = fmt.Sprintf("lift %s [%s, %s]", signed(l.Value), signed(l.Low), signed(l.High))
+	}
+	test := fmt.Sprintf("%s (p %s)", h.Test.State, strconv.FormatFloat(h.Test.PValue, 'g', 2, 64))
+	return fmt.Sprintf("  ↳ vs holdout %s: %s", percent(h.Share), strings.Join([]string{side("treated", h.Treated), side("holdout", h.Holdout), lift, test}, " · "))
+}
+
+// signed prints a relative change as a percentage with its sign.
+func signed(v float64) string {
+	if v >= 0 {
+		return "+" + percent(v)
+	}
+	return "−" + percent(-v)
 }
 
 func (v *view) paths(r *apiv1.Analytics) {
