@@ -17,6 +17,11 @@
 // rate() reads) and the runs that ended before their goal.within ran out,
 // so that conversion() counts each entry once its cohort has matured.
 //
+// With a global holdout (Journey.Holdout) a journey also keeps the same
+// figures of the held-out customers' runs alone (holdout.go), so that each
+// KPI that is a share of runs reports the treated side against the held-out
+// one (KPIReport.Holdout).
+//
 // Records are numbered in their partition (Record.Partition, Seq), and
 // one already applied of its partition is skipped, so a replay applies
 // none twice. Partitions are processed apart, so records of different

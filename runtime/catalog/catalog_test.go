@@ -45,6 +45,13 @@ func TestBuildProblems(t *testing.T) {
 			want: []string{`customer.attribute.tier: stack "billing" declares customer.attribute.tier differently from stack "growth"`},
 		},
 		{
+			name: "holdout outside 0 to 1",
+			stacks: map[string]*deploy.Document{
+				"growth": fixture.New("growth").Shared().Arbitration(deploy.Arbitration{Holdout: 5, MaxActions: 3, MaxOutbound: 1}).Done(),
+			},
+			want: []string{`arbitration: holdout must be a share between 0 and 1`},
+		},
+		{
 			name: "identical shared declarations are fine",
 			stacks: map[string]*deploy.Document{
 				"growth":  fixture.Growth(),
