@@ -65,6 +65,20 @@ type Subject struct {
 	Contacts []Contact
 	// Suppressed lists the actions suppressed after ignored contacts.
 	Suppressed []Suppression
+	// OptedOut lists the channels the customer unsubscribed from.
+	OptedOut []string
+}
+
+// ConsentOff reports whether sub turned their consent to channel off (an
+// unsubscribe): such a channel is never contacted, whatever its consent
+// expression says.
+func ConsentOff(sub *Subject, channel string) bool {
+	for _, ch := range sub.OptedOut {
+		if ch == channel {
+			return true
+		}
+	}
+	return false
 }
 
 // Run is a customer's place in an active journey, by indexes into the
@@ -335,7 +349,7 @@ func (r *run) filter(d *Decision) {
 		a := cd.Action
 		act := r.activation(a.Stack)
 		switch {
-		case !r.consents(a.Stack):
+		case ConsentOff(r.sub, r.ch.Name) || !r.consents(a.Stack):
 			cd.Reason = NoConsent
 			continue
 		case a.Eligible != nil:

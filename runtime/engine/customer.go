@@ -72,6 +72,9 @@ type customer struct {
 	// contrib is what the customer's responses added to each model, so
 	// that erasure takes it out again.
 	contrib []contribution
+	// optOuts are the channels the customer unsubscribed from (consent
+	// off), sorted by channel (consent.go).
+	optOuts []optOut
 
 	// rec caches the profile laid out for expressions, for gen.
 	rec    expr.Record
@@ -201,8 +204,9 @@ func toExpr(v events.Value) expr.Value {
 }
 
 // The state encoding. Version 2 adds trigger timers and what the decision
-// pipeline keeps; version 1 is read too.
-const stateVersion = 2
+// pipeline keeps; version 3 the channels unsubscribed from; versions 1
+// and 2 are read too.
+const stateVersion = 3
 
 var errCorruptState = errors.New("corrupt customer state")
 
@@ -269,6 +273,12 @@ func (c *customer) encode(b []byte) []byte {
 			b = binary.AppendUvarint(b, uint64(n))
 		}
 	}
+	b = binary.AppendUvarint(b, uint64(len(c.optOuts)))
+	for _, o := range c.optOuts {
+		b = wire.AppendString(b, o.channel)
+		b = wire.AppendTime(b, o.at)
+		b = wire.AppendString(b, o.source)
+	}
 	return b
 }
 
@@ -297,7 +307,7 @@ func (e *Engine) openCustomer(ctx context.Context, sc store.Customer) (*customer
 func decodeCustomer(id string, data []byte) (*customer, error) {
 	d := &wire.Reader{B: data}
 	version := d.Byte()
-	if version != 1 && version != stateVersion {
+	if version < 1 || version > stateVersion {
 		return nil, errCorruptState
 	}
 	c := &customer{id: id}
@@ -341,6 +351,11 @@ func decodeCustomer(id string, data []byte) (*customer, error) {
 		}
 		for n := d.Count(); n > 0 && !d.Err; n-- {
 			c.contrib = append(c.contrib, contribution{model: d.Intern(), pos: int(d.Uvarint()), neg: int(d.Uvarint()), cpos: int(d.Uvarint()), cneg: int(d.Uvarint())})
+		}
+	}
+	if version >= 3 {
+		for n := d.Count(); n > 0 && !d.Err; n-- {
+			c.optOuts = append(c.optOuts, optOut{channel: d.Intern(), at: d.Time(), source: d.Intern()})
 		}
 	}
 	if d.Err || len(d.B) != 0 {

@@ -89,6 +89,9 @@ func (e *Engine) Render(ctx context.Context, it *delivery.Item) (string, *host.D
 	if !found {
 		return "", nil, &delivery.CancelError{Reason: "the customer is unknown: erased since"}
 	}
+	if decide.ConsentOff(&sub, a.Channel.Name) {
+		return "", nil, &delivery.CancelError{Reason: fmt.Sprintf("the customer unsubscribed from channel %s since", a.Channel.Name)}
+	}
 	act := cat.dec.Activation(&sub, a.Stack, nil)
 	d := &host.Delivery{Kind: host.KindAction, IdempotencyKey: it.Key, Channel: a.Channel.Name, Stack: it.Stack,
 		Journey: it.Journey, Action: a.Name, CustomerID: it.Customer,

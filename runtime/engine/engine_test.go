@@ -399,6 +399,7 @@ func TestCustomerStateRoundTrip(t *testing.T) {
 		ignores:  []ignores{{action: "growth/journey.cart.action.banner", n: 2, until: t0.Add(day)}},
 		labels:   []label{{decision: "0123", action: "growth/journey.cart.action.banner", positive: true}},
 		contrib:  []contribution{{model: "growth/journey.cart.action.banner@web", pos: 1, neg: 2, cpos: 3, cneg: 4}},
+		optOuts:  []optOut{{channel: "email", at: t0.Add(day), source: OptOutResponse}, {channel: "sms", at: t0, source: OptOutTrait}},
 	}
 	b := c.encode(nil)
 	got, err := decodeCustomer("c1", b)
@@ -409,7 +410,8 @@ func TestCustomerStateRoundTrip(t *testing.T) {
 		t.Fatal("state does not round trip")
 	}
 	if got.runs[0].timers[0].due != t0.Add(day) || !got.timeline[0].Late || got.profile[1].v.Str != "gold" ||
-		got.runs[0].timers[1].action != "remind" || !got.contacts[0].pending || got.contrib[0].cneg != 4 {
+		got.runs[0].timers[1].action != "remind" || !got.contacts[0].pending || got.contrib[0].cneg != 4 ||
+		!got.optedOut("sms") || got.optOuts[0].at != t0.Add(day) || got.optOuts[0].source != OptOutResponse {
 		t.Fatalf("decoded %+v", got)
 	}
 	// State written by version 1, before triggers and contacts, still reads.

@@ -53,7 +53,9 @@ func (w *work) event(c *customer, ev *events.Event) {
 	}
 	if len(ev.Traits) > 0 {
 		for _, f := range ev.Traits {
-			c.profile.set(f.Name, f.Value)
+			if !c.consentTrait(f, t) {
+				c.profile.set(f.Name, f.Value)
+			}
 		}
 		c.rec = nil
 	}

@@ -113,6 +113,9 @@ func decodeOutcome(b []byte) (*DeliveryOutcome, error) {
 // turns the negative into a positive).
 func (w *work) response(c *customer, r *Response, t time.Time) {
 	a := w.cat.dec.Action(r.Action)
+	if r.Outcome == OutcomeUnsubscribed && r.Channel != "" {
+		c.setConsent(r.Channel, false, t, OptOutResponse)
+	}
 	if ch := w.cat.dec.Channels[r.Channel]; r.Outcome == OutcomeImpression && ch != nil && !ch.Delivers {
 		c.addContact(contact{at: t, channel: r.Channel, action: r.Action}, w.cat.contactAge())
 	}

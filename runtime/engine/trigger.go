@@ -170,6 +170,9 @@ func (cat *compiled) subject(c *customer, now time.Time) decide.Subject {
 			sub.Contacts[i] = decide.Contact{At: ct.at, Channel: ct.channel, Action: ct.action}
 		}
 	}
+	for _, o := range c.optOuts {
+		sub.OptedOut = append(sub.OptedOut, o.channel)
+	}
 	for _, ig := range c.ignores {
 		if now.Before(ig.until) {
 			sub.Suppressed = append(sub.Suppressed, decide.Suppression{Action: ig.action, Until: ig.until})

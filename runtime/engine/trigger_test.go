@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -430,5 +431,107 @@ func TestSplitRef(t *testing.T) {
 		if got := fmt.Sprint(s, " ", j, " ", n, " ", ok); got != tt.want {
 			t.Errorf("splitRef(%q) = %q, want %q", tt.ref, got, tt.want)
 		}
+	}
+}
+
+// An unsubscribed response turns the channel's consent off for the
+// customer, lastingly: nothing is decided, triggered or rendered for them
+// on it, whatever the channel's consent expression says, until a trait
+// consent.<channel> = true turns it on again.
+func TestUnsubscribe(t *testing.T) {
+	h := newHarness(t, true)
+	h.deploy(outbound(nil, deploy.Action{Name: "remind", Trigger: after("1h")}))
+	h.trust(0.5)
+	ref := "growth/journey.cart_recovery.action.remind"
+	h.send(ev("cart_updated", "c1", 0, "cart_value", 30, "trait:email_opt_in", true, "trait:email", "c1@example.com"),
+		ev("cart_updated", "c2", 0, "cart_value", 30, "trait:email_opt_in", true, "trait:email", "c2@example.com"))
+	h.send(tick(time.Hour + time.Second))
+	h.mu.Lock()
+	queued := append([]store.Delivery(nil), h.enqueued...)
+	h.mu.Unlock()
+	if got := fmt.Sprint(h.sends()); got != "[c1:remind@1h0m0s c2:remind@1h0m0s]" {
+		t.Fatalf("sends %s", got)
+	}
+	ds := h.decisions()
+	optOuts := func(id string) string {
+		c, ok, err := h.e.Customer(context.Background(), id)
+		if err != nil || !ok {
+			t.Fatalf("customer %s: %v %v", id, ok, err)
+		}
+		var out []string
+		for _, o := range c.OptOuts {
+			out = append(out, fmt.Sprintf("%s:%s@%s", o.Channel, o.Source, o.Since.Sub(t0)))
+		}
+		return fmt.Sprint(out)
+	}
+	decideEmail := func(id string) decide.Reason {
+		d, err := h.e.Decide(context.Background(), DecideRequest{Customer: id, Channel: "email"})
+		if err != nil || len(d.Candidates) != 1 {
+			t.Fatalf("decide: %+v %v", d, err)
+		}
+		return d.Candidates[0].Reason
+	}
+	if len(ds) != 2 || decideEmail("c1") != decide.Kept {
+		t.Fatalf("decisions %+v", ds)
+	}
+	var dc1 string
+	for _, d := range ds {
+		if d.Customer == "c1" {
+			dc1 = d.ID
+		}
+	}
+	h.send(tick(2 * time.Hour))
+	h.record(EncodeResponse(Response{Customer: "c1", Decision: dc1, Action: ref, Channel: "email", Outcome: OutcomeUnsubscribed}))
+	if got := optOuts("c1"); got != "[email:unsubscribed@2h0m0s]" {
+		t.Fatalf("c1 opt-outs %s", got)
+	}
+	if got := optOuts("c2"); got != "[]" {
+		t.Fatalf("c2 opt-outs %s", got)
+	}
+	// A second unsubscribe keeps the first's time.
+	h.send(tick(3 * time.Hour))
+	h.record(EncodeResponse(Response{Customer: "c1", Decision: dc1, Action: ref, Channel: "email", Outcome: OutcomeUnsubscribed}))
+	h.restart()
+	if got := optOuts("c1"); got != "[email:unsubscribed@2h0m0s]" {
+		t.Fatalf("c1 opt-outs after a restart %s", got)
+	}
+	if r := decideEmail("c1"); r != decide.NoConsent {
+		t.Fatalf("c1 decided on email after unsubscribing: %s", r)
+	}
+	// A delivery queued before the unsubscribe is cancelled when it would
+	// be rendered; another customer's is not.
+	for _, e := range queued {
+		it, err := delivery.Decode(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = h.e.Render(context.Background(), it)
+		var ce *delivery.CancelError
+		if cancelled := errors.As(err, &ce); cancelled != (it.Customer == "c1") {
+			t.Fatalf("render for %s: %v", it.Customer, err)
+		}
+	}
+	// A trigger falling due on the channel is dropped for no consent.
+	h.send(ev("cart_updated", "c3", 4*time.Hour, "cart_value", 30, "trait:email_opt_in", true))
+	h.record(EncodeResponse(Response{Customer: "c3", Decision: "d-other", Action: ref, Channel: "email", Outcome: OutcomeUnsubscribed}))
+	h.send(tick(6 * time.Hour))
+	if got := fmt.Sprint(h.sends()); got != "[]" {
+		t.Fatalf("sends after unsubscribing %s", got)
+	}
+	if ds := h.decisions(); len(ds) != 1 || ds[0].Chosen != 0 || ds[0].Candidates[0].Reason != decide.NoConsent {
+		t.Fatalf("the triggered decision after unsubscribing %+v", ds)
+	}
+	// consent.email = true turns it on again; false off, as from a trait.
+	h.send(ev("cart_updated", "c3", 8*time.Hour, "cart_value", 30, "trait:consent.email", true))
+	if got, r := optOuts("c3"), decideEmail("c3"); got != "[]" || r != decide.Kept {
+		t.Fatalf("after consent.email = true: %s %s", got, r)
+	}
+	c, _, _ := h.e.Customer(context.Background(), "c3")
+	if _, kept := c.Profile["consent.email"]; kept {
+		t.Fatal("the consent trait was kept in the profile")
+	}
+	h.send(ev("cart_updated", "c3", 9*time.Hour, "cart_value", 30, "trait:consent.email", false))
+	if got, r := optOuts("c3"), decideEmail("c3"); got != "[email:trait@9h0m0s]" || r != decide.NoConsent {
+		t.Fatalf("after consent.email = false: %s %s", got, r)
 	}
 }

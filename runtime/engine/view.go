@@ -20,6 +20,9 @@ type Customer struct {
 	Runs []Run
 	// Timeline holds the most recent transitions, oldest first.
 	Timeline []store.Transition
+	// OptOuts are the channels the customer unsubscribed from, by
+	// channel.
+	OptOuts []OptOut
 }
 
 // Run is a customer's latest pass through one journey.
@@ -56,6 +59,9 @@ func (e *Engine) Customer(ctx context.Context, id string) (Customer, bool, error
 			Timeline: append([]store.Transition(nil), c.timeline...)}
 		for _, f := range c.profile {
 			v.Profile[f.name] = f.v
+		}
+		for _, o := range c.optOuts {
+			v.OptOuts = append(v.OptOuts, OptOut{Channel: o.channel, Since: o.at, Source: o.source})
 		}
 		for _, r := range c.runs {
 			rv := Run{Stack: r.stack, Journey: r.journey, N: r.n, Status: r.status, Stage: r.stage,

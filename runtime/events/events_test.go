@@ -90,6 +90,24 @@ func TestDecodeAndValidate(t *testing.T) {
 			},
 		},
 		{
+			name: "reserved consent traits, flat and nested, kept undeclared",
+			body: strings.Join([]string{
+				`{"type":"identify","userId":"u-1","traits":{"consent.email":true,"tier":"gold"}}`,
+				`{"type":"identify","userId":"u-1","traits":{"consent":{"email":false,"sms":true}}}`,
+				`{"type":"identify","userId":"u-1","traits":{"consent.email":"yes"}}`,
+				`{"type":"identify","userId":"u-1","traits":{"consent.":true}}`,
+				`{"type":"identify","userId":"u-1","traits":{"consent.email":true,"consent":{"email":false}}}`,
+				`{"type":"identify","userId":"u-1","traits":{"consent":"all"}}`,
+			}, "\n"),
+			want: []string{
+				`id= type= customer=u-1 time=2026-11-23T10:00:00Z traits.consent.email=true traits.tier="gold"`,
+				`id= type= customer=u-1 time=2026-11-23T10:00:00Z traits.consent.email=false traits.consent.sms=true`,
+				`rejected wrong_type`, `rejected malformed`, `rejected malformed`,
+				`id= type= customer=u-1 time=2026-11-23T10:00:00Z`,
+			},
+			dropped: map[DroppedKey]int{{"", "traits.consent"}: 1},
+		},
+		{
 			name: "cloudevents",
 			body: `{"specversion":"1.0","type":"com.acme.ticket.opened","source":"/helpdesk","id":"42","subject":"c-9","time":"2026-11-23T08:00:00Z","datacontenttype":"application/json","data":{}}` + "\n" +
 				`{"specversion":"1.0","type":"order_placed","source":"/shop","id":"43","subject":"c-9","data":{"amount":3}}` + "\n" +

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -198,12 +199,86 @@ func validate(r *Raw, schema *Schema, arrival time.Time, dropped Dropped) (Event
 		}
 		ev.Attributes = fields
 	}
-	traits, rj := typed(r.Traits, schema.Customer, false, "trait", ev.Type, dropped, "traits.")
+	sent, consent, rj := consentTraits(r.Traits, schema.Customer)
 	if rj != nil {
 		return ev, rj
 	}
+	traits, rj := typed(sent, schema.Customer, false, "trait", ev.Type, dropped, "traits.")
+	if rj != nil {
+		return ev, rj
+	}
+	if len(consent) > 0 {
+		traits = append(traits, consent...)
+		sort.Slice(traits, func(i, j int) bool { return traits[i].Name < traits[j].Name })
+	}
 	ev.Traits = traits
 	return ev, nil
+}
+
+// ConsentTrait is the prefix of the reserved traits that set the
+// customer's consent to a channel: consent.<channel>, a bool, sent flat
+// ("consent.email": true) or nested ("consent": {"email": true}). They
+// are kept whether or not the schema declares them (docs/governance.md).
+const ConsentTrait = "consent."
+
+// maxChannelLen bounds the channel name of a consent trait.
+const maxChannelLen = 64
+
+// consentTraits takes the reserved consent traits out of sent: it returns
+// the other traits and the consent ones, typed, or why they are refused.
+// A declared customer attribute of the same name is an ordinary trait.
+func consentTraits(sent map[string]any, decl map[string]Attr) (map[string]any, []Field, *Rejection) {
+	var rest map[string]any
+	var out []Field
+	take := func(name string) {
+		if rest == nil {
+			rest = make(map[string]any, len(sent))
+			for k, v := range sent {
+				rest[k] = v
+			}
+		}
+		delete(rest, name)
+	}
+	add := func(channel string, v any) *Rejection {
+		if channel == "" || len(channel) > maxChannelLen || CheckID(channel) != nil {
+			return rej(CodeMalformed, "the trait %s%s does not name a channel", ConsentTrait, channel)
+		}
+		b, ok := v.(bool)
+		if !ok {
+			return rej(CodeWrongType, "the trait %s%s must be a bool, not %s", ConsentTrait, channel, describe(v))
+		}
+		for _, f := range out {
+			if f.Name == ConsentTrait+channel {
+				return rej(CodeMalformed, "the trait %s%s is sent twice, flat and nested", ConsentTrait, channel)
+			}
+		}
+		out = append(out, Field{ConsentTrait + channel, Value{Kind: KindBool, Bool: b}})
+		return nil
+	}
+	for name, v := range sent {
+		if _, ok := decl[name]; ok {
+			continue
+		}
+		if ch, ok := strings.CutPrefix(name, ConsentTrait); ok {
+			take(name)
+			if r := add(ch, v); r != nil {
+				return nil, nil, r
+			}
+			continue
+		}
+		if m, ok := v.(map[string]any); ok && name == strings.TrimSuffix(ConsentTrait, ".") {
+			take(name)
+			for ch, b := range m {
+				if r := add(ch, b); r != nil {
+					return nil, nil, r
+				}
+			}
+		}
+	}
+	if rest == nil {
+		return sent, nil, nil
+	}
+	return rest, out, nil
 }
 
 // withContext adds to attrs the context values the type declares, which do
