@@ -43,6 +43,10 @@ type Delivery struct {
 	Message map[string]string
 	// Alert is set for alerts.
 	Alert *Alert
+	// UnsubscribeURL, set for actions when the runtime serves one-click
+	// unsubscribe, unsubscribes this customer from the channel when
+	// POSTed to (RFC 8058).
+	UnsubscribeURL string
 }
 
 // Alert is a KPI that crossed its target.
@@ -61,6 +65,7 @@ func (d *Delivery) encode(deadline time.Time) (*providerv1.Deliver_Request, erro
 		Journey:        d.Journey,
 		Action:         d.Action,
 		Message:        d.Message,
+		UnsubscribeUrl: d.UnsubscribeURL,
 	}
 	if !deadline.IsZero() {
 		req.DeadlineUnixNano = deadline.UnixNano()

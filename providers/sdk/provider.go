@@ -90,6 +90,11 @@ type Delivery struct {
 
 	// Alert is set for alerts.
 	Alert *Alert
+	// UnsubscribeURL is set for actions when the runtime serves RFC 8058
+	// one-click unsubscribe: a URL signed for this customer, channel and
+	// action that unsubscribes them when POSTed to. An email provider
+	// sends it as List-Unsubscribe.
+	UnsubscribeURL string
 }
 
 // Customer is the customer a delivery is for.

@@ -137,6 +137,7 @@ func decodeDelivery(req *providerv1.Deliver_Request, cfg map[string]cty.Value, c
 		Journey:        req.GetJourney(),
 		Action:         req.GetAction(),
 		Message:        req.GetMessage(),
+		UnsubscribeURL: req.GetUnsubscribeUrl(),
 	}
 	if d.Message == nil {
 		d.Message = map[string]string{}

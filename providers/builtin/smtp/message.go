@@ -38,8 +38,11 @@ func (c *config) message(d *sdk.Delivery, to *mail.Address, now time.Time) ([]by
 	header("Date", now.UTC().Format(time.RFC1123Z))
 	header("Message-ID", id)
 	header("MIME-Version", "1.0")
-	if c.unsubscribe != "" {
-		header("List-Unsubscribe", "<"+c.unsubscribe+">")
+	// The runtime's URL names the recipient, as RFC 8058 wants of a
+	// one-click URL; the channel's fixed unsubscribe_url is for runtimes
+	// that serve none (no -public-url).
+	if u := unsubscribeURL(d, c.unsubscribe); u != "" {
+		header("List-Unsubscribe", "<"+u+">")
 		header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
 	}
 	mw := multipart.NewWriter(&buf)
@@ -68,6 +71,21 @@ func (c *config) message(d *sdk.Delivery, to *mail.Address, now time.Time) ([]by
 		return nil, "", err
 	}
 	return buf.Bytes(), id, nil
+}
+
+// unsubscribeURL is the URL a delivery's List-Unsubscribe names: the
+// runtime's per-recipient one when it sent one, else the channel's.
+// A URL with a character that would end the header's <...> or break its
+// line is not sent.
+func unsubscribeURL(d *sdk.Delivery, channel string) string {
+	u := d.UnsubscribeURL
+	if u == "" {
+		u = channel
+	}
+	if strings.ContainsAny(u, "<>\r\n \t,") {
+		return ""
+	}
+	return u
 }
 
 // boundary is the multipart boundary of a delivery: fixed by its key, so

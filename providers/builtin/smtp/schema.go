@@ -21,7 +21,7 @@ func Schema() provschema.Schema {
 			{Name: "username", Type: cty.String, Description: "The user name for SMTP authentication."},
 			{Name: "password", Type: cty.String, Sensitive: true, Description: "The password for SMTP authentication."},
 			{Name: "starttls", Type: cty.String, Description: `"required" (default), "opportunistic" or "off".`},
-			{Name: "unsubscribe_url", Type: cty.String, Description: "An HTTPS URL for RFC 8058 one-click unsubscribe, sent as List-Unsubscribe."},
+			{Name: "unsubscribe_url", Type: cty.String, Description: "A fixed HTTPS URL for RFC 8058 one-click unsubscribe, sent as List-Unsubscribe when the runtime serves no per-recipient one of its own (waymark runtime -public-url, docs/governance.md)."},
 			{Name: "timeout", Type: cty.String, Description: `A deadline for one delivery, as a duration such as "30s".`},
 			{Name: "ca_file", Type: cty.String, Description: "A PEM file of the certificate authorities to trust for STARTTLS instead of the system's (for a relay with a private certificate)."},
 		},

@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"mime"
@@ -275,6 +276,57 @@ func TestDeliverStartTLSAuth(t *testing.T) {
 	}
 	if parts["text/plain"] != "Hello Ada,\r\nYour cart & a discount await." { // quoted-printable text has CRLF line ends
 		t.Errorf("text part %q", parts["text/plain"])
+	}
+}
+
+// TestUnsubscribeHeaders checks which URL List-Unsubscribe names: the
+// runtime's per-recipient one, carried over the provider protocol, before
+// the channel's fixed one; none when neither is set or the URL would break
+// the header.
+func TestUnsubscribeHeaders(t *testing.T) {
+	s := startServer(t, false)
+	p := sdktest.Process(t, smtp.Provider())
+	const fixed, signed = "https://acme.test/unsubscribe", "https://waymark.acme.test/v1/unsubscribe/AbC-_9"
+	tests := []struct {
+		name, channel, runtime, want string
+	}{
+		{"the runtime's", fixed, signed, "<" + signed + ">"},
+		{"the runtime's without a channel URL", "", signed, "<" + signed + ">"},
+		{"the channel's", fixed, "", "<" + fixed + ">"},
+		{"none", "", "", ""},
+		{"not one that breaks the header", "", "https://x.test/a>\r\nBcc: eve@evil.test", ""},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			extra := map[string]cty.Value{"starttls": cty.StringVal("off")}
+			if tt.channel != "" {
+				extra["unsubscribe_url"] = cty.StringVal(tt.channel)
+			}
+			configure(t, p, "email", channel(s, extra))
+			d := delivery(fmt.Sprint("unsub-", i))
+			d.UnsubscribeURL = tt.runtime
+			if _, err := p.Deliver(context.Background(), d); err != nil {
+				t.Fatal(err)
+			}
+			msgs := s.messages()
+			msg, err := mail.ReadMessage(bytes.NewReader(msgs[len(msgs)-1].data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := msg.Header.Get("List-Unsubscribe"); got != tt.want {
+				t.Errorf("List-Unsubscribe %q, want %q", got, tt.want)
+			}
+			post := "List-Unsubscribe=One-Click"
+			if tt.want == "" {
+				post = ""
+			}
+			if got := msg.Header.Get("List-Unsubscribe-Post"); got != post {
+				t.Errorf("List-Unsubscribe-Post %q, want %q", got, post)
+			}
+			if got := msg.Header.Get("Bcc"); got != "" {
+				t.Errorf("Bcc %q", got)
+			}
+		})
 	}
 }
 

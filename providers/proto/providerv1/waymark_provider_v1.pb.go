@@ -1212,9 +1212,13 @@ type Deliver_Request struct {
 	// message holds the action's message fields rendered for this customer.
 	Message map[string]string `protobuf:"bytes,10,rep,name=message,proto3" json:"message,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// alert is set for alerts.
-	Alert         *Deliver_Alert `protobuf:"bytes,11,opt,name=alert,proto3" json:"alert,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Alert *Deliver_Alert `protobuf:"bytes,11,opt,name=alert,proto3" json:"alert,omitempty"`
+	// unsubscribe_url is set for actions when the runtime serves RFC 8058
+	// one-click unsubscribe: a URL, signed for this customer, channel and
+	// action, that unsubscribes them when POSTed to.
+	UnsubscribeUrl string `protobuf:"bytes,12,opt,name=unsubscribe_url,json=unsubscribeUrl,proto3" json:"unsubscribe_url,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Deliver_Request) Reset() {
@@ -1322,6 +1326,13 @@ func (x *Deliver_Request) GetAlert() *Deliver_Alert {
 		return x.Alert
 	}
 	return nil
+}
+
+func (x *Deliver_Request) GetUnsubscribeUrl() string {
+	if x != nil {
+		return x.UnsubscribeUrl
+	}
+	return ""
 }
 
 type Deliver_Error struct {
@@ -1584,7 +1595,7 @@ const file_waymark_provider_v1_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x120\n" +
 	"\x05value\x18\x02 \x01(\v2\x1a.waymark.provider.v1.ValueR\x05value:\x028\x01\x1aM\n" +
 	"\bResponse\x12A\n" +
-	"\vdiagnostics\x18\x01 \x03(\v2\x1f.waymark.provider.v1.DiagnosticR\vdiagnostics\"\xc1\t\n" +
+	"\vdiagnostics\x18\x01 \x03(\v2\x1f.waymark.provider.v1.DiagnosticR\vdiagnostics\"\xea\t\n" +
 	"\aDeliver\x1a\xcc\x01\n" +
 	"\bCustomer\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12U\n" +
@@ -1598,7 +1609,7 @@ const file_waymark_provider_v1_proto_rawDesc = "" +
 	"\x03kpi\x18\x01 \x01(\tR\x03kpi\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value\x12\x16\n" +
 	"\x06target\x18\x03 \x01(\x01R\x06target\x12\x14\n" +
-	"\x05state\x18\x04 \x01(\tR\x05state\x1a\xac\x05\n" +
+	"\x05state\x18\x04 \x01(\tR\x05state\x1a\xd5\x05\n" +
 	"\aRequest\x125\n" +
 	"\x04kind\x18\x01 \x01(\x0e2!.waymark.provider.v1.Deliver.KindR\x04kind\x12'\n" +
 	"\x0fidempotency_key\x18\x02 \x01(\tR\x0eidempotencyKey\x12,\n" +
@@ -1611,7 +1622,8 @@ const file_waymark_provider_v1_proto_rawDesc = "" +
 	"\trecipient\x18\t \x03(\v23.waymark.provider.v1.Deliver.Request.RecipientEntryR\trecipient\x12K\n" +
 	"\amessage\x18\n" +
 	" \x03(\v21.waymark.provider.v1.Deliver.Request.MessageEntryR\amessage\x128\n" +
-	"\x05alert\x18\v \x01(\v2\".waymark.provider.v1.Deliver.AlertR\x05alert\x1aX\n" +
+	"\x05alert\x18\v \x01(\v2\".waymark.provider.v1.Deliver.AlertR\x05alert\x12'\n" +
+	"\x0funsubscribe_url\x18\f \x01(\tR\x0eunsubscribeUrl\x1aX\n" +
 	"\x0eRecipientEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x120\n" +
 	"\x05value\x18\x02 \x01(\v2\x1a.waymark.provider.v1.ValueR\x05value:\x028\x01\x1a:\n" +
