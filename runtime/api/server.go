@@ -164,6 +164,7 @@ func (s *Server) routes() {
 	s.route(apiv1.RouteDeliveries, map[string]scoped{"GET": {store.ScopeRead, s.listDeliveries}})
 	s.route(apiv1.RouteRetry, map[string]scoped{"POST": {store.ScopeAdmin, s.retryDelivery}})
 	s.route(apiv1.RouteOutcome, map[string]scoped{"POST": {store.ScopeIngest, s.deliveryOutcome}})
+	s.unsubscribeRoutes()
 	s.mux.Handle(ui.Prefix, ui.New(s.svc, ui.Options{Insecure: s.opts.Insecure, Range: analyticsRange, Logger: s.opts.Logger}))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, apiv1.CodeNotFound, fmt.Sprintf("there is no %s", r.URL.Path))

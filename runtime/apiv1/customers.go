@@ -16,6 +16,19 @@ type Customer struct {
 	Timeline []Transition `json:"timeline"`
 	// Decisions are the most recent decisions, newest first.
 	Decisions []DecisionSummary `json:"decisions"`
+	// OptOuts are the channels whose consent the customer turned off, by
+	// channel: none of them is contacted until a trait
+	// consent.<channel> = true turns it on again.
+	OptOuts []OptOut `json:"opt_outs"`
+}
+
+// OptOut is a channel a customer unsubscribed from.
+type OptOut struct {
+	Channel string    `json:"channel"`
+	Since   time.Time `json:"since"`
+	// Source is "unsubscribed" (an unsubscribed response, or the one-click
+	// link of RouteUnsubscribe) or "trait" (consent.<channel> = false).
+	Source string `json:"source"`
 }
 
 // Withheld stands for a sensitive value the API does not give out: in a

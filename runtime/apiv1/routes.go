@@ -27,6 +27,9 @@ const (
 	RouteDeliveries  = "/v1/deliveries"
 	RouteRetry       = "/v1/deliveries/{id}/retry"
 	RouteOutcome     = "/v1/deliveries/{id}/outcome"
+	// RouteUnsubscribe needs no bearer token: its token is the runtime's
+	// signature (UnsubscribeResult).
+	RouteUnsubscribe = "/v1/unsubscribe/{token}"
 
 	// The operational routes, outside /v1 and without tokens.
 	RouteHealthz = "/healthz"

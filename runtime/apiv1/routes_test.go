@@ -29,13 +29,14 @@ func TestPaths(t *testing.T) {
 		{apiv1.EventsPath(apiv1.EventsQuery{After: "12", Limit: 3}), apiv1.RouteEvents, map[string]string{"?after": "12", "?limit": "3"}},
 		{apiv1.RetryPath(odd), apiv1.RouteRetry, map[string]string{"id": odd}},
 		{apiv1.OutcomePath(odd), apiv1.RouteOutcome, map[string]string{"id": odd}},
+		{apiv1.UnsubscribePath("AbC-_9"), apiv1.RouteUnsubscribe, map[string]string{"token": "AbC-_9"}},
 		{apiv1.ModelPath("growth/journey.cart.action.banner@web"), apiv1.RouteModel, map[string]string{"id": "growth/journey.cart.action.banner@web"}},
 	} {
 		mux := http.NewServeMux()
 		for _, r := range []string{apiv1.RouteStack, apiv1.RouteDeployments, apiv1.RouteDeployment, apiv1.RouteImpact,
 			apiv1.RouteRollback, apiv1.RouteAnalytics, apiv1.RouteEvents, apiv1.RouteSync, apiv1.RouteCustomer,
 			apiv1.RouteTokens, apiv1.RouteDecide, apiv1.RouteResponses, apiv1.RouteDecision, apiv1.RouteModels,
-			apiv1.RouteModel, apiv1.RouteDeliveries, apiv1.RouteRetry, apiv1.RouteOutcome} {
+			apiv1.RouteModel, apiv1.RouteDeliveries, apiv1.RouteRetry, apiv1.RouteOutcome, apiv1.RouteUnsubscribe} {
 			mux.HandleFunc(r, func(w http.ResponseWriter, req *http.Request) {
 				if r != c.route {
 					t.Errorf("%s went to %s, not %s", c.path, r, c.route)

@@ -36,6 +36,7 @@ var contract = []any{
 	apiv1.Analytics{}, apiv1.Totals{}, apiv1.FunnelStage{}, apiv1.Path{}, apiv1.ActionReport{}, apiv1.KPI{},
 	apiv1.Target{}, apiv1.Hour{},
 	apiv1.KPIHoldout{}, apiv1.HoldoutSide{}, apiv1.HoldoutLift{}, apiv1.HoldoutTest{},
+	apiv1.OptOut{}, apiv1.UnsubscribeResult{},
 }
 
 // queries are the contract's query parameter types, as their query

@@ -101,6 +101,10 @@ type Config struct {
 	// MaxInflightBytes bounds the request bodies read at once (default
 	// api.DefaultMaxInflightBytes).
 	MaxInflightBytes int64
+	// PublicURL is the base URL the internet reaches the runtime at: when
+	// set, deliveries carry one-click unsubscribe links under it
+	// (service.Config.PublicURL).
+	PublicURL *url.URL
 	// Getenv reads the environment.
 	Getenv func(string) string
 	// Out receives what the operator must see once (the admin token);
@@ -172,7 +176,7 @@ func Run(ctx context.Context, cfg Config) error {
 	svc, err := service.New(ctx, service.Config{Store: st, SecretKey: key, Clock: engine.Wall{}, EventClock: cfg.EventClock, Registerer: reg, Logger: log,
 		DecisionRetention: cfg.DecisionRetention, Providers: providers, Replica: cfg.Replica, CacheSize: cfg.CacheSize,
 		Delivery: delivery.Options{AttemptTimeout: cfg.DeliveryTimeout},
-		Host:     host.Options{Logger: hostLog, Reattach: cfg.Getenv("WAYMARK_REATTACH_PROVIDERS")}})
+		Host:     host.Options{Logger: hostLog, Reattach: cfg.Getenv("WAYMARK_REATTACH_PROVIDERS")}, PublicURL: cfg.PublicURL})
 	if err != nil {
 		return err
 	}

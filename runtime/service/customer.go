@@ -21,7 +21,10 @@ func (s *Service) Customer(ctx context.Context, id string) (apiv1.Customer, erro
 		return apiv1.Customer{}, ErrNotFound
 	}
 	cat := s.eng.Catalog()
-	out := apiv1.Customer{ID: id, Profile: map[string]any{}, Journeys: []apiv1.JourneyState{}, Timeline: []apiv1.Transition{}}
+	out := apiv1.Customer{ID: id, Profile: map[string]any{}, Journeys: []apiv1.JourneyState{}, Timeline: []apiv1.Transition{}, OptOuts: []apiv1.OptOut{}}
+	for _, o := range c.OptOuts {
+		out.OptOuts = append(out.OptOuts, apiv1.OptOut{Channel: o.Channel, Since: o.Since, Source: o.Source})
+	}
 	for name, a := range cat.Schema.Customer {
 		v, ok := c.Profile[name]
 		if !ok {

@@ -163,7 +163,11 @@ func (s *Service) ReportDelivery(ctx context.Context, id, outcome string) (apiv1
 // a KPI alert, which goes to its channel as it is deployed now.
 func (s *Service) render(ctx context.Context, it *delivery.Item) (string, *host.Delivery, error) {
 	if it.Alert == nil {
-		return s.eng.Render(ctx, it)
+		source, d, err := s.eng.Render(ctx, it)
+		if err == nil {
+			d.UnsubscribeURL = s.unsubscribeURL(it)
+		}
+		return source, d, err
 	}
 	ch := s.eng.Decisioning().Channels[it.Channel]
 	if ch == nil {

@@ -28,6 +28,10 @@ type keys struct {
 	// macs holds HMAC-SHA256 states keyed with digest, reset between
 	// uses: keying one costs more than the digest of a customer id.
 	macs sync.Pool
+	// unsub seals one-click unsubscribe tokens, whose nonce is an HMAC
+	// under unsubMAC (unsubscribe.go).
+	unsub    cipher.AEAD
+	unsubMAC []byte
 }
 
 func newKeys(secret []byte) (*keys, error) {
@@ -55,7 +59,15 @@ func newKeys(secret []byte) (*keys, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := &keys{aead: aead, data: data, digest: derive("waymark digest")}
+	ublock, err := aes.NewCipher(derive("waymark unsubscribe"))
+	if err != nil {
+		return nil, err
+	}
+	unsub, err := cipher.NewGCM(ublock)
+	if err != nil {
+		return nil, err
+	}
+	k := &keys{aead: aead, data: data, digest: derive("waymark digest"), unsub: unsub, unsubMAC: derive("waymark unsubscribe nonce")}
 	k.macs.New = func() any { return hmac.New(sha256.New, k.digest) }
 	return k, nil
 }

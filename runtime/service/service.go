@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -87,6 +88,10 @@ type Config struct {
 	// Models holds the adaptive models (default a new registry, loaded
 	// from the store when the runtime starts).
 	Models *models.Registry
+	// PublicURL is the base URL at which the runtime's API is reached from
+	// the internet (-public-url, see ParsePublicURL): when set, every
+	// action's delivery carries a one-click unsubscribe URL under it.
+	PublicURL *url.URL
 }
 
 // Service is the runtime.
@@ -97,6 +102,8 @@ type Service struct {
 	keys *keys
 	m    *metrics
 	log  *slog.Logger
+	// public is Config.PublicURL.
+	public *url.URL
 
 	deployMu sync.Mutex
 	deployed map[string]catalog.Deployed // the latest deployment of each stack
@@ -146,7 +153,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	// Customers' data is encrypted in the store.
 	cfg.Store = &sealedStore{Store: cfg.Store, k: k}
-	s := &Service{cfg: cfg, st: cfg.Store, keys: k, log: cfg.Logger, deployed: map[string]catalog.Deployed{},
+	s := &Service{cfg: cfg, st: cfg.Store, keys: k, log: cfg.Logger, public: cfg.PublicURL, deployed: map[string]catalog.Deployed{},
 		ingest: make(chan struct{}, cfg.MaxConcurrentIngest), an: newAnalyticsFeed()}
 	s.shred = newShredder(cfg.Store, k)
 	s.m = newMetrics(cfg.Registerer, s)

@@ -5,6 +5,7 @@ package runtimecmd
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"time"
@@ -53,6 +54,9 @@ type ServeOptions struct {
 	DeliveryTimeout   string
 	CacheSize         int
 	MaxInflightMB     int
+	// PublicURL is the base URL of the runtime as the internet reaches it,
+	// for one-click unsubscribe links.
+	PublicURL string
 	// DataDefault is set when -data was not given: the runtime then says
 	// that its data directory is the default, under the current directory.
 	DataDefault bool
@@ -94,6 +98,7 @@ its first start the runtime creates an admin token and prints it once. SIGTERM o
 	f.StringVar(&opts.DeliveryTimeout, "delivery-timeout", "30s", "Deadline of one delivery attempt through a provider.")
 	f.StringVar(&opts.Replica, "replica", "", "Name of this runtime among the replicas sharing a store (default: host name, process id and a random suffix).")
 	f.IntVar(&opts.CacheSize, "cache-size", 1_000_000, "Most customers kept in memory (at most about 2 KiB each); the others are read from the store when needed.")
+	f.StringVar(&opts.PublicURL, "public-url", "", "Base URL at which the internet reaches this runtime's API (https://…): emails then carry a per-recipient one-click unsubscribe link under it (RFC 8058, docs/governance.md). Empty: no such links.")
 	f.IntVar(&opts.MaxInflightMB, "max-inflight-mb", api.DefaultMaxInflightBytes>>20, "Most MiB of request bodies read at once; a request past it is answered 429 before its body is read.")
 	return cmd
 }
@@ -136,6 +141,12 @@ func Serve(ctx context.Context, s *cmdutil.Streams, opts *ServeOptions) error {
 	if opts.MaxInflightMB <= 0 {
 		return fmt.Errorf("-max-inflight-mb must be at least 1, not %d", opts.MaxInflightMB)
 	}
+	var publicURL *url.URL
+	if opts.PublicURL != "" {
+		if publicURL, err = service.ParsePublicURL(opts.PublicURL); err != nil {
+			return err
+		}
+	}
 	if abs, err := filepath.Abs(opts.Data); err == nil {
 		opts.Data = abs
 	}
@@ -147,7 +158,7 @@ func Serve(ctx context.Context, s *cmdutil.Streams, opts *ServeOptions) error {
 	return server.Run(ctx, server.Config{Replica: opts.Replica, CacheSize: opts.CacheSize, Store: opts.Store, DeliveryTimeout: deliveryTimeout,
 		DataDir: opts.Data, Listen: opts.Listen, EventClock: eventClock, Insecure: opts.Insecure, InsecureRemote: opts.InsecureRemote, MetricsAuth: metricsAuth,
 		SecretKeyFile: opts.SecretKeyFile, TLSCert: opts.TLSCert, TLSKey: opts.TLSKey, DedupWindow: window, DecisionRetention: retention,
-		Getenv: s.Getenv, Out: s.Out, Log: s.Err, MaxInflightBytes: int64(opts.MaxInflightMB) << 20,
+		Getenv: s.Getenv, Out: s.Out, Log: s.Err, MaxInflightBytes: int64(opts.MaxInflightMB) << 20, PublicURL: publicURL,
 	})
 }
 
