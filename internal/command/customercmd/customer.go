@@ -97,6 +97,19 @@ func Render(s *cmdutil.Streams, cu *apiv1.Customer) {
 	}
 	tw.Flush()
 
+	if len(cu.OptOuts) > 0 {
+		fmt.Fprintf(w, "\n%s\n", bold("Consent off"))
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, o := range cu.OptOuts {
+			how := "unsubscribed"
+			if o.Source == "trait" {
+				how = "trait consent." + o.Channel + " = false"
+			}
+			fmt.Fprintf(tw, "  %s\tsince %s (%s); the trait consent.%s = true turns it on again\n", o.Channel, ts(o.Since), how, o.Channel)
+		}
+		tw.Flush()
+	}
+
 	fmt.Fprintf(w, "\n%s\n", bold("Journeys"))
 	if len(cu.Journeys) == 0 {
 		fmt.Fprintln(w, "  (in no journey)")

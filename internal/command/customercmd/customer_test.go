@@ -19,6 +19,7 @@ func TestRender(t *testing.T) {
 		ID:        "c-42",
 		Profile:   map[string]any{"email": map[string]any{"sensitive": true, "digest": "ab12"}, "tier": "gold", "email_opt_in": false, "timezone": nil},
 		LastEvent: at(12),
+		OptOuts:   []apiv1.OptOut{{Channel: "email", Since: *at(11), Source: "unsubscribed"}, {Channel: "sms", Since: *at(12), Source: "trait"}},
 		Journeys: []apiv1.JourneyState{
 			{Stack: "growth", Journey: "cart_recovery", State: "active", Stage: "checkout", Run: 2, Entered: *at(10), StageEntered: at(11),
 				Timers: []apiv1.Timer{{Kind: "within", Due: at(10).Add(14 * 24 * time.Hour)}, {Kind: "timeout", Due: *at(13)}}},
