@@ -94,9 +94,11 @@ func (s *mailSession) Reset()        {}
 func (s *mailSession) Logout() error { return nil }
 
 // mailing is a stack that emails a reminder when a customer enters
-// cart_recovery, through the smtp provider to port.
-func mailing(port int) *deploy.Document {
-	return fixture.New("growth").Shared().Customer("first_name", "string", "", false).CartRecovery(nil).
+// cart_recovery, through the smtp provider to port; mod, when given,
+// changes the journey.
+func mailing(port int, mod ...func(*deploy.Journey)) *deploy.Document {
+	mod = append(mod, nil)
+	return fixture.New("growth").Shared().Customer("first_name", "string", "", false).CartRecovery(mod[0]).
 		Channel(deploy.Channel{Name: "email", Provider: "smtp", Delivers: true, Consent: "customer.email_opt_in",
 			PerDelivery: map[string]string{"to": "customer.email"},
 			Config: map[string]json.RawMessage{"host": json.RawMessage(`"127.0.0.1"`), "port": json.RawMessage(fmt.Sprint(port)),

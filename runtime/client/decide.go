@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/waymarkhq/waymark/runtime/apiv1"
 )
@@ -33,6 +34,18 @@ func (c *Client) Respond(ctx context.Context, decisionID, action, outcome string
 	var out apiv1.ResponseResult
 	in := apiv1.ResponseRequest{DecisionID: decisionID, Action: action, Outcome: outcome}
 	if err := c.doJSON(ctx, http.MethodPost, apiv1.RouteResponses, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Unsubscribe uses a one-click unsubscribe link's token, as a mail
+// client does (RFC 8058): the customer's consent to the link's channel is
+// off from then on.
+func (c *Client) Unsubscribe(ctx context.Context, token string) (*apiv1.UnsubscribeResult, error) {
+	var out apiv1.UnsubscribeResult
+	err := c.do(ctx, http.MethodPost, apiv1.UnsubscribePath(token), strings.NewReader(apiv1.OneClickBody), "application/x-www-form-urlencoded", &out)
+	if err != nil {
 		return nil, err
 	}
 	return &out, nil
