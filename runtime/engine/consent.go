@@ -24,8 +24,10 @@ const (
 	OptOutTrait = "trait"
 )
 
-// maxOptOuts bounds the channels a customer keeps an opt-out for, since
-// a trait may name any channel, deployed or not.
+// maxOptOuts bounds the channels a customer keeps an opt-out for from
+// traits, since a trait may name any channel, deployed or not; an
+// unsubscribed response, which names a channel a decision was made on, is
+// always kept.
 const maxOptOuts = 64
 
 // optOut is a channel whose consent the customer turned off, at at.
@@ -54,7 +56,7 @@ func (c *customer) setConsent(channel string, on bool, t time.Time, source strin
 	switch {
 	case on && ok:
 		c.optOuts = append(c.optOuts[:i], c.optOuts[i+1:]...)
-	case !on && !ok && len(c.optOuts) < maxOptOuts:
+	case !on && !ok && (source == OptOutResponse || len(c.optOuts) < maxOptOuts):
 		c.optOuts = append(c.optOuts, optOut{})
 		copy(c.optOuts[i+1:], c.optOuts[i:])
 		c.optOuts[i] = optOut{channel: channel, at: t, source: source}
