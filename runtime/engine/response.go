@@ -105,8 +105,9 @@ func decodeOutcome(b []byte) (*DeliveryOutcome, error) {
 	return o, nil
 }
 
-// response applies a response at t: an impression on an inbound channel
-// is a contact; ignored contacts in a row suppress the action once there
+// response applies a response at t: unsubscribed turns the channel's
+// consent off for the customer (consent.go); an impression on an inbound
+// channel is a contact; ignored contacts in a row suppress the action once there
 // are after_ignores of them, and any other response but an impression
 // starts the count again; a labelled outcome trains the action's model,
 // once per decision and action (a positive response after a negative one
