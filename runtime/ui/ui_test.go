@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/waymarkhq/waymark/runtime/apiv1"
+	"github.com/waymarkhq/waymark/runtime/events"
 	"github.com/waymarkhq/waymark/runtime/store"
 	"github.com/waymarkhq/waymark/runtime/ui"
 )
@@ -156,6 +157,31 @@ func TestSensitiveTraitNeverInHTML(t *testing.T) {
 	status, body := get(t, c, rt.URL+"/ui/customers?id=nobody-at-all")
 	if status != http.StatusNotFound || !strings.Contains(body, "No customer") {
 		t.Errorf("an unknown customer: %d", status)
+	}
+}
+
+// A channel whose consent is off shows on the customer's page, with how
+// it was turned off.
+func TestCustomerConsentOff(t *testing.T) {
+	rt := start(t, 20)
+	c := rt.signedIn(t, rt.read)
+	id, _ := rt.firstCustomer(t)
+	if _, body := get(t, c, rt.URL+"/ui/customers?id="+url.QueryEscape(id)); strings.Contains(body, "Consent off") {
+		t.Fatal("consent off before any opt-out")
+	}
+	b, _ := json.Marshal(map[string]any{"type": "identify", "userId": id, "messageId": "optout", "traits": map[string]any{"consent.email": false}})
+	res, err := rt.svc.Ingest(context.Background(), b, events.DefaultLimits)
+	if err != nil || len(res.Rejected) > 0 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if err := rt.svc.SyncAll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, body := get(t, c, rt.URL+"/ui/customers?id="+url.QueryEscape(id))
+	for _, want := range []string{"Consent off", "<th scope=\"row\">email</th>", "trait consent.email = false"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the customer page lacks %q", want)
+		}
 	}
 }
 
