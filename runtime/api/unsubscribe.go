@@ -3,7 +3,9 @@ package api
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"html/template"
+	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -22,9 +24,19 @@ func (s *Server) unsubscribeRoutes() {
 	s.route(apiv1.RouteUnsubscribe, map[string]scoped{"POST": {"", s.unsubscribe}, "GET": {"", s.unsubscribePage}})
 }
 
+// maxOneClickBody bounds the body of the route, which anyone may call:
+// the one-click body is 26 bytes, a multipart one a few hundred.
+const maxOneClickBody = 4 << 10
+
 func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request, _ string) {
-	body, ok := s.readBody(w, r)
-	if !ok {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxOneClickBody+1))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, apiv1.CodeBadRequest, "reading the request body: "+err.Error())
+		return
+	}
+	if len(body) > maxOneClickBody {
+		writeError(w, http.StatusRequestEntityTooLarge, apiv1.CodeBodyTooLarge,
+			fmt.Sprintf("the body of a one-click unsubscribe is List-Unsubscribe=One-Click, not over %d bytes", maxOneClickBody))
 		return
 	}
 	token := r.PathValue("token")

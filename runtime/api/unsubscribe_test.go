@@ -1,9 +1,11 @@
 package api_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -157,6 +159,7 @@ func oneClick(t *testing.T, store []string) {
 		{"too long", apiv1.UnsubscribePath(strings.Repeat("A", 4000)), "application/x-www-form-urlencoded", apiv1.OneClickBody, 400, apiv1.CodeBadRequest},
 		{"not one-click", apiv1.UnsubscribePath(token), "application/x-www-form-urlencoded", "List-Unsubscribe=Yes", 400, apiv1.CodeBadRequest},
 		{"JSON body", apiv1.UnsubscribePath(token), "application/json", `{"List-Unsubscribe":"One-Click"}`, 400, apiv1.CodeBadRequest},
+		{"a large body", apiv1.UnsubscribePath(token), "application/x-www-form-urlencoded", apiv1.OneClickBody + "&x=" + strings.Repeat("x", 5000), 413, apiv1.CodeBodyTooLarge},
 	} {
 		status, _, e := post(public+tt.path, tt.contentType, tt.body)
 		if status != tt.status || e.Error.Code != tt.code || e.Error.Message == "" {
@@ -167,8 +170,13 @@ func oneClick(t *testing.T, store []string) {
 		t.Fatalf("opted out before the one-click POST: %+v", got)
 	}
 
-	// The one-click POST, as a mailbox provider sends it.
-	status, res, e := post(link, "application/x-www-form-urlencoded", apiv1.OneClickBody)
+	// The one-click POST, as a mailbox provider sends it (multipart, the
+	// RFC's other encoding).
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	mw.WriteField("List-Unsubscribe", "One-Click")
+	mw.Close()
+	status, res, e := post(link, mw.FormDataContentType(), form.String())
 	if status != http.StatusOK || res.Channel != "email" || !res.Unsubscribed || res.Duplicate {
 		t.Fatalf("one-click: %d %+v %+v", status, res, e)
 	}
