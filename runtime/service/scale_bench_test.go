@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -26,7 +27,8 @@ import (
 // in flight, restarts the runtime on it (reporting the time until it is
 // ready and its resident memory), then sends 100,000 events of customers
 // drawn across all of them and reports events/s, CPU-µs per event and the
-// peak resident memory.
+// peak resident memory. WAYMARK_BENCH_HEAPPROFILE=FILE writes the heap
+// after each restart to FILE.<customers>.
 func BenchmarkIngestAtScale(b *testing.B) {
 	sizes := []int{10_000, 100_000, 1_000_000}
 	if v := os.Getenv("WAYMARK_BENCH_CUSTOMERS"); v != "" {
@@ -108,6 +110,9 @@ func ingestAtScale(b *testing.B, customers int) {
 	}
 	startTime := time.Since(started)
 	rssStart := rss()
+	if f := os.Getenv("WAYMARK_BENCH_HEAPPROFILE"); f != "" {
+		writeHeapProfile(b, fmt.Sprintf("%s.%d", f, customers))
+	}
 
 	const events, per = 100_000, 500
 	bodies := make([][]byte, 0, events/per)
@@ -141,6 +146,20 @@ func ingestAtScale(b *testing.B, customers int) {
 	b.ReportMetric(float64(rssStart)/(1<<20), "rss-start-MiB")
 	b.ReportMetric(float64(peakRSS())/(1<<20), "peak-rss-MiB")
 	b.ReportMetric(fillTime.Seconds(), "fill-s")
+}
+
+// writeHeapProfile writes what the heap holds now to file, after a
+// collection, for `go tool pprof -sample_index=inuse_space`.
+func writeHeapProfile(b *testing.B, file string) {
+	runtime.GC()
+	f, err := os.Create(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		b.Fatal(err)
+	}
 }
 
 // rss is the resident memory of the process now.
