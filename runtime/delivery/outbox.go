@@ -224,7 +224,7 @@ func (o *Outbox) claim(ctx context.Context) {
 		}
 		// The entries come earliest due first: those over their channel's
 		// rate take its slots in that order.
-		if it, err := Decode(e); err == nil && o.opts.Rate != nil {
+		if it, err := o.decodeLimited(e); err == nil && it != nil {
 			if ok, at, queued := o.rt.take(it, e.ID, now); !ok {
 				limited = true
 				it.RateLimited, it.Slot, it.SlotWorker = true, at, o.opts.Worker
@@ -242,6 +242,15 @@ func (o *Outbox) claim(ctx context.Context) {
 	if limited {
 		o.poke() // room was made: claim on at once
 	}
+}
+
+// decodeLimited decodes an entry when the outbox has rate limits, and
+// returns nil for none.
+func (o *Outbox) decodeLimited(e store.Delivery) (*Item, error) {
+	if o.opts.Rate == nil {
+		return nil, nil
+	}
+	return Decode(e)
 }
 
 // start begins attempts of the ready entries while there is room.

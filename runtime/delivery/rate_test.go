@@ -156,11 +156,12 @@ func TestSendRate(t *testing.T) {
 				}
 				// For the figure, steps of a slot (per/limit) through the
 				// burst, so that each send is noted at its slot; else, and
-				// then, steps of a tenth of per, to be quick.
+				// then, steps of half of per (well within the grace of a
+				// slot), to be quick.
 				if tt.figure && clock.Now().Sub(t0) < burst+time.Second {
 					clock.Add(per / limit)
 				} else {
-					clock.Add(per / 10)
+					clock.Add(per / 2)
 				}
 				settle()
 			}
