@@ -214,3 +214,30 @@ test "a receipt needs no marketing consent" {
     action   = "receipt_email"
   }
 }
+
+test "a receipt does not count toward the weekly email cap" {
+  vars = { email_weekly_cap = 1 }
+  customer "c-6003" {
+    traits = { email = "ida@example.test", email_opt_in = true, first_name = "Ida" }
+  }
+  event {
+    customer   = "c-6003"
+    type       = "order_placed"
+    attributes = { amount = 30 }
+  }
+  expect_delivery {
+    customer = "c-6003"
+    action   = "receipt_email"
+  }
+  event {
+    at         = "+1h"
+    customer   = "c-6003"
+    type       = "cart_updated"
+    attributes = { cart_value = 45, item_count = 1 }
+  }
+  expect_delivery {
+    at       = "+2h"
+    customer = "c-6003"
+    action   = "reminder_email" # the one marketing email the cap allows
+  }
+}
