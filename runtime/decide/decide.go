@@ -96,7 +96,8 @@ type Request struct {
 	Limit int
 	Now   time.Time
 	// Due, when set, are outbound actions that fell due together: they are
-	// the only candidates, and at most Arbitration.MaxOutbound are chosen.
+	// the only candidates, and at most Arbitration.MaxOutbound marketing
+	// ones are chosen, besides every transactional one that passed.
 	Due  []*Action
 	Rand *rand.Rand
 }
