@@ -101,3 +101,32 @@ func TestTransactional(t *testing.T) {
 		})
 	}
 }
+
+// In a decide answer, transactional actions come first, within its most.
+func TestTransactionalFirstInAnswer(t *testing.T) {
+	doc := stack("growth",
+		deploy.Action{Name: "notice", Value: "1", Transactional: true},
+		deploy.Action{Name: "offer", Value: "100"},
+	).Arbitration(deploy.Arbitration{Limit: &deploy.Limit{Max: 1, Per: "1d"}}).Done()
+	c, _ := build(t, doc)
+	for _, tt := range []struct {
+		limit    int
+		contacts []decide.Contact
+		want     string
+	}{
+		{1, nil, "growth/journey.cart_recovery.action.notice growth/journey.cart_recovery.action.offer:ranked_out"},
+		{2, nil, "growth/journey.cart_recovery.action.notice growth/journey.cart_recovery.action.offer"},
+		{2, []decide.Contact{{At: t0.Add(-hour), Channel: "web", Action: "growth/journey.cart_recovery.action.offer"}},
+			"growth/journey.cart_recovery.action.notice growth/journey.cart_recovery.action.offer:limit"},
+	} {
+		sub := customer(c, "c1", "checkout")
+		sub.Contacts = tt.contacts
+		d, err := decide.Decide(c, sub, &decide.Request{Channel: "web", Now: t0, Limit: tt.limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := reasons(d); got != tt.want {
+			t.Errorf("limit %d: got %s\nwant %s", tt.limit, got, tt.want)
+		}
+	}
+}
