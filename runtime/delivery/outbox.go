@@ -227,7 +227,10 @@ func (o *Outbox) claim(ctx context.Context) {
 		if it, err := o.decodeLimited(e); err == nil && it != nil {
 			if ok, at, queued := o.rt.take(it, e.ID, now); !ok {
 				limited = true
-				it.RateLimited, it.Slot, it.SlotWorker = true, at, o.opts.Worker
+				it.RateLimited = true
+				if queued { // a new slot, this worker's; else the one it had
+					it.Slot, it.SlotWorker = at, o.opts.Worker
+				}
 				if o.reschedule(it, at) && queued {
 					o.opts.Observe(it.Channel, "rate_limited")
 				}
