@@ -203,14 +203,22 @@ func Decide(c *Catalog, sub *Subject, req *Request) (*Decision, error) {
 	}
 	if InHoldout(sub.ID, c.Arb.Holdout) {
 		// Nothing is filtered, scored or ranked: no model draws for a
-		// customer who receives nothing.
+		// customer who receives nothing. Transactional actions are not
+		// marketing and go on (docs/governance.md).
 		d.Holdout = true
+		transactional := false
 		for i := range d.Candidates {
-			if d.Candidates[i].Reason == Kept {
-				d.Candidates[i].Reason = HeldOut
+			if cd := &d.Candidates[i]; cd.Reason == Kept {
+				if cd.Action.Transactional {
+					transactional = true
+					continue
+				}
+				cd.Reason = HeldOut
 			}
 		}
-		return d, nil
+		if !transactional {
+			return d, nil
+		}
 	}
 	r.filter(d)
 	r.rank(d)

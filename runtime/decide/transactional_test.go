@@ -12,7 +12,8 @@ import (
 // A transactional action skips the marketing policies (the channel's and
 // the arbitration's caps, quiet hours, the channel's consent) and does not
 // count toward the caps; its own eligible, limit and suppress still hold,
-// and it is sent besides max_outbound, whatever the control group.
+// and it is sent besides max_outbound, whatever the control group and the
+// global holdout.
 func TestTransactional(t *testing.T) {
 	const (
 		receipt = "growth/journey.cart_recovery.action.receipt"
@@ -62,6 +63,9 @@ func TestTransactional(t *testing.T) {
 		{name: "the control group gets it too", optIn: true, now: t0,
 			arb:  func(a *deploy.Arbitration) { a.ControlGroup = 1 },
 			want: receipt + " " + remind},
+		{name: "the global holdout gets it too", optIn: true, now: t0,
+			arb:  func(a *deploy.Arbitration) { a.Holdout = 1 },
+			want: receipt + " " + remind + ":holdout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
