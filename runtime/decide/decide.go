@@ -113,8 +113,9 @@ type Decision struct {
 	// Control is set when the customer is in the control group: the chosen
 	// actions were picked at random among those that passed the filters.
 	Control bool
-	// Holdout is set when the customer is in the global holdout: nothing
-	// was chosen, and the candidates in their stage say holdout.
+	// Holdout is set when the customer is in the global holdout: only
+	// transactional actions may be chosen, and the other candidates in
+	// their stage say holdout.
 	Holdout bool
 	// Deferred is set when quiet hours deferred outbound sends until then.
 	Deferred time.Time
