@@ -177,6 +177,12 @@ func (l *loader) decodeChannels(blocks []*hcl.Block) {
 			switch nb.Type {
 			case "limit":
 				ch.Limit = l.limit(nb, sch.Block("limit"))
+			case "rate":
+				ch.Rate = l.rate(nb, sch.Block("rate"))
+				if !ps.Delivers && ch.Rate != nil {
+					l.add(warnf(rngPtr(nb.DefRange), "Send rate on an inbound channel",
+						"Channel %q is answered through the decide API and never sends, so a send rate has no effect on it.", name))
+				}
 			case "quiet_hours":
 				ch.QuietHours = l.quietHours(nb, sch.Block("quiet_hours"))
 				if !ps.Delivers && ch.QuietHours != nil {
@@ -291,6 +297,29 @@ func (l *loader) limit(b *hcl.Block, sch *schema.Block) *deploy.Limit {
 		return nil
 	}
 	return lim
+}
+
+func (l *loader) rate(b *hcl.Block, sch *schema.Block) *deploy.Rate {
+	c := l.content(b.Body, sch)
+	r := &deploy.Rate{}
+	ok := true
+	if a := c.Attributes["max"]; a != nil {
+		r.Max, ok = l.wholeNumber(a, "rate.max", 1)
+	}
+	if a := c.Attributes["per"]; a != nil {
+		var good bool
+		var d time.Duration
+		r.Per, d, good = l.duration(a, "rate.per")
+		if good && d <= 0 {
+			l.add(errorf(rngPtr(a.Expr.Range()), "Invalid duration", "rate.per must be longer than zero."))
+			good = false
+		}
+		ok = ok && good
+	}
+	if !ok || c.Attributes["max"] == nil || c.Attributes["per"] == nil {
+		return nil
+	}
+	return r
 }
 
 func (l *loader) quietHours(b *hcl.Block, sch *schema.Block) *deploy.QuietHours {

@@ -308,6 +308,9 @@ func (l *loader) decodeActionInstance(b *hcl.Block, j *journeyDecl, name string,
 			}
 		}
 	}
+	if a := c.Attributes["transactional"]; a != nil {
+		ac.Transactional, _ = l.boolean(a, "transactional")
+	}
 	var messageBlock *hcl.Block
 	for _, nb := range c.Blocks {
 		switch nb.Type {

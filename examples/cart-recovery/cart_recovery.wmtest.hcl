@@ -162,3 +162,82 @@ test "average order value counts the orders of the journey" {
     state   = "no_target"
   }
 }
+
+# The receipt is transactional: the reminder fills this test's weekly cap of
+# one marketing email, which then holds back the last call, but not the
+# receipt; nor does the night (quiet hours from 21:00) delay it.
+test "an order's receipt is sent even when the weekly email cap is reached" {
+  vars = { email_weekly_cap = 1 }
+  customer "c-6001" {
+    traits = { email = "lin@example.test", email_opt_in = true, first_name = "Lin" }
+  }
+  event {
+    customer   = "c-6001"
+    type       = "cart_updated"
+    attributes = { cart_value = 60, item_count = 1 }
+  }
+  expect_delivery {
+    at       = "+1h"
+    customer = "c-6001"
+    action   = "reminder_email"
+  }
+  expect_delivery {
+    at       = "+1d1h"
+    customer = "c-6001"
+    action   = "last_call_email"
+    sent     = false # the cap of one is reached
+  }
+  event {
+    at         = "+1d13h" # 22:00 UTC, in quiet hours
+    customer   = "c-6001"
+    type       = "order_placed"
+    attributes = { amount = 60 }
+  }
+  expect_delivery {
+    customer = "c-6001"
+    action   = "receipt_email"
+    fields   = { subject = "Your Acme order is confirmed" }
+  }
+}
+
+test "a receipt needs no marketing consent" {
+  customer "c-6002" {
+    traits = { email = "max@example.test", email_opt_in = false, first_name = "Max" }
+  }
+  event {
+    customer   = "c-6002"
+    type       = "order_placed"
+    attributes = { amount = 15 }
+  }
+  expect_delivery {
+    customer = "c-6002"
+    action   = "receipt_email"
+  }
+}
+
+test "a receipt does not count toward the weekly email cap" {
+  vars = { email_weekly_cap = 1 }
+  customer "c-6003" {
+    traits = { email = "ida@example.test", email_opt_in = true, first_name = "Ida" }
+  }
+  event {
+    customer   = "c-6003"
+    type       = "order_placed"
+    attributes = { amount = 30 }
+  }
+  expect_delivery {
+    customer = "c-6003"
+    action   = "receipt_email"
+  }
+  event {
+    at         = "+1h"
+    customer   = "c-6003"
+    type       = "cart_updated"
+    attributes = { cart_value = 45, item_count = 1 }
+  }
+  expect_delivery {
+    at       = "+2h"
+    customer = "c-6003"
+    action   = "reminder_email" # the one marketing email the cap allows
+  }
+}

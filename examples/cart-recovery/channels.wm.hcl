@@ -14,7 +14,7 @@ channel "email" {
   timeout         = "30s"
 
   limit {
-    max = 4
+    max = var.email_weekly_cap # 4, as the lifecycle and care stacks declare it
     per = "7d"
   }
   quiet_hours {
@@ -35,5 +35,9 @@ channel "ops" {
   timeout  = "10s"
   headers = {
     "X-Waymark-Team" = "growth"
+  }
+  rate { # the chat tool takes at most 5 posts a second; more wait in the outbox
+    max = 5
+    per = "1s"
   }
 }

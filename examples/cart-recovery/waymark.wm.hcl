@@ -41,6 +41,12 @@ variable "vip_banner_lever" {
   }
 }
 
+variable "email_weekly_cap" {
+  type        = number
+  default     = 4
+  description = "The most marketing emails a customer gets in 7 days, across every stack. The lifecycle and care stacks declare the email channel with 4: keep it so when they share the runtime."
+}
+
 variable "smtp_port" {
   type        = number
   default     = 1025

@@ -64,7 +64,15 @@ type Channel struct {
 	Consent     string            `json:"consent,omitempty"`
 	Limit       *Limit            `json:"limit,omitempty"`
 	QuietHours  *QuietHours       `json:"quiet_hours,omitempty"`
+	Rate        *Rate             `json:"rate,omitempty"`
 	Delivers    bool              `json:"delivers"`
+}
+
+// Rate is a channel's send-rate limit: at most Max sends per Per, across
+// every stack and customer.
+type Rate struct {
+	Max int    `json:"max"`
+	Per string `json:"per"`
 }
 
 // Limit is a contact cap: at most Max contacts per rolling Per, per customer.
@@ -142,6 +150,10 @@ type Action struct {
 	Suppress *Suppress         `json:"suppress,omitempty"`
 	Message  map[string]string `json:"message,omitempty"` // templates
 	Model    *Model            `json:"model,omitempty"`
+	// Transactional exempts the action from the marketing contact
+	// policies: the channel's and the arbitration's limits, quiet hours
+	// and the channel's consent (docs/governance.md).
+	Transactional bool `json:"transactional,omitempty"`
 }
 
 // Model is the settings of an adaptive model.

@@ -131,6 +131,14 @@ var file = &Block{
 			Blocks: []*Block{
 				limitBlock("on this channel, across all stacks,"),
 				{
+					Type:        "rate",
+					Description: "A send-rate limit of the channel, across all stacks and customers: at most `max` sends per `per`, spread evenly (one every `per`/`max`). Sends over the rate wait in the outbox, in the order they fell due; none is dropped. Each attempt, a retry too, takes a slot. Replicas sharing a store split the rate evenly. Only on a channel whose provider delivers.",
+					Attributes: []*Attribute{
+						{Name: "max", Kind: Value, Type: cty.Number, Required: true, Description: "The most sends in `per` (a whole number ≥ 1)."},
+						{Name: "per", Kind: Duration, Required: true, Description: "The period, such as `\"1s\"`."},
+					},
+				},
+				{
 					Type:        "quiet_hours",
 					Description: "Local times during which outbound sends wait (or are dropped). The customer's time zone is the profile attribute `timezone` when declared and set, else `timezone` here.",
 					Attributes: []*Attribute{
@@ -161,7 +169,7 @@ var file = &Block{
 				{Name: "max_actions", Kind: Value, Type: cty.Number, Default: "3", Description: "At most this many actions in one decide answer."},
 				{Name: "max_outbound", Kind: Value, Type: cty.Number, Default: "1", Description: "At most this many sends when outbound actions of one customer and channel fall due together."},
 				{Name: "control_group", Kind: Value, Type: cty.Number, Default: "0", Description: "The share of customers (0 to 1, by a stable hash of their id) who get a random eligible action, to measure the models' lift."},
-				{Name: "holdout", Kind: Value, Type: cty.Number, Default: "0", Description: "The global holdout: the share of customers (0 to 1, by a stable hash of their id) who receive nothing from any journey. They still enter journeys and move through stages, so that every journey's KPIs report the lift of the treated customers over them."},
+				{Name: "holdout", Kind: Value, Type: cty.Number, Default: "0", Description: "The global holdout: the share of customers (0 to 1, by a stable hash of their id) who receive nothing from any journey but its `transactional` actions. They still enter journeys and move through stages, so that every journey's KPIs report the lift of the treated customers over them."},
 			},
 			Blocks: []*Block{limitBlock("across every channel"), modelBlock("every action's model that has no model block of its own")},
 		},
@@ -262,6 +270,7 @@ var journeyBlock = &Block{
 				{Name: "value", Kind: ValueOrExpression, Type: cty.Number, Default: "1", Description: "What the action is worth: a number, or a runtime expression over `customer`, `context`, `segment` and `journey`."},
 				{Name: "lever", Kind: Value, Type: cty.Number, Default: "1", Description: "A config-time number ≥ 0 that pushes the action up or down."},
 				{Name: "description", Kind: Value, Type: cty.String, Description: "What the action does."},
+				{Name: "transactional", Kind: Value, Type: cty.Bool, Default: "false", Description: "Marks a message the customer asked for or must get (a receipt, a password reset, a service notice): it skips the marketing contact caps (the channel's and the arbitration's `limit`, and does not count toward them), quiet hours, the channel's `consent` and the arbitration's `holdout`, and is chosen ahead of marketing actions, outside `max_outbound` and the control group. Its own `eligible`, `limit` and `suppress`, its stages, a paused journey and the channel's `rate` still hold. See docs/governance.md."},
 				{Name: "for_each", Kind: Value, Type: cty.DynamicPseudoType, Description: "A map or a set of strings: one action per element, addressed `journey.<journey>.action.<name>[\"<key>\"]`, with `each.key` and `each.value` in its config-time parts."},
 				{Name: "count", Kind: Value, Type: cty.Number, Description: "A whole number: that many actions, addressed `journey.<journey>.action.<name>[<index>]`, with `count.index`. Not with `for_each`."},
 			},

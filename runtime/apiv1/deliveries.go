@@ -40,6 +40,9 @@ type Delivery struct {
 	Outcome     string     `json:"outcome,omitempty"`
 	MessageID   string     `json:"message_id,omitempty"`
 	Updated     time.Time  `json:"updated"`
+	// RateLimited is set for a pending delivery that waits, until
+	// NextAttempt, for a slot of its channel's send rate.
+	RateLimited bool `json:"rate_limited,omitempty"`
 }
 
 // OutcomeRequest is the body of POST RouteOutcome: what became of a

@@ -266,6 +266,15 @@ func (c *checker) channel(o *deploy.Object, a addrs.Address) {
 		c.expr(o.Address, k, ch.PerDelivery[k], Scope{Segments: true, Journeys: true, Sensitive: sch == nil || recipients[k], Want: WantAny})
 	}
 	c.limit(o.Address, ch.Limit)
+	if r := ch.Rate; r != nil {
+		if r.Max < 1 {
+			c.add(o.Address, "rate max must be at least 1")
+		}
+		if r.Per == "" {
+			c.add(o.Address, "rate per is empty")
+		}
+		c.duration(o.Address, "rate per", r.Per, true)
+	}
 	if q := ch.QuietHours; q != nil {
 		if !clockRe.MatchString(q.Start) || !clockRe.MatchString(q.End) {
 			c.add(o.Address, "quiet_hours start and end must be times of day such as \"21:00\"")

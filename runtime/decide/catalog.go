@@ -144,6 +144,11 @@ type Action struct {
 	Lever      float64
 	Limit      *Limit
 	Suppress   *Suppress
+	// Transactional exempts the action from the marketing policies: the
+	// channel's and the arbitration's limits (its contacts do not count
+	// toward them either), quiet hours and the channel's consent; it is
+	// chosen ahead of marketing actions, outside max_outbound.
+	Transactional bool
 	// Message holds the compiled templates by field; Fields sorts them.
 	Message map[string]*expr.Template
 	Fields  []string
@@ -363,7 +368,7 @@ func (c *Catalog) action(s *Stack, st *catalog.Stack, o *deploy.Object, index in
 	}
 	cj := s.Journeys[j.Index]
 	a := &Action{Ref: st.Name + "/" + o.Address, Address: o.Address, Name: ac.Name, Stack: s, Journey: cj, Object: index,
-		Channel: ch, stages: make([]bool, len(j.Stages)), Lever: ac.Lever, Limit: limit(ac.Limit),
+		Channel: ch, stages: make([]bool, len(j.Stages)), Lever: ac.Lever, Limit: limit(ac.Limit), Transactional: ac.Transactional,
 		Eligible: in.Program(st.Name, o.Address, "eligible"), Value: in.Program(st.Name, o.Address, "value")}
 	a.ModelKey = ModelKey(a.Ref, ch.Name)
 	a.modelSet = ac.Model

@@ -110,7 +110,8 @@ type Request struct {
 	Limit int
 	Now   time.Time
 	// Due, when set, are outbound actions that fell due together: they are
-	// the only candidates, and at most Arbitration.MaxOutbound are chosen.
+	// the only candidates, and at most Arbitration.MaxOutbound marketing
+	// ones are chosen, besides every transactional one that passed.
 	Due  []*Action
 	Rand *rand.Rand
 }
@@ -126,8 +127,9 @@ type Decision struct {
 	// Control is set when the customer is in the control group: the chosen
 	// actions were picked at random among those that passed the filters.
 	Control bool
-	// Holdout is set when the customer is in the global holdout: nothing
-	// was chosen, and the candidates in their stage say holdout.
+	// Holdout is set when the customer is in the global holdout: only
+	// transactional actions may be chosen, and the other candidates in
+	// their stage say holdout.
 	Holdout bool
 	// Deferred is set when quiet hours deferred outbound sends until then.
 	Deferred time.Time
@@ -216,14 +218,22 @@ func Decide(c *Catalog, sub *Subject, req *Request) (*Decision, error) {
 	}
 	if InHoldout(sub.ID, c.Arb.Holdout) {
 		// Nothing is filtered, scored or ranked: no model draws for a
-		// customer who receives nothing.
+		// customer who receives nothing. Transactional actions are not
+		// marketing and go on (docs/governance.md).
 		d.Holdout = true
+		transactional := false
 		for i := range d.Candidates {
-			if d.Candidates[i].Reason == Kept {
-				d.Candidates[i].Reason = HeldOut
+			if cd := &d.Candidates[i]; cd.Reason == Kept {
+				if cd.Action.Transactional {
+					transactional = true
+					continue
+				}
+				cd.Reason = HeldOut
 			}
 		}
-		return d, nil
+		if !transactional {
+			return d, nil
+		}
 	}
 	r.filter(d)
 	r.rank(d)
@@ -326,18 +336,19 @@ func over(l *Limit, n int) bool { return l != nil && n >= l.Max }
 // scores what is left.
 func (r *run) filter(d *Decision) {
 	now := r.req.Now
+	// The marketing caps count the contacts of marketing actions only.
 	chFull, arbFull := false, false
 	if l := r.ch.Limit; l != nil {
-		chFull = over(l, r.count(l.Per, func(ct *Contact) bool { return ct.Channel == r.ch.Name }))
+		chFull = over(l, r.count(l.Per, func(ct *Contact) bool { return ct.Channel == r.ch.Name && r.marketing(ct) }))
 	}
 	if l := r.c.Arb.Limit; l != nil {
-		arbFull = over(l, r.count(l.Per, func(*Contact) bool { return true }))
+		arbFull = over(l, r.count(l.Per, r.marketing))
 	}
 	quiet := false
 	if r.ch.Delivers && r.ch.Quiet != nil {
 		var end time.Time
 		quiet, end = r.ch.Quiet.At(now, r.zone())
-		if quiet && d.Trigger && !r.ch.Quiet.Drop {
+		if quiet && d.Trigger && !r.ch.Quiet.Drop && !allTransactional(d.Candidates) {
 			d.Deferred = end
 		}
 	}
@@ -349,7 +360,7 @@ func (r *run) filter(d *Decision) {
 		a := cd.Action
 		act := r.activation(a.Stack)
 		switch {
-		case ConsentOff(r.sub, r.ch.Name) || !r.consents(a.Stack):
+		case !a.Transactional && (ConsentOff(r.sub, r.ch.Name) || !r.consents(a.Stack)):
 			cd.Reason = NoConsent
 			continue
 		case a.Eligible != nil:
@@ -358,7 +369,7 @@ func (r *run) filter(d *Decision) {
 				continue
 			}
 		}
-		if chFull || arbFull {
+		if (chFull || arbFull) && !a.Transactional {
 			cd.Reason = LimitReached
 			continue
 		}
@@ -366,7 +377,7 @@ func (r *run) filter(d *Decision) {
 			cd.Reason = LimitReached
 			continue
 		}
-		if quiet {
+		if quiet && !a.Transactional {
 			cd.Reason = QuietHours
 			continue
 		}
@@ -384,6 +395,25 @@ func (r *run) filter(d *Decision) {
 			cd.Reason = NoValue
 		}
 	}
+}
+
+// marketing reports whether a contact was made by a marketing action:
+// one that is not transactional as deployed now (a contact of an action
+// no longer deployed counts as marketing).
+func (r *run) marketing(ct *Contact) bool {
+	a := r.c.actions[ct.Action]
+	return a == nil || !a.Transactional
+}
+
+// allTransactional reports whether every candidate still in the running
+// is transactional, so that quiet hours defer nothing.
+func allTransactional(cs []Candidate) bool {
+	for i := range cs {
+		if cs[i].Reason == Kept && !cs[i].Action.Transactional {
+			return false
+		}
+	}
+	return true
 }
 
 func (r *run) suppressed(ref string, now time.Time) bool {
@@ -489,13 +519,33 @@ func (r *run) rank(d *Decision) {
 	} else if r.req.Limit > 0 {
 		n = min(n, r.req.Limit)
 	}
-	n = min(n, kept)
-	picks := make([]int, 0, n)
+	picks := make([]int, 0, min(n, kept))
 	rng := r.req.Rand
 	pick := func(j int) {
 		cs[j].Reason = chosen
 		picks = append(picks, j)
 	}
+	// Transactional actions go first, by priority, whatever the control
+	// group and exploration: outbound, all of them besides max_outbound;
+	// in a decide answer, within its most.
+	for {
+		best := -1
+		for j := range cs {
+			if cs[j].Reason == Kept && cs[j].Action.Transactional && (best < 0 || before(&cs[j], &cs[best])) {
+				best = j
+			}
+		}
+		if best < 0 || (!d.Trigger && len(picks) >= n) {
+			break
+		}
+		pick(best)
+	}
+	base := len(picks)
+	if !d.Trigger {
+		n -= base
+	}
+	kept -= base
+	n = max(0, min(n, kept))
 	// nth returns the index of the i-th candidate still unpicked that
 	// passed the filters.
 	nth := func(i int) int {
@@ -521,9 +571,9 @@ func (r *run) rank(d *Decision) {
 		if n > 0 && kept > 1 && rng != nil && rng.Float64() < models.ExploreShare {
 			// Explore outright: a candidate drawn at random goes first.
 			pick(nth(rng.IntN(kept)))
-			cs[picks[0]].Explore = true
+			cs[picks[base]].Explore = true
 		}
-		for len(picks) < n {
+		for len(picks) < base+n {
 			best := -1
 			for j := range cs {
 				if cs[j].Reason == Kept && (best < 0 || before(&cs[j], &cs[best])) {
@@ -534,7 +584,7 @@ func (r *run) rank(d *Decision) {
 		}
 		for i, j := range picks {
 			cd := &cs[j]
-			if !cd.sampled || cd.Explore {
+			if i < base || !cd.sampled || cd.Explore {
 				continue
 			}
 			// The best candidate it outranks: the next chosen, or the best

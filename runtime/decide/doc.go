@@ -5,7 +5,10 @@
 // estimates each one's propensity with its adaptive model, ranks them by
 // the arbitration's priority and returns the top ones, recording for every
 // candidate why it was kept or dropped. The same pipeline ranks outbound
-// actions that fall due together (triggered actions).
+// actions that fall due together (triggered actions). Transactional actions
+// skip the marketing policies (the channel's and arbitration's limits,
+// quiet hours, the channel's consent), do not count toward those limits
+// and are chosen ahead of the rest (docs/governance.md).
 //
 // Build compiles the decisioning part of a deployment (actions, channels,
 // the arbitration, message templates) into a Catalog; Decide runs the

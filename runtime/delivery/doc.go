@@ -24,6 +24,11 @@
 // commits wake its outbox at once (Add); those of other replicas are
 // found by polling. The circuit breakers are each outbox's own.
 //
+// A channel's send rate (Rate) is enforced by each outbox at its share:
+// an entry claimed with no slot free is rescheduled in the store to the
+// next slot of its channel's limiter, in the order entries fell due, and
+// attempted then without taking another (rate.go, docs/governance.md).
+//
 // It must not know how customers are kept or how decisions are made: the
 // runtime gives it a Renderer, a Deliverer (the provider host) and a
 // Reporter.

@@ -38,6 +38,12 @@ type Item struct {
 	MessageID string    `json:"message_id,omitempty"`
 	// Outcome is delivered, bounced, failed or cancelled once known.
 	Outcome string `json:"outcome,omitempty"`
+	// RateLimited is set while the item waits (until Next) for a slot of
+	// its channel's send rate.
+	RateLimited bool `json:"rate_limited,omitempty"`
+	// Slot is the send-rate slot it waits for, given by SlotWorker.
+	Slot       time.Time `json:"slot,omitzero"`
+	SlotWorker string    `json:"slot_worker,omitempty"`
 }
 
 // Alert is a KPI that left its target (State missed) or returned to it

@@ -76,8 +76,16 @@ type Options struct {
 	// channel's breaker, for BreakerCooldown (defaults 5 and 30s).
 	BreakerThreshold int
 	BreakerCooldown  time.Duration
+	// Rate returns a channel's send-rate limit, the zero Rate for none;
+	// nil for no limits. It is asked for each entry claimed, so that a
+	// deployment that changes a rate takes effect at once.
+	Rate func(channel string) Rate
+	// Replicas returns how many outboxes share the store (default 1): each
+	// sends at its share of a channel's rate.
+	Replicas func() int
 	// Observe is told of every attempt's result: delivered, retry, failed,
-	// cancelled, or held (by an open breaker).
+	// cancelled, or held (by an open breaker); and of every entry queued
+	// for a slot of its channel's send rate (rate_limited).
 	Observe func(channel, result string)
 	Logger  *slog.Logger
 }
@@ -90,6 +98,7 @@ type Options struct {
 type Outbox struct {
 	opts Options
 	br   *breakers
+	rt   *rates
 
 	mu sync.Mutex
 	// mine are the entries this worker has claimed and not yet recorded a
@@ -147,7 +156,7 @@ func New(opts Options) *Outbox {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Outbox{opts: opts, br: &breakers{threshold: opts.BreakerThreshold, cooldown: opts.BreakerCooldown, by: map[string]*breaker{}},
-		mine: map[string]bool{}, wake: make(chan struct{}, 1), rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))}
+		rt: newRates(opts.Worker, opts.Rate, opts.Replicas), mine: map[string]bool{}, wake: make(chan struct{}, 1), rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))}
 }
 
 // Add tells the outbox of entries the engine has just committed: it
@@ -204,14 +213,47 @@ func (o *Outbox) claim(ctx context.Context) {
 		}
 		return
 	}
-	o.mu.Lock()
+	now := o.opts.Clock.Now()
+	limited := false
 	for _, e := range es {
-		if !held[e.ID] && !o.mine[e.ID] {
-			o.mine[e.ID] = true
-			o.ready = append(o.ready, e)
+		o.mu.Lock()
+		skip := held[e.ID] || o.mine[e.ID]
+		o.mu.Unlock()
+		if skip {
+			continue
 		}
+		// The entries come earliest due first: those over their channel's
+		// rate take its slots in that order.
+		if it, err := o.decodeLimited(e); err == nil && it != nil {
+			if ok, at, queued := o.rt.take(it, e.ID, now); !ok {
+				limited = true
+				it.RateLimited = true
+				if queued { // a new slot, this worker's; else the one it had
+					it.Slot, it.SlotWorker = at, o.opts.Worker
+				}
+				if o.reschedule(it, at) && queued {
+					o.opts.Observe(it.Channel, "rate_limited")
+				}
+				continue
+			}
+		}
+		o.mu.Lock()
+		o.mine[e.ID] = true
+		o.ready = append(o.ready, e)
+		o.mu.Unlock()
 	}
-	o.mu.Unlock()
+	if limited {
+		o.poke() // room was made: claim on at once
+	}
+}
+
+// decodeLimited decodes an entry when the outbox has rate limits, and
+// returns nil for none.
+func (o *Outbox) decodeLimited(e store.Delivery) (*Item, error) {
+	if o.opts.Rate == nil {
+		return nil, nil
+	}
+	return Decode(e)
 }
 
 // start begins attempts of the ready entries while there is room.
@@ -323,6 +365,7 @@ func (o *Outbox) attempt(ctx context.Context, e store.Delivery) {
 		o.giveBack(e)
 		return
 	}
+	it.RateLimited, it.Slot, it.SlotWorker = false, time.Time{}, ""
 	now := o.opts.Clock.Now()
 	if e.ClaimedUntil.Sub(now) < o.opts.Claim/2 {
 		// Claimed too long ago to be sure to finish under the claim.
@@ -466,6 +509,10 @@ func (o *Outbox) List(ctx context.Context, state store.DeliveryState, after stri
 	}
 	return out, nil
 }
+
+// RateLimited counts the entries this outbox has queued for a slot of
+// their channel's send rate, by channel.
+func (o *Outbox) RateLimited() map[string]int { return o.rt.waiting(o.opts.Clock.Now()) }
 
 // BreakerOpen reports whether the channel's circuit breaker is open.
 func (o *Outbox) BreakerOpen(channel string) bool { return o.br.open(channel, o.opts.Clock.Now()) }

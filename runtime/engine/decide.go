@@ -89,7 +89,7 @@ func (e *Engine) Render(ctx context.Context, it *delivery.Item) (string, *host.D
 	if !found {
 		return "", nil, &delivery.CancelError{Reason: "the customer is unknown: erased since"}
 	}
-	if decide.ConsentOff(&sub, a.Channel.Name) {
+	if !a.Transactional && decide.ConsentOff(&sub, a.Channel.Name) {
 		return "", nil, &delivery.CancelError{Reason: fmt.Sprintf("the customer unsubscribed from channel %s since", a.Channel.Name)}
 	}
 	act := cat.dec.Activation(&sub, a.Stack, nil)

@@ -336,6 +336,10 @@ func (e *Engine) WaitProcessed(ctx context.Context, seq uint64) error {
 }
 
 // holdsAll reports whether this replica holds every partition.
+// Replicas is how many replicas share the store, as the last heartbeat
+// found them; at least 1.
+func (e *Engine) Replicas() int { return e.leases.replicas() }
+
 func (e *Engine) holdsAll() bool { return e.leases.count() == store.Partitions }
 
 // lowestCursor is the lowest committed position of every partition.

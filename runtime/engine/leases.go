@@ -23,6 +23,8 @@ type leaseKeeper struct {
 
 	mu   sync.Mutex
 	held map[int]store.Lease
+	// members is how many replicas beat their heart at the last round.
+	members int
 	// giving are held partitions to hand over once their work is
 	// committed.
 	giving map[int]bool
@@ -99,6 +101,9 @@ func (k *leaseKeeper) round(ctx context.Context) error {
 	for _, m := range members {
 		live[m.Name] = true
 	}
+	k.mu.Lock()
+	k.members = len(members)
+	k.mu.Unlock()
 	share := (store.Partitions + len(members) - 1) / max(len(members), 1)
 	if len(now) < share {
 		// Free partitions and those of replicas gone, starting at a place
@@ -181,6 +186,13 @@ func (k *leaseKeeper) count() int {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return len(k.held)
+}
+
+// replicas is how many replicas were live at the last round, at least 1.
+func (k *leaseKeeper) replicas() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return max(1, k.members)
 }
 
 // give hands partitions back to the store.

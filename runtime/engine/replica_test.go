@@ -118,6 +118,10 @@ func TestReplicas(t *testing.T) {
 	waitFor(t, "the partitions to be shared", func() bool {
 		return a.e.Partitions() == store.Partitions/2 && b.e.Partitions() == store.Partitions/2
 	})
+	// Each counts two replicas, for the outbox's share of a send rate.
+	if ra, rb := a.e.Replicas(), b.e.Replicas(); ra != 2 || rb != 2 {
+		t.Errorf("the replicas count %d and %d replicas, want 2", ra, rb)
+	}
 
 	const customers = 2000
 	n := 0
@@ -171,6 +175,7 @@ func TestReplicas(t *testing.T) {
 	start := time.Now()
 	waitFor(t, "b to take every partition over", func() bool { return b.e.Partitions() == store.Partitions })
 	t.Logf("failover took %s", time.Since(start))
+	waitFor(t, "b to count itself alone", func() bool { return b.e.Replicas() == 1 })
 	if err := b.e.Sync(sctx); err != nil {
 		t.Fatal(err)
 	}

@@ -123,6 +123,30 @@ func TestTriggers(t *testing.T) {
 				deploy.Action{Name: "first", Stages: []string{"browsing"}}, deploy.Action{Name: "second", Stages: []string{"checkout"}}),
 			[]*events.Event{cart("c1", 0), ev("checkout_started", "c1", time.Hour), tick(2 * time.Hour)}, "[c1:first@0s]",
 		},
+		{
+			"a transactional send skips a reached cap",
+			outbound(func(c *deploy.Channel) { c.Limit = &deploy.Limit{Max: 1, Per: "1d"} },
+				deploy.Action{Name: "first", Stages: []string{"browsing"}}, deploy.Action{Name: "receipt", Stages: []string{"checkout"}, Transactional: true}),
+			[]*events.Event{cart("c1", 0), ev("checkout_started", "c1", time.Hour), tick(2 * time.Hour)}, "[c1:first@0s c1:receipt@1h0m0s]",
+		},
+		{
+			"a transactional send does not count toward the cap",
+			outbound(func(c *deploy.Channel) { c.Limit = &deploy.Limit{Max: 1, Per: "1d"} },
+				deploy.Action{Name: "receipt", Stages: []string{"browsing"}, Transactional: true}, deploy.Action{Name: "second", Stages: []string{"checkout"}}),
+			[]*events.Event{cart("c1", 0), ev("checkout_started", "c1", time.Hour), tick(2 * time.Hour)}, "[c1:receipt@0s c1:second@1h0m0s]",
+		},
+		{
+			"quiet hours do not defer a transactional send",
+			outbound(func(c *deploy.Channel) {
+				c.QuietHours = &deploy.QuietHours{Start: "21:00", End: "08:00", Timezone: "UTC", OnQuiet: "defer"}
+			}, deploy.Action{Name: "receipt", Trigger: after("12h"), Transactional: true}),
+			[]*events.Event{cart("c1", 0), tick(12*time.Hour + time.Second)}, "[c1:receipt@12h0m0s]",
+		},
+		{
+			"a transactional send needs no marketing consent",
+			outbound(nil, deploy.Action{Name: "receipt", Transactional: true}),
+			[]*events.Event{ev("cart_updated", "c1", 0, "cart_value", 30, "trait:email", "c1@example.com"), tick(time.Second)}, "[c1:receipt@0s]",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

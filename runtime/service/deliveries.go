@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/waymarkhq/waymark/lang/funcs"
 	"github.com/waymarkhq/waymark/providers/host"
 	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/delivery"
@@ -35,10 +36,27 @@ func (s *Service) report(ctx context.Context, it *delivery.Item, outcome string)
 	return nil
 }
 
+// channelRate is a deployed channel's send rate, for the outbox.
+func (s *Service) channelRate(channel string) delivery.Rate {
+	cat := s.cat.Load()
+	if cat == nil {
+		return delivery.Rate{}
+	}
+	ch := cat.Channels[channel]
+	if ch == nil || ch.Rate == nil {
+		return delivery.Rate{}
+	}
+	per, err := funcs.ParseDuration(ch.Rate.Per)
+	if err != nil {
+		return delivery.Rate{}
+	}
+	return delivery.Rate{Max: ch.Rate.Max, Per: per}
+}
+
 func deliveryState(l delivery.Listed) apiv1.Delivery {
 	d := apiv1.Delivery{ID: l.Key, State: apiv1.DeliveryState(l.State), CustomerID: l.Customer, Stack: l.Stack, Journey: l.Journey,
 		Action: l.Action, Address: l.Ref(), Channel: l.Channel, DecisionID: l.Decision, Due: l.Due, Attempts: l.Attempts,
-		LastError: l.LastError, Outcome: l.Outcome, MessageID: l.MessageID, Updated: l.Updated}
+		LastError: l.LastError, Outcome: l.Outcome, MessageID: l.MessageID, Updated: l.Updated, RateLimited: l.RateLimited && l.State == store.DeliveryPending}
 	if !l.Next.IsZero() && l.State == store.DeliveryPending {
 		t := l.Next
 		d.NextAttempt = &t

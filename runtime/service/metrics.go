@@ -79,7 +79,7 @@ func newMetrics(reg prometheus.Registerer, s *Service) *metrics {
 	m.responses = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "waymark_responses_total",
 		Help: "Responses recorded, by outcome."}, []string{"outcome"})
 	m.deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "waymark_delivery_attempts_total",
-		Help: "Delivery attempts of the outbox by channel and result: delivered, retry, failed (dead-lettered), cancelled, held (by an open circuit breaker)."}, []string{"channel", "result"})
+		Help: "Delivery attempts of the outbox by channel and result: delivered, retry, failed (dead-lettered), cancelled, held (by an open circuit breaker), rate_limited (queued for a slot of the channel's send rate)."}, []string{"channel", "result"})
 	m.recordsDropped = prometheus.NewCounter(prometheus.CounterOpts{Name: "waymark_decision_records_dropped_total",
 		Help: "Decision records dropped because too many were waiting to be written."})
 	m.recordsRefused = prometheus.NewCounter(prometheus.CounterOpts{Name: "waymark_decision_records_refused_total",
@@ -200,6 +200,8 @@ var (
 		"Deliveries waiting in the outbox (pending: not yet delivered, failed or cancelled), by channel.", []string{"channel"}, nil)
 	outboxAgeDesc = prometheus.NewDesc("waymark_outbox_oldest_pending_seconds",
 		"How long ago the oldest pending delivery of each channel fell due.", []string{"channel"}, nil)
+	outboxRateDesc = prometheus.NewDesc("waymark_outbox_rate_limited",
+		"Deliveries this replica's outbox holds back for a slot of their channel's send rate, by channel.", []string{"channel"}, nil)
 )
 
 // outboxCollector reads the pending deliveries when scraped. The outbox
@@ -209,9 +211,13 @@ type outboxCollector struct{ s *Service }
 func (c *outboxCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- outboxDepthDesc
 	ch <- outboxAgeDesc
+	ch <- outboxRateDesc
 }
 
 func (c *outboxCollector) Collect(ch chan<- prometheus.Metric) {
+	for channel, n := range c.s.outbox.RateLimited() {
+		ch <- prometheus.MustNewConstMetric(outboxRateDesc, prometheus.GaugeValue, float64(n), channel)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	depth, oldest, err := c.s.pendingByChannel(ctx)

@@ -182,6 +182,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	dopts.Render, dopts.Deliver, dopts.Report = s.render, s.deliver, s.report
 	dopts.Worker = s.eng.Name()
 	dopts.Observe = func(channel, result string) { s.m.deliveries.WithLabelValues(channel, result).Inc() }
+	dopts.Rate, dopts.Replicas = s.channelRate, s.eng.Replicas
 	s.outbox = delivery.New(dopts)
 	stacks, err := s.st.Stacks(ctx)
 	if err != nil {

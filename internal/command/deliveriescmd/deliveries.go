@@ -173,6 +173,9 @@ func RenderPending(s *cmdutil.Streams, ds []apiv1.Delivery) {
 		if who == "" {
 			who = "-"
 		}
+		if d.RateLimited {
+			next += " (send rate)"
+		}
 		last := d.LastError
 		if last == "" {
 			last = "-"

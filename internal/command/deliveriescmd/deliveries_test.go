@@ -31,6 +31,7 @@ func TestRender(t *testing.T) {
 			{ID: "3f2a9c0d41b7e6a85c1d9e0f2b4a6c8e", Address: "growth/journey.cart_recovery.action.reminder_email", CustomerID: "c-42"},
 			{ID: "alert:growth/journey.cart_recovery.kpi.checkout_dropoff#1", Address: "growth/journey.cart_recovery.kpi.checkout_dropoff", Attempts: 2,
 				NextAttempt: &at, LastError: "provider waymark/webhook: delivery failed (retryable): HTTP 503"},
+			{ID: "7c0e", Address: "growth/journey.order_confirmation.action.receipt_email", CustomerID: "c-9", NextAttempt: &at, RateLimited: true},
 		}},
 		{"pending-none.golden", RenderPending, nil},
 	} {
