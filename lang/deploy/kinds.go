@@ -142,6 +142,8 @@ type Action struct {
 	Suppress *Suppress         `json:"suppress,omitempty"`
 	Message  map[string]string `json:"message,omitempty"` // templates
 	Model    *Model            `json:"model,omitempty"`
+	// Experiment is the action's A/B test, nil for none.
+	Experiment *Experiment `json:"experiment,omitempty"`
 }
 
 // Model is the settings of an adaptive model.
