@@ -50,7 +50,10 @@ func (s *Service) Decide(ctx context.Context, req apiv1.DecideRequest) (*apiv1.D
 	for _, cd := range d.ChosenActions() {
 		a := cd.Action
 		out.Actions = append(out.Actions, apiv1.RankedAction{Stack: a.Stack.Name, Journey: a.Journey.Name, Action: a.Name, Address: a.Ref,
-			Propensity: cd.Propensity, Priority: cd.Priority, Explore: cd.Explore})
+			Propensity: cd.Propensity, Priority: cd.Priority, Explore: cd.Explore, Variant: cd.VariantName()})
+		if a.Experiment != nil {
+			out.Actions[len(out.Actions)-1].Experiment = a.Experiment.Name
+		}
 	}
 	if req.Explain {
 		out.Candidates = candidates(d.Record())
