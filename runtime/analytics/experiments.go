@@ -273,7 +273,7 @@ type expCustomerState struct {
 }
 
 type expGoneState struct {
-	Variant                       string
+	Variant                        string
 	Assigned, Delivered, Converted int64
 }
 
