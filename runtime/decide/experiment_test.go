@@ -73,3 +73,27 @@ func TestExperimentVariants(t *testing.T) {
 		}
 	}
 }
+
+// An outbound action's trigger falls due after the customer's variant's
+// delay, or the action's when the variant sets none; a stopped experiment
+// uses the control's.
+func TestExperimentTriggerDelay(t *testing.T) {
+	for _, state := range []string{"running", "stopped"} {
+		c, _ := build(t, stack("growth", deploy.Action{Name: "mail", Channel: "email", Value: "1",
+			Trigger: &deploy.Trigger{After: "1h"},
+			Message: map[string]string{"subject": "Hi", "body": "Your cart"},
+			Experiment: &deploy.Experiment{Name: "wait", Control: "soon", Metric: "conversion", State: state, Variants: []deploy.Variant{
+				{Name: "soon", Weight: 1}, {Name: "later", Weight: 1, After: "1d"}}}}).Done())
+		a := c.Action("growth/journey.cart_recovery.action.mail")
+		for i := range 40 {
+			id := fmt.Sprintf("c%d", i)
+			want := hour
+			if state == "running" && experiment.Assign("growth/journey.cart_recovery.action.mail.experiment.wait", id, []float64{1, 1}) == 1 {
+				want = day
+			}
+			if got := a.TriggerAfter(id); got != want {
+				t.Errorf("%s %s: due after %s, want %s", state, id, got, want)
+			}
+		}
+	}
+}
