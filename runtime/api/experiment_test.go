@@ -106,9 +106,12 @@ func TestExperimentEndToEnd(t *testing.T) {
 	for i := range n {
 		id := fmt.Sprintf("c-%02d", i)
 		colour[id] = colours[experiment.Assign(colourSalt, id, []float64{1, 1})]
-		d, err := c.Decide(ctx(t), apiv1.DecideRequest{CustomerID: id, Channel: "web"})
-		if err != nil || len(d.Actions) != 1 {
+		d, err := c.Decide(ctx(t), apiv1.DecideRequest{CustomerID: id, Channel: "web", Explain: true})
+		if err != nil || len(d.Actions) != 1 || len(d.Candidates) != 1 {
 			t.Fatalf("decide %s: %+v %v", id, d, err)
+		}
+		if d.Candidates[0].Variant != colour[id] {
+			t.Errorf("decide %s -explain: variant %q, want %q", id, d.Candidates[0].Variant, colour[id])
 		}
 		a := d.Actions[0]
 		if a.Experiment != "colour" || a.Variant != colour[id] {

@@ -72,6 +72,9 @@ type Candidate struct {
 	Propensity *float64 `json:"propensity,omitempty"`
 	Priority   *float64 `json:"priority,omitempty"`
 	Explore    bool     `json:"explore,omitempty"`
+	// Variant is the customer's variant of the action's experiment, in
+	// the answer of an explained decide; a recorded decision has none.
+	Variant string `json:"variant,omitempty"`
 }
 
 // DecisionRecord answers GET RouteDecision: a recorded decision with

@@ -102,7 +102,7 @@ func contextValue(v any) expr.Value {
 func candidates(r *decide.Record) []apiv1.Candidate {
 	out := make([]apiv1.Candidate, 0, len(r.Candidates))
 	for i, c := range r.Candidates {
-		cd := apiv1.Candidate{Address: c.Ref(), Stack: c.Stack, Kept: i < r.Chosen, Reason: c.Reason.String(), Explore: c.Explore}
+		cd := apiv1.Candidate{Address: c.Ref(), Stack: c.Stack, Kept: i < r.Chosen, Reason: c.Reason.String(), Explore: c.Explore, Variant: c.Variant}
 		if a, err := addrs.Parse(c.Address); err == nil {
 			cd.Journey, cd.Action = a.Journey, a.Name
 		}
