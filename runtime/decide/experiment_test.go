@@ -68,7 +68,7 @@ func TestExperimentVariants(t *testing.T) {
 		v := experiment.Assign("growth/journey.cart_recovery.action.offer.experiment.split", id, []float64{2, 1, 1})
 		d, _ := decide.Decide(c, customer(c, id, "checkout"), &decide.Request{ID: "d", Channel: "web", Now: t0})
 		held := v == 2
-		if held != (d.Chosen == 0) || held != (d.Candidates[0].Reason == decide.Holdout) || len(d.Assignments()) != 1 {
+		if held != (d.Chosen == 0) || held != (d.Candidates[0].Reason == decide.ExperimentHoldout) || len(d.Assignments()) != 1 {
 			t.Errorf("%s (variant %d): %s, %d assignments", id, v, reasons(d), len(d.Assignments()))
 		}
 	}
