@@ -97,7 +97,11 @@ func (l *loader) decodeExperiment(blocks hcl.Blocks, j *journeyDecl, ch *channel
 // experimentMetric reads an experiment's metric: "conversion", or a
 // reference to a KPI of the journey whose metric is a proportion.
 func (l *loader) experimentMetric(a *hcl.Attribute, j *journeyDecl) (string, bool) {
-	if _, diags := hcl.AbsTraversalForExpr(a.Expr); diags.HasErrors() {
+	t, diags := hcl.AbsTraversalForExpr(a.Expr)
+	if !diags.HasErrors() && len(t) == 1 && t.RootName() == deploy.MetricConversion {
+		return deploy.MetricConversion, true // the JSON syntax's "conversion"
+	}
+	if diags.HasErrors() {
 		s, ok := l.str(a, "experiment.metric")
 		if !ok {
 			return "", false
