@@ -51,6 +51,9 @@ type expAgg struct {
 	// converted (ms): a request's decision is recorded after the request,
 	// so its assignment may come after a conversion that followed it.
 	early map[string]int64
+	// prune is the size of early at which it is next pruned: pruning
+	// costs its size, so it runs when early has doubled since.
+	prune int
 }
 
 type expCustomer struct {
@@ -59,8 +62,12 @@ type expCustomer struct {
 	delivered, converted bool
 }
 
-// earlyKeep bounds how far back early conversions are kept.
-const earlyKeep = 24 * hourMs
+// earlyKeep bounds how far back early conversions are kept; they are
+// pruned once there are minPrune of them, and each time they have doubled.
+const (
+	earlyKeep = 24 * hourMs
+	minPrune  = 1024
+)
 
 func newExpAgg() *expAgg {
 	return &expAgg{customers: map[string]*expCustomer{}, gone: map[string]experiment.Arm{}, early: map[string]int64{}}
@@ -140,10 +147,13 @@ func (a *Analytics) expConvert(stack, journey, customer, event string, t int64) 
 			if prev, ok := e.early[customer]; !ok || t > prev {
 				e.early[customer] = t
 			}
-			for id, at := range e.early {
-				if at < t-earlyKeep {
-					delete(e.early, id)
+			if len(e.early) >= e.prune {
+				for id, at := range e.early {
+					if at < t-earlyKeep {
+						delete(e.early, id)
+					}
 				}
+				e.prune = max(minPrune, 2*len(e.early))
 			}
 		case !c.converted && t >= c.at:
 			c.converted = true
