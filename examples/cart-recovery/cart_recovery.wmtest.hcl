@@ -186,6 +186,7 @@ test "the subject line experiment sends each shopper their variant, and the hold
     at       = "+1h"
     customer = "c-1005"
     action   = "reminder_email"
+    variant  = "urgent"
     fields   = { subject = "Eve, your cart is about to expire" }
   }
   expect_delivery {
