@@ -5,7 +5,9 @@
 // estimates each one's propensity with its adaptive model, ranks them by
 // the arbitration's priority and returns the top ones, recording for every
 // candidate why it was kept or dropped. The same pipeline ranks outbound
-// actions that fall due together (triggered actions).
+// actions that fall due together (triggered actions). An action's
+// experiment gives each candidate the customer's variant (experiment.go),
+// whose value is ranked and whose holdout takes it out of the answer.
 //
 // Build compiles the decisioning part of a deployment (actions, channels,
 // the arbitration, message templates) into a Catalog; Decide runs the
