@@ -333,6 +333,7 @@ func (l *loader) decodeActionInstance(b *hcl.Block, j *journeyDecl, name string,
 	if ch != nil && ch.Schema != nil {
 		ac.Message = l.message(messageBlock, ch, what, b.DefRange, &obj)
 	}
+	l.decodeExperiment(c.Blocks, j, ch, ac, &obj, sch)
 	l.object(obj, b.DefRange)
 }
 

@@ -98,6 +98,9 @@ type Step struct {
 	// expect_delivery, expect_alert
 	Sent   bool
 	Fields map[string]string
+	// Variant is the experiment variant an expect_delivery wants, "" for
+	// any.
+	Variant string
 
 	// expect_kpi
 	Value     *float64
@@ -311,6 +314,7 @@ func (d *testDecoder) step(b *hcl.Block, blk *schema.Block, start, prev time.Tim
 	strAttr("journey", &s.Journey)
 	strAttr("channel", &s.Channel)
 	strAttr("action", &s.Action)
+	strAttr("variant", &s.Variant)
 	strAttr("kpi", &s.KPI)
 	strAttr("type", &s.Type)
 	enumAttr("state", &s.State)

@@ -129,7 +129,7 @@ done
 echo "$n responses sent"
 "$W" models
 
-step "waymark status cart_recovery"
+step "waymark status cart_recovery: the funnel, KPIs, actions and the subject-line experiment per variant"
 "$W" status cart_recovery
 
 console="http://127.0.0.1:$port/ui/journeys/growth/cart_recovery"

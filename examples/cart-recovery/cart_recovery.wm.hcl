@@ -51,6 +51,26 @@ journey "cart_recovery" {
       body    = templatefile("templates/reminder.html", { brand = local.brand, shop_url = local.shop_url })
       text    = "Your ${local.brand} cart is waiting for you: ${local.shop_url}/cart"
     }
+    # An A/B test of the subject line: each shopper gets one variant, the
+    # same every time (a hash of their id keyed by this experiment's
+    # address); a tenth get no reminder at all, to measure the email's own
+    # lift. Compared on the journey's goal reached after the assignment.
+    experiment "subject_line" {
+      description = "Does naming what is in the cart beat a friendly nudge?"
+      control     = "friendly"
+      metric      = kpi.conversion
+      variant "friendly" { weight = 45 }
+      variant "urgent" {
+        weight = 45
+        message {
+          subject = "${customer.first_name}, your cart is about to expire"
+        }
+      }
+      variant "no_email" {
+        weight  = 10
+        holdout = true
+      }
+    }
   }
 
   action "last_call_email" {

@@ -241,3 +241,36 @@ test "a receipt does not count toward the weekly email cap" {
     action   = "reminder_email" # the one marketing email the cap allows
   }
 }
+
+# Shoppers' variants of the subject_line experiment are a stable hash of
+# their ids: c-1005 is in "urgent", c-1004 in the "no_email" holdout.
+test "the subject line experiment sends each shopper their variant, and the holdout nothing" {
+  customer "c-1005" {
+    traits = { email = "eve@example.test", email_opt_in = true, first_name = "Eve" }
+  }
+  customer "c-1004" {
+    traits = { email = "dan@example.test", email_opt_in = true, first_name = "Dan" }
+  }
+  event {
+    customer   = "c-1005"
+    type       = "cart_updated"
+    attributes = { cart_value = 80, item_count = 2 }
+  }
+  event {
+    customer   = "c-1004"
+    type       = "cart_updated"
+    attributes = { cart_value = 80, item_count = 2 }
+  }
+  expect_delivery {
+    at       = "+1h"
+    customer = "c-1005"
+    action   = "reminder_email"
+    variant  = "urgent"
+    fields   = { subject = "Eve, your cart is about to expire" }
+  }
+  expect_delivery {
+    customer = "c-1004"
+    action   = "reminder_email"
+    sent     = false # held out: assigned, never sent
+  }
+}

@@ -581,6 +581,13 @@ func (r *runtime) expectDelivery(ctx context.Context, s *lang.Step) (*Failure, e
 	if match == nil {
 		return r.fail(s, "action", what, "sent", gotNone), nil
 	}
+	if s.Variant != "" && match.Variant != s.Variant {
+		got := fmt.Sprintf("variant %q", match.Variant)
+		if match.Variant == "" {
+			got = "no variant"
+		}
+		return r.fail(s, "variant", what, fmt.Sprintf("variant %q", s.Variant), got), nil
+	}
 	if len(s.Fields) == 0 {
 		return nil, nil
 	}

@@ -144,6 +144,12 @@ func TestFailures(t *testing.T) {
     action   = "reminder_email"
     fields   = { subject = "Hello" }
   }`, 14, `"Hello"`, `"Ada, you left something in your cart"`},
+		{"experiment variant", `expect_delivery {
+    at       = "+2h"
+    customer = "c1"
+    action   = "reminder_email"
+    variant  = "bold"
+  }`, 14, `variant "bold"`, `variant "`},
 		{"kpi", `event {
     at         = "+1h"
     customer   = "c1"

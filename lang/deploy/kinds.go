@@ -154,6 +154,8 @@ type Action struct {
 	// policies: the channel's and the arbitration's limits, quiet hours
 	// and the channel's consent (docs/governance.md).
 	Transactional bool `json:"transactional,omitempty"`
+	// Experiment is the action's A/B test, nil for none.
+	Experiment *Experiment `json:"experiment,omitempty"`
 }
 
 // Model is the settings of an adaptive model.

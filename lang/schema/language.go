@@ -299,6 +299,7 @@ var journeyBlock = &Block{
 					Open:        true,
 					Extra:       "The provider's message fields.",
 				},
+				experimentBlock,
 			},
 		},
 		{

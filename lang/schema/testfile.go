@@ -88,6 +88,7 @@ var testFile = &Block{
 						{Name: "channel", Kind: Value, Type: cty.String, Description: "The channel it went through; any when unset."},
 						{Name: "sent", Kind: Value, Type: cty.Bool, Default: "true", Description: "Whether it was delivered; `false` expects that it was not."},
 						{Name: "fields", Kind: Value, Type: cty.Map(cty.String), Description: "Message fields and the text each must render to, such as `{ subject = \"Your cart is waiting, Ada\" }`."},
+						{Name: "variant", Kind: Value, Type: cty.String, Description: "The variant of the action's experiment the delivery rendered; any when unset."},
 					},
 				},
 				{

@@ -94,6 +94,18 @@ func shapeOf(kind deploy.Kind) shape {
 			"limit":    {block: &shape{}},
 			"suppress": {block: &shape{}},
 			"message":  {entries: true, style: literal},
+			// An experiment prints labelled by its name, its variants as
+			// variant blocks paired by name, so that a plan shows an
+			// allocation change as the weights, state and variants that
+			// changed.
+			"experiment": {block: &shape{
+				"name": identity,
+				"variants": {block: &shape{
+					"name":    identity,
+					"value":   {style: expr},
+					"message": {entries: true, style: literal},
+				}, list: true, label: "name", as: "variant"},
+			}, label: "name"},
 		}
 	case deploy.KindKPI:
 		return shape{

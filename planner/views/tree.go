@@ -134,7 +134,7 @@ func (b *builder) body(before, after map[string]any, sh shape, prefix string) bo
 		case f.block != nil && f.list:
 			out.blocks = append(out.blocks, b.blockList(key, f, asList(bv), asList(av), path)...)
 		case f.block != nil:
-			out.blocks = append(out.blocks, b.block(key, "", bok, aok, asMap(bv), asMap(av), *f.block, path+"."))
+			out.blocks = append(out.blocks, b.block(key, blockLabel(f, asMap(bv), asMap(av)), bok, aok, asMap(bv), asMap(av), *f.block, path+"."))
 		default:
 			out.attrs = append(out.attrs, b.attr(key, path, before, after, key, f))
 		}
@@ -183,6 +183,23 @@ func (b *builder) block(typ, label string, hasBefore, hasAfter bool, before, aft
 		action: actionOf(hasBefore && before != nil, hasAfter && after != nil, before, after),
 		body:   b.body(before, after, sh, prefix),
 	}
+}
+
+// blockLabel is the label of a single block whose field names a label key:
+// the desired one's, or "old -> new" when it changed.
+func blockLabel(f field, before, after map[string]any) string {
+	if f.label == "" {
+		return ""
+	}
+	bl, _ := before[f.label].(string)
+	al, _ := after[f.label].(string)
+	switch {
+	case after == nil:
+		return bl
+	case before != nil && bl != al:
+		return bl + " -> " + al
+	}
+	return al
 }
 
 // blockList pairs repeated blocks: by their label when the field has one,

@@ -99,6 +99,8 @@ type journey struct {
 	days days
 
 	alerts map[string]*alertState
+	// exps are the experiments' figures, by action and experiment.
+	exps map[expKey]*expAgg
 	// sums are the running sums of the windows and slices read.
 	sums []*windowSum
 
@@ -328,6 +330,7 @@ func (a *Analytics) Erase(customer string, at time.Time) {
 		if j.held != nil {
 			j.held.endRun(customer, msOf(at))
 		}
+		j.eraseExperiments(customer)
 	}
 }
 

@@ -54,6 +54,7 @@ func (a *Analytics) ReportRange(stack, journey string, now time.Time, rg Range) 
 	r.Paths = j.paths(sum.paths, a.opts.Paths)
 	r.Actions, r.Channels = actionReports(sum.actions)
 	r.KPIs = j.kpiReports(t, true)
+	r.Experiments = j.experimentReports()
 	r.Score = Score(r.KPIs)
 	hi := hourOf(c.to.UnixMilli())
 	for h := hi - 23; h <= hi; h++ {

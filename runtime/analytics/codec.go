@@ -15,6 +15,10 @@ const (
 	tagDecision   = 'D'
 	tagDelivery   = 'L'
 	tagResponse   = 'R'
+	tagAssignment = 'A'
+	// tagVariantDelivery is a delivery of a variant of an experiment:
+	// tagDelivery's fields, then the variant.
+	tagVariantDelivery = 'V'
 )
 
 var errCorrupt = errors.New("corrupt analytics record")
@@ -62,9 +66,21 @@ func (r Record) MarshalBinary() ([]byte, error) {
 		}
 	case r.Delivery != nil:
 		d := r.Delivery
-		b = append(b, tagDelivery)
+		tag := byte(tagDelivery)
+		if d.Variant != "" {
+			tag = tagVariantDelivery
+		}
+		b = append(b, tag)
 		b = putTime(b, d.Time)
 		b = putStrings(b, d.Customer, d.Stack, d.Journey, d.Action, d.Channel, d.Outcome)
+		if d.Variant != "" {
+			b = putStrings(b, d.Variant)
+		}
+	case r.Assignment != nil:
+		x := r.Assignment
+		b = append(b, tagAssignment)
+		b = putTime(b, x.Time)
+		b = putStrings(b, x.Customer, x.Stack, x.Journey, x.Action, x.Experiment, x.Variant)
 	case r.Response != nil:
 		d := r.Response
 		b = append(b, tagResponse)
@@ -115,10 +131,17 @@ func (r *Record) UnmarshalBinary(data []byte) error {
 		x.DecisionID, x.Customer, x.Stack, x.Journey, x.Action, x.Channel = d.str(), d.str(), d.str(), d.str(), d.str(), d.str()
 		x.Explore = d.byte() == 1
 		r.Decision = x
-	case tagDelivery:
+	case tagDelivery, tagVariantDelivery:
 		x := &Delivery{Time: d.time()}
 		x.Customer, x.Stack, x.Journey, x.Action, x.Channel, x.Outcome = d.str(), d.str(), d.str(), d.str(), d.str(), d.str()
+		if data[0] == tagVariantDelivery {
+			x.Variant = d.str()
+		}
 		r.Delivery = x
+	case tagAssignment:
+		x := &Assignment{Time: d.time()}
+		x.Customer, x.Stack, x.Journey, x.Action, x.Experiment, x.Variant = d.str(), d.str(), d.str(), d.str(), d.str(), d.str()
+		r.Assignment = x
 	case tagResponse:
 		x := &Response{Time: d.time()}
 		x.DecisionID, x.Customer, x.Stack, x.Journey, x.Action, x.Channel, x.Outcome = d.str(), d.str(), d.str(), d.str(), d.str(), d.str(), d.str()

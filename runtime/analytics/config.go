@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/waymarkhq/waymark/lang/deploy"
@@ -27,6 +28,8 @@ type Journey struct {
 	// Holdout is the share of customers in the global holdout
 	// (arbitration's holdout), 0 for none.
 	Holdout float64
+	// Experiments are the experiments of the journey's actions.
+	Experiments []Experiment
 }
 
 // KPI functions: the names of lang/deploy's registry (deploy.KPIFuncs),
@@ -105,10 +108,34 @@ func FromCatalog(cat *catalog.Catalog) ([]Journey, error) {
 			for _, s := range j.Stages {
 				aj.Stages = append(aj.Stages, s.Name)
 			}
+			aj.Experiments = experimentsOf(st, j.Name)
 			out = append(out, aj)
 		}
 	}
 	return out, nil
+}
+
+// experimentsOf returns the experiments of a journey's actions.
+func experimentsOf(st *catalog.Stack, journey string) []Experiment {
+	var out []Experiment
+	for i := range st.Doc.Objects {
+		o := &st.Doc.Objects[i]
+		if o.Kind != deploy.KindAction || o.Action == nil || o.Action.Journey != journey || o.Action.Experiment == nil {
+			continue
+		}
+		ex := o.Action.Experiment
+		x := Experiment{Action: o.Action.Name, Name: ex.Name, Control: ex.Control, Metric: ex.Metric, Stopped: ex.State == deploy.ExperimentStopped}
+		for _, v := range ex.Variants {
+			x.Variants = append(x.Variants, v.Name)
+		}
+		if name, ok := strings.CutPrefix(ex.Metric, "kpi."); ok {
+			if k := st.Doc.Object("journey." + journey + ".kpi." + name); k != nil && k.KPI != nil && k.KPI.Metric.Function == FuncRate {
+				x.Event = k.KPI.Metric.Event
+			}
+		}
+		out = append(out, x)
+	}
+	return out
 }
 
 func kpiFromDeploy(d *deploy.KPI) (KPI, error) {

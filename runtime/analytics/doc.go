@@ -22,6 +22,12 @@
 // KPI that is a share of runs reports the treated side against the held-out
 // one (KPIReport.Holdout).
 //
+// An action's experiment (Journey.Experiments) counts its customers per
+// variant from Assignment records and the variant a Delivery carries:
+// assigned, delivered and converted after the assignment, each once per
+// customer and so the same however records come (experiments.go); its
+// report is since the experiment started (Report.Experiments).
+//
 // Records are numbered in their partition (Record.Partition, Seq), and
 // one already applied of its partition is skipped, so a replay applies
 // none twice. Partitions are processed apart, so records of different

@@ -74,8 +74,14 @@ func (a *Analytics) Apply(recs ...Record) {
 		switch {
 		case r.Transition != nil:
 			a.transition(r.Transition)
+			if t := r.Transition; t.Reason == ReasonCompleted {
+				a.expConvert(t.Stack, t.Journey, t.Customer, "", msOf(t.Time))
+			}
 		case r.Event != nil:
 			a.event(r.Event)
+			a.expConvert(r.Event.Stack, r.Event.Journey, r.Event.Customer, r.Event.Type, msOf(r.Event.Time))
+		case r.Assignment != nil:
+			a.assignment(r.Assignment)
 		case r.Decision != nil:
 			d := r.Decision
 			a.journey(d.Stack, d.Journey).touchMs(msOf(d.Time), func(b *bucket) { b.action(d.Action, d.Channel).decided++ })
@@ -92,6 +98,7 @@ func (a *Analytics) Apply(recs ...Record) {
 					ag.failed++
 				}
 			})
+			a.expDelivery(d)
 		case r.Response != nil:
 			d := r.Response
 			if i := outcomeIndex(d.Outcome); i >= 0 {

@@ -83,6 +83,9 @@ type Delivery struct {
 	Action   string
 	Channel  string
 	Outcome  string
+	// Variant is the delivery's variant of the action's experiment, ""
+	// for none.
+	Variant string
 }
 
 // Response outcomes, as POST /v1/responses takes them.
@@ -124,6 +127,7 @@ type Record struct {
 	Decision   *Decision
 	Delivery   *Delivery
 	Response   *Response
+	Assignment *Assignment
 }
 
 func outcomeIndex(o string) int {
@@ -152,6 +156,8 @@ func (r *Record) At() time.Time {
 		return r.Delivery.Time
 	case r.Response != nil:
 		return r.Response.Time
+	case r.Assignment != nil:
+		return r.Assignment.Time
 	}
 	return time.Time{}
 }

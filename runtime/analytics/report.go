@@ -27,6 +27,9 @@ type Report struct {
 	Actions  []ActionReport
 	Channels []ActionReport
 	KPIs     []KPIReport
+	// Experiments are the journey's experiments, since each started
+	// (not over the window), by action.
+	Experiments []ExperimentReport
 	// Score is the journey's success score from 0 to 100, from the KPIs
 	// that have a target and enough samples; nil when none has.
 	Score *float64

@@ -18,8 +18,9 @@ import (
 //	2: facts numbered per partition.
 //	3: alert states carry their KPI's definition (alertSnap.Def).
 //	4: a journey carries the global holdout's figures (journeyState.Held).
+//	5: and its experiments' (journeyState.Experiments).
 const (
-	snapshotVersion    = 4
+	snapshotVersion    = 5
 	minSnapshotVersion = 2
 )
 
@@ -46,6 +47,8 @@ type journeyState struct {
 	// Held is the same journey's figures of the held-out runs alone (the
 	// global holdout), nil when none has entered (version 4).
 	Held *journeyState
+	// Experiments are the experiments' figures (version 5).
+	Experiments []expState
 }
 
 type bucketState struct {
@@ -150,6 +153,7 @@ func (a *Analytics) Snapshot() ([]byte, error) {
 			h := j.held.state(k)
 			js.Held = &h
 		}
+		js.Experiments = j.expStates()
 		s.Journeys = append(s.Journeys, js)
 	}
 	var buf bytes.Buffer
@@ -268,6 +272,7 @@ func (a *Analytics) Restore(data []byte) error {
 		if js.Held != nil {
 			j.held = a.restoreJourney(js.Held, old[k])
 		}
+		j.restoreExps(js.Experiments)
 		a.journeys[k] = j
 	}
 	for k, o := range old {

@@ -146,6 +146,8 @@ func TestRecordCodec(t *testing.T) {
 		{Decision: &analytics.Decision{Time: ts, DecisionID: "d-1", Customer: "c", Stack: "s", Journey: "j", Action: "a", Channel: "web", Explore: true}},
 		{Delivery: &analytics.Delivery{Time: ts, Customer: "c", Stack: "s", Journey: "j", Action: "a", Channel: "email", Outcome: analytics.Bounced}},
 		{Response: &analytics.Response{Time: ts, DecisionID: "d-1", Customer: "c", Stack: "s", Journey: "j", Action: "a", Channel: "web", Outcome: "clicked"}},
+		{Delivery: &analytics.Delivery{Time: ts, Customer: "c", Stack: "s", Journey: "j", Action: "a", Channel: "email", Outcome: analytics.Delivered, Variant: "urgent"}},
+		{Assignment: &analytics.Assignment{Time: ts, Customer: "c", Stack: "s", Journey: "j", Action: "a", Experiment: "subject", Variant: "urgent"}},
 	} {
 		b, err := r.MarshalBinary()
 		if err != nil {

@@ -29,6 +29,9 @@ type Analytics struct {
 	Actions  []ActionReport `json:"actions"`
 	Channels []ActionReport `json:"channels"`
 	KPIs     []KPI          `json:"kpis"`
+	// Experiments are the journey's experiments, by action; absent when
+	// it has none.
+	Experiments []Experiment `json:"experiments,omitempty"`
 	// Score is the journey's success score from 0 to 100, from the KPIs
 	// that have a target and enough samples; null when none has.
 	Score *float64 `json:"score"`
@@ -190,4 +193,63 @@ type Hour struct {
 	Entries int64     `json:"entries"`
 	Goals   int64     `json:"goals"`
 	Dropped int64     `json:"dropped"`
+}
+
+// Experiment is an action's experiment with each variant's figures since
+// it started (not over the report's window). Rates are per assigned
+// customer: a holdout variant has one too.
+type Experiment struct {
+	// Action is the action's name in the journey.
+	Action string `json:"action"`
+	Name   string `json:"name"`
+	// Metric is "conversion" or "kpi.<name>".
+	Metric  string `json:"metric"`
+	Control string `json:"control"`
+	// State is running or stopped (everyone gets the control, and the
+	// figures are frozen).
+	State    string    `json:"state"`
+	Variants []Variant `json:"variants"`
+}
+
+// Variant is one variant's figures: customers assigned, those the action
+// was delivered to, those who converted after their assignment, the
+// conversion rate with its 95% Wilson interval, and, but for the control,
+// the relative lift over the control with its 95% interval and the
+// sequential test's decision.
+type Variant struct {
+	Name       string       `json:"name"`
+	Control    bool         `json:"control,omitempty"`
+	Assigned   int64        `json:"assigned"`
+	Delivered  int64        `json:"delivered"`
+	Converted  int64        `json:"converted"`
+	Conversion Rate         `json:"conversion"`
+	Lift       *Lift        `json:"lift,omitempty"`
+	Test       *VariantTest `json:"test,omitempty"`
+}
+
+// Rate is a share with its 95% interval.
+type Rate struct {
+	Value float64 `json:"value"`
+	Low   float64 `json:"low"`
+	High  float64 `json:"high"`
+}
+
+// Lift is a relative lift, (variant - control) / control, with its 95%
+// interval; Defined is false while the control has converted no one.
+type Lift struct {
+	Value   float64 `json:"value"`
+	Low     float64 `json:"low"`
+	High    float64 `json:"high"`
+	Defined bool    `json:"defined"`
+}
+
+// VariantTest is the sequential test of a variant against the control
+// (an mSPRT, valid however often it is looked at; see docs/experiments.md).
+// State is insufficient, running, winner or loser; PValue is always
+// valid; DifferenceLow and DifferenceHigh bound the difference of rates.
+type VariantTest struct {
+	State          string  `json:"state"`
+	PValue         float64 `json:"p_value"`
+	DifferenceLow  float64 `json:"difference_low"`
+	DifferenceHigh float64 `json:"difference_high"`
 }

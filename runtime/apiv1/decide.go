@@ -49,6 +49,11 @@ type RankedAction struct {
 	// Explore is set when a Thompson draw of the model, not its mean,
 	// chose the action.
 	Explore bool `json:"explore"`
+	// Experiment and Variant name the action's experiment and the
+	// customer's variant of it, when the action has one: the caller shows
+	// the variant. While the experiment is stopped, Variant is its control.
+	Experiment string `json:"experiment,omitempty"`
+	Variant    string `json:"variant,omitempty"`
 }
 
 // Candidate is one action the pipeline considered, with why it was kept
@@ -61,11 +66,15 @@ type Candidate struct {
 	Kept    bool   `json:"kept"`
 	// Reason is why it was dropped: not_in_stage, no_consent,
 	// not_eligible, limit, quiet_hours, suppressed, no_value, ranked_out,
-	// holdout.
+	// holdout (the customer is in the global holdout), experiment_holdout
+	// (in a holdout variant of the action's experiment).
 	Reason     string   `json:"reason,omitempty"`
 	Propensity *float64 `json:"propensity,omitempty"`
 	Priority   *float64 `json:"priority,omitempty"`
 	Explore    bool     `json:"explore,omitempty"`
+	// Variant is the customer's variant of the action's experiment, in
+	// the answer of an explained decide; a recorded decision has none.
+	Variant string `json:"variant,omitempty"`
 }
 
 // DecisionRecord answers GET RouteDecision: a recorded decision with

@@ -29,11 +29,14 @@ type Delivery struct {
 	Journey    string        `json:"journey"`
 	Action     string        `json:"action"`
 	// Address is the action outside its stack: <stack>/<address>.
-	Address    string    `json:"address"`
-	Channel    string    `json:"channel"`
-	DecisionID string    `json:"decision_id"`
-	Due        time.Time `json:"due"`
-	Attempts   int       `json:"attempts"`
+	Address    string `json:"address"`
+	Channel    string `json:"channel"`
+	DecisionID string `json:"decision_id"`
+	// Variant is the customer's variant of the action's experiment, whose
+	// message the delivery rendered; absent without one.
+	Variant  string    `json:"variant,omitempty"`
+	Due      time.Time `json:"due"`
+	Attempts int       `json:"attempts"`
 	// NextAttempt is when a pending delivery is tried next.
 	NextAttempt *time.Time `json:"next_attempt,omitempty"`
 	LastError   string     `json:"last_error,omitempty"`

@@ -37,6 +37,7 @@ var contract = []any{
 	apiv1.Target{}, apiv1.Hour{},
 	apiv1.KPIHoldout{}, apiv1.HoldoutSide{}, apiv1.HoldoutLift{}, apiv1.HoldoutTest{},
 	apiv1.OptOut{}, apiv1.UnsubscribeResult{},
+	apiv1.Experiment{}, apiv1.Variant{}, apiv1.Rate{}, apiv1.Lift{}, apiv1.VariantTest{},
 }
 
 // queries are the contract's query parameter types, as their query

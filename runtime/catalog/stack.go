@@ -430,6 +430,7 @@ func (c *checker) action(o *deploy.Object, a addrs.Address) {
 		c.add(o.Address, "lever must be ≥ 0")
 	}
 	c.limit(o.Address, ac.Limit)
+	c.experiment(o.Address, ac)
 	if s := ac.Suppress; s != nil {
 		if s.AfterIgnores < 1 {
 			c.add(o.Address, "suppress after_ignores must be at least 1")

@@ -161,6 +161,8 @@ type Action struct {
 	Model    models.Model
 	features bool
 	modelSet *deploy.Model // the action's model block, nil for none
+	// Experiment is the action's A/B test, nil for none.
+	Experiment *Experiment
 }
 
 // InStage reports whether the action is offered at the journey's stage i.
@@ -424,6 +426,11 @@ func (c *Catalog) action(s *Stack, st *catalog.Stack, o *deploy.Object, index in
 			}
 		}
 		sort.Strings(a.CustomerAttrs)
+	}
+	if ac.Experiment != nil {
+		var eps catalog.Problems
+		a.Experiment, eps = c.experiment(a, st, ac.Experiment, in)
+		ps = append(ps, eps...)
 	}
 	cj.Actions = append(cj.Actions, a)
 	cj.byChannel[ch.Name] = append(cj.byChannel[ch.Name], a)

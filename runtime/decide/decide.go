@@ -32,10 +32,14 @@ const (
 	// HeldOut: the customer is in the global holdout (arbitration's
 	// holdout), who receive nothing from any journey.
 	HeldOut
+	// ExperimentHoldout: the customer is in a holdout variant of the
+	// action's experiment, which would have chosen it: assigned, never
+	// offered.
+	ExperimentHoldout
 	numReasons
 )
 
-var reasonNames = [numReasons]string{"", "not_in_stage", "no_consent", "not_eligible", "limit", "quiet_hours", "suppressed", "no_value", "ranked_out", "holdout"}
+var reasonNames = [numReasons]string{"", "not_in_stage", "no_consent", "not_eligible", "limit", "quiet_hours", "suppressed", "no_value", "ranked_out", "holdout", "experiment_holdout"}
 
 func (r Reason) String() string {
 	if r < numReasons {
@@ -157,6 +161,19 @@ type Candidate struct {
 	// (models.ExploreShare).
 	Explore bool
 	sampled bool // ranked by a draw, not the mean
+	// Variant is the customer's variant of the action's experiment, nil
+	// for an action without one; Assigned is set when the experiment
+	// runs and so counts the customer.
+	Variant  *Variant
+	Assigned bool
+}
+
+// VariantName is the candidate's variant, "" for none.
+func (c *Candidate) VariantName() string {
+	if c.Variant == nil {
+		return ""
+	}
+	return c.Variant.Name
 }
 
 // ChosenActions returns the chosen candidates.
@@ -385,7 +402,10 @@ func (r *run) filter(d *Decision) {
 			cd.Reason = Suppressed
 			continue
 		}
-		v, ok := value(a, act)
+		if a.Experiment != nil {
+			cd.Variant, cd.Assigned = a.VariantOf(r.sub.ID)
+		}
+		v, ok := cd.value(act)
 		if !ok {
 			cd.Reason = NoValue
 			continue
@@ -448,6 +468,18 @@ func value(a *Action, act *expr.Activation) (float64, bool) {
 	}
 	v, null := a.Value.EvalNumber(act)
 	return v, !null && !math.IsNaN(v)
+}
+
+// value is the candidate's value: its variant's when that sets one.
+func (cd *Candidate) value(act *expr.Activation) (float64, bool) {
+	if v := cd.Variant; v != nil && (v.valueConst || v.Value != nil) {
+		if v.valueConst {
+			return v.value, true
+		}
+		f, null := v.Value.EvalNumber(act)
+		return f, !null && !math.IsNaN(f)
+	}
+	return value(cd.Action, act)
 }
 
 // score sets the candidate's propensity and priority given its value; a
@@ -600,7 +632,7 @@ func (r *run) rank(d *Decision) {
 				}
 			}
 			if next >= 0 {
-				v, _ := value(cd.Action, r.activation(cd.Action.Stack))
+				v, _ := cd.value(r.activation(cd.Action.Stack))
 				mp, ok := r.priority(cd.Action, cd.Propensity, v)
 				cd.Explore = !ok || mp < next
 			}
@@ -624,6 +656,48 @@ func (r *run) rank(d *Decision) {
 	}
 	copy(cs, front)
 	d.Chosen = len(picks)
+	holdOut(d)
+}
+
+// holdOut takes the chosen candidates whose variant is a holdout out of
+// the answer: they move to just after the chosen ones, as ExperimentHoldout, and no
+// other candidate takes their place, so that a holdout customer gets what
+// the experiment's action would have left them.
+func holdOut(d *Decision) {
+	n := 0
+	for i := 0; i < d.Chosen; i++ {
+		if v := d.Candidates[i].Variant; v != nil && v.Holdout {
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	chosen := make([]Candidate, 0, d.Chosen)
+	held := make([]Candidate, 0, n)
+	for _, cd := range d.Candidates[:d.Chosen] {
+		if cd.Variant != nil && cd.Variant.Holdout {
+			cd.Reason = ExperimentHoldout
+			held = append(held, cd)
+		} else {
+			chosen = append(chosen, cd)
+		}
+	}
+	copy(d.Candidates, chosen)
+	copy(d.Candidates[len(chosen):], held)
+	d.Chosen = len(chosen)
+}
+
+// Assignments are the candidates that an experiment assigned and counts:
+// the chosen ones with a variant, and the held out.
+func (d *Decision) Assignments() []Candidate {
+	var out []Candidate
+	for i, cd := range d.Candidates {
+		if cd.Assigned && (i < d.Chosen || cd.Reason == ExperimentHoldout) {
+			out = append(out, cd)
+		}
+	}
+	return out
 }
 
 // before orders candidates by priority, highest first, then by ref.

@@ -8,7 +8,9 @@
 // actions that fall due together (triggered actions). Transactional actions
 // skip the marketing policies (the channel's and arbitration's limits,
 // quiet hours, the channel's consent), do not count toward those limits
-// and are chosen ahead of the rest (docs/governance.md).
+// and are chosen ahead of the rest (docs/governance.md). An action's experiment gives each candidate the
+// customer's variant (experiment.go), whose value is ranked and whose
+// holdout takes it out of the answer.
 //
 // Build compiles the decisioning part of a deployment (actions, channels,
 // the arbitration, message templates) into a Catalog; Decide runs the

@@ -61,6 +61,9 @@ type RecordCandidate struct {
 	Explore    bool
 	Propensity float64
 	Priority   float64
+	// Variant is the candidate's variant of its action's experiment. It
+	// is not encoded: a decision read back from the store has none.
+	Variant string
 }
 
 // Ref is the candidate's action outside its stack: <stack>/<address>.
@@ -74,7 +77,7 @@ func (d *Decision) Record() *Record {
 	for i, c := range d.Candidates {
 		a := c.Action
 		r.Candidates[i] = RecordCandidate{Stack: a.Stack.Name, Serial: a.Stack.Serial, Object: a.Object, Address: a.Address,
-			Reason: c.Reason, Scored: c.Scored, Explore: c.Explore, Propensity: c.Propensity, Priority: c.Priority}
+			Reason: c.Reason, Scored: c.Scored, Explore: c.Explore, Propensity: c.Propensity, Priority: c.Priority, Variant: c.VariantName()}
 	}
 	return r
 }

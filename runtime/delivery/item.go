@@ -25,6 +25,9 @@ type Item struct {
 	Channel string `json:"channel"`
 	// Decision is the decision that chose the action.
 	Decision string `json:"decision"`
+	// Variant is the customer's variant of the action's experiment, whose
+	// message overrides the delivery renders; "" without one.
+	Variant string `json:"variant,omitempty"`
 	// Due is when the action fell due, or when the alert was raised.
 	Due time.Time `json:"due"`
 	// Alert is set for a KPI alert; Customer, Run, Action and Decision

@@ -102,14 +102,15 @@ func (e *Engine) Render(ctx context.Context, it *delivery.Item) (string, *host.D
 		}
 		d.Recipient[name] = toCty(p.Eval(act))
 	}
-	for _, f := range a.Fields {
-		text, err := a.Message[f].Render(act)
+	msg, fields, attrs := a.Render(a.VariantNamed(it.Variant))
+	for _, f := range fields {
+		text, err := msg[f].Render(act)
 		if err != nil {
 			return "", nil, fmt.Errorf("rendering message.%s of %s: %w", f, it.Ref(), err)
 		}
 		d.Message[f] = text
 	}
-	for _, name := range a.CustomerAttrs {
+	for _, name := range attrs {
 		if slot, ok := cat.customer.Slot(name); ok && slot < len(sub.Customer) {
 			d.CustomerAttributes[name] = toCty(sub.Customer[slot])
 		}

@@ -100,7 +100,7 @@ func (w *work) outcomeFact(c *customer, o *DeliveryOutcome, t time.Time) {
 		at = o.Due
 	}
 	w.sh.fact(t, analytics.Record{Delivery: &analytics.Delivery{Time: at, Customer: c.id, Stack: stack, Journey: journey,
-		Action: name, Channel: o.Channel, Outcome: o.Outcome}})
+		Action: name, Channel: o.Channel, Outcome: o.Outcome, Variant: o.Variant}})
 }
 
 // decisionRecords returns a decision's chosen actions as analytics
@@ -111,6 +111,13 @@ func decisionRecords(d *decide.Decision) []analytics.Record {
 		a := cd.Action
 		out = append(out, analytics.Record{Decision: &analytics.Decision{Time: d.Time, DecisionID: d.ID, Customer: d.Customer,
 			Stack: a.Stack.Name, Journey: a.Journey.Name, Action: a.Name, Channel: d.Channel, Explore: cd.Explore}})
+	}
+	// The experiments' assignments: the chosen and the held out. A
+	// customer's first one counts; the others are the same variant.
+	for _, cd := range d.Assignments() {
+		a := cd.Action
+		out = append(out, analytics.Record{Assignment: &analytics.Assignment{Time: d.Time, Customer: d.Customer,
+			Stack: a.Stack.Name, Journey: a.Journey.Name, Action: a.Name, Experiment: a.Experiment.Name, Variant: cd.Variant.Name}})
 	}
 	return out
 }

@@ -163,7 +163,7 @@ func (w *work) journey(cs *cstack, cj *cjourney, c *customer, evType string, t t
 		r.status = StatusActive
 		r.stage = j.Stages[stage].Name
 		r.entered, r.stageAt, r.left = t, t, time.Time{}
-		w.setTimers(j, r, -1)
+		w.setTimers(j, c.id, r, -1)
 		w.sh.count(stageKey{r.stack, r.journey, r.stage}, 1)
 		w.record(c, r, "", r.stage, ReasonEntered, t, t, late)
 		return
@@ -195,8 +195,9 @@ const keepTriggers = -2
 // to its stage from stage index from (-1 when it entered). The trigger of
 // an outbound action starts when the run enters the first of its stages
 // and is kept while the run moves between them; it goes when the run
-// leaves them.
-func (w *work) setTimers(j *catalog.Journey, r *run, from int) {
+// leaves them. The trigger's delay is the customer's variant's when the
+// action's experiment sets one.
+func (w *work) setTimers(j *catalog.Journey, customer string, r *run, from int) {
 	old := r.timers
 	r.timers = make([]timer, 0, len(old)+2)
 	if j.Goal != nil && j.Within > 0 {
@@ -223,7 +224,7 @@ func (w *work) setTimers(j *catalog.Journey, r *run, from int) {
 	}
 	for _, a := range dj.Actions {
 		if a.Trigger != nil && a.InStage(cur) && !a.InStage(from) {
-			r.timers = append(r.timers, timer{kind: timerTrigger, due: r.stageAt.Add(a.Trigger.After), action: a.Name})
+			r.timers = append(r.timers, timer{kind: timerTrigger, due: r.stageAt.Add(a.TriggerAfter(customer)), action: a.Name})
 		}
 	}
 }
@@ -277,7 +278,7 @@ func (w *work) move(c *customer, r *run, j *catalog.Journey, to int, reason stri
 	w.sh.count(stageKey{r.stack, r.journey, from}, -1)
 	r.stage, r.stageAt = j.Stages[to].Name, t
 	w.sh.count(stageKey{r.stack, r.journey, r.stage}, 1)
-	w.setTimers(j, r, j.Stage(from))
+	w.setTimers(j, c.id, r, j.Stage(from))
 	w.record(c, r, from, r.stage, reason, t, since, late)
 }
 
@@ -446,7 +447,7 @@ func (w *work) reconcile(c *customer, stack string, moves []catalog.Move, t time
 		r.journey, r.stage = jname, sname
 		if r.status == StatusActive {
 			before := append([]timer(nil), r.timers...)
-			w.setTimers(j, r, keepTriggers)
+			w.setTimers(j, c.id, r, keepTriggers)
 			if !sameTimers(before, r.timers) {
 				c.dirty = true
 			}

@@ -79,6 +79,9 @@ type DeliveryOutcome struct {
 	// Due is when the action fell due: analytics counts the outcome in
 	// that hour, beside the decision that chose it. Zero: when processed.
 	Due time.Time
+	// Variant is the delivery's variant of the action's experiment, ""
+	// for none.
+	Variant string
 }
 
 // EncodeDeliveryOutcome returns the log payload of a delivery's outcome.
@@ -87,8 +90,11 @@ func EncodeDeliveryOutcome(o DeliveryOutcome) []byte {
 	for _, s := range []string{o.Customer, o.Key, o.Action, o.Channel, o.Outcome} {
 		b = wire.AppendString(b, s)
 	}
-	if !o.Due.IsZero() {
+	if !o.Due.IsZero() || o.Variant != "" {
 		b = wire.AppendTime(b, o.Due)
+	}
+	if o.Variant != "" {
+		b = wire.AppendString(b, o.Variant)
 	}
 	return b
 }
@@ -98,6 +104,9 @@ func decodeOutcome(b []byte) (*DeliveryOutcome, error) {
 	o := &DeliveryOutcome{Customer: d.String(), Key: d.String(), Action: d.Intern(), Channel: d.Intern(), Outcome: d.Intern()}
 	if !d.Err && len(d.B) > 0 { // records written before Due was added have none
 		o.Due = d.Time()
+	}
+	if !d.Err && len(d.B) > 0 { // nor those before Variant was
+		o.Variant = d.Intern()
 	}
 	if d.Err || len(d.B) != 0 || o.Customer == "" {
 		return nil, errors.New("corrupt delivery outcome record")

@@ -98,7 +98,7 @@ func (w *work) trigger(c *customer, due, t time.Time, r0 *run, tm timer) {
 		i := index(cd.Action)
 		m := group[i]
 		it := &delivery.Item{Key: keys[i], Customer: c.id, Stack: m.r.stack, Journey: m.r.journey, Run: m.r.n,
-			Action: m.a.Address, Channel: m.a.Channel.Name, Decision: d.ID, Due: due}
+			Action: m.a.Address, Channel: m.a.Channel.Name, Decision: d.ID, Due: due, Variant: cd.VariantName()}
 		w.sh.outbox = append(w.sh.outbox, it.Entry(store.DeliveryPending, t))
 		c.addContact(contact{at: t, channel: m.a.Channel.Name, action: m.a.Ref, key: keyHash(keys[i]), pending: true}, w.cat.contactAge())
 	}

@@ -21,10 +21,11 @@ func analyticsReport(r *analytics.Report) *apiv1.Analytics {
 		Paths: convert(r.Paths, func(p analytics.Path) apiv1.Path {
 			return apiv1.Path{Stages: p.Stages, Runs: p.Runs, Goals: p.Goals, GoalShare: p.GoalShare}
 		}),
-		Actions:  convert(r.Actions, actionReport),
-		Channels: convert(r.Channels, actionReport),
-		KPIs:     convert(r.KPIs, kpiReport),
-		Score:    r.Score,
+		Actions:     convert(r.Actions, actionReport),
+		Channels:    convert(r.Channels, actionReport),
+		KPIs:        convert(r.KPIs, kpiReport),
+		Experiments: convert(r.Experiments, experimentReport),
+		Score:       r.Score,
 		Hourly: convert(r.Hourly, func(h analytics.Hour) apiv1.Hour {
 			return apiv1.Hour{Hour: h.Hour, Entries: h.Entries, Goals: h.Goals, Dropped: h.Dropped}
 		}),
@@ -35,6 +36,23 @@ func actionReport(a analytics.ActionReport) apiv1.ActionReport {
 	return apiv1.ActionReport{Action: a.Action, Channel: a.Channel, Decided: a.Decided, Delivered: a.Delivered,
 		Failed: a.Failed, Impressions: a.Impressions, Responded: a.Responded, Positive: a.Positive,
 		Converted: a.Converted, Conversion: a.Conversion}
+}
+
+func experimentReport(e analytics.ExperimentReport) apiv1.Experiment {
+	out := apiv1.Experiment{Action: e.Action, Name: e.Name, Metric: e.Metric, Control: e.Control, State: e.State}
+	for _, v := range e.Variants {
+		c := v.Conversion
+		x := apiv1.Variant{Name: v.Name, Control: v.Control, Assigned: v.Assigned, Delivered: v.Delivered, Converted: v.Converted,
+			Conversion: apiv1.Rate{Value: c.Value, Low: c.Low, High: c.High}}
+		if l := v.Lift; l != nil {
+			x.Lift = &apiv1.Lift{Value: l.Value, Low: l.Low, High: l.High, Defined: l.Defined}
+		}
+		if d := v.Test; d != nil {
+			x.Test = &apiv1.VariantTest{State: d.State, PValue: d.PValue, DifferenceLow: d.DifferenceLow, DifferenceHigh: d.DifferenceHigh}
+		}
+		out.Variants = append(out.Variants, x)
+	}
+	return out
 }
 
 func kpiReport(k analytics.KPIReport) apiv1.KPI {

@@ -53,6 +53,8 @@ func fillDistinct(v reflect.Value, n *int) {
 		v.SetInt(int64(*n))
 	case reflect.Float64:
 		v.SetFloat(float64(*n) + 0.5)
+	case reflect.Bool:
+		v.SetBool(*n%2 == 1)
 	default:
 		panic(fmt.Sprintf("fillDistinct: no value for %s", v.Type()))
 	}
@@ -114,6 +116,10 @@ func sameByName(t *testing.T, path string, src, dst reflect.Value) {
 	case reflect.Float64:
 		if src.Float() != dst.Float() {
 			t.Errorf("%s is %v, want %v", path, dst.Float(), src.Float())
+		}
+	case reflect.Bool:
+		if src.Bool() != dst.Bool() {
+			t.Errorf("%s is %v, want %v", path, dst.Bool(), src.Bool())
 		}
 	default:
 		t.Errorf("%s: cannot compare a %s", path, src.Type())

@@ -50,7 +50,10 @@ func (s *Service) Decide(ctx context.Context, req apiv1.DecideRequest) (*apiv1.D
 	for _, cd := range d.ChosenActions() {
 		a := cd.Action
 		out.Actions = append(out.Actions, apiv1.RankedAction{Stack: a.Stack.Name, Journey: a.Journey.Name, Action: a.Name, Address: a.Ref,
-			Propensity: cd.Propensity, Priority: cd.Priority, Explore: cd.Explore})
+			Propensity: cd.Propensity, Priority: cd.Priority, Explore: cd.Explore, Variant: cd.VariantName()})
+		if a.Experiment != nil {
+			out.Actions[len(out.Actions)-1].Experiment = a.Experiment.Name
+		}
 	}
 	if req.Explain {
 		out.Candidates = candidates(d.Record())
@@ -99,7 +102,7 @@ func contextValue(v any) expr.Value {
 func candidates(r *decide.Record) []apiv1.Candidate {
 	out := make([]apiv1.Candidate, 0, len(r.Candidates))
 	for i, c := range r.Candidates {
-		cd := apiv1.Candidate{Address: c.Ref(), Stack: c.Stack, Kept: i < r.Chosen, Reason: c.Reason.String(), Explore: c.Explore}
+		cd := apiv1.Candidate{Address: c.Ref(), Stack: c.Stack, Kept: i < r.Chosen, Reason: c.Reason.String(), Explore: c.Explore, Variant: c.Variant}
 		if a, err := addrs.Parse(c.Address); err == nil {
 			cd.Journey, cd.Action = a.Journey, a.Name
 		}

@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/waymarkhq/waymark/runtime/analytics"
 	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/events"
 	"github.com/waymarkhq/waymark/runtime/store"
@@ -370,6 +372,31 @@ func TestModelsPage(t *testing.T) {
 			if !strings.Contains(sec, ">"+html.EscapeString(p.Name)+"</th>") {
 				t.Errorf("%s: top predictor %s not listed", m.Key, p.Name)
 			}
+		}
+	}
+}
+
+// The journey page draws each experiment with its variants' figures, as
+// the analytics API has them.
+func TestJourneyPageExperiment(t *testing.T) {
+	rt := start(t, 300)
+	c := rt.signedIn(t, rt.read)
+	rep, err := rt.svc.Analytics(context.Background(), "growth", "cart_recovery", analytics.Range{})
+	if err != nil || len(rep.Experiments) != 1 {
+		t.Fatalf("analytics: %v, %d experiments", err, len(rep.Experiments))
+	}
+	_, body := get(t, c, rt.URL+"/ui/journeys/growth/cart_recovery")
+	e := rep.Experiments[0]
+	if len(e.Variants) != 3 || e.Variants[0].Assigned == 0 {
+		t.Fatalf("the experiment's variants %+v: the shoppers were not assigned", e.Variants)
+	}
+	if !strings.Contains(body, "Experiment subject_line of reminder_email") {
+		t.Fatalf("the journey page has no experiment section")
+	}
+	for _, v := range e.Variants {
+		row := fmt.Sprintf(`<tr><th scope="row">%s</th><td class="num">%d</td><td class="num">%d</td><td class="num">%d</td>`, v.Name, v.Assigned, v.Delivered, v.Converted)
+		if !strings.Contains(body, row) {
+			t.Errorf("the page lacks %s", row)
 		}
 	}
 }

@@ -31,6 +31,7 @@ func Render(s *cmdutil.Streams, r *apiv1.Analytics) {
 	v.kpis(r)
 	v.paths(r)
 	v.actions(r)
+	v.experiments(r)
 	v.hourly(r)
 }
 

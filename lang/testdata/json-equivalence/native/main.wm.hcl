@@ -30,5 +30,13 @@ journey "cart" {
     stages   = [stage.browsing]
     eligible = segment.vip
     value    = 5
+    experiment "colour" {
+      metric = "conversion"
+      variant "red" { weight = 1 }
+      variant "blue" {
+        weight = 1
+        value  = 2
+      }
+    }
   }
 }
