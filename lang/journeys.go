@@ -308,11 +308,15 @@ func (l *loader) decodeActionInstance(b *hcl.Block, j *journeyDecl, name string,
 			}
 		}
 	}
-	var messageBlock *hcl.Block
+	var messageBlock, triggerBlock *hcl.Block
+	var treatments []*hcl.Block
 	for _, nb := range c.Blocks {
 		switch nb.Type {
+		case "treatment":
+			treatments = append(treatments, nb)
 		case "trigger":
 			ac.Trigger = l.trigger(nb, sch.Block("trigger"))
+			triggerBlock = nb
 			if ch != nil && ch.Schema != nil && !ch.Schema.Delivers {
 				l.add(errorf(rngPtr(nb.DefRange), "Trigger on an inbound channel",
 					"%s is on channel %q, which is answered through the decide API and never sends; a trigger has no meaning there. Remove the trigger, or use a channel whose provider delivers.", capitalize(what), ch.Name))
@@ -327,7 +331,8 @@ func (l *loader) decodeActionInstance(b *hcl.Block, j *journeyDecl, name string,
 			messageBlock = nb
 		}
 	}
-	if ch != nil && ch.Schema != nil {
+	ac.Treatments = l.actionTreatments(b, c, treatments, triggerBlock, messageBlock, what, &obj, sch.Block("treatment"))
+	if ch != nil && ch.Schema != nil && len(treatments) == 0 {
 		ac.Message = l.message(messageBlock, ch, what, b.DefRange, &obj)
 	}
 	l.object(obj, b.DefRange)
