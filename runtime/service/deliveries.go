@@ -37,7 +37,7 @@ func (s *Service) report(ctx context.Context, it *delivery.Item, outcome string)
 
 func deliveryState(l delivery.Listed) apiv1.Delivery {
 	d := apiv1.Delivery{ID: l.Key, State: apiv1.DeliveryState(l.State), CustomerID: l.Customer, Stack: l.Stack, Journey: l.Journey,
-		Action: l.Action, Address: l.Ref(), Channel: l.Channel, DecisionID: l.Decision, Due: l.Due, Attempts: l.Attempts,
+		Action: l.Action, Address: l.Ref(), Treatment: l.Treatment, Channel: l.Channel, DecisionID: l.Decision, Due: l.Due, Attempts: l.Attempts,
 		LastError: l.LastError, Outcome: l.Outcome, MessageID: l.MessageID, Updated: l.Updated}
 	if !l.Next.IsZero() && l.State == store.DeliveryPending {
 		t := l.Next
