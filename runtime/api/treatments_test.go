@@ -251,4 +251,23 @@ func TestTreatments(t *testing.T) {
 	}
 	model("shop/journey.winback.action.offer#web", 1, 1)
 	model("shop/journey.winback.action.offer#app", 1, 1)
+
+	// Analytics count an action per treatment: nudge
+	// went once by email (rejected) and four times by sms (three
+	// converted).
+	eventually(t, 10*time.Second, func() error {
+		r, err := c.Analytics(ctx(t), "shop", "winback", apiv1.AnalyticsQuery{})
+		if err != nil {
+			return err
+		}
+		got := map[string]apiv1.ActionReport{}
+		for _, a := range r.Actions {
+			got[a.Action+"#"+a.Treatment+"/"+a.Channel] = a
+		}
+		e, s := got["nudge#email/email"], got["nudge#sms/sms"]
+		if e.Decided != 1 || e.Delivered != 1 || e.Responded != 1 || s.Decided != 4 || s.Delivered != 4 || s.Converted != 3 {
+			return fmt.Errorf("action figures %+v", r.Actions)
+		}
+		return nil
+	})
 }

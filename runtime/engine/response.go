@@ -89,6 +89,8 @@ type DeliveryOutcome struct {
 	// Due is when the action fell due: analytics counts the outcome in
 	// that hour, beside the decision that chose it. Zero: when processed.
 	Due time.Time
+	// Treatment names the action's treatment delivered, "" for none.
+	Treatment string
 }
 
 // EncodeDeliveryOutcome returns the log payload of a delivery's outcome.
@@ -97,8 +99,11 @@ func EncodeDeliveryOutcome(o DeliveryOutcome) []byte {
 	for _, s := range []string{o.Customer, o.Key, o.Action, o.Channel, o.Outcome} {
 		b = wire.AppendString(b, s)
 	}
-	if !o.Due.IsZero() {
+	if !o.Due.IsZero() || o.Treatment != "" {
 		b = wire.AppendTime(b, o.Due)
+	}
+	if o.Treatment != "" {
+		b = wire.AppendString(b, o.Treatment)
 	}
 	return b
 }
@@ -108,6 +113,9 @@ func decodeOutcome(b []byte) (*DeliveryOutcome, error) {
 	o := &DeliveryOutcome{Customer: d.String(), Key: d.String(), Action: d.Intern(), Channel: d.Intern(), Outcome: d.Intern()}
 	if !d.Err && len(d.B) > 0 { // records written before Due was added have none
 		o.Due = d.Time()
+	}
+	if !d.Err && len(d.B) > 0 { // nor a treatment, as those of actions without
+		o.Treatment = d.Intern()
 	}
 	if d.Err || len(d.B) != 0 || o.Customer == "" {
 		return nil, errors.New("corrupt delivery outcome record")

@@ -26,7 +26,7 @@ func (s *Service) report(ctx context.Context, it *delivery.Item, outcome string)
 		ID:        "delivery\x00" + it.Key + "\x00" + outcome + "\x00" + fmt.Sprint(it.Attempts),
 		Arrival:   s.now().UTC(),
 		Data: engine.EncodeDeliveryOutcome(engine.DeliveryOutcome{Customer: it.Customer, Key: it.Key, Action: it.Ref(),
-			Channel: it.Channel, Outcome: outcome, Due: it.Due}),
+			Channel: it.Channel, Outcome: outcome, Due: it.Due, Treatment: it.Treatment}),
 	}})
 	if err != nil {
 		return err
