@@ -11,6 +11,8 @@ func TestTreatmentNames(t *testing.T) {
 		{"nudge", "sms", "nudge#sms", "winback#sms"},
 		{`offer["a"]`, "web", `offer["a"]#web`, `offer["b"]#web`},
 		{"other", "email", "other#email", ""},
+		{`offer["a#b"]`, "", `offer["a#b"]`, ""},
+		{`offer["a#b"]`, "app", `offer["a#b"]#app`, ""},
 	} {
 		name := TreatmentName(tt.action, tt.treatment)
 		if name != tt.name {
