@@ -131,7 +131,7 @@ type Action struct {
 	Journey     string   `json:"journey"`
 	Name        string   `json:"name"`
 	Description string   `json:"description,omitempty"`
-	Channel     string   `json:"channel"`
+	Channel     string   `json:"channel,omitempty"` // "" with Treatments
 	Stages      []string `json:"stages"`
 	Trigger     *Trigger `json:"trigger,omitempty"`
 	Eligible    string   `json:"eligible,omitempty"`

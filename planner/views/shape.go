@@ -94,6 +94,12 @@ func shapeOf(kind deploy.Kind) shape {
 			"limit":    {block: &shape{}},
 			"suppress": {block: &shape{}},
 			"message":  {entries: true, style: literal},
+			"treatments": {block: &shape{
+				"name":    identity,
+				"channel": {style: ref, prefix: "channel"},
+				"value":   {style: expr},
+				"message": {entries: true, style: literal},
+			}, list: true, label: "name", as: "treatment"},
 		}
 	case deploy.KindKPI:
 		return shape{
