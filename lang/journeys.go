@@ -311,11 +311,15 @@ func (l *loader) decodeActionInstance(b *hcl.Block, j *journeyDecl, name string,
 	if a := c.Attributes["transactional"]; a != nil {
 		ac.Transactional, _ = l.boolean(a, "transactional")
 	}
-	var messageBlock *hcl.Block
+	var messageBlock, triggerBlock *hcl.Block
+	var treatments []*hcl.Block
 	for _, nb := range c.Blocks {
 		switch nb.Type {
+		case "treatment":
+			treatments = append(treatments, nb)
 		case "trigger":
 			ac.Trigger = l.trigger(nb, sch.Block("trigger"))
+			triggerBlock = nb
 			if ch != nil && ch.Schema != nil && !ch.Schema.Delivers {
 				l.add(errorf(rngPtr(nb.DefRange), "Trigger on an inbound channel",
 					"%s is on channel %q, which is answered through the decide API and never sends; a trigger has no meaning there. Remove the trigger, or use a channel whose provider delivers.", capitalize(what), ch.Name))
@@ -330,10 +334,16 @@ func (l *loader) decodeActionInstance(b *hcl.Block, j *journeyDecl, name string,
 			messageBlock = nb
 		}
 	}
-	if ch != nil && ch.Schema != nil {
+	ac.Treatments = l.actionTreatments(b, c, treatments, triggerBlock, messageBlock, what, &obj, sch.Block("treatment"))
+	if ch != nil && ch.Schema != nil && len(treatments) == 0 {
 		ac.Message = l.message(messageBlock, ch, what, b.DefRange, &obj)
 	}
-	l.decodeExperiment(c.Blocks, j, ch, ac, &obj, sch)
+	if eb := firstBlock(c.Blocks, "experiment"); eb != nil && len(treatments) > 0 {
+		l.add(errorf(rngPtr(eb.DefRange), "Experiment on an action with treatments",
+			"%s has treatments, and an experiment's variants cannot yet vary them; put the experiment on an action with one channel, or compare the treatments through their models.", capitalize(what)))
+	} else {
+		l.decodeExperiment(c.Blocks, j, ch, ac, &obj, sch)
+	}
 	l.object(obj, b.DefRange)
 }
 
@@ -681,4 +691,14 @@ func (l *loader) target(b *hcl.Block, sch *schema.Block) *deploy.Target {
 		t.MinSamples = n
 	}
 	return t
+}
+
+// firstBlock is the first of blocks of type typ, nil for none.
+func firstBlock(blocks hcl.Blocks, typ string) *hcl.Block {
+	for _, b := range blocks {
+		if b.Type == typ {
+			return b
+		}
+	}
+	return nil
 }

@@ -80,6 +80,8 @@ type Step struct {
 	Channel  string
 	Action   string
 	KPI      string
+	// Treatment is expect_delivery's treatment, "" for any.
+	Treatment string
 
 	// event
 	Type       string
@@ -315,6 +317,7 @@ func (d *testDecoder) step(b *hcl.Block, blk *schema.Block, start, prev time.Tim
 	strAttr("channel", &s.Channel)
 	strAttr("action", &s.Action)
 	strAttr("variant", &s.Variant)
+	strAttr("treatment", &s.Treatment)
 	strAttr("kpi", &s.KPI)
 	strAttr("type", &s.Type)
 	enumAttr("state", &s.State)

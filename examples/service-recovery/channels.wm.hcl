@@ -45,3 +45,9 @@ channel "care_escalations" {
     "X-Waymark-Team" = "care"
   }
 }
+
+channel "sms" {
+  provider = webhook # an SMS gateway that texts the customer's number on file
+  url      = var.sms_gateway_url
+  timeout  = "10s"
+}

@@ -75,17 +75,26 @@ journey "service_recovery" {
     }
   }
 
-  action "survey_email" {
-    channel = channel.email
-    stages  = [stage.resolved]
+  action "survey" {
+    description = "Asks how we did, by email or by SMS: each treatment has its own model, and the runtime sends the one that gets answers (SMS when email has no consent)."
+    stages      = [stage.resolved]
     trigger {
       after  = "1d"
       unless = [event.survey_answered]
     }
     value = 1
-    message {
-      subject = "How did we do, ${customer.first_name}?"
-      body    = templatefile("templates/survey.html", { brand = local.brand, survey_url = local.survey_url })
+    treatment "email" {
+      channel = channel.email
+      message {
+        subject = "How did we do, ${customer.first_name}?"
+        body    = templatefile("templates/survey.html", { brand = local.brand, survey_url = local.survey_url })
+      }
+    }
+    treatment "sms" {
+      channel = channel.sms
+      message {
+        text = "${local.brand}: how did we do, ${customer.first_name}? ${local.survey_url}"
+      }
     }
   }
 

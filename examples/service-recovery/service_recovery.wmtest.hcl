@@ -151,3 +151,54 @@ test "the test's vars override the configuration's" {
     explain  = true
   }
 }
+
+test "without email consent the survey goes by SMS" {
+  customer "c-3004" {
+    traits = { email = "alan@example.test", email_opt_in = false, first_name = "Alan", churn_score = 0.1 }
+  }
+  event {
+    customer = "c-3004"
+    type     = "ticket_opened"
+  }
+  event {
+    at       = "+1h"
+    customer = "c-3004"
+    type     = "ticket_resolved"
+  }
+  expect_delivery {
+    at        = "+1d2h"
+    customer  = "c-3004"
+    action    = "survey"
+    treatment = "sms"
+    channel   = "sms"
+    fields    = { text = "Acme: how did we do, Alan? https://acme.test/survey" }
+  }
+  expect_delivery {
+    customer  = "c-3004"
+    action    = "survey"
+    treatment = "email"
+    sent      = false # no consent on email
+  }
+}
+
+test "with email consent the survey goes by email" {
+  customer "c-3005" {
+    traits = { email = "edsger@example.test", email_opt_in = true, first_name = "Edsger", churn_score = 0.1 }
+  }
+  event {
+    customer = "c-3005"
+    type     = "ticket_opened"
+  }
+  event {
+    at       = "+1h"
+    customer = "c-3005"
+    type     = "ticket_resolved"
+  }
+  expect_delivery {
+    at        = "+1d2h"
+    customer  = "c-3005"
+    action    = "survey"
+    treatment = "email" # the models start alike: the first treatment by name
+    fields    = { subject = "How did we do, Edsger?" }
+  }
+}

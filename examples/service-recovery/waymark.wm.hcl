@@ -60,6 +60,12 @@ variable "escalation_url" {
   description = "The helpdesk endpoint that turns an escalation into a call-back task for a senior agent."
 }
 
+variable "sms_gateway_url" {
+  type        = string
+  default     = "http://127.0.0.1:8099/hooks/sms"
+  description = "The SMS gateway the survey's sms treatment is posted to."
+}
+
 locals {
   brand      = "Acme"
   shop_url   = "https://shop.acme.test"

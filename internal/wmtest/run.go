@@ -556,13 +556,17 @@ func (r *runtime) expectDelivery(ctx context.Context, s *lang.Step) (*Failure, e
 		if d.CustomerID != s.Customer || d.Action == "" || d.Due.After(r.clock) {
 			continue
 		}
-		if actionName(d.Action) == action && (journey == "" || d.Journey == journey) && (s.Channel == "" || d.Channel == s.Channel) && d.State == apiv1.DeliveryDelivered {
+		if actionName(d.Action) == action && (journey == "" || d.Journey == journey) && (s.Channel == "" || d.Channel == s.Channel) &&
+			(s.Treatment == "" || d.Treatment == s.Treatment) && d.State == apiv1.DeliveryDelivered {
 			if match == nil {
 				match = d
 			}
 			continue
 		}
 		o := fmt.Sprintf("%s.%s on %s %s at %s", d.Journey, actionName(d.Action), d.Channel, d.State, r.when(d.Due))
+		if d.Treatment != "" {
+			o = fmt.Sprintf("%s.%s (treatment %s) on %s %s at %s", d.Journey, actionName(d.Action), d.Treatment, d.Channel, d.State, r.when(d.Due))
+		}
 		if d.LastError != "" {
 			o += " (" + d.LastError + ")"
 		}

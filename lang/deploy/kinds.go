@@ -139,7 +139,7 @@ type Action struct {
 	Journey     string   `json:"journey"`
 	Name        string   `json:"name"`
 	Description string   `json:"description,omitempty"`
-	Channel     string   `json:"channel"`
+	Channel     string   `json:"channel,omitempty"` // "" with Treatments
 	Stages      []string `json:"stages"`
 	Trigger     *Trigger `json:"trigger,omitempty"`
 	Eligible    string   `json:"eligible,omitempty"`
@@ -156,6 +156,23 @@ type Action struct {
 	Transactional bool `json:"transactional,omitempty"`
 	// Experiment is the action's A/B test, nil for none.
 	Experiment *Experiment `json:"experiment,omitempty"`
+	// Treatments are the action's variants, one per treatment block, in
+	// the order written; an action with treatments has no Channel or
+	// Message of its own.
+	Treatments []Treatment `json:"treatments,omitempty"`
+}
+
+// Treatment is one variant of an action: its own channel and message, and
+// optionally its own value and model settings. Each has its own adaptive
+// model; the action's stages, eligibility, trigger, limit and suppress
+// hold across its treatments.
+type Treatment struct {
+	Name    string            `json:"name"`
+	Channel string            `json:"channel"`
+	Message map[string]string `json:"message,omitempty"` // templates
+	// Value, when set, replaces the action's value for this treatment.
+	Value string `json:"value,omitempty"`
+	Model *Model `json:"model,omitempty"`
 }
 
 // Model is the settings of an adaptive model.

@@ -209,6 +209,30 @@ var file = &Block{
 	},
 }
 
+// messageBlock is what an action, or one of its treatments, delivers.
+var messageBlock = &Block{
+	Type:        "message",
+	Description: "What is delivered. Its attributes come from the channel provider's schema; each is a template whose `${...}` may use config-time values (resolved at plan time, with `file` and `templatefile`) and `customer.*`, `context.*` and `journey.<name>.stage` (rendered per delivery). Sensitive customer attributes may not appear in a message.",
+	Open:        true,
+	Extra:       "The provider's message fields.",
+}
+
+// treatmentBlock is one variant of an action on a channel of its own.
+var treatmentBlock = &Block{
+	Type:        "treatment",
+	Labels:      []string{"name"},
+	Repeat:      true,
+	Description: "A variant of the action on a channel of its own, with its own message and its own adaptive model: the action's treatments are ranked together, and a decision names the treatment it chose. The action's `stages`, `eligible`, `trigger`, `limit` and `suppress` hold across its treatments (a contact by any treatment counts toward the action's limit). An action has either `channel` (and `message`) or treatments, not both.",
+	Attributes: []*Attribute{
+		{Name: "channel", Kind: Reference, Ref: "channel", Required: true, Description: "The treatment's channel, as `channel.<name>`."},
+		{Name: "value", Kind: ValueOrExpression, Type: cty.Number, Description: "What the action is worth when delivered this way; the action's `value` when unset."},
+	},
+	Blocks: []*Block{
+		modelBlock("the treatment's model (the action's model block when unset)"),
+		messageBlock,
+	},
+}
+
 // modelBlock is the settings of adaptive models.
 func modelBlock(whose string) *Block {
 	return &Block{
@@ -264,7 +288,7 @@ var journeyBlock = &Block{
 			Repeat:      true,
 			Description: "A next-best-action: something the journey may do for a customer on one channel while they are in one of its stages.",
 			Attributes: []*Attribute{
-				{Name: "channel", Kind: Reference, Ref: "channel", Required: true, Description: "The channel, as `channel.<name>`."},
+				{Name: "channel", Kind: Reference, Ref: "channel", Description: "The channel, as `channel.<name>`. Required unless the action has `treatment` blocks, and not allowed with them."},
 				{Name: "stages", Kind: References, Ref: "stage", Required: true, Description: "The stages in which the action is a candidate, as `[stage.<name>, ...]`."},
 				{Name: "eligible", Kind: Expression, Type: cty.Bool, Description: "A runtime condition over `customer`, `context`, `segment` and `journey`."},
 				{Name: "value", Kind: ValueOrExpression, Type: cty.Number, Default: "1", Description: "What the action is worth: a number, or a runtime expression over `customer`, `context`, `segment` and `journey`."},
@@ -293,13 +317,9 @@ var journeyBlock = &Block{
 						{Name: "for", Kind: Duration, Required: true, Description: "...the action is not offered for this long."},
 					},
 				},
-				{
-					Type:        "message",
-					Description: "What is delivered. Its attributes come from the channel provider's schema; each is a template whose `${...}` may use config-time values (resolved at plan time, with `file` and `templatefile`) and `customer.*`, `context.*` and `journey.<name>.stage` (rendered per delivery). Sensitive customer attributes may not appear in a message.",
-					Open:        true,
-					Extra:       "The provider's message fields.",
-				},
+				messageBlock,
 				experimentBlock,
+				treatmentBlock,
 			},
 		},
 		{

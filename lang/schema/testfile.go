@@ -86,6 +86,7 @@ var testFile = &Block{
 						customerAttr("delivered to"),
 						{Name: "action", Kind: Value, Type: cty.String, Required: true, Description: "The action's name, or `journey.action`."},
 						{Name: "channel", Kind: Value, Type: cty.String, Description: "The channel it went through; any when unset."},
+						{Name: "treatment", Kind: Value, Type: cty.String, Description: "For an action with treatments, the treatment it went as; any when unset."},
 						{Name: "sent", Kind: Value, Type: cty.Bool, Default: "true", Description: "Whether it was delivered; `false` expects that it was not."},
 						{Name: "fields", Kind: Value, Type: cty.Map(cty.String), Description: "Message fields and the text each must render to, such as `{ subject = \"Your cart is waiting, Ada\" }`."},
 						{Name: "variant", Kind: Value, Type: cty.String, Description: "The variant of the action's experiment the delivery rendered; any when unset."},

@@ -106,6 +106,12 @@ func shapeOf(kind deploy.Kind) shape {
 					"message": {entries: true, style: literal},
 				}, list: true, label: "name", as: "variant"},
 			}, label: "name"},
+			"treatments": {block: &shape{
+				"name":    identity,
+				"channel": {style: ref, prefix: "channel"},
+				"value":   {style: expr},
+				"message": {entries: true, style: literal},
+			}, list: true, label: "name", as: "treatment"},
 		}
 	case deploy.KindKPI:
 		return shape{

@@ -356,13 +356,21 @@ func (a *Analytics) carry(spec Journey) {
 		if b == nil || b.actions == nil {
 			return
 		}
-		for from, to := range spec.ActionsMoved {
-			x, ok := b.actions[from]
-			if !ok {
-				continue
+		type move struct {
+			from, to string
+			x        *actionAgg
+		}
+		var moves []move // the names first: renaming adds names
+		for name, x := range b.actions {
+			if to, ok := movedName(name, spec.ActionsMoved); ok {
+				moves = append(moves, move{name, to, x})
 			}
-			delete(b.actions, from)
-			b.action(to, x.channel).add(x, 1)
+		}
+		for _, m := range moves {
+			delete(b.actions, m.from)
+		}
+		for _, m := range moves {
+			b.action(m.to, m.x.channel).add(m.x, 1)
 		}
 	}
 	for _, b := range j.ring {

@@ -156,8 +156,9 @@ func (a *actionAgg) add(x *actionAgg, sign int64) {
 }
 
 func (a *actionAgg) report(action string) ActionReport {
-	r := ActionReport{Action: action, Channel: a.channel, Decided: a.decided, Delivered: a.delivered,
+	r := ActionReport{Channel: a.channel, Decided: a.decided, Delivered: a.delivered,
 		Failed: a.bounced + a.failed}
+	r.Action, r.Treatment = splitTreatment(action)
 	for i, o := range outcomes {
 		c := a.outcomes[i]
 		if o == Impression {

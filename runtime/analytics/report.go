@@ -82,7 +82,10 @@ type Path struct {
 // response but impressions; Positive counts accepted, clicked and
 // converted.
 type ActionReport struct {
-	Action      string
+	Action string
+	// Treatment names the action's treatment the row counts, "" for an
+	// action without treatments (or a channel's row).
+	Treatment   string
 	Channel     string
 	Decided     int64
 	Delivered   int64

@@ -83,7 +83,10 @@ type Path struct {
 // response but impressions; Positive counts accepted, clicked and
 // converted.
 type ActionReport struct {
-	Action      string   `json:"action,omitempty"`
+	Action string `json:"action,omitempty"`
+	// Treatment names the action's treatment the row counts, for an
+	// action with treatments.
+	Treatment   string   `json:"treatment,omitempty"`
 	Channel     string   `json:"channel"`
 	Decided     int64    `json:"decided"`
 	Delivered   int64    `json:"delivered"`

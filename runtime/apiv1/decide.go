@@ -42,6 +42,9 @@ type RankedAction struct {
 	Action  string `json:"action"`
 	// Address is the action outside its stack: <stack>/<address>.
 	Address string `json:"address"`
+	// Treatment names the action's treatment the decision chose, for an
+	// action with treatments.
+	Treatment string `json:"treatment,omitempty"`
 	// Propensity is the model's mean estimate that the customer responds
 	// positively.
 	Propensity float64 `json:"propensity"`
@@ -63,7 +66,9 @@ type Candidate struct {
 	Stack   string `json:"stack"`
 	Journey string `json:"journey"`
 	Action  string `json:"action"`
-	Kept    bool   `json:"kept"`
+	// Treatment names the action's treatment this candidate is.
+	Treatment string `json:"treatment,omitempty"`
+	Kept      bool   `json:"kept"`
 	// Reason is why it was dropped: not_in_stage, no_consent,
 	// not_eligible, limit, quiet_hours, suppressed, no_value, ranked_out,
 	// holdout (the customer is in the global holdout), experiment_holdout
@@ -101,6 +106,10 @@ type ResponseRequest struct {
 	// bare name where that is unique among the actions the decision
 	// returned.
 	Action string `json:"action"`
+	// Treatment is the treatment the decision chose for the action; it
+	// may be left out, as the decision names it, and must match it when
+	// given.
+	Treatment string `json:"treatment,omitempty"`
 	// Outcome is impression, accepted, clicked, converted, rejected,
 	// ignored or unsubscribed.
 	Outcome string `json:"outcome"`
@@ -110,6 +119,7 @@ type ResponseRequest struct {
 type ResponseResult struct {
 	DecisionID string `json:"decision_id"`
 	Action     string `json:"action"`
+	Treatment  string `json:"treatment,omitempty"`
 	Outcome    string `json:"outcome"`
 	// Duplicate is set when the same response was recorded before.
 	Duplicate bool `json:"duplicate,omitempty"`
@@ -122,7 +132,8 @@ type ModelList struct {
 
 // Model is an adaptive model with its figures.
 type Model struct {
-	// Key is <stack>/<action address>@<channel>.
+	// Key is <stack>/<action address>@<channel>, or for a treatment of
+	// an action <stack>/<action address>#<treatment>.
 	Key  string `json:"key"`
 	Kind string `json:"kind"`
 	// Evidence counts labelled responses; Positives those that were

@@ -29,7 +29,10 @@ type Delivery struct {
 	Journey    string        `json:"journey"`
 	Action     string        `json:"action"`
 	// Address is the action outside its stack: <stack>/<address>.
-	Address    string `json:"address"`
+	Address string `json:"address"`
+	// Treatment names the action's treatment the delivery is of, whose
+	// channel and message it carries.
+	Treatment  string `json:"treatment,omitempty"`
 	Channel    string `json:"channel"`
 	DecisionID string `json:"decision_id"`
 	// Variant is the customer's variant of the action's experiment, whose

@@ -390,7 +390,9 @@ func (c *checker) action(o *deploy.Object, a addrs.Address) {
 	if ac.Journey != a.Journey || ac.Name != a.Name {
 		c.add(o.Address, "the action is named %q of journey %q", ac.Name, ac.Journey)
 	}
-	if ch := c.doc.Object("channel." + ac.Channel); ch == nil {
+	if len(ac.Treatments) > 0 {
+		c.treatments(o)
+	} else if ch := c.doc.Object("channel." + ac.Channel); ch == nil {
 		c.add(o.Address, "channel %q is not declared by this deployment", ac.Channel)
 	} else if ac.Trigger != nil && ch.Channel != nil && !ch.Channel.Delivers {
 		c.add(o.Address, "trigger on channel %q, which never sends (inbound)", ac.Channel)

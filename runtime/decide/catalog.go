@@ -163,6 +163,34 @@ type Action struct {
 	modelSet *deploy.Model // the action's model block, nil for none
 	// Experiment is the action's A/B test, nil for none.
 	Experiment *Experiment
+	// Treatment names the treatment this is, "" for an action without
+	// treatments. An action with treatments holds them in Treatments:
+	// each is an Action of its own (channel, message, value and model)
+	// with the action's Ref, stages, trigger, limit and suppress, and is
+	// the candidate in its stead; Base is the action a treatment belongs
+	// to.
+	Treatment  string
+	Treatments []*Action
+	Base       *Action
+}
+
+// TreatmentNamed returns the action's treatment of that name, or nil.
+func (a *Action) TreatmentNamed(name string) *Action {
+	for _, t := range a.Treatments {
+		if t.Treatment == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// Variants returns what stands as the action's candidates: its treatments,
+// or the action itself when it has none.
+func (a *Action) Variants() []*Action {
+	if len(a.Treatments) > 0 {
+		return a.Treatments
+	}
+	return []*Action{a}
 }
 
 // InStage reports whether the action is offered at the journey's stage i.
@@ -227,6 +255,10 @@ type Input struct {
 
 // ModelKey is the key of the model of an action on a channel.
 func ModelKey(ref, channel string) string { return ref + "@" + channel }
+
+// TreatmentModelKey is the key of the model of an action's treatment: the
+// action's ref and the treatment's name, <ref>#<treatment>.
+func TreatmentModelKey(ref, treatment string) string { return ref + "#" + treatment }
 
 // Build compiles the decisioning objects of cat: it reports message
 // templates that do not compile with their action's address.
@@ -364,7 +396,11 @@ func clock(s string) int {
 func (c *Catalog) action(s *Stack, st *catalog.Stack, o *deploy.Object, index int, in Input) (*Action, catalog.Problems) {
 	ac := o.Action
 	j := st.Journey(ac.Journey)
-	ch := c.Channels[ac.Channel]
+	chName := ac.Channel
+	if len(ac.Treatments) > 0 {
+		chName = ac.Treatments[0].Channel
+	}
+	ch := c.Channels[chName]
 	if j == nil || ch == nil {
 		return nil, nil // the catalog refused the deployment already
 	}
@@ -382,12 +418,7 @@ func (c *Catalog) action(s *Stack, st *catalog.Stack, o *deploy.Object, index in
 			a.stages[i] = true
 		}
 	}
-	if a.Value != nil && len(a.Value.Refs().Customer) == 0 && len(a.Value.Refs().Context) == 0 && !a.Value.Refs().AllContext &&
-		len(a.Value.Refs().Segments) == 0 && len(a.Value.Refs().Journeys) == 0 {
-		if v, null := a.Value.EvalNumber(&expr.Activation{}); !null {
-			a.value, a.valueConst = v, true
-		}
-	}
+	a.constValue()
 	if sp := ac.Suppress; sp != nil {
 		a.Suppress = &Suppress{AfterIgnores: sp.AfterIgnores, For: duration(sp.For)}
 	}
@@ -398,35 +429,15 @@ func (c *Catalog) action(s *Stack, st *catalog.Stack, o *deploy.Object, index in
 			a.Trigger.Unless = append([]string(nil), t.Unless...)
 		}
 	}
-	var ps catalog.Problems
-	if len(ac.Message) > 0 {
-		env := in.Env(st.Name, catalog.Scope{Context: true, Journeys: true})
-		a.Message = map[string]*expr.Template{}
-		attrs := map[string]bool{}
-		names := in.Layout.Names()
-		for field, src := range ac.Message {
-			t, err := expr.CompileTemplate(src, env)
-			if err != nil {
-				ps = append(ps, catalog.Problem{Address: o.Address, Message: fmt.Sprintf("message.%s: %v", field, err)})
-				continue
-			}
-			a.Message[field] = t
-			a.Fields = append(a.Fields, field)
-			for _, slot := range t.Refs().Customer {
-				attrs[names[slot]] = true
-			}
+	if len(ac.Treatments) > 0 {
+		ps := c.treatments(a, st, o, in)
+		cj.Actions = append(cj.Actions, a)
+		for _, t := range a.Treatments {
+			cj.byChannel[t.Channel.Name] = append(cj.byChannel[t.Channel.Name], t)
 		}
-		sort.Strings(a.Fields)
-		for name := range attrs {
-			if name == expr.IDAttribute {
-				continue
-			}
-			if ca := cattr(st, name); ca == nil || !ca.Sensitive {
-				a.CustomerAttrs = append(a.CustomerAttrs, name)
-			}
-		}
-		sort.Strings(a.CustomerAttrs)
+		return a, ps
 	}
+	ps := a.compileMessage(st, o.Address, "message.", ac.Message, in)
 	if ac.Experiment != nil {
 		var eps catalog.Problems
 		a.Experiment, eps = c.experiment(a, st, ac.Experiment, in)
@@ -435,6 +446,98 @@ func (c *Catalog) action(s *Stack, st *catalog.Stack, o *deploy.Object, index in
 	cj.Actions = append(cj.Actions, a)
 	cj.byChannel[ch.Name] = append(cj.byChannel[ch.Name], a)
 	return a, ps
+}
+
+// constValue notes the action's value when it reads nothing of the
+// customer or the request.
+func (a *Action) constValue() {
+	a.value, a.valueConst = 0, false
+	if a.Value != nil && len(a.Value.Refs().Customer) == 0 && len(a.Value.Refs().Context) == 0 && !a.Value.Refs().AllContext &&
+		len(a.Value.Refs().Segments) == 0 && len(a.Value.Refs().Journeys) == 0 {
+		if v, null := a.Value.EvalNumber(&expr.Activation{}); !null {
+			a.value, a.valueConst = v, true
+		}
+	}
+}
+
+// compileMessage compiles the message templates of an action (or of a
+// treatment, at prefix treatments.<i>.message.), and notes the customer
+// attributes they read.
+func (a *Action) compileMessage(st *catalog.Stack, address, prefix string, msg map[string]string, in Input) catalog.Problems {
+	a.Message, a.Fields, a.CustomerAttrs = nil, nil, nil
+	if len(msg) == 0 {
+		return nil
+	}
+	var ps catalog.Problems
+	env := in.Env(st.Name, catalog.Scope{Context: true, Journeys: true})
+	a.Message = map[string]*expr.Template{}
+	attrs := map[string]bool{}
+	names := in.Layout.Names()
+	for field, src := range msg {
+		t, err := expr.CompileTemplate(src, env)
+		if err != nil {
+			ps = append(ps, catalog.Problem{Address: address, Message: fmt.Sprintf("%s%s: %v", prefix, field, err)})
+			continue
+		}
+		a.Message[field] = t
+		a.Fields = append(a.Fields, field)
+		for _, slot := range t.Refs().Customer {
+			attrs[names[slot]] = true
+		}
+	}
+	sort.Strings(a.Fields)
+	for name := range attrs {
+		if name == expr.IDAttribute {
+			continue
+		}
+		if ca := cattr(st, name); ca == nil || !ca.Sensitive {
+			a.CustomerAttrs = append(a.CustomerAttrs, name)
+		}
+	}
+	sort.Strings(a.CustomerAttrs)
+	return ps
+}
+
+// treatments makes the treatments of action a: each a copy of a on its
+// own channel, with its own message, model and, when set, value. The
+// action falls due (has a Trigger) when one of its treatments delivers;
+// only those treatments have a Trigger of their own.
+func (c *Catalog) treatments(a *Action, st *catalog.Stack, o *deploy.Object, in Input) catalog.Problems {
+	ac := o.Action
+	var ps catalog.Problems
+	a.Trigger, a.ModelKey = nil, ""
+	for i, td := range ac.Treatments {
+		ch := c.Channels[td.Channel]
+		if ch == nil {
+			continue // the catalog refused the deployment already
+		}
+		t := *a
+		t.Treatments, t.Base, t.Treatment, t.Channel = nil, a, td.Name, ch
+		t.ModelKey = TreatmentModelKey(a.Ref, td.Name)
+		if td.Model != nil {
+			t.modelSet = td.Model
+		}
+		prefix := fmt.Sprintf("treatments.%d.", i)
+		if td.Value != "" {
+			t.Value = in.Program(st.Name, o.Address, prefix+"value")
+			a.Stack.reads(t.Value)
+			t.constValue()
+		}
+		t.Trigger = nil
+		if ch.Delivers {
+			t.Trigger = &Trigger{}
+			if tr := ac.Trigger; tr != nil {
+				t.Trigger.After = duration(tr.After)
+				t.Trigger.Unless = append([]string(nil), tr.Unless...)
+			}
+			if a.Trigger == nil {
+				a.Trigger = t.Trigger
+			}
+		}
+		ps = append(ps, t.compileMessage(st, o.Address, prefix+"message.", td.Message, in)...)
+		a.Treatments = append(a.Treatments, &t)
+	}
+	return ps
 }
 
 func cattr(st *catalog.Stack, name string) *deploy.CustomerAttribute {
@@ -447,14 +550,16 @@ func cattr(st *catalog.Stack, name string) *deploy.CustomerAttribute {
 // Bind gives every action its model from r, making models at the prior
 // for actions that have none yet.
 func (c *Catalog) Bind(r *models.Registry) {
-	for _, a := range c.actions {
-		set := a.modelSet
-		if set == nil {
-			set = c.arbModel
+	for _, b := range c.actions {
+		for _, a := range b.Variants() {
+			set := a.modelSet
+			if set == nil {
+				set = c.arbModel
+			}
+			r.Configure(a.ModelKey, ModelSettings(set))
+			a.Model = r.Get(a.ModelKey)
+			a.features = a.Model.UsesFeatures()
 		}
-		r.Configure(a.ModelKey, ModelSettings(set))
-		a.Model = r.Get(a.ModelKey)
-		a.features = a.Model.UsesFeatures()
 	}
 }
 

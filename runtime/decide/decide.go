@@ -189,10 +189,23 @@ type run struct {
 	req  *Request
 	ch   *Channel
 	acts []*expr.Activation // by stack index, made when needed
-	// consent by stack index: 0 not evaluated, 1 given, 2 not given.
-	consent  []uint8
+	// chans are the channels' states the candidates are on: ch's first;
+	// more only where treatments of an action are on other channels.
+	chans    []*chanState
 	feats    models.Features
 	featured bool
+}
+
+// chanState is what the contact policies of one channel say for the
+// customer now.
+type chanState struct {
+	ch *Channel
+	// full: the channel's limit is reached; quiet: it is in quiet hours
+	// (until end).
+	full, quiet bool
+	end         time.Time
+	// consent by stack index: 0 not evaluated, 1 given, 2 not given.
+	consent []uint8
 }
 
 // Decide runs the pipeline for sub on req.Channel, or over req.Due.
@@ -204,7 +217,7 @@ func Decide(c *Catalog, sub *Subject, req *Request) (*Decision, error) {
 	if ch == nil {
 		return nil, fmt.Errorf("%w %q: no deployed stack declares it", ErrUnknownChannel, req.Channel)
 	}
-	r := &run{c: c, sub: sub, req: req, ch: ch, acts: make([]*expr.Activation, len(c.Stacks)), consent: make([]uint8, len(c.Stacks))}
+	r := &run{c: c, sub: sub, req: req, ch: ch, acts: make([]*expr.Activation, len(c.Stacks))}
 	d := &Decision{ID: req.ID, Time: req.Now, Customer: sub.ID, Channel: ch.Name, Trigger: len(req.Due) > 0}
 	if d.Trigger {
 		d.Candidates = make([]Candidate, 0, len(req.Due))
@@ -316,22 +329,42 @@ func (c *Catalog) activation(sub *Subject, s *Stack, ctx map[string]expr.Value, 
 	return a
 }
 
-func (r *run) consents(s *Stack) bool {
-	switch r.consent[s.Index] {
+func (r *run) consents(cs *chanState, s *Stack) bool {
+	switch cs.consent[s.Index] {
 	case 1:
 		return true
 	case 2:
 		return false
 	}
 	ok := true
-	if p := r.ch.Consent[s.Index]; p != nil {
+	if p := cs.ch.Consent[s.Index]; p != nil {
 		ok, _ = p.EvalBool(r.activation(s))
 	}
-	r.consent[s.Index] = 2
+	cs.consent[s.Index] = 2
 	if ok {
-		r.consent[s.Index] = 1
+		cs.consent[s.Index] = 1
 	}
 	return ok
+}
+
+// state returns the contact policies' state of a channel, working it out
+// the first time.
+func (r *run) state(ch *Channel) *chanState {
+	for _, cs := range r.chans {
+		if cs.ch == ch {
+			return cs
+		}
+	}
+	cs := &chanState{ch: ch, consent: make([]uint8, len(r.c.Stacks))}
+	if l := ch.Limit; l != nil {
+		// The marketing caps count the contacts of marketing actions only.
+		cs.full = over(l, r.count(l.Per, func(ct *Contact) bool { return ct.Channel == ch.Name && r.marketing(ct) }))
+	}
+	if ch.Delivers && ch.Quiet != nil {
+		cs.quiet, cs.end = ch.Quiet.At(r.req.Now, r.zone(ch))
+	}
+	r.chans = append(r.chans, cs)
+	return cs
 }
 
 // count is how many contacts since now-per match.
@@ -353,21 +386,9 @@ func over(l *Limit, n int) bool { return l != nil && n >= l.Max }
 // scores what is left.
 func (r *run) filter(d *Decision) {
 	now := r.req.Now
-	// The marketing caps count the contacts of marketing actions only.
-	chFull, arbFull := false, false
-	if l := r.ch.Limit; l != nil {
-		chFull = over(l, r.count(l.Per, func(ct *Contact) bool { return ct.Channel == r.ch.Name && r.marketing(ct) }))
-	}
+	arbFull := false
 	if l := r.c.Arb.Limit; l != nil {
 		arbFull = over(l, r.count(l.Per, r.marketing))
-	}
-	quiet := false
-	if r.ch.Delivers && r.ch.Quiet != nil {
-		var end time.Time
-		quiet, end = r.ch.Quiet.At(now, r.zone())
-		if quiet && d.Trigger && !r.ch.Quiet.Drop && !allTransactional(d.Candidates) {
-			d.Deferred = end
-		}
 	}
 	for i := range d.Candidates {
 		cd := &d.Candidates[i]
@@ -375,9 +396,17 @@ func (r *run) filter(d *Decision) {
 			continue
 		}
 		a := cd.Action
+		cs := r.state(a.Channel)
+		chFull, quiet := cs.full, cs.quiet
+		if quiet && d.Trigger && !a.Transactional && !cs.ch.Quiet.Drop && (d.Deferred.IsZero() || cs.end.Before(d.Deferred)) {
+			// Deferred is the earliest end among the channels in quiet
+			// hours: a marketing send deferred then is decided again (a
+			// transactional one goes out in quiet hours).
+			d.Deferred = cs.end
+		}
 		act := r.activation(a.Stack)
 		switch {
-		case !a.Transactional && (ConsentOff(r.sub, r.ch.Name) || !r.consents(a.Stack)):
+		case !a.Transactional && (ConsentOff(r.sub, cs.ch.Name) || !r.consents(cs, a.Stack)):
 			cd.Reason = NoConsent
 			continue
 		case a.Eligible != nil:
@@ -447,7 +476,7 @@ func (r *run) suppressed(ref string, now time.Time) bool {
 
 // zone is the customer's time zone for quiet hours: the profile's
 // timezone when declared and set to a zone, else the block's.
-func (r *run) zone() *time.Location {
+func (r *run) zone(ch *Channel) *time.Location {
 	if slot := r.c.TimezoneSlot; slot > 0 && slot < len(r.sub.Customer) {
 		if v := r.sub.Customer[slot]; v.Kind() == expr.KindString {
 			if loc := r.c.zones.get(v.AsString()); loc != nil {
@@ -455,7 +484,7 @@ func (r *run) zone() *time.Location {
 			}
 		}
 	}
-	return r.ch.Quiet.Zone
+	return ch.Quiet.Zone
 }
 
 // value is an action's value for the customer; false when it is null.
@@ -553,9 +582,20 @@ func (r *run) rank(d *Decision) {
 	}
 	picks := make([]int, 0, min(n, kept))
 	rng := r.req.Rand
+	left := kept // candidates still unpicked that passed the filters
 	pick := func(j int) {
 		cs[j].Reason = chosen
 		picks = append(picks, j)
+		left--
+		if b := cs[j].Action.Base; b != nil {
+			// One treatment of an action at most: the others rank out.
+			for k := range cs {
+				if cs[k].Reason == Kept && cs[k].Action.Base == b {
+					cs[k].Reason = RankedOut
+					left--
+				}
+			}
+		}
 	}
 	// Transactional actions go first, by priority, whatever the control
 	// group and exploration: outbound, all of them besides max_outbound;
@@ -576,8 +616,7 @@ func (r *run) rank(d *Decision) {
 	if !d.Trigger {
 		n -= base
 	}
-	kept -= base
-	n = max(0, min(n, kept))
+	n = max(0, min(n, left))
 	// nth returns the index of the i-th candidate still unpicked that
 	// passed the filters.
 	nth := func(i int) int {
@@ -596,16 +635,16 @@ func (r *run) rank(d *Decision) {
 		if rng == nil {
 			rng = rand.New(rand.NewPCG(controlHash(r.sub.ID), uint64(r.req.Now.UnixNano())))
 		}
-		for i := 0; i < n; i++ {
-			pick(nth(rng.IntN(kept - i)))
+		for len(picks) < base+n && left > 0 {
+			pick(nth(rng.IntN(left)))
 		}
 	} else {
-		if n > 0 && kept > 1 && rng != nil && rng.Float64() < models.ExploreShare {
+		if n > 0 && left > 1 && rng != nil && rng.Float64() < models.ExploreShare {
 			// Explore outright: a candidate drawn at random goes first.
-			pick(nth(rng.IntN(kept)))
+			pick(nth(rng.IntN(left)))
 			cs[picks[base]].Explore = true
 		}
-		for len(picks) < base+n {
+		for len(picks) < base+n && left > 0 {
 			best := -1
 			for j := range cs {
 				if cs[j].Reason == Kept && (best < 0 || before(&cs[j], &cs[best])) {
@@ -700,12 +739,16 @@ func (d *Decision) Assignments() []Candidate {
 	return out
 }
 
-// before orders candidates by priority, highest first, then by ref.
+// before orders candidates by priority, highest first, then by ref and
+// treatment.
 func before(a, b *Candidate) bool {
 	if a.Priority != b.Priority {
 		return a.Priority > b.Priority
 	}
-	return a.Action.Ref < b.Action.Ref
+	if a.Action.Ref != b.Action.Ref {
+		return a.Action.Ref < b.Action.Ref
+	}
+	return a.Action.Treatment < b.Action.Treatment
 }
 
 // At reports whether now is within the quiet hours in loc, and when they

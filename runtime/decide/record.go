@@ -55,7 +55,9 @@ type RecordCandidate struct {
 	Serial int64
 	Object int
 	// Address is the action's address, "" when its deployment is unknown.
-	Address    string
+	Address string
+	// Treatment names the action's treatment, "" for an action without.
+	Treatment  string
 	Reason     Reason
 	Scored     bool
 	Explore    bool
@@ -77,7 +79,7 @@ func (d *Decision) Record() *Record {
 	for i, c := range d.Candidates {
 		a := c.Action
 		r.Candidates[i] = RecordCandidate{Stack: a.Stack.Name, Serial: a.Stack.Serial, Object: a.Object, Address: a.Address,
-			Reason: c.Reason, Scored: c.Scored, Explore: c.Explore, Propensity: c.Propensity, Priority: c.Priority, Variant: c.VariantName()}
+			Treatment: a.Treatment, Reason: c.Reason, Scored: c.Scored, Explore: c.Explore, Propensity: c.Propensity, Priority: c.Priority, Variant: c.VariantName()}
 	}
 	return r
 }
@@ -96,6 +98,10 @@ const (
 	flagControl
 	flagDeferred
 	flagHoldout
+	// flagTreatments: a candidate is a treatment of its action. Each
+	// candidate's name of its treatment ("" for none) then follows its
+	// object, and there are no runs.
+	flagTreatments
 )
 
 // A candidate's byte: the reason in the low four bits, then these.
@@ -151,6 +157,13 @@ func (d *Decision) Encode() store.Decision {
 	if d.Holdout {
 		flags |= flagHoldout
 	}
+	treatments := false
+	for i := range d.Candidates {
+		treatments = treatments || d.Candidates[i].Action.Treatment != ""
+	}
+	if treatments {
+		flags |= flagTreatments
+	}
 	b = append(b, flags)
 	if !d.Deferred.IsZero() {
 		b = binary.AppendVarint(b, d.Deferred.UnixNano())
@@ -172,7 +185,7 @@ func (d *Decision) Encode() store.Decision {
 		// A run: the candidates after this one, not chosen, of its stack
 		// and reason, whose objects follow on one by one.
 		run := 0
-		if i >= d.Chosen && !c.Explore {
+		if i >= d.Chosen && !c.Explore && !treatments {
 			for j := i + 1; j < len(cs) && !cs[j].Explore && cs[j].Reason == c.Reason && cs[j].Action.Stack == c.Action.Stack &&
 				cs[j].Action.Object == c.Action.Object+(j-i); j++ {
 				run++
@@ -199,6 +212,9 @@ func (d *Decision) Encode() store.Decision {
 		prevObject = c.Action.Object + run
 		if run > 0 {
 			b = binary.AppendUvarint(b, uint64(run))
+		}
+		if treatments {
+			b = wire.AppendString(b, c.Action.Treatment)
 		}
 		if scored {
 			b = binary.BigEndian.AppendUint32(b, math.Float32bits(float32(c.Propensity)))
@@ -257,6 +273,9 @@ func Decode(sd store.Decision, resolve Resolver) (*Record, error) {
 		run := uint64(0)
 		if cb&candRun != 0 {
 			run = d.Uvarint()
+		}
+		if flags&flagTreatments != 0 {
+			c.Treatment = d.String()
 		}
 		if c.Scored {
 			c.Propensity = float64(math.Float32frombits(d.Uint32()))

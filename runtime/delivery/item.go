@@ -20,9 +20,12 @@ type Item struct {
 	Stack    string `json:"stack"`
 	Journey  string `json:"journey"`
 	// Run is the customer's run of the journey.
-	Run     uint64 `json:"run"`
-	Action  string `json:"action"` // address
-	Channel string `json:"channel"`
+	Run    uint64 `json:"run"`
+	Action string `json:"action"` // address
+	// Treatment names the action's treatment the decision chose, whose
+	// channel and message the item delivers; "" for an action without.
+	Treatment string `json:"treatment,omitempty"`
+	Channel   string `json:"channel"`
 	// Decision is the decision that chose the action.
 	Decision string `json:"decision"`
 	// Variant is the customer's variant of the action's experiment, whose

@@ -70,6 +70,11 @@ func (e *Engine) Decisioning() *decide.Catalog { return e.cat.Load().dec }
 func (e *Engine) Render(ctx context.Context, it *delivery.Item) (string, *host.Delivery, error) {
 	cat := e.cat.Load()
 	a := cat.dec.Action(it.Ref())
+	if a != nil && (it.Treatment != "" || len(a.Treatments) > 0) {
+		if a = a.TreatmentNamed(it.Treatment); a == nil {
+			return "", nil, &delivery.CancelError{Reason: fmt.Sprintf("action %s no longer has treatment %q", it.Ref(), it.Treatment)}
+		}
+	}
 	switch {
 	case a == nil:
 		return "", nil, &delivery.CancelError{Reason: fmt.Sprintf("action %s is no longer deployed", it.Ref())}

@@ -79,7 +79,7 @@ func (w *work) responseFact(c *customer, r *Response, t time.Time) {
 		return
 	}
 	w.sh.fact(t, analytics.Record{Response: &analytics.Response{Time: t, DecisionID: r.Decision, Customer: c.id,
-		Stack: stack, Journey: journey, Action: name, Channel: r.Channel, Outcome: r.Outcome}})
+		Stack: stack, Journey: journey, Action: analytics.TreatmentName(name, r.Treatment), Channel: r.Channel, Outcome: r.Outcome}})
 }
 
 // outcomeFact records what became of a delivery at the time its action
@@ -100,17 +100,18 @@ func (w *work) outcomeFact(c *customer, o *DeliveryOutcome, t time.Time) {
 		at = o.Due
 	}
 	w.sh.fact(t, analytics.Record{Delivery: &analytics.Delivery{Time: at, Customer: c.id, Stack: stack, Journey: journey,
-		Action: name, Channel: o.Channel, Outcome: o.Outcome, Variant: o.Variant}})
+		Action: analytics.TreatmentName(name, o.Treatment), Channel: o.Channel, Outcome: o.Outcome, Variant: o.Variant}})
 }
 
 // decisionRecords returns a decision's chosen actions as analytics
-// records.
+// records, each on its channel: a treatment's, for an action with
+// treatments, so that an action's figures come per treatment's channel.
 func decisionRecords(d *decide.Decision) []analytics.Record {
 	out := make([]analytics.Record, 0, d.Chosen)
 	for _, cd := range d.ChosenActions() {
 		a := cd.Action
 		out = append(out, analytics.Record{Decision: &analytics.Decision{Time: d.Time, DecisionID: d.ID, Customer: d.Customer,
-			Stack: a.Stack.Name, Journey: a.Journey.Name, Action: a.Name, Channel: d.Channel, Explore: cd.Explore}})
+			Stack: a.Stack.Name, Journey: a.Journey.Name, Action: analytics.TreatmentName(a.Name, a.Treatment), Channel: a.Channel.Name, Explore: cd.Explore}})
 	}
 	// The experiments' assignments: the chosen and the held out. A
 	// customer's first one counts; the others are the same variant.

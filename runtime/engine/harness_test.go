@@ -265,7 +265,11 @@ func (h *harness) sends() []string {
 		if err != nil {
 			h.t.Fatal(err)
 		}
-		out = append(out, fmt.Sprintf("%s:%s@%s", it.Customer, it.Action[strings.LastIndexByte(it.Action, '.')+1:], it.Due.Sub(t0)))
+		name := it.Action[strings.LastIndexByte(it.Action, '.')+1:]
+		if it.Treatment != "" {
+			name += "(" + it.Treatment + " on " + it.Channel + ")"
+		}
+		out = append(out, fmt.Sprintf("%s:%s@%s", it.Customer, name, it.Due.Sub(t0)))
 	}
 	h.enqueued = nil
 	sort.Strings(out)
@@ -275,9 +279,11 @@ func (h *harness) sends() []string {
 // trust gives the models of the stack's actions enough evidence to be
 // ranked by their means, all at rate, so that rankings follow value.
 func (h *harness) trust(rate float64) {
-	for _, a := range h.e.Decisioning().Actions() {
-		for i := 0; i < models.TrustAfter; i++ {
-			h.e.Models().Observe(0, a.ModelKey, nil, float64(i) < rate*models.TrustAfter, false, 1)
+	for _, b := range h.e.Decisioning().Actions() {
+		for _, a := range b.Variants() {
+			for i := 0; i < models.TrustAfter; i++ {
+				h.e.Models().Observe(0, a.ModelKey, nil, float64(i) < rate*models.TrustAfter, false, 1)
+			}
 		}
 	}
 }

@@ -47,6 +47,9 @@ type Response struct {
 	Outcome  string
 	// Control is set when the decision was made for the control group.
 	Control bool
+	// Treatment names the action's treatment the decision chose, "" for
+	// an action without treatments.
+	Treatment string
 }
 
 // EncodeResponse returns the log payload of a response.
@@ -55,13 +58,20 @@ func EncodeResponse(r Response) []byte {
 	for _, s := range []string{r.Customer, r.Decision, r.Action, r.Channel, r.Outcome} {
 		b = wire.AppendString(b, s)
 	}
-	return putBool(b, r.Control)
+	b = putBool(b, r.Control)
+	if r.Treatment != "" {
+		b = wire.AppendString(b, r.Treatment)
+	}
+	return b
 }
 
 func decodeResponse(b []byte) (*Response, error) {
 	d := &wire.Reader{B: b}
 	r := &Response{Customer: d.String(), Decision: d.String(), Action: d.Intern(), Channel: d.Intern(), Outcome: d.Intern()}
 	r.Control = d.Byte() == 1
+	if !d.Err && len(d.B) > 0 { // records before treatments have none
+		r.Treatment = d.Intern()
+	}
 	if d.Err || len(d.B) != 0 || r.Customer == "" {
 		return nil, errors.New("corrupt response record")
 	}
@@ -82,6 +92,8 @@ type DeliveryOutcome struct {
 	// Variant is the delivery's variant of the action's experiment, ""
 	// for none.
 	Variant string
+	// Treatment names the action's treatment delivered, "" for none.
+	Treatment string
 }
 
 // EncodeDeliveryOutcome returns the log payload of a delivery's outcome.
@@ -90,11 +102,14 @@ func EncodeDeliveryOutcome(o DeliveryOutcome) []byte {
 	for _, s := range []string{o.Customer, o.Key, o.Action, o.Channel, o.Outcome} {
 		b = wire.AppendString(b, s)
 	}
-	if !o.Due.IsZero() || o.Variant != "" {
+	if !o.Due.IsZero() || o.Variant != "" || o.Treatment != "" {
 		b = wire.AppendTime(b, o.Due)
 	}
-	if o.Variant != "" {
+	if o.Variant != "" || o.Treatment != "" {
 		b = wire.AppendString(b, o.Variant)
+	}
+	if o.Treatment != "" {
+		b = wire.AppendString(b, o.Treatment)
 	}
 	return b
 }
@@ -107,6 +122,9 @@ func decodeOutcome(b []byte) (*DeliveryOutcome, error) {
 	}
 	if !d.Err && len(d.B) > 0 { // nor those before Variant was
 		o.Variant = d.Intern()
+	}
+	if !d.Err && len(d.B) > 0 { // nor a treatment, as those of actions without
+		o.Treatment = d.Intern()
 	}
 	if d.Err || len(d.B) != 0 || o.Customer == "" {
 		return nil, errors.New("corrupt delivery outcome record")
@@ -147,6 +165,9 @@ func (w *work) response(c *customer, r *Response, t time.Time) {
 		return
 	}
 	key := decide.ModelKey(r.Action, r.Channel)
+	if r.Treatment != "" {
+		key = decide.TreatmentModelKey(r.Action, r.Treatment)
+	}
 	for i := range c.labels {
 		l := &c.labels[i]
 		if l.decision != r.Decision || l.action != r.Action {

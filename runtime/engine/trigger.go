@@ -47,7 +47,7 @@ func (w *work) trigger(c *customer, due, t time.Time, r0 *run, tm timer) {
 				if a == nil || a.Trigger == nil {
 					continue // its action is gone: nothing falls due
 				}
-				if first != nil && a.Channel == first.Channel {
+				if first != nil && shareChannel(a, first) {
 					group = append(group, member{r, a})
 					continue
 				}
@@ -59,11 +59,22 @@ func (w *work) trigger(c *customer, due, t time.Time, r0 *run, tm timer) {
 	if len(group) == 0 {
 		return
 	}
+	// The candidates are the actions' variants that deliver: an action
+	// with treatments stands as each of them, ranked by their own models.
 	keys := make([]string, len(group))
-	due1 := make([]*decide.Action, len(group))
+	var due1 []*decide.Action
+	var owner []int // the group member of each of due1
 	for i, m := range group {
 		keys[i] = delivery.Key(m.r.stack, c.id, m.r.journey, m.r.n, m.a.Address, due)
-		due1[i] = m.a
+		for _, v := range m.a.Variants() {
+			if v.Trigger != nil {
+				due1 = append(due1, v)
+				owner = append(owner, i)
+			}
+		}
+	}
+	if len(due1) == 0 {
+		return
 	}
 	sub := w.cat.subject(c, t)
 	draws := w.sh.rng
@@ -71,36 +82,42 @@ func (w *work) trigger(c *customer, due, t time.Time, r0 *run, tm timer) {
 		draws = nil // a nil Rand ranks by the means
 	}
 	req := &decide.Request{
-		ID:      decide.DerivedID(t, c.id+"\x00"+first.Channel.Name+"\x00"+strings.Join(keys, "\x00")),
-		Channel: first.Channel.Name, Now: t, Due: due1, Rand: draws,
+		ID:      decide.DerivedID(t, c.id+"\x00"+due1[0].Channel.Name+"\x00"+strings.Join(keys, "\x00")),
+		Channel: due1[0].Channel.Name, Now: t, Due: due1, Rand: draws,
 	}
 	d, err := decide.Decide(w.cat.dec, &sub, req)
 	if err != nil {
 		return
 	}
 	index := func(a *decide.Action) int {
-		for i, m := range group {
-			if m.a == a {
-				return i
+		for k, v := range due1 {
+			if v == a {
+				return owner[k]
 			}
 		}
 		return -1
 	}
-	if !d.Deferred.IsZero() {
-		for _, cd := range d.Candidates {
-			if cd.Reason == decide.QuietHours {
-				m := group[index(cd.Action)]
-				m.r.timers = append(m.r.timers, timer{kind: timerTrigger, due: d.Deferred, action: m.a.Name})
-			}
-		}
-	}
+	sent := make([]bool, len(group))
 	for _, cd := range d.ChosenActions() {
 		i := index(cd.Action)
 		m := group[i]
+		sent[i] = true
+		v := cd.Action // the action, or the treatment chosen of it
 		it := &delivery.Item{Key: keys[i], Customer: c.id, Stack: m.r.stack, Journey: m.r.journey, Run: m.r.n,
-			Action: m.a.Address, Channel: m.a.Channel.Name, Decision: d.ID, Due: due, Variant: cd.VariantName()}
+			Action: m.a.Address, Treatment: v.Treatment, Channel: v.Channel.Name, Decision: d.ID, Due: due, Variant: cd.VariantName()}
 		w.sh.outbox = append(w.sh.outbox, it.Entry(store.DeliveryPending, t))
-		c.addContact(contact{at: t, channel: m.a.Channel.Name, action: m.a.Ref, key: keyHash(keys[i]), pending: true}, w.cat.contactAge())
+		c.addContact(contact{at: t, channel: v.Channel.Name, action: m.a.Ref, key: keyHash(keys[i]), pending: true}, w.cat.contactAge())
+	}
+	if !d.Deferred.IsZero() {
+		// An action not sent of which a variant waits for quiet hours to
+		// end is decided again then, once.
+		for _, cd := range d.Candidates {
+			if i := index(cd.Action); cd.Reason == decide.QuietHours && !sent[i] {
+				sent[i] = true
+				m := group[i]
+				m.r.timers = append(m.r.timers, timer{kind: timerTrigger, due: d.Deferred, action: m.a.Name})
+			}
+		}
 	}
 	// The facts go with the commit that adds the deliveries, so that a
 	// replay after a crash, which decides again, counts them once.
@@ -110,6 +127,19 @@ func (w *work) trigger(c *customer, due, t time.Time, r0 *run, tm timer) {
 	if w.decided != nil {
 		w.decided(d)
 	}
+}
+
+// shareChannel reports whether two outbound actions fall due on a channel
+// in common: theirs, or that of one of their treatments that delivers.
+func shareChannel(a, b *decide.Action) bool {
+	for _, x := range a.Variants() {
+		for _, y := range b.Variants() {
+			if x.Trigger != nil && y.Trigger != nil && x.Channel == y.Channel {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func keyHash(key string) uint64 {

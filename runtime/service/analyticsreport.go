@@ -33,7 +33,7 @@ func analyticsReport(r *analytics.Report) *apiv1.Analytics {
 }
 
 func actionReport(a analytics.ActionReport) apiv1.ActionReport {
-	return apiv1.ActionReport{Action: a.Action, Channel: a.Channel, Decided: a.Decided, Delivered: a.Delivered,
+	return apiv1.ActionReport{Action: a.Action, Treatment: a.Treatment, Channel: a.Channel, Decided: a.Decided, Delivered: a.Delivered,
 		Failed: a.Failed, Impressions: a.Impressions, Responded: a.Responded, Positive: a.Positive,
 		Converted: a.Converted, Conversion: a.Conversion}
 }

@@ -50,7 +50,7 @@ func (s *Service) Decide(ctx context.Context, req apiv1.DecideRequest) (*apiv1.D
 	for _, cd := range d.ChosenActions() {
 		a := cd.Action
 		out.Actions = append(out.Actions, apiv1.RankedAction{Stack: a.Stack.Name, Journey: a.Journey.Name, Action: a.Name, Address: a.Ref,
-			Propensity: cd.Propensity, Priority: cd.Priority, Explore: cd.Explore, Variant: cd.VariantName()})
+			Treatment: a.Treatment, Propensity: cd.Propensity, Priority: cd.Priority, Explore: cd.Explore, Variant: cd.VariantName()})
 		if a.Experiment != nil {
 			out.Actions[len(out.Actions)-1].Experiment = a.Experiment.Name
 		}
@@ -102,7 +102,7 @@ func contextValue(v any) expr.Value {
 func candidates(r *decide.Record) []apiv1.Candidate {
 	out := make([]apiv1.Candidate, 0, len(r.Candidates))
 	for i, c := range r.Candidates {
-		cd := apiv1.Candidate{Address: c.Ref(), Stack: c.Stack, Kept: i < r.Chosen, Reason: c.Reason.String(), Explore: c.Explore, Variant: c.Variant}
+		cd := apiv1.Candidate{Address: c.Ref(), Stack: c.Stack, Treatment: c.Treatment, Kept: i < r.Chosen, Reason: c.Reason.String(), Explore: c.Explore, Variant: c.Variant}
 		if a, err := addrs.Parse(c.Address); err == nil {
 			cd.Journey, cd.Action = a.Journey, a.Name
 		}
@@ -237,12 +237,16 @@ func (s *Service) Respond(ctx context.Context, req apiv1.ResponseRequest) (apiv1
 	if err != nil {
 		return apiv1.ResponseResult{}, err
 	}
+	treatment, channel, err := s.chosenTreatment(r, ref, req.Treatment)
+	if err != nil {
+		return apiv1.ResponseResult{}, err
+	}
 	rec := store.LogRecord{
 		Partition: store.PartitionOf(r.Customer),
 		ID:        "response\x00" + r.ID + "\x00" + ref + "\x00" + req.Outcome,
 		Arrival:   s.now().UTC(),
-		Data: engine.EncodeResponse(engine.Response{Customer: r.Customer, Decision: r.ID, Action: ref, Channel: r.Channel,
-			Outcome: req.Outcome, Control: r.Control}),
+		Data: engine.EncodeResponse(engine.Response{Customer: r.Customer, Decision: r.ID, Action: ref, Channel: channel,
+			Outcome: req.Outcome, Control: r.Control, Treatment: treatment}),
 	}
 	seqs, err := s.st.Append(ctx, []store.LogRecord{rec})
 	if err != nil {
@@ -253,7 +257,39 @@ func (s *Service) Respond(ctx context.Context, req apiv1.ResponseRequest) (apiv1
 	}
 	s.eng.Notify()
 	s.m.responses.WithLabelValues(req.Outcome).Inc()
-	return apiv1.ResponseResult{DecisionID: r.ID, Action: ref, Outcome: req.Outcome, Duplicate: seqs[0] == 0}, nil
+	return apiv1.ResponseResult{DecisionID: r.ID, Action: ref, Treatment: treatment, Outcome: req.Outcome, Duplicate: seqs[0] == 0}, nil
+}
+
+// chosenTreatment resolves the treatment of a response from the decision,
+// which names the treatment it chose of action ref: one given must be it.
+// It returns the treatment's channel too: the decision's, unless the
+// treatment, still deployed, is on another (a decision over actions that
+// fell due ranks treatments on every channel).
+func (s *Service) chosenTreatment(r *decide.Record, ref, given string) (string, string, error) {
+	chosen := ""
+	for _, c := range r.Candidates[:r.Chosen] {
+		if c.Ref() == ref {
+			chosen = c.Treatment
+			break
+		}
+	}
+	switch {
+	case given != "" && chosen == "":
+		return "", "", &UnprocessableError{Code: apiv1.CodeUnknownAction,
+			Msg: fmt.Sprintf("decision %s chose action %s, which has no treatment %q", r.ID, ref, given)}
+	case given != "" && given != chosen:
+		return "", "", &UnprocessableError{Code: apiv1.CodeUnknownAction,
+			Msg: fmt.Sprintf("decision %s chose treatment %q of action %s, not %q", r.ID, chosen, ref, given)}
+	}
+	channel := r.Channel
+	if dec := s.eng.Decisioning(); dec != nil && chosen != "" {
+		if a := dec.Action(ref); a != nil {
+			if t := a.TreatmentNamed(chosen); t != nil {
+				channel = t.Channel.Name
+			}
+		}
+	}
+	return chosen, channel, nil
 }
 
 // chosenRef resolves the action of a response among those the decision

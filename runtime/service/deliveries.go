@@ -27,7 +27,7 @@ func (s *Service) report(ctx context.Context, it *delivery.Item, outcome string)
 		ID:        "delivery\x00" + it.Key + "\x00" + outcome + "\x00" + fmt.Sprint(it.Attempts),
 		Arrival:   s.now().UTC(),
 		Data: engine.EncodeDeliveryOutcome(engine.DeliveryOutcome{Customer: it.Customer, Key: it.Key, Action: it.Ref(),
-			Channel: it.Channel, Outcome: outcome, Due: it.Due, Variant: it.Variant}),
+			Channel: it.Channel, Outcome: outcome, Due: it.Due, Variant: it.Variant, Treatment: it.Treatment}),
 	}})
 	if err != nil {
 		return err
@@ -55,7 +55,7 @@ func (s *Service) channelRate(channel string) delivery.Rate {
 
 func deliveryState(l delivery.Listed) apiv1.Delivery {
 	d := apiv1.Delivery{ID: l.Key, State: apiv1.DeliveryState(l.State), CustomerID: l.Customer, Stack: l.Stack, Journey: l.Journey,
-		Action: l.Action, Address: l.Ref(), Channel: l.Channel, DecisionID: l.Decision, Variant: l.Variant, Due: l.Due, Attempts: l.Attempts,
+		Action: l.Action, Address: l.Ref(), Treatment: l.Treatment, Channel: l.Channel, DecisionID: l.Decision, Variant: l.Variant, Due: l.Due, Attempts: l.Attempts,
 		LastError: l.LastError, Outcome: l.Outcome, MessageID: l.MessageID, Updated: l.Updated, RateLimited: l.RateLimited && l.State == store.DeliveryPending}
 	if !l.Next.IsZero() && l.State == store.DeliveryPending {
 		t := l.Next

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -112,7 +113,7 @@ func journeys(doc *deploy.Document) []*journeyDef {
 					s := &j.Stages[k]
 					for _, at := range o.Action.Stages {
 						if at == s.Name {
-							s.Actions = append(s.Actions, actionDef{Name: o.Action.Name, Channel: o.Action.Channel})
+							s.Actions = append(s.Actions, actionDef{Name: o.Action.Name, Channel: actionChannels(o.Action)})
 						}
 					}
 				}
@@ -329,4 +330,19 @@ func (h *Handler) journeyLive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.write(w, r, http.StatusOK, h.pages["live"], "figures", data)
+}
+
+// actionChannels names an action's channel, or its treatments' channels
+// ("email, sms") for an action with treatments.
+func actionChannels(a *deploy.Action) string {
+	if len(a.Treatments) == 0 {
+		return a.Channel
+	}
+	chs := make([]string, 0, len(a.Treatments))
+	for _, t := range a.Treatments {
+		if !slices.Contains(chs, t.Channel) {
+			chs = append(chs, t.Channel)
+		}
+	}
+	return strings.Join(chs, ", ")
 }

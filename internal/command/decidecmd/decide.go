@@ -144,7 +144,7 @@ func Render(s *cmdutil.Streams, d *apiv1.Decision, explain bool) {
 		if a.Explore {
 			note = "\t" + yellow("exploring")
 		}
-		fmt.Fprintf(tw, "  %d. %s\tpriority %s\tpropensity %.3f%s\n", i+1, a.Address, num(a.Priority), a.Propensity, note)
+		fmt.Fprintf(tw, "  %d. %s\tpriority %s\tpropensity %.3f%s\n", i+1, withTreatment(a.Address, a.Treatment), num(a.Priority), a.Propensity, note)
 	}
 	tw.Flush()
 	if !explain {
@@ -172,9 +172,18 @@ func Render(s *cmdutil.Streams, d *apiv1.Decision, explain bool) {
 				score = " (" + score + ")"
 			}
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s%s\n", state, c.Address, why, score)
+		fmt.Fprintf(tw, "  %s\t%s\t%s%s\n", state, withTreatment(c.Address, c.Treatment), why, score)
 	}
 	tw.Flush()
+}
+
+// withTreatment names an action's address with its treatment, if any:
+// growth/journey.cart.action.nudge (treatment sms).
+func withTreatment(address, treatment string) string {
+	if treatment == "" {
+		return address
+	}
+	return address + " (treatment " + treatment + ")"
 }
 
 // num prints a number without needless digits.

@@ -221,7 +221,11 @@ func (v *view) actions(r *apiv1.Analytics) {
 		rows = append(rows, []string{name, a.Channel, itoa(a.Decided), itoa(a.Delivered), itoa(a.Failed), itoa(a.Responded), itoa(a.Converted), conv})
 	}
 	for _, a := range r.Actions {
-		add(a.Action, a)
+		name := a.Action
+		if a.Treatment != "" {
+			name += " (" + a.Treatment + ")"
+		}
+		add(name, a)
 	}
 	for _, c := range r.Channels {
 		add("(all on "+c.Channel+")", c)
