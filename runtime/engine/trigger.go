@@ -32,8 +32,9 @@ func (w *work) trigger(c *customer, due, t time.Time, r0 *run, tm timer) {
 	c.dirty = true
 	first := w.action(r0, tm.action)
 	type member struct {
-		r *run
-		a *decide.Action
+		r    *run
+		a    *decide.Action
+		kind string
 	}
 	var group []member
 	for _, r := range c.runs {
@@ -42,13 +43,13 @@ func (w *work) trigger(c *customer, due, t time.Time, r0 *run, tm timer) {
 		}
 		kept := r.timers[:0]
 		for _, x := range r.timers {
-			if x.kind == timerTrigger && x.due.Equal(due) {
+			if (x.kind == timerTrigger || x.kind == timerAlert) && x.due.Equal(due) {
 				a := w.action(r, x.action)
-				if a == nil || a.Trigger == nil {
+				if a == nil || (a.Trigger == nil && x.kind == timerTrigger) {
 					continue // its action is gone: nothing falls due
 				}
 				if first != nil && a.Channel == first.Channel {
-					group = append(group, member{r, a})
+					group = append(group, member{r, a, x.kind})
 					continue
 				}
 			}
@@ -90,7 +91,7 @@ func (w *work) trigger(c *customer, due, t time.Time, r0 *run, tm timer) {
 		for _, cd := range d.Candidates {
 			if cd.Reason == decide.QuietHours {
 				m := group[index(cd.Action)]
-				m.r.timers = append(m.r.timers, timer{kind: timerTrigger, due: d.Deferred, action: m.a.Name})
+				m.r.timers = append(m.r.timers, timer{kind: m.kind, due: d.Deferred, action: m.a.Name})
 			}
 		}
 	}
