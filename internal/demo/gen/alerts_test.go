@@ -19,6 +19,9 @@ import (
 	"github.com/waymarkhq/waymark/runtime/client"
 )
 
+// alertAction is the action the example's checkout dropoff alert triggers.
+const alertAction = "growth/journey.cart_recovery.action.checkout_help_email"
+
 // alertRun is what one replay of a stream raised: its alerts, in order of
 // their ids, each with its KPI, state, value and event time, and the
 // deliveries of the actions alerts triggered.
@@ -33,7 +36,7 @@ type alertRun struct {
 func replayAlerts(t *testing.T, evs []gen.Event, batch int) alertRun {
 	t.Helper()
 	ctx := context.Background()
-	addr := rttest.Start(t)
+	addr := rttest.StartSeeded(t, 1)
 	sk, err := sink.Start("127.0.0.1:0", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -75,6 +78,22 @@ func replayAlerts(t *testing.T, evs []gen.Event, batch int) alertRun {
 	if err := c.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// Deliveries move from pending to delivered while they are listed:
+	// wait until the outbox has sent them all, then list them.
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		page, err := c.Deliveries(ctx, apiv1.DeliveryPending, "", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("deliveries still pending after 2 minutes, first %+v", page[0])
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	var out alertRun
 	due := map[string]time.Time{}
 	for _, st := range []apiv1.DeliveryState{apiv1.DeliveryPending, apiv1.DeliveryDelivered, apiv1.DeliveryFailed, apiv1.DeliveryCancelled} {
@@ -87,7 +106,7 @@ func replayAlerts(t *testing.T, evs []gen.Event, batch int) alertRun {
 			for _, d := range page {
 				if strings.HasPrefix(d.ID, "alert:") {
 					due[d.ID] = d.Due
-				} else if strings.HasPrefix(d.DecisionID, "alert:") {
+				} else if d.Address == alertAction {
 					out.actions = append(out.actions, fmt.Sprintf("%s %s %s", d.CustomerID, d.Address, d.Due.Format(time.RFC3339)))
 				}
 			}
@@ -111,31 +130,102 @@ func replayAlerts(t *testing.T, evs []gen.Event, batch int) alertRun {
 	return out
 }
 
-// The alerts of a stream, and the actions they trigger, are a function of
-// the stream alone: replayed in batches of 7, 500 and 10,000 events
-// through a real runtime, it raises the same alerts, at the same event
-// times, in the same order.
+// The alerts of a stream are a function of the stream alone: replayed in
+// batches of 7, 500 and 10,000 events through a real runtime, it raises
+// the same alerts, at the same event times, in the same order. The missed
+// alert's action goes, once each, to customers who were at checkout at
+// its time, as a recount of the stream has them, and to the same ones
+// however the events were batched: the runtime acts on them in the state
+// they were in at the alert's time.
 func TestAlertsSameHoweverBatched(t *testing.T) {
 	const day = 24 * time.Hour
-	start := time.Now().UTC().Truncate(time.Hour).Add(-28 * day)
-	evs := gen.Generate(gen.Options{Seed: 42, Start: start, Span: 28 * day, Customers: 6000,
-		Incident: true})
+	start := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	evs := gen.Generate(gen.Options{Seed: 42, Start: start, Span: 14 * day, Customers: 1000,
+		Incident: true, IncidentFrom: 5 * day, IncidentFor: 4 * day})
+	runs := gen.Recount(evs, gen.CartRecovery(), time.Time{}).Runs
 	var first alertRun
 	for i, batch := range []int{10000, 500, 7} {
 		got := replayAlerts(t, evs, batch)
-		t.Logf("batches of %d: %d alerts %q, %d actions", batch, len(got.alerts), got.alerts, len(got.actions))
 		if i == 0 {
 			first = got
 			if len(got.alerts) == 0 {
 				t.Fatal("no alerts: the stream tests nothing")
 			}
-			continue
-		}
-		if fmt.Sprint(got.alerts) != fmt.Sprint(first.alerts) {
+		} else if fmt.Sprint(got.alerts) != fmt.Sprint(first.alerts) {
 			t.Errorf("batches of %d: alerts\n%q\nwant (batches of 10000)\n%q", batch, got.alerts, first.alerts)
 		}
-		if fmt.Sprint(got.actions) != fmt.Sprint(first.actions) {
-			t.Errorf("batches of %d: %d alert actions, want %d as in batches of 10000", batch, len(got.actions), len(first.actions))
+		// The first alert is the missed one, which acts.
+		var h time.Time
+		if f := strings.Fields(got.alerts[0]); len(f) == 4 && f[2] == "missed" {
+			h, _ = time.Parse(time.RFC3339, f[1])
+		}
+		at := atCheckout(runs, h)
+		seen := map[string]bool{}
+		for _, a := range got.actions {
+			f := strings.Fields(a)
+			if seen[f[0]] {
+				t.Errorf("batches of %d: customer %s got the alert's action twice", batch, f[0])
+			}
+			seen[f[0]] = true
+			if !at[f[0]] {
+				t.Errorf("batches of %d: customer %s got the alert's action but was not at checkout at %s", batch, f[0], h)
+			}
+			// Due at the alert's time, or later when quiet hours deferred it.
+			if due, err := time.Parse(time.RFC3339, f[2]); err != nil || due.Before(h) {
+				t.Errorf("batches of %d: action %s due before the alert's time %s", batch, a, h)
+			}
+		}
+		t.Logf("batches of %d: alerts %q; %d of the %d customers at checkout at %s got the action", batch, got.alerts, len(seen), len(at), h.Format(time.RFC3339))
+		if len(seen) == 0 {
+			t.Errorf("batches of %d: the missed alert acted on nobody", batch)
+		}
+		if i > 0 && fmt.Sprint(got.actions) != fmt.Sprint(first.actions) {
+			t.Errorf("batches of %d: the alert's action was delivered to %d customers, want the same %d as in batches of 10000:\n%s", batch, len(got.actions), len(first.actions), diff(got.actions, first.actions))
 		}
 	}
+}
+
+// atCheckout returns the customers whose run was at checkout just before
+// h, as the recount has them: reached before h, left at h or after.
+func atCheckout(runs []gen.Run, h time.Time) map[string]bool {
+	out := map[string]bool{}
+	for _, r := range runs {
+		for i, st := range r.Stages {
+			if st != "checkout" || !r.Reached[i].Before(h) {
+				continue
+			}
+			left := r.Ended
+			if i+1 < len(r.Stages) {
+				left = r.Reached[i+1]
+			}
+			if r.Outcome == gen.Active && i+1 == len(r.Stages) || !left.Before(h) {
+				out[r.Customer] = true
+			}
+		}
+	}
+	return out
+}
+
+// diff lists what only a has (+) and only b has (-).
+func diff(a, b []string) string {
+	in := func(xs []string, x string) bool {
+		for _, y := range xs {
+			if x == y {
+				return true
+			}
+		}
+		return false
+	}
+	var out []string
+	for _, x := range a {
+		if !in(b, x) {
+			out = append(out, "+ "+x)
+		}
+	}
+	for _, x := range b {
+		if !in(a, x) {
+			out = append(out, "- "+x)
+		}
+	}
+	return strings.Join(out, "\n")
 }
