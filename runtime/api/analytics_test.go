@@ -457,6 +457,11 @@ func TestAnalyticsAlertsMetricsAndDurability(t *testing.T) {
 		if res, err := c.SendEvents(ctx(t), s.batch("x1 click")); err != nil || res.Accepted != 1 {
 			t.Fatalf("events: %+v %v", res, err)
 		}
+		// Processed, and fed to analytics, whose alerts are then in the
+		// outbox.
+		if err := c.Sync(ctx(t)); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	missed1 := sentAlert{"missed", 2.0 / 3}

@@ -453,6 +453,7 @@ func (s *Service) alertActions(ctx context.Context, al analytics.Alert) error {
 		}
 		recs = append(recs, rec)
 	}
+	acted := len(recs)
 	for len(recs) > 0 {
 		n := min(len(recs), 1000)
 		if _, err := s.st.Append(ctx, recs[:n]); err != nil {
@@ -460,7 +461,7 @@ func (s *Service) alertActions(ctx context.Context, al analytics.Alert) error {
 		}
 		recs = recs[n:]
 	}
-	s.log.Info("KPI alert acts", "kpi", al.Address, "action", al.Action, "customers", len(al.Customers))
+	s.log.Info("KPI alert acts", "kpi", al.Address, "action", al.Action, "customers", acted)
 	return nil
 }
 
