@@ -2,6 +2,8 @@ package lang
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -150,6 +152,7 @@ func (l *loader) decodeJourney(b *hcl.Block, j *journeyDecl, sch *schema.Block) 
 			l.decodeKPI(nb, j, jr.Goal != nil, sch.Block("kpi"))
 		}
 	}
+	l.checkAlertActions(j)
 }
 
 // criterion decodes an entry, goal, exit or stage entry block. goal's
@@ -532,20 +535,7 @@ func (l *loader) decodeKPI(b *hcl.Block, j *journeyDecl, hasGoal bool, sch *sche
 			k.Target = l.target(nb, sch.Block("target"))
 		case "alert":
 			alertBlock = nb
-			ac := l.content(nb.Body, sch.Block("alert"))
-			if a := ac.Attributes["channel"]; a != nil {
-				if r, good := l.staticRef(a.Expr, "channel", "alert.channel", 2); good {
-					d, declared := l.s.channels[r.Name]
-					switch {
-					case !declared:
-						l.undeclared(r, "", keys(l.s.channels))
-					case d.Schema != nil && !d.Schema.Delivers:
-						l.add(errorf(rngPtr(r.Range), "Alert on an inbound channel", "Channel %q never sends, so it cannot carry an alert; use a channel such as a webhook or email.", r.Name))
-					default:
-						k.Alert = &deploy.Alert{Channel: r.Name}
-					}
-				}
-			}
+			k.Alert = l.alert(nb, name, sch.Block("alert"))
 		}
 	}
 	if alertBlock != nil && k.Target == nil && !hasBlock(c.Blocks, "target") {
@@ -556,6 +546,107 @@ func (l *loader) decodeKPI(b *hcl.Block, j *journeyDecl, hasGoal bool, sch *sche
 	}
 	addr := addrs.Address{Kind: addrs.KPI, Journey: j.Name, Name: name}.String()
 	l.object(deploy.Object{Address: addr, Kind: deploy.KindKPI, KPI: k}, b.DefRange)
+}
+
+// alert decodes a KPI's alert block; nil when it has errors. Its action
+// is checked against the journey's actions once all are decoded
+// (checkAlertActions).
+func (l *loader) alert(b *hcl.Block, kpi string, sch *schema.Block) *deploy.Alert {
+	ac := l.content(b.Body, sch)
+	al := &deploy.Alert{}
+	ok := true
+	if a := ac.Attributes["channel"]; a != nil {
+		r, good := l.staticRef(a.Expr, "channel", "alert.channel", 2)
+		if good {
+			d, declared := l.s.channels[r.Name]
+			switch {
+			case !declared:
+				l.undeclared(r, "", keys(l.s.channels))
+				good = false
+			case d.Schema != nil && !d.Schema.Delivers:
+				l.add(errorf(rngPtr(r.Range), "Alert on an inbound channel", "Channel %q never sends, so it cannot carry an alert; use a channel such as a webhook or email.", r.Name))
+				good = false
+			}
+		}
+		al.Channel, ok = r.Name, ok && good
+	}
+	if a := ac.Attributes["action"]; a != nil {
+		r, good := l.staticRef(a.Expr, "action", "alert.action", 2)
+		al.Action, ok = r.Name, ok && good
+		l.alertActions = append(l.alertActions, alertAction{kpi: kpi, action: r.Name, rng: r.Range})
+	}
+	if a := ac.Attributes["cooldown"]; a != nil {
+		c, d, good := l.duration(a, "alert.cooldown")
+		if good && d < 0 {
+			l.add(errorf(rngPtr(a.Expr.Range()), "Invalid duration", "alert.cooldown cannot be negative."))
+			good = false
+		}
+		if good && d > 0 {
+			al.Cooldown = c
+		}
+		ok = ok && good
+	}
+	if a := ac.Attributes["hysteresis"]; a != nil {
+		h, good := l.number(a, "alert.hysteresis")
+		if good && h < 0 {
+			l.add(errorf(rngPtr(a.Expr.Range()), "Invalid hysteresis", "alert.hysteresis is a margin in the KPI's unit: 0 or more, not %v.", h))
+			good = false
+		}
+		al.Hysteresis, ok = h, ok && good
+	}
+	if ok && al.Channel == "" && al.Action == "" {
+		l.add(errorf(rngPtr(b.DefRange), "Alert without channel or action", "The alert of KPI %q neither sends (channel = channel.<name>) nor acts (action = action.<name>): give it one or both.", kpi))
+		ok = false
+	}
+	if !ok {
+		return nil
+	}
+	return al
+}
+
+// alertAction is an alert's action reference, checked once the journey's
+// actions are decoded.
+type alertAction struct {
+	kpi, action string
+	rng         hcl.Range
+}
+
+// checkAlertActions checks that the action of each alert of journey j's
+// KPIs is an action of j whose stages include the stage the KPI measures.
+func (l *loader) checkAlertActions(j *journeyDecl) {
+	pending := l.alertActions
+	l.alertActions = nil
+	if len(pending) == 0 {
+		return
+	}
+	actions := map[string]*deploy.Action{}
+	kpis := map[string]*deploy.KPI{}
+	for i := range l.cfg.Document.Objects {
+		o := &l.cfg.Document.Objects[i]
+		switch {
+		case o.Action != nil && o.Action.Journey == j.Name:
+			actions[o.Action.Name] = o.Action
+		case o.KPI != nil && o.KPI.Journey == j.Name:
+			kpis[o.KPI.Name] = o.KPI
+		}
+	}
+	for _, p := range pending {
+		ac := actions[p.action]
+		if ac == nil {
+			l.add(errorf(rngPtr(p.rng), "Undeclared action", "Journey %q has no action %q for the alert of KPI %q to trigger: an alert acts with an action of its own journey (%s).",
+				j.Name, p.action, p.kpi, strings.Join(slices.Sorted(maps.Keys(actions)), ", ")))
+			continue
+		}
+		k := kpis[p.kpi]
+		if k == nil || k.Metric.Stage == "" {
+			continue
+		}
+		if !slices.Contains(ac.Stages, k.Metric.Stage) {
+			l.add(errorf(rngPtr(p.rng), "Alert action outside the KPI's stage",
+				"KPI %q measures stage %q, whose customers its alert would act on, but action %q is offered only in %s: add stage.%s to its stages or pick another action.",
+				p.kpi, k.Metric.Stage, p.action, strings.Join(ac.Stages, ", "), k.Metric.Stage))
+		}
+	}
 }
 
 func hasBlock(blocks hcl.Blocks, typ string) bool {

@@ -166,8 +166,10 @@ type loader struct {
 	dir    string
 	opts   Options
 	cfg    *Config
-	diags  hcl.Diagnostics
-	s      *scope
+	// alertActions are the alert actions of the journey being decoded.
+	alertActions []alertAction
+	diags        hcl.Diagnostics
+	s            *scope
 	// checks are provider validations of messages, run together at the
 	// end of the load: each is a call to a provider process.
 	checks []providerCheck

@@ -121,6 +121,22 @@ journey "cart_recovery" {
     value       = 2
   }
 
+  action "checkout_help_email" {
+    description = "Help with checkout, sent when the checkout dropoff alert fires to everyone then at checkout."
+    channel     = channel.email
+    stages      = [stage.checkout]
+    value       = 1
+    limit {
+      max = 1
+      per = "7d"
+    }
+    message {
+      subject = "Trouble checking out, ${customer.first_name}?"
+      body    = "<p>Checkout at ${local.brand} had a hiccup. Your cart is saved: <a href=\"${local.shop_url}/cart\">finish your order</a>.</p>"
+      text    = "Checkout at ${local.brand} had a hiccup. Your cart is saved: ${local.shop_url}/cart"
+    }
+  }
+
   kpi "conversion" {
     metric = conversion()
     window = "7d"
@@ -130,7 +146,12 @@ journey "cart_recovery" {
     metric = dropoff(stage.checkout)
     window = "7d"
     target { below = 0.4 }
-    alert { channel = channel.ops }
+    alert {
+      channel    = channel.ops
+      action     = action.checkout_help_email # to everyone at checkout when it fires
+      hysteresis = 0.01                       # met again below 0.39
+      cooldown   = "12h"
+    }
   }
   kpi "ticket_rate" { # shoppers who needed support while in the journey
     metric = rate(event.ticket_opened)

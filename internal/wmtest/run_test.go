@@ -164,7 +164,7 @@ func TestFailures(t *testing.T) {
 		{"unknown action", `expect_delivery {
     customer = "c1"
     action   = "reminder"
-  }`, 12, "a deployed action", "no action reminder; the actions are: last_call_email, payment_help_banner, reminder_email, vip_banner"},
+  }`, 12, "a deployed action", "no action reminder; the actions are: checkout_help_email, last_call_email, payment_help_banner, reminder_email, vip_banner"},
 		{"unknown journey", `expect {
     customer = "c1"
     journey  = "cart"

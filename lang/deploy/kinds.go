@@ -226,9 +226,19 @@ type Target struct {
 	MinSamples int      `json:"min_samples"`
 }
 
-// Alert sends a delivery on Channel when a KPI leaves or regains its target.
+// Alert sends a delivery on Channel when a KPI leaves or regains its
+// target, and, with Action, triggers that action of the KPI's journey for
+// every customer in the stage the KPI measures when it leaves it.
 type Alert struct {
-	Channel string `json:"channel"`
+	Channel string `json:"channel,omitempty"`
+	// Action is the name of an action of the KPI's journey, empty without.
+	Action string `json:"action,omitempty"`
+	// Cooldown is how much event time must pass after an alert before
+	// the next (a duration, empty for none).
+	Cooldown string `json:"cooldown,omitempty"`
+	// Hysteresis is the margin, in the KPI's unit, by which a KPI that
+	// missed its target must return past it before it counts as met again.
+	Hysteresis float64 `json:"hysteresis,omitempty"`
 }
 
 // Arbitration ranks every stack's actions; at most one stack declares it.

@@ -343,9 +343,12 @@ var journeyBlock = &Block{
 				},
 				{
 					Type:        "alert",
-					Description: "Delivers a message on a channel once when the KPI leaves its target and once when it returns. Needs a `target`.",
+					Description: "Delivers a message on a channel once when the KPI leaves its target and once when it returns, and can trigger an action for the customers the KPI measures when it leaves it. Needs a `target`, and a `channel` or an `action` or both. Alerts are evaluated at every hour boundary of event time, so they are the same however the events are batched.",
 					Attributes: []*Attribute{
-						{Name: "channel", Kind: Reference, Ref: "channel", Required: true, Description: "The channel, as `channel.<name>`."},
+						{Name: "channel", Kind: Reference, Ref: "channel", Description: "The channel the alert is sent on, as `channel.<name>`."},
+						{Name: "action", Kind: Reference, Ref: "action", Description: "An action of the same journey, as `action.<name>`, triggered when the KPI leaves its target for every customer then in the stage the KPI measures (`dropoff` and `time_in_stage`: their stage, which must be among the action's `stages`; the other metrics: any of the action's stages), once per customer per alert, through the same pipeline as a trigger falling due (consent, caps, quiet hours, arbitration). Without a `trigger` block of its own, the action falls due only when an alert fires, never on entering its stages."},
+						{Name: "cooldown", Kind: Duration, Default: `"0s"`, Description: "After an alert, how much event time passes before the KPI's state is looked at again: a change within it alerts once it has passed, if it still holds. 0s: none."},
+						{Name: "hysteresis", Kind: Value, Type: cty.Number, Default: "0", Description: "The margin, in the KPI's unit, by which a KPI that missed its target must return past it to count as met again (and alert, and re-arm). 0: none."},
 					},
 				},
 			},

@@ -108,7 +108,7 @@ var testFile = &Block{
 				{
 					Type:        "expect_alert",
 					Repeat:      true,
-					Description: "A KPI alert the runtime raised by a moment (delivered to the KPI's alert channel). Needs `providers = \"sink\"`.",
+					Description: "A KPI alert the runtime raised by a moment (delivered to the KPI's alert channel). Alerts are raised at hour boundaries of event time, over what happened before the boundary: a KPI that changes at 10:20 alerts at 11:00. Needs `providers = \"sink\"`.",
 					Attributes: []*Attribute{
 						atAttr("it is checked"),
 						{Name: "journey", Kind: Value, Type: cty.String, Required: true, Description: "The journey's name."},

@@ -119,7 +119,7 @@ func shapeOf(kind deploy.Kind) shape {
 			"name":    identity,
 			"metric":  {metric: true},
 			"target":  {block: &shape{}},
-			"alert":   {block: &shape{"channel": {style: ref, prefix: "channel"}}},
+			"alert":   {block: &shape{"channel": {style: ref, prefix: "channel"}, "action": {style: ref, prefix: "action"}}},
 		}
 	case deploy.KindArbitration:
 		return shape{"priority": {style: expr}, "limit": {block: &shape{}}}

@@ -20,13 +20,31 @@ type Alert struct {
 	KPI     string
 	// Address is the KPI's: growth/journey.cart_recovery.kpi.conversion.
 	Address string
+	// Channel is the channel the alert is sent on, empty for an alert
+	// that only acts.
 	Channel string
+	// Action is the action of the journey that a missed alert triggers
+	// for the customers in Stage (every stage of the action when empty),
+	// empty for none.
+	Action  string
+	Stage   string
 	State   string
 	Value   float64
 	Target  Target
 	Samples int64
 	Window  time.Duration
 	Time    time.Time
+	// Customers are, for a missed alert with an Action, the runs in
+	// flight at Time in Stage (in any stage when Stage is empty), by
+	// customer: whom the action is for.
+	Customers []AlertCustomer
+}
+
+// AlertCustomer is a customer's run in flight when an alert fired.
+type AlertCustomer struct {
+	Customer string
+	Run      uint64
+	Stage    string
 }
 
 // alertState is what a KPI's alert remembers: the last definite state
@@ -38,6 +56,8 @@ type alertState struct {
 	// empty when not known (a snapshot of version 2, a sent alert), in
 	// which case the KPI evaluated next is taken to be the same.
 	def string
+	// at is the event time of the last alert (Unix ms), zero before.
+	at int64
 }
 
 // definition identifies what a KPI measures and against what: a KPI
@@ -59,16 +79,44 @@ func (k *KPI) definition() string {
 }
 
 // Alerts evaluates every KPI that has a target at now and returns an
-// alert for each KPI with an alert channel whose state changed between met
+// alert for each KPI with an alert block whose state changed between met
 // and missed since the last call: one when it leaves its target, one when
 // it returns, never one per record. A KPI is taken as met until it first
 // has a definite state, so that one that starts below its target alerts;
-// insufficient_data changes nothing. The runtime calls Alerts on its own
-// schedule and hands the alerts to the outbox; ID keeps a repeat after a
-// restart from being sent twice.
+// insufficient_data changes nothing. A KPI that missed is met again only
+// once past its target by its hysteresis, and within its cooldown after
+// an alert its state is not looked at. Merge calls Alerts at every hour
+// boundary of event time, so that alerts are a function of the records
+// alone; ID keeps a repeat after a restart from being sent twice.
 func (a *Analytics) Alerts(now time.Time) []Alert {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	return a.alerts(now)
+}
+
+// boundaryAlerts is Alerts at hour boundary h, remembered as the last
+// boundary evaluated.
+func (a *Analytics) boundaryAlerts(h time.Time) []Alert {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if ms := h.UnixMilli(); ms > a.boundary {
+		a.boundary = ms
+	}
+	return a.alerts(h)
+}
+
+// Boundary is the last hour boundary alerts were evaluated at by Merge,
+// zero before the first.
+func (a *Analytics) Boundary() time.Time {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.boundary == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(a.boundary).UTC()
+}
+
+func (a *Analytics) alerts(now time.Time) []Alert {
 	keys := make([]jkey, 0, len(a.journeys))
 	for k, j := range a.journeys {
 		if j.configured {
@@ -109,17 +157,28 @@ func (a *Analytics) Alerts(now time.Time) []Alert {
 				}
 				as.def = def
 			}
+			if as.at != 0 && t < as.at+kp.Cooldown.Milliseconds() {
+				continue // cooling down: looked at again once it has passed
+			}
+			if st == StateMet && as.last == StateMissed && !pastBy(kp.Target, m.value, kp.Hysteresis) {
+				st = StateMissed // not back by the margin yet
+			}
 			if st == as.last {
 				continue
 			}
 			as.last = st
 			as.seq++
-			if kp.AlertChannel == "" {
+			if kp.AlertChannel == "" && kp.AlertAction == "" {
 				continue
 			}
+			as.at = t
 			addr := addrs.Address{Kind: addrs.KPI, Journey: k.journey, Name: kp.Name}.InStack(k.stack)
-			out = append(out, Alert{ID: fmt.Sprintf("%s#%d", addr, as.seq), Stack: k.stack, Journey: k.journey, KPI: kp.Name,
-				Address: addr, Channel: kp.AlertChannel, State: st, Value: m.value, Target: *kp.Target, Samples: m.samples,
+			var who []AlertCustomer
+			if kp.AlertAction != "" && st == StateMissed {
+				who = j.inStage(kp.Stage)
+			}
+			out = append(out, Alert{Customers: who, ID: fmt.Sprintf("%s#%d", addr, as.seq), Stack: k.stack, Journey: k.journey, KPI: kp.Name,
+				Address: addr, Channel: kp.AlertChannel, Action: kp.AlertAction, Stage: kp.Stage, State: st, Value: m.value, Target: *kp.Target, Samples: m.samples,
 				Window: kp.Window, Time: now.UTC()})
 		}
 		for name := range j.alerts {
@@ -131,12 +190,40 @@ func (a *Analytics) Alerts(now time.Time) []Alert {
 	return out
 }
 
+// inStage returns the runs in flight in stage (in any, when empty), by
+// customer.
+func (j *journey) inStage(stage string) []AlertCustomer {
+	var out []AlertCustomer
+	for c, r := range j.runs {
+		if r.stage < 0 || r.stage >= len(j.stages) {
+			continue
+		}
+		if s := j.stages[r.stage]; stage == "" || s == stage {
+			out = append(out, AlertCustomer{Customer: c, Run: r.n, Stage: s})
+		}
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Customer < out[b].Customer })
+	return out
+}
+
+// pastBy reports whether v is past target t by margin h in the direction
+// it should be: above it by more than h, or below it by more than h.
+func pastBy(t *Target, v, h float64) bool {
+	if h <= 0 {
+		return true
+	}
+	if t.Above != nil {
+		return v >= *t.Above+h
+	}
+	return v <= *t.Below-h
+}
+
 // SentAlert tells analytics the last alert sent for a KPI (its state and
 // its count of changes, from its ID), as the outbox keeps it: after a
 // restart, alerts compare against what was sent, not against a snapshot
 // older than the last alerts. An older count than the one held changes
 // nothing.
-func (a *Analytics) SentAlert(stack, journey, kpi, state string, seq uint64) {
+func (a *Analytics) SentAlert(stack, journey, kpi, state string, seq uint64, at time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	j := a.journeys[jkey{stack, journey}]
@@ -146,5 +233,5 @@ func (a *Analytics) SentAlert(stack, journey, kpi, state string, seq uint64) {
 	if as := j.alerts[kpi]; as != nil && as.seq >= seq {
 		return
 	}
-	j.alerts[kpi] = &alertState{last: state, seq: seq}
+	j.alerts[kpi] = &alertState{last: state, seq: seq, at: at.UnixMilli()}
 }

@@ -55,6 +55,10 @@ type Analytics struct {
 	mu       sync.Mutex
 	journeys map[jkey]*journey
 	applied  []uint64 // by partition
+	// boundary is the last hour boundary alerts were evaluated at (Unix
+	// ms; zero before the first), kept in snapshots so that a restart
+	// evaluates the boundaries after it, as the run before would have.
+	boundary int64
 }
 
 type jkey struct{ stack, journey string }

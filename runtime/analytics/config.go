@@ -61,6 +61,13 @@ type KPI struct {
 	Target *Target
 	// AlertChannel is the channel of the KPI's alert block, empty without.
 	AlertChannel string
+	// AlertAction is the action the alert triggers, empty without.
+	AlertAction string
+	// Cooldown is how much event time passes after an alert before the
+	// KPI's state is looked at again; Hysteresis the margin by which a
+	// KPI that missed must return past its target to be met again.
+	Cooldown   time.Duration
+	Hysteresis float64
 }
 
 // Target is what a KPI should be: exactly one of Above and Below.
@@ -154,8 +161,13 @@ func kpiFromDeploy(d *deploy.KPI) (KPI, error) {
 	if t := d.Target; t != nil {
 		k.Target = &Target{Above: t.Above, Below: t.Below, MinSamples: t.MinSamples}
 	}
-	if d.Alert != nil {
-		k.AlertChannel = d.Alert.Channel
+	if al := d.Alert; al != nil {
+		k.AlertChannel, k.AlertAction, k.Hysteresis = al.Channel, al.Action, al.Hysteresis
+		if al.Cooldown != "" {
+			if k.Cooldown, err = funcs.ParseDuration(al.Cooldown); err != nil {
+				return KPI{}, fmt.Errorf("alert cooldown: %w", err)
+			}
+		}
 	}
 	return k, nil
 }

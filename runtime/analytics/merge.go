@@ -22,6 +22,13 @@ import (
 // recorded late) is applied when it comes, after the boundaries it
 // precedes.
 //
+// Alerts are evaluated at those boundaries only, never at the watermark
+// itself: the state of a KPI within an hour depends on how much of the
+// hour's records a feed had read, so alerts evaluated there would depend
+// on the batching. The last boundary evaluated is kept by the Analytics
+// (and its snapshots), so that after a restart the boundaries after it
+// are evaluated again as they were: the same alerts, with the same ids.
+//
 // Merge is not safe for concurrent use; the Analytics it feeds is.
 type Merge struct {
 	a     *Analytics
@@ -41,7 +48,7 @@ const maxAlertHours = 31 * 24
 // NewMerge returns a Merge of partitions records for a, which has applied
 // those up to applied (by partition; Applied).
 func NewMerge(a *Analytics, partitions int, applied []uint64) *Merge {
-	m := &Merge{a: a, held: make([][]Record, partitions), read: make([]uint64, partitions)}
+	m := &Merge{a: a, held: make([][]Record, partitions), read: make([]uint64, partitions), hour: a.Boundary()}
 	copy(m.read, applied)
 	m.heads.held = m.held
 	return m
@@ -103,27 +110,6 @@ func (m *Merge) Release(low time.Time) []Alert {
 	return out
 }
 
-// Replay applies every record held, in order of time across partitions,
-// without evaluating alerts, and takes the hour boundaries up to now, and
-// up to the records applied, as evaluated: for the records stored before
-// a start, whose alerts were raised before it.
-func (m *Merge) Replay(now time.Time) {
-	var batch []Record
-	for m.heads.Len() > 0 {
-		p := m.heads.ps[0]
-		r := m.held[p][0]
-		if t := r.At(); t.After(now) {
-			now = t
-		}
-		batch = append(batch, r)
-		m.pop(p)
-	}
-	m.a.Apply(batch...)
-	if h := now.Truncate(time.Hour); !now.IsZero() && h.After(m.hour) {
-		m.hour = h
-	}
-}
-
 // pop takes the first record held of partition p, which heads the heap.
 func (m *Merge) pop(p int) {
 	m.held[p][0] = Record{}
@@ -147,7 +133,7 @@ func (m *Merge) boundaries(h time.Time) []Alert {
 	m.hour = h
 	var out []Alert
 	for t := from; !t.After(h); t = t.Add(time.Hour) {
-		out = append(out, m.a.Alerts(t)...)
+		out = append(out, m.a.boundaryAlerts(t)...)
 	}
 	return out
 }

@@ -28,6 +28,9 @@ type snapState struct {
 	Version  int
 	Applied  []uint64
 	Journeys []journeyState
+	// Boundary is Analytics.boundary (absent before alerts were
+	// evaluated at hour boundaries only; gob leaves it zero).
+	Boundary int64
 }
 
 type journeyState struct {
@@ -107,6 +110,9 @@ type alertSnap struct {
 	Seq  uint64
 	// Def is the KPI's definition (version 3), empty before.
 	Def string
+	// At is the event time of the last alert (Unix ms), for the cooldown;
+	// zero in older snapshots.
+	At int64
 }
 
 // snapshotMagic starts a snapshot; the number of partitions follows,
@@ -146,7 +152,7 @@ func snapshotHeader(data []byte) ([]uint64, int, error) {
 // Snapshot returns the whole state, for Restore after a restart.
 func (a *Analytics) Snapshot() ([]byte, error) {
 	a.mu.Lock()
-	s := snapState{Version: snapshotVersion, Applied: append([]uint64(nil), a.applied...)}
+	s := snapState{Version: snapshotVersion, Applied: append([]uint64(nil), a.applied...), Boundary: a.boundary}
 	for k, j := range a.journeys {
 		js := j.state(k)
 		if j.held != nil {
@@ -195,7 +201,7 @@ func (j *journey) state(k jkey) journeyState {
 		js.Pending = append(js.Pending, pendingState{p.due, p.converted})
 	}
 	for name, as := range j.alerts {
-		js.Alerts = append(js.Alerts, alertSnap{name, as.last, as.seq, as.def})
+		js.Alerts = append(js.Alerts, alertSnap{name, as.last, as.seq, as.def, as.at})
 	}
 	return js
 }
@@ -266,6 +272,7 @@ func (a *Analytics) Restore(data []byte) error {
 	old := a.journeys
 	a.journeys = map[jkey]*journey{}
 	a.applied = s.Applied
+	a.boundary = s.Boundary
 	for _, js := range s.Journeys {
 		k := jkey{js.Stack, js.Journey}
 		j := a.restoreJourney(&js, old[k])
@@ -356,7 +363,7 @@ func (a *Analytics) restoreJourney(js *journeyState, o *journey) *journey {
 	}
 	heap.Init(&j.pending)
 	for _, al := range js.Alerts {
-		j.alerts[al.KPI] = &alertState{al.Last, al.Seq, al.Def}
+		j.alerts[al.KPI] = &alertState{al.Last, al.Seq, al.Def, al.At}
 	}
 	return j
 }

@@ -503,4 +503,21 @@ func (c *checker) kpi(o *deploy.Object, a addrs.Address) {
 	if k.Alert != nil && k.Target == nil {
 		c.add(o.Address, "alert needs a target")
 	}
+	if al := k.Alert; al != nil {
+		if al.Channel == "" && al.Action == "" {
+			c.add(o.Address, "alert needs a channel or an action")
+		}
+		if al.Cooldown != "" {
+			c.duration(o.Address, "alert cooldown", al.Cooldown, false)
+		}
+		if al.Hysteresis < 0 {
+			c.add(o.Address, "alert hysteresis must not be negative")
+		}
+		if al.Action != "" {
+			ao := c.doc.Object(addrs.Address{Kind: addrs.Action, Journey: k.Journey, Name: al.Action}.String())
+			if ao == nil || ao.Action == nil {
+				c.add(o.Address, "alert action %q is not an action of journey %q", al.Action, k.Journey)
+			}
+		}
+	}
 }

@@ -381,6 +381,18 @@ func limit(l *deploy.Limit) *Limit {
 	return &Limit{Max: l.Max, Per: per}
 }
 
+// alertAction reports whether a KPI alert of ac's journey names ac as its
+// action: without a trigger block, such an action falls due only when the
+// alert fires, not on entering its stages.
+func alertAction(doc *deploy.Document, ac *deploy.Action) bool {
+	for i := range doc.Objects {
+		if k := doc.Objects[i].KPI; k != nil && k.Journey == ac.Journey && k.Alert != nil && k.Alert.Action == ac.Name {
+			return true
+		}
+	}
+	return false
+}
+
 func duration(s string) time.Duration {
 	d, _ := funcs.ParseDuration(s)
 	return d
@@ -422,7 +434,7 @@ func (c *Catalog) action(s *Stack, st *catalog.Stack, o *deploy.Object, index in
 	if sp := ac.Suppress; sp != nil {
 		a.Suppress = &Suppress{AfterIgnores: sp.AfterIgnores, For: duration(sp.For)}
 	}
-	if ch.Delivers {
+	if ch.Delivers && (ac.Trigger != nil || !alertAction(st.Doc, ac)) {
 		a.Trigger = &Trigger{}
 		if t := ac.Trigger; t != nil {
 			a.Trigger.After = duration(t.After)
@@ -524,7 +536,7 @@ func (c *Catalog) treatments(a *Action, st *catalog.Stack, o *deploy.Object, in 
 			t.constValue()
 		}
 		t.Trigger = nil
-		if ch.Delivers {
+		if ch.Delivers && (ac.Trigger != nil || !alertAction(st.Doc, ac)) {
 			t.Trigger = &Trigger{}
 			if tr := ac.Trigger; tr != nil {
 				t.Trigger.After = duration(tr.After)

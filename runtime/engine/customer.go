@@ -44,6 +44,7 @@ const (
 	timerWithin  = "within"
 	timerTimeout = "timeout"
 	timerTrigger = "trigger" // an outbound action falling due
+	timerAlert   = "alert"   // an action a KPI alert triggered (alertaction.go)
 )
 
 // Bounds of what a customer keeps for the decision pipeline.

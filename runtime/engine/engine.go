@@ -165,6 +165,7 @@ type item struct {
 	erase   string // a customer to erase
 	resp    *Response
 	outcome *DeliveryOutcome
+	alert   *AlertAction
 	// stack and serial name a deployment to activate.
 	stack  string
 	serial int64
@@ -180,6 +181,8 @@ func (it *item) customer() string {
 		return it.resp.Customer
 	case it.outcome != nil:
 		return it.outcome.Customer
+	case it.alert != nil:
+		return it.alert.Customer
 	}
 	return it.erase
 }
@@ -772,6 +775,16 @@ func (e *Engine) route(r *store.LogRecord, arrivals *[]time.Time) error {
 		if err != nil {
 			return fmt.Errorf("log record %d: %w", r.Seq, err)
 		}
+	case tagAlertAction:
+		it.at = r.Arrival
+		if e.opts.EventClock {
+			it.at = r.Clock
+		}
+		a, err := decodeAlertAction(r.Data[1:])
+		if err != nil {
+			return fmt.Errorf("log record %d: %w", r.Seq, err)
+		}
+		it.alert = a
 	default:
 		return fmt.Errorf("log record %d has unknown type %q", r.Seq, r.Data[0])
 	}
@@ -826,7 +839,7 @@ func (e *Engine) apply(w *work, it *item) {
 	}
 	id := it.customer()
 	c := s.get(id)
-	if c == nil && it.outcome == nil {
+	if c == nil && it.outcome == nil && it.alert == nil {
 		// An event's customer is made on their first event; a response's
 		// too (decide answers customers no event named), so that what
 		// they teach the models is theirs to erase.
@@ -847,6 +860,9 @@ func (e *Engine) apply(w *work, it *item) {
 		w.fire(c, it.at, false)
 		w.outcome(c, it.outcome, it.at)
 		w.outcomeFact(c, it.outcome, it.at)
+	case it.alert != nil:
+		w.fire(c, it.at, false)
+		w.alertAction(c, it.alert)
 	}
 	s.touch(c)
 	s.schedule(c)

@@ -353,7 +353,7 @@ func (w *work) fire(c *customer, limit time.Time, inclusive bool) {
 		cs := w.cat.byName[r.stack]
 		j := cs.st.Journey(r.journey)
 		switch tm.kind {
-		case timerTrigger:
+		case timerTrigger, timerAlert:
 			w.trigger(c, tm.due, t, r, tm)
 		case timerWithin:
 			w.end(c, r, StatusExpired, ReasonExpired, t, false)

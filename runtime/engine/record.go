@@ -21,6 +21,8 @@ const (
 	tagResponse   = 'R'
 	tagOutcome    = 'O'
 	tagClock      = 'C'
+	// tagAlertAction is an action a KPI alert triggers for a customer.
+	tagAlertAction = 'K'
 	// TagSealed starts a payload sealed with its customer's key (the
 	// service's crypto-shredding of events); Options.Open opens it.
 	TagSealed = 'S'
@@ -120,6 +122,12 @@ func Record(payload []byte, id string, arrival time.Time) (store.LogRecord, erro
 			return rec, err
 		}
 		customer = o.Customer
+	case tagAlertAction:
+		a, err := decodeAlertAction(payload[1:])
+		if err != nil {
+			return rec, err
+		}
+		customer = a.Customer
 	default:
 		return rec, fmt.Errorf("unknown log payload %q", payload[0])
 	}

@@ -32,8 +32,9 @@ func (w *work) trigger(c *customer, due, t time.Time, r0 *run, tm timer) {
 	c.dirty = true
 	first := w.action(r0, tm.action)
 	type member struct {
-		r *run
-		a *decide.Action
+		r    *run
+		a    *decide.Action
+		kind string
 	}
 	var group []member
 	for _, r := range c.runs {
@@ -42,13 +43,13 @@ func (w *work) trigger(c *customer, due, t time.Time, r0 *run, tm timer) {
 		}
 		kept := r.timers[:0]
 		for _, x := range r.timers {
-			if x.kind == timerTrigger && x.due.Equal(due) {
+			if (x.kind == timerTrigger || x.kind == timerAlert) && x.due.Equal(due) {
 				a := w.action(r, x.action)
-				if a == nil || a.Trigger == nil {
+				if a == nil || (a.Trigger == nil && x.kind == timerTrigger) {
 					continue // its action is gone: nothing falls due
 				}
 				if first != nil && shareChannel(a, first) {
-					group = append(group, member{r, a})
+					group = append(group, member{r, a, x.kind})
 					continue
 				}
 			}
@@ -67,7 +68,8 @@ func (w *work) trigger(c *customer, due, t time.Time, r0 *run, tm timer) {
 	for i, m := range group {
 		keys[i] = delivery.Key(m.r.stack, c.id, m.r.journey, m.r.n, m.a.Address, due)
 		for _, v := range m.a.Variants() {
-			if v.Trigger != nil {
+			// An alert's action falls due on the alert, trigger or not.
+			if v.Trigger != nil || (m.kind == timerAlert && v.Channel.Delivers) {
 				due1 = append(due1, v)
 				owner = append(owner, i)
 			}
@@ -115,7 +117,7 @@ func (w *work) trigger(c *customer, due, t time.Time, r0 *run, tm timer) {
 			if i := index(cd.Action); cd.Reason == decide.QuietHours && !sent[i] {
 				sent[i] = true
 				m := group[i]
-				m.r.timers = append(m.r.timers, timer{kind: timerTrigger, due: d.Deferred, action: m.a.Name})
+				m.r.timers = append(m.r.timers, timer{kind: m.kind, due: d.Deferred, action: m.a.Name})
 			}
 		}
 	}
@@ -134,7 +136,7 @@ func (w *work) trigger(c *customer, due, t time.Time, r0 *run, tm timer) {
 func shareChannel(a, b *decide.Action) bool {
 	for _, x := range a.Variants() {
 		for _, y := range b.Variants() {
-			if x.Trigger != nil && y.Trigger != nil && x.Channel == y.Channel {
+			if x.Channel.Delivers && x.Channel == y.Channel {
 				return true
 			}
 		}

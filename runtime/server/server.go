@@ -70,6 +70,8 @@ type Config struct {
 	Listen string
 	// EventClock runs timers on the event clock.
 	EventClock bool
+	// Seed, when not zero, seeds the engine's draws (service.Config.Seed).
+	Seed uint64
 	// Insecure serves without tokens; only on a loopback address unless
 	// InsecureRemote.
 	Insecure       bool
@@ -173,7 +175,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Getenv("WAYMARK_LOG") == "" {
 		hostLog.SetLevel(hclog.Info)
 	}
-	svc, err := service.New(ctx, service.Config{Store: st, SecretKey: key, Clock: engine.Wall{}, EventClock: cfg.EventClock, Registerer: reg, Logger: log,
+	svc, err := service.New(ctx, service.Config{Store: st, SecretKey: key, Clock: engine.Wall{}, EventClock: cfg.EventClock, Seed: cfg.Seed, Registerer: reg, Logger: log,
 		DecisionRetention: cfg.DecisionRetention, Providers: providers, Replica: cfg.Replica, CacheSize: cfg.CacheSize,
 		Delivery: delivery.Options{AttemptTimeout: cfg.DeliveryTimeout},
 		Host:     host.Options{Logger: hostLog, Reattach: cfg.Getenv("WAYMARK_REATTACH_PROVIDERS")}, PublicURL: cfg.PublicURL})

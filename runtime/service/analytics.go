@@ -11,10 +11,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/waymarkhq/waymark/lang/addrs"
 	"github.com/waymarkhq/waymark/runtime/analytics"
 	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/catalog"
 	"github.com/waymarkhq/waymark/runtime/delivery"
+	"github.com/waymarkhq/waymark/runtime/engine"
 	"github.com/waymarkhq/waymark/runtime/store"
 )
 
@@ -32,9 +34,12 @@ import (
 // before the facts are read. A fact after it waits, since a partition
 // behind may still commit earlier ones. So the facts before each hour
 // boundary, and the KPI alerts raised there, do not depend on how the
-// events were batched or the partitions interleaved. Alerts are also
-// evaluated at the watermark after each feed, so that a KPI that changes
-// within an hour alerts at once; those depend on when the feed ran.
+// events were batched or the partitions interleaved. Alerts are evaluated
+// at those boundaries only: at the watermark itself a KPI would be
+// measured on however much of the hour the feed had read, and alert (and
+// flap) with the batching. After a restart the facts stored since the
+// snapshot are fed the same way, and raise the same alerts again, with
+// the same ids, which the outbox has already.
 type analyticsFeed struct {
 	a *analytics.Analytics
 	m *analytics.Merge
@@ -46,10 +51,11 @@ type analyticsFeed struct {
 	savedAt time.Time // wall clock of the last save
 	// checkedAt is when followSnapshot last looked.
 	checkedAt time.Time
-	// replaying is set while the facts stored before a start are applied:
-	// their alerts were raised before, and the outbox has those sent.
-	replaying bool
-	pageSize  int
+	// restore is set from the start until the facts stored before it are
+	// fed: then the alerts the outbox holds are compared with those the
+	// facts raised again, for facts a snapshot lost (restoreSentAlerts).
+	restore  bool
+	pageSize int
 }
 
 func newAnalyticsFeed() *analyticsFeed {
@@ -130,10 +136,7 @@ func (s *Service) feedAnalytics(ctx context.Context) error {
 		applied := f.a.Applied()
 		f.m = analytics.NewMerge(f.a, store.Partitions, applied)
 		f.saved = sum(applied)
-		if err := s.restoreSentAlerts(ctx); err != nil {
-			return err
-		}
-		f.opened, f.savedAt, f.replaying = true, time.Now(), true
+		f.opened, f.savedAt, f.restore = true, time.Now(), true
 	}
 	// The watermark first, so that every fact committed up to it is read
 	// below. Taken after the read, it could count a commit made meanwhile
@@ -162,19 +165,15 @@ func (s *Service) feedAnalytics(ctx context.Context) error {
 			break
 		}
 	}
-	if f.replaying {
-		// What was stored before the start: its alerts were raised then.
-		// From here alerts compare the state now with the last sent.
-		now := s.eng.Now()
-		f.m.Replay(now)
-		f.replaying = false
-		return s.sendAlerts(ctx, f.a.Alerts(now))
-	}
 	als := f.m.Release(low)
-	if !low.IsZero() {
-		als = append(als, f.a.Alerts(low)...)
+	if err := s.sendAlerts(ctx, als); err != nil {
+		return err
 	}
-	return s.sendAlerts(ctx, als)
+	if f.restore {
+		f.restore = false
+		return s.restoreSentAlerts(ctx)
+	}
+	return nil
 }
 
 // lowWatermark is the lowest clock any partition has been committed at:
@@ -263,7 +262,7 @@ func (s *Service) restoreSentAlerts(ctx context.Context) error {
 		}
 	}
 	for _, l := range latest {
-		s.an.a.SentAlert(l.it.Stack, l.it.Journey, l.it.Alert.KPI, l.it.Alert.State, l.seq)
+		s.an.a.SentAlert(l.it.Stack, l.it.Journey, l.it.Alert.KPI, l.it.Alert.State, l.seq, l.it.Due)
 	}
 	return nil
 }
@@ -280,8 +279,8 @@ func (s *Service) restartFeed(ctx context.Context) error {
 		f.cat = cat
 	}
 	f.m = analytics.NewMerge(f.a, store.Partitions, nil)
-	f.opened, f.saved, f.savedAt, f.replaying = true, 0, time.Now(), true
-	return s.restoreSentAlerts(ctx)
+	f.opened, f.saved, f.savedAt, f.restore = true, 0, time.Now(), true
+	return nil
 }
 
 // maybeSaveAnalytics saves a snapshot when enough facts or time have
@@ -363,6 +362,14 @@ func (s *Service) sendAlerts(ctx context.Context, als []analytics.Alert) error {
 	entries := make([]store.Delivery, 0, len(als))
 	items := make(map[string]*delivery.Item, len(als))
 	for _, al := range als {
+		if _, err := s.st.Delivery(ctx, alertKey(al.ID)); err == nil {
+			continue // raised again after a restart: sent, and acted on, before
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("reading the outbox: %w", err)
+		}
+		if err := s.alertActions(ctx, al); err != nil {
+			return err
+		}
 		target, above := 0.0, false
 		if al.Target.Above != nil {
 			target, above = *al.Target.Above, true
@@ -372,8 +379,18 @@ func (s *Service) sendAlerts(ctx context.Context, als []analytics.Alert) error {
 		it := &delivery.Item{Key: alertKey(al.ID), Stack: al.Stack, Journey: al.Journey, Channel: al.Channel, Due: al.Time,
 			Alert: &delivery.Alert{KPI: al.KPI, Address: al.Address, State: al.State, Value: al.Value, Target: target,
 				Above: above, Samples: al.Samples}}
-		entries = append(entries, it.Entry(store.DeliveryPending, al.Time))
+		state := store.DeliveryPending
+		if al.Channel == "" {
+			// An alert that only acts: kept in the outbox as done, for its
+			// id (restoreSentAlerts), never sent.
+			state = store.DeliveryDelivered
+			it.Outcome = delivery.OutcomeDelivered
+		}
+		entries = append(entries, it.Entry(state, al.Time))
 		items[it.Key] = it
+	}
+	if len(entries) == 0 {
+		return nil
 	}
 	added, err := s.st.AddDeliveries(ctx, entries)
 	if err != nil {
@@ -385,7 +402,66 @@ func (s *Service) sendAlerts(ctx context.Context, als []analytics.Alert) error {
 		s.log.Warn("KPI alert", "kpi", a.Address, "state", a.State, "value", a.Value, "target", a.Target, "channel", it.Channel)
 		s.m.alerts.WithLabelValues(it.Stack, it.Journey, a.KPI, a.State).Inc()
 	}
-	s.outbox.Add(added)
+	pending := added[:0:0]
+	for _, e := range added {
+		if items[e.ID].Channel != "" {
+			pending = append(pending, e)
+		}
+	}
+	s.outbox.Add(pending)
+	return nil
+}
+
+// alertActions appends to the log the action of a missed alert for each
+// customer whose run was in the KPI's stage when it fired (in any of the
+// action's stages, for a KPI of no stage): the engine gives each run a
+// timer of the action due at the alert's time, which falls due as a
+// trigger does. The records' ids keep a repeat from being appended twice.
+func (s *Service) alertActions(ctx context.Context, al analytics.Alert) error {
+	if al.Action == "" || len(al.Customers) == 0 {
+		return nil
+	}
+	var stages map[string]bool
+	if cat := s.cat.Load(); cat != nil {
+		for _, st := range cat.Stacks {
+			if st.Name != al.Stack {
+				continue
+			}
+			addr := addrs.Address{Kind: addrs.Action, Journey: al.Journey, Name: al.Action}.String()
+			if o := st.Doc.Object(addr); o != nil && o.Action != nil {
+				stages = map[string]bool{}
+				for _, sn := range o.Action.Stages {
+					stages[sn] = true
+				}
+			}
+		}
+	}
+	if stages == nil {
+		s.log.Warn("KPI alert: its action is not deployed", "kpi", al.Address, "action", al.Action)
+		return nil
+	}
+	now := s.now().UTC()
+	var recs []store.LogRecord
+	for _, c := range al.Customers {
+		if !stages[c.Stage] {
+			continue
+		}
+		rec, err := engine.Record(engine.EncodeAlertAction(engine.AlertAction{Customer: c.Customer, Stack: al.Stack, Journey: al.Journey,
+			Run: c.Run, Action: al.Action, Due: al.Time}), alertKey(al.ID)+"\x00"+c.Customer, now)
+		if err != nil {
+			return err
+		}
+		recs = append(recs, rec)
+	}
+	acted := len(recs)
+	for len(recs) > 0 {
+		n := min(len(recs), 1000)
+		if _, err := s.st.Append(ctx, recs[:n]); err != nil {
+			return fmt.Errorf("appending the actions of KPI alert %s: %w", al.ID, err)
+		}
+		recs = recs[n:]
+	}
+	s.log.Info("KPI alert acts", "kpi", al.Address, "action", al.Action, "customers", acted)
 	return nil
 }
 

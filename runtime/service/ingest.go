@@ -71,7 +71,7 @@ func (s *Service) Ingest(ctx context.Context, body []byte, lim events.Limits) (a
 		}
 		return apiv1.IngestResult{}, err
 	}
-	seqs, err := s.st.Append(ctx, recs)
+	seqs, err := s.appendEvents(ctx, recs)
 	if err != nil {
 		if errors.Is(err, store.ErrClosed) {
 			return apiv1.IngestResult{}, &OverloadedError{"the runtime is shutting down"}

@@ -109,7 +109,8 @@ type Service struct {
 	deployed map[string]catalog.Deployed // the latest deployment of each stack
 	cat      atomic.Pointer[catalog.Catalog]
 
-	ingest chan struct{} // semaphore of batches in flight
+	ingest    chan struct{} // semaphore of batches in flight
+	alertGate sync.Mutex    // one batch at a time across an hour boundary (alertgate.go)
 
 	models *models.Registry
 	rec    *decide.Recorder

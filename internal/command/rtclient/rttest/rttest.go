@@ -19,13 +19,21 @@ import (
 // (http://127.0.0.1:PORT). It stops when the test ends.
 func Start(tb testing.TB) string {
 	tb.Helper()
+	return StartSeeded(tb, 0)
+}
+
+// StartSeeded is Start with the engine's draws (exploration, control
+// group) seeded by seed, so that one stream makes the same decisions on
+// every run; 0 draws at random.
+func StartSeeded(tb testing.TB, seed uint64) string {
+	tb.Helper()
 	data := tb.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
 		done <- server.Run(ctx, server.Config{
-			DataDir: data, Listen: "127.0.0.1:0", EventClock: true, Insecure: true,
+			DataDir: data, Listen: "127.0.0.1:0", EventClock: true, Insecure: true, Seed: seed,
 			ShutdownTimeout: 5 * time.Second,
 			Out:             io.Discard, Log: io.Discard,
 			Listening: func(addr string) { addrc <- addr },

@@ -24,7 +24,7 @@ func main() {
 func run() error {
 	seed := flag.Uint64("seed", 42, "the seed: one seed, one stream")
 	span := flag.String("span", "28d", "how long the stream covers")
-	start := flag.String("start", "", "the first moment of the stream (RFC 3339); default: the span before the current hour")
+	start := flag.String("start", "", "the first moment of the stream (RFC 3339); default: the span before the current day (UTC midnight), so that every run of a day, and of any day, is the same stream shifted by whole days")
 	customers := flag.Int("customers", 6000, "how many shoppers")
 	incident := flag.Bool("incident", true, "a payment incident in the middle of the span, so that a KPI alert fires and clears")
 	out := flag.String("o", "-", "the file to write, - for stdout")
@@ -37,7 +37,9 @@ func run() error {
 	}
 	opts := gen.Options{Seed: *seed, Span: d, Customers: *customers, Incident: *incident}
 	if *start == "" {
-		opts.Start = time.Now().UTC().Truncate(time.Hour).Add(-d)
+		// Whole days: the stream's times of day, and so quiet hours and
+		// the KPIs at each hour boundary, are the same on every run.
+		opts.Start = time.Now().UTC().Truncate(24 * time.Hour).Add(-d)
 	} else if opts.Start, err = time.Parse(time.RFC3339, *start); err != nil {
 		return fmt.Errorf("-start: %w", err)
 	}

@@ -28,7 +28,8 @@ test "dropped checkouts raise the alert" {
     value   = 1
     state   = "missed"
   }
-  expect_alert {
+  expect_alert { # raised at the next hour boundary, over what happened before it
+    at      = "+25h"
     journey = "cart"
     kpi     = "checkout_dropoff"
     state   = "missed"
