@@ -2,10 +2,12 @@ package modeleval
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -165,5 +167,45 @@ func TestRead(t *testing.T) {
 	}
 	if _, err := Evaluate(context.Background(), nil, Generate(50, 1, false), Options{}); err == nil || !strings.Contains(err.Error(), "too few") {
 		t.Errorf("50 rows evaluated: %v", err)
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// TestConfig: the configuration applied for the generated data, golden.
+func TestConfig(t *testing.T) {
+	sc, err := schemaOf(Generate(500, 1, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := sc.config(Options{Settings: models.Settings{HalfLifeResponses: 3000}})["eval.wm.hcl"]
+	path := filepath.Join("testdata", "generated.wm.hcl")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	for _, tt := range []struct {
+		name string
+		x    models.Feature
+		want string
+	}{
+		{"no kind", models.NewFeature("plan", models.Symbol, 0, "pro"), "is not customer.<name>"},
+		{"another stack", models.NewFeature("stage.care/tickets", models.Symbol, 0, "open"), "is not stage.growth/<journey>"},
+		{"a stage not an identifier", models.NewFeature("stage.growth/cart", models.Symbol, 0, "check out"), `the stage "check out" of cart`},
+	} {
+		if _, err := schemaOf([]Row{{X: models.Features{tt.x}}}); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
+		}
 	}
 }
