@@ -51,8 +51,12 @@ type Figures struct {
 type Result struct {
 	Train, Test int
 	Models      []Figures
-	// Window is how many responses the runtime's own figures read.
-	Window int
+	// Window is how many responses the runtime's own figures read, and
+	// WindowOracleECE the oracle's calibration error on those same last
+	// training responses (NaN when the truth is not known): the noise
+	// floor of the runtime's ECE.
+	Window          int
+	WindowOracleECE float64
 }
 
 // Evaluate replays rows in order through the runtime rt: it applies a
@@ -122,6 +126,15 @@ func Evaluate(ctx context.Context, rt *Runtime, rows []Row, o Options) (Result, 
 			f.RuntimeAUC, f.RuntimeECE = *m.AUC, *m.ECE
 		}
 		res.Models = append(res.Models, f)
+	}
+	res.WindowOracleECE = math.NaN()
+	if w := min(res.Window, len(train)); w > 0 && !math.IsNaN(train[0].Truth) {
+		last := train[len(train)-w:]
+		ps, ls := make([]float64, w), make([]bool, w)
+		for i, r := range last {
+			ps[i], ls[i] = r.Truth, r.Y
+		}
+		res.WindowOracleECE = ECE(ps, ls)
 	}
 	lr := fitLR(train, 1.0)
 	scores := make([]float64, len(test))
@@ -283,6 +296,9 @@ func (r Result) Print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\nTEST AUC and ECE: the models frozen after training, their propensities from POST /v1/decide on the test rows;\n")
 	fmt.Fprintf(w, "PREQUENTIAL: each training row's propensity before its response was sent; RUNTIME: GET /v1/models/{id}, last %d responses\n", r.Window)
+	if !math.IsNaN(r.WindowOracleECE) {
+		fmt.Fprintf(w, "(the oracle's ECE on those %d responses, the noise floor of RUNTIME ECE: %.4f)\n", r.Window, r.WindowOracleECE)
+	}
 }
 
 // AUC is the area under the ROC curve, ties counted half; 0.5 without
