@@ -277,13 +277,7 @@ func (s *schema) config(o Options) map[string]string {
 		}
 	}
 	b.WriteString("\nchannel \"web\" {\n  provider = inbound\n}\n\n")
-	model := ""
-	switch {
-	case o.Settings.HalfLifeResponses > 0:
-		model = fmt.Sprintf("  model {\n    half_life_responses = %d\n  }\n", o.Settings.HalfLifeResponses)
-	case o.Settings.HalfLife > 0:
-		model = fmt.Sprintf("  model {\n    half_life = %q\n  }\n", o.Settings.HalfLife.String())
-	}
+	model := modelBlock(o, "  ", false)
 	fmt.Fprintf(&b, "arbitration {\n  priority      = propensity\n  max_actions   = 2\n  control_group = 0\n%s}\n\n", model)
 	for _, j := range sortedKeys(s.journeys) {
 		st := s.journeys[j]
@@ -293,15 +287,37 @@ func (s *schema) config(o Options) map[string]string {
 		}
 		b.WriteString("}\n\n")
 	}
-	baseModel := strings.Replace(model, "  model {\n", "  model {\n    predictors = []\n", 1)
-	if baseModel == "" {
-		baseModel = "  model {\n    predictors = []\n  }\n"
-	}
 	b.WriteString("journey \"offers\" {\n  entry {\n    event = event.seen\n  }\n  stage \"open\" {}\n\n")
 	fmt.Fprintf(&b, "  action %q {\n    channel = channel.web\n    stages  = [stage.open]\n  }\n", ActionModel)
-	fmt.Fprintf(&b, "  action %q {\n    channel = channel.web\n    stages  = [stage.open]\n%s  }\n}\n", ActionBaseline,
-		"  "+strings.ReplaceAll(strings.TrimSuffix(baseModel, "\n"), "\n", "\n  ")+"\n")
+	fmt.Fprintf(&b, "  action %q {\n    channel = channel.web\n    stages  = [stage.open]\n%s  }\n}\n", ActionBaseline, modelBlock(o, "    ", true))
 	return map[string]string{"eval.wm.hcl": b.String()}
+}
+
+// modelBlock is a model block at indent with the half-life of o and, with
+// none, no predictors; empty when it would say nothing.
+func modelBlock(o Options, indent string, none bool) string {
+	var lines [][2]string
+	if none {
+		lines = append(lines, [2]string{"predictors", "[]"})
+	}
+	switch {
+	case o.Settings.HalfLifeResponses > 0:
+		lines = append(lines, [2]string{"half_life_responses", strconv.Itoa(o.Settings.HalfLifeResponses)})
+	case o.Settings.HalfLife > 0:
+		lines = append(lines, [2]string{"half_life", strconv.Quote(strconv.Itoa(max(1, int(o.Settings.HalfLife.Hours()))) + "h")})
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	w := 0
+	for _, l := range lines {
+		w = max(w, len(l[0]))
+	}
+	out := indent + "model {\n"
+	for _, l := range lines {
+		out += fmt.Sprintf("%s  %-*s = %s\n", indent, w, l[0], l[1])
+	}
+	return out + indent + "}\n"
 }
 
 func sortedKeys[V any](m map[string]V) []string {

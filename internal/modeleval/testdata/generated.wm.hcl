@@ -71,7 +71,7 @@ journey "offers" {
     channel = channel.web
     stages  = [stage.open]
     model {
-      predictors = []
+      predictors          = []
       half_life_responses = 3000
     }
   }
