@@ -65,10 +65,10 @@ fuzz:
 soak:
 	$(GO) test -tags soak -count=1 -run '^TestSoak$$' -v -timeout 20m ./runtime/api/
 
-## eval-models: the adaptive models on generated responses (stationary, then with a drift) against an offline
+## eval-models: the adaptive models, through a waymark runtime serve over HTTP, on generated responses (stationary, then with a drift) against an offline
 ## logistic regression and the oracle; EVAL_ARGS='-data file.csv -label y' replays your own data in time order.
-eval-models:
-	$(GO) run ./internal/modeleval/cmd/evalmodels $(EVAL_ARGS)
+eval-models: build
+	$(GO) run ./internal/modeleval/cmd/evalmodels -waymark $(BIN) $(EVAL_ARGS)
 
 ## demo: the whole product in one command (scripts/demo.sh): a runtime on the
 ## event clock, the cart-recovery example applied, weeks of generated shoppers

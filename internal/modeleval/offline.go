@@ -3,12 +3,9 @@ package modeleval
 import (
 	"math"
 	"sort"
-	"time"
 
 	"github.com/waymarkhq/waymark/runtime/models"
 )
-
-func nowNS() int64 { return time.Now().UnixNano() }
 
 // lr is an offline logistic regression over one-hot bins: numbers by
 // the deciles of the training values, symbols as they are, missing its

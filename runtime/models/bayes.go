@@ -471,15 +471,51 @@ func (m *Bayes) Observe(o Observation, into Model) {
 		update(&b.w, priorBin, dst, ps)
 		b.n = max(b.n+wt/s, 0)
 		b.pos = max(b.pos+wt*yn/s, 0)
+		var pp *predictor
 		if pb != nil {
 			pb.n = max(pb.n+wt/ps, 0)
 			pb.pos = max(pb.pos+wt*yn/ps, 0)
+			pp = part.preds[FeatureKey(se.p.name)]
 		}
+		center(se.p, s, pp, ps)
 	}
 	count(m)
 	if part != nil {
 		count(part)
 		part.clock = max(part.clock, m.clock)
+	}
+}
+
+// mean is a weight's posterior mean in true units, at scale s.
+func (w weight) mean(prior, s float64) float64 { return s * w.h / (1/prior + s*w.p) }
+
+// center keeps a predictor's bins without a level of their own: after an
+// update, the count-weighted mean of the predictor's bin weights is taken
+// from each of them (and from its part in the partition, at scale ps), so
+// that the level is the intercept's alone. Without it every predictor
+// carries a copy of the level, each learnt from the same responses as if
+// alone: the model's level moves about √(predictors+1) times as much as
+// its half-life allows, and a frozen model's calibration is off by as
+// much (docs/models.md, "Forgetting"). Each customer is in exactly one
+// bin of each predictor, so the differences between bins, which rank
+// customers, are kept.
+func center(p *predictor, s float64, part *predictor, ps float64) {
+	var tot, c float64
+	for i := range p.bins {
+		tot += p.bins[i].n
+		c += p.bins[i].n * p.bins[i].w.mean(priorBin, s)
+	}
+	if tot <= 0 || c == 0 {
+		return
+	}
+	c /= tot
+	for i := range p.bins {
+		w := &p.bins[i].w
+		dh := -c * (1/priorBin + s*w.p) // in true units: the mean moves by -c
+		w.h += dh / s
+		if part != nil && i < len(part.bins) {
+			part.bins[i].w.h += dh / ps
+		}
 	}
 }
 

@@ -247,3 +247,40 @@ func TestIdentifierPredictor(t *testing.T) {
 		}
 	}
 }
+
+// TestBinsKeepNoLevel: the count-weighted mean of every predictor's bins
+// stays at zero, in the model and in the sum of its parts, so that the
+// level is the intercept's alone (center).
+func TestBinsKeepNoLevel(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	m := NewBayes(Settings{HalfLifeResponses: 500})
+	parts := []*Bayes{NewBayes(Settings{HalfLifeResponses: 500}), NewBayes(Settings{HalfLifeResponses: 500})}
+	for i := 0; i < 3000; i++ {
+		x, p := synth(r, i > 1500)
+		m.Observe(Observation{X: x, Positive: r.Float64() < p, Weight: 1}, parts[i%2])
+	}
+	sum := NewBayes(Settings{HalfLifeResponses: 500})
+	for _, part := range parts {
+		if err := sum.Merge(part, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, b := range []*Bayes{m, sum} {
+		for _, name := range b.names {
+			p := b.preds[FeatureKey(name)]
+			var n, wm float64
+			for _, bn := range p.bins {
+				n += bn.n
+				wm += bn.n * bn.w.mean(priorBin, b.scale)
+			}
+			if n > 0 && math.Abs(wm/n) > 1e-6 {
+				t.Errorf("%s: the bins' mean weight is %g", name, wm/n)
+			}
+		}
+	}
+	// The parts add up to the model: the same prediction.
+	x, _ := synth(r, true)
+	if a, b := m.Mean(x), sum.Mean(x); math.Abs(a-b) > 1e-6 {
+		t.Errorf("the model predicts %v, the sum of its parts %v", a, b)
+	}
+}

@@ -1,13 +1,19 @@
 // Command evalmodels evaluates the runtime's adaptive models (make
-// eval-models): on generated responses by default, or on a CSV or JSON
-// Lines file given with -data, replayed in time order.
+// eval-models) through a real runtime: it starts waymark runtime serve on
+// a loopback port (event clock, no tokens, data in a temporary directory),
+// applies a configuration with waymark apply, and replays responses in
+// time order over /v1: generated ones by default, or a CSV or JSON Lines
+// file given with -data.
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/waymarkhq/waymark/internal/modeleval"
 	"github.com/waymarkhq/waymark/runtime/models"
@@ -19,51 +25,71 @@ func main() {
 	n := flag.Int("n", 60000, "How many responses to generate.")
 	seed := flag.Uint64("seed", 1, "The generator's seed.")
 	train := flag.Float64("train", 0.7, "The share of responses, from the first, to train on.")
-	halfLife := flag.Int("half-life-responses", 4000, "The model's half-life in responses; 0 for none.")
+	halfLife := flag.Int("half-life-responses", 3000, "The models' half-life in responses; 0 for none.")
+	bin := flag.String("waymark", "", "The waymark binary to run; without it, one is built with go build.")
 	flag.Parse()
-	var rows []modeleval.Row
-	var err error
-	switch {
-	case *data == "":
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *data, *label, *n, *seed, *train, *halfLife, *bin); err != nil {
+		fmt.Fprintln(os.Stderr, "evalmodels:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, data, label string, n int, seed uint64, train float64, halfLife int, bin string) error {
+	tmp, err := os.MkdirTemp("", "evalmodels")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	if bin == "" {
+		if bin, err = modeleval.BuildWaymark(ctx, tmp); err != nil {
+			return err
+		}
+	}
+	o := modeleval.Options{TrainShare: train, Settings: models.Settings{HalfLifeResponses: halfLife}}
+	eval := func(rows []modeleval.Row) error {
+		rt, err := modeleval.StartRuntime(ctx, bin, tmp)
+		if err != nil {
+			return err
+		}
+		defer rt.Stop()
+		fmt.Printf("replayed through waymark runtime serve at %s (half-life %d responses)\n", rt.Addr, halfLife)
+		res, err := modeleval.Evaluate(ctx, rt, rows, o)
+		if err != nil {
+			return err
+		}
+		res.Print(os.Stdout)
+		return nil
+	}
+	if data == "" {
 		for _, shift := range []bool{false, true} {
-			rows = modeleval.Generate(*n, *seed, shift)
 			what := "stationary"
 			if shift {
 				what = "the plan's effect reversed half-way"
 			}
-			fmt.Printf("%d generated responses (seed %d), true probabilities known: %s\n", *n, *seed, what)
-			res, err := modeleval.Evaluate(rows, modeleval.Options{TrainShare: *train, Settings: models.Settings{HalfLifeResponses: *halfLife}})
-			if err != nil {
-				fail(err)
+			fmt.Printf("%d generated responses (seed %d), true probabilities known: %s\n", n, seed, what)
+			if err := eval(modeleval.Generate(n, seed, shift)); err != nil {
+				return err
 			}
-			res.Print(os.Stdout)
 			fmt.Println()
 		}
-		return
-	default:
-		f, e := os.Open(*data)
-		if e != nil {
-			fail(e)
-		}
-		if strings.HasSuffix(*data, ".jsonl") || strings.HasSuffix(*data, ".ndjson") {
-			rows, err = modeleval.ReadJSONL(f, *label)
-		} else {
-			rows, err = modeleval.ReadCSV(f, *label)
-		}
-		f.Close()
-		if err != nil {
-			fail(fmt.Errorf("%s: %w", *data, err))
-		}
-		fmt.Printf("%d responses from %s\n", len(rows), *data)
+		return nil
 	}
-	res, err := modeleval.Evaluate(rows, modeleval.Options{TrainShare: *train, Settings: models.Settings{HalfLifeResponses: *halfLife}})
+	f, err := os.Open(data)
 	if err != nil {
-		fail(err)
+		return err
 	}
-	res.Print(os.Stdout)
-}
-
-func fail(err error) {
-	fmt.Fprintln(os.Stderr, "evalmodels:", err)
-	os.Exit(1)
+	var rows []modeleval.Row
+	if strings.HasSuffix(data, ".jsonl") || strings.HasSuffix(data, ".ndjson") {
+		rows, err = modeleval.ReadJSONL(f, label)
+	} else {
+		rows, err = modeleval.ReadCSV(f, label)
+	}
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("%s: %w", data, err)
+	}
+	fmt.Printf("%d responses from %s\n", len(rows), data)
+	return eval(rows)
 }
