@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/waymarkhq/waymark/runtime/catalog"
+	"github.com/waymarkhq/waymark/runtime/expr"
 )
 
 // A model's key follows the moved blocks of its stack: an action's, a
@@ -42,5 +44,24 @@ func TestMovedModel(t *testing.T) {
 				t.Fatalf("%s moves to %q, want %q", tt.key, got, tt.want)
 			}
 		})
+	}
+}
+
+// A response's log record keeps its decision's context; one written before
+// the context was kept still decodes.
+func TestResponseContextRoundTrip(t *testing.T) {
+	r := Response{Customer: "c1", Decision: "d1", Action: "s/journey.j.action.a", Channel: "web", Outcome: OutcomeClicked, Control: true,
+		Context: map[string]expr.Value{"page": expr.String("checkout"), "n": expr.Number(3), "b": expr.Bool(false)}}
+	b := EncodeResponse(r)
+	got, err := decodeResponse(b[1:])
+	if err != nil || fmt.Sprintf("%+v", *got) != fmt.Sprintf("%+v", r) {
+		t.Fatalf("decoded %+v %v, want %+v", got, err, r)
+	}
+	r.Context = nil
+	if got, err := decodeResponse(EncodeResponse(r)[1:]); err != nil || got.Context != nil || !got.Control {
+		t.Fatalf("without a context %+v %v", got, err)
+	}
+	if _, err := decodeResponse(b[1 : len(b)-1]); err == nil {
+		t.Fatal("a corrupt context decoded")
 	}
 }
