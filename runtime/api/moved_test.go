@@ -62,6 +62,18 @@ func TestMovedActionKeepsItsModel(t *testing.T) {
 		}
 	}
 	eventually(t, 5*time.Second, models(map[string]int{banner: 11}))
+	// A decision made before the move, answered after it.
+	if _, err := c.SendEvents(ctx(t), []byte(`{"id":"e3","type":"cart_updated","customer_id":"c-43","attributes":{"cart_value":80},"traits":{"tier":"gold"}}
+{"id":"e4","type":"checkout_started","customer_id":"c-43"}`)); err != nil {
+		t.Fatal(err)
+	}
+	var late *apiv1.Decision
+	eventually(t, 5*time.Second, func() (err error) {
+		if late, err = c.Decide(ctx(t), apiv1.DecideRequest{CustomerID: "c-43", Channel: "web"}); err == nil && (len(late.Actions) != 1 || late.Actions[0].Action != "banner") {
+			err = fmt.Errorf("actions %+v", late.Actions)
+		}
+		return err
+	})
 
 	moved := fixture.New("growth").Shared().CartRecovery(nil).Segment("vip", `customer.tier == "gold"`).Web().
 		Action(deploy.Action{Journey: "cart_recovery", Name: "hero", Channel: "web", Stages: []string{"checkout"}, Eligible: "segment.vip", Value: "5", Lever: 1.5}).
@@ -74,16 +86,22 @@ func TestMovedActionKeepsItsModel(t *testing.T) {
 	if m, err := c.Model(ctx(t), hero); err != nil || m.Evidence != 1 || len(m.Predictors) == 0 {
 		t.Fatalf("the moved model: %+v %v", m, err)
 	}
+	// The late response names the action as the decision did; the moved
+	// model learns it.
+	if r, err := c.Respond(ctx(t), late.DecisionID, "banner", "ignored"); err != nil || r.Action != "growth/journey.cart_recovery.action.banner" {
+		t.Fatalf("a response after the move: %+v %v", r, err)
+	}
+	eventually(t, 5*time.Second, models(map[string]int{hero: 21}))
 
 	// Durable: the moved model is what the store holds.
 	p.stop()
 	p = serve(t, dir)
 	c = p.client(token)
-	eventually(t, 5*time.Second, models(map[string]int{hero: 11}))
+	eventually(t, 5*time.Second, models(map[string]int{hero: 21}))
 
 	// The customer's contribution moved with it: erasure takes it out.
 	if err := c.DeleteCustomer(ctx(t), "c-42"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, models(map[string]int{hero: 0}))
+	eventually(t, 5*time.Second, models(map[string]int{hero: 10}))
 }

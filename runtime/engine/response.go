@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/waymarkhq/waymark/runtime/decide"
@@ -153,6 +154,15 @@ func decodeOutcome(b []byte) (*DeliveryOutcome, error) {
 // turns the negative into a positive).
 func (w *work) response(c *customer, r *Response, t time.Time) {
 	a := w.cat.dec.Action(r.Action)
+	if a == nil {
+		// A response to a decision made before its action moved is the
+		// moved action's: its model learns it, not the old address's.
+		if to, ok := w.cat.movedAction(r.Action); ok {
+			moved := *r
+			moved.Action, r = to, &moved
+			a = w.cat.dec.Action(r.Action)
+		}
+	}
 	if r.Outcome == OutcomeUnsubscribed && r.Channel != "" {
 		c.setConsent(r.Channel, false, t, OptOutResponse)
 	}
@@ -197,6 +207,18 @@ func (w *work) response(c *customer, r *Response, t time.Time) {
 		c.labels = append(c.labels[:0], c.labels[n:]...)
 	}
 	w.observe(c, key, r.Context, positive, r.Control, 1, t)
+}
+
+// movedAction is where the moved blocks of its stack's deployment took
+// the action ref (<stack>/<address>), if they moved it.
+func (c *compiled) movedAction(ref string) (string, bool) {
+	stack, _, ok := strings.Cut(ref, "/")
+	cs := c.byName[stack]
+	if !ok || cs == nil || len(cs.st.Moves) == 0 {
+		return "", false
+	}
+	to, ok := movedModel(stack, cs.st.Moves)(ref + "@")
+	return strings.TrimSuffix(to, "@"), ok
 }
 
 // observe trains a model and counts the customer's contribution to it.
