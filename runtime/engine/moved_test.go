@@ -57,9 +57,16 @@ func TestResponseContextRoundTrip(t *testing.T) {
 	if err != nil || fmt.Sprintf("%+v", *got) != fmt.Sprintf("%+v", r) {
 		t.Fatalf("decoded %+v %v, want %+v", got, err, r)
 	}
-	r.Context = nil
-	if got, err := decodeResponse(EncodeResponse(r)[1:]); err != nil || got.Context != nil || !got.Control {
-		t.Fatalf("without a context %+v %v", got, err)
+	// With a treatment, with or without a context.
+	for _, tr := range []string{"", "bold"} {
+		for _, ctx := range []map[string]expr.Value{nil, r.Context} {
+			x := r
+			x.Treatment, x.Context = tr, ctx
+			got, err := decodeResponse(EncodeResponse(x)[1:])
+			if err != nil || fmt.Sprintf("%+v", *got) != fmt.Sprintf("%+v", x) {
+				t.Fatalf("decoded %+v %v, want %+v", got, err, x)
+			}
+		}
 	}
 	if _, err := decodeResponse(b[1 : len(b)-1]); err == nil {
 		t.Fatal("a corrupt context decoded")
