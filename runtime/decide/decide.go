@@ -144,6 +144,9 @@ type Decision struct {
 	Chosen int
 	// Facts are stored with the decision's record, for analytics.
 	Facts []store.Fact
+	// Context is the request's, kept with the record for the responses
+	// to be learnt in it.
+	Context map[string]expr.Value
 }
 
 // Candidate is one action the pipeline considered.
@@ -218,7 +221,7 @@ func Decide(c *Catalog, sub *Subject, req *Request) (*Decision, error) {
 		return nil, fmt.Errorf("%w %q: no deployed stack declares it", ErrUnknownChannel, req.Channel)
 	}
 	r := &run{c: c, sub: sub, req: req, ch: ch, acts: make([]*expr.Activation, len(c.Stacks))}
-	d := &Decision{ID: req.ID, Time: req.Now, Customer: sub.ID, Channel: ch.Name, Trigger: len(req.Due) > 0}
+	d := &Decision{ID: req.ID, Time: req.Now, Customer: sub.ID, Channel: ch.Name, Trigger: len(req.Due) > 0, Context: req.Context}
 	if d.Trigger {
 		d.Candidates = make([]Candidate, 0, len(req.Due))
 		for _, a := range req.Due {

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/waymarkhq/waymark/runtime/expr"
 	"github.com/waymarkhq/waymark/runtime/internal/wire"
 	"github.com/waymarkhq/waymark/runtime/store"
 )
@@ -47,6 +48,9 @@ type Record struct {
 	// Candidates are the chosen ones first, in rank order.
 	Candidates []RecordCandidate
 	Chosen     int
+	// Context is the decide request's context (its strings, numbers and
+	// bools), for the response to be learnt with.
+	Context map[string]expr.Value
 }
 
 // RecordCandidate is a candidate of a Record.
@@ -75,7 +79,7 @@ func (c RecordCandidate) Ref() string { return c.Stack + "/" + c.Address }
 // the scores of every candidate.
 func (d *Decision) Record() *Record {
 	r := &Record{ID: d.ID, Customer: d.Customer, Time: d.Time, Channel: d.Channel, Trigger: d.Trigger, Control: d.Control,
-		Holdout: d.Holdout, Deferred: d.Deferred, Chosen: d.Chosen, Candidates: make([]RecordCandidate, len(d.Candidates))}
+		Holdout: d.Holdout, Deferred: d.Deferred, Chosen: d.Chosen, Candidates: make([]RecordCandidate, len(d.Candidates)), Context: d.Context}
 	for i, c := range d.Candidates {
 		a := c.Action
 		r.Candidates[i] = RecordCandidate{Stack: a.Stack.Name, Serial: a.Stack.Serial, Object: a.Object, Address: a.Address,
@@ -102,6 +106,7 @@ const (
 	// candidate's name of its treatment ("" for none) then follows its
 	// object, and there are no runs.
 	flagTreatments
+	flagContext // the request's context follows the candidates (AppendContext)
 )
 
 // A candidate's byte: the reason in the low four bits, then these.
@@ -164,6 +169,9 @@ func (d *Decision) Encode() store.Decision {
 	if treatments {
 		flags |= flagTreatments
 	}
+	if len(d.Context) > 0 {
+		flags |= flagContext
+	}
 	b = append(b, flags)
 	if !d.Deferred.IsZero() {
 		b = binary.AppendVarint(b, d.Deferred.UnixNano())
@@ -221,6 +229,9 @@ func (d *Decision) Encode() store.Decision {
 			b = binary.BigEndian.AppendUint32(b, math.Float32bits(float32(c.Priority)))
 		}
 		i += 1 + run
+	}
+	if len(d.Context) > 0 {
+		b = AppendContext(b, d.Context)
 	}
 	return store.Decision{ID: d.ID, Customer: d.Customer, Time: d.Time, Data: b, Facts: d.Facts}
 }
@@ -294,6 +305,9 @@ func Decode(sd store.Decision, resolve Resolver) (*Record, error) {
 			r.Candidates = append(r.Candidates, x)
 		}
 		obj += int(run)
+	}
+	if flags&flagContext != 0 {
+		r.Context = ReadContext(d)
 	}
 	if d.Err || len(d.B) != 0 || r.Chosen > len(r.Candidates) {
 		return nil, errCorrupt

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/waymarkhq/waymark/lang/addrs"
 	"github.com/waymarkhq/waymark/lang/deploy"
 	"github.com/waymarkhq/waymark/runtime/catalog"
 	"github.com/waymarkhq/waymark/runtime/models"
@@ -241,6 +242,13 @@ func (e *Engine) activate(ctx context.Context, s *shard, seq uint64, stack strin
 	}
 	s.rebuildTimers()
 	s.mu.Unlock()
+	if len(moves) > 0 {
+		// The models of moved actions follow them, as their customers'
+		// pending triggers and contacts do; committed with the partition.
+		if err := e.opts.Models.Move(s.p, movedModel(stack, moves)); err != nil {
+			return fmt.Errorf("moving the models of stack %q: %w", stack, err)
+		}
+	}
 	if sweep {
 		if err := e.sweep(ctx, s, stack, moves, at); err != nil {
 			return err
@@ -338,4 +346,50 @@ func (c *compiled) flight(stack string) string {
 		}
 	}
 	return b.String()
+}
+
+// movedModel maps the key of a model of stack (decide.ModelKey: the
+// action's reference and channel) to the key moves give it: a moved
+// journey's actions, then a moved action, in or out of a module.
+func movedModel(stack string, moves []catalog.Move) func(key string) (string, bool) {
+	action := func(journey, name string) string {
+		return addrs.Address{Kind: addrs.Action, Journey: journey, Name: name}.String()
+	}
+	journeyTo := map[string]string{}
+	for _, m := range moves {
+		if m.Journey {
+			journeyTo[m.FromJourney] = m.ToJourney
+		}
+	}
+	return func(key string) (string, bool) {
+		rest, ok := strings.CutPrefix(key, stack+"/")
+		at := strings.LastIndexByte(rest, '@')
+		if !ok || at < 0 {
+			return "", false
+		}
+		addr, channel := rest[:at], rest[at:]
+		for _, m := range moves {
+			if !m.Journey {
+				continue
+			}
+			if tail, ok := strings.CutPrefix(addr, addrs.JourneyAddress(m.FromJourney)+".action."); ok {
+				addr = addrs.JourneyAddress(m.ToJourney) + ".action." + tail
+				break
+			}
+		}
+		for _, m := range moves {
+			if !m.Action {
+				continue
+			}
+			from := action(m.FromJourney, m.FromAction)
+			if to, ok := journeyTo[m.FromJourney]; ok && addr != from {
+				from = action(to, m.FromAction) // the journey moved too
+			}
+			if addr == from {
+				addr = action(m.ToJourney, m.ToAction)
+				break
+			}
+		}
+		return stack + "/" + addr + channel, addr != rest[:at]
+	}
 }

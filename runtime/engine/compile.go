@@ -28,6 +28,10 @@ type compiled struct {
 	deployed map[string]catalog.Deployed
 	// unless maps an event type to the triggered actions it cancels.
 	unless map[string][]*decide.Action
+	// journeys indexes the journeys of every stack by stack and name.
+	journeys map[string]map[string]*cjourney
+	// njourneys is how many journeys the stacks have together.
+	njourneys int
 }
 
 // Decide returns the decisioning view of the compiled deployment.
@@ -47,7 +51,10 @@ type cstack struct {
 }
 
 type cjourney struct {
-	j      *catalog.Journey
+	j *catalog.Journey
+	// index numbers the journey in its compiled catalog, over all stacks:
+	// where a customer's run index keeps its run.
+	index  int
 	entry  ccrit
 	goal   *ccrit
 	exits  []ccrit
@@ -85,7 +92,8 @@ func exprKind(k events.Kind) expr.Kind {
 // scopes the language gives it, and reports those that do not compile with
 // their object's address.
 func Compile(cat *catalog.Catalog) (*compiled, catalog.Problems) {
-	c := &compiled{cat: cat, events: map[string]*expr.Layout{}, byName: map[string]*cstack{}, paused: map[string]map[string]bool{}}
+	c := &compiled{cat: cat, events: map[string]*expr.Layout{}, byName: map[string]*cstack{}, paused: map[string]map[string]bool{},
+		journeys: map[string]map[string]*cjourney{}}
 	kinds := map[string]expr.Kind{}
 	for n, a := range cat.Schema.Customer {
 		kinds[n] = exprKind(a.Kind)
@@ -156,7 +164,12 @@ func Compile(cat *catalog.Catalog) (*compiled, catalog.Problems) {
 				}
 				c.paused[st.Name][j.Name] = true
 			}
-			cj := &cjourney{j: j, entry: crit(j.Entry), reads: reads[st.Name+"/"+j.Name]}
+			cj := &cjourney{j: j, index: c.njourneys, entry: crit(j.Entry), reads: reads[st.Name+"/"+j.Name]}
+			c.njourneys++
+			if c.journeys[st.Name] == nil {
+				c.journeys[st.Name] = map[string]*cjourney{}
+			}
+			c.journeys[st.Name][j.Name] = cj
 			if j.Goal != nil {
 				g := crit(*j.Goal)
 				cj.goal = &g

@@ -1,10 +1,12 @@
 package engine
 
 import (
+	"cmp"
 	"container/list"
 	"context"
 	"encoding/binary"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/waymarkhq/waymark/runtime/events"
@@ -77,6 +79,12 @@ type customer struct {
 	// off), sorted by channel (consent.go).
 	optOuts []optOut
 
+	// byJourney indexes runs by their journey's index in byGen, ordered
+	// by it, once a customer has more than indexRuns runs; dropped when
+	// reconcile renames or removes runs.
+	byJourney []runAt
+	byGen     *compiled
+
 	// rec caches the profile laid out for expressions, for gen.
 	rec    expr.Record
 	recGen *compiled
@@ -140,6 +148,61 @@ type label struct {
 type contribution struct {
 	model                string
 	pos, neg, cpos, cneg int
+}
+
+// runAt is a run under its journey's index in a compiled catalog.
+type runAt struct {
+	j int
+	r *run
+}
+
+// indexRuns is how many runs a customer has before lookups by journey go
+// through an index instead of a scan.
+const indexRuns = 8
+
+// journeyRun is the customer's run of journey cj of stack cs in cat, as
+// run(cs.st.Name, cj.j.Name) is, without scanning every run of a customer
+// who is in many journeys.
+func (c *customer) journeyRun(cat *compiled, cs *cstack, cj *cjourney) *run {
+	if len(c.runs) <= indexRuns {
+		return c.run(cs.st.Name, cj.j.Name)
+	}
+	if c.byGen != cat {
+		c.indexRuns(cat)
+	}
+	if i, ok := c.runIndex(cj.index); ok {
+		return c.byJourney[i].r
+	}
+	return nil
+}
+
+func (c *customer) runIndex(j int) (int, bool) {
+	return slices.BinarySearchFunc(c.byJourney, j, func(e runAt, j int) int { return cmp.Compare(e.j, j) })
+}
+
+// indexRuns builds byJourney for cat. Where two runs name one journey the
+// first counts, as for run.
+func (c *customer) indexRuns(cat *compiled) {
+	c.byJourney = c.byJourney[:0]
+	for _, r := range c.runs {
+		if cj := cat.journeys[r.stack][r.journey]; cj != nil {
+			c.byJourney = append(c.byJourney, runAt{cj.index, r})
+		}
+	}
+	slices.SortStableFunc(c.byJourney, func(a, b runAt) int { return cmp.Compare(a.j, b.j) })
+	c.byJourney = slices.CompactFunc(c.byJourney, func(a, b runAt) bool { return a.j == b.j })
+	c.byGen = cat
+}
+
+// addRun appends a new run of journey cj in cat, keeping the index.
+func (c *customer) addRun(cat *compiled, cj *cjourney, r *run) {
+	c.runs = append(c.runs, r)
+	if c.byGen != cat {
+		return // built when needed
+	}
+	if i, ok := c.runIndex(cj.index); !ok {
+		c.byJourney = slices.Insert(c.byJourney, i, runAt{cj.index, r})
+	}
 }
 
 func (c *customer) run(stack, journey string) *run {

@@ -31,7 +31,7 @@ func (s *shard) fact(t time.Time, r analytics.Record) {
 // the customer's run of the journey is active, with the number attributes
 // the KPIs read. It reports whether it recorded one.
 func (w *work) eventFact(c *customer, cs *cstack, cj *cjourney, ev *events.Event, attrs []string, t time.Time) bool {
-	r := c.run(cs.st.Name, cj.j.Name)
+	r := c.journeyRun(w.cat, cs, cj)
 	if r == nil || r.status != StatusActive {
 		return false
 	}

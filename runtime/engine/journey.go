@@ -97,7 +97,7 @@ func (w *work) activation(cs *cstack, c *customer, evRec expr.Record) {
 	if cs.needStages {
 		for _, cj := range cs.journeys {
 			v := expr.NullValue()
-			if r := c.run(cs.st.Name, cj.j.Name); r != nil && r.status == StatusActive {
+			if r := c.journeyRun(w.cat, cs, cj); r != nil && r.status == StatusActive {
 				v = expr.String(r.stage)
 			}
 			a.Stages = append(a.Stages, v)
@@ -140,7 +140,7 @@ func (w *work) match(cr *ccrit, evType string) bool {
 // journey makes at most one transition of the customer in one journey.
 func (w *work) journey(cs *cstack, cj *cjourney, c *customer, evType string, t time.Time, late bool) {
 	j := cj.j
-	r := c.run(cs.st.Name, j.Name)
+	r := c.journeyRun(w.cat, cs, cj)
 	if r == nil || r.status != StatusActive {
 		if j.State != catalog.StateActive || !w.match(&cj.entry, evType) {
 			return
@@ -157,7 +157,7 @@ func (w *work) journey(cs *cstack, cj *cjourney, c *customer, evType string, t t
 		}
 		if r == nil {
 			r = &run{stack: cs.st.Name, journey: j.Name}
-			c.runs = append(c.runs, r)
+			c.addRun(w.cat, cj, r)
 		}
 		r.n++
 		r.status = StatusActive
@@ -304,6 +304,9 @@ func (w *work) record(c *customer, r *run, from, to, reason string, t, since tim
 
 // held reports whether a journey's timers are held: it is paused.
 func (c *compiled) held(stack, journey string) bool {
+	if len(c.paused) == 0 {
+		return false // as a rule: no lookup per run and timer
+	}
 	return c.paused[stack][journey]
 }
 
@@ -375,6 +378,7 @@ func (w *work) fire(c *customer, limit time.Time, inclusive bool) {
 // next event or clock tick.
 func (w *work) reconcile(c *customer, stack string, moves []catalog.Move, t time.Time) {
 	cs := w.cat.byName[stack]
+	c.byGen = nil // runs are renamed and dropped below
 	kept := c.runs[:0]
 	for _, r := range c.runs {
 		if r.stack != stack {
@@ -458,6 +462,22 @@ func (w *work) reconcile(c *customer, stack string, moves []catalog.Move, t time
 		c.runs[i] = nil
 	}
 	c.runs = kept
+	c.byGen = nil
+	if len(moves) > 0 && (len(c.contrib) > 0 || len(c.labels) > 0) {
+		// What the customer taught a moved action's model is the moved
+		// model's, for erasure to take out.
+		rename := movedModel(stack, moves)
+		for i := range c.contrib {
+			if to, ok := rename(c.contrib[i].model); ok {
+				c.contrib[i].model, c.dirty = to, true
+			}
+		}
+		for i := range c.labels {
+			if to, ok := rename(c.labels[i].action + "@"); ok {
+				c.labels[i].action, c.dirty = strings.TrimSuffix(to, "@"), true
+			}
+		}
+	}
 }
 
 func sameTimers(a, b []timer) bool {

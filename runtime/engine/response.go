@@ -2,10 +2,12 @@ package engine
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/waymarkhq/waymark/runtime/decide"
 	"github.com/waymarkhq/waymark/runtime/delivery"
+	"github.com/waymarkhq/waymark/runtime/expr"
 	"github.com/waymarkhq/waymark/runtime/internal/wire"
 	"github.com/waymarkhq/waymark/runtime/models"
 )
@@ -50,6 +52,9 @@ type Response struct {
 	// Treatment names the action's treatment the decision chose, "" for
 	// an action without treatments.
 	Treatment string
+	// Context is the decision's request context, as its record keeps it:
+	// the model learns the response in it.
+	Context map[string]expr.Value
 }
 
 // EncodeResponse returns the log payload of a response.
@@ -59,8 +64,13 @@ func EncodeResponse(r Response) []byte {
 		b = wire.AppendString(b, s)
 	}
 	b = putBool(b, r.Control)
-	if r.Treatment != "" {
+	// Then, each optional and in this order: the treatment (written, if
+	// empty, when a context follows) and the context.
+	if r.Treatment != "" || len(r.Context) > 0 {
 		b = wire.AppendString(b, r.Treatment)
+	}
+	if len(r.Context) > 0 {
+		b = decide.AppendContext(b, r.Context)
 	}
 	return b
 }
@@ -71,6 +81,9 @@ func decodeResponse(b []byte) (*Response, error) {
 	r.Control = d.Byte() == 1
 	if !d.Err && len(d.B) > 0 { // records before treatments have none
 		r.Treatment = d.Intern()
+	}
+	if !d.Err && len(d.B) > 0 { // records before the context was kept have none
+		r.Context = decide.ReadContext(d)
 	}
 	if d.Err || len(d.B) != 0 || r.Customer == "" {
 		return nil, errors.New("corrupt response record")
@@ -141,6 +154,15 @@ func decodeOutcome(b []byte) (*DeliveryOutcome, error) {
 // turns the negative into a positive).
 func (w *work) response(c *customer, r *Response, t time.Time) {
 	a := w.cat.dec.Action(r.Action)
+	if a == nil {
+		// A response to a decision made before its action moved is the
+		// moved action's: its model learns it, not the old address's.
+		if to, ok := w.cat.movedAction(r.Action); ok {
+			moved := *r
+			moved.Action, r = to, &moved
+			a = w.cat.dec.Action(r.Action)
+		}
+	}
 	if r.Outcome == OutcomeUnsubscribed && r.Channel != "" {
 		c.setConsent(r.Channel, false, t, OptOutResponse)
 	}
@@ -175,8 +197,8 @@ func (w *work) response(c *customer, r *Response, t time.Time) {
 		}
 		if positive && !l.positive {
 			l.positive = true
-			w.observe(c, key, false, r.Control, -1, t)
-			w.observe(c, key, true, r.Control, 1, t)
+			w.observe(c, key, r.Context, false, r.Control, -1, t)
+			w.observe(c, key, r.Context, true, r.Control, 1, t)
 		}
 		return
 	}
@@ -184,17 +206,29 @@ func (w *work) response(c *customer, r *Response, t time.Time) {
 	if n := len(c.labels) - maxLabels; n > 0 {
 		c.labels = append(c.labels[:0], c.labels[n:]...)
 	}
-	w.observe(c, key, positive, r.Control, 1, t)
+	w.observe(c, key, r.Context, positive, r.Control, 1, t)
+}
+
+// movedAction is where the moved blocks of its stack's deployment took
+// the action ref (<stack>/<address>), if they moved it.
+func (c *compiled) movedAction(ref string) (string, bool) {
+	stack, _, ok := strings.Cut(ref, "/")
+	cs := c.byName[stack]
+	if !ok || cs == nil || len(cs.st.Moves) == 0 {
+		return "", false
+	}
+	to, ok := movedModel(stack, cs.st.Moves)(ref + "@")
+	return strings.TrimSuffix(to, "@"), ok
 }
 
 // observe trains a model and counts the customer's contribution to it.
 // The customer is described as they are when they respond (attributes and
-// stages; the decide request's context is not kept with the decision).
-func (w *work) observe(c *customer, key string, positive, control bool, weight int, t time.Time) {
+// stages), in the context of the decision they respond to (ctx).
+func (w *work) observe(c *customer, key string, ctx map[string]expr.Value, positive, control bool, weight int, t time.Time) {
 	o := models.Observation{Positive: positive, Control: control, Weight: weight, At: t}
 	if m := w.models.Get(key); m.UsesFeatures() {
 		sub := w.cat.subject(c, t)
-		o.X = decide.Features(w.cat.dec, &sub, nil)
+		o.X = decide.Features(w.cat.dec, &sub, ctx)
 	}
 	w.models.Learn(w.sh.p, key, o)
 	c.dirty = true

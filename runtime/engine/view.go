@@ -63,6 +63,7 @@ func (e *Engine) Customer(ctx context.Context, id string) (Customer, bool, error
 		for _, o := range c.optOuts {
 			v.OptOuts = append(v.OptOuts, OptOut{Channel: o.channel, Since: o.at, Source: o.source})
 		}
+		v.Runs = make([]Run, 0, len(c.runs))
 		for _, r := range c.runs {
 			rv := Run{Stack: r.stack, Journey: r.journey, N: r.n, Status: r.status, Stage: r.stage,
 				Entered: r.entered, StageEntered: r.stageAt, Left: r.left}

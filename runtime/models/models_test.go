@@ -1,6 +1,7 @@
 package models
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sync"
@@ -125,5 +126,69 @@ func TestRegistry(t *testing.T) {
 	}
 	if err := r2.Load(0, "x", []byte("junk")); err == nil {
 		t.Fatal("junk state loaded")
+	}
+}
+
+// Moving a partition's parts to new keys carries their evidence; the old
+// key's parts are gone (for the store to remove) and, once no partition
+// has one, so is its model; a part moved onto a key with evidence of its
+// own adds to it; moving again does nothing.
+func TestRegistryMove(t *testing.T) {
+	const a, b, c = "s/journey.j.action.a@web", "s/journey.j.action.b@web", "s/journey.j.action.c@web"
+	r := NewRegistry()
+	for i := 0; i < 10; i++ {
+		r.Observe(1, a, nil, i%2 == 0, false, 1)
+		r.Observe(2, a, nil, true, false, 1)
+		r.Observe(1, c, nil, false, false, 1)
+	}
+	r.TakeDirty()
+	rename := func(key string) (string, bool) {
+		switch key {
+		case a:
+			return b, true
+		case c:
+			return a, true // a moves away first in the same partition
+		}
+		return "", false
+	}
+	if err := r.Move(1, rename); err != nil {
+		t.Fatal(err)
+	}
+	stats := func(key string) Stats {
+		m := r.Lookup(key)
+		if m == nil {
+			return Stats{Evidence: -1}
+		}
+		return m.Stats()
+	}
+	if st := stats(b); st.Evidence != 10 || st.Positives != 5 {
+		t.Fatalf("moved model %+v", st)
+	}
+	// Partition 2 has not activated the deployment yet: its part of a is
+	// still a's, and c's evidence moved onto a in partition 1.
+	if st := stats(a); st.Evidence != 20 || st.Positives != 10 {
+		t.Fatalf("a after partition 1 moved %+v", st)
+	}
+	if stats(c).Evidence != -1 {
+		t.Fatalf("c is still listed: %+v", r.List())
+	}
+	var got []string
+	for _, d := range r.TakeDirty() {
+		got = append(got, fmt.Sprintf("%d:%s:%v", d.Partition, d.Key, d.Data != nil))
+	}
+	if fmt.Sprint(got) != "[1:s/journey.j.action.a@web:true 1:s/journey.j.action.b@web:true 1:s/journey.j.action.c@web:false]" {
+		t.Fatalf("dirty after the move %v", got)
+	}
+	if err := r.Move(2, func(key string) (string, bool) { return b, key == a }); err != nil {
+		t.Fatal(err)
+	}
+	if st := stats(b); st.Evidence != 20 || st.Positives != 15 {
+		t.Fatalf("b after partition 2 moved %+v", st)
+	}
+	if err := r.Move(2, func(key string) (string, bool) { return b, key == a }); err != nil {
+		t.Fatal(err)
+	}
+	if st := stats(b); st.Evidence != 20 {
+		t.Fatalf("moving twice: %+v", st)
 	}
 }

@@ -16,6 +16,9 @@ type Registry struct {
 	models map[string]Model
 	parts  map[partKey]Model
 	dirty  map[partKey]bool
+	// gone are the parts moved to another key since the last TakeDirty,
+	// for the store to remove.
+	gone map[partKey]bool
 	// settings by key, as configured.
 	settings map[string]Settings
 	// New makes the model of a key seen for the first time.
@@ -29,7 +32,7 @@ type partKey struct {
 
 // NewRegistry returns an empty registry of Beta models.
 func NewRegistry() *Registry {
-	return &Registry{models: map[string]Model{}, parts: map[partKey]Model{}, dirty: map[partKey]bool{}, settings: map[string]Settings{}}
+	return &Registry{models: map[string]Model{}, parts: map[partKey]Model{}, dirty: map[partKey]bool{}, gone: map[partKey]bool{}, settings: map[string]Settings{}}
 }
 
 // Get returns the merged model of key, making it at the prior if there is
@@ -102,7 +105,8 @@ func (r *Registry) newModel(key string) Model {
 	return NewBayes(s)
 }
 
-// Snapshot is the encoded state of a partition's part of a model.
+// Snapshot is the encoded state of a partition's part of a model; no
+// Data for a part that is gone (moved to another key).
 type Snapshot struct {
 	Partition int
 	Key       string
@@ -110,15 +114,19 @@ type Snapshot struct {
 }
 
 // TakeDirty returns the state of every part changed since the last call,
-// sorted by key then partition.
+// and every part gone, sorted by key then partition.
 func (r *Registry) TakeDirty() []Snapshot {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make([]Snapshot, 0, len(r.dirty))
+	out := make([]Snapshot, 0, len(r.dirty)+len(r.gone))
 	for k := range r.dirty {
 		out = append(out, Snapshot{Partition: k.partition, Key: k.key, Data: r.parts[k].AppendBinary(nil)})
 	}
+	for k := range r.gone {
+		out = append(out, Snapshot{Partition: k.partition, Key: k.key})
+	}
 	clear(r.dirty)
+	clear(r.gone)
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Key != out[j].Key {
 			return out[i].Key < out[j].Key
@@ -126,6 +134,75 @@ func (r *Registry) TakeDirty() []Snapshot {
 		return out[i].Partition < out[j].Partition
 	})
 	return out
+}
+
+// Move moves the parts of partition's models to the keys rename gives
+// them (ok false: the key stays), as a moved block moves an action: the
+// evidence learnt under the old key is the new key's, the old key's part
+// is gone (TakeDirty says so, for the store), and a model without parts
+// left in any partition is gone from the list. Where the new key has a
+// part of its own, the moved part is merged into it (both are the
+// action's evidence); where that cannot be (models of different kinds),
+// the new key keeps its own. Moving again what has moved does nothing, so
+// a deployment applied again is harmless.
+func (r *Registry) Move(partition int, rename func(key string) (string, bool)) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	type mv struct{ from, to string }
+	var mvs []mv
+	for k := range r.parts {
+		if k.partition != partition {
+			continue
+		}
+		if to, ok := rename(k.key); ok && to != k.key {
+			mvs = append(mvs, mv{k.key, to})
+		}
+	}
+	sort.Slice(mvs, func(i, j int) bool { return mvs[i].from < mvs[j].from })
+	for _, m := range mvs {
+		from, to := partKey{partition, m.from}, partKey{partition, m.to}
+		p := r.parts[from]
+		if old := r.models[m.from]; old != nil {
+			if err := old.Merge(p, -1); err != nil {
+				return fmt.Errorf("model %q: %w", m.from, err)
+			}
+		}
+		delete(r.parts, from)
+		delete(r.dirty, from)
+		r.gone[from] = true
+		if !r.hasParts(m.from) {
+			delete(r.models, m.from)
+		}
+		merged := r.merged(m.to)
+		own := r.parts[to]
+		switch {
+		case own == nil && kindOf(merged) == kindOf(p):
+			r.parts[to] = p
+		case own != nil && kindOf(own) == kindOf(p):
+			if err := own.Merge(p, 1); err != nil {
+				return fmt.Errorf("model %q: %w", m.to, err)
+			}
+		default:
+			continue // another kind of model: the new key keeps its own
+		}
+		if err := merged.Merge(p, 1); err != nil {
+			return fmt.Errorf("model %q: %w", m.to, err)
+		}
+		r.dirty[to] = true
+		delete(r.gone, to)
+	}
+	return nil
+}
+
+// hasParts reports whether any partition has a part of key; called with
+// mu held.
+func (r *Registry) hasParts(key string) bool {
+	for k := range r.parts {
+		if k.key == key {
+			return true
+		}
+	}
+	return false
 }
 
 // Load sets the state of a partition's part of a model, as committed, and

@@ -246,7 +246,7 @@ func (s *Service) Respond(ctx context.Context, req apiv1.ResponseRequest) (apiv1
 		ID:        "response\x00" + r.ID + "\x00" + ref + "\x00" + req.Outcome,
 		Arrival:   s.now().UTC(),
 		Data: engine.EncodeResponse(engine.Response{Customer: r.Customer, Decision: r.ID, Action: ref, Channel: channel,
-			Outcome: req.Outcome, Control: r.Control, Treatment: treatment}),
+			Outcome: req.Outcome, Control: r.Control, Treatment: treatment, Context: r.Context}),
 	}
 	seqs, err := s.st.Append(ctx, []store.LogRecord{rec})
 	if err != nil {

@@ -422,7 +422,8 @@ type Commit struct {
 	Customers []Customer
 	// Facts are appended to their partitions' facts, in order.
 	Facts []Fact
-	// Models are created or replaced, per partition.
+	// Models are created or replaced, per partition; one without Data is
+	// removed (its model moved to another key).
 	Models []Model
 	// Counts are added to the stage counts of their partitions.
 	Counts []Count

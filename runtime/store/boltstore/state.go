@@ -248,7 +248,13 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 		}
 		mb := tx.Bucket(bModels)
 		for _, m := range c.Models {
-			if err := mb.Put(partKey(m.Partition, m.Key), m.Data); err != nil {
+			var err error
+			if len(m.Data) == 0 {
+				err = mb.Delete(partKey(m.Partition, m.Key))
+			} else {
+				err = mb.Put(partKey(m.Partition, m.Key), m.Data)
+			}
+			if err != nil {
 				return fmt.Errorf("model %q: %w", m.Key, err)
 			}
 		}

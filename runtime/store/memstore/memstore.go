@@ -499,6 +499,10 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 		s.customers[cu.Partition][cu.ID] = cu
 	}
 	for _, m := range c.Models {
+		if len(m.Data) == 0 {
+			delete(s.models, partKey{m.Partition, m.Key})
+			continue
+		}
 		s.models[partKey{m.Partition, m.Key}] = bytes.Clone(m.Data)
 	}
 	for _, n := range c.Counts {

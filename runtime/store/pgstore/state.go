@@ -204,19 +204,30 @@ func queueModels(b *pgx.Batch, ms []store.Model) {
 		last[key{m.Partition, m.Key}] = i
 	}
 	var (
-		parts      []int32
-		keys, data [][]byte
+		parts, goneParts []int32
+		keys, data, gone [][]byte
 	)
 	for i, m := range ms {
 		if last[key{m.Partition, m.Key}] != i {
 			continue
 		}
+		if len(m.Data) == 0 {
+			goneParts = append(goneParts, int32(m.Partition))
+			gone = append(gone, bytesOf(m.Key))
+			continue
+		}
 		parts = append(parts, int32(m.Partition))
 		keys = append(keys, bytesOf(m.Key))
-		data = append(data, orEmpty(m.Data))
+		data = append(data, m.Data)
 	}
-	b.Queue(`INSERT INTO models (part, key, data) SELECT * FROM unnest($1::int[], $2::bytea[], $3::bytea[])
-		ON CONFLICT (part, key) DO UPDATE SET data = excluded.data`, parts, keys, data)
+	if len(gone) > 0 {
+		b.Queue(`DELETE FROM models USING unnest($1::int[], $2::bytea[]) AS g(part, key)
+			WHERE models.part = g.part AND models.key = g.key`, goneParts, gone)
+	}
+	if len(parts) > 0 {
+		b.Queue(`INSERT INTO models (part, key, data) SELECT * FROM unnest($1::int[], $2::bytea[], $3::bytea[])
+			ON CONFLICT (part, key) DO UPDATE SET data = excluded.data`, parts, keys, data)
+	}
 }
 
 // queueCounts adds the counts' deltas, summed per partition and key.

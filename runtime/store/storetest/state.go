@@ -237,6 +237,11 @@ func testModels(t *testing.T, o Opener) {
 	if got := modelList(must(s.Models(ctx))); got != "[0:b=0 3:a=1 3:b=2 255:a=x]" {
 		t.Fatalf("models %s", got)
 	}
+	// A model without data is removed: its action moved to another key.
+	commit(s, store.Commit{Models: []store.Model{{Partition: 3, Key: "b"}, {Partition: 3, Key: "c", Data: []byte("2")}, {Partition: 7, Key: "none"}}})
+	if got := modelList(must(s.Models(ctx))); got != "[0:b=0 3:a=1 3:c=2 255:a=x]" {
+		t.Fatalf("models after removing one %s", got)
+	}
 }
 
 func cursorList(cs []store.Cursor) string {
