@@ -358,6 +358,10 @@ func (w *work) fire(c *customer, limit time.Time, inclusive bool) {
 		switch tm.kind {
 		case timerTrigger, timerAlert:
 			w.trigger(c, tm.due, t, r, tm)
+			// trigger consumes the timers it fires; one it could not match
+			// with its action must still go, or this loop would pick it
+			// again for ever.
+			r.dropTimer(tm)
 		case timerWithin:
 			w.end(c, r, StatusExpired, ReasonExpired, t, false)
 		case timerTimeout:
@@ -490,4 +494,14 @@ func sameTimers(a, b []timer) bool {
 		}
 	}
 	return true
+}
+
+// dropTimer removes tm from the run's timers if it is still there.
+func (r *run) dropTimer(tm timer) {
+	for i, x := range r.timers {
+		if x == tm {
+			r.timers = append(r.timers[:i], r.timers[i+1:]...)
+			return
+		}
+	}
 }
