@@ -76,8 +76,8 @@ pids+=($!)
 wait_port 127.0.0.1 "$smtp_port"
 wait_port 127.0.0.1 "$hook_port"
 
-step "Starting the runtime on the event clock: waymark runtime serve -insecure-dev -clock=event"
-"$W" runtime serve -insecure-dev -clock=event -data "$work/data" -listen "127.0.0.1:$port" > "$work/runtime.log" 2>&1 &
+step "Starting the runtime on the event clock: waymark runtime serve -insecure-dev -clock=event -public-url http://127.0.0.1:$port"
+"$W" runtime serve -insecure-dev -clock=event -data "$work/data" -listen "127.0.0.1:$port" -public-url "http://127.0.0.1:$port" > "$work/runtime.log" 2>&1 &
 pids+=($!)
 wait_port 127.0.0.1 "$port"
 export WAYMARK_ADDR="http://127.0.0.1:$port"

@@ -34,7 +34,9 @@ func TestTransactionalAndSendRate(t *testing.T) {
 			Message: map[string]string{"subject": "Your cart is waiting", "body": "<p>Come back.</p>"}}).
 		Action(deploy.Action{Journey: "cart_recovery", Name: "receipt", Channel: "email", Stages: []string{"browsing"}, Transactional: true,
 			Message: map[string]string{"subject": "Receipt for ${customer.first_name}", "body": "<p>Thank you.</p>"}}).Done()
-	p := serve(t, t.TempDir(), "-insecure-dev")
+	// With a public URL, marketing emails carry one-click unsubscribe
+	// links (TestOneClickUnsubscribe); receipts must not.
+	p := serve(t, t.TempDir(), "-insecure-dev", "-public-url", "http://127.0.0.1:9")
 	c := p.client("")
 	if _, err := c.Deploy(ctx(t), "growth", 0, doc); err != nil {
 		t.Fatal(err)
@@ -57,6 +59,9 @@ func TestTransactionalAndSendRate(t *testing.T) {
 	for _, m := range msgs {
 		if s := m.Header.Get("Subject"); !strings.HasPrefix(s, "Receipt for U") {
 			t.Errorf("sent %q: only receipts go out in quiet hours", s)
+		}
+		if h := m.Header.Get("List-Unsubscribe-Post"); h != "" {
+			t.Errorf("a receipt offers one-click unsubscribe (%q): an unsubscribe does not stop receipts", h)
 		}
 		d, err := m.Header.Date()
 		if err != nil {

@@ -100,9 +100,14 @@ func (k *keys) openUnsubscribe(token string) (unsubToken, error) {
 }
 
 // unsubscribeURL is the one-click unsubscribe URL of an outbox item, or
-// "" when the runtime has no public URL to serve it at.
+// "" when the runtime has no public URL to serve it at, and for a
+// transactional action, which an unsubscribe does not stop: a link that
+// changes nothing for the message it comes with would mislead.
 func (s *Service) unsubscribeURL(it *delivery.Item) string {
 	if s.public == nil || it.Alert != nil {
+		return ""
+	}
+	if a := s.eng.Decisioning().Action(it.Ref()); a != nil && a.Transactional {
 		return ""
 	}
 	tok := s.keys.mintUnsubscribe(unsubToken{Customer: it.Customer, Decision: it.Decision, Action: it.Ref(),

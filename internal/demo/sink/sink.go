@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"net/mail"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,6 +28,7 @@ import (
 type Sink struct {
 	mu       sync.Mutex
 	emails   map[string]bool // by Message-ID
+	oneClick int
 	webhooks map[string]bool // by Idempotency-Key
 	alerts   []Alert
 	dups     int
@@ -42,6 +44,10 @@ type Sink struct {
 // Counts are what the sink received.
 type Counts struct {
 	Emails, Webhooks, Duplicates int
+	// OneClick counts the emails that offered the runtime's RFC 8058
+	// one-click unsubscribe: its per-recipient /v1/unsubscribe/ URL in
+	// List-Unsubscribe, with List-Unsubscribe-Post.
+	OneClick int
 	// Alerts are the KPI alerts among the webhooks, in order of arrival.
 	Alerts []Alert
 }
@@ -131,7 +137,7 @@ func (s *Sink) record(seen map[string]bool, key string) bool {
 func (s *Sink) Counts() Counts {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return Counts{Emails: len(s.emails), Webhooks: len(s.webhooks), Duplicates: s.dups, Alerts: append([]Alert(nil), s.alerts...)}
+	return Counts{Emails: len(s.emails), Webhooks: len(s.webhooks), Duplicates: s.dups, OneClick: s.oneClick, Alerts: append([]Alert(nil), s.alerts...)}
 }
 
 // notify wakes the waiters; s.mu is held.
@@ -188,6 +194,16 @@ func (ss *session) Data(r io.Reader) error {
 		return fmt.Errorf("reading the message: %w", err)
 	}
 	io.Copy(io.Discard, m.Body)
-	ss.s.record(ss.s.emails, m.Header.Get("Message-ID"))
+	if ss.s.record(ss.s.emails, m.Header.Get("Message-ID")) && oneClick(m.Header) {
+		ss.s.mu.Lock()
+		ss.s.oneClick++
+		ss.s.mu.Unlock()
+	}
 	return nil
+}
+
+// oneClick reports whether h offers the runtime's RFC 8058 one-click
+// unsubscribe (not only a channel's fixed unsubscribe_url).
+func oneClick(h mail.Header) bool {
+	return strings.Contains(h.Get("List-Unsubscribe"), "/v1/unsubscribe/") && h.Get("List-Unsubscribe-Post") == "List-Unsubscribe=One-Click"
 }

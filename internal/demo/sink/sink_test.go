@@ -18,9 +18,9 @@ func TestSinkCountsEachDeliveryOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	mail := func(id string) {
+	mail := func(id string, headers ...string) {
 		t.Helper()
-		msg := "Message-ID: <" + id + "@waymark>\r\nSubject: hi\r\n\r\nbody\r\n"
+		msg := "Message-ID: <" + id + "@waymark>\r\n" + strings.Join(headers, "") + "Subject: hi\r\n\r\nbody\r\n"
 		if err := smtp.SendMail(s.SMTPAddr, nil, "shop@acme.test", []string{"c@acme.test"}, []byte(msg)); err != nil {
 			t.Fatal(err)
 		}
@@ -38,15 +38,18 @@ func TestSinkCountsEachDeliveryOnce(t *testing.T) {
 			t.Fatalf("webhook status %d", res.StatusCode)
 		}
 	}
-	mail("a")
-	mail("a")
-	mail("b")
+	oneClick := []string{"List-Unsubscribe: <https://rt.acme.test/v1/unsubscribe/t0k>\r\n", "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"}
+	mail("a", oneClick...)
+	mail("a", oneClick...) // a repeat counts once
+	mail("b", oneClick[0]) // a link without one-click
+	mail("c")
+	mail("d", "List-Unsubscribe: <https://acme.test/email/unsubscribe>\r\n", oneClick[1]) // a channel's fixed URL
 	alert := `{"kind":"alert","alert":{"kpi":"checkout_dropoff","value":0.5,"target":0.4,"state":"missed"}}`
 	post("k1", alert)
 	post("k1", alert)
 	post("k2", `{"kind":"action","action":"nudge"}`)
 	got := s.Counts()
-	want := Counts{Emails: 2, Webhooks: 2, Duplicates: 2, Alerts: []Alert{{Key: "k1", KPI: "checkout_dropoff", Value: 0.5, Target: 0.4, State: "missed"}}}
+	want := Counts{Emails: 4, Webhooks: 2, Duplicates: 2, OneClick: 1, Alerts: []Alert{{Key: "k1", KPI: "checkout_dropoff", Value: 0.5, Target: 0.4, State: "missed"}}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("counts = %+v, want %+v", got, want)
 	}

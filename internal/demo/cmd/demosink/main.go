@@ -30,6 +30,7 @@ func main() {
 	c := s.Counts()
 	s.Close()
 	fmt.Printf("The sink received %d emails and %d webhooks (%d repeated deliveries dropped by idempotency key).\n", c.Emails, c.Webhooks, c.Duplicates)
+	fmt.Printf("%d of the emails offered one-click unsubscribe (RFC 8058) with their recipient's own link (receipts, being transactional, do not).\n", c.OneClick)
 	// Deliveries race; the ids count the KPI's changes in order.
 	sort.Slice(c.Alerts, func(i, j int) bool { return c.Alerts[i].Key < c.Alerts[j].Key })
 	for _, a := range c.Alerts {
