@@ -137,10 +137,7 @@ func Pending(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
 		}
 	}
 	if opts.JSON {
-		if all == nil {
-			all = []apiv1.Delivery{}
-		}
-		if err := cmdutil.WriteJSON(s.Out, all); err != nil {
+		if err := cmdutil.WriteJSONList(s.Out, all); err != nil {
 			return err
 		}
 	} else {
@@ -148,7 +145,7 @@ func Pending(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
 	}
 	if opts.Wait > 0 && len(all) > 0 {
 		return &cmdutil.ExitError{Code: cmdutil.ExitFailure,
-			Err: fmt.Errorf("%d %s still waiting after %s", len(all), plural(len(all), "delivery", "deliveries"), opts.Wait)}
+			Err: fmt.Errorf("%d %s still waiting after %s", len(all), cmdutil.Plural(len(all), "delivery", "deliveries"), opts.Wait)}
 	}
 	return nil
 }
@@ -161,7 +158,7 @@ func RenderPending(s *cmdutil.Streams, ds []apiv1.Delivery) {
 		return
 	}
 	bold := s.Colorize(color.Bold)
-	fmt.Fprintf(w, "%s\n\n", bold("%d %s waiting", len(ds), plural(len(ds), "delivery", "deliveries")))
+	fmt.Fprintf(w, "%s\n\n", bold("%d %s waiting", len(ds), cmdutil.Plural(len(ds), "delivery", "deliveries")))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  ID\tACTION OR KPI\tCUSTOMER\tATTEMPTS\tNEXT ATTEMPT\tLAST ERROR")
 	for _, d := range ds {
@@ -195,10 +192,7 @@ func Failed(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
 		return err
 	}
 	if opts.JSON {
-		if all == nil {
-			all = []apiv1.Delivery{}
-		}
-		return cmdutil.WriteJSON(s.Out, all)
+		return cmdutil.WriteJSONList(s.Out, all)
 	}
 	RenderFailed(s, all)
 	return nil
@@ -213,7 +207,7 @@ func RenderFailed(s *cmdutil.Streams, ds []apiv1.Delivery) {
 	}
 	bold := s.Colorize(color.Bold)
 	red := s.Colorize(color.FgRed)
-	fmt.Fprintf(w, "%s\n\n", bold("%d failed %s", len(ds), plural(len(ds), "delivery", "deliveries")))
+	fmt.Fprintf(w, "%s\n\n", bold("%d failed %s", len(ds), cmdutil.Plural(len(ds), "delivery", "deliveries")))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  ID\tACTION\tCUSTOMER\tATTEMPTS\tFAILED AT")
 	for _, d := range ds {
@@ -229,13 +223,6 @@ func RenderFailed(s *cmdutil.Streams, ds []apiv1.Delivery) {
 		fmt.Fprintf(w, "  %s: %s\n", d.ID, red("%s", why))
 	}
 	fmt.Fprintln(w, "\nReplay them with: waymark deliveries retry ID...")
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 // Retry replays deliveries; it tries every id and fails if any failed.

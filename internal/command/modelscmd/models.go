@@ -78,10 +78,7 @@ func Run(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
 		return err
 	}
 	if opts.JSON {
-		if ms == nil {
-			ms = []apiv1.Model{}
-		}
-		return cmdutil.WriteJSON(s.Out, ms)
+		return cmdutil.WriteJSONList(s.Out, ms)
 	}
 	RenderList(s, ms)
 	return nil
@@ -95,7 +92,7 @@ func RenderList(s *cmdutil.Streams, ms []apiv1.Model) {
 		return
 	}
 	bold := s.Colorize(color.Bold)
-	fmt.Fprintf(w, "%s\n\n", bold("%d %s", len(ms), plural(len(ms), "model", "models")))
+	fmt.Fprintf(w, "%s\n\n", bold("%d %s", len(ms), cmdutil.Plural(len(ms), "model", "models")))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  MODEL\tKIND\tEVIDENCE\tPOSITIVE\tAUC\tECE\tLIFT (95%)\tTOP PREDICTORS")
 	for _, m := range ms {
@@ -197,11 +194,4 @@ func rate(k, n int) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.1f%%", 100*float64(k)/float64(n))
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
