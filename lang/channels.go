@@ -277,49 +277,41 @@ func (l *loader) providerDiagnostics(call func() ([]provschema.Diagnostic, error
 }
 
 func (l *loader) limit(b *hcl.Block, sch *schema.Block) *deploy.Limit {
-	c := l.content(b.Body, sch)
-	lim := &deploy.Limit{}
-	ok := true
-	if a := c.Attributes["max"]; a != nil {
-		lim.Max, ok = l.wholeNumber(a, "limit.max", 0)
-	}
-	if a := c.Attributes["per"]; a != nil {
-		var good bool
-		var d time.Duration
-		lim.Per, d, good = l.duration(a, "limit.per")
-		if good && d <= 0 {
-			l.add(errorf(rngPtr(a.Expr.Range()), "Invalid duration", "limit.per must be longer than zero."))
-			good = false
-		}
-		ok = ok && good
-	}
-	if !ok || c.Attributes["max"] == nil || c.Attributes["per"] == nil {
+	n, per, ok := l.maxPer(b, sch, "limit", 0)
+	if !ok {
 		return nil
 	}
-	return lim
+	return &deploy.Limit{Max: n, Per: per}
 }
 
 func (l *loader) rate(b *hcl.Block, sch *schema.Block) *deploy.Rate {
+	n, per, ok := l.maxPer(b, sch, "rate", 1)
+	if !ok {
+		return nil
+	}
+	return &deploy.Rate{Max: n, Per: per}
+}
+
+// maxPer reads the max (a whole number, at least least) and per (a
+// duration longer than zero) of a limit or rate block named name; ok
+// reports both present and valid.
+func (l *loader) maxPer(b *hcl.Block, sch *schema.Block, name string, least int) (n int, per string, ok bool) {
 	c := l.content(b.Body, sch)
-	r := &deploy.Rate{}
-	ok := true
+	ok = true
 	if a := c.Attributes["max"]; a != nil {
-		r.Max, ok = l.wholeNumber(a, "rate.max", 1)
+		n, ok = l.wholeNumber(a, name+".max", least)
 	}
 	if a := c.Attributes["per"]; a != nil {
 		var good bool
 		var d time.Duration
-		r.Per, d, good = l.duration(a, "rate.per")
+		per, d, good = l.duration(a, name+".per")
 		if good && d <= 0 {
-			l.add(errorf(rngPtr(a.Expr.Range()), "Invalid duration", "rate.per must be longer than zero."))
+			l.add(errorf(rngPtr(a.Expr.Range()), "Invalid duration", "%s.per must be longer than zero.", name))
 			good = false
 		}
 		ok = ok && good
 	}
-	if !ok || c.Attributes["max"] == nil || c.Attributes["per"] == nil {
-		return nil
-	}
-	return r
+	return n, per, ok && c.Attributes["max"] != nil && c.Attributes["per"] != nil
 }
 
 func (l *loader) quietHours(b *hcl.Block, sch *schema.Block) *deploy.QuietHours {
