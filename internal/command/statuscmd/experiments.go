@@ -2,7 +2,6 @@ package statuscmd
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/waymarkhq/waymark/runtime/apiv1"
 )
@@ -38,27 +37,7 @@ func (v *view) experiments(r *apiv1.Analytics) {
 			}
 			rows = append(rows, row)
 		}
-		w := make([]int, len(head))
-		for _, rw := range rows {
-			for j, c := range rw {
-				w[j] = max(w[j], width(c))
-			}
-		}
-		for i, rw := range rows {
-			cells := make([]string, len(rw))
-			for j, c := range rw {
-				if j == 0 || j == 8 {
-					cells[j] = pad(c, w[j])
-				} else {
-					cells[j] = padLeft(c, w[j])
-				}
-			}
-			line := strings.TrimRight(strings.Join(cells, "  "), " ")
-			if i == 0 {
-				line = v.faint("%s", line)
-			}
-			v.line("  %s", line)
-		}
+		v.table(rows, func(j int) bool { return j == 0 || j == 8 }, func(i int) bool { return i == 0 })
 	}
 }
 

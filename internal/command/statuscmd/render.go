@@ -230,23 +230,33 @@ func (v *view) actions(r *apiv1.Analytics) {
 	for _, c := range r.Channels {
 		add("(all on "+c.Channel+")", c)
 	}
-	w := make([]int, len(head))
+	v.table(rows, func(j int) bool { return j < 2 }, func(i int) bool { return i == 0 || i > len(r.Actions) })
+}
+
+// table prints rows in columns two spaces apart, each column as wide as
+// its widest cell: the cells of a left column padded on the right, the
+// others on the left (numbers); a faint row in faint.
+func (v *view) table(rows [][]string, left func(col int) bool, faint func(row int) bool) {
+	w := make([]int, 0, 8)
 	for _, rw := range rows {
 		for j, c := range rw {
+			if j == len(w) {
+				w = append(w, 0)
+			}
 			w[j] = max(w[j], width(c))
 		}
 	}
 	for i, rw := range rows {
 		cells := make([]string, len(rw))
 		for j, c := range rw {
-			if j < 2 {
+			if left(j) {
 				cells[j] = pad(c, w[j])
 			} else {
 				cells[j] = padLeft(c, w[j])
 			}
 		}
 		line := strings.TrimRight(strings.Join(cells, "  "), " ")
-		if i == 0 || i > len(r.Actions) {
+		if faint(i) {
 			line = v.faint("%s", line)
 		}
 		v.line("  %s", line)
