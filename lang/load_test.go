@@ -22,15 +22,8 @@ var update = flag.Bool("update", false, "rewrite golden files")
 func options() lang.Options {
 	return lang.Options{
 		Providers: builtin.Schemas("0.1.0"),
-		Builtin: func(name string) (string, bool) {
-			for _, n := range builtin.Names {
-				if n == name {
-					return builtin.Source(n), true
-				}
-			}
-			return "", false
-		},
-		Version: "0.1.0",
+		Builtin:   builtin.Lookup,
+		Version:   "0.1.0",
 	}
 }
 

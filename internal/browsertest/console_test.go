@@ -118,14 +118,7 @@ func startDemo(t *testing.T) *demo {
 	cfg, diags := lang.Load(ctx, "../../examples/cart-recovery", lang.Options{
 		Vars:      []lang.VarArg{{Name: "smtp_port", Value: smtpPort}, {Name: "ops_webhook_url", Value: "http://" + sk.HTTPAddr + "/hooks/growth"}},
 		Providers: builtin.Schemas("0.1.0"),
-		Builtin: func(name string) (string, bool) {
-			for _, n := range builtin.Names {
-				if n == name {
-					return builtin.Source(n), true
-				}
-			}
-			return "", false
-		},
+		Builtin:   builtin.Lookup,
 	})
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())

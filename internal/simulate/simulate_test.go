@@ -120,14 +120,7 @@ func load(tb testing.TB, n int, after string) *deploy.Document {
 	writeConfig(tb, dir, n, after)
 	cfg, diags := lang.Load(context.Background(), dir, lang.Options{
 		Providers: builtin.Schemas("0.1.0"),
-		Builtin: func(name string) (string, bool) {
-			for _, b := range builtin.Names {
-				if b == name {
-					return builtin.Source(b), true
-				}
-			}
-			return "", false
-		},
+		Builtin:   builtin.Lookup,
 	})
 	if diags.HasErrors() {
 		tb.Fatal(diags.Error())

@@ -19,14 +19,7 @@ func load(t testing.TB, dir string, vars []lang.VarArg) *lang.Config {
 	cfg, diags := lang.Load(context.Background(), dir, lang.Options{
 		Vars:      vars,
 		Providers: builtin.Schemas("0.1.0"),
-		Builtin: func(name string) (string, bool) {
-			for _, n := range builtin.Names {
-				if n == name {
-					return builtin.Source(n), true
-				}
-			}
-			return "", false
-		},
+		Builtin:   builtin.Lookup,
 	})
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())

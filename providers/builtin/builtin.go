@@ -16,6 +16,17 @@ var Names = []string{"inbound", "log", "smtp", "webhook"}
 // Source returns the source address of a built-in provider's local name.
 func Source(name string) string { return "waymark/" + name }
 
+// Lookup reports whether name is the local name of a built-in provider,
+// and gives its source address: lang.Options.Builtin.
+func Lookup(name string) (string, bool) {
+	for _, n := range Names {
+		if n == name {
+			return Source(n), true
+		}
+	}
+	return "", false
+}
+
 // Schemas returns the schemas of the built-in providers by source address,
 // each carrying version.
 func Schemas(version string) provschema.Static {

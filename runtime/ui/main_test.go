@@ -86,14 +86,7 @@ func deployCartRecovery(t testing.TB, svc *service.Service) {
 	cfg, diags := lang.Load(ctx, "../../examples/cart-recovery", lang.Options{
 		Vars:      []lang.VarArg{{Name: "smtp_port", Value: "1025"}, {Name: "ops_webhook_url", Value: "http://127.0.0.1:9/hooks/growth"}},
 		Providers: builtin.Schemas("0.1.0"),
-		Builtin: func(name string) (string, bool) {
-			for _, n := range builtin.Names {
-				if n == name {
-					return builtin.Source(n), true
-				}
-			}
-			return "", false
-		},
+		Builtin:   builtin.Lookup,
 	})
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())

@@ -136,14 +136,7 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 // Builtin reports whether name is a built-in provider and gives its source.
-func Builtin(name string) (string, bool) {
-	for _, n := range builtin.Names {
-		if n == name {
-			return builtin.Source(n), true
-		}
-	}
-	return "", false
-}
+func Builtin(name string) (string, bool) { return builtin.Lookup(name) }
 
 // Sources returns the configuration's file texts for rendering diagnostics.
 func Sources(cfg *lang.Config) cmdutil.Sources {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"sort"
 	"strings"
 	"testing"
@@ -13,10 +12,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/command/rtclient/rttest"
 	"github.com/waymarkhq/waymark/internal/demo/gen"
 	"github.com/waymarkhq/waymark/internal/demo/sink"
-	"github.com/waymarkhq/waymark/lang"
-	"github.com/waymarkhq/waymark/providers/builtin"
 	"github.com/waymarkhq/waymark/runtime/apiv1"
-	"github.com/waymarkhq/waymark/runtime/client"
 )
 
 // alertAction is the action the example's checkout dropoff alert triggers.
@@ -36,32 +32,7 @@ type alertRun struct {
 func replayAlerts(t *testing.T, evs []gen.Event, batch int) alertRun {
 	t.Helper()
 	ctx := context.Background()
-	addr := rttest.StartSeeded(t, 1)
-	sk, err := sink.Start("127.0.0.1:0", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sk.Close()
-	_, smtpPort, _ := net.SplitHostPort(sk.SMTPAddr)
-	cfg, diags := lang.Load(ctx, "../../../examples/cart-recovery", lang.Options{
-		Vars:      []lang.VarArg{{Name: "smtp_port", Value: smtpPort}, {Name: "ops_webhook_url", Value: "http://" + sk.HTTPAddr + "/hooks/growth"}},
-		Providers: builtin.Schemas("0.1.0"),
-		Builtin: func(name string) (string, bool) {
-			for _, n := range builtin.Names {
-				if n == name {
-					return builtin.Source(n), true
-				}
-			}
-			return "", false
-		},
-	})
-	if diags.HasErrors() {
-		t.Fatal(diags.Error())
-	}
-	c := client.New(addr, "", nil)
-	if _, err := c.Deploy(ctx, "growth", 0, cfg.Document); err != nil {
-		t.Fatal(err)
-	}
+	c, sk := applyExample(t, rttest.StartSeeded(t, 1))
 	for i := 0; i < len(evs); i += batch {
 		var buf bytes.Buffer
 		if err := gen.Write(&buf, evs[i:min(i+batch, len(evs))]); err != nil {

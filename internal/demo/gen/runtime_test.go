@@ -42,31 +42,7 @@ func TestMain(m *testing.M) {
 func TestRuntimeAnalyticsMatchRecount(t *testing.T) {
 	ctx := context.Background()
 	addr := rttest.Start(t)
-	sk, err := sink.Start("127.0.0.1:0", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sk.Close()
-	_, smtpPort, _ := net.SplitHostPort(sk.SMTPAddr)
-	cfg, diags := lang.Load(ctx, "../../../examples/cart-recovery", lang.Options{
-		Vars:      []lang.VarArg{{Name: "smtp_port", Value: smtpPort}, {Name: "ops_webhook_url", Value: "http://" + sk.HTTPAddr + "/hooks/growth"}},
-		Providers: builtin.Schemas("0.1.0"),
-		Builtin: func(name string) (string, bool) {
-			for _, n := range builtin.Names {
-				if n == name {
-					return builtin.Source(n), true
-				}
-			}
-			return "", false
-		},
-	})
-	if diags.HasErrors() {
-		t.Fatal(diags.Error())
-	}
-	c := client.New(addr, "", nil)
-	if _, err := c.Deploy(ctx, "growth", 0, cfg.Document); err != nil {
-		t.Fatal(err)
-	}
+	c, sk := applyExample(t, addr)
 
 	const day = 24 * time.Hour
 	start := time.Now().UTC().Truncate(time.Hour).Add(-21 * day)
@@ -231,4 +207,30 @@ func report(t *testing.T, addr string) *apiv1.Analytics {
 		t.Fatal(err)
 	}
 	return &rep
+}
+
+// applyExample applies examples/cart-recovery to the runtime at addr, its
+// email and webhook channels pointed at a sink on loopback, closed with
+// the test.
+func applyExample(t *testing.T, addr string) (*client.Client, *sink.Sink) {
+	t.Helper()
+	sk, err := sink.Start("127.0.0.1:0", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sk.Close() })
+	_, smtpPort, _ := net.SplitHostPort(sk.SMTPAddr)
+	cfg, diags := lang.Load(context.Background(), "../../../examples/cart-recovery", lang.Options{
+		Vars:      []lang.VarArg{{Name: "smtp_port", Value: smtpPort}, {Name: "ops_webhook_url", Value: "http://" + sk.HTTPAddr + "/hooks/growth"}},
+		Providers: builtin.Schemas("0.1.0"),
+		Builtin:   builtin.Lookup,
+	})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	c := client.New(addr, "", nil)
+	if _, err := c.Deploy(context.Background(), "growth", 0, cfg.Document); err != nil {
+		t.Fatal(err)
+	}
+	return c, sk
 }
