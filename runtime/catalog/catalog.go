@@ -51,6 +51,8 @@ type Catalog struct {
 	Schema *events.Schema
 	// Expressions are every runtime expression deployed.
 	Expressions []Expression
+	// AlertActions reports that a KPI alert triggers an action.
+	AlertActions bool
 }
 
 // Stack is one stack's active deployment.
@@ -183,6 +185,9 @@ func BuildWith(stacks map[string]Deployed, focus string, schemas map[string]*pro
 		c.Expressions = append(c.Expressions, exprs...)
 		for i := range d.Doc.Objects {
 			o := &d.Doc.Objects[i]
+			if k := o.KPI; k != nil && k.Alert != nil && k.Alert.Action != "" {
+				c.AlertActions = true
+			}
 			switch o.Kind {
 			case deploy.KindCustomerAttribute, deploy.KindEvent, deploy.KindChannel:
 			default:

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/waymarkhq/waymark/runtime/catalog"
 	"github.com/waymarkhq/waymark/runtime/engine"
 	"github.com/waymarkhq/waymark/runtime/store"
 )
@@ -21,7 +20,7 @@ import (
 // replay acts as the same stream always does. It returns the sequence
 // number of each record of recs, as Append does.
 func (s *Service) appendEvents(ctx context.Context, recs []store.LogRecord) ([]uint64, error) {
-	if !s.cfg.EventClock || !alertsAct(s.cat.Load()) {
+	if cat := s.cat.Load(); !s.cfg.EventClock || cat == nil || !cat.AlertActions {
 		return s.st.Append(ctx, recs)
 	}
 	s.alertGate.Lock()
@@ -66,19 +65,4 @@ func (s *Service) appendEvents(ctx context.Context, recs []store.LogRecord) ([]u
 		clock = h
 	}
 	return seqs, nil
-}
-
-// alertsAct reports whether a KPI alert of cat has an action.
-func alertsAct(cat *catalog.Catalog) bool {
-	if cat == nil {
-		return false
-	}
-	for _, st := range cat.Stacks {
-		for i := range st.Doc.Objects {
-			if k := st.Doc.Objects[i].KPI; k != nil && k.Alert != nil && k.Alert.Action != "" {
-				return true
-			}
-		}
-	}
-	return false
 }
