@@ -18,19 +18,9 @@ import (
 // runtime's interval and sequential test need.
 var experimentMetricFuncs = deploy.ExperimentMetricFuncs
 
-// decodeExperiment reads the experiment block among an action's blocks,
-// if any, into ac.Experiment. ch is the action's channel, nil when it is
-// not declared.
-func (l *loader) decodeExperiment(blocks hcl.Blocks, j *journeyDecl, ch *channelDecl, ac *deploy.Action, obj *deploy.Object, actionSch *schema.Block) {
-	var b *hcl.Block
-	for _, nb := range blocks {
-		if nb.Type == "experiment" {
-			b = nb
-		}
-	}
-	if b == nil {
-		return
-	}
+// decodeExperiment reads an action's experiment block b into
+// ac.Experiment. ch is the action's channel, nil when it is not declared.
+func (l *loader) decodeExperiment(b *hcl.Block, j *journeyDecl, ch *channelDecl, ac *deploy.Action, obj *deploy.Object, actionSch *schema.Block) {
 	sch := actionSch.Block("experiment")
 	name := b.Labels[0]
 	if !l.checkIdent(name, labelRange(b), "experiment") {

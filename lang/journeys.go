@@ -344,8 +344,8 @@ func (l *loader) decodeActionInstance(b *hcl.Block, j *journeyDecl, name string,
 	if eb := firstBlock(c.Blocks, "experiment"); eb != nil && len(treatments) > 0 {
 		l.add(errorf(rngPtr(eb.DefRange), "Experiment on an action with treatments",
 			"%s has treatments, and an experiment's variants cannot yet vary them; put the experiment on an action with one channel, or compare the treatments through their models.", capitalize(what)))
-	} else {
-		l.decodeExperiment(c.Blocks, j, ch, ac, &obj, sch)
+	} else if eb != nil {
+		l.decodeExperiment(eb, j, ch, ac, &obj, sch)
 	}
 	l.object(obj, b.DefRange)
 }
@@ -649,14 +649,7 @@ func (l *loader) checkAlertActions(j *journeyDecl) {
 	}
 }
 
-func hasBlock(blocks hcl.Blocks, typ string) bool {
-	for _, b := range blocks {
-		if b.Type == typ {
-			return true
-		}
-	}
-	return false
-}
+func hasBlock(blocks hcl.Blocks, typ string) bool { return firstBlock(blocks, typ) != nil }
 
 func (l *loader) metric(a *hcl.Attribute, j *journeyDecl, hasGoal bool) (deploy.Metric, bool) {
 	call, diags := hcl.ExprCall(a.Expr)
