@@ -2,8 +2,6 @@ package lang_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -15,22 +13,10 @@ import (
 // withAlert copies the spec example with the alert of its checkout
 // dropoff KPI replaced by block, and extra added to the journey.
 func withAlert(t *testing.T, block, extra string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS("testdata/spec-example")); err != nil {
-		t.Fatal(err)
-	}
-	main := filepath.Join(dir, "main.wm.hcl")
-	b, err := os.ReadFile(main)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := strings.Replace(string(b), "    alert { channel = channel.ops }\n", "    alert {\n"+block+"\n    }\n", 1)
-	s = strings.Replace(s, "  kpi \"conversion\" {\n", extra+"\n  kpi \"conversion\" {\n", 1)
-	if err := os.WriteFile(main, []byte(s), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return specExampleWith(t, func(s string) string {
+		s = strings.Replace(s, "    alert { channel = channel.ops }\n", "    alert {\n"+block+"\n    }\n", 1)
+		return strings.Replace(s, "  kpi \"conversion\" {\n", extra+"\n  kpi \"conversion\" {\n", 1)
+	})
 }
 
 func TestAlertBlock(t *testing.T) {

@@ -2,8 +2,6 @@ package lang_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,25 +11,13 @@ import (
 // withArbitrationLine copies the spec example with one more line in its
 // arbitration block.
 func withArbitrationLine(t *testing.T, line string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS("testdata/spec-example")); err != nil {
-		t.Fatal(err)
-	}
-	main := filepath.Join(dir, "main.wm.hcl")
-	b, err := os.ReadFile(main)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const anchor = "  control_group = 0.05"
-	if !strings.Contains(string(b), anchor) {
-		t.Fatalf("spec example lost its %q line", anchor)
-	}
-	s := strings.Replace(string(b), anchor, line+"\n"+anchor, 1)
-	if err := os.WriteFile(main, []byte(s), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return specExampleWith(t, func(s string) string {
+		if !strings.Contains(s, anchor) {
+			t.Fatalf("spec example lost its %q line", anchor)
+		}
+		return strings.Replace(s, anchor, line+"\n"+anchor, 1)
+	})
 }
 
 func TestArbitrationHoldout(t *testing.T) {

@@ -15,6 +15,14 @@ import (
 // withModel copies the spec example with a model block in the action
 // vip_discount_banner.
 func withModel(t *testing.T, block string) string {
+	return specExampleWith(t, func(s string) string {
+		return strings.Replace(s, "    lever    = 1.5\n", "    lever    = 1.5\n    model {\n"+block+"\n    }\n", 1)
+	})
+}
+
+// specExampleWith copies the spec example to a temporary directory with
+// its main.wm.hcl changed by edit, and returns the directory.
+func specExampleWith(t *testing.T, edit func(string) string) string {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.CopyFS(dir, os.DirFS("testdata/spec-example")); err != nil {
@@ -25,8 +33,7 @@ func withModel(t *testing.T, block string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := strings.Replace(string(b), "    lever    = 1.5\n", "    lever    = 1.5\n    model {\n"+block+"\n    }\n", 1)
-	if err := os.WriteFile(main, []byte(s), 0o644); err != nil {
+	if err := os.WriteFile(main, []byte(edit(string(b))), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return dir
