@@ -21,8 +21,10 @@ func (v *view) experiments(r *apiv1.Analytics) {
 		rows := [][]string{head}
 		for _, x := range e.Variants {
 			c := x.Conversion
-			row := []string{x.Name, itoa(x.Assigned), itoa(x.Delivered), itoa(x.Converted), percent(c.Value),
-				percent(c.Low) + " – " + percent(c.High), "control", "", ""}
+			row := []string{x.Name, itoa(x.Assigned), itoa(x.Delivered), itoa(x.Converted), "–", "", "control", "", ""}
+			if x.Assigned > 0 { // with nobody assigned there is no rate, only the prior's 0% – 100%
+				row[4], row[5] = percent(c.Value), percent(c.Low)+" – "+percent(c.High)
+			}
 			if !x.Control {
 				row[6] = "–"
 				if l := x.Lift; l != nil && l.Defined {
