@@ -20,6 +20,13 @@ type Options struct {
 	// Now is the store's clock, for the deduplication window, heartbeats
 	// and leases (default time.Now).
 	Now func() time.Time
+	// ConsumeFacts is for a store whose facts have a single reader in
+	// the process that never reads back, as the simulator's analytics
+	// feed: a commit's facts are kept without a copy, Facts returns them
+	// without one (the reader must not change them), and a Facts call
+	// lets go of the facts at or before the positions it is given, so
+	// that memory holds only the facts not yet read.
+	ConsumeFacts bool
 }
 
 // Store is an in-memory store.Store.
@@ -662,8 +669,17 @@ func (s *Store) Models(ctx context.Context) ([]store.Model, error) {
 func (s *Store) appendFacts(facts []store.Fact) {
 	for _, f := range facts {
 		s.factSeq[f.Partition]++
-		s.facts[f.Partition] = append(s.facts[f.Partition], store.Fact{Partition: f.Partition, Seq: s.factSeq[f.Partition], Data: bytes.Clone(f.Data)})
+		if !s.opts.ConsumeFacts {
+			f.Data = bytes.Clone(f.Data)
+		}
+		s.facts[f.Partition] = append(s.facts[f.Partition], store.Fact{Partition: f.Partition, Seq: s.factSeq[f.Partition], Data: f.Data})
 	}
+}
+
+// factIndex is the index in fs of the first fact after seq.
+func factIndex(fs []store.Fact, seq uint64) int {
+	i, _ := slices.BinarySearchFunc(fs, seq+1, func(f store.Fact, seq uint64) int { return cmp.Compare(f.Seq, seq) })
+	return i
 }
 
 func checkPositions(what string, ps []uint64) error {
@@ -689,10 +705,17 @@ func (s *Store) Facts(ctx context.Context, after []uint64, max int) ([]store.Fac
 			a = after[p]
 		}
 		fs := s.facts[p]
-		i, _ := slices.BinarySearchFunc(fs, a+1, func(f store.Fact, seq uint64) int { return cmp.Compare(f.Seq, seq) })
+		i := factIndex(fs, a)
+		if s.opts.ConsumeFacts && i > 0 {
+			clear(fs[:i]) // the data goes with the reader
+			fs = fs[i:]
+			s.facts[p], i = fs, 0
+		}
 		for ; i < len(fs) && len(out) < max; i++ {
 			f := fs[i]
-			f.Data = bytes.Clone(f.Data)
+			if !s.opts.ConsumeFacts {
+				f.Data = bytes.Clone(f.Data)
+			}
 			out = append(out, f)
 		}
 	}
@@ -728,8 +751,7 @@ func (s *Store) SaveAnalyticsSnapshot(ctx context.Context, data []byte, upTo []u
 		}
 		s.snapshotAt[p] = at
 		fs := s.facts[p]
-		i, _ := slices.BinarySearchFunc(fs, at+1, func(f store.Fact, seq uint64) int { return cmp.Compare(f.Seq, seq) })
-		s.facts[p] = slices.Clone(fs[i:])
+		s.facts[p] = slices.Clone(fs[factIndex(fs, at):])
 		s.factSeq[p] = max(s.factSeq[p], at)
 	}
 	return nil
