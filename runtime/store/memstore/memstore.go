@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -53,6 +54,10 @@ type Store struct {
 	snapshotAt  [store.Partitions]uint64
 	decisions   map[string]store.Decision
 	deliveries  map[string]store.Delivery
+	// deliveryIDs are the ids of deliveries, sorted when idsSorted; nil
+	// when an entry was deleted, and made again when next needed.
+	deliveryIDs []string
+	idsSorted   bool
 	keys        map[string][]byte // customer keys by ref
 }
 
@@ -539,6 +544,7 @@ func (s *Store) erase(id string) {
 	for k, d := range s.deliveries {
 		if d.Customer == id && d.Customer != "" {
 			delete(s.deliveries, k)
+			s.deliveryIDs = nil
 		}
 	}
 }
@@ -851,17 +857,31 @@ func (s *Store) Deliveries(ctx context.Context, state store.DeliveryState, after
 	}
 	defer s.mu.Unlock()
 	var out []store.Delivery
-	for _, d := range s.deliveries {
-		if d.State == state && d.ID > after {
-			out = append(out, d)
+	ids := s.sortedDeliveryIDs()
+	i, found := slices.BinarySearch(ids, after)
+	if found {
+		i++
+	}
+	for ; i < len(ids) && len(out) < max; i++ {
+		if d := s.deliveries[ids[i]]; d.State == state {
+			out = append(out, cloneDelivery(d))
 		}
 	}
-	slices.SortFunc(out, func(a, b store.Delivery) int { return strings.Compare(a.ID, b.ID) })
-	out = first(out, max)
-	for i := range out {
-		out[i] = cloneDelivery(out[i])
-	}
 	return out, nil
+}
+
+// sortedDeliveryIDs returns the ids of the outbox in order, sorting them
+// (or listing them again after a delete) when they are not.
+func (s *Store) sortedDeliveryIDs() []string {
+	if s.deliveryIDs == nil && len(s.deliveries) > 0 {
+		s.deliveryIDs = slices.Collect(maps.Keys(s.deliveries))
+		s.idsSorted = false
+	}
+	if !s.idsSorted {
+		slices.Sort(s.deliveryIDs)
+		s.idsSorted = true
+	}
+	return s.deliveryIDs
 }
 
 // addDeliveries adds, unclaimed, the entries whose ID is not in the outbox
@@ -874,6 +894,10 @@ func (s *Store) addDeliveries(ds []store.Delivery) []store.Delivery {
 		}
 		d.Claim, d.ClaimedUntil = "", time.Time{}
 		s.deliveries[d.ID] = cloneDelivery(d)
+		if s.deliveryIDs != nil {
+			s.idsSorted = s.idsSorted && d.ID > s.deliveryIDs[len(s.deliveryIDs)-1]
+			s.deliveryIDs = append(s.deliveryIDs, d.ID)
+		}
 		added = append(added, cloneDelivery(d))
 	}
 	return added
@@ -952,6 +976,7 @@ func (s *Store) PruneDeliveries(ctx context.Context, before time.Time) (int, err
 	for k, d := range s.deliveries {
 		if (d.State == store.DeliveryDelivered || d.State == store.DeliveryCancelled) && d.Updated.Before(before) {
 			delete(s.deliveries, k)
+			s.deliveryIDs = nil
 			n++
 		}
 	}
