@@ -129,24 +129,24 @@ func Replay(ctx context.Context, doc *deploy.Document, ev *Events, arrival, unti
 	for _, d := range ds {
 		out.Deliveries[strings.TrimPrefix(d.Address, doc.Stack+"/")]++
 	}
+	var parts []string // reused from customer to customer
 	err = rt.Customers(ctx, func(id string) error {
 		if id == clockCustomer {
 			return nil
 		}
-		js, err := svc.Journeys(ctx, id)
-		if err != nil {
-			return fmt.Errorf("customer %s: %w", id, err)
-		}
-		var parts []string
-		for _, j := range js {
-			if j.Stack != doc.Stack {
-				continue
+		parts = parts[:0]
+		err := svc.EachRun(ctx, id, func(stack, journey, state, stage string) {
+			if stack != doc.Stack {
+				return
 			}
-			s := j.Journey + "=" + j.State
-			if j.State == engine.StatusActive {
-				s += ":" + j.Stage
+			s := journey + "=" + state
+			if state == engine.StatusActive {
+				s += ":" + stage
 			}
 			parts = append(parts, s)
+		})
+		if err != nil {
+			return fmt.Errorf("customer %s: %w", id, err)
 		}
 		sort.Strings(parts)
 		out.Customers[id] = strings.Join(slices.Compact(parts), " ")

@@ -49,7 +49,9 @@ func Start(ctx context.Context, opts Options) (*Runtime, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	st := memstore.New(memstore.Options{})
+	// The analytics feed is the one reader of the facts, and never reads
+	// back: the store lets go of what it has read.
+	st := memstore.New(memstore.Options{ConsumeFacts: true})
 	// The key only seals documents in memory: a fixed one will do.
 	key := sha256.Sum256([]byte("waymark simulate"))
 	cfg := service.Config{Store: st, SecretKey: key[:service.KeySize], EventClock: true,

@@ -18,6 +18,9 @@ import (
 // neither knows (it entered before these figures were kept), whether the
 // customer is held out now.
 func (j *journey) holds(customer string, n uint64, entering bool) bool {
+	if j.held == nil && !(j.spec.Holdout > 0) {
+		return false // no holdout, then or now: no run to look up
+	}
 	if !entering {
 		if j.held != nil && j.held.run(customer, n) != nil {
 			return true

@@ -32,8 +32,8 @@ import (
 // Merge is not safe for concurrent use; the Analytics it feeds is.
 type Merge struct {
 	a     *Analytics
-	held  [][]Record // by partition, each in order of Seq
-	read  []uint64   // the last Seq added, by partition
+	held  []queue  // by partition, each in order of Seq
+	read  []uint64 // the last Seq added, by partition
 	heads heads
 	n     int // records held
 	// hour is the last hour boundary alerts were evaluated at; zero
@@ -48,9 +48,8 @@ const maxAlertHours = 31 * 24
 // NewMerge returns a Merge of partitions records for a, which has applied
 // those up to applied (by partition; Applied).
 func NewMerge(a *Analytics, partitions int, applied []uint64) *Merge {
-	m := &Merge{a: a, held: make([][]Record, partitions), read: make([]uint64, partitions), hour: a.Boundary()}
+	m := &Merge{a: a, held: make([]queue, partitions), read: make([]uint64, partitions), hour: a.Boundary()}
 	copy(m.read, applied)
-	m.heads.held = m.held
 	return m
 }
 
@@ -72,10 +71,11 @@ func (m *Merge) Add(recs ...Record) {
 		if r.Seq != 0 {
 			m.read[p] = r.Seq
 		}
-		m.held[p] = append(m.held[p], r)
+		q := &m.held[p]
+		q.push(r)
 		m.n++
-		if len(m.held[p]) == 1 {
-			heap.Push(&m.heads, p)
+		if q.len() == 1 {
+			heap.Push(&m.heads, head{p, r.At()})
 		}
 	}
 }
@@ -89,12 +89,11 @@ func (m *Merge) Release(low time.Time) []Alert {
 	var out []Alert
 	var batch []Record
 	for m.heads.Len() > 0 {
-		p := m.heads.ps[0]
-		r := m.held[p][0]
-		t := r.At()
+		p, t := m.heads.hs[0].p, m.heads.hs[0].at
 		if t.After(low) {
 			break
 		}
+		r := *m.held[p].first()
 		m.pop(p)
 		if h := t.Truncate(time.Hour); !t.IsZero() && h.After(m.hour) {
 			m.a.Apply(batch...)
@@ -112,13 +111,15 @@ func (m *Merge) Release(low time.Time) []Alert {
 
 // pop takes the first record held of partition p, which heads the heap.
 func (m *Merge) pop(p int) {
-	m.held[p][0] = Record{}
-	m.held[p] = m.held[p][1:]
+	q := &m.held[p]
+	q.recs[q.off] = Record{}
+	q.off++
 	m.n--
-	if len(m.held[p]) == 0 {
-		m.held[p] = nil // let the backing array go
+	if q.len() == 0 {
+		q.recs, q.off = q.recs[:0], 0 // the array serves the next records
 		heap.Pop(&m.heads)
 	} else {
+		m.heads.hs[0].at = q.first().At()
 		heap.Fix(&m.heads, 0)
 	}
 }
@@ -138,22 +139,47 @@ func (m *Merge) boundaries(h time.Time) []Alert {
 	return out
 }
 
-// heads orders the partitions that hold records by the time of their
-// first, then by partition.
-type heads struct {
-	held [][]Record
-	ps   []int
+// queue is a partition's records held, from off on.
+type queue struct {
+	recs []Record
+	off  int
 }
 
-func (h *heads) Len() int { return len(h.ps) }
-func (h *heads) Less(i, j int) bool {
-	a, b := h.held[h.ps[i]][0].At(), h.held[h.ps[j]][0].At()
-	return a.Before(b) || a.Equal(b) && h.ps[i] < h.ps[j]
+func (q *queue) len() int { return len(q.recs) - q.off }
+
+// push adds r at the end. When the array is full and half of it or more
+// has been taken, the records held move to its front first (rather than
+// into a larger one), so that it stays within twice the records held.
+func (q *queue) push(r Record) {
+	if len(q.recs) == cap(q.recs) && q.off > 0 && q.off >= len(q.recs)/2 {
+		n := copy(q.recs, q.recs[q.off:])
+		clear(q.recs[n:])
+		q.recs, q.off = q.recs[:n], 0
+	}
+	q.recs = append(q.recs, r)
 }
-func (h *heads) Swap(i, j int) { h.ps[i], h.ps[j] = h.ps[j], h.ps[i] }
-func (h *heads) Push(x any)    { h.ps = append(h.ps, x.(int)) }
+
+func (q *queue) first() *Record { return &q.recs[q.off] }
+
+// heads orders the partitions that hold records by the time of their
+// first, then by partition.
+type heads struct{ hs []head }
+
+// head is a partition that holds records, with the time of its first.
+type head struct {
+	p  int
+	at time.Time
+}
+
+func (h *heads) Len() int { return len(h.hs) }
+func (h *heads) Less(i, j int) bool {
+	a, b := h.hs[i], h.hs[j]
+	return a.at.Before(b.at) || a.at.Equal(b.at) && a.p < b.p
+}
+func (h *heads) Swap(i, j int) { h.hs[i], h.hs[j] = h.hs[j], h.hs[i] }
+func (h *heads) Push(x any)    { h.hs = append(h.hs, x.(head)) }
 func (h *heads) Pop() any {
-	x := h.ps[len(h.ps)-1]
-	h.ps = h.ps[:len(h.ps)-1]
+	x := h.hs[len(h.hs)-1]
+	h.hs = h.hs[:len(h.hs)-1]
 	return x
 }

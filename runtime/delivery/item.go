@@ -79,14 +79,16 @@ const (
 // customer's run of the journey (the customer, the journey and the run's
 // number), the action and the time it fell due.
 func Key(stack, customer, journey string, run uint64, action string, due time.Time) string {
-	h := sha256.New()
-	for _, s := range []string{stack, customer, journey, action} {
-		h.Write(binary.AppendUvarint(nil, uint64(len(s))))
-		h.Write([]byte(s))
+	var buf [256]byte // one allocation-free hash of the whole, as a rule
+	b := buf[:0]
+	for _, s := range [...]string{stack, customer, journey, action} {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
 	}
-	h.Write(binary.AppendUvarint(nil, run))
-	h.Write(binary.AppendVarint(nil, due.UnixNano()))
-	return hex.EncodeToString(h.Sum(nil)[:16])
+	b = binary.AppendUvarint(b, run)
+	b = binary.AppendVarint(b, due.UnixNano())
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
 }
 
 // Ref is the item's action outside its stack; for an alert, its KPI.

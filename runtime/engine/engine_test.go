@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -469,4 +470,34 @@ func TestClockRecord(t *testing.T) {
 	if _, err := Record([]byte{tagClock}, "", t0); err == nil {
 		t.Fatal("Record made a clock record without its time")
 	}
+}
+
+// EachRun gives each run's stack, journey, status and stage as Customer
+// has them, for a customer in memory and one read back from the store.
+func TestEachRun(t *testing.T) {
+	h := newHarness(t, true)
+	h.deploy(growth(nil))
+	h.send(ev("cart_updated", "b", 0, "cart_value", 30), ev("checkout_started", "b", hour))
+	check := func(when string) {
+		t.Helper()
+		c, _, _ := h.e.Customer(context.Background(), "b")
+		var want, got []string
+		for _, r := range c.Runs {
+			want = append(want, r.Stack+" "+r.Journey+" "+r.Status+" "+r.Stage)
+		}
+		ok, err := h.e.EachRun(context.Background(), "b", func(stack, journey, status, stage string) {
+			got = append(got, stack+" "+journey+" "+status+" "+stage)
+		})
+		slices.Sort(got)
+		slices.Sort(want)
+		if !ok || err != nil || len(want) == 0 || !slices.Equal(got, want) {
+			t.Fatalf("%s: EachRun %v (%v, %v), Customer %v", when, got, ok, err, want)
+		}
+		if ok, err := h.e.EachRun(context.Background(), "nobody", func(string, string, string, string) {}); ok || err != nil {
+			t.Fatalf("%s: a customer never seen: %v, %v", when, ok, err)
+		}
+	}
+	check("in memory")
+	h.restart()
+	check("after a restart")
 }

@@ -39,6 +39,8 @@ type work struct {
 	noExplore bool
 	// act is reused from event to event.
 	act expr.Activation
+	// due is fire's scratch, reused from customer to customer.
+	due []runDue
 }
 
 // event applies one event to its customer: traits first, then each
@@ -328,25 +330,25 @@ func timerOrder(kind string) int {
 // customer's last time if that is later (a timer held while its journey was
 // paused).
 func (w *work) fire(c *customer, limit time.Time, inclusive bool) {
+	// due[i] is the earliest timer of c.runs[i] due by limit, worked out
+	// again only for the runs a firing may have changed: the run fired,
+	// or every run after a trigger, which fires its fellows' timers too.
+	due := w.due[:0]
+	for _, r := range c.runs {
+		due = append(due, w.dueTimer(r, limit, inclusive))
+	}
+	defer func() { w.due = due[:0] }()
 	for {
-		var r *run
-		var tm timer
-		for _, cr := range c.runs {
-			if cr.status != StatusActive || w.cat.held(cr.stack, cr.journey) {
-				continue
-			}
-			for _, x := range cr.timers {
-				if x.due.After(limit) || (!inclusive && x.due.Equal(limit)) {
-					continue
-				}
-				if r == nil || x.due.Before(tm.due) || (x.due.Equal(tm.due) && timerOrder(x.kind) < timerOrder(tm.kind)) {
-					r, tm = cr, x
-				}
+		k := -1
+		for i := range due {
+			if due[i].ok && (k < 0 || earlierTimer(due[i].tm, due[k].tm)) {
+				k = i
 			}
 		}
-		if r == nil {
+		if k < 0 {
 			return
 		}
+		r, tm := c.runs[k], due[k].tm
 		t := tm.due
 		if t.Before(c.last) {
 			t = c.last
@@ -355,6 +357,7 @@ func (w *work) fire(c *customer, limit time.Time, inclusive bool) {
 		}
 		cs := w.cat.byName[r.stack]
 		j := cs.st.Journey(r.journey)
+		all := false
 		switch tm.kind {
 		case timerTrigger, timerAlert:
 			w.trigger(c, tm.due, t, r, tm)
@@ -362,6 +365,7 @@ func (w *work) fire(c *customer, limit time.Time, inclusive bool) {
 			// with its action must still go, or this loop would pick it
 			// again for ever.
 			r.dropTimer(tm)
+			all = true
 		case timerWithin:
 			w.end(c, r, StatusExpired, ReasonExpired, t, false)
 		case timerTimeout:
@@ -372,7 +376,46 @@ func (w *work) fire(c *customer, limit time.Time, inclusive bool) {
 				w.end(c, r, StatusTimedOut, ReasonTimedOut, t, false)
 			}
 		}
+		if all || len(due) != len(c.runs) {
+			due = due[:0]
+			for _, r := range c.runs {
+				due = append(due, w.dueTimer(r, limit, inclusive))
+			}
+		} else {
+			due[k] = w.dueTimer(r, limit, inclusive)
+		}
 	}
+}
+
+// runDue is a run's earliest timer due (ok false: none).
+type runDue struct {
+	tm timer
+	ok bool
+}
+
+// dueTimer returns the earliest of the run's timers due before limit (at
+// or before it when inclusive), the first in timerOrder at one instant;
+// none for a run that is not active or whose journey is held.
+func (w *work) dueTimer(r *run, limit time.Time, inclusive bool) runDue {
+	var d runDue
+	if len(r.timers) == 0 || r.status != StatusActive || w.cat.held(r.stack, r.journey) {
+		return d
+	}
+	for _, x := range r.timers {
+		if x.due.After(limit) || (!inclusive && x.due.Equal(limit)) {
+			continue
+		}
+		if !d.ok || earlierTimer(x, d.tm) {
+			d = runDue{x, true}
+		}
+	}
+	return d
+}
+
+// earlierTimer reports whether x fires before y: it is due earlier, or at
+// the same instant and before it in timerOrder.
+func earlierTimer(x, y timer) bool {
+	return x.due.Before(y.due) || (x.due.Equal(y.due) && timerOrder(x.kind) < timerOrder(y.kind))
 }
 
 // reconcile brings the customer's runs of stack in line with a new

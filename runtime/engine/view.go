@@ -85,6 +85,24 @@ func (e *Engine) Customer(ctx context.Context, id string) (Customer, bool, error
 	return v, true, nil
 }
 
+// EachRun calls f with the stack, journey, status and stage of each of the
+// customer's runs, as Customer has them but in no order and without
+// copying the rest; it reports false if the engine has not seen them. f
+// must not call the engine.
+func (e *Engine) EachRun(ctx context.Context, id string, f func(stack, journey, status, stage string)) (bool, error) {
+	found := false
+	err := e.withCustomer(ctx, id, func(c *customer) {
+		if c == nil {
+			return
+		}
+		found = true
+		for _, r := range c.runs {
+			f(r.stack, r.journey, r.status, r.stage)
+		}
+	})
+	return found, err
+}
+
 // StageCount is how many customers are in one stage now.
 type StageCount struct {
 	Stack, Journey, Stage string

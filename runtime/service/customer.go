@@ -67,6 +67,21 @@ func (s *Service) Journeys(ctx context.Context, id string) ([]apiv1.JourneyState
 	return journeyStates(c), nil
 }
 
+// EachRun calls f with the stack, journey, state and stage of each of a
+// customer's runs, as Journeys has them but in no order and without the
+// rest, for a caller that reads many customers (the simulator);
+// ErrNotFound for one never seen. f must not call the service.
+func (s *Service) EachRun(ctx context.Context, id string, f func(stack, journey, state, stage string)) error {
+	ok, err := s.eng.EachRun(ctx, id, f)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrNotFound
+	}
+	return nil
+}
+
 func journeyStates(c engine.Customer) []apiv1.JourneyState {
 	out := make([]apiv1.JourneyState, 0, len(c.Runs))
 	for _, r := range c.Runs {

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -20,6 +21,13 @@ type Options struct {
 	// Now is the store's clock, for the deduplication window, heartbeats
 	// and leases (default time.Now).
 	Now func() time.Time
+	// ConsumeFacts is for a store whose facts have a single reader in
+	// the process that never reads back, as the simulator's analytics
+	// feed: a commit's facts are kept without a copy, Facts returns them
+	// without one (the reader must not change them), and a Facts call
+	// lets go of the facts at or before the positions it is given, so
+	// that memory holds only the facts not yet read.
+	ConsumeFacts bool
 }
 
 // Store is an in-memory store.Store.
@@ -46,6 +54,10 @@ type Store struct {
 	snapshotAt  [store.Partitions]uint64
 	decisions   map[string]store.Decision
 	deliveries  map[string]store.Delivery
+	// deliveryIDs are the ids of deliveries, sorted when idsSorted; nil
+	// when an entry was deleted, and made again when next needed.
+	deliveryIDs []string
+	idsSorted   bool
 	keys        map[string][]byte // customer keys by ref
 }
 
@@ -532,6 +544,7 @@ func (s *Store) erase(id string) {
 	for k, d := range s.deliveries {
 		if d.Customer == id && d.Customer != "" {
 			delete(s.deliveries, k)
+			s.deliveryIDs = nil
 		}
 	}
 }
@@ -662,8 +675,17 @@ func (s *Store) Models(ctx context.Context) ([]store.Model, error) {
 func (s *Store) appendFacts(facts []store.Fact) {
 	for _, f := range facts {
 		s.factSeq[f.Partition]++
-		s.facts[f.Partition] = append(s.facts[f.Partition], store.Fact{Partition: f.Partition, Seq: s.factSeq[f.Partition], Data: bytes.Clone(f.Data)})
+		if !s.opts.ConsumeFacts {
+			f.Data = bytes.Clone(f.Data)
+		}
+		s.facts[f.Partition] = append(s.facts[f.Partition], store.Fact{Partition: f.Partition, Seq: s.factSeq[f.Partition], Data: f.Data})
 	}
+}
+
+// factIndex is the index in fs of the first fact after seq.
+func factIndex(fs []store.Fact, seq uint64) int {
+	i, _ := slices.BinarySearchFunc(fs, seq+1, func(f store.Fact, seq uint64) int { return cmp.Compare(f.Seq, seq) })
+	return i
 }
 
 func checkPositions(what string, ps []uint64) error {
@@ -689,10 +711,17 @@ func (s *Store) Facts(ctx context.Context, after []uint64, max int) ([]store.Fac
 			a = after[p]
 		}
 		fs := s.facts[p]
-		i, _ := slices.BinarySearchFunc(fs, a+1, func(f store.Fact, seq uint64) int { return cmp.Compare(f.Seq, seq) })
+		i := factIndex(fs, a)
+		if s.opts.ConsumeFacts && i > 0 {
+			clear(fs[:i]) // the data goes with the reader
+			fs = fs[i:]
+			s.facts[p], i = fs, 0
+		}
 		for ; i < len(fs) && len(out) < max; i++ {
 			f := fs[i]
-			f.Data = bytes.Clone(f.Data)
+			if !s.opts.ConsumeFacts {
+				f.Data = bytes.Clone(f.Data)
+			}
 			out = append(out, f)
 		}
 	}
@@ -728,8 +757,7 @@ func (s *Store) SaveAnalyticsSnapshot(ctx context.Context, data []byte, upTo []u
 		}
 		s.snapshotAt[p] = at
 		fs := s.facts[p]
-		i, _ := slices.BinarySearchFunc(fs, at+1, func(f store.Fact, seq uint64) int { return cmp.Compare(f.Seq, seq) })
-		s.facts[p] = slices.Clone(fs[i:])
+		s.facts[p] = slices.Clone(fs[factIndex(fs, at):])
 		s.factSeq[p] = max(s.factSeq[p], at)
 	}
 	return nil
@@ -829,17 +857,31 @@ func (s *Store) Deliveries(ctx context.Context, state store.DeliveryState, after
 	}
 	defer s.mu.Unlock()
 	var out []store.Delivery
-	for _, d := range s.deliveries {
-		if d.State == state && d.ID > after {
-			out = append(out, d)
+	ids := s.sortedDeliveryIDs()
+	i, found := slices.BinarySearch(ids, after)
+	if found {
+		i++
+	}
+	for ; i < len(ids) && len(out) < max; i++ {
+		if d := s.deliveries[ids[i]]; d.State == state {
+			out = append(out, cloneDelivery(d))
 		}
 	}
-	slices.SortFunc(out, func(a, b store.Delivery) int { return strings.Compare(a.ID, b.ID) })
-	out = first(out, max)
-	for i := range out {
-		out[i] = cloneDelivery(out[i])
-	}
 	return out, nil
+}
+
+// sortedDeliveryIDs returns the ids of the outbox in order, sorting them
+// (or listing them again after a delete) when they are not.
+func (s *Store) sortedDeliveryIDs() []string {
+	if s.deliveryIDs == nil && len(s.deliveries) > 0 {
+		s.deliveryIDs = slices.Collect(maps.Keys(s.deliveries))
+		s.idsSorted = false
+	}
+	if !s.idsSorted {
+		slices.Sort(s.deliveryIDs)
+		s.idsSorted = true
+	}
+	return s.deliveryIDs
 }
 
 // addDeliveries adds, unclaimed, the entries whose ID is not in the outbox
@@ -852,6 +894,10 @@ func (s *Store) addDeliveries(ds []store.Delivery) []store.Delivery {
 		}
 		d.Claim, d.ClaimedUntil = "", time.Time{}
 		s.deliveries[d.ID] = cloneDelivery(d)
+		if s.deliveryIDs != nil {
+			s.idsSorted = s.idsSorted && d.ID > s.deliveryIDs[len(s.deliveryIDs)-1]
+			s.deliveryIDs = append(s.deliveryIDs, d.ID)
+		}
 		added = append(added, cloneDelivery(d))
 	}
 	return added
@@ -930,6 +976,7 @@ func (s *Store) PruneDeliveries(ctx context.Context, before time.Time) (int, err
 	for k, d := range s.deliveries {
 		if (d.State == store.DeliveryDelivered || d.State == store.DeliveryCancelled) && d.Updated.Before(before) {
 			delete(s.deliveries, k)
+			s.deliveryIDs = nil
 			n++
 		}
 	}

@@ -1,6 +1,7 @@
 package memstore_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -15,4 +16,33 @@ func TestConformance(t *testing.T) {
 			return memstore.New(memstore.Options{DedupWindow: storetest.Window, Now: now})
 		},
 	})
+}
+
+// With ConsumeFacts a read lets go of the facts at or before the
+// positions it is given: a read from the start has only the later ones.
+func TestConsumeFacts(t *testing.T) {
+	ctx := context.Background()
+	s := memstore.New(memstore.Options{ConsumeFacts: true})
+	defer s.Close()
+	var fs []store.Fact
+	for i := range 3 {
+		fs = append(fs, store.Fact{Partition: 7, Data: []byte{byte(i)}})
+	}
+	if err := s.Commit(ctx, store.Commit{Facts: fs}); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.Facts(ctx, nil, 10)
+	if err != nil || len(all) != 3 {
+		t.Fatalf("first read: %v, %v", all, err)
+	}
+	after := make([]uint64, store.Partitions)
+	after[7] = all[1].Seq
+	rest, err := s.Facts(ctx, after, 10)
+	if err != nil || len(rest) != 1 || rest[0].Seq != all[2].Seq {
+		t.Fatalf("read after %d: %v, %v", after[7], rest, err)
+	}
+	again, err := s.Facts(ctx, nil, 10)
+	if err != nil || len(again) != 1 || again[0].Seq != all[2].Seq || again[0].Data[0] != 2 {
+		t.Fatalf("read from the start after consuming: %v, %v", again, err)
+	}
 }
