@@ -152,7 +152,7 @@ func (l *loader) decodeJourney(b *hcl.Block, j *journeyDecl, sch *schema.Block) 
 			l.decodeKPI(nb, j, jr.Goal != nil, sch.Block("kpi"))
 		}
 	}
-	l.checkAlertActions(j)
+	l.checkKPIActions(j)
 }
 
 // criterion decodes an entry, goal, exit or stage entry block. goal's
@@ -517,7 +517,7 @@ func (l *loader) decodeKPI(b *hcl.Block, j *journeyDecl, hasGoal bool, sch *sche
 	c := l.content(b.Body, sch)
 	ok := true
 	if a := c.Attributes["metric"]; a != nil {
-		m, good := l.metric(a, j, hasGoal)
+		m, good := l.metric(a, j, name, hasGoal)
 		k.Metric, ok = m, good
 	}
 	if a := c.Attributes["window"]; a != nil {
@@ -550,7 +550,7 @@ func (l *loader) decodeKPI(b *hcl.Block, j *journeyDecl, hasGoal bool, sch *sche
 
 // alert decodes a KPI's alert block; nil when it has errors. Its action
 // is checked against the journey's actions once all are decoded
-// (checkAlertActions).
+// (checkKPIActions).
 func (l *loader) alert(b *hcl.Block, kpi string, sch *schema.Block) *deploy.Alert {
 	ac := l.content(b.Body, sch)
 	al := &deploy.Alert{}
@@ -573,7 +573,7 @@ func (l *loader) alert(b *hcl.Block, kpi string, sch *schema.Block) *deploy.Aler
 	if a := ac.Attributes["action"]; a != nil {
 		r, good := l.staticRef(a.Expr, "action", "alert.action", 2)
 		al.Action, ok = r.Name, ok && good
-		l.alertActions = append(l.alertActions, alertAction{kpi: kpi, action: r.Name, rng: r.Range})
+		l.kpiActions = append(l.kpiActions, kpiAction{kpi: kpi, action: r.Name, rng: r.Range})
 	}
 	if a := ac.Attributes["cooldown"]; a != nil {
 		c, d, good := l.duration(a, "alert.cooldown")
@@ -604,18 +604,22 @@ func (l *loader) alert(b *hcl.Block, kpi string, sch *schema.Block) *deploy.Aler
 	return al
 }
 
-// alertAction is an alert's action reference, checked once the journey's
-// actions are decoded.
-type alertAction struct {
+// kpiAction is a KPI's reference to an action of its journey: its
+// alert's action, or the action its metric is attributed to (metric set),
+// checked once the journey's actions are decoded.
+type kpiAction struct {
 	kpi, action string
 	rng         hcl.Range
+	metric      bool
 }
 
-// checkAlertActions checks that the action of each alert of journey j's
-// KPIs is an action of j whose stages include the stage the KPI measures.
-func (l *loader) checkAlertActions(j *journeyDecl) {
-	pending := l.alertActions
-	l.alertActions = nil
+// checkKPIActions checks the actions that journey j's KPIs name: the
+// action of an alert must be one of j whose stages include the stage the
+// KPI measures, the action of conversion(action.<name>) one of j that
+// delivers.
+func (l *loader) checkKPIActions(j *journeyDecl) {
+	pending := l.kpiActions
+	l.kpiActions = nil
 	if len(pending) == 0 {
 		return
 	}
@@ -630,11 +634,25 @@ func (l *loader) checkAlertActions(j *journeyDecl) {
 			kpis[o.KPI.Name] = o.KPI
 		}
 	}
+	names := slices.Sorted(maps.Keys(actions))
 	for _, p := range pending {
 		ac := actions[p.action]
+		if ac == nil && p.metric {
+			l.add(errorf(rngPtr(p.rng), "Undeclared action", "Journey %q has no action %q for KPI %q to measure: conversion(action.<name>) names an action of its own journey (%s).%s",
+				j.Name, p.action, p.kpi, strings.Join(names, ", "), suggest(p.action, names)))
+			continue
+		}
 		if ac == nil {
 			l.add(errorf(rngPtr(p.rng), "Undeclared action", "Journey %q has no action %q for the alert of KPI %q to trigger: an alert acts with an action of its own journey (%s).",
-				j.Name, p.action, p.kpi, strings.Join(slices.Sorted(maps.Keys(actions)), ", ")))
+				j.Name, p.action, p.kpi, strings.Join(names, ", ")))
+			continue
+		}
+		if p.metric {
+			if ch, ok := l.neverSends(ac); ok {
+				l.add(errorf(rngPtr(p.rng), "Action that never sends",
+					"KPI %q measures who converted after action %q was sent, but the action is on channel %q, which is answered through the decide API and never sends; name an action on a channel whose provider delivers.",
+					p.kpi, p.action, ch))
+			}
 			continue
 		}
 		k := kpis[p.kpi]
@@ -649,9 +667,32 @@ func (l *loader) checkAlertActions(j *journeyDecl) {
 	}
 }
 
+// neverSends reports whether every channel of action ac (its own, or its
+// treatments') is known never to send, and names one. A channel whose
+// provider's schema is unknown is taken to send.
+func (l *loader) neverSends(ac *deploy.Action) (string, bool) {
+	chans := []string{ac.Channel}
+	if len(ac.Treatments) > 0 {
+		chans = chans[:0]
+		for _, t := range ac.Treatments {
+			chans = append(chans, t.Channel)
+		}
+	}
+	for _, name := range chans {
+		d := l.s.channels[name]
+		if d == nil || d.Schema == nil || d.Schema.Delivers {
+			return "", false
+		}
+	}
+	if len(chans) == 0 {
+		return "", false
+	}
+	return chans[0], true
+}
+
 func hasBlock(blocks hcl.Blocks, typ string) bool { return firstBlock(blocks, typ) != nil }
 
-func (l *loader) metric(a *hcl.Attribute, j *journeyDecl, hasGoal bool) (deploy.Metric, bool) {
+func (l *loader) metric(a *hcl.Attribute, j *journeyDecl, kpi string, hasGoal bool) (deploy.Metric, bool) {
 	call, diags := hcl.ExprCall(a.Expr)
 	if diags.HasErrors() {
 		l.add(errorf(rngPtr(a.Expr.Range()), "Invalid metric",
@@ -667,8 +708,15 @@ func (l *loader) metric(a *hcl.Attribute, j *journeyDecl, hasGoal bool) (deploy.
 		l.add(errorf(rngPtr(call.NameRange), "Unknown metric function", "%q is not a KPI function; the KPI functions are %s.%s", call.Name, quoteList(sortedStrings(names)), suggest(call.Name, names)))
 		return deploy.Metric{}, false
 	}
-	if len(call.Arguments) != len(fn.Params) {
-		l.add(errorf(rngPtr(call.ArgsRange), "Wrong number of arguments", "%s takes %d argument(s): %s.", call.Name, len(fn.Params), fn.Usage))
+	if f, ok := deploy.LookupKPICall(call.Name, len(call.Arguments)); ok {
+		fn = f
+	} else {
+		var counts, usages []string
+		for _, f := range deploy.KPIOverloads(call.Name) {
+			counts = append(counts, strconv.Itoa(len(f.Params)))
+			usages = append(usages, f.Usage)
+		}
+		l.add(errorf(rngPtr(call.ArgsRange), "Wrong number of arguments", "%s takes %s argument(s): %s.", call.Name, strings.Join(counts, " or "), strings.Join(usages, " or ")))
 		return deploy.Metric{}, false
 	}
 	if fn.NeedsGoal && !hasGoal {
@@ -722,6 +770,17 @@ func (l *loader) metric(a *hcl.Attribute, j *journeyDecl, hasGoal bool) (deploy.
 				m.Attribute = r.Attr
 				args += "." + r.Attr
 			}
+		case 'c':
+			r, ok := l.staticRef(arg, "action", call.Name+"'s argument", 2)
+			if !ok {
+				return m, false
+			}
+			// Whether the journey has the action, and whether it
+			// delivers, is known once its actions are decoded
+			// (checkKPIActions).
+			l.kpiActions = append(l.kpiActions, kpiAction{kpi: kpi, action: r.Name, rng: r.Range, metric: true})
+			m.Action = r.Name
+			args += "action." + r.Name
 		case 'q':
 			v := l.configValue(arg, call.Name+"'s quantile")
 			if v == cty.NilVal {

@@ -166,10 +166,11 @@ type loader struct {
 	dir    string
 	opts   Options
 	cfg    *Config
-	// alertActions are the alert actions of the journey being decoded.
-	alertActions []alertAction
-	diags        hcl.Diagnostics
-	s            *scope
+	// kpiActions are the actions the KPIs of the journey being decoded
+	// name.
+	kpiActions []kpiAction
+	diags      hcl.Diagnostics
+	s          *scope
 	// checks are provider validations of messages, run together at the
 	// end of the load: each is a call to a provider process.
 	checks []providerCheck

@@ -3,6 +3,7 @@ package lang
 import (
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"sort"
@@ -107,6 +108,9 @@ type Step struct {
 	// expect_kpi
 	Value     *float64
 	Tolerance float64
+	// Samples is how many samples the KPI's value must be over, nil for
+	// any.
+	Samples *int64
 
 	// DeclRange is the block's header; Ranges has each attribute's.
 	DeclRange hcl.Range
@@ -367,6 +371,19 @@ func (d *testDecoder) step(b *hcl.Block, blk *schema.Block, start, prev time.Tim
 			}
 		}
 	}
+	if a := c.Attributes["samples"]; a != nil {
+		v, good := d.typed(a, cty.Number)
+		if good {
+			n, acc := v.AsBigFloat().Int64()
+			if acc != big.Exact || n < 0 {
+				d.add(errorf(rngPtr(a.Expr.Range()), "Invalid samples", "samples is a whole number of 0 or more."))
+				good = false
+			} else {
+				s.Samples = &n
+			}
+		}
+		ok = ok && good
+	}
 	if a := c.Attributes["fields"]; a != nil {
 		v, good := d.typed(a, cty.Map(cty.String))
 		ok = ok && good
@@ -384,8 +401,8 @@ func (d *testDecoder) step(b *hcl.Block, blk *schema.Block, start, prev time.Tim
 			ok = false
 		}
 	case StepKPI:
-		if s.Value == nil && s.State == "" {
-			d.add(errorf(rngPtr(b.DefRange), "Nothing expected", "An expect_kpi block checks a value, a state or both: set value or state."))
+		if s.Value == nil && s.State == "" && s.Samples == nil {
+			d.add(errorf(rngPtr(b.DefRange), "Nothing expected", "An expect_kpi block checks a value, its samples, a state or more: set value, samples or state."))
 			ok = false
 		}
 	}

@@ -142,6 +142,17 @@ journey "cart_recovery" {
     window = "7d"
     target { above = 0.25 }
   }
+  # Of the shoppers sent the reminder, the share who ordered after it:
+  # who was reached and how they behaved, not the email's causal lift (the
+  # subject_line experiment's no_email holdout measures that).
+  kpi "reminder_conversion" {
+    metric = conversion(action.reminder_email)
+    window = "30d"
+    target {
+      above       = 0.5
+      min_samples = 5
+    }
+  }
   kpi "checkout_dropoff" {
     metric = dropoff(stage.checkout)
     window = "7d"

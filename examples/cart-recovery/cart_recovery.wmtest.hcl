@@ -274,3 +274,85 @@ test "the subject line experiment sends each shopper their variant, and the hold
     sent     = false # held out: assigned, never sent
   }
 }
+
+# reminder_conversion is attributed to the reminder: of the shoppers it was
+# sent to whose journey has ended, the share who ordered after it. A
+# shopper who ordered before it fell due was never sent it, and does not
+# count; nor does one still in the journey.
+test "reminder_conversion counts the shoppers sent the reminder who ordered after it" {
+  customer "c-7001" {
+    traits = { email = "ava@example.test", email_opt_in = true, first_name = "Ava" }
+  }
+  customer "c-7002" {
+    traits = { email = "bo@example.test", email_opt_in = true, first_name = "Bo" }
+  }
+  customer "c-7003" {
+    traits = { email = "cy@example.test", email_opt_in = true, first_name = "Cy" }
+  }
+  customer "c-7005" {
+    traits = { email = "di@example.test", email_opt_in = true, first_name = "Di" }
+  }
+  event {
+    customer   = "c-7001"
+    type       = "cart_updated"
+    attributes = { cart_value = 80, item_count = 2 }
+  }
+  event {
+    customer   = "c-7002"
+    type       = "cart_updated"
+    attributes = { cart_value = 60, item_count = 1 }
+  }
+  event {
+    customer   = "c-7003"
+    type       = "cart_updated"
+    attributes = { cart_value = 50, item_count = 1 }
+  }
+  event {
+    customer   = "c-7005"
+    type       = "cart_updated"
+    attributes = { cart_value = 70, item_count = 1 }
+  }
+  event {
+    at         = "+30m"
+    customer   = "c-7003"
+    type       = "order_placed" # before the reminder: never sent it
+    attributes = { amount = 50 }
+  }
+  expect_delivery {
+    at       = "+1h"
+    customer = "c-7001"
+    action   = "reminder_email"
+  }
+  expect_delivery {
+    customer = "c-7002"
+    action   = "reminder_email"
+  }
+  expect_delivery {
+    customer = "c-7005"
+    action   = "reminder_email" # still browsing at the end: not counted
+  }
+  event {
+    at         = "+3h"
+    customer   = "c-7001"
+    type       = "order_placed"
+    attributes = { amount = 80 }
+  }
+  event {
+    at       = "+4h"
+    customer = "c-7002"
+    type     = "ticket_opened" # leaves the journey without ordering
+  }
+  expect_kpi {
+    at      = "+5h"
+    journey = "cart_recovery"
+    kpi     = "reminder_conversion"
+    value   = 0.5 # c-7001 of c-7001 and c-7002
+    samples = 2
+    state   = "insufficient_data" # under min_samples = 5
+  }
+  expect_kpi {
+    journey = "cart_recovery"
+    kpi     = "conversion"
+    state   = "insufficient_data" # conversion() waits for goal.within (14d) to end
+  }
+}

@@ -46,11 +46,13 @@ type StageFigure struct {
 	Reached int64
 }
 
-// KPIFigure is a KPI's value (nil without samples) and state.
+// KPIFigure is a KPI's value (nil without samples), how many samples
+// it is over and its state.
 type KPIFigure struct {
-	Name  string
-	Value *float64
-	State string
+	Name    string
+	Value   *float64
+	Samples int64
+	State   string
 }
 
 // Clock is when the events are taken to have arrived and how far the
@@ -118,7 +120,7 @@ func Replay(ctx context.Context, doc *deploy.Document, ev *Events, arrival, unti
 			f.Stages = append(f.Stages, StageFigure{s.Stage, s.Reached})
 		}
 		for _, k := range rep.KPIs {
-			f.KPIs = append(f.KPIs, KPIFigure{Name: k.Name, Value: k.Value, State: string(k.State)})
+			f.KPIs = append(f.KPIs, KPIFigure{Name: k.Name, Value: k.Value, Samples: k.Samples, State: string(k.State)})
 		}
 		out.Journeys[o.Journey.Name] = f
 	}

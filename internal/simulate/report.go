@@ -49,14 +49,18 @@ type StageReport struct {
 	Reached Pair   `json:"reached"`
 }
 
-// KPIReport is a KPI's value and state before and after; a value is
-// null without samples, a state empty where the KPI is not deployed.
+// KPIReport is a KPI's value, samples and state before and after; a
+// value is null without samples, a state empty where the KPI is not
+// deployed. The samples are what the value is over: for a share, its
+// denominator (the runs sent the action, for conversion(action.<name>)).
 type KPIReport struct {
-	KPI         string   `json:"kpi"`
-	Before      *float64 `json:"before"`
-	After       *float64 `json:"after"`
-	BeforeState string   `json:"before_state"`
-	AfterState  string   `json:"after_state"`
+	KPI           string   `json:"kpi"`
+	Before        *float64 `json:"before"`
+	After         *float64 `json:"after"`
+	BeforeSamples int64    `json:"before_samples"`
+	AfterSamples  int64    `json:"after_samples"`
+	BeforeState   string   `json:"before_state"`
+	AfterState    string   `json:"after_state"`
 }
 
 // DeliveryReport is how many deliveries an action made.
@@ -96,7 +100,8 @@ func Compare(ev *Events, arrival, until time.Time, before, after *Outcome) *Repo
 		}
 		for _, k := range mergeNames(kpiNames(a.KPIs), kpiNames(b.KPIs)) {
 			kb, ka := kpiOf(b.KPIs, k), kpiOf(a.KPIs, k)
-			jr.KPIs = append(jr.KPIs, KPIReport{KPI: k, Before: kb.Value, After: ka.Value, BeforeState: kb.State, AfterState: ka.State})
+			jr.KPIs = append(jr.KPIs, KPIReport{KPI: k, Before: kb.Value, After: ka.Value, BeforeSamples: kb.Samples, AfterSamples: ka.Samples,
+				BeforeState: kb.State, AfterState: ka.State})
 		}
 		r.Journeys = append(r.Journeys, jr)
 	}
@@ -183,8 +188,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		b.line("goal reached", pair(j.Goal), j.Goal.Before != j.Goal.After)
 		for _, k := range j.KPIs {
-			v := fmt.Sprintf("%s → %s (%s → %s)", value(k.Before), value(k.After), state(k.BeforeState), state(k.AfterState))
-			b.line("kpi "+k.KPI, v, value(k.Before) != value(k.After) || k.BeforeState != k.AfterState)
+			before, after := sampled(k.Before, k.BeforeSamples), sampled(k.After, k.AfterSamples)
+			v := fmt.Sprintf("%s → %s (%s → %s)", before, after, state(k.BeforeState), state(k.AfterState))
+			b.line("kpi "+k.KPI, v, before != after || k.BeforeState != k.AfterState)
 		}
 	}
 	b.WriteString("\n  deliveries per action\n")
@@ -245,6 +251,14 @@ func value(v *float64) string {
 		return "-"
 	}
 	return strconv.FormatFloat(*v, 'g', 4, 64)
+}
+
+// sampled is a KPI's value with what it is over: "0.6 over 5".
+func sampled(v *float64, samples int64) string {
+	if v == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%s over %d", value(v), samples)
 }
 
 func state(s string) string {

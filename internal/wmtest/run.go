@@ -684,6 +684,9 @@ func (r *runtime) expectKPI(ctx context.Context, s *lang.Step) (*Failure, error)
 	if s.Value != nil && (k.Value == nil || math.Abs(*k.Value-*s.Value) > s.Tolerance) {
 		return r.fail(s, "value", what, fmt.Sprintf("%.6g", *s.Value), got), nil
 	}
+	if s.Samples != nil && k.Samples != *s.Samples {
+		return r.fail(s, "samples", what, fmt.Sprintf("over %d samples", *s.Samples), got), nil
+	}
 	if s.State != "" && string(k.State) != s.State {
 		return r.fail(s, "state", what, s.State, got), nil
 	}

@@ -154,6 +154,17 @@ func TestFailures(t *testing.T) {
     kpi     = "average_order_value"
     value   = 70
   }`, 19, "70", "80 over 1 samples, no_target"},
+		{"kpi samples", `event {
+    at         = "+1h"
+    customer   = "c1"
+    type       = "order_placed"
+    attributes = { amount = 80 }
+  }
+  expect_kpi {
+    journey = "cart_recovery"
+    kpi     = "average_order_value"
+    samples = 2
+  }`, 19, "over 2 samples", "80 over 1 samples, no_target"},
 		{"unknown action", `expect_delivery {
     customer = "c1"
     action   = "reminder"

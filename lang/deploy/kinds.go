@@ -216,6 +216,7 @@ type Metric struct {
 	Event     string   `json:"event,omitempty"`     // rate, average, nps
 	Attribute string   `json:"attribute,omitempty"` // average, nps
 	Quantile  *float64 `json:"quantile,omitempty"`  // time_in_stage, time_to_goal
+	Action    string   `json:"action,omitempty"`    // conversion(action.<name>): the action's name in the journey
 	Source    string   `json:"source"`              // canonical text: dropoff(stage.checkout)
 }
 

@@ -22,7 +22,9 @@ type KPIFunc struct {
 	Name string
 	// Params are its arguments in order: 's' a stage reference, 'e' an
 	// event type reference, 'a' an event attribute reference, 'q' a
-	// quantile.
+	// quantile, 'c' an action of the journey that delivers. A name may be
+	// registered more than once with different numbers of arguments
+	// (conversion() and conversion(action.<name>)).
 	Params string
 	// NeedsGoal is set for a function that measures reaching the goal.
 	NeedsGoal bool
@@ -37,6 +39,8 @@ type KPIFunc struct {
 var kpiFuncs = []KPIFunc{
 	{KPIConversion, "", true, "share", "conversion()", "conversion()",
 		"of the entries whose `goal.within` ended inside the window, the share that reached the goal; needs a `goal`"},
+	{KPIConversion, "c", true, "share", "conversion(action.<name>)", "conversion(action.<name>)",
+		"of the journey runs sent the action (queued for delivery) whose first send of it was in the window and that have ended, the share that reached the goal after that send; needs a `goal` and an action on a channel that delivers"},
 	{KPIDropoff, "s", false, "share", "dropoff(stage.<name>)", "dropoff(stage.<name>)",
 		"of the customers who reached the stage in the window and left it, the share who left the journey from it without reaching the goal"},
 	{KPITimeInStage, "sq", false, "seconds", "time_in_stage(stage.<name>, 0.9)", "time_in_stage(stage.<name>, q)",
@@ -54,7 +58,8 @@ var kpiFuncs = []KPIFunc{
 // KPIFuncs returns the KPI functions in the order the docs list them.
 func KPIFuncs() []KPIFunc { return append([]KPIFunc(nil), kpiFuncs...) }
 
-// LookupKPIFunc returns the KPI function named name.
+// LookupKPIFunc returns the KPI function named name (the first
+// registered, for a name registered with several numbers of arguments).
 func LookupKPIFunc(name string) (KPIFunc, bool) {
 	for _, f := range kpiFuncs {
 		if f.Name == name {
@@ -62,6 +67,29 @@ func LookupKPIFunc(name string) (KPIFunc, bool) {
 		}
 	}
 	return KPIFunc{}, false
+}
+
+// LookupKPICall returns the KPI function named name that takes args
+// arguments.
+func LookupKPICall(name string, args int) (KPIFunc, bool) {
+	for _, f := range kpiFuncs {
+		if f.Name == name && len(f.Params) == args {
+			return f, true
+		}
+	}
+	return KPIFunc{}, false
+}
+
+// KPIOverloads returns the KPI functions named name, in the order
+// registered.
+func KPIOverloads(name string) []KPIFunc {
+	var out []KPIFunc
+	for _, f := range kpiFuncs {
+		if f.Name == name {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // KPISignatures lists the functions' signatures for messages and docs:

@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -10,11 +11,15 @@ import (
 func TestKPIFuncs(t *testing.T) {
 	seen := map[string]bool{}
 	for _, f := range KPIFuncs() {
-		if seen[f.Name] {
-			t.Errorf("%s registered twice", f.Name)
+		key := f.Name + "/" + strconv.Itoa(len(f.Params))
+		if seen[key] {
+			t.Errorf("%s registered twice with %d arguments", f.Name, len(f.Params))
 		}
-		seen[f.Name] = true
-		if strings.Trim(f.Params, "seaq") != "" {
+		seen[key] = true
+		if g, ok := LookupKPICall(f.Name, len(f.Params)); !ok || g.Signature != f.Signature {
+			t.Errorf("lookup %s with %d arguments: %+v %v", f.Name, len(f.Params), g, ok)
+		}
+		if strings.Trim(f.Params, "seaqc") != "" {
 			t.Errorf("%s has parameters %q", f.Name, f.Params)
 		}
 		for _, s := range []string{f.Usage, f.Signature} {
@@ -34,7 +39,13 @@ func TestKPIFuncs(t *testing.T) {
 	if _, ok := LookupKPIFunc("count"); ok {
 		t.Error("count is not a KPI function")
 	}
-	if got := KPISignatures("`"); !strings.HasPrefix(got, "`conversion()`, `dropoff(stage.<name>)`") {
+	if len(KPIOverloads(KPIConversion)) != 2 {
+		t.Errorf("conversion overloads %+v", KPIOverloads(KPIConversion))
+	}
+	if _, ok := LookupKPICall(KPIDropoff, 0); ok {
+		t.Error("dropoff takes one argument")
+	}
+	if got := KPISignatures("`"); !strings.HasPrefix(got, "`conversion()`, `conversion(action.<name>)`, `dropoff(stage.<name>)`") {
 		t.Errorf("signatures %s", got)
 	}
 }

@@ -102,6 +102,7 @@ var testFile = &Block{
 						{Name: "kpi", Kind: Value, Type: cty.String, Required: true, Description: "The KPI's name."},
 						{Name: "value", Kind: Value, Type: cty.Number, Description: "The value it must have, within `tolerance`."},
 						{Name: "tolerance", Kind: Value, Type: cty.Number, Default: "1e-9", Description: "How far from `value` is still equal."},
+						{Name: "samples", Kind: Value, Type: cty.Number, Description: "How many samples the value must be over, as `waymark status` shows them: for a share, its denominator (for `conversion(action.<name>)`, the runs sent the action)."},
 						{Name: "state", Kind: Value, Type: cty.String, Enum: []string{"met", "missed", "insufficient_data", "no_target"}, Description: "The KPI's state against its target, as `waymark status` shows it."},
 					},
 				},

@@ -75,7 +75,11 @@ func (k *KPI) definition() string {
 		}
 		t += fmt.Sprintf("/%d", k.Target.MinSamples)
 	}
-	return fmt.Sprintf("%s|%s|%s|%s|%v|%s|%s", k.Function, k.Stage, k.Event, k.Attribute, k.Quantile, k.Window, t)
+	def := fmt.Sprintf("%s|%s|%s|%s|%v|%s|%s", k.Function, k.Stage, k.Event, k.Attribute, k.Quantile, k.Window, t)
+	if k.Action != "" {
+		def += "|" + k.Action // only then, so that other KPIs' stored definitions still match
+	}
+	return def
 }
 
 // Alerts evaluates every KPI that has a target at now and returns an

@@ -357,7 +357,11 @@ func (a *Analytics) carry(spec Journey) {
 		return
 	}
 	rename := func(b *bucket) {
-		if b == nil || b.actions == nil {
+		if b == nil {
+			return
+		}
+		renameSends(b, spec.ActionsMoved)
+		if b.actions == nil {
 			return
 		}
 		type move struct {

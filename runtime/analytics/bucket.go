@@ -26,6 +26,9 @@ type bucket struct {
 	attrs   map[attrKey]*attrAgg
 	actions map[string]*actionAgg
 	paths   map[uint64]*pathAgg
+	// sends count ended runs by the hour of their first send of each
+	// action, by action name (attributed.go).
+	sends map[string]*sendAgg
 }
 
 type stageAgg struct {
@@ -172,5 +175,10 @@ func (b *bucket) merge(o *bucket, sign int64) {
 	}
 	for k, y := range o.paths {
 		b.addPath(k, sign*y.runs, sign*y.goals)
+	}
+	for name, y := range o.sends {
+		x := b.send(name)
+		x.runs += sign * y.runs
+		x.converted += sign * y.converted
 	}
 }

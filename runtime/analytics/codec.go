@@ -19,6 +19,9 @@ const (
 	// tagVariantDelivery is a delivery of a variant of an experiment:
 	// tagDelivery's fields, then the variant.
 	tagVariantDelivery = 'V'
+	// tagSentTransition is a transition that ends a run which sent
+	// actions: tagTransition's fields, then the run's first sends.
+	tagSentTransition = 'S'
 )
 
 var errCorrupt = errors.New("corrupt analytics record")
@@ -30,13 +33,24 @@ func (r Record) MarshalBinary() ([]byte, error) {
 	switch {
 	case r.Transition != nil:
 		t := r.Transition
-		b = append(b, tagTransition)
+		tag := byte(tagTransition)
+		if len(t.Sent) > 0 {
+			tag = tagSentTransition
+		}
+		b = append(b, tag)
 		b = putTime(b, t.Time)
 		b = putStrings(b, t.Stack, t.Journey, t.Customer)
 		b = binary.AppendUvarint(b, t.Run)
 		b = putStrings(b, t.From, t.To, t.Reason)
 		b = putTime(b, t.Entered)
 		b = putTime(b, t.Since)
+		if len(t.Sent) > 0 {
+			b = binary.AppendUvarint(b, uint64(len(t.Sent)))
+			for _, x := range t.Sent {
+				b = putStrings(b, x.Action)
+				b = putTime(b, x.Time)
+			}
+		}
 	case r.Event != nil:
 		e := r.Event
 		b = append(b, tagEvent)
@@ -102,12 +116,22 @@ func (r *Record) UnmarshalBinary(data []byte) error {
 	seq, part := r.Seq, r.Partition
 	*r = Record{Seq: seq, Partition: part}
 	switch data[0] {
-	case tagTransition:
+	case tagTransition, tagSentTransition:
 		t := &Transition{Time: d.time()}
 		t.Stack, t.Journey, t.Customer = d.str(), d.str(), d.str()
 		t.Run = d.uvarint()
 		t.From, t.To, t.Reason = d.str(), d.str(), d.str()
 		t.Entered, t.Since = d.time(), d.time()
+		if data[0] == tagSentTransition {
+			n := d.uvarint()
+			if n == 0 || n > uint64(len(d.b)) {
+				return errCorrupt
+			}
+			t.Sent = make([]Sent, 0, n)
+			for i := uint64(0); i < n && !d.err; i++ {
+				t.Sent = append(t.Sent, Sent{Action: d.str(), Time: d.time()})
+			}
+		}
 		r.Transition = t
 	case tagEvent:
 		e := &Event{Time: d.time()}

@@ -54,6 +54,9 @@ type KPI struct {
 	Event     string
 	Attribute string
 	Quantile  float64
+	// Action is the action a conversion is attributed to
+	// (conversion(action.<name>)), "" for none.
+	Action string
 	// Source is the metric as written: dropoff(stage.checkout).
 	Source string
 	Window time.Duration
@@ -154,7 +157,7 @@ func kpiFromDeploy(d *deploy.KPI) (KPI, error) {
 		return KPI{}, fmt.Errorf("analytics does not compute the KPI function %q", d.Metric.Function)
 	}
 	k := KPI{Name: d.Name, Function: d.Metric.Function, Stage: d.Metric.Stage, Event: d.Metric.Event,
-		Attribute: d.Metric.Attribute, Source: d.Metric.Source, Window: w}
+		Attribute: d.Metric.Attribute, Action: d.Metric.Action, Source: d.Metric.Source, Window: w}
 	if d.Metric.Quantile != nil {
 		k.Quantile = *d.Metric.Quantile
 	}

@@ -36,6 +36,14 @@ func SnapshotAsVersion(a *Analytics, v int) ([]byte, error) {
 			s.Journeys[i].Held = nil
 		}
 	}
+	if v < 6 {
+		for i := range s.Journeys {
+			js := &s.Journeys[i]
+			for k := range js.Buckets {
+				js.Buckets[k].Sends = nil
+			}
+		}
+	}
 	var buf bytes.Buffer
 	buf.Write(snap[:off])
 	if err := gob.NewEncoder(&buf).Encode(&s); err != nil {

@@ -107,7 +107,9 @@ func proportion(function string) bool {
 // kpiHoldout is the KPI's comparison with the holdout at now, nil for a
 // journey no held-out customer has entered or a KPI that is not a share.
 func (j *journey) kpiHoldout(k *KPI, now int64) *KPIHoldout {
-	if j.held == nil || !proportion(k.Function) {
+	// Held-out customers are sent nothing: an attributed KPI has no
+	// held-out side to compare with.
+	if j.held == nil || !proportion(k.Function) || k.attributed() {
 		return nil
 	}
 	all, held := j.kpiSum(k, now), j.held.kpiSum(k, now)

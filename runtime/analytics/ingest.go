@@ -223,6 +223,7 @@ func (j *journey) transition(tr *Transition) {
 			}
 		})
 	}
+	j.attribute(tr.Sent, t, goal)
 	if entered != noTime {
 		j.touchMs(entered, func(b *bucket) {
 			b.ended++

@@ -42,7 +42,11 @@ type kpiSum struct {
 func (j *journey) collect(k *KPI, b *bucket, s *kpiSum) {
 	switch k.Function {
 	case FuncConversion:
-		if j.spec.Within > 0 {
+		if k.Action != "" {
+			if x := b.sends[k.Action]; x != nil {
+				s.num, s.den = s.num+x.converted, s.den+x.runs
+			}
+		} else if j.spec.Within > 0 {
 			s.num, s.den = s.num+b.converted, s.den+b.matured
 		} else {
 			s.num, s.den = s.num+b.goals, s.den+b.ended
@@ -197,7 +201,7 @@ func (j *journey) kpiReport(k *KPI, now int64, series bool) KPIReport {
 		r.Value = num(m.value)
 	}
 	r.Holdout = j.kpiHoldout(k, now)
-	if k.Function == FuncConversion && j.spec.Within > 0 {
+	if k.Function == FuncConversion && !k.attributed() && j.spec.Within > 0 {
 		p, pc := j.active()+int64(len(j.pending)), j.pendingConverted
 		r.Pending, r.PendingConverted = &p, &pc
 	}

@@ -34,6 +34,16 @@ type Transition struct {
 	// earlier transitions, fills them in.
 	Entered time.Time
 	Since   time.Time
+	// Sent are, on the transition that ends a run, the run's first send
+	// of each action it sent, for conversion(action.<name>).
+	Sent []Sent
+}
+
+// Sent is a run's first send of an action: when the runtime queued its
+// delivery.
+type Sent struct {
+	Action string
+	Time   time.Time
 }
 
 // Event is an event of a customer who is in a journey, for the KPIs that

@@ -19,8 +19,10 @@ import (
 //	3: alert states carry their KPI's definition (alertSnap.Def).
 //	4: a journey carries the global holdout's figures (journeyState.Held).
 //	5: and its experiments' (journeyState.Experiments).
+//	6: buckets count the ended runs sent each action (bucketState.Sends);
+//	   older snapshots have none, as their runtime counted none.
 const (
-	snapshotVersion    = 5
+	snapshotVersion    = 6
 	minSnapshotVersion = 2
 )
 
@@ -65,6 +67,13 @@ type bucketState struct {
 	Attrs   []attrState
 	Actions []actionState
 	Paths   []pathState
+	// Sends are the attributed counts (version 6).
+	Sends []sendState
+}
+
+type sendState struct {
+	Action          string
+	Runs, Converted int64
 }
 
 type stageState struct {
@@ -221,6 +230,9 @@ func (b *bucket) state() bucketState {
 	for k, x := range b.paths {
 		s.Paths = append(s.Paths, pathState{k, x.runs, x.goals})
 	}
+	for k, x := range b.sends {
+		s.Sends = append(s.Sends, sendState{k, x.runs, x.converted})
+	}
 	return s
 }
 
@@ -249,6 +261,9 @@ func (s *bucketState) bucket() *bucket {
 			b.paths = map[uint64]*pathAgg{}
 		}
 		b.paths[x.Mask] = &pathAgg{x.Runs, x.Goals}
+	}
+	for _, x := range s.Sends {
+		*b.send(x.Action) = sendAgg{x.Runs, x.Converted}
 	}
 	return b
 }

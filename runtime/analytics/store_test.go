@@ -140,6 +140,8 @@ func TestRecordCodec(t *testing.T) {
 	for _, r := range []analytics.Record{
 		{Transition: &analytics.Transition{Time: ts, Stack: "growth", Journey: "cart", Customer: "c-1", Run: 3, From: "a", To: "b",
 			Reason: analytics.ReasonMoved, Entered: ts.Add(-time.Hour)}},
+		{Transition: &analytics.Transition{Time: ts, Stack: "growth", Journey: "cart", Customer: "c-1", Run: 3, From: "b",
+			Reason: analytics.ReasonCompleted, Sent: []analytics.Sent{{Action: "remind", Time: ts.Add(-time.Minute)}, {Action: "nudge", Time: ts}}}},
 		{Event: &analytics.Event{Time: ts, Stack: "growth", Journey: "cart", Customer: "c-1", Run: 1, Type: "survey",
 			Attributes: map[string]float64{"score": 9, "csat": 4.5}}},
 		{Event: &analytics.Event{Time: ts, Stack: "s", Journey: "j", Customer: "c", Type: "viewed"}},

@@ -90,6 +90,23 @@ func TestBuildProblems(t *testing.T) {
 			want: []string{`journey.cart_recovery: entry.condition:`},
 		},
 		{
+			name: "conversion of an action the journey lacks, of one that never sends, and an action on another metric",
+			stacks: map[string]*deploy.Document{"growth": fixture.New("growth").Shared().CartRecovery(nil).Web().
+				Channel(deploy.Channel{Name: "mail", Provider: "smtp", Delivers: true}).
+				Action(deploy.Action{Journey: "cart_recovery", Name: "banner", Channel: "web", Stages: []string{"browsing"}}).
+				Action(deploy.Action{Journey: "cart_recovery", Name: "reminder", Channel: "mail", Stages: []string{"browsing"}}).
+				KPI(deploy.KPI{Journey: "cart_recovery", Name: "a", Window: "7d", Metric: deploy.Metric{Function: "conversion", Action: "nope"}}).
+				KPI(deploy.KPI{Journey: "cart_recovery", Name: "b", Window: "7d", Metric: deploy.Metric{Function: "conversion", Action: "banner"}}).
+				KPI(deploy.KPI{Journey: "cart_recovery", Name: "c", Window: "7d", Metric: deploy.Metric{Function: "conversion", Action: "reminder"}}).
+				KPI(deploy.KPI{Journey: "cart_recovery", Name: "d", Window: "7d", Metric: deploy.Metric{Function: "dropoff", Stage: "browsing", Action: "reminder"}}).
+				Done()},
+			want: []string{
+				`journey.cart_recovery.kpi.a: metric conversion names action "nope", which journey "cart_recovery" does not have`,
+				`journey.cart_recovery.kpi.b: metric conversion names action "banner", whose channels never send`,
+				`journey.cart_recovery.kpi.d: metric dropoff takes no action`,
+			},
+		},
+		{
 			name:   "stack name mismatch",
 			stacks: map[string]*deploy.Document{"growth": fixture.New("other").Done()},
 			want:   []string{`the document is for stack "other", not "growth"`},

@@ -385,6 +385,25 @@ func (c *checker) criterion(addr, attr string, cr deploy.Criterion) Criterion {
 	return Criterion{Event: cr.Event, Condition: cr.Condition, Address: addr, Attr: attr}
 }
 
+// neverSends reports whether every channel of ac (its own, or its
+// treatments') is declared and never sends.
+func (c *checker) neverSends(ac *deploy.Action) bool {
+	chans := []string{ac.Channel}
+	if len(ac.Treatments) > 0 {
+		chans = chans[:0]
+		for _, t := range ac.Treatments {
+			chans = append(chans, t.Channel)
+		}
+	}
+	for _, name := range chans {
+		ch := c.doc.Object("channel." + name)
+		if ch == nil || ch.Channel == nil || ch.Channel.Delivers {
+			return false
+		}
+	}
+	return len(chans) > 0
+}
+
 func (c *checker) action(o *deploy.Object, a addrs.Address) {
 	ac := o.Action
 	if ac.Journey != a.Journey || ac.Name != a.Name {
@@ -465,6 +484,17 @@ func (c *checker) kpi(o *deploy.Object, a addrs.Address) {
 	case "dropoff", "time_in_stage":
 		if c.doc.Object("journey."+k.Journey+".stage."+m.Stage) == nil {
 			c.add(o.Address, "metric %s names stage %q, which journey %q does not have", m.Function, m.Stage, k.Journey)
+		}
+	}
+	if m.Action != "" {
+		ao := c.doc.Object(addrs.Address{Kind: addrs.Action, Journey: k.Journey, Name: m.Action}.String())
+		switch {
+		case m.Function != deploy.KPIConversion:
+			c.add(o.Address, "metric %s takes no action", m.Function)
+		case ao == nil || ao.Action == nil:
+			c.add(o.Address, "metric %s names action %q, which journey %q does not have", m.Function, m.Action, k.Journey)
+		case c.neverSends(ao.Action):
+			c.add(o.Address, "metric %s names action %q, whose channels never send (inbound)", m.Function, m.Action)
 		}
 	}
 	switch m.Function {

@@ -111,6 +111,32 @@ type run struct {
 	stageAt        time.Time
 	left           time.Time
 	timers         []timer
+	// sent holds, while the run is active, its first send of each action
+	// (the delivery queued for it), in order: the transition that ends the
+	// run carries them to analytics, for conversion(action.<name>).
+	sent []sent
+}
+
+// sent is a run's first send of an action.
+type sent struct {
+	action string // its name in the journey
+	at     time.Time
+}
+
+// maxSent bounds the actions a run remembers sending.
+const maxSent = 32
+
+// noteSent remembers that the run sent action at t, unless it has sent it
+// before.
+func (r *run) noteSent(action string, t time.Time) {
+	for _, x := range r.sent {
+		if x.action == action {
+			return
+		}
+	}
+	if len(r.sent) < maxSent {
+		r.sent = append(r.sent, sent{action, t})
+	}
 }
 
 type timer struct {
@@ -268,9 +294,10 @@ func toExpr(v events.Value) expr.Value {
 }
 
 // The state encoding. Version 2 adds trigger timers and what the decision
-// pipeline keeps; version 3 the channels unsubscribed from; versions 1
-// and 2 are read too.
-const stateVersion = 3
+// pipeline keeps; version 3 the channels unsubscribed from; version 4 each
+// run's first sends (run.sent). Versions 1 to 3 are read too: their runs
+// have sent nothing that an attributed KPI will count.
+const stateVersion = 4
 
 var errCorruptState = errors.New("corrupt customer state")
 
@@ -297,6 +324,11 @@ func (c *customer) encode(b []byte) []byte {
 			b = wire.AppendString(b, t.kind)
 			b = wire.AppendTime(b, t.due)
 			b = wire.AppendString(b, t.action)
+		}
+		b = binary.AppendUvarint(b, uint64(len(r.sent)))
+		for _, x := range r.sent {
+			b = wire.AppendString(b, x.action)
+			b = wire.AppendTime(b, x.at)
 		}
 	}
 	b = binary.AppendUvarint(b, uint64(len(c.timeline)))
@@ -394,6 +426,11 @@ func decodeCustomer(id string, data []byte) (*customer, error) {
 				t.action = d.Intern()
 			}
 			r.timers = append(r.timers, t)
+		}
+		if version >= 4 {
+			for k := d.Count(); k > 0 && !d.Err; k-- {
+				r.sent = append(r.sent, sent{action: d.Intern(), at: d.Time()})
+			}
 		}
 		c.runs = append(c.runs, r)
 	}

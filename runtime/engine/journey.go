@@ -288,14 +288,24 @@ func (w *work) end(c *customer, r *run, status, reason string, t time.Time, late
 	w.sh.count(stageKey{r.stack, r.journey, r.stage}, -1)
 	r.status, r.left, r.timers = status, t, nil
 	w.record(c, r, r.stage, "", reason, t, r.stageAt, late)
+	r.sent = nil // counted by the transition that ends the run
 }
 
 // record keeps a transition of run r at t, which reached from at since:
 // in the customer's timeline and as a fact for analytics.
 func (w *work) record(c *customer, r *run, from, to, reason string, t, since time.Time, late bool) {
 	tr := store.Transition{Time: t, Stack: r.stack, Journey: r.journey, Customer: c.id, Run: r.n, From: from, To: to, Reason: reason, Late: late}
-	w.sh.fact(t, analytics.Record{Transition: &analytics.Transition{Time: t, Stack: r.stack, Journey: r.journey,
-		Customer: c.id, Run: r.n, From: from, To: to, Reason: reason, Entered: r.entered, Since: since}})
+	at := &analytics.Transition{Time: t, Stack: r.stack, Journey: r.journey,
+		Customer: c.id, Run: r.n, From: from, To: to, Reason: reason, Entered: r.entered, Since: since}
+	if to == "" && len(r.sent) > 0 {
+		// The run's first send of each action, for the KPIs attributed
+		// to one (conversion(action.<name>)).
+		at.Sent = make([]analytics.Sent, len(r.sent))
+		for i, x := range r.sent {
+			at.Sent[i] = analytics.Sent{Action: x.action, Time: x.at}
+		}
+	}
+	w.sh.fact(t, analytics.Record{Transition: at})
 	c.timeline = append(c.timeline, tr)
 	if len(c.timeline) > timelineLen {
 		c.timeline = append(c.timeline[:0], c.timeline[len(c.timeline)-timelineLen:]...)
@@ -452,6 +462,12 @@ func (w *work) reconcile(c *customer, stack string, moves []catalog.Move, t time
 			for i := range r.timers {
 				if r.timers[i].kind == timerTrigger && r.timers[i].action == m.FromAction {
 					r.timers[i].action = m.ToAction
+					c.dirty = true
+				}
+			}
+			for i := range r.sent {
+				if r.sent[i].action == m.FromAction {
+					r.sent[i].action = m.ToAction
 					c.dirty = true
 				}
 			}

@@ -109,6 +109,7 @@ func (w *work) trigger(c *customer, due, t time.Time, r0 *run, tm timer) {
 			Action: m.a.Address, Treatment: v.Treatment, Channel: v.Channel.Name, Decision: d.ID, Due: due, Variant: cd.VariantName()}
 		w.sh.outbox = append(w.sh.outbox, it.Entry(store.DeliveryPending, t))
 		c.addContact(contact{at: t, channel: v.Channel.Name, action: m.a.Ref, key: keyHash(keys[i]), pending: true}, w.cat.contactAge())
+		m.r.noteSent(m.a.Name, t)
 	}
 	if !d.Deferred.IsZero() {
 		// An action not sent of which a variant waits for quiet hours to
