@@ -39,13 +39,23 @@ func TestAttributedConversion(t *testing.T) {
 		enter("c5", at(9*day), "browsing"). // sent remind, still in the journey: its run has not ended
 		enter("c6", at(day), "browsing").endSent("c6", at(9*day), "browsing", analytics.ReasonCompleted, remind(day+hour)).
 		enter("c7", at(9*day), "browsing").endSent("c7", at(9*day+20*hour), "browsing", analytics.ReasonExpired, remind(9*day+hour))
-	j := journey(3*day, attributedKPI("reminded", "remind", 7*day), attributedKPI("nudged", "nudge", 7*day),
+	reminded := attributedKPI("reminded", "remind", 7*day)
+	reminded.AlertChannel = "ops"
+	j := journey(3*day, reminded, attributedKPI("nudged", "nudge", 7*day),
 		analytics.KPI{Name: "conversion", Function: analytics.FuncConversion, Source: "conversion()", Window: 30 * day})
 	a := build(t, j, fd)
 	now := at(10 * day)
 	r := kpi(t, a, now, "reminded")
 	if !near(r.Value, 1.0/3, 1e-12) || r.Samples != 3 || r.State != analytics.StateMissed || r.Pending != nil || r.Holdout != nil {
 		t.Fatalf("reminded: %v over %d, %s, pending %v", val(r.Value), r.Samples, r.State, r.Pending)
+	}
+	// Its target is above 0.5: missed, and its alert fires, as any KPI's.
+	var alerts []string
+	for _, al := range a.Alerts(now) {
+		alerts = append(alerts, al.State+" "+al.ID)
+	}
+	if fmt.Sprint(alerts) != "[missed growth/journey.cart.kpi.reminded#1]" {
+		t.Fatalf("alerts %v", alerts)
 	}
 	if r := kpi(t, a, now, "nudged"); !near(r.Value, 1, 1e-12) || r.Samples != 2 {
 		t.Fatalf("nudged: %v over %d", val(r.Value), r.Samples)
