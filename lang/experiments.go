@@ -113,6 +113,11 @@ func (l *loader) experimentMetric(a *hcl.Attribute, j *journeyDecl) (string, boo
 		l.add(errorf(rngPtr(r.Range), "Unknown KPI", "journey %q has no kpi %q; its KPIs are %s.%s", j.Name, r.Name, quoteList(keys(kpis)), suggest(r.Name, keys(kpis))))
 		return "", false
 	}
+	if fn == attributedConversion {
+		l.add(errorf(rngPtr(r.Range), "KPI attributed to an action",
+			"An experiment compares the share of each variant's customers who convert after assignment; kpi %q of journey %q counts conversions after an action's sends, which the experiment's counts do not follow. Use conversion or a kpi whose metric is conversion() or rate(event.<type>).", r.Name, j.Name))
+		return "", false
+	}
 	for _, f := range experimentMetricFuncs {
 		if f == fn {
 			return "kpi." + r.Name, true
@@ -122,6 +127,9 @@ func (l *loader) experimentMetric(a *hcl.Attribute, j *journeyDecl) (string, boo
 		"An experiment compares the share of its customers who convert, so its KPI's metric must be conversion() or rate(event.<type>); kpi %q of journey %q is %s().", r.Name, j.Name, fn))
 	return "", false
 }
+
+// attributedConversion stands in journeyKPIFuncs for conversion(action.<name>).
+const attributedConversion = "conversion(action)"
 
 // journeyKPIFuncs returns the KPI function of each KPI the journey
 // declares, by name ("" when the metric is not a call; decodeKPI reports
@@ -135,6 +143,9 @@ func journeyKPIFuncs(j *journeyDecl) map[string]string {
 		if a := attrs["metric"]; a != nil {
 			if call, diags := hcl.ExprCall(a.Expr); !diags.HasErrors() {
 				fn = call.Name
+				if fn == deploy.MetricConversion && len(call.Arguments) > 0 {
+					fn = attributedConversion
+				}
 			}
 		}
 		out[kb.Labels[0]] = fn

@@ -2,6 +2,7 @@ package lang_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/waymarkhq/waymark/lang/deploy"
@@ -47,5 +48,12 @@ func TestExperimentDecodes(t *testing.T) {
 	bad.Experiment = &ex
 	if msgs := deploy.CheckExperiment(&bad, kpi, nil); len(msgs) != 3 {
 		t.Errorf("CheckExperiment of a bad experiment gave %d messages, want 3: %v", len(msgs), msgs)
+	}
+	attributed := func(string) (deploy.Metric, bool) {
+		return deploy.Metric{Function: deploy.MetricConversion, Action: "reminder"}, true
+	}
+	ex.Metric = "kpi.reminded"
+	if msgs := deploy.CheckExperiment(&bad, attributed, nil); len(msgs) != 3 || !strings.Contains(msgs[2], "attributed to action \"reminder\"") {
+		t.Errorf("CheckExperiment of an experiment on an attributed KPI: %v", msgs)
 	}
 }

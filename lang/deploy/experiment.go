@@ -142,6 +142,8 @@ func CheckExperiment(ac *Action, kpi func(name string) (Metric, bool), s *provsc
 			add("metric names kpi %q, which journey %q does not have", name, ac.Journey)
 		case !slices.Contains(ExperimentMetricFuncs, m.Function):
 			add("metric kpi %q is %s(), not conversion() or rate()", name, m.Function)
+		case m.Action != "":
+			add("metric kpi %q is attributed to action %q's sends, which an experiment's counts do not follow", name, m.Action)
 		}
 	}
 	return out
