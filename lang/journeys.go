@@ -705,7 +705,8 @@ func (l *loader) metric(a *hcl.Attribute, j *journeyDecl, kpi string, hasGoal bo
 		for _, f := range deploy.KPIFuncs() {
 			names = append(names, f.Name)
 		}
-		l.add(errorf(rngPtr(call.NameRange), "Unknown metric function", "%q is not a KPI function; the KPI functions are %s.%s", call.Name, quoteList(sortedStrings(names)), suggest(call.Name, names)))
+		names = slices.Compact(sortedStrings(names)) // a function with two forms, as conversion, is named once
+		l.add(errorf(rngPtr(call.NameRange), "Unknown metric function", "%q is not a KPI function; the KPI functions are %s.%s", call.Name, quoteList(names), suggest(call.Name, names)))
 		return deploy.Metric{}, false
 	}
 	if f, ok := deploy.LookupKPICall(call.Name, len(call.Arguments)); ok {
