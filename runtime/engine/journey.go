@@ -39,8 +39,10 @@ type work struct {
 	noExplore bool
 	// act is reused from event to event.
 	act expr.Activation
-	// due is fire's scratch, reused from customer to customer.
-	due []runDue
+	// due and timers are fire's and setTimers' scratch, reused from
+	// customer to customer.
+	due    []runDue
+	timers []timer
 }
 
 // event applies one event to its customer: traits first, then each
@@ -200,35 +202,43 @@ const keepTriggers = -2
 // leaves them. The trigger's delay is the customer's variant's when the
 // action's experiment sets one.
 func (w *work) setTimers(j *catalog.Journey, customer string, r *run, from int) {
-	old := r.timers
-	r.timers = make([]timer, 0, len(old)+2)
+	// Made in scratch, as they are derived from the old ones, then copied
+	// over them: one array per run, reused from stage to stage.
+	ts := w.derivedTimers(j, customer, r, from, w.timers[:0])
+	r.timers = append(r.timers[:0], ts...)
+	w.timers = ts[:0]
+}
+
+// derivedTimers appends to ts the timers of setTimers.
+func (w *work) derivedTimers(j *catalog.Journey, customer string, r *run, from int, ts []timer) []timer {
 	if j.Goal != nil && j.Within > 0 {
-		r.timers = append(r.timers, timer{kind: timerWithin, due: r.entered.Add(j.Within)})
+		ts = append(ts, timer{kind: timerWithin, due: r.entered.Add(j.Within)})
 	}
 	cur := j.Stage(r.stage)
 	if cur >= 0 && j.Stages[cur].Timeout > 0 {
-		r.timers = append(r.timers, timer{kind: timerTimeout, due: r.stageAt.Add(j.Stages[cur].Timeout)})
+		ts = append(ts, timer{kind: timerTimeout, due: r.stageAt.Add(j.Stages[cur].Timeout)})
 	}
 	dj := w.cat.decJourney(r.stack, j.Index)
 	if dj == nil {
-		return
+		return ts
 	}
-	for _, t := range old {
+	for _, t := range r.timers {
 		if t.kind != timerTrigger {
 			continue
 		}
 		if a := dj.Action(t.action); a != nil && a.Trigger != nil && a.InStage(cur) {
-			r.timers = append(r.timers, t)
+			ts = append(ts, t)
 		}
 	}
 	if from == keepTriggers {
-		return
+		return ts
 	}
 	for _, a := range dj.Actions {
 		if a.Trigger != nil && a.InStage(cur) && !a.InStage(from) {
-			r.timers = append(r.timers, timer{kind: timerTrigger, due: r.stageAt.Add(a.TriggerAfter(customer)), action: a.Name})
+			ts = append(ts, timer{kind: timerTrigger, due: r.stageAt.Add(a.TriggerAfter(customer)), action: a.Name})
 		}
 	}
+	return ts
 }
 
 // decJourney returns the decisioning view of a stack's journey.
