@@ -49,9 +49,10 @@ func Start(ctx context.Context, opts Options) (*Runtime, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	// The analytics feed is the one reader of the facts, and never reads
-	// back: the store lets go of what it has read.
-	st := memstore.New(memstore.Options{ConsumeFacts: true})
+	// The engine hands over what it commits, and the analytics feed is
+	// the one reader of the facts, which never reads back: the store
+	// keeps what it is given and lets go of what has been read.
+	st := memstore.New(memstore.Options{OwnCommits: true, ConsumeFacts: true})
 	// The key only seals documents in memory: a fixed one will do.
 	key := sha256.Sum256([]byte("waymark simulate"))
 	cfg := service.Config{Store: st, SecretKey: key[:service.KeySize], EventClock: true,

@@ -126,7 +126,11 @@ func (a *Analytics) transition(tr *Transition) {
 
 func (j *journey) transition(tr *Transition) {
 	t := msOf(tr.Time)
-	r := j.run(tr.Customer, tr.Run)
+	cur := j.runs[tr.Customer] // looked up once: j.run is cur of run n
+	r := cur
+	if r != nil && r.n != tr.Run {
+		r = nil
+	}
 	switch tr.Reason {
 	case ReasonEntered:
 		if r != nil {
@@ -134,7 +138,9 @@ func (j *journey) transition(tr *Transition) {
 		}
 		// A customer is in a journey at most once: a run of theirs still
 		// here missed its end.
-		j.endRun(tr.Customer, t)
+		if cur != nil {
+			j.endRun(tr.Customer, t)
+		}
 		st := j.stage(tr.To)
 		r = &run{n: tr.Run, entered: t, since: t, stage: st, path: bit(st)}
 		j.runs[tr.Customer] = r

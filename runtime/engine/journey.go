@@ -39,8 +39,10 @@ type work struct {
 	noExplore bool
 	// act is reused from event to event.
 	act expr.Activation
-	// due is fire's scratch, reused from customer to customer.
-	due []runDue
+	// due and timers are fire's and setTimers' scratch, reused from
+	// customer to customer.
+	due    []runDue
+	timers []timer
 }
 
 // event applies one event to its customer: traits first, then each
@@ -200,35 +202,43 @@ const keepTriggers = -2
 // leaves them. The trigger's delay is the customer's variant's when the
 // action's experiment sets one.
 func (w *work) setTimers(j *catalog.Journey, customer string, r *run, from int) {
-	old := r.timers
-	r.timers = make([]timer, 0, len(old)+2)
+	// Made in scratch, as they are derived from the old ones, then copied
+	// over them: one array per run, reused from stage to stage.
+	ts := w.derivedTimers(j, customer, r, from, w.timers[:0])
+	r.timers = append(r.timers[:0], ts...)
+	w.timers = ts[:0]
+}
+
+// derivedTimers appends to ts the timers of setTimers.
+func (w *work) derivedTimers(j *catalog.Journey, customer string, r *run, from int, ts []timer) []timer {
 	if j.Goal != nil && j.Within > 0 {
-		r.timers = append(r.timers, timer{kind: timerWithin, due: r.entered.Add(j.Within)})
+		ts = append(ts, timer{kind: timerWithin, due: r.entered.Add(j.Within)})
 	}
 	cur := j.Stage(r.stage)
 	if cur >= 0 && j.Stages[cur].Timeout > 0 {
-		r.timers = append(r.timers, timer{kind: timerTimeout, due: r.stageAt.Add(j.Stages[cur].Timeout)})
+		ts = append(ts, timer{kind: timerTimeout, due: r.stageAt.Add(j.Stages[cur].Timeout)})
 	}
 	dj := w.cat.decJourney(r.stack, j.Index)
 	if dj == nil {
-		return
+		return ts
 	}
-	for _, t := range old {
+	for _, t := range r.timers {
 		if t.kind != timerTrigger {
 			continue
 		}
 		if a := dj.Action(t.action); a != nil && a.Trigger != nil && a.InStage(cur) {
-			r.timers = append(r.timers, t)
+			ts = append(ts, t)
 		}
 	}
 	if from == keepTriggers {
-		return
+		return ts
 	}
 	for _, a := range dj.Actions {
 		if a.Trigger != nil && a.InStage(cur) && !a.InStage(from) {
-			r.timers = append(r.timers, timer{kind: timerTrigger, due: r.stageAt.Add(a.TriggerAfter(customer)), action: a.Name})
+			ts = append(ts, timer{kind: timerTrigger, due: r.stageAt.Add(a.TriggerAfter(customer)), action: a.Name})
 		}
 	}
+	return ts
 }
 
 // decJourney returns the decisioning view of a stack's journey.
@@ -340,25 +350,21 @@ func timerOrder(kind string) int {
 // customer's last time if that is later (a timer held while its journey was
 // paused).
 func (w *work) fire(c *customer, limit time.Time, inclusive bool) {
-	// due[i] is the earliest timer of c.runs[i] due by limit, worked out
-	// again only for the runs a firing may have changed: the run fired,
-	// or every run after a trigger, which fires its fellows' timers too.
-	due := w.due[:0]
-	for _, r := range c.runs {
-		due = append(due, w.dueTimer(r, limit, inclusive))
-	}
+	// due holds the earliest timer due of each run that has one, in the
+	// order of the runs, worked out again only for the runs a firing may
+	// have changed: the run fired, or every run after a trigger, which
+	// fires its fellows' timers too.
+	n := len(c.runs)
+	due := w.dueTimers(c, limit, inclusive, w.due[:0])
 	defer func() { w.due = due[:0] }()
-	for {
-		k := -1
-		for i := range due {
-			if due[i].ok && (k < 0 || earlierTimer(due[i].tm, due[k].tm)) {
+	for len(due) > 0 {
+		k := 0
+		for i := 1; i < len(due); i++ {
+			if earlierTimer(&due[i].tm, &due[k].tm) {
 				k = i
 			}
 		}
-		if k < 0 {
-			return
-		}
-		r, tm := c.runs[k], due[k].tm
+		r, tm := c.runs[due[k].run], due[k].tm
 		t := tm.due
 		if t.Before(c.last) {
 			t = c.last
@@ -386,45 +392,64 @@ func (w *work) fire(c *customer, limit time.Time, inclusive bool) {
 				w.end(c, r, StatusTimedOut, ReasonTimedOut, t, false)
 			}
 		}
-		if all || len(due) != len(c.runs) {
-			due = due[:0]
-			for _, r := range c.runs {
-				due = append(due, w.dueTimer(r, limit, inclusive))
+		switch {
+		case all || len(c.runs) != n:
+			n = len(c.runs)
+			due = w.dueTimers(c, limit, inclusive, due[:0])
+		default:
+			if x, ok := w.dueTimer(r, limit, inclusive); ok {
+				due[k].tm = x
+			} else {
+				due = slices.Delete(due, k, k+1)
 			}
-		} else {
-			due[k] = w.dueTimer(r, limit, inclusive)
 		}
 	}
 }
 
-// runDue is a run's earliest timer due (ok false: none).
+// runDue is the earliest timer due of the run at index run.
 type runDue struct {
-	tm timer
-	ok bool
+	run int
+	tm  timer
+}
+
+// dueTimers appends to due the earliest timer due of each of the
+// customer's runs that has one, in the order of the runs.
+func (w *work) dueTimers(c *customer, limit time.Time, inclusive bool, due []runDue) []runDue {
+	for i, r := range c.runs {
+		if x, ok := w.dueTimer(r, limit, inclusive); ok {
+			due = append(due, runDue{i, x})
+		}
+	}
+	return due
 }
 
 // dueTimer returns the earliest of the run's timers due before limit (at
 // or before it when inclusive), the first in timerOrder at one instant;
-// none for a run that is not active or whose journey is held.
-func (w *work) dueTimer(r *run, limit time.Time, inclusive bool) runDue {
-	var d runDue
+// false for none, or for a run that is not active or whose journey is
+// held.
+func (w *work) dueTimer(r *run, limit time.Time, inclusive bool) (timer, bool) {
 	if len(r.timers) == 0 || r.status != StatusActive || w.cat.held(r.stack, r.journey) {
-		return d
+		return timer{}, false
 	}
-	for _, x := range r.timers {
+	best := -1
+	for i := range r.timers {
+		x := &r.timers[i]
 		if x.due.After(limit) || (!inclusive && x.due.Equal(limit)) {
 			continue
 		}
-		if !d.ok || earlierTimer(x, d.tm) {
-			d = runDue{x, true}
+		if best < 0 || earlierTimer(x, &r.timers[best]) {
+			best = i
 		}
 	}
-	return d
+	if best < 0 {
+		return timer{}, false
+	}
+	return r.timers[best], true
 }
 
 // earlierTimer reports whether x fires before y: it is due earlier, or at
 // the same instant and before it in timerOrder.
-func earlierTimer(x, y timer) bool {
+func earlierTimer(x, y *timer) bool {
 	return x.due.Before(y.due) || (x.due.Equal(y.due) && timerOrder(x.kind) < timerOrder(y.kind))
 }
 

@@ -28,6 +28,10 @@ type metrics struct {
 	overBudget *prometheus.CounterVec
 	overLog    *overBudgetLog
 	trans      *prometheus.CounterVec
+	// transBy keeps the counters of trans by their labels: a transition
+	// counts with one map lookup rather than hashing its labels.
+	transMu    sync.Mutex
+	transBy    map[transKey]prometheus.Counter
 	decisions  *prometheus.CounterVec
 	responses  *prometheus.CounterVec
 	deliveries *prometheus.CounterVec
@@ -108,8 +112,24 @@ func (o observer) OverBudget(name string) {
 	o.m.overLog.note(name)
 }
 func (o observer) Transition(stack, journey, reason string) {
-	o.m.trans.WithLabelValues(stack, journey, reason).Inc()
+	m := o.m
+	k := transKey{stack, journey, reason}
+	m.transMu.Lock()
+	c := m.transBy[k]
+	if c == nil {
+		if m.transBy == nil {
+			m.transBy = map[transKey]prometheus.Counter{}
+		}
+		c = m.trans.WithLabelValues(stack, journey, reason)
+		m.transBy[k] = c
+	}
+	m.transMu.Unlock()
+	c.Inc()
 }
+
+// transKey is the labels of a transition's counter.
+type transKey struct{ stack, journey, reason string }
+
 func (o observer) Committed(arrivals []time.Time, now time.Time) {
 	for _, a := range arrivals {
 		o.m.latency.Observe(now.Sub(a).Seconds())

@@ -21,12 +21,15 @@ type Options struct {
 	// Now is the store's clock, for the deduplication window, heartbeats
 	// and leases (default time.Now).
 	Now func() time.Time
+	// OwnCommits makes Commit keep the customers' states and the facts
+	// it is given without a copy: the caller hands them over and does
+	// not change them after (as the engine does).
+	OwnCommits bool
 	// ConsumeFacts is for a store whose facts have a single reader in
 	// the process that never reads back, as the simulator's analytics
-	// feed: a commit's facts are kept without a copy, Facts returns them
-	// without one (the reader must not change them), and a Facts call
-	// lets go of the facts at or before the positions it is given, so
-	// that memory holds only the facts not yet read.
+	// feed: Facts returns them without a copy (the reader must not
+	// change them), and lets go of the facts at or before the positions
+	// it is given, so that memory holds only the facts not yet read.
 	ConsumeFacts bool
 }
 
@@ -507,7 +510,9 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 	}
 	for _, cu := range c.Customers {
 		cu.Partition = store.PartitionOf(cu.ID)
-		cu.Data = bytes.Clone(cu.Data)
+		if !s.opts.OwnCommits {
+			cu.Data = bytes.Clone(cu.Data)
+		}
 		s.customers[cu.Partition][cu.ID] = cu
 	}
 	for _, m := range c.Models {
@@ -675,7 +680,7 @@ func (s *Store) Models(ctx context.Context) ([]store.Model, error) {
 func (s *Store) appendFacts(facts []store.Fact) {
 	for _, f := range facts {
 		s.factSeq[f.Partition]++
-		if !s.opts.ConsumeFacts {
+		if !s.opts.OwnCommits {
 			f.Data = bytes.Clone(f.Data)
 		}
 		s.facts[f.Partition] = append(s.facts[f.Partition], store.Fact{Partition: f.Partition, Seq: s.factSeq[f.Partition], Data: f.Data})

@@ -11,6 +11,14 @@ import (
 )
 
 func TestConformance(t *testing.T) {
+	t.Run("owned commits", func(t *testing.T) {
+		// The conformance tests do not change what they commit.
+		storetest.Run(t, storetest.Opener{
+			Open: func(t *testing.T, now func() time.Time) store.Store {
+				return memstore.New(memstore.Options{DedupWindow: storetest.Window, Now: now, OwnCommits: true})
+			},
+		})
+	})
 	storetest.Run(t, storetest.Opener{
 		Open: func(t *testing.T, now func() time.Time) store.Store {
 			return memstore.New(memstore.Options{DedupWindow: storetest.Window, Now: now})
@@ -22,7 +30,7 @@ func TestConformance(t *testing.T) {
 // positions it is given: a read from the start has only the later ones.
 func TestConsumeFacts(t *testing.T) {
 	ctx := context.Background()
-	s := memstore.New(memstore.Options{ConsumeFacts: true})
+	s := memstore.New(memstore.Options{OwnCommits: true, ConsumeFacts: true})
 	defer s.Close()
 	var fs []store.Fact
 	for i := range 3 {
