@@ -132,7 +132,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		appends: make(chan *appendReq, 256),
 		stop:    make(chan struct{}),
 		stopped: make(chan struct{}),
-		dedup:   newDedupIndex(),
+		dedup:   newDedupIndex(opts.DedupWindow),
 	}
 	if err := s.init(); err != nil {
 		db.Close()
