@@ -212,7 +212,7 @@ func (s *Store) Close() error {
 	s.closeMu.Unlock()
 	close(s.stop)
 	<-s.stopped
-	return errors.Join(s.db.Close(), s.keys.close())
+	return errors.Join(s.saveSeen(), s.db.Close(), s.keys.close())
 }
 
 func u64(n uint64) []byte {

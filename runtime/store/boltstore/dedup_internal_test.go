@@ -3,7 +3,8 @@ package boltstore
 import (
 	"context"
 	"fmt"
-	"hash/maphash"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -28,7 +29,7 @@ func TestDedupCollision(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Make "b" collide with "a": its hash points at a's record.
-	sumB := maphash.String(s.dedup.seed, "b")
+	sumB := s.dedup.sum("b")
 	s.dedup.recent[sumB] = seqs[0]
 	seen := func(id string) (ok bool) {
 		err := s.db.View(func(tx *bolt.Tx) error {
@@ -145,5 +146,66 @@ func TestDedupRuns(t *testing.T) {
 	repeat(s, later, func(i int) (bool, bool) { return i/per >= batches/2, i/per != batches/2-1 })
 	if n, most := s.dedup.len(), batches*per*3/4; n > most {
 		t.Errorf("%d ids indexed after half of them expired; at most %d", n, most)
+	}
+}
+
+// TestDedupSavedThenCrash: the index saved at a close is read at the next
+// open, with the records appended after it by a process that did not
+// close (a copy of its file taken while it ran): ids of both deduplicate.
+func TestDedupSavedThenCrash(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(dir, Options{DedupWindow: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := func(from, to int) []store.LogRecord {
+		var out []store.LogRecord
+		for i := from; i < to; i++ {
+			out = append(out, store.LogRecord{Partition: i % 3, ID: fmt.Sprintf("id-%d", i), Arrival: time.Now(), Data: []byte("x")})
+		}
+		return out
+	}
+	if _, err := s.Append(ctx, recs(0, 20_000)); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err = Open(dir, Options{DedupWindow: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.dedup.runs) == 0 {
+		t.Fatal("the saved index was not read")
+	}
+	if _, err := s.Append(ctx, recs(20_000, 30_000)); err != nil {
+		t.Fatal(err)
+	}
+	// The file as a crash would leave it: everything appended is synced.
+	b, err := os.ReadFile(filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	crashed := t.TempDir()
+	if err := os.WriteFile(filepath.Join(crashed, FileName), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	c, err := Open(crashed, Options{DedupWindow: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var again []store.LogRecord
+	for _, i := range []int{0, 1, 9_999, 19_999, 20_000, 25_000, 29_999} {
+		again = append(again, recs(i, i+1)...)
+	}
+	again = append(again, recs(30_000, 30_001)...)
+	seqs, err := c.Append(ctx, again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, q := range seqs {
+		if dup := q == 0; dup != (i < len(again)-1) {
+			t.Errorf("%s: deduplicated %v", again[i].ID, dup)
+		}
 	}
 }
