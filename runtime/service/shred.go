@@ -34,7 +34,7 @@ const (
 	keyIDSize = 8
 	// maxCachedKeys bounds the unwrapped keys kept in memory, the most
 	// recently used (about 900 bytes each, the AES-GCM state included).
-	maxCachedKeys = 32_768
+	maxCachedKeys = 16_384
 )
 
 type customerKey struct {

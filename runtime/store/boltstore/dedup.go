@@ -45,6 +45,10 @@ type dedupIndex struct {
 	span  uint64
 	added uint64 // ids ever added, for marks
 	cut   uint64 // ids of records at or before this seq have expired
+	// merging is the merge under way in the background, if any; merges
+	// of bgMerge ids or more are done so, rather than in the commit loop.
+	merging *dedupMerge
+	bgMerge int
 }
 
 const (
@@ -64,7 +68,7 @@ type dedupMark struct {
 }
 
 func newDedupIndex(window time.Duration) *dedupIndex {
-	return &dedupIndex{d: xxhash.New(), recent: map[uint64]uint64{}, span: uint64(window / markSpans)}
+	return &dedupIndex{d: xxhash.New(), recent: map[uint64]uint64{}, span: uint64(window / markSpans), bgMerge: 1 << 17}
 }
 
 // sum is the hash of an id.
@@ -261,6 +265,8 @@ func (x *dedupIndex) mark(lastSeq, arrival uint64) {
 	}
 	if len(x.recent)+len(x.clash) >= sealSize {
 		x.seal()
+	} else if x.merging != nil {
+		x.compact(false)
 	}
 }
 
@@ -299,17 +305,14 @@ func (x *dedupIndex) seal() {
 	if r.len() > 0 {
 		x.runs = append(x.runs, r)
 	}
-	for n := len(x.runs); n >= 2 && x.runs[n-2].len() <= mergeRatio*x.runs[n-1].len(); n = len(x.runs) {
-		m := merge(x.runs[n-2], x.runs[n-1], x.cut)
-		x.runs = append(x.runs[:n-2], m)
-	}
+	x.compact(false)
 }
 
 // merge merges two runs, dropping the entries at or before cut.
 func merge(a, b *dedupRun, cut uint64) *dedupRun {
 	i, j := 0, 0
 	next := func() dedupEntry {
-		if j >= b.len() || i < a.len() && a.sums[i] <= b.sums[j] {
+		if j >= len(b.sums) || i < len(a.sums) && a.sums[i] <= b.sums[j] {
 			i++
 			return dedupEntry{a.sums[i-1], a.seq(i - 1)}
 		}
@@ -317,6 +320,66 @@ func merge(a, b *dedupRun, cut uint64) *dedupRun {
 		return dedupEntry{b.sums[j-1], b.seq(j - 1)}
 	}
 	return buildRun(a.len()+b.len(), min(a.base, b.base), max(a.maxSeq, b.maxSeq), cut, next)
+}
+
+// dedupMerge is a merge of two adjacent runs under way.
+type dedupMerge struct {
+	a, b *dedupRun
+	done chan *dedupRun
+}
+
+// compact merges adjacent runs while one is not more than mergeRatio
+// times the size of the next newer one, and takes in a merge done in the
+// background; with wait it waits for those until none is left to do.
+func (x *dedupIndex) compact(wait bool) {
+	for {
+		if m := x.merging; m != nil {
+			var r *dedupRun
+			if wait {
+				r = <-m.done
+			} else {
+				select {
+				case r = <-m.done:
+				default:
+				}
+			}
+			if r != nil {
+				i := slices.Index(x.runs, m.a)
+				x.runs = slices.Replace(x.runs, i, i+2, r)
+				x.merging = nil
+			}
+		}
+		if !x.mergeOne() && (!wait || x.merging == nil) {
+			return
+		}
+	}
+}
+
+// mergeOne merges the newest pair of runs that asks for it, or starts it
+// in the background, and reports whether it did.
+func (x *dedupIndex) mergeOne() bool {
+	for i := len(x.runs) - 2; i >= 0; i-- {
+		a, b := x.runs[i], x.runs[i+1]
+		if a.len() > mergeRatio*b.len() {
+			continue
+		}
+		if m := x.merging; m != nil && (a == m.a || a == m.b || b == m.a || b == m.b) {
+			continue
+		}
+		if a.len()+b.len() < x.bgMerge {
+			x.runs = slices.Replace(x.runs, i, i+2, merge(a, b, x.cut))
+			return true
+		}
+		if x.merging != nil {
+			continue
+		}
+		m := &dedupMerge{a: a, b: b, done: make(chan *dedupRun, 1)}
+		cut := x.cut
+		go func() { m.done <- merge(a, b, cut) }()
+		x.merging = m
+		return true
+	}
+	return false
 }
 
 // prune forgets the ids of the stretches whose latest arrival is at or
@@ -334,6 +397,7 @@ func (x *dedupIndex) prune(horizon uint64) {
 	runs := x.runs[:0]
 	for _, r := range x.runs {
 		switch {
+		case x.merging != nil && (r == x.merging.a || r == x.merging.b):
 		case r.maxSeq <= x.cut:
 			continue // wholly expired
 		case x.cut >= r.minSeq+(r.maxSeq-r.minSeq)/2:

@@ -67,10 +67,10 @@ func TestDedupCollision(t *testing.T) {
 	again()
 }
 
-// TestDedupRuns: with enough ids to seal and merge runs, every id inside
-// the window deduplicates, before and after a reopen, and ids that left
-// it are appended again; the runs stay few and the expired ids are
-// dropped.
+// TestDedupRuns: with enough ids to seal and merge runs (the larger
+// merges in the background), every id inside the window deduplicates,
+// before and after a reopen, and ids that left it are appended again; the
+// runs stay few and the expired ids are dropped.
 func TestDedupRuns(t *testing.T) {
 	const window = time.Hour
 	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
@@ -82,6 +82,7 @@ func TestDedupRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.dedup.bgMerge = 20_000
 	ctx := context.Background()
 	const batches, per = 60, 5000 // a batch a minute: all in the window
 	id := func(i int) string { return fmt.Sprintf("event-%d", i) }
@@ -131,6 +132,7 @@ func TestDedupRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	s.dedup.bgMerge = 20_000
 	repeat(s, sample, all)
 	// Half an hour on, the first 30 batches have left the window (the 30th
 	// arrived as it starts). Ids are forgotten by stretches of the log,

@@ -62,7 +62,7 @@ func (s *Store) openSeen(horizon uint64) (bool, error) {
 		return err
 	})
 	if err != nil || !ok {
-		*x = dedupIndex{d: x.d, seed: x.seed, recent: map[uint64]uint64{}, span: x.span}
+		*x = dedupIndex{d: x.d, seed: x.seed, recent: map[uint64]uint64{}, span: x.span, bgMerge: x.bgMerge}
 	}
 	return ok, err
 }
@@ -178,6 +178,7 @@ func (s *Store) saveSeen() error {
 	if len(x.recent)+len(x.clash) > 0 {
 		x.seal()
 	}
+	x.compact(true)
 	var through uint64
 	h := []byte{dedupFormat}
 	err := s.db.Update(func(tx *bolt.Tx) error {
