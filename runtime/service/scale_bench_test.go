@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/waymarkhq/waymark/runtime/analytics"
 	"github.com/waymarkhq/waymark/runtime/events"
 	"github.com/waymarkhq/waymark/runtime/internal/fixture"
 	"github.com/waymarkhq/waymark/runtime/service"
@@ -25,10 +27,15 @@ import (
 // customers (WAYMARK_BENCH_CUSTOMERS, a comma-separated list; default
 // 10,000, 100,000 and 1,000,000) it fills a store with that many customers
 // in flight, restarts the runtime on it (reporting the time until it is
-// ready and its resident memory), then sends 100,000 events of customers
-// drawn across all of them and reports events/s, CPU-µs per event and the
-// peak resident memory. WAYMARK_BENCH_HEAPPROFILE=FILE writes the heap
-// after each restart to FILE.<customers>.
+// ready, start-s, and until analytics has restored its snapshot too,
+// analytics-start-s, and then the resident memory), then sends 100,000
+// events of customers drawn across all of them and reports events/s,
+// CPU-µs per event and the peak resident memory.
+// WAYMARK_BENCH_HEAPPROFILE=FILE writes the heap after each restart to
+// FILE.<customers>. WAYMARK_BENCH_DIR=DIR keeps the stores in
+// DIR/<customers> and fills only those not yet filled, so that a second
+// run measures the restart in a process that did not fill (its memory not
+// left over from the fill).
 func BenchmarkIngestAtScale(b *testing.B) {
 	sizes := []int{10_000, 100_000, 1_000_000}
 	if v := os.Getenv("WAYMARK_BENCH_CUSTOMERS"); v != "" {
@@ -50,9 +57,7 @@ const scaleCache = 100_000
 
 func ingestAtScale(b *testing.B, customers int) {
 	ctx := context.Background()
-	dir := b.TempDir()
-	key := make([]byte, service.KeySize)
-	rand.Read(key)
+	dir, key, filled := benchDir(b, customers)
 	open := func() (*service.Service, func()) {
 		st, err := boltstore.Open(dir, boltstore.Options{})
 		if err != nil {
@@ -80,35 +85,49 @@ func ingestAtScale(b *testing.B, customers int) {
 		}
 	}
 	// Fill: every customer enters the three journeys.
-	svc, stop := open()
-	if _, err := svc.Deploy(ctx, "bench", 0, fixture.ThreeJourneys("bench"), "bench"); err != nil {
-		b.Fatal(err)
-	}
-	fill := time.Now()
-	const batch = 10_000
-	for i := 0; i < customers; i += batch {
-		var sb strings.Builder
-		m := min(batch, customers-i)
-		for j := i; j < i+m; j++ {
-			fmt.Fprintf(&sb, `{"id":"f%d","type":"cart_updated","customer_id":"c-%d","attributes":{"cart_value":30}}`+"\n", j, j)
+	var fillTime time.Duration
+	if !filled {
+		svc, stop := open()
+		if _, err := svc.Deploy(ctx, "bench", 0, fixture.ThreeJourneys("bench"), "bench"); err != nil {
+			b.Fatal(err)
 		}
-		send(svc, []byte(sb.String()), m)
+		fill := time.Now()
+		const batch = 10_000
+		for i := 0; i < customers; i += batch {
+			var sb strings.Builder
+			m := min(batch, customers-i)
+			for j := i; j < i+m; j++ {
+				fmt.Fprintf(&sb, `{"id":"f%d","type":"cart_updated","customer_id":"c-%d","attributes":{"cart_value":30}}`+"\n", j, j)
+			}
+			send(svc, []byte(sb.String()), m)
+		}
+		if err := svc.Sync(ctx); err != nil {
+			b.Fatal(err)
+		}
+		fillTime = time.Since(fill)
+		stop()
+		if d := os.Getenv("WAYMARK_BENCH_DIR"); d != "" {
+			if err := os.WriteFile(filepath.Join(dir, "filled"), nil, 0o600); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
-	if err := svc.Sync(ctx); err != nil {
-		b.Fatal(err)
-	}
-	fillTime := time.Since(fill)
-	stop()
 
 	// Restart on the full store.
 	runtime.GC()
 	started := time.Now()
-	svc, stop = open()
+	svc, stop := open()
 	defer stop()
 	for !svc.Ready() {
 		time.Sleep(time.Millisecond)
 	}
 	startTime := time.Since(started)
+	// Analytics restores its snapshot (with the runs in flight) on its
+	// own; the resident memory is measured once it has.
+	if _, err := svc.Analytics(ctx, "bench", "upsell", analytics.Range{}); err != nil {
+		b.Fatal(err)
+	}
+	analyticsTime := time.Since(started)
 	rssStart := rss()
 	if f := os.Getenv("WAYMARK_BENCH_HEAPPROFILE"); f != "" {
 		writeHeapProfile(b, fmt.Sprintf("%s.%d", f, customers))
@@ -116,13 +135,14 @@ func ingestAtScale(b *testing.B, customers int) {
 
 	const events, per = 100_000, 500
 	bodies := make([][]byte, 0, events/per)
+	run := time.Now().UnixNano() // new ids on each run over a kept store
 	seq := 0
 	for k := 0; k < events/per; k++ {
 		var sb strings.Builder
 		for j := 0; j < per; j++ {
 			seq++
 			c := (seq * 7919) % customers // spread over every customer, most out of memory
-			fmt.Fprintf(&sb, `{"id":"m%d","type":"checkout_started","customer_id":"c-%d"}`+"\n", seq, c)
+			fmt.Fprintf(&sb, `{"id":"m%d-%d","type":"checkout_started","customer_id":"c-%d"}`+"\n", run, seq, c)
 		}
 		bodies = append(bodies, []byte(sb.String()))
 	}
@@ -143,9 +163,38 @@ func ingestAtScale(b *testing.B, customers int) {
 	}
 	b.StopTimer()
 	b.ReportMetric(startTime.Seconds(), "start-s")
+	b.ReportMetric(analyticsTime.Seconds(), "analytics-start-s")
 	b.ReportMetric(float64(rssStart)/(1<<20), "rss-start-MiB")
 	b.ReportMetric(float64(peakRSS())/(1<<20), "peak-rss-MiB")
-	b.ReportMetric(fillTime.Seconds(), "fill-s")
+	if !filled {
+		b.ReportMetric(fillTime.Seconds(), "fill-s")
+	}
+}
+
+// benchDir is the store directory for customers and its secret key, and
+// whether it is filled already (WAYMARK_BENCH_DIR).
+func benchDir(b *testing.B, customers int) (string, []byte, bool) {
+	root := os.Getenv("WAYMARK_BENCH_DIR")
+	if root == "" {
+		key := make([]byte, service.KeySize)
+		rand.Read(key)
+		return b.TempDir(), key, false
+	}
+	dir := filepath.Join(root, strconv.Itoa(customers))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		b.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "bench.key")
+	key, err := os.ReadFile(keyFile)
+	if err != nil {
+		key = make([]byte, service.KeySize)
+		rand.Read(key)
+		if err := os.WriteFile(keyFile, key, 0o600); err != nil {
+			b.Fatal(err)
+		}
+	}
+	_, err = os.Stat(filepath.Join(dir, "filled"))
+	return dir, key, err == nil
 }
 
 // writeHeapProfile writes what the heap holds now to file, after a

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/waymarkhq/waymark/runtime/engine"
+	"github.com/waymarkhq/waymark/runtime/internal/lru"
 	"github.com/waymarkhq/waymark/runtime/store"
 )
 
@@ -31,8 +32,9 @@ import (
 const (
 	refSize   = 32
 	keyIDSize = 8
-	// maxCachedKeys bounds the keys kept in memory to open records.
-	maxCachedKeys = 100_000
+	// maxCachedKeys bounds the unwrapped keys kept in memory, the most
+	// recently used (about 900 bytes each, the AES-GCM state included).
+	maxCachedKeys = 16_384
 )
 
 type customerKey struct {
@@ -50,11 +52,19 @@ type shredder struct {
 	master *keys
 
 	mu    sync.Mutex
-	cache map[string]*customerKey // by ref (hex)
+	cache *lru.Cache[string, *customerKey] // by ref (hex)
 }
 
 func newShredder(st store.CustomerKeys, master *keys) *shredder {
-	return &shredder{st: st, master: master, cache: map[string]*customerKey{}}
+	return &shredder{st: st, master: master, cache: lru.New[string, *customerKey](maxCachedKeys)}
+}
+
+// cached returns the key of ref if it is in memory.
+func (s *shredder) cached(ref string) *customerKey {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k, _ := s.cache.Get(ref)
+	return k
 }
 
 // ref names a customer's key: a digest of the id, so that the store holds
@@ -136,9 +146,7 @@ func (s *shredder) keysOf(ctx context.Context, customers []string) (map[string]*
 		if !ok {
 			return nil, errors.New("the store did not keep a customer key it was given")
 		}
-		s.mu.Lock()
-		k := s.cache[r]
-		s.mu.Unlock()
+		k := s.cached(r)
 		if k == nil || !bytes.Equal(k.wrapped, w) {
 			var err error
 			if k, err = s.unwrap(r, w); err != nil {
@@ -153,10 +161,7 @@ func (s *shredder) keysOf(ctx context.Context, customers []string) (map[string]*
 
 func (s *shredder) remember(ref string, k *customerKey) {
 	s.mu.Lock()
-	if len(s.cache) >= maxCachedKeys {
-		clear(s.cache)
-	}
-	s.cache[ref] = k
+	s.cache.Add(ref, k)
 	s.mu.Unlock()
 }
 
@@ -202,9 +207,7 @@ func openWith(k *customerKey, d []byte) ([]byte, error) {
 // sealState is engine.Options.SealState.
 func (s *shredder) sealState(ctx context.Context, id string, data []byte) ([]byte, error) {
 	r := s.ref(id)
-	s.mu.Lock()
-	k := s.cache[r]
-	s.mu.Unlock()
+	k := s.cached(r)
 	if k == nil {
 		ks, err := s.keysOf(ctx, []string{id})
 		if err != nil {
@@ -221,9 +224,7 @@ func (s *shredder) openState(ctx context.Context, id string, data []byte) ([]byt
 	if !ok || r != s.ref(id) {
 		return nil, errors.New("the sealed state is not its customer's")
 	}
-	s.mu.Lock()
-	k := s.cache[r]
-	s.mu.Unlock()
+	k := s.cached(r)
 	if k == nil || k.id != kid {
 		stored, err := s.st.CustomerKeys(ctx, []string{r})
 		if err != nil {
@@ -244,20 +245,24 @@ func (s *shredder) openState(ctx context.Context, id string, data []byte) ([]byt
 	return openWith(k, data)
 }
 
-// open is engine.Options.Open.
+// open is engine.Options.Open. The keys it uses are held in a map of its
+// own: others may push them out of the cache meanwhile.
 func (s *shredder) open(ctx context.Context, recs []store.LogRecord) error {
+	have := map[string]*customerKey{}
 	var need []string
 	for i := range recs {
 		r, id, ok := sealedHeader(recs[i].Data)
 		if !ok {
 			continue
 		}
-		s.mu.Lock()
-		k := s.cache[r]
-		s.mu.Unlock()
-		if k == nil || k.id != id {
-			need = append(need, r)
+		if k, ok := have[r]; ok && k.id == id {
+			continue
 		}
+		if k := s.cached(r); k != nil && k.id == id {
+			have[r] = k
+			continue
+		}
+		need = append(need, r)
 	}
 	if len(need) > 0 {
 		stored, err := s.st.CustomerKeys(ctx, need)
@@ -266,7 +271,7 @@ func (s *shredder) open(ctx context.Context, recs []store.LogRecord) error {
 		}
 		s.mu.Lock()
 		for _, r := range need {
-			delete(s.cache, r)
+			s.cache.Remove(r)
 		}
 		s.mu.Unlock()
 		for r, w := range stored {
@@ -275,6 +280,7 @@ func (s *shredder) open(ctx context.Context, recs []store.LogRecord) error {
 				return fmt.Errorf("a customer key: %w", err)
 			}
 			s.remember(r, k)
+			have[r] = k
 		}
 	}
 	for i := range recs {
@@ -282,9 +288,7 @@ func (s *shredder) open(ctx context.Context, recs []store.LogRecord) error {
 		if !ok {
 			continue
 		}
-		s.mu.Lock()
-		k := s.cache[r]
-		s.mu.Unlock()
+		k := have[r]
 		if k == nil || k.id != id {
 			recs[i].Data = []byte{engine.TagShredded}
 			continue
@@ -316,7 +320,7 @@ func (s *shredder) destroy(ctx context.Context, customer string) error {
 		return fmt.Errorf("destroying the customer's key: %w", err)
 	}
 	s.mu.Lock()
-	delete(s.cache, r)
+	s.cache.Remove(r)
 	s.mu.Unlock()
 	return nil
 }

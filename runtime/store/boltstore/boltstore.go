@@ -28,6 +28,9 @@ type Options struct {
 	// MaxGroup caps the records that one group commit writes (default
 	// 20,000).
 	MaxGroup int
+	// KeyCache is the most customer keys kept in memory (default
+	// 16,384); the others are read from the disk when asked for.
+	KeyCache int
 }
 
 // format is the layout of the file this package writes; a file without
@@ -105,6 +108,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	if opts.MaxGroup <= 0 {
 		opts.MaxGroup = 20000
 	}
+	if opts.KeyCache <= 0 {
+		opts.KeyCache = 16384
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
@@ -126,13 +132,13 @@ func Open(dir string, opts Options) (*Store, error) {
 		appends: make(chan *appendReq, 256),
 		stop:    make(chan struct{}),
 		stopped: make(chan struct{}),
-		dedup:   newDedupIndex(),
+		dedup:   newDedupIndex(opts.DedupWindow),
 	}
 	if err := s.init(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
-	if s.keys, err = openKeyFile(filepath.Join(dir, KeyFileName)); err != nil {
+	if s.keys, err = openKeyFile(db, filepath.Join(dir, KeyFileName), opts.KeyCache); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -206,7 +212,7 @@ func (s *Store) Close() error {
 	s.closeMu.Unlock()
 	close(s.stop)
 	<-s.stopped
-	return errors.Join(s.db.Close(), s.keys.close())
+	return errors.Join(s.saveSeen(), s.db.Close(), s.keys.close())
 }
 
 func u64(n uint64) []byte {

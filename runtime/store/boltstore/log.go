@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"hash/maphash"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -259,15 +258,23 @@ func (s *Store) commitGroup(group []*appendReq) {
 // prune forgets ids that arrived at or before horizon.
 func (s *Store) prune(horizon uint64) { s.dedup.prune(horizon) }
 
-// loadSeen loads the ids that arrived within the deduplication window,
-// reading the log backwards to the first record (with an arrival time)
-// that arrived before it.
+// loadSeen loads the ids that arrived within the deduplication window:
+// the index saved at the last close (dedupsave.go) if it is of use, else
+// by reading the log backwards to the first record (with an arrival
+// time) that arrived before it.
 func (s *Store) loadSeen() error {
 	horizon := timeKey(s.opts.Now().Add(-s.opts.DedupWindow))
+	saved, err := s.openSeen(horizon)
+	if err != nil {
+		return err
+	}
 	return s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bLog)
 		c := b.Cursor()
 		s.head = readHead(tx)
+		if saved {
+			return nil
+		}
 		type loaded struct{ seq, arrival, sum uint64 }
 		var recs []loaded
 		for k, v := c.Last(); k != nil; k, v = c.Prev() {
@@ -284,7 +291,7 @@ func (s *Store) loadSeen() error {
 			}
 			if n > 0 && arrival != 0 {
 				id := v[logHeader+w : logHeader+w+int(n)]
-				recs = append(recs, loaded{binary.BigEndian.Uint64(k), arrival, maphash.Bytes(s.dedup.seed, id)})
+				recs = append(recs, loaded{binary.BigEndian.Uint64(k), arrival, s.dedup.sumBytes(id)})
 			}
 		}
 		const run = 4096
