@@ -45,7 +45,7 @@ type receiver struct {
 	keys map[string]int
 }
 
-func startReceiver(t *testing.T) (*receiver, string) {
+func startReceiver(t testing.TB) (*receiver, string) {
 	r := &receiver{keys: map[string]int{}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r.mu.Lock()
@@ -95,7 +95,7 @@ func haStream(customers int) [][]byte {
 	return batches
 }
 
-func secretKey(t *testing.T) string {
+func secretKey(t testing.TB) string {
 	k := make([]byte, 32)
 	rand.Read(k)
 	return hex.EncodeToString(k)
@@ -103,13 +103,13 @@ func secretKey(t *testing.T) string {
 
 // replica starts runtime serve on the shared store; the test has set
 // WAYMARK_SECRET_KEY, which the replicas share.
-func replica(t *testing.T, dsn, name string) *proc {
+func replica(t testing.TB, dsn, name string) *proc {
 	t.Helper()
 	return serve(t, t.TempDir(), "-insecure-dev", "-clock=event", "-store", dsn, "-replica", name, "-delivery-timeout", "2s")
 }
 
 // partitionsHeld reads waymark_partitions_held of a replica.
-func partitionsHeld(t *testing.T, p *proc) int {
+func partitionsHeld(t testing.TB, p *proc) int {
 	return int(scrape(t, p)["waymark_partitions_held{}"])
 }
 
