@@ -316,7 +316,7 @@ func (s *Service) maybeSaveAnalytics(ctx context.Context, force bool) error {
 	if err != nil {
 		return err
 	}
-	if err := s.st.SaveAnalyticsSnapshot(ctx, snap, upTo); err != nil {
+	if err := s.st.SaveAnalyticsSnapshot(ctx, snap, upTo, nil); err != nil {
 		return err
 	}
 	f.saved, f.savedAt = applied, time.Now()
