@@ -68,18 +68,25 @@ func BenchmarkReplicasOnPostgres(b *testing.B) {
 				}
 				return nil
 			})
-			cpu0 := childrenCPU(b)
+			pids := map[int]bool{}
+			for _, p := range ps {
+				pids[p.cmd.Process.Pid] = true
+			}
+			rep0, pg0 := childrenCPU(b, pids)
 			start := time.Now()
 			send(b, ps, batches, 6)
 			if err := ps[0].client("").Sync(ctx(b)); err != nil {
 				b.Fatal(err)
 			}
 			wall := time.Since(start)
-			cpu := childrenCPU(b) - cpu0
+			rep1, pg1 := childrenCPU(b, pids)
+			cpu := rep1 - rep0 + pg1 - pg0
 			sizes[n].cpu += cpu
 			sizes[n].wall += wall
 			sizes[n].n += events
-			b.Logf("round %d, %d replicas: %.0f events/s, %.1f CPU-µs/event", round, n, events/wall.Seconds(), float64(cpu.Microseconds())/events)
+			us := func(d time.Duration) float64 { return float64(d.Microseconds()) / events }
+			b.Logf("round %d, %d replicas: %.0f events/s, %.1f CPU-µs/event (replicas %.1f, PostgreSQL %.1f)",
+				round, n, events/wall.Seconds(), us(cpu), us(rep1-rep0), us(pg1-pg0))
 			if n == 3 {
 				ps[2].cmd.Process.Signal(syscall.SIGKILL)
 				<-ps[2].done
@@ -166,10 +173,11 @@ func send(b *testing.B, ps []*proc, batches [][]byte, clients int) {
 }
 
 // childrenCPU is the CPU time (user and system) of every process
-// descended from this one, the replicas and PostgreSQL's, with that of
-// their children that have exited (a PostgreSQL backend, when its
-// connection closed): from /proc, in clock ticks of 10 ms.
-func childrenCPU(b *testing.B) time.Duration {
+// descended from this one, with that of their children that have exited
+// (a PostgreSQL backend, when its connection closed): from /proc, in
+// clock ticks of 10 ms. It is split into the processes of replicas (and
+// their descendants) and the others (PostgreSQL's).
+func childrenCPU(b *testing.B, replicas map[int]bool) (ofReplicas, others time.Duration) {
 	b.Helper()
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
@@ -205,11 +213,17 @@ func childrenCPU(b *testing.B) time.Duration {
 		procs[pid] = stat{ppid, ticks}
 	}
 	self := os.Getpid()
-	var ticks int64
-	for _, st := range procs {
+	var rep, oth int64
+	for pid, st := range procs {
+		inReplica := replicas[pid]
 		for p := st.ppid; p > 1; p = procs[p].ppid {
+			inReplica = inReplica || replicas[p]
 			if p == self {
-				ticks += st.ticks
+				if inReplica {
+					rep += st.ticks
+				} else {
+					oth += st.ticks
+				}
 				break
 			}
 			if _, ok := procs[p]; !ok {
@@ -217,5 +231,6 @@ func childrenCPU(b *testing.B) time.Duration {
 			}
 		}
 	}
-	return time.Duration(ticks) * 10 * time.Millisecond
+	tick := 10 * time.Millisecond
+	return time.Duration(rep) * tick, time.Duration(oth) * tick
 }
