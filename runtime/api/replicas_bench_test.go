@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -9,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/waymarkhq/waymark/runtime/store/pgstore/pgtest"
 )
@@ -72,6 +75,7 @@ func BenchmarkReplicasOnPostgres(b *testing.B) {
 			for _, p := range ps {
 				pids[p.cmd.Process.Pid] = true
 			}
+			st0 := dbStats(b, dsn)
 			rep0, pg0 := childrenCPU(b, pids)
 			start := time.Now()
 			send(b, ps, batches, 6)
@@ -84,9 +88,12 @@ func BenchmarkReplicasOnPostgres(b *testing.B) {
 			sizes[n].cpu += cpu
 			sizes[n].wall += wall
 			sizes[n].n += events
+			time.Sleep(1500 * time.Millisecond) // the servers' statistics are flushed at most once a second
+			st := dbStats(b, dsn).minus(st0)
 			us := func(d time.Duration) float64 { return float64(d.Microseconds()) / events }
-			b.Logf("round %d, %d replicas: %.0f events/s, %.1f CPU-µs/event (replicas %.1f, PostgreSQL %.1f)",
-				round, n, events/wall.Seconds(), us(cpu), us(rep1-rep0), us(pg1-pg0))
+			b.Logf("round %d, %d replicas: %.0f events/s, %.1f CPU-µs/event (replicas %.1f, PostgreSQL %.1f); per 1000 events %.1f transactions, %.0f rows read, %.0f written",
+				round, n, events/wall.Seconds(), us(cpu), us(rep1-rep0), us(pg1-pg0),
+				1000*float64(st.commits)/events, 1000*float64(st.read)/events, 1000*float64(st.written)/events)
 			if n == 3 {
 				ps[2].cmd.Process.Signal(syscall.SIGKILL)
 				<-ps[2].done
@@ -117,6 +124,30 @@ func BenchmarkReplicasOnPostgres(b *testing.B) {
 	}
 	b.ReportMetric(worst.Seconds(), "failover-s")
 	b.ReportMetric(0, "ns/op") // a round's time says nothing
+}
+
+// pgStats are a database's counters of transactions and rows.
+type pgStats struct{ commits, read, written int64 }
+
+func (a pgStats) minus(b pgStats) pgStats {
+	return pgStats{a.commits - b.commits, a.read - b.read, a.written - b.written}
+}
+
+// dbStats reads the counters of dsn's database from pg_stat_database.
+func dbStats(b *testing.B, dsn string) pgStats {
+	b.Helper()
+	c, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	var st pgStats
+	err = c.QueryRow(context.Background(), `SELECT xact_commit, tup_returned + tup_fetched, tup_inserted + tup_updated + tup_deleted
+		FROM pg_stat_database WHERE datname = current_database()`).Scan(&st.commits, &st.read, &st.written)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return st
 }
 
 // pingStream is pings of each customer in turn, in batches of 500, 10 ms
