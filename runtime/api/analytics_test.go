@@ -171,7 +171,7 @@ func kpiOf(r *apiv1.Analytics, name string) *apiv1.KPI {
 
 // scrape reads GET /metrics into values by name and labels, written as
 // name{k="v",...} with the labels sorted.
-func scrape(t *testing.T, p *proc) map[string]float64 {
+func scrape(t testing.TB, p *proc) map[string]float64 {
 	t.Helper()
 	resp, err := getMetrics(p)
 	if err != nil {

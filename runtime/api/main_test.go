@@ -41,7 +41,7 @@ func TestMain(m *testing.M) {
 
 // proc is a runtime serve process.
 type proc struct {
-	t     *testing.T
+	t     testing.TB
 	cmd   *exec.Cmd
 	addr  string
 	token string // the admin token printed on first start, if any
@@ -72,7 +72,7 @@ var (
 )
 
 // serve starts waymark runtime serve on a free port with data in dir.
-func serve(t *testing.T, dir string, args ...string) *proc {
+func serve(t testing.TB, dir string, args ...string) *proc {
 	t.Helper()
 	args = append([]string{"runtime", "serve", "-data", dir, "-listen", "127.0.0.1:0"}, args...)
 	cmd := exec.Command(bin, args...)
@@ -146,7 +146,7 @@ func (p *proc) kill() {
 }
 
 // eventually retries check until it returns nil or the deadline passes.
-func eventually(t *testing.T, d time.Duration, check func() error) {
+func eventually(t testing.TB, d time.Duration, check func() error) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for {
@@ -161,7 +161,7 @@ func eventually(t *testing.T, d time.Duration, check func() error) {
 	}
 }
 
-func ctx(t *testing.T) context.Context {
+func ctx(t testing.TB) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	return c

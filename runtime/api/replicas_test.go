@@ -45,7 +45,7 @@ type receiver struct {
 	keys map[string]int
 }
 
-func startReceiver(t *testing.T) (*receiver, string) {
+func startReceiver(t testing.TB) (*receiver, string) {
 	r := &receiver{keys: map[string]int{}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r.mu.Lock()
@@ -95,7 +95,7 @@ func haStream(customers int) [][]byte {
 	return batches
 }
 
-func secretKey(t *testing.T) string {
+func secretKey(t testing.TB) string {
 	k := make([]byte, 32)
 	rand.Read(k)
 	return hex.EncodeToString(k)
@@ -103,22 +103,42 @@ func secretKey(t *testing.T) string {
 
 // replica starts runtime serve on the shared store; the test has set
 // WAYMARK_SECRET_KEY, which the replicas share.
-func replica(t *testing.T, dsn, name string) *proc {
+func replica(t testing.TB, dsn, name string) *proc {
 	t.Helper()
 	return serve(t, t.TempDir(), "-insecure-dev", "-clock=event", "-store", dsn, "-replica", name, "-delivery-timeout", "2s")
 }
 
 // partitionsHeld reads waymark_partitions_held of a replica.
-func partitionsHeld(t *testing.T, p *proc) int {
+func partitionsHeld(t testing.TB, p *proc) int {
 	return int(scrape(t, p)["waymark_partitions_held{}"])
+}
+
+// analyticsHolder is the index in ps of the one replica that reports
+// holding the analytics lease, or an error.
+func analyticsHolder(t testing.TB, ps []*proc) (int, error) {
+	h := -1
+	for i, p := range ps {
+		if scrape(t, p)["waymark_analytics_held{}"] == 1 {
+			if h >= 0 {
+				return -1, fmt.Errorf("replicas %d and %d both hold the analytics lease", h, i)
+			}
+			h = i
+		}
+	}
+	if h < 0 {
+		return -1, fmt.Errorf("no replica holds the analytics lease")
+	}
+	return h, nil
 }
 
 // TestReplicasOnPostgres runs three runtime replicas on one PostgreSQL
 // database, sends events for 10,000 customers round-robin to all three,
-// SIGKILLs one mid-stream and resends what it had not acknowledged to the
-// others: its partitions are taken over, every event is processed once in
-// effect, every timer fires once, every delivery reaches the receiver
-// (once per idempotency key), and the analytics equal those of one
+// SIGKILLs one mid-stream (the one feeding analytics) and resends what it
+// had not acknowledged to the others: its partitions and the analytics
+// lease are taken over, every event is processed once in effect, every
+// timer fires once, every delivery reaches the receiver (once per
+// idempotency key), and the analytics, read from either live replica (the
+// new holder of the analytics lease and a follower), equal those of one
 // replica fed the same events.
 func TestReplicasOnPostgres(t *testing.T) {
 	const customers = 10_000
@@ -141,6 +161,13 @@ func TestReplicasOnPostgres(t *testing.T) {
 		}
 		return nil
 	})
+	// The replica to kill is the one that feeds analytics.
+	var holder int
+	eventually(t, 30*time.Second, func() (err error) {
+		holder, err = analyticsHolder(t, ps)
+		return err
+	})
+	ps[holder], ps[2] = ps[2], ps[holder]
 
 	killAt := len(batches) / 2
 	var killed time.Time
@@ -166,7 +193,8 @@ func TestReplicasOnPostgres(t *testing.T) {
 		if n := partitionsHeld(t, ps[0]) + partitionsHeld(t, ps[1]); n != 256 {
 			return fmt.Errorf("the live replicas hold %d partitions", n)
 		}
-		return nil
+		_, err := analyticsHolder(t, ps[:2])
+		return err
 	})
 	failover := time.Since(killed)
 	t.Logf("the dead replica's partitions were taken over within %s of the kill", failover.Round(100*time.Millisecond))
@@ -209,10 +237,12 @@ func TestReplicasOnPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, j := range []string{"flip", "timer"} {
-		_, a := report(t, ps[1], "ha", j)
 		_, b := report(t, single, "ha", j)
-		if !reflect.DeepEqual(a.Totals, b.Totals) || !reflect.DeepEqual(a.Funnel, b.Funnel) || !reflect.DeepEqual(a.Paths, b.Paths) {
-			t.Errorf("journey %s: three replicas with a kill %s\none replica %s", j, js(a), js(b))
+		for _, p := range ps[:2] {
+			_, a := report(t, p, "ha", j)
+			if !reflect.DeepEqual(a.Totals, b.Totals) || !reflect.DeepEqual(a.Funnel, b.Funnel) || !reflect.DeepEqual(a.Paths, b.Paths) {
+				t.Errorf("journey %s: three replicas with a kill, read from %s %s\none replica %s", j, p.addr, js(a), js(b))
+			}
 		}
 	}
 }

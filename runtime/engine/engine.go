@@ -253,6 +253,9 @@ func (e *Engine) work(s *shard) *work {
 // Name is the replica's name in the store's leases.
 func (e *Engine) Name() string { return e.opts.Name }
 
+// LeaseTTL is how long a lease lasts without renewal.
+func (e *Engine) LeaseTTL() time.Duration { return e.opts.LeaseTTL }
+
 // Now is the engine's clock: the wall clock, or on the event clock the
 // highest event timestamp in the log as last read.
 func (e *Engine) Now() time.Time {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,6 +41,15 @@ import (
 // flap) with the batching. After a restart the facts stored since the
 // snapshot are fed the same way, and raise the same alerts again, with
 // the same ids, which the outbox has already.
+//
+// One replica at a time feeds analytics in the background, raises the
+// alerts and saves the snapshots: the holder of store.AnalyticsLease (a
+// runtime alone on its store always holds it). Another replica follows:
+// it reads nothing until asked for analytics, then catches up from the
+// stored snapshot and the facts after it, raising no alert (followUp).
+// When the lease comes to it, it starts again from the stored snapshot,
+// so that the alerts due after it are raised (again: the outbox keeps one
+// of each id) and the facts after it counted once.
 type analyticsFeed struct {
 	a *analytics.Analytics
 	m *analytics.Merge
@@ -49,13 +59,32 @@ type analyticsFeed struct {
 	cat     *catalog.Catalog
 	saved   uint64    // the facts applied when the stored snapshot was made
 	savedAt time.Time // wall clock of the last save
-	// checkedAt is when followSnapshot last looked.
-	checkedAt time.Time
 	// restore is set from the start until the facts stored before it are
 	// fed: then the alerts the outbox holds are compared with those the
 	// facts raised again, for facts a snapshot lost (restoreSentAlerts).
 	restore  bool
 	pageSize int
+	// lease is this replica's store.AnalyticsLease, nil while another
+	// replica holds it; leaseAt is when it was last renewed or sought.
+	lease   *store.Lease
+	leaseAt time.Time
+	// current is set while this replica holds the lease and has fed
+	// analytics since it took it: its KPIs are then current.
+	current atomic.Bool
+}
+
+// holds reports whether this replica feeds analytics.
+func (f *analyticsFeed) holds() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.lease != nil
+}
+
+// reopen makes the next feed start again from the stored snapshot, with
+// fresh analytics; called with the feed locked.
+func (f *analyticsFeed) reopen() {
+	f.a = analytics.New(analytics.Options{})
+	f.cat, f.opened = nil, false
 }
 
 func newAnalyticsFeed() *analyticsFeed {
@@ -72,21 +101,31 @@ const (
 	snapshotFacts = 200000
 )
 
-// runAnalytics feeds analytics until ctx ends, then saves a snapshot.
+// runAnalytics keeps or seeks the analytics lease and, while it holds it,
+// feeds analytics, until ctx ends; then the holder saves a snapshot and
+// releases the lease.
 func (s *Service) runAnalytics(ctx context.Context) {
 	t := time.NewTicker(feedEvery)
 	defer t.Stop()
 	for {
-		if err := s.feedAnalytics(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("feeding analytics", "error", err)
+		if err := s.keepAnalyticsLease(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("renewing the analytics lease", "error", err)
 		}
-		if err := s.maybeSaveAnalytics(ctx, false); err != nil && ctx.Err() == nil {
-			s.log.Error("saving the analytics snapshot", "error", err)
+		if s.an.holds() {
+			if err := s.feedAnalytics(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("feeding analytics", "error", err)
+			}
+			if err := s.maybeSaveAnalytics(ctx, false); err != nil && ctx.Err() == nil {
+				s.log.Error("saving the analytics snapshot", "error", err)
+			}
 		}
 		select {
 		case <-ctx.Done():
+			if !s.an.holds() {
+				return
+			}
 			// Catch up with the last commits and keep them, so that the
-			// next start replays nothing.
+			// next start replays nothing, then hand over at once.
 			final := context.Background()
 			if err := s.feedAnalytics(final); err != nil {
 				s.log.Error("feeding analytics", "error", err)
@@ -94,19 +133,127 @@ func (s *Service) runAnalytics(ctx context.Context) {
 			if err := s.maybeSaveAnalytics(final, true); err != nil {
 				s.log.Error("saving the analytics snapshot", "error", err)
 			}
+			s.releaseAnalyticsLease(final)
 			return
 		case <-t.C:
 		}
 	}
 }
 
+// keepAnalyticsLease renews the analytics lease every quarter of its
+// time to live, or seeks it while another replica holds it; taking it,
+// the feed starts again from the stored snapshot.
+func (s *Service) keepAnalyticsLease(ctx context.Context) error {
+	f := s.an
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ttl := s.eng.LeaseTTL()
+	if time.Since(f.leaseAt) < ttl/4 {
+		return nil
+	}
+	f.leaseAt = time.Now()
+	if f.lease != nil {
+		kept, err := s.st.RenewLeases(ctx, s.eng.Name(), []store.Lease{*f.lease}, ttl)
+		if err != nil {
+			return err // still fed here: the snapshot is fenced by the lease
+		}
+		if len(kept) == 1 {
+			f.lease = &kept[0]
+			return nil
+		}
+		f.lease = nil
+		f.current.Store(false)
+		s.log.Info("analytics lease lost: another replica feeds analytics", "replica", s.eng.Name())
+		return nil
+	}
+	got, err := s.st.AcquireLeases(ctx, s.eng.Name(), []int{store.AnalyticsLease}, ttl)
+	if err != nil || len(got) == 0 {
+		return err
+	}
+	f.lease = &got[0]
+	f.reopen()
+	s.log.Info("analytics lease taken: this replica feeds analytics", "replica", s.eng.Name(), "epoch", got[0].Epoch)
+	// Fed at once, so that the KPIs are current before Ready says so.
+	err = s.feed(ctx, true)
+	f.current.Store(err == nil)
+	if err != nil && ctx.Err() == nil {
+		s.log.Error("feeding analytics", "error", err)
+	}
+	return nil
+}
+
+// releaseAnalyticsLease hands the analytics lease over at shutdown.
+func (s *Service) releaseAnalyticsLease(ctx context.Context) {
+	f := s.an
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.lease == nil {
+		return
+	}
+	if err := s.st.ReleaseLeases(ctx, []store.Lease{*f.lease}); err != nil {
+		s.log.Warn("releasing the analytics lease at shutdown", "error", err)
+	}
+	f.lease = nil
+	f.current.Store(false)
+}
+
 // feedAnalytics applies the facts committed since the last feed, after
-// configuring analytics for deployments that changed, and sends the KPI
-// alerts due.
+// configuring analytics for deployments that changed, and, on the holder
+// of the analytics lease, sends the KPI alerts due.
 func (s *Service) feedAnalytics(ctx context.Context) error {
 	f := s.an
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.lease != nil {
+		err := s.feed(ctx, true)
+		f.current.Store(err == nil)
+		return err
+	}
+	return s.followUp(ctx)
+}
+
+// followUpTries bounds how often a follower starts again from a snapshot
+// saved while it read.
+const followUpTries = 3
+
+// followUp catches a follower up with what was committed: the facts
+// after what it read, or, where the holder has saved a snapshot past
+// that (deleting the facts it holds), the snapshot and the facts after
+// it. The snapshot is looked at after the facts are read: a save that
+// deleted facts before the read shows there. Called with the feed locked.
+func (s *Service) followUp(ctx context.Context) error {
+	for range followUpTries {
+		if err := s.openFeed(ctx); err != nil {
+			return err
+		}
+		from := padded(s.an.m.Read())
+		if err := s.feed(ctx, false); err != nil {
+			return err
+		}
+		_, upTo, err := s.st.AnalyticsSnapshot(ctx)
+		if err != nil {
+			return fmt.Errorf("loading the analytics snapshot: %w", err)
+		}
+		passed := false
+		for p, n := range upTo {
+			if p < len(from) && n > from[p] {
+				passed = true
+				break
+			}
+		}
+		if !passed {
+			return nil
+		}
+		s.an.reopen()
+	}
+	return errors.New("the analytics snapshot kept moving while this replica read the facts after it")
+}
+
+// openFeed configures analytics for deployments that changed and, the
+// first time, restores the stored snapshot and starts the merge after it.
+// Called with the feed locked.
+func (s *Service) openFeed(ctx context.Context) error {
+	f := s.an
 	// The service's catalog has every stored deployment from the start,
 	// so that analytics knows each journey's goal.within before it
 	// replays the facts.
@@ -118,25 +265,36 @@ func (s *Service) feedAnalytics(ctx context.Context) error {
 		f.a.Configure(js)
 		f.cat = cat
 	}
-	if !f.opened {
-		snap, _, err := s.st.AnalyticsSnapshot(ctx)
-		if err != nil {
-			return fmt.Errorf("loading the analytics snapshot: %w", err)
+	if f.opened {
+		return nil
+	}
+	snap, _, err := s.st.AnalyticsSnapshot(ctx)
+	if err != nil {
+		return fmt.Errorf("loading the analytics snapshot: %w", err)
+	}
+	if snap != nil {
+		if err := f.a.Restore(snap); err != nil {
+			// The aggregates can be rebuilt only from facts that the
+			// snapshot let go: start afresh rather than stop.
+			s.log.Error("the analytics snapshot cannot be read; analytics start empty", "error", err)
+			f.a = analytics.New(analytics.Options{})
+			f.cat = nil
+			return s.restartFeed(ctx)
 		}
-		if snap != nil {
-			if err := f.a.Restore(snap); err != nil {
-				// The aggregates can be rebuilt only from facts that
-				// the snapshot let go: start afresh rather than stop.
-				s.log.Error("the analytics snapshot cannot be read; analytics start empty", "error", err)
-				f.a = analytics.New(analytics.Options{})
-				f.cat = nil
-				return s.restartFeed(ctx)
-			}
-		}
-		applied := f.a.Applied()
-		f.m = analytics.NewMerge(f.a, store.Partitions, applied)
-		f.saved = sum(applied)
-		f.opened, f.savedAt, f.restore = true, time.Now(), true
+	}
+	applied := f.a.Applied()
+	f.m = analytics.NewMerge(f.a, store.Partitions, applied)
+	f.saved = sum(applied)
+	f.opened, f.savedAt, f.restore = true, time.Now(), true
+	return nil
+}
+
+// feed applies the facts committed since the last feed; with raise, it
+// sends the KPI alerts due. Called with the feed locked.
+func (s *Service) feed(ctx context.Context, raise bool) error {
+	f := s.an
+	if err := s.openFeed(ctx); err != nil {
+		return err
 	}
 	// The watermark first, so that every fact committed up to it is read
 	// below. Taken after the read, it could count a commit made meanwhile
@@ -166,6 +324,9 @@ func (s *Service) feedAnalytics(ctx context.Context) error {
 		}
 	}
 	als := f.m.Release(low)
+	if !raise {
+		return nil // the holder raises them
+	}
 	if err := s.sendAlerts(ctx, als); err != nil {
 		return err
 	}
@@ -298,11 +459,10 @@ func (s *Service) maybeSaveAnalytics(ctx context.Context, force bool) error {
 	if !f.opened {
 		return nil
 	}
-	if !s.eng.Holds(0) {
-		// One replica saves, the holder of partition 0: a save deletes
-		// the facts it holds, and another replica's would delete facts a
-		// slower one has not read yet. The others follow its snapshots.
-		return s.followSnapshot(ctx)
+	if f.lease == nil {
+		// The holder of the analytics lease saves: a save deletes the
+		// facts it holds, which only it has certainly read.
+		return nil
 	}
 	upTo := padded(f.a.Applied())
 	applied := sum(upTo)
@@ -316,39 +476,15 @@ func (s *Service) maybeSaveAnalytics(ctx context.Context, force bool) error {
 	if err != nil {
 		return err
 	}
-	if err := s.st.SaveAnalyticsSnapshot(ctx, snap, upTo); err != nil {
+	if err := s.st.SaveAnalyticsSnapshot(ctx, snap, upTo, []store.Lease{*f.lease}); errors.Is(err, store.ErrLeaseLost) {
+		f.lease = nil
+		f.current.Store(false)
+		s.log.Info("analytics lease lost: the snapshot was not saved; another replica feeds analytics", "replica", s.eng.Name())
+		return nil
+	} else if err != nil {
 		return err
 	}
 	f.saved, f.savedAt = applied, time.Now()
-	return nil
-}
-
-// snapshotCheckEvery is how often a replica that does not save snapshots
-// checks whether the saved one has passed what it read.
-const snapshotCheckEvery = 10 * time.Second
-
-// followSnapshot restarts the feed from the stored snapshot when it holds
-// facts beyond what this replica has read: their facts are deleted, so
-// they can be had only from it. Called with the feed locked.
-func (s *Service) followSnapshot(ctx context.Context) error {
-	f := s.an
-	if time.Since(f.checkedAt) < snapshotCheckEvery {
-		return nil
-	}
-	f.checkedAt = time.Now()
-	_, upTo, err := s.st.AnalyticsSnapshot(ctx)
-	if err != nil || upTo == nil {
-		return err
-	}
-	read := f.m.Read()
-	for p, n := range upTo {
-		if p < len(read) && n > read[p] {
-			s.log.Info("the analytics snapshot has passed what this replica read; restarting analytics from it")
-			f.a = analytics.New(analytics.Options{})
-			f.cat, f.opened = nil, false
-			return nil
-		}
-	}
 	return nil
 }
 
@@ -529,7 +665,9 @@ func (c *kpiCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c *kpiCollector) Collect(ch chan<- prometheus.Metric) {
 	cat := c.s.cat.Load()
-	if cat == nil {
+	if cat == nil || !c.s.an.current.Load() {
+		// Only the replica that feeds analytics has them current: the
+		// others would show what they last caught up with.
 		return
 	}
 	a := c.s.an.analytics()

@@ -166,6 +166,8 @@ var (
 		"Log records appended but not yet processed.", nil, nil)
 	partitionsDesc = prometheus.NewDesc("waymark_partitions_held",
 		"Partitions of customers this replica holds the lease of and processes.", nil, nil)
+	analyticsHeldDesc = prometheus.NewDesc("waymark_analytics_held",
+		"1 on the replica that holds the analytics lease: it feeds analytics, raises KPI alerts and exports the KPIs; 0 on the others.", nil, nil)
 	customersDesc = prometheus.NewDesc("waymark_customers",
 		"Customers the runtime holds in memory (its cache), of the partitions it holds.", nil, nil)
 )
@@ -178,6 +180,7 @@ func (c *stageCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- backlogDesc
 	ch <- customersDesc
 	ch <- partitionsDesc
+	ch <- analyticsHeldDesc
 }
 
 func (c *stageCollector) Collect(ch chan<- prometheus.Metric) {
@@ -193,6 +196,11 @@ func (c *stageCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(backlogDesc, prometheus.GaugeValue, float64(c.s.backlog()))
 	ch <- prometheus.MustNewConstMetric(customersDesc, prometheus.GaugeValue, float64(c.s.eng.Cached()))
 	ch <- prometheus.MustNewConstMetric(partitionsDesc, prometheus.GaugeValue, float64(c.s.eng.Partitions()))
+	held := 0.0
+	if c.s.an.current.Load() {
+		held = 1
+	}
+	ch <- prometheus.MustNewConstMetric(analyticsHeldDesc, prometheus.GaugeValue, held)
 }
 
 // droppedName is the label a dropped attribute is counted under: its name

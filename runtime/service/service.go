@@ -206,6 +206,12 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if err := s.eng.Prepare(ctx); err != nil {
 		return nil, err
 	}
+	// The analytics lease too, with the partitions', so that a runtime
+	// alone on its store feeds analytics (and raises alerts) from its
+	// start.
+	if err := s.keepAnalyticsLease(ctx); err != nil {
+		return nil, fmt.Errorf("taking the analytics lease: %w", err)
+	}
 	return s, nil
 }
 
@@ -277,8 +283,12 @@ func (s *Service) prune(ctx context.Context) {
 func (s *Service) Replica() string { return s.eng.Name() }
 
 // Ready reports whether the runtime has caught up with every event that
-// was acknowledged before it started.
-func (s *Service) Ready() bool { return s.eng.Ready() }
+// was acknowledged before it started and, alone on its store, holds the
+// analytics lease and has fed analytics (a replica among others may
+// leave analytics to another).
+func (s *Service) Ready() bool {
+	return s.eng.Ready() && (s.eng.Replicas() > 1 || s.an.current.Load())
+}
 
 // Sync waits until everything appended so far is processed and every
 // timer due by the clock has fired.

@@ -19,7 +19,7 @@ var ErrExists = errors.New("already exists")
 // ErrClosed is returned by a store after Close.
 var ErrClosed = errors.New("store is closed")
 
-// ErrLeaseLost refuses a Commit naming a partition whose lease the
+// ErrLeaseLost refuses a Commit (or an analytics snapshot) naming a lease the
 // committer no longer holds (another replica took it over): nothing of the
 // commit is written. The committer must stop processing that partition.
 var ErrLeaseLost = errors.New("partition lease lost")
@@ -44,6 +44,12 @@ const Partitions = 256
 // AllPartitions is the partition of a log record that concerns every
 // partition: the activation of a deployment.
 const AllPartitions = -1
+
+// AnalyticsLease is a lease of no partition that the lease methods take
+// as they take a partition's: held by one replica at a time, the one that
+// feeds analytics, raises KPI alerts and saves the analytics snapshot
+// (fenced by it). Leases does not list it.
+const AnalyticsLease = Partitions
 
 // PartitionOf is the partition of a customer id: a well-mixed hash
 // (xxHash64) of its bytes, the same in every process and version.
@@ -196,7 +202,8 @@ type Leases interface {
 	// Leases returns the lease of every partition, in order of partition
 	// (Partitions of them); a partition never leased has an empty Owner.
 	Leases(ctx context.Context) ([]Lease, error)
-	// AcquireLeases gives owner the lease of each partition of ps that is
+	// AcquireLeases gives owner the lease of each partition of ps (or
+	// AnalyticsLease) that is
 	// free, expired or already owner's, until ttl from now, in one
 	// commit, and returns those it got; a change of owner increments
 	// Epoch. A partition another owner holds unexpired is left out.
@@ -278,7 +285,11 @@ type Facts interface {
 	// numbers up to upTo[p] in each partition p (upTo has Partitions
 	// entries, or is nil for none), in one commit. A later fact of p is
 	// numbered above upTo[p], also if upTo[p] is beyond p's last fact.
-	SaveAnalyticsSnapshot(ctx context.Context, data []byte, upTo []uint64) error
+	// It returns ErrLeaseLost, and writes nothing, unless every lease of
+	// fence (the saver's AnalyticsLease; none: unfenced) is still held by
+	// its Owner with its Epoch, so that a replica that lost analytics can
+	// never delete facts the new holder has not read.
+	SaveAnalyticsSnapshot(ctx context.Context, data []byte, upTo []uint64, fence []Lease) error
 }
 
 // Decisions keeps decision records.

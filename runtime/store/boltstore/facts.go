@@ -136,7 +136,7 @@ func (s *Store) AnalyticsSnapshot(ctx context.Context) ([]byte, []uint64, error)
 // SaveAnalyticsSnapshot implements store.Facts. Where upTo is beyond a
 // partition's last fact, its sequence is raised to it, so that no later
 // fact gets a number the snapshot claims to hold.
-func (s *Store) SaveAnalyticsSnapshot(ctx context.Context, data []byte, upTo []uint64) error {
+func (s *Store) SaveAnalyticsSnapshot(ctx context.Context, data []byte, upTo []uint64, fence []store.Lease) error {
 	if err := s.enter(); err != nil {
 		return err
 	}
@@ -148,6 +148,9 @@ func (s *Store) SaveAnalyticsSnapshot(ctx context.Context, data []byte, upTo []u
 		upTo = make([]uint64, store.Partitions)
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
+		if !leasesHeld(tx, fence) {
+			return errLeaseLost
+		}
 		a := tx.Bucket(bAnalytics)
 		var err error
 		if len(data) == 0 {

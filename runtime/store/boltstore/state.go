@@ -95,6 +95,9 @@ func (s *Store) AcquireLeases(ctx context.Context, owner string, ps []int, ttl t
 	}
 	defer s.leave()
 	for _, p := range ps {
+		if p == store.AnalyticsLease {
+			continue
+		}
 		if err := checkPartition("lease", p); err != nil {
 			return nil, fmt.Errorf("acquiring leases: %w", err)
 		}
@@ -138,7 +141,7 @@ func (s *Store) RenewLeases(ctx context.Context, owner string, held []store.Leas
 		out = out[:0]
 		until := s.opts.Now().Add(ttl)
 		for _, h := range held {
-			if h.Partition < 0 || h.Partition >= store.Partitions || owner == "" {
+			if h.Partition < 0 || h.Partition > store.AnalyticsLease || owner == "" {
 				continue
 			}
 			l := getLease(tx, h.Partition)
@@ -167,7 +170,7 @@ func (s *Store) ReleaseLeases(ctx context.Context, ls []store.Lease) error {
 	defer s.leave()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		for _, h := range ls {
-			if h.Partition < 0 || h.Partition >= store.Partitions || h.Owner == "" {
+			if h.Partition < 0 || h.Partition > store.AnalyticsLease || h.Owner == "" {
 				continue
 			}
 			l := getLease(tx, h.Partition)
@@ -214,6 +217,21 @@ func checkCommit(c store.Commit) error {
 // errLeaseLost ends a commit's transaction, so that it writes nothing.
 var errLeaseLost = fmt.Errorf("fenced: %w", store.ErrLeaseLost)
 
+// leasesHeld reports whether every lease of ls is held by its Owner with
+// its Epoch.
+func leasesHeld(tx *bolt.Tx, ls []store.Lease) bool {
+	for _, l := range ls {
+		if l.Partition < 0 || l.Partition > store.AnalyticsLease {
+			return false
+		}
+		cur := getLease(tx, l.Partition)
+		if cur.Owner == "" || cur.Owner != l.Owner || cur.Epoch != l.Epoch {
+			return false
+		}
+	}
+	return true
+}
+
 // Commit implements store.State.
 func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 	if err := s.enter(); err != nil {
@@ -224,14 +242,8 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 		return fmt.Errorf("committing processed events: %w", err)
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		for _, l := range c.Leases {
-			if l.Partition < 0 || l.Partition >= store.Partitions {
-				return errLeaseLost
-			}
-			cur := getLease(tx, l.Partition)
-			if cur.Owner == "" || cur.Owner != l.Owner || cur.Epoch != l.Epoch {
-				return errLeaseLost
-			}
+		if !leasesHeld(tx, c.Leases) {
+			return errLeaseLost
 		}
 		for _, id := range c.Delete {
 			if err := deleteCustomer(tx, id); err != nil {

@@ -46,7 +46,7 @@ type Store struct {
 	head        store.Head
 	seen        map[string]time.Time
 	members     map[string]time.Time
-	leases      [store.Partitions]store.Lease
+	leases      [store.Partitions + 1]store.Lease // and AnalyticsLease's
 	cursors     [store.Partitions]store.Cursor
 	customers   [store.Partitions]map[string]store.Customer // by partition, then id
 	counts      map[partKey]int64
@@ -94,6 +94,7 @@ func New(opts Options) *Store {
 		s.leases[p].Partition = p
 		s.cursors[p].Partition = p
 	}
+	s.leases[store.AnalyticsLease].Partition = store.AnalyticsLease
 	return s
 }
 
@@ -383,7 +384,7 @@ func (s *Store) Leases(ctx context.Context) ([]store.Lease, error) {
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	return slices.Clone(s.leases[:]), nil
+	return slices.Clone(s.leases[:store.Partitions]), nil
 }
 
 // AcquireLeases implements store.Leases.
@@ -393,8 +394,10 @@ func (s *Store) AcquireLeases(ctx context.Context, owner string, ps []int, ttl t
 	}
 	defer s.mu.Unlock()
 	for _, p := range ps {
-		if err := checkPartition("lease", p); err != nil {
-			return nil, err
+		if p != store.AnalyticsLease {
+			if err := checkPartition("lease", p); err != nil {
+				return nil, err
+			}
 		}
 	}
 	now := s.opts.Now()
@@ -423,7 +426,7 @@ func (s *Store) RenewLeases(ctx context.Context, owner string, held []store.Leas
 	until := s.opts.Now().Add(ttl)
 	var out []store.Lease
 	for _, h := range held {
-		if h.Partition < 0 || h.Partition >= store.Partitions {
+		if h.Partition < 0 || h.Partition > store.AnalyticsLease {
 			continue
 		}
 		l := &s.leases[h.Partition]
@@ -443,7 +446,7 @@ func (s *Store) ReleaseLeases(ctx context.Context, ls []store.Lease) error {
 	}
 	defer s.mu.Unlock()
 	for _, h := range ls {
-		if h.Partition < 0 || h.Partition >= store.Partitions {
+		if h.Partition < 0 || h.Partition > store.AnalyticsLease {
 			continue
 		}
 		l := &s.leases[h.Partition]
@@ -458,7 +461,7 @@ func (s *Store) ReleaseLeases(ctx context.Context, ls []store.Lease) error {
 // epoch.
 func (s *Store) held(ls []store.Lease) bool {
 	for _, l := range ls {
-		if l.Partition < 0 || l.Partition >= store.Partitions {
+		if l.Partition < 0 || l.Partition > store.AnalyticsLease {
 			return false
 		}
 		cur := s.leases[l.Partition]
@@ -743,7 +746,7 @@ func (s *Store) AnalyticsSnapshot(ctx context.Context) ([]byte, []uint64, error)
 }
 
 // SaveAnalyticsSnapshot implements store.Facts.
-func (s *Store) SaveAnalyticsSnapshot(ctx context.Context, data []byte, upTo []uint64) error {
+func (s *Store) SaveAnalyticsSnapshot(ctx context.Context, data []byte, upTo []uint64, fence []store.Lease) error {
 	if err := checkPositions("saving the analytics snapshot", upTo); err != nil {
 		return err
 	}
@@ -751,6 +754,9 @@ func (s *Store) SaveAnalyticsSnapshot(ctx context.Context, data []byte, upTo []u
 		return err
 	}
 	defer s.mu.Unlock()
+	if !s.held(fence) {
+		return store.ErrLeaseLost
+	}
 	s.snapshot = nil
 	if len(data) > 0 {
 		s.snapshot = bytes.Clone(data)

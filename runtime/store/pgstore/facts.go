@@ -111,7 +111,7 @@ func (s *Store) AnalyticsSnapshot(ctx context.Context) ([]byte, []uint64, error)
 }
 
 // SaveAnalyticsSnapshot implements store.Store.
-func (s *Store) SaveAnalyticsSnapshot(ctx context.Context, data []byte, upTo []uint64) error {
+func (s *Store) SaveAnalyticsSnapshot(ctx context.Context, data []byte, upTo []uint64, fence []store.Lease) error {
 	if err := s.enter(); err != nil {
 		return err
 	}
@@ -128,7 +128,10 @@ func (s *Store) SaveAnalyticsSnapshot(ctx context.Context, data []byte, upTo []u
 		}
 	}
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		// The fact heads first, in order, as every writer of facts takes
+		if err := checkFence(ctx, tx, fence); err != nil {
+			return err
+		}
+		// The fact heads next, in order, as every writer of facts takes
 		// them.
 		if _, err := tx.Exec(ctx, `SELECT part FROM fact_heads ORDER BY part FOR UPDATE`); err != nil {
 			return err

@@ -91,6 +91,38 @@ func lockLeases(ctx context.Context, tx pgx.Tx, ps []int32, share bool) ([]store
 	return pgx.CollectRows(rows, scanLease)
 }
 
+// checkFence locks the lease rows of fence for share and returns
+// store.ErrLeaseLost unless each is still held by its Owner with its
+// Epoch. Taken first in a transaction, as every writer takes leases
+// before fact heads.
+func checkFence(ctx context.Context, tx pgx.Tx, fence []store.Lease) error {
+	if len(fence) == 0 {
+		return nil
+	}
+	ps := make([]int, len(fence))
+	for i, l := range fence {
+		ps[i] = l.Partition
+	}
+	parts, err := partitionsOf("fence", ps)
+	if err != nil {
+		return err
+	}
+	cur, err := lockLeases(ctx, tx, parts, true)
+	if err != nil {
+		return err
+	}
+	held := map[int]store.Lease{}
+	for _, l := range cur {
+		held[l.Partition] = l
+	}
+	for _, l := range fence {
+		if h := held[l.Partition]; h.Owner == "" || h.Owner != l.Owner || h.Epoch != l.Epoch {
+			return store.ErrLeaseLost
+		}
+	}
+	return nil
+}
+
 // setLeases writes ls.
 func setLeases(ctx context.Context, tx pgx.Tx, ls []store.Lease) error {
 	if len(ls) == 0 {
@@ -109,11 +141,15 @@ func setLeases(ctx context.Context, tx pgx.Tx, ls []store.Lease) error {
 	return err
 }
 
-// partitionsOf is the distinct partitions of ps, sorted, or an error for
-// one out of range.
+// partitionsOf is the distinct leases of ps (partitions and
+// AnalyticsLease), sorted, or an error for one out of range.
 func partitionsOf(what string, ps []int) ([]int32, error) {
 	out := make([]int32, 0, len(ps))
 	for _, p := range ps {
+		if p == store.AnalyticsLease {
+			out = append(out, int32(p))
+			continue
+		}
 		if err := checkPartition(what, p); err != nil {
 			return nil, err
 		}

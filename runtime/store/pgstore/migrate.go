@@ -112,10 +112,10 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 var errApplied = errors.New("applied by another process")
 
 // fillPartitions makes the row of every partition in the tables that have
-// one per partition.
+// one per partition, and of store.AnalyticsLease in leases.
 func fillPartitions(ctx context.Context, pool *pgxpool.Pool) error {
 	for _, q := range []string{
-		`INSERT INTO leases (part, owner, epoch, expires) SELECT p, '', 0, 0 FROM generate_series(0, $1::int - 1) AS p ON CONFLICT (part) DO NOTHING`,
+		`INSERT INTO leases (part, owner, epoch, expires) SELECT p, '', 0, 0 FROM generate_series(0, $1::int) AS p ON CONFLICT (part) DO NOTHING`,
 		`INSERT INTO cursors (part, seq, clock, arrival_clock) SELECT p, 0, 0, 0 FROM generate_series(0, $1::int - 1) AS p ON CONFLICT (part) DO NOTHING`,
 		`INSERT INTO fact_heads (part, seq, up_to) SELECT p, 0, 0 FROM generate_series(0, $1::int - 1) AS p ON CONFLICT (part) DO NOTHING`,
 	} {

@@ -25,29 +25,9 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 	if err := checkCommit(c); err != nil {
 		return err
 	}
-	leaseParts := make([]int, len(c.Leases))
-	for i, l := range c.Leases {
-		leaseParts[i] = l.Partition
-	}
-	parts, err := partitionsOf("commit: lease", leaseParts)
-	if err != nil {
-		return err
-	}
-	err = s.tx(ctx, func(tx pgx.Tx) error {
-		if len(parts) > 0 {
-			cur, err := lockLeases(ctx, tx, parts, true)
-			if err != nil {
-				return err
-			}
-			held := map[int]store.Lease{}
-			for _, l := range cur {
-				held[l.Partition] = l
-			}
-			for _, l := range c.Leases {
-				if h := held[l.Partition]; h.Owner == "" || h.Owner != l.Owner || h.Epoch != l.Epoch {
-					return store.ErrLeaseLost
-				}
-			}
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		if err := checkFence(ctx, tx, c.Leases); err != nil {
+			return err
 		}
 		if err := appendFacts(ctx, tx, c.Facts); err != nil {
 			return err

@@ -123,7 +123,7 @@ func testAnalyticsSnapshot(t *testing.T, o Opener) {
 	s, c := open(t, o)
 	save := func(snapshot string, upTo []uint64) {
 		t.Helper()
-		check(s.SaveAnalyticsSnapshot(ctx, []byte(snapshot), upTo))
+		check(s.SaveAnalyticsSnapshot(ctx, []byte(snapshot), upTo, nil))
 	}
 	expect := func(step, snapshot string, upTo []uint64, facts string) {
 		t.Helper()
@@ -176,7 +176,7 @@ func testAnalyticsSnapshot(t *testing.T, o Opener) {
 	}
 	save("", nil)
 	expect("an empty snapshot", "", nil, "[2:b3 4:d1]")
-	if err := s.SaveAnalyticsSnapshot(ctx, []byte("bad"), make([]uint64, 5)); err == nil {
+	if err := s.SaveAnalyticsSnapshot(ctx, []byte("bad"), make([]uint64, 5), nil); err == nil {
 		t.Fatal("a snapshot with 5 positions: no error")
 	}
 	expect("after a refused snapshot", "", nil, "[2:b3 4:d1]")

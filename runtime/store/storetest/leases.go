@@ -142,7 +142,7 @@ func testLeases(t *testing.T, o Opener) {
 	if got := leaseList(must(s.AcquireLeases(ctx, "r1", nil, ttl))); got != "[]" {
 		t.Fatalf("acquiring nothing: %s", got)
 	}
-	for _, p := range []int{-1, store.Partitions} {
+	for _, p := range []int{-1, store.AnalyticsLease + 1} {
 		if _, err := s.AcquireLeases(ctx, "r1", []int{5, p}, ttl); err == nil {
 			t.Fatalf("acquiring partition %d: no error", p)
 		}
@@ -282,5 +282,64 @@ func testCommitRefused(t *testing.T, o Opener) {
 	}
 	if _, err := s.Decision(ctx, "01"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("refused decisions were stored: %v", err)
+	}
+}
+
+// testAnalyticsLease: the analytics lease is taken, renewed, released and
+// lost as a partition's is, Leases does not list it, and it fences the
+// analytics snapshot.
+func testAnalyticsLease(t *testing.T, o Opener) {
+	ctx := context.Background()
+	s, c := open(t, o)
+	s2 := share(t, o, s, c)
+	const a = store.AnalyticsLease
+	ttl := 10 * time.Second
+	r1 := must(s.AcquireLeases(ctx, "r1", []int{a, 3}, ttl))
+	if got := leaseList(r1); got != "[3:r1/1@10s 256:r1/1@10s]" {
+		t.Fatalf("r1 acquires 3 and the analytics lease: %s", got)
+	}
+	if got := leaseList(must(s2.AcquireLeases(ctx, "r2", []int{a}, ttl))); got != "[]" {
+		t.Fatalf("r2 acquires the analytics lease r1 holds: %s", got)
+	}
+	if n := len(must(s2.Leases(ctx))); n != store.Partitions {
+		t.Fatalf("Leases lists %d, want the %d partitions only", n, store.Partitions)
+	}
+	commit(s, store.Commit{Facts: []store.Fact{pf(1, "a1"), pf(1, "a2")}})
+	a1 := readFacts(t, s, nil, 10)[0]
+	check(s.SaveAnalyticsSnapshot(ctx, []byte("r1"), positions(1, a1.Seq), r1[1:]))
+
+	c.Add(ttl) // r1's leases run out; r2 takes the analytics lease.
+	r2 := must(s2.AcquireLeases(ctx, "r2", []int{a}, ttl))
+	if got := leaseList(r2); got != "[256:r2/2@20s]" {
+		t.Fatalf("r2 takes the expired analytics lease: %s", got)
+	}
+	if got := leaseList(must(s.RenewLeases(ctx, "r1", r1, ttl))); got != "[3:r1/1@20s]" {
+		t.Fatalf("r1 renews (the analytics lease is lost): %s", got)
+	}
+	// The old holder's snapshot is refused and deletes no fact.
+	err := s.SaveAnalyticsSnapshot(ctx, []byte("stale"), positions(1, a1.Seq+1), r1[1:])
+	if !errors.Is(err, store.ErrLeaseLost) {
+		t.Fatalf("the old holder saves: got %v, want ErrLeaseLost", err)
+	}
+	if snap, at := must2(s2.AnalyticsSnapshot(ctx)); string(snap) != "r1" || at[1] != a1.Seq {
+		t.Fatalf("after a refused snapshot: %q up to %d, want r1 up to %d", snap, at[1], a1.Seq)
+	}
+	if got := factList(readFacts(t, s2, nil, 10)); got != "[1:a2]" {
+		t.Fatalf("facts after a refused snapshot: %s", got)
+	}
+	if got := leaseList(must(s2.RenewLeases(ctx, "r2", r2, ttl))); got != "[256:r2/2@20s]" {
+		t.Fatalf("r2 renews the analytics lease: %s", got)
+	}
+	check(s2.SaveAnalyticsSnapshot(ctx, []byte("r2"), positions(1, a1.Seq+1), r2))
+	if got := factList(readFacts(t, s2, nil, 10)); got != "[]" {
+		t.Fatalf("facts after r2's snapshot: %s", got)
+	}
+	// Released, it is free at once, at a new epoch, and fences no more.
+	check(s2.ReleaseLeases(ctx, r2))
+	if err := s2.SaveAnalyticsSnapshot(ctx, []byte("released"), nil, r2); !errors.Is(err, store.ErrLeaseLost) {
+		t.Fatalf("a snapshot after release: got %v, want ErrLeaseLost", err)
+	}
+	if got := leaseList(must(s.AcquireLeases(ctx, "r1", []int{a}, ttl))); got != "[256:r1/3@20s]" {
+		t.Fatalf("r1 acquires the released analytics lease: %s", got)
 	}
 }

@@ -164,7 +164,7 @@ func testClosed(t *testing.T, o Opener) {
 	_, calls["Customer"] = s.Customer(ctx, "c")
 	_, calls["AcquireLeases"] = s.AcquireLeases(ctx, "r1", []int{0}, time.Second)
 	_, calls["Facts"] = s.Facts(ctx, nil, 10)
-	calls["SaveAnalyticsSnapshot"] = s.SaveAnalyticsSnapshot(ctx, []byte("s"), nil)
+	calls["SaveAnalyticsSnapshot"] = s.SaveAnalyticsSnapshot(ctx, []byte("s"), nil, nil)
 	_, calls["AddDeliveries"] = s.AddDeliveries(ctx, []store.Delivery{{ID: "a1"}})
 	_, calls["ClaimDeliveries"] = s.ClaimDeliveries(ctx, "w", start, time.Second, 1)
 	_, calls["Deploy"] = s.Deploy(ctx, store.Deployment{Stack: "s"}, 0, store.LogRecord{})

@@ -81,6 +81,7 @@ func Run(t *testing.T, o Opener) {
 		{"Heartbeat", testHeartbeat},
 		{"Leases", testLeases},
 		{"CommitFencing", testCommitFencing},
+		{"AnalyticsLease", testAnalyticsLease},
 		{"CommitRefused", testCommitRefused},
 		{"Customers", testCustomers},
 		{"Timers", testTimers},
