@@ -98,3 +98,19 @@ func TestGroupCommitDue(t *testing.T) {
 		})
 	}
 }
+
+// A restarted engine decides and renders with the deployments in the log
+// from the start, before any partition has replayed to them: a delivery
+// pending at a crash is not cancelled as an action no longer deployed.
+func TestCatalogAtStart(t *testing.T) {
+	h := newHarness(t, true)
+	h.deploy(growth(nil))
+	h.stop()
+	e := New(Options{Store: h.st, EventClock: true, LoadDeployment: h.load})
+	if err := e.Prepare(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.Catalog().Stacks; len(st) != 1 || st[0].Name != "growth" {
+		t.Fatalf("the catalog before Run has %d stacks, want growth", len(st))
+	}
+}

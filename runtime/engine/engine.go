@@ -156,6 +156,10 @@ type Engine struct {
 	commitErr  error
 	ready      atomic.Bool
 	startSeq   uint64
+	// replayed counts the records read that were in the log at the start,
+	// until the engine is ready; then it is logged once.
+	replayed    int
+	replayShown bool
 	// processed is the lowest committed position of the partitions held
 	// (all of them on a single replica).
 	processed atomic.Uint64
@@ -434,8 +438,8 @@ func (e *Engine) Run(ctx context.Context) error {
 	return err
 }
 
-// Prepare reads where the log ends, loads the models and takes this
-// replica's share of the partitions, so that Ready answers truly before
+// Prepare reads where the log ends and the deployments active there,
+// loads the models and takes this replica's share of the partitions, so that Ready answers truly before
 // Run starts; Run calls it if nobody did.
 func (e *Engine) Prepare(ctx context.Context) error {
 	head, err := e.st.Head(ctx)
@@ -444,6 +448,14 @@ func (e *Engine) Prepare(ctx context.Context) error {
 	}
 	e.startSeq = head.Seq
 	e.moveClock(head.Clock)
+	// Decide and the outbox use the newest catalog from the start, not
+	// only once a partition has replayed to it: a delivery pending at a
+	// restart is rendered with the action it was made for.
+	cat, err := e.cats.at(ctx, e.st, head.Seq)
+	if err != nil {
+		return fmt.Errorf("loading the deployments: %w", err)
+	}
+	e.offerCatalog(cat, head.Seq)
 	if err := e.loadModels(ctx); err != nil {
 		return err
 	}
@@ -511,6 +523,10 @@ func (e *Engine) loop(ctx context.Context) error {
 		n, err := e.step(ctx)
 		if err != nil {
 			return err
+		}
+		if !e.replayShown && e.ready.Load() {
+			e.replayShown = true
+			e.opts.Logger.Info("caught up with the log", "replica", e.opts.Name, "replayed", e.replayed)
 		}
 		if n == e.opts.MaxBatch {
 			e.synced = append(e.synced, answer...)
@@ -732,6 +748,9 @@ func (e *Engine) step(ctx context.Context) (int, error) {
 	for _, r := range recs {
 		if err := e.route(&r, &e.arrivals); err != nil {
 			return 0, err
+		}
+		if !e.replayShown && r.Seq <= e.startSeq {
+			e.replayed++
 		}
 	}
 	e.moveClock(end.Clock)
