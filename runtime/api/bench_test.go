@@ -74,6 +74,39 @@ func load(b *testing.B, url, token string, bodies [][]byte, clients int, d time.
 	return float64(len(all)) / d.Seconds(), all[len(all)*99/100]
 }
 
+// loadInProcess runs the closed loop of load on svc.Decide itself, without
+// HTTP, and returns decisions/s and the p99 latency.
+func loadInProcess(b *testing.B, svc *service.Service, reqs []apiv1.DecideRequest, clients int, d time.Duration) (float64, time.Duration) {
+	b.Helper()
+	var wg sync.WaitGroup
+	lats := make([][]time.Duration, clients)
+	errs := make([]error, clients)
+	stop := time.Now().Add(d)
+	for c := 0; c < clients; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := c; time.Now().Before(stop); i += clients {
+				start := time.Now()
+				if _, err := svc.Decide(context.Background(), reqs[i%len(reqs)]); err != nil {
+					errs[c] = err
+					return
+				}
+				lats[c] = append(lats[c], time.Since(start))
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	all := slices.Concat(lats...)
+	slices.Sort(all)
+	return float64(len(all)) / d.Seconds(), all[len(all)*99/100]
+}
+
 // emptyDecide is a handler of the same shape as POST /v1/decide that
 // decides nothing: it reads the request as the API does and answers a
 // decision of three actions. It is the machine's HTTP ceiling.
@@ -110,9 +143,13 @@ func emptyDecide() http.Handler {
 // a closed loop on the same two cores as the runtime, 200 candidate
 // actions per decision, 10,000 customers, the embedded store recording
 // every decision, bearer tokens checked; beside it, in the same run, an
-// empty handler of the same shape (the machine's HTTP ceiling). It prints
-// both, twice, and the ratios (targets: ≥ 50% of the ceiling's requests/s,
-// p99 ≤ 3× the ceiling's).
+// empty handler of the same shape (the machine's HTTP ceiling), and
+// decide in process (Service.Decide) by the same clients and by one alone.
+// It prints each round and the ratios (targets: ≥ 50% of the ceiling's
+// requests/s, p99 ≤ 3× the ceiling's), and reports the in-process p99 of
+// one client and the HTTP/in-process ratio of decisions/s, so that a change
+// to the runtime shows in one run whether decide got slower and whether
+// HTTP costs more of it.
 func BenchmarkDecideHTTP(b *testing.B) {
 	const customers, clients = 10000, 64
 	ctx := context.Background()
@@ -184,24 +221,39 @@ func BenchmarkDecideHTTP(b *testing.B) {
 	if len(d.Actions) != 3 {
 		b.Fatalf("decision %+v", d)
 	}
-	// Rounds alternate between the two servers, so that the machine's
-	// other load weighs on both alike; the medians are compared.
+	reqs := make([]apiv1.DecideRequest, len(bodies))
+	for i, body := range bodies {
+		if err := json.Unmarshal(body, &reqs[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	// Rounds alternate between the servers and decide in process, so
+	// that the machine's other load weighs on all alike; the medians are
+	// compared.
 	const rounds, dur = 5, time.Second
-	var rates, ceilings, ratios, p99s, ceilingP99s []float64
+	var rates, ceilings, ratios, p99s, ceilingP99s, inRates, inRatios, inP99s []float64
 	b.ResetTimer()
 	for round := 1; round <= rounds; round++ {
 		ceiling, ceilingP99 := load(b, emptySrv.URL, token, bodies, clients, dur)
 		rate, p99 := load(b, decideSrv.URL+"/v1/decide", token, bodies, clients, dur)
+		inRate, _ := loadInProcess(b, svc, reqs, clients, dur)
+		_, inP99 := loadInProcess(b, svc, reqs, 1, dur)
 		rates, ceilings, ratios = append(rates, rate), append(ceilings, ceiling), append(ratios, rate/ceiling)
 		p99s, ceilingP99s = append(p99s, float64(p99)), append(ceilingP99s, float64(ceilingP99))
-		fmt.Printf("decide over HTTP, round %d: %.0f decisions/s, p99 %v; empty handler %.0f req/s, p99 %v\n",
-			round, rate, p99.Round(10*time.Microsecond), ceiling, ceilingP99.Round(10*time.Microsecond))
+		inRates, inRatios, inP99s = append(inRates, inRate), append(inRatios, rate/inRate), append(inP99s, float64(inP99))
+		fmt.Printf("decide over HTTP, round %d: %.0f decisions/s, p99 %v; empty handler %.0f req/s, p99 %v; in process %.0f decisions/s, one client's p99 %v\n",
+			round, rate, p99.Round(10*time.Microsecond), ceiling, ceilingP99.Round(10*time.Microsecond), inRate, inP99.Round(time.Microsecond))
 	}
 	b.StopTimer()
 	med := func(xs []float64) float64 { slices.Sort(xs); return xs[len(xs)/2] }
 	rate, ceiling, p99, ceilingP99 := med(rates), med(ceilings), time.Duration(med(p99s)), time.Duration(med(ceilingP99s))
+	inRate, inRatio, inP99 := med(inRates), med(inRatios), time.Duration(med(inP99s))
 	b.ReportMetric(rate, "decisions/s")
 	b.ReportMetric(ceiling, "empty-req/s")
+	b.ReportMetric(float64(inP99.Microseconds()), "inproc-p99-µs")
+	b.ReportMetric(inRatio, "http/inproc")
 	fmt.Printf("decide over HTTP, %d clients, 200 candidates, medians of %d rounds: %.0f decisions/s, p99 %v; empty handler %.0f req/s, p99 %v; ratio %.0f%% (target ≥ 50%%), p99 %.1f× (target ≤ 3×)\n",
 		clients, rounds, rate, p99.Round(10*time.Microsecond), ceiling, ceilingP99.Round(10*time.Microsecond), 100*med(ratios), float64(p99)/float64(ceilingP99))
+	fmt.Printf("decide in process, same run: %.0f decisions/s by %d clients, p99 %v for one client; HTTP/in process %.0f%%\n",
+		inRate, clients, inP99.Round(time.Microsecond), 100*inRatio)
 }

@@ -10,9 +10,12 @@ import (
 	"github.com/waymarkhq/waymark/runtime/store"
 )
 
-// commit hands what the partitions held changed, with their positions and
-// leases, to the committer.
-func (e *Engine) commit(ctx context.Context, arrivals []time.Time) error {
+// commit hands what the partitions held changed since the last commit,
+// with their positions and leases, to the committer. It runs on Run's
+// goroutine between stretches, never while one is half applied.
+func (e *Engine) commit(ctx context.Context) error {
+	arrivals := e.arrivals
+	e.arrivals, e.applied, e.lastCommit = nil, 0, time.Now()
 	e.evict()
 	var c store.Commit
 	gen := e.sent + 1

@@ -73,9 +73,21 @@ type Options struct {
 	// Workers is how many partitions are processed at once (default
 	// GOMAXPROCS).
 	Workers int
-	// MaxBatch is the most log records read between two commits (default
+	// MaxBatch is the most log records read and applied at once (default
 	// 16384).
 	MaxBatch int
+	// CommitEvery, CommitRecords and CommitIdle group the commits of
+	// customer state, cursors, timers and the outbox: the engine commits
+	// what it processed once CommitEvery has passed since its last commit
+	// (default 500ms), once CommitRecords log records were applied since
+	// (default 65,536), or once the log brought nothing new for
+	// CommitIdle (default 10ms); Sync, WaitProcessed, handing a partition
+	// over and stopping commit at once. The events are durable in the log
+	// before they are acknowledged, so grouping loses nothing: a crash
+	// replays the log from the last commit.
+	CommitEvery   time.Duration
+	CommitRecords int
+	CommitIdle    time.Duration
 	// CacheSize is the most customers kept in memory (default 1,000,000);
 	// the others are read from the store when a record, a timer or a
 	// request needs them. A customer changed since the last commit is kept
@@ -130,14 +142,24 @@ type Engine struct {
 	leases *leaseKeeper
 
 	// Only Run's goroutine touches what follows up to commits.
-	owned     []*shard // the partitions held, in order
-	sent      uint64   // commits handed to the committer
-	committed atomic.Uint64
-	commits   chan pending
-	failed    chan struct{}
-	commitErr error
-	ready     atomic.Bool
-	startSeq  uint64
+	owned []*shard // the partitions held, in order
+	sent  uint64   // commits handed to the committer
+	// applied counts the log records applied since the last commit
+	// handed to the committer, at lastCommit; arrivals are those of its
+	// events.
+	applied    int
+	arrivals   []time.Time
+	lastCommit time.Time
+	committed  atomic.Uint64
+	commits    chan pending
+	failed     chan struct{}
+	commitErr  error
+	ready      atomic.Bool
+	startSeq   uint64
+	// replayed counts the records read that were in the log at the start,
+	// until the engine is ready; then it is logged once.
+	replayed    int
+	replayShown bool
 	// processed is the lowest committed position of the partitions held
 	// (all of them on a single replica).
 	processed atomic.Uint64
@@ -149,6 +171,8 @@ type Engine struct {
 
 	wake  chan struct{}
 	syncs chan chan struct{}
+	// hurry asks the loop to commit at once (WaitProcessed).
+	hurry atomic.Bool
 	// synced are Sync calls to answer at the end of the loop's next
 	// iteration; only Run touches it.
 	synced []chan struct{}
@@ -200,6 +224,15 @@ func New(opts Options) *Engine {
 	}
 	if opts.CacheSize <= 0 {
 		opts.CacheSize = 1_000_000
+	}
+	if opts.CommitEvery <= 0 {
+		opts.CommitEvery = 500 * time.Millisecond
+	}
+	if opts.CommitRecords <= 0 {
+		opts.CommitRecords = 65536
+	}
+	if opts.CommitIdle <= 0 {
+		opts.CommitIdle = 10 * time.Millisecond
 	}
 	if opts.LeaseTTL <= 0 {
 		opts.LeaseTTL = 4 * time.Second
@@ -320,6 +353,11 @@ func (e *Engine) WaitProcessed(ctx context.Context, seq uint64) error {
 		e.progressMu.Lock()
 		ch := e.progress
 		e.progressMu.Unlock()
+		if e.processed.Load() < seq {
+			// The engine commits in groups: ask for this one now.
+			e.hurry.Store(true)
+			e.Notify()
+		}
 		if e.processed.Load() >= seq {
 			if e.holdsAll() {
 				return nil
@@ -403,8 +441,8 @@ func (e *Engine) Run(ctx context.Context) error {
 	return err
 }
 
-// Prepare reads where the log ends, loads the models and takes this
-// replica's share of the partitions, so that Ready answers truly before
+// Prepare reads where the log ends and the deployments active there,
+// loads the models and takes this replica's share of the partitions, so that Ready answers truly before
 // Run starts; Run calls it if nobody did.
 func (e *Engine) Prepare(ctx context.Context) error {
 	head, err := e.st.Head(ctx)
@@ -413,6 +451,14 @@ func (e *Engine) Prepare(ctx context.Context) error {
 	}
 	e.startSeq = head.Seq
 	e.moveClock(head.Clock)
+	// Decide and the outbox use the newest catalog from the start, not
+	// only once a partition has replayed to it: a delivery pending at a
+	// restart is rendered with the action it was made for.
+	cat, err := e.cats.at(ctx, e.st, head.Seq)
+	if err != nil {
+		return fmt.Errorf("loading the deployments: %w", err)
+	}
+	e.offerCatalog(cat, head.Seq)
 	if err := e.loadModels(ctx); err != nil {
 		return err
 	}
@@ -438,6 +484,10 @@ func (e *Engine) session(ctx context.Context) error {
 		e.committer()
 	}()
 	err := e.loop(ctx)
+	if err == nil {
+		// Stopping: what was processed is committed before the leases go.
+		err = e.commit(context.WithoutCancel(ctx))
+	}
 	close(e.commits)
 	<-committerDone
 	if e.commitErr != nil && (err == nil || errors.Is(e.commitErr, store.ErrLeaseLost)) {
@@ -446,7 +496,11 @@ func (e *Engine) session(ctx context.Context) error {
 	return err
 }
 
+// loop processes the log until ctx ends, committing in groups (see
+// Options.CommitEvery). It returns nil only where everything applied is
+// whole (no stretch half applied), for session to commit it.
 func (e *Engine) loop(ctx context.Context) error {
+	e.lastCommit = time.Now()
 	for {
 		if ctx.Err() != nil {
 			return nil
@@ -468,16 +522,32 @@ func (e *Engine) loop(ctx context.Context) error {
 				break drain
 			}
 		}
+		hurry := e.hurry.Swap(false)
 		n, err := e.step(ctx)
 		if err != nil {
 			return err
 		}
+		if !e.replayShown && e.ready.Load() {
+			e.replayShown = true
+			e.opts.Logger.Info("caught up with the log", "replica", e.opts.Name, "replayed", e.replayed)
+		}
 		if n == e.opts.MaxBatch {
 			e.synced = append(e.synced, answer...)
+			if hurry {
+				e.hurry.Store(true)
+			}
+			if err := e.commitDue(ctx, false); err != nil {
+				return err
+			}
 			continue
 		}
 		if !e.opts.EventClock {
 			if err := e.tick(ctx); err != nil {
+				return err
+			}
+		}
+		if len(answer) > 0 || hurry {
+			if err := e.commit(ctx); err != nil {
 				return err
 			}
 		}
@@ -494,12 +564,62 @@ func (e *Engine) loop(ctx context.Context) error {
 			}
 		}
 		if n > 0 {
+			if err := e.commitDue(ctx, false); err != nil {
+				return err
+			}
 			continue // more may have come meanwhile
+		}
+		// Nothing new: what was processed is committed unless records
+		// come within CommitIdle.
+		if e.unsaved() {
+			if err := e.commitDue(ctx, !e.waitIdle(ctx)); err != nil {
+				return err
+			}
+			continue
 		}
 		if err := e.idle(ctx); err != nil {
 			return nil
 		}
 	}
+}
+
+// commitDue commits when now is true or a group's time or size is up.
+func (e *Engine) commitDue(ctx context.Context, now bool) error {
+	if now || e.applied >= e.opts.CommitRecords || time.Since(e.lastCommit) >= e.opts.CommitEvery {
+		return e.commit(ctx)
+	}
+	return nil
+}
+
+// waitIdle waits up to CommitIdle for new records, a Sync or a hurry,
+// and reports whether one came.
+func (e *Engine) waitIdle(ctx context.Context) bool {
+	t := time.NewTimer(e.opts.CommitIdle)
+	defer t.Stop()
+	select {
+	case <-e.wake:
+		return true
+	case ch := <-e.syncs:
+		e.synced = append(e.synced, ch)
+		return true
+	case <-t.C:
+		return false
+	case <-ctx.Done():
+		return true // session commits on the way out
+	}
+}
+
+// unsaved reports whether a partition held changed since the last commit.
+func (e *Engine) unsaved() bool {
+	for _, s := range e.owned {
+		s.mu.Lock()
+		changed := s.moved || len(s.dirty) > 0 || len(s.deleted) > 0 || len(s.facts) > 0 || len(s.counts) > 0 || len(s.outbox) > 0
+		s.mu.Unlock()
+		if changed {
+			return true
+		}
+	}
+	return false
 }
 
 // idle waits for new records, the poll interval, or the next timer on the
@@ -569,16 +689,14 @@ func (e *Engine) nextDue() (time.Time, bool) {
 	return next, found
 }
 
-// tick fires the timers due by the wall clock and commits what they did.
+// tick fires the timers due by the wall clock; what they did is committed
+// with the next group.
 func (e *Engine) tick(ctx context.Context) error {
 	now := e.opts.Clock.Now()
 	err := e.parallel(e.owned, func(s *shard) error {
 		return e.fireUntil(ctx, s, now, true)
 	})
-	if err != nil {
-		return err
-	}
-	return e.commit(ctx, nil)
+	return err
 }
 
 // parallel runs fn on each shard, Workers at a time, and returns the
@@ -604,8 +722,8 @@ func (e *Engine) parallel(shards []*shard, fn func(*shard) error) error {
 	return errors.Join(errs...)
 }
 
-// step reads the next stretch of the log of every partition held,
-// applies it and commits it, and returns how many records it read.
+// step reads the next stretch of the log of every partition held and
+// applies it, and returns how many records it read.
 func (e *Engine) step(ctx context.Context) (int, error) {
 	if len(e.owned) == 0 {
 		return 0, nil
@@ -630,10 +748,12 @@ func (e *Engine) step(ctx context.Context) (int, error) {
 			return 0, fmt.Errorf("opening sealed log records: %w", err)
 		}
 	}
-	var arrivals []time.Time
 	for _, r := range recs {
-		if err := e.route(&r, &arrivals); err != nil {
+		if err := e.route(&r, &e.arrivals); err != nil {
 			return 0, err
+		}
+		if !e.replayShown && r.Seq <= e.startSeq {
+			e.replayed++
 		}
 	}
 	e.moveClock(end.Clock)
@@ -662,10 +782,8 @@ func (e *Engine) step(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := e.commit(ctx, arrivals); err != nil {
-		return 0, err
-	}
-	if len(recs) == 0 && !e.ready.Load() && e.committed.Load() >= e.sent && e.caughtUp() {
+	e.applied += len(recs)
+	if len(recs) == 0 && !e.ready.Load() && e.committed.Load() >= e.sent && !e.unsaved() && e.caughtUp() {
 		e.ready.Store(true)
 	}
 	return len(recs), nil

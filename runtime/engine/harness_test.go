@@ -38,8 +38,8 @@ type harness struct {
 	// decided and enqueued are what the engine reported.
 	decided  []*decide.Decision
 	enqueued []store.Delivery
-	// cache is the engine's CacheSize (0: the default).
-	cache int
+	// options, when set, changes the engine's options.
+	options func(*Options)
 }
 
 func newHarness(t *testing.T, eventClock bool) *harness {
@@ -49,8 +49,13 @@ func newHarness(t *testing.T, eventClock bool) *harness {
 // newHarnessCache runs an engine that keeps at most cache customers in
 // memory.
 func newHarnessCache(t *testing.T, eventClock bool, cache int) *harness {
+	return newHarnessWith(t, eventClock, func(o *Options) { o.CacheSize = cache })
+}
+
+// newHarnessWith runs an engine whose options options changes.
+func newHarnessWith(t *testing.T, eventClock bool, options func(*Options)) *harness {
 	h := &harness{t: t, st: memstore.New(memstore.Options{}), clock: NewManual(t0), event: eventClock,
-		docs: map[string]*deploy.Document{}, serial: map[string]int64{}, cache: cache}
+		docs: map[string]*deploy.Document{}, serial: map[string]int64{}, options: options}
 	h.start()
 	t.Cleanup(h.stop)
 	return h
@@ -67,7 +72,7 @@ func (h *harness) load(ctx context.Context, stack string, serial int64) (*deploy
 }
 
 func (h *harness) start() {
-	h.e = New(Options{Store: h.st, Clock: h.clock, EventClock: h.event, Workers: 3, CacheSize: h.cache, LoadDeployment: h.load, Seed: 1,
+	opts := Options{Store: h.st, Clock: h.clock, EventClock: h.event, Workers: 3, LoadDeployment: h.load, Seed: 1,
 		Decided: func(d *decide.Decision) {
 			h.mu.Lock()
 			h.decided = append(h.decided, d)
@@ -77,7 +82,11 @@ func (h *harness) start() {
 			h.mu.Lock()
 			h.enqueued = append(h.enqueued, ds...)
 			h.mu.Unlock()
-		}})
+		}}
+	if h.options != nil {
+		h.options(&opts)
+	}
+	h.e = New(opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel, h.done = cancel, make(chan error, 1)
 	go func() { h.done <- h.e.Run(ctx) }()

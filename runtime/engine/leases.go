@@ -247,6 +247,10 @@ func (e *Engine) followLeases(ctx context.Context) error {
 		}
 	}
 	if len(give) > 0 {
+		// What was processed of them is committed before they go.
+		if err := e.commit(ctx); err != nil {
+			return err
+		}
 		if err := e.flush(ctx); err != nil {
 			return err
 		}
@@ -325,4 +329,5 @@ func (e *Engine) dropAll() {
 	}
 	e.owned = nil
 	e.sent = e.committed.Load()
+	e.arrivals, e.applied = nil, 0
 }

@@ -329,27 +329,27 @@ func timerKey(p int, due time.Time, id string) []byte {
 	return append(k, id...)
 }
 
-// putCustomer writes a customer and moves its timer's index entry.
+// putCustomer writes a customer and moves its timer's index entry. It
+// reads the customer's key once.
 func putCustomer(tx *bolt.Tx, cu store.Customer) error {
 	p := store.PartitionOf(cu.ID)
 	b, timers := tx.Bucket(bCustomers), tx.Bucket(bTimers)
 	key := partKey(p, cu.ID)
 	due := timeKey(cu.Due)
-	if old := b.Get(key); len(old) >= 8 {
-		oldDue := binary.BigEndian.Uint64(old)
-		if oldDue != 0 && oldDue != due {
-			if err := timers.Delete(timerKey(p, keyTime(oldDue), cu.ID)); err != nil {
-				return err
-			}
-		}
-	}
 	var oldDue uint64
 	if old := b.Get(key); len(old) >= 8 {
 		oldDue = binary.BigEndian.Uint64(old)
 	}
-	if due != 0 && due != oldDue {
-		if err := timers.Put(timerKey(p, cu.Due, cu.ID), nil); err != nil {
-			return err
+	if oldDue != due {
+		if oldDue != 0 {
+			if err := timers.Delete(timerKey(p, keyTime(oldDue), cu.ID)); err != nil {
+				return err
+			}
+		}
+		if due != 0 {
+			if err := timers.Put(timerKey(p, cu.Due, cu.ID), nil); err != nil {
+				return err
+			}
 		}
 	}
 	v := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(cu.Data)), due)
