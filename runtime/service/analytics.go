@@ -68,16 +68,23 @@ type analyticsFeed struct {
 	// replica holds it; leaseAt is when it was last renewed or sought.
 	lease   *store.Lease
 	leaseAt time.Time
-	// current is set while this replica holds the lease and has fed
-	// analytics since it took it: its KPIs are then current.
-	current atomic.Bool
+	// held is whether lease is set, for readers that must not wait for
+	// a feed; current is set while this replica holds the lease and has
+	// fed analytics since it took it.
+	held, current atomic.Bool
 }
 
 // holds reports whether this replica feeds analytics.
-func (f *analyticsFeed) holds() bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.lease != nil
+func (f *analyticsFeed) holds() bool { return f.held.Load() }
+
+// setLease sets the analytics lease held (nil: none); called with the
+// feed locked.
+func (f *analyticsFeed) setLease(l *store.Lease) {
+	f.lease = l
+	f.held.Store(l != nil)
+	if l == nil {
+		f.current.Store(false)
+	}
 }
 
 // reopen makes the next feed start again from the stored snapshot, with
@@ -158,11 +165,10 @@ func (s *Service) keepAnalyticsLease(ctx context.Context) error {
 			return err // still fed here: the snapshot is fenced by the lease
 		}
 		if len(kept) == 1 {
-			f.lease = &kept[0]
+			f.setLease(&kept[0])
 			return nil
 		}
-		f.lease = nil
-		f.current.Store(false)
+		f.setLease(nil)
 		s.log.Info("analytics lease lost: another replica feeds analytics", "replica", s.eng.Name())
 		return nil
 	}
@@ -170,15 +176,9 @@ func (s *Service) keepAnalyticsLease(ctx context.Context) error {
 	if err != nil || len(got) == 0 {
 		return err
 	}
-	f.lease = &got[0]
+	f.setLease(&got[0])
 	f.reopen()
 	s.log.Info("analytics lease taken: this replica feeds analytics", "replica", s.eng.Name(), "epoch", got[0].Epoch)
-	// Fed at once, so that the KPIs are current before Ready says so.
-	err = s.feed(ctx, true)
-	f.current.Store(err == nil)
-	if err != nil && ctx.Err() == nil {
-		s.log.Error("feeding analytics", "error", err)
-	}
 	return nil
 }
 
@@ -193,8 +193,7 @@ func (s *Service) releaseAnalyticsLease(ctx context.Context) {
 	if err := s.st.ReleaseLeases(ctx, []store.Lease{*f.lease}); err != nil {
 		s.log.Warn("releasing the analytics lease at shutdown", "error", err)
 	}
-	f.lease = nil
-	f.current.Store(false)
+	f.setLease(nil)
 }
 
 // feedAnalytics applies the facts committed since the last feed, after
@@ -477,8 +476,7 @@ func (s *Service) maybeSaveAnalytics(ctx context.Context, force bool) error {
 		return err
 	}
 	if err := s.st.SaveAnalyticsSnapshot(ctx, snap, upTo, []store.Lease{*f.lease}); errors.Is(err, store.ErrLeaseLost) {
-		f.lease = nil
-		f.current.Store(false)
+		f.setLease(nil)
 		s.log.Info("analytics lease lost: the snapshot was not saved; another replica feeds analytics", "replica", s.eng.Name())
 		return nil
 	} else if err != nil {
@@ -665,10 +663,19 @@ func (c *kpiCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c *kpiCollector) Collect(ch chan<- prometheus.Metric) {
 	cat := c.s.cat.Load()
-	if cat == nil || !c.s.an.current.Load() {
+	if cat == nil || !c.s.an.holds() {
 		// Only the replica that feeds analytics has them current: the
 		// others would show what they last caught up with.
 		return
+	}
+	if !c.s.an.current.Load() {
+		// Just taken (at start, or from another replica): fed first.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := c.s.feedAnalytics(ctx); err != nil {
+			c.s.log.Error("feeding analytics for metrics", "error", err)
+			return
+		}
 	}
 	a := c.s.an.analytics()
 	now := c.s.eng.Now()

@@ -197,7 +197,7 @@ func (c *stageCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(customersDesc, prometheus.GaugeValue, float64(c.s.eng.Cached()))
 	ch <- prometheus.MustNewConstMetric(partitionsDesc, prometheus.GaugeValue, float64(c.s.eng.Partitions()))
 	held := 0.0
-	if c.s.an.current.Load() {
+	if c.s.an.holds() {
 		held = 1
 	}
 	ch <- prometheus.MustNewConstMetric(analyticsHeldDesc, prometheus.GaugeValue, held)

@@ -284,10 +284,10 @@ func (s *Service) Replica() string { return s.eng.Name() }
 
 // Ready reports whether the runtime has caught up with every event that
 // was acknowledged before it started and, alone on its store, holds the
-// analytics lease and has fed analytics (a replica among others may
-// leave analytics to another).
+// analytics lease (a replica among others may leave analytics to
+// another).
 func (s *Service) Ready() bool {
-	return s.eng.Ready() && (s.eng.Replicas() > 1 || s.an.current.Load())
+	return s.eng.Ready() && (s.eng.Replicas() > 1 || s.an.holds())
 }
 
 // Sync waits until everything appended so far is processed and every

@@ -64,6 +64,10 @@
 // and epoch before writing, in the same transaction; AcquireLeases takes
 // them FOR UPDATE, so a takeover waits for a commit in flight, and a
 // commit after the takeover sees the new epoch and writes nothing.
+// SaveAnalyticsSnapshot is fenced the same way by the analytics lease, a
+// row of leases numbered store.AnalyticsLease (one past the partitions),
+// which Leases leaves out. Both take the lease rows before the fact
+// heads, so the two never deadlock.
 //
 // Migrations. migrations/NNNN_what.sql, embedded, are applied at Open in
 // order, each in its own transaction that first inserts its row into
