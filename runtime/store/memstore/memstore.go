@@ -709,8 +709,11 @@ func (s *Store) Facts(ctx context.Context, after []uint64, max int) ([]store.Fac
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	var out []store.Fact
-	for p := 0; p < store.Partitions && len(out) < max; p++ {
+	// Where each partition's facts to return start, and how many there
+	// are, so that out is made once.
+	var from [store.Partitions]int
+	n := 0
+	for p := 0; p < store.Partitions && n < max; p++ {
 		var a uint64
 		if after != nil {
 			a = after[p]
@@ -722,7 +725,16 @@ func (s *Store) Facts(ctx context.Context, after []uint64, max int) ([]store.Fac
 			fs = fs[i:]
 			s.facts[p], i = fs, 0
 		}
-		for ; i < len(fs) && len(out) < max; i++ {
+		from[p] = i
+		n += len(fs) - i
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	out := make([]store.Fact, 0, min(n, max))
+	for p := 0; p < store.Partitions && len(out) < max; p++ {
+		fs := s.facts[p]
+		for i := from[p]; i < len(fs) && len(out) < max; i++ {
 			f := fs[i]
 			if !s.opts.ConsumeFacts {
 				f.Data = bytes.Clone(f.Data)
