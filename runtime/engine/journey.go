@@ -39,10 +39,6 @@ type work struct {
 	noExplore bool
 	// act is reused from event to event.
 	act expr.Activation
-	// due and timers are fire's and setTimers' scratch, reused from
-	// customer to customer.
-	due    []runDue
-	timers []timer
 }
 
 // event applies one event to its customer: traits first, then each
@@ -204,9 +200,9 @@ const keepTriggers = -2
 func (w *work) setTimers(j *catalog.Journey, customer string, r *run, from int) {
 	// Made in scratch, as they are derived from the old ones, then copied
 	// over them: one array per run, reused from stage to stage.
-	ts := w.derivedTimers(j, customer, r, from, w.timers[:0])
+	ts := w.derivedTimers(j, customer, r, from, w.sh.timerScratch[:0])
 	r.timers = append(r.timers[:0], ts...)
-	w.timers = ts[:0]
+	w.sh.timerScratch = ts[:0]
 }
 
 // derivedTimers appends to ts the timers of setTimers.
@@ -345,8 +341,8 @@ func (w *work) fire(c *customer, limit time.Time, inclusive bool) {
 	// have changed: the run fired, or every run after a trigger, which
 	// fires its fellows' timers too.
 	n := len(c.runs)
-	due := w.dueTimers(c, limit, inclusive, w.due[:0])
-	defer func() { w.due = due[:0] }()
+	due := w.dueTimers(c, limit, inclusive, w.sh.due[:0])
+	defer func() { w.sh.due = due[:0] }()
 	for len(due) > 0 {
 		k := 0
 		for i := 1; i < len(due); i++ {
