@@ -346,7 +346,7 @@ func (w *work) fire(c *customer, limit time.Time, inclusive bool) {
 	for len(due) > 0 {
 		k := 0
 		for i := 1; i < len(due); i++ {
-			if earlierTimer(&due[i].tm, &due[k].tm) {
+			if due[i].before(&due[k]) {
 				k = i
 			}
 		}
@@ -384,7 +384,7 @@ func (w *work) fire(c *customer, limit time.Time, inclusive bool) {
 			due = w.dueTimers(c, limit, inclusive, due[:0])
 		default:
 			if x, ok := w.dueTimer(r, limit, inclusive); ok {
-				due[k].tm = x
+				due[k] = runDue{due[k].run, timerOrder(x.kind), x}
 			} else {
 				due = slices.Delete(due, k, k+1)
 			}
@@ -392,10 +392,17 @@ func (w *work) fire(c *customer, limit time.Time, inclusive bool) {
 	}
 }
 
-// runDue is the earliest timer due of the run at index run.
+// runDue is the earliest timer due of the run at index run, with its
+// timerOrder.
 type runDue struct {
-	run int
-	tm  timer
+	run, order int
+	tm         timer
+}
+
+// before reports whether d fires before e, as earlierTimer.
+func (d *runDue) before(e *runDue) bool {
+	c := d.tm.due.Compare(e.tm.due)
+	return c < 0 || c == 0 && d.order < e.order
 }
 
 // dueTimers appends to due the earliest timer due of each of the
@@ -403,7 +410,7 @@ type runDue struct {
 func (w *work) dueTimers(c *customer, limit time.Time, inclusive bool, due []runDue) []runDue {
 	for i, r := range c.runs {
 		if x, ok := w.dueTimer(r, limit, inclusive); ok {
-			due = append(due, runDue{i, x})
+			due = append(due, runDue{i, timerOrder(x.kind), x})
 		}
 	}
 	return due
@@ -436,7 +443,8 @@ func (w *work) dueTimer(r *run, limit time.Time, inclusive bool) (timer, bool) {
 // earlierTimer reports whether x fires before y: it is due earlier, or at
 // the same instant and before it in timerOrder.
 func earlierTimer(x, y *timer) bool {
-	return x.due.Before(y.due) || (x.due.Equal(y.due) && timerOrder(x.kind) < timerOrder(y.kind))
+	c := x.due.Compare(y.due)
+	return c < 0 || c == 0 && timerOrder(x.kind) < timerOrder(y.kind)
 }
 
 // reconcile brings the customer's runs of stack in line with a new
