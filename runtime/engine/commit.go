@@ -60,6 +60,13 @@ func (e *Engine) commit(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	nf := 0
+	for _, s := range e.owned {
+		s.mu.Lock()
+		nf += len(s.facts)
+		s.mu.Unlock()
+	}
+	c.Facts = make([]store.Fact, 0, nf)
 	low := uint64(0)
 	for i, s := range e.owned {
 		s.mu.Lock()
@@ -70,11 +77,12 @@ func (e *Engine) commit(ctx context.Context) error {
 		// A partition's facts in the order made; across partitions, in
 		// order of time.
 		fs := s.facts
-		s.facts = nil
 		sort.SliceStable(fs, func(a, b int) bool { return fs[a].t.Before(fs[b].t) })
 		for _, f := range fs {
 			c.Facts = append(c.Facts, store.Fact{Partition: s.p, Data: f.data})
 		}
+		clear(fs)
+		s.facts = fs[:0] // the array serves the next stretch
 		for k, d := range s.counts {
 			c.Counts = append(c.Counts, store.Count{Partition: s.p, Key: k.String(), Delta: int64(d)})
 		}

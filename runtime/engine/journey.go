@@ -39,10 +39,6 @@ type work struct {
 	noExplore bool
 	// act is reused from event to event.
 	act expr.Activation
-	// due and timers are fire's and setTimers' scratch, reused from
-	// customer to customer.
-	due    []runDue
-	timers []timer
 }
 
 // event applies one event to its customer: traits first, then each
@@ -204,9 +200,9 @@ const keepTriggers = -2
 func (w *work) setTimers(j *catalog.Journey, customer string, r *run, from int) {
 	// Made in scratch, as they are derived from the old ones, then copied
 	// over them: one array per run, reused from stage to stage.
-	ts := w.derivedTimers(j, customer, r, from, w.timers[:0])
+	ts := w.derivedTimers(j, customer, r, from, w.sh.timerScratch[:0])
 	r.timers = append(r.timers[:0], ts...)
-	w.timers = ts[:0]
+	w.sh.timerScratch = ts[:0]
 }
 
 // derivedTimers appends to ts the timers of setTimers.
@@ -355,12 +351,12 @@ func (w *work) fire(c *customer, limit time.Time, inclusive bool) {
 	// have changed: the run fired, or every run after a trigger, which
 	// fires its fellows' timers too.
 	n := len(c.runs)
-	due := w.dueTimers(c, limit, inclusive, w.due[:0])
-	defer func() { w.due = due[:0] }()
+	due := w.dueTimers(c, limit, inclusive, w.sh.due[:0])
+	defer func() { w.sh.due = due[:0] }()
 	for len(due) > 0 {
 		k := 0
 		for i := 1; i < len(due); i++ {
-			if earlierTimer(&due[i].tm, &due[k].tm) {
+			if due[i].before(&due[k]) {
 				k = i
 			}
 		}
@@ -398,7 +394,7 @@ func (w *work) fire(c *customer, limit time.Time, inclusive bool) {
 			due = w.dueTimers(c, limit, inclusive, due[:0])
 		default:
 			if x, ok := w.dueTimer(r, limit, inclusive); ok {
-				due[k].tm = x
+				due[k] = runDue{due[k].run, timerOrder(x.kind), x}
 			} else {
 				due = slices.Delete(due, k, k+1)
 			}
@@ -406,10 +402,17 @@ func (w *work) fire(c *customer, limit time.Time, inclusive bool) {
 	}
 }
 
-// runDue is the earliest timer due of the run at index run.
+// runDue is the earliest timer due of the run at index run, with its
+// timerOrder.
 type runDue struct {
-	run int
-	tm  timer
+	run, order int
+	tm         timer
+}
+
+// before reports whether d fires before e, as earlierTimer.
+func (d *runDue) before(e *runDue) bool {
+	c := d.tm.due.Compare(e.tm.due)
+	return c < 0 || c == 0 && d.order < e.order
 }
 
 // dueTimers appends to due the earliest timer due of each of the
@@ -417,7 +420,7 @@ type runDue struct {
 func (w *work) dueTimers(c *customer, limit time.Time, inclusive bool, due []runDue) []runDue {
 	for i, r := range c.runs {
 		if x, ok := w.dueTimer(r, limit, inclusive); ok {
-			due = append(due, runDue{i, x})
+			due = append(due, runDue{i, timerOrder(x.kind), x})
 		}
 	}
 	return due
@@ -450,7 +453,8 @@ func (w *work) dueTimer(r *run, limit time.Time, inclusive bool) (timer, bool) {
 // earlierTimer reports whether x fires before y: it is due earlier, or at
 // the same instant and before it in timerOrder.
 func earlierTimer(x, y *timer) bool {
-	return x.due.Before(y.due) || (x.due.Equal(y.due) && timerOrder(x.kind) < timerOrder(y.kind))
+	c := x.due.Compare(y.due)
+	return c < 0 || c == 0 && timerOrder(x.kind) < timerOrder(y.kind)
 }
 
 // reconcile brings the customer's runs of stack in line with a new

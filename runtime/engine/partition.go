@@ -45,8 +45,12 @@ type shard struct {
 	items   []item
 	deleted []string
 	scratch []byte // reused to encode customers
-	outbox  []store.Delivery
-	rng     *rand.Rand
+	// due and timerScratch are fire's and setTimers' scratch, reused
+	// from customer to customer.
+	due          []runDue
+	timerScratch []timer
+	outbox       []store.Delivery
+	rng          *rand.Rand
 }
 
 func newShard(p, capacity int, rng *rand.Rand) *shard {

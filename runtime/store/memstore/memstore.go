@@ -21,8 +21,8 @@ type Options struct {
 	// Now is the store's clock, for the deduplication window, heartbeats
 	// and leases (default time.Now).
 	Now func() time.Time
-	// OwnCommits makes Commit keep the customers' states and the facts
-	// it is given without a copy: the caller hands them over and does
+	// OwnCommits makes Commit keep the customers' states, the facts and
+	// the outbox entries it is given without a copy: the caller hands them over and does
 	// not change them after (as the engine does).
 	OwnCommits bool
 	// ConsumeFacts is for a store whose facts have a single reader in
@@ -533,7 +533,7 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 			delete(s.counts, k)
 		}
 	}
-	s.addDeliveries(c.Deliveries)
+	s.addDeliveries(c.Deliveries, true, s.opts.OwnCommits)
 	s.appendFacts(c.Facts)
 	for _, cu := range c.Cursors {
 		s.cursors[cu.Partition] = cu
@@ -712,8 +712,11 @@ func (s *Store) Facts(ctx context.Context, after []uint64, max int) ([]store.Fac
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	var out []store.Fact
-	for p := 0; p < store.Partitions && len(out) < max; p++ {
+	// Where each partition's facts to return start, and how many there
+	// are, so that out is made once.
+	var from [store.Partitions]int
+	n := 0
+	for p := 0; p < store.Partitions && n < max; p++ {
 		var a uint64
 		if after != nil {
 			a = after[p]
@@ -725,7 +728,16 @@ func (s *Store) Facts(ctx context.Context, after []uint64, max int) ([]store.Fac
 			fs = fs[i:]
 			s.facts[p], i = fs, 0
 		}
-		for ; i < len(fs) && len(out) < max; i++ {
+		from[p] = i
+		n += len(fs) - i
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	out := make([]store.Fact, 0, min(n, max))
+	for p := 0; p < store.Partitions && len(out) < max; p++ {
+		fs := s.facts[p]
+		for i := from[p]; i < len(fs) && len(out) < max; i++ {
 			f := fs[i]
 			if !s.opts.ConsumeFacts {
 				f.Data = bytes.Clone(f.Data)
@@ -896,20 +908,27 @@ func (s *Store) sortedDeliveryIDs() []string {
 }
 
 // addDeliveries adds, unclaimed, the entries whose ID is not in the outbox
-// (nor earlier in ds) and returns them.
-func (s *Store) addDeliveries(ds []store.Delivery) []store.Delivery {
+// (nor earlier in ds) and returns them, or, for a commit (owned: what
+// Options.OwnCommits says), only adds them.
+func (s *Store) addDeliveries(ds []store.Delivery, commit, owned bool) []store.Delivery {
 	var added []store.Delivery
 	for _, d := range ds {
 		if _, ok := s.deliveries[d.ID]; ok {
 			continue
 		}
 		d.Claim, d.ClaimedUntil = "", time.Time{}
-		s.deliveries[d.ID] = cloneDelivery(d)
+		if owned {
+			s.deliveries[d.ID] = d
+		} else {
+			s.deliveries[d.ID] = cloneDelivery(d)
+		}
 		if s.deliveryIDs != nil {
 			s.idsSorted = s.idsSorted && d.ID > s.deliveryIDs[len(s.deliveryIDs)-1]
 			s.deliveryIDs = append(s.deliveryIDs, d.ID)
 		}
-		added = append(added, cloneDelivery(d))
+		if !commit {
+			added = append(added, cloneDelivery(d))
+		}
 	}
 	return added
 }
@@ -920,7 +939,7 @@ func (s *Store) AddDeliveries(ctx context.Context, ds []store.Delivery) ([]store
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	return s.addDeliveries(ds), nil
+	return s.addDeliveries(ds, false, false), nil
 }
 
 // ClaimDeliveries implements store.Queue.
