@@ -212,6 +212,10 @@ func (s *Store) Close() error {
 	s.closeMu.Unlock()
 	close(s.stop)
 	<-s.stopped
+	// The last transaction writes the free-list, so that the next open
+	// reads it rather than every page of the file; the first commit after
+	// that open drops it again (NoFreelistSync).
+	s.db.NoFreelistSync = false
 	return errors.Join(s.saveSeen(), s.db.Close(), s.keys.close())
 }
 
