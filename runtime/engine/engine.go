@@ -580,12 +580,16 @@ func (e *Engine) loop(ctx context.Context) error {
 	}
 }
 
-// commitDue commits when now is true or a group's time or size is up.
+// commitDue commits when now is true or a group's size is up, or when its
+// time is up and the committer is not still behind with the last two: a
+// store slower than CommitEvery gets bigger groups, not a queue.
 func (e *Engine) commitDue(ctx context.Context, now bool) error {
-	if now || e.applied >= e.opts.CommitRecords || time.Since(e.lastCommit) >= e.opts.CommitEvery {
-		return e.commit(ctx)
+	switch {
+	case now || e.applied >= e.opts.CommitRecords:
+	case time.Since(e.lastCommit) < e.opts.CommitEvery || len(e.commits) == cap(e.commits):
+		return nil
 	}
-	return nil
+	return e.commit(ctx)
 }
 
 // waitIdle waits up to CommitIdle for new records, a Sync or a hurry,
