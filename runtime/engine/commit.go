@@ -29,12 +29,14 @@ func (e *Engine) commit(ctx context.Context) error {
 		for _, cu := range s.dirty {
 			if cu.dirty {
 				s.scratch = cu.encode(s.scratch[:0])
-				data := bytes.Clone(s.scratch)
+				var data []byte
 				if e.opts.SealState != nil {
 					var err error
-					if data, err = e.opts.SealState(ctx, cu.id, data); err != nil {
+					if data, err = e.opts.SealState(ctx, cu.id, s.scratch); err != nil {
 						return fmt.Errorf("sealing the state of a customer: %w", err)
 					}
+				} else {
+					data = bytes.Clone(s.scratch)
 				}
 				out = append(out, store.Customer{ID: cu.id, Partition: s.p, Data: data})
 			}

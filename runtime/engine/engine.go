@@ -119,7 +119,8 @@ type Options struct {
 	// SealState and OpenState, when set, seal a customer's state for the
 	// store with the customer's key, and open what SealState made (a
 	// payload that starts with TagSealed), so that erasure destroys what
-	// the store's files keep of it.
+	// the store's files keep of it. SealState must not keep data, which
+	// the engine reuses.
 	SealState func(ctx context.Context, id string, data []byte) ([]byte, error)
 	OpenState func(ctx context.Context, id string, data []byte) ([]byte, error)
 	Observer  Observer

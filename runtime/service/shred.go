@@ -103,15 +103,19 @@ func (s *shredder) unwrap(ref string, wrapped []byte) (*customerKey, error) {
 // a customer since. A cached key is reused while the store holds the same
 // wrapped bytes, so that only new keys are unwrapped.
 func (s *shredder) keysOf(ctx context.Context, customers []string) (map[string]*customerKey, error) {
+	type named struct {
+		customer string
+		ref      [refSize]byte
+	}
+	var distinct []named
 	refs := make([]string, 0, len(customers))
-	byRef := make(map[string]string, len(customers))
 	seen := make(map[string]struct{}, len(customers))
 	for _, c := range customers {
 		if _, ok := seen[c]; !ok {
 			seen[c] = struct{}{}
-			r := refHex(s.ref(c))
-			byRef[r] = c
-			refs = append(refs, r)
+			r := s.ref(c)
+			distinct = append(distinct, named{c, r})
+			refs = append(refs, refHex(r))
 		}
 	}
 	stored, err := s.st.CustomerKeys(ctx, refs)
@@ -139,21 +143,21 @@ func (s *shredder) keysOf(ctx context.Context, customers []string) (map[string]*
 			stored[r] = w
 		}
 	}
-	out := make(map[string]*customerKey, len(byRef))
-	for r, c := range byRef {
-		w, ok := stored[r]
+	out := make(map[string]*customerKey, len(distinct))
+	for i, d := range distinct {
+		w, ok := stored[refs[i]]
 		if !ok {
 			return nil, errors.New("the store did not keep a customer key it was given")
 		}
-		k := s.cached(s.ref(c))
+		k := s.cached(d.ref)
 		if k == nil || !bytes.Equal(k.wrapped, w) {
 			var err error
-			if k, err = s.unwrap(r, w); err != nil {
+			if k, err = s.unwrap(refs[i], w); err != nil {
 				return nil, fmt.Errorf("a customer key: %w", err)
 			}
 			s.remember(k)
 		}
-		out[c] = k
+		out[d.customer] = k
 	}
 	return out, nil
 }
