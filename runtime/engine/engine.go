@@ -440,8 +440,8 @@ func (e *Engine) Run(ctx context.Context) error {
 }
 
 // Prepare reads where the log ends and the deployments active there,
-// loads the models and takes this replica's share of the partitions, so that Ready answers truly before
-// Run starts; Run calls it if nobody did.
+// loads the models and takes this replica's share of the partitions, so
+// that Ready answers truly before Run starts; Run calls it if nobody did.
 func (e *Engine) Prepare(ctx context.Context) error {
 	head, err := e.st.Head(ctx)
 	if err != nil {
