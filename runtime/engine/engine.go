@@ -119,7 +119,8 @@ type Options struct {
 	// SealState and OpenState, when set, seal a customer's state for the
 	// store with the customer's key, and open what SealState made (a
 	// payload that starts with TagSealed), so that erasure destroys what
-	// the store's files keep of it. SealState does not keep data.
+	// the store's files keep of it. SealState must not keep data, which
+	// the engine reuses.
 	SealState func(ctx context.Context, id string, data []byte) ([]byte, error)
 	OpenState func(ctx context.Context, id string, data []byte) ([]byte, error)
 	Observer  Observer
@@ -442,8 +443,8 @@ func (e *Engine) Run(ctx context.Context) error {
 }
 
 // Prepare reads where the log ends and the deployments active there,
-// loads the models and takes this replica's share of the partitions, so that Ready answers truly before
-// Run starts; Run calls it if nobody did.
+// loads the models and takes this replica's share of the partitions, so
+// that Ready answers truly before Run starts; Run calls it if nobody did.
 func (e *Engine) Prepare(ctx context.Context) error {
 	head, err := e.st.Head(ctx)
 	if err != nil {
@@ -583,12 +584,16 @@ func (e *Engine) loop(ctx context.Context) error {
 	}
 }
 
-// commitDue commits when now is true or a group's time or size is up.
+// commitDue commits when now is true or a group's size is up, or when its
+// time is up and the committer is not still behind with the last two: a
+// store slower than CommitEvery gets bigger groups, not a queue.
 func (e *Engine) commitDue(ctx context.Context, now bool) error {
-	if now || e.applied >= e.opts.CommitRecords || time.Since(e.lastCommit) >= e.opts.CommitEvery {
-		return e.commit(ctx)
+	switch {
+	case now || e.applied >= e.opts.CommitRecords:
+	case time.Since(e.lastCommit) < e.opts.CommitEvery || len(e.commits) == cap(e.commits):
+		return nil
 	}
-	return nil
+	return e.commit(ctx)
 }
 
 // waitIdle waits up to CommitIdle for new records, a Sync or a hurry,

@@ -111,13 +111,19 @@ func (k *keys) open(sealed []byte) ([]byte, error) {
 
 // hmac returns the digest the API shows in place of a sensitive value.
 func (k *keys) hmac(value []byte) string {
+	sum := k.hmacSum(value)
+	return hex.EncodeToString(sum[:])
+}
+
+// hmacSum is hmac's digest, raw.
+func (k *keys) hmacSum(value []byte) [sha256.Size]byte {
 	m := k.macs.Get().(hash.Hash)
 	m.Write(value)
 	var sum [sha256.Size]byte
-	out := hex.EncodeToString(m.Sum(sum[:0]))
+	m.Sum(sum[:0])
 	m.Reset()
 	k.macs.Put(m)
-	return out
+	return sum
 }
 
 // stackDigestKey is the key of one stack's withheld-value digests

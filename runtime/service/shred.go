@@ -52,25 +52,27 @@ type shredder struct {
 	master *keys
 
 	mu    sync.Mutex
-	cache *lru.Cache[string, *customerKey] // by ref (hex)
+	cache *lru.Cache[[refSize]byte, *customerKey] // by ref, raw
 }
 
 func newShredder(st store.CustomerKeys, master *keys) *shredder {
-	return &shredder{st: st, master: master, cache: lru.New[string, *customerKey](maxCachedKeys)}
+	return &shredder{st: st, master: master, cache: lru.New[[refSize]byte, *customerKey](maxCachedKeys)}
 }
 
-// cached returns the key of ref if it is in memory.
-func (s *shredder) cached(ref string) *customerKey {
+// ref names a customer's key: a digest of the id, so that the store holds
+// no id next to a key. The store names keys by its hex.
+func (s *shredder) ref(customer string) [refSize]byte {
+	return s.master.hmacSum([]byte("waymark customer key\x00" + customer))
+}
+
+func refHex(r [refSize]byte) string { return hex.EncodeToString(r[:]) }
+
+// cached returns the key cached under ref, nil if none.
+func (s *shredder) cached(ref [refSize]byte) *customerKey {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k, _ := s.cache.Get(ref)
 	return k
-}
-
-// ref names a customer's key: a digest of the id, so that the store holds
-// no id next to a key.
-func (s *shredder) ref(customer string) string {
-	return s.master.hmac([]byte("waymark customer key\x00" + customer))
 }
 
 // unwrap reads a stored key, the one under ref: the master key opens key
@@ -104,15 +106,19 @@ func (s *shredder) unwrap(ref string, wrapped []byte) (*customerKey, error) {
 // a customer since. A cached key is reused while the store holds the same
 // wrapped bytes, so that only new keys are unwrapped.
 func (s *shredder) keysOf(ctx context.Context, customers []string) (map[string]*customerKey, error) {
+	type named struct {
+		customer string
+		ref      [refSize]byte
+	}
+	var distinct []named
 	refs := make([]string, 0, len(customers))
-	byRef := make(map[string]string, len(customers))
 	seen := make(map[string]struct{}, len(customers))
 	for _, c := range customers {
 		if _, ok := seen[c]; !ok {
 			seen[c] = struct{}{}
 			r := s.ref(c)
-			byRef[r] = c
-			refs = append(refs, r)
+			distinct = append(distinct, named{c, r})
+			refs = append(refs, refHex(r))
 		}
 	}
 	stored, err := s.st.CustomerKeys(ctx, refs)
@@ -140,28 +146,28 @@ func (s *shredder) keysOf(ctx context.Context, customers []string) (map[string]*
 			stored[r] = w
 		}
 	}
-	out := make(map[string]*customerKey, len(byRef))
-	for r, c := range byRef {
-		w, ok := stored[r]
+	out := make(map[string]*customerKey, len(distinct))
+	for i, d := range distinct {
+		w, ok := stored[refs[i]]
 		if !ok {
 			return nil, errors.New("the store did not keep a customer key it was given")
 		}
-		k := s.cached(r)
+		k := s.cached(d.ref)
 		if k == nil || !bytes.Equal(k.wrapped, w) {
 			var err error
-			if k, err = s.unwrap(r, w); err != nil {
+			if k, err = s.unwrap(refs[i], w); err != nil {
 				return nil, fmt.Errorf("a customer key: %w", err)
 			}
-			s.remember(r, k)
+			s.remember(k)
 		}
-		out[c] = k
+		out[d.customer] = k
 	}
 	return out, nil
 }
 
-func (s *shredder) remember(ref string, k *customerKey) {
+func (s *shredder) remember(k *customerKey) {
 	s.mu.Lock()
-	s.cache.Add(ref, k)
+	s.cache.Add(k.ref, k)
 	s.mu.Unlock()
 }
 
@@ -177,17 +183,18 @@ func (s *shredder) seal(ctx context.Context, recs []store.LogRecord, customers [
 	return nil
 }
 
-// sealWith seals plain with k.
+// sealWith seals plain with k, in one allocation.
 func sealWith(k *customerKey, plain []byte) []byte {
-	b := make([]byte, 0, 1+refSize+keyIDSize+k.aead.NonceSize()+len(plain)+k.aead.Overhead())
-	b = append(b, engine.TagSealed)
-	b = append(b, k.ref[:]...)
-	b = append(b, k.id[:]...)
-	ad := bytes.Clone(b) // the header is authenticated with the payload
-	nonce := make([]byte, k.aead.NonceSize())
-	rand.Read(nonce)
-	b = append(b, nonce...)
-	return k.aead.Seal(b, nonce, plain, ad)
+	const hdr = 1 + refSize + keyIDSize
+	n := k.aead.NonceSize()
+	b := make([]byte, hdr+n, hdr+n+len(plain)+k.aead.Overhead())
+	b[0] = engine.TagSealed
+	copy(b[1:], k.ref[:])
+	copy(b[1+refSize:], k.id[:])
+	rand.Read(b[hdr:])
+	// The header is authenticated with the payload; Seal appends after
+	// the header and the nonce, so neither overlaps what it writes.
+	return k.aead.Seal(b, b[hdr:hdr+n], plain, b[:hdr])
 }
 
 // openWith opens a sealed payload with k.
@@ -206,8 +213,7 @@ func openWith(k *customerKey, d []byte) ([]byte, error) {
 
 // sealState is engine.Options.SealState.
 func (s *shredder) sealState(ctx context.Context, id string, data []byte) ([]byte, error) {
-	r := s.ref(id)
-	k := s.cached(r)
+	k := s.cached(s.ref(id))
 	if k == nil {
 		ks, err := s.keysOf(ctx, []string{id})
 		if err != nil {
@@ -226,21 +232,22 @@ func (s *shredder) openState(ctx context.Context, id string, data []byte) ([]byt
 	}
 	k := s.cached(r)
 	if k == nil || k.id != kid {
-		stored, err := s.st.CustomerKeys(ctx, []string{r})
+		rh := refHex(r)
+		stored, err := s.st.CustomerKeys(ctx, []string{rh})
 		if err != nil {
 			return nil, fmt.Errorf("reading a customer key: %w", err)
 		}
-		w, ok := stored[r]
+		w, ok := stored[rh]
 		if !ok {
 			return nil, errors.New("the customer's key is destroyed")
 		}
-		if k, err = s.unwrap(r, w); err != nil {
+		if k, err = s.unwrap(rh, w); err != nil {
 			return nil, fmt.Errorf("a customer key: %w", err)
 		}
 		if k.id != kid {
 			return nil, errors.New("the customer's state was sealed with a destroyed key")
 		}
-		s.remember(r, k)
+		s.remember(k)
 	}
 	return openWith(k, data)
 }
@@ -248,8 +255,10 @@ func (s *shredder) openState(ctx context.Context, id string, data []byte) ([]byt
 // open is engine.Options.Open. The keys it uses are held in a map of its
 // own: others may push them out of the cache meanwhile.
 func (s *shredder) open(ctx context.Context, recs []store.LogRecord) error {
-	have := map[string]*customerKey{}
+	have := map[[refSize]byte]*customerKey{}
 	var need []string
+	var needRaw [][refSize]byte
+	s.mu.Lock()
 	for i := range recs {
 		r, id, ok := sealedHeader(recs[i].Data)
 		if !ok {
@@ -258,29 +267,28 @@ func (s *shredder) open(ctx context.Context, recs []store.LogRecord) error {
 		if k, ok := have[r]; ok && k.id == id {
 			continue
 		}
-		if k := s.cached(r); k != nil && k.id == id {
+		if k, _ := s.cache.Get(r); k != nil && k.id == id {
 			have[r] = k
 			continue
 		}
-		need = append(need, r)
+		need, needRaw = append(need, refHex(r)), append(needRaw, r)
 	}
+	for _, r := range needRaw {
+		s.cache.Remove(r)
+	}
+	s.mu.Unlock()
 	if len(need) > 0 {
 		stored, err := s.st.CustomerKeys(ctx, need)
 		if err != nil {
 			return fmt.Errorf("reading customer keys: %w", err)
 		}
-		s.mu.Lock()
-		for _, r := range need {
-			s.cache.Remove(r)
-		}
-		s.mu.Unlock()
 		for r, w := range stored {
 			k, err := s.unwrap(r, w)
 			if err != nil {
 				return fmt.Errorf("a customer key: %w", err)
 			}
-			s.remember(r, k)
-			have[r] = k
+			s.remember(k)
+			have[k.ref] = k
 		}
 	}
 	for i := range recs {
@@ -303,20 +311,22 @@ func (s *shredder) open(ctx context.Context, recs []store.LogRecord) error {
 }
 
 // sealedHeader returns the ref and key id of a sealed payload.
-func sealedHeader(d []byte) (string, [keyIDSize]byte, bool) {
+func sealedHeader(d []byte) ([refSize]byte, [keyIDSize]byte, bool) {
+	var ref [refSize]byte
 	var id [keyIDSize]byte
 	if len(d) < 1+refSize+keyIDSize || d[0] != engine.TagSealed {
-		return "", id, false
+		return ref, id, false
 	}
+	copy(ref[:], d[1:])
 	copy(id[:], d[1+refSize:])
-	return hex.EncodeToString(d[1 : 1+refSize]), id, true
+	return ref, id, true
 }
 
 // destroy destroys a customer's key: their sealed events can no longer be
 // opened.
 func (s *shredder) destroy(ctx context.Context, customer string) error {
 	r := s.ref(customer)
-	if err := s.st.DeleteCustomerKey(ctx, r); err != nil {
+	if err := s.st.DeleteCustomerKey(ctx, refHex(r)); err != nil {
 		return fmt.Errorf("destroying the customer's key: %w", err)
 	}
 	s.mu.Lock()

@@ -253,8 +253,9 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 				return err
 			}
 		}
+		cw := newCustomerWriter(tx)
 		for _, cu := range byKey(c.Customers) {
-			if err := putCustomer(tx, cu); err != nil {
+			if err := cw.put(cu); err != nil {
 				return fmt.Errorf("customer %q: %w", cu.ID, err)
 			}
 		}
@@ -329,31 +330,47 @@ func timerKey(p int, due time.Time, id string) []byte {
 	return append(k, id...)
 }
 
-// putCustomer writes a customer and moves its timer's index entry. It
-// reads the customer's key once.
-func putCustomer(tx *bolt.Tx, cu store.Customer) error {
+// customerWriter writes customers in one transaction, reusing a cursor
+// of each bucket for the reads and deletes (bbolt gives every Get and
+// Delete a cursor of its own otherwise).
+type customerWriter struct {
+	customers, timers *bolt.Bucket
+	cc, tc            *bolt.Cursor
+}
+
+func newCustomerWriter(tx *bolt.Tx) *customerWriter {
+	w := &customerWriter{customers: tx.Bucket(bCustomers), timers: tx.Bucket(bTimers)}
+	w.cc, w.tc = w.customers.Cursor(), w.timers.Cursor()
+	return w
+}
+
+// put writes a customer and moves its timer's index entry. It reads the
+// customer's key once.
+func (w *customerWriter) put(cu store.Customer) error {
 	p := store.PartitionOf(cu.ID)
-	b, timers := tx.Bucket(bCustomers), tx.Bucket(bTimers)
 	key := partKey(p, cu.ID)
 	due := timeKey(cu.Due)
 	var oldDue uint64
-	if old := b.Get(key); len(old) >= 8 {
+	if k, old := w.cc.Seek(key); bytes.Equal(k, key) && len(old) >= 8 {
 		oldDue = binary.BigEndian.Uint64(old)
 	}
 	if oldDue != due {
 		if oldDue != 0 {
-			if err := timers.Delete(timerKey(p, keyTime(oldDue), cu.ID)); err != nil {
-				return err
+			tk := timerKey(p, keyTime(oldDue), cu.ID)
+			if k, _ := w.tc.Seek(tk); bytes.Equal(k, tk) {
+				if err := w.tc.Delete(); err != nil {
+					return err
+				}
 			}
 		}
 		if due != 0 {
-			if err := timers.Put(timerKey(p, cu.Due, cu.ID), nil); err != nil {
+			if err := w.timers.Put(timerKey(p, cu.Due, cu.ID), nil); err != nil {
 				return err
 			}
 		}
 	}
 	v := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(cu.Data)), due)
-	return b.Put(key, append(v, cu.Data...))
+	return w.customers.Put(key, append(v, cu.Data...))
 }
 
 // deleteCustomer removes a customer and its timer's index entry.
