@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/waymarkhq/waymark/runtime/store"
@@ -68,6 +69,11 @@ func (e *Engine) commit(ctx context.Context) error {
 	}
 	c.Facts = make([]store.Fact, 0, nf)
 	low := uint64(0)
+	// The counts move from the shards to those in flight under the
+	// in-flight lock, so that StageCounts never sees them in both or in
+	// neither.
+	e.counts.mu.Lock()
+	moved := map[stageKey]int{}
 	for i, s := range e.owned {
 		s.mu.Lock()
 		changed := s.moved || len(encoded[s.p]) > 0 || len(s.deleted) > 0 || len(s.facts) > 0 || len(s.counts) > 0 || len(s.outbox) > 0
@@ -85,6 +91,7 @@ func (e *Engine) commit(ctx context.Context) error {
 		s.facts = fs[:0] // the array serves the next stretch
 		for k, d := range s.counts {
 			c.Counts = append(c.Counts, store.Count{Partition: s.p, Key: k.String(), Delta: int64(d)})
+			moved[k] += d
 		}
 		clear(s.counts)
 		c.Deliveries = append(c.Deliveries, s.outbox...)
@@ -101,6 +108,10 @@ func (e *Engine) commit(ctx context.Context) error {
 		}
 		s.mu.Unlock()
 	}
+	if len(moved) > 0 {
+		e.counts.add(gen, moved)
+	}
+	e.counts.mu.Unlock()
 	for _, m := range e.opts.Models.TakeDirty() {
 		if !e.shards[m.Partition].owned {
 			continue // learnt before the partition moved: its new owner replays it
@@ -115,13 +126,37 @@ func (e *Engine) commit(ctx context.Context) error {
 		return nil
 	}
 	select {
-	case e.commits <- pending{c: c, arrivals: arrivals, pos: low}:
+	case e.commits <- pending{c: c, gen: gen, arrivals: arrivals, pos: low}:
 	case <-e.failed:
+		e.counts.mu.Lock()
+		e.counts.remove(gen)
+		e.counts.mu.Unlock()
 		return e.commitErr
 	}
 	e.sent = gen
 	return nil
 }
+
+// inflightCounts are the stage counts of commits on their way to the
+// store, by commit. Lock order: written (held by StageCounts across its
+// read of the store, by the committer across a write), then mu, then a
+// shard's.
+type inflightCounts struct {
+	written sync.RWMutex
+	mu      sync.Mutex
+	byGen   map[uint64]map[stageKey]int
+}
+
+// add records a commit's counts; the caller holds mu.
+func (f *inflightCounts) add(gen uint64, c map[stageKey]int) {
+	if f.byGen == nil {
+		f.byGen = map[uint64]map[stageKey]int{}
+	}
+	f.byGen[gen] = c
+}
+
+// remove forgets a commit's counts; the caller holds mu.
+func (f *inflightCounts) remove(gen uint64) { delete(f.byGen, gen) }
 
 // evict drops customers over the cache size whose state is durable. It
 // runs on Run's goroutine, never while a stretch that names them is being
@@ -152,7 +187,15 @@ func (e *Engine) committer() {
 		if e.commitErr != nil {
 			continue
 		}
-		if err := e.st.Commit(context.Background(), p.c); err != nil {
+		// Written or refused, the commit's counts are no longer in
+		// flight: a refused commit's state is dropped and read again.
+		e.counts.written.Lock()
+		err := e.st.Commit(context.Background(), p.c)
+		e.counts.mu.Lock()
+		e.counts.remove(p.gen)
+		e.counts.mu.Unlock()
+		e.counts.written.Unlock()
+		if err != nil {
 			e.commitErr = fmt.Errorf("committing state: %w", err)
 			close(e.failed)
 			continue

@@ -153,10 +153,13 @@ type Engine struct {
 	lastCommit time.Time
 	committed  atomic.Uint64
 	commits    chan pending
-	failed     chan struct{}
-	commitErr  error
-	ready      atomic.Bool
-	startSeq   uint64
+	// counts holds the stage counts of commits handed to the committer
+	// and not yet written, so that StageCounts sees them meanwhile.
+	counts    inflightCounts
+	failed    chan struct{}
+	commitErr error
+	ready     atomic.Bool
+	startSeq  uint64
 	// replayed counts the records read that were in the log at the start,
 	// until the engine is ready; then it is logged once.
 	replayed    int
@@ -331,6 +334,7 @@ func (e *Engine) Notify() {
 // pending is a commit on its way to the store.
 type pending struct {
 	c        store.Commit
+	gen      uint64 // its number among the commits sent
 	arrivals []time.Time
 	// pos is the lowest position of the partitions it commits.
 	pos uint64

@@ -113,14 +113,24 @@ type StageCount struct {
 // as committed in every partition, with what this replica has processed
 // since.
 func (e *Engine) StageCounts(ctx context.Context) ([]StageCount, error) {
+	// No commit is written while the store is read, and the commits in
+	// flight and the shards are read together: each count is seen once.
+	e.counts.written.RLock()
 	stored, err := e.st.StageCounts(ctx)
 	if err != nil {
+		e.counts.written.RUnlock()
 		return nil, err
 	}
 	sum := map[stageKey]int{}
 	for k, n := range stored {
 		if sk, ok := parseStageKey(k); ok {
 			sum[sk] += int(n)
+		}
+	}
+	e.counts.mu.Lock()
+	for _, c := range e.counts.byGen {
+		for k, n := range c {
+			sum[k] += n
 		}
 	}
 	for _, s := range e.shards {
@@ -130,6 +140,8 @@ func (e *Engine) StageCounts(ctx context.Context) ([]StageCount, error) {
 		}
 		s.mu.Unlock()
 	}
+	e.counts.mu.Unlock()
+	e.counts.written.RUnlock()
 	out := make([]StageCount, 0, len(sum))
 	for k, n := range sum {
 		if n != 0 {
