@@ -20,12 +20,14 @@ import (
 //
 // The ids appended lately are in a map (recent). Every sealSize of them
 // are sealed into a run: the hashes sorted, with the sequence numbers
-// beside them in 4 bytes (an offset from the run's lowest) and a table of
-// where each range of hashes starts, so a look-up reads about two cache
-// lines of a run. Runs are merged, oldest first, so that each is more
-// than mergeRatio times the size of the next newer one: the runs number
-// about log4 of the ids over sealSize, and an id is copied a few times in
-// its life.
+// beside them in 4 bytes (an offset from the run's lowest; 8 bytes in a
+// run whose records span 2^32 or more) and a table of where each range of
+// hashes starts, so a look-up reads about two cache lines of a run.
+// Adjacent runs are merged while one is not more than mergeRatio times
+// the size of the next newer one: the runs number about log4 of the ids
+// over sealSize, and an id is copied a few times in its life. A merge of
+// bgMerge ids or more runs in a goroutine of its own, one at a time,
+// while look-ups read both of its runs.
 //
 // Pruning moves a horizon (cut): ids of records at or before it have left
 // the window and are ignored at once; their room is reclaimed when their
