@@ -42,7 +42,7 @@ generate:
 	$(GO) generate $(PKGS)
 
 ## bench: every benchmark, then the side-by-side comparisons of the nested bench module.
-bench:
+bench: postgres chromium
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 	cd bench && $(GO) test -run '^$$' -bench . -benchmem ./...
 
