@@ -27,6 +27,11 @@ type Options struct {
 	// Deterministic processes the log on one worker with seeded draws, so
 	// that the same events in the same batches give the same outcome.
 	Deterministic bool
+	// Unsealed keeps customers' data in the in-memory store in the
+	// clear (service.Config.Unsealed): for a replay, which nothing but
+	// its outcome outlives. A runtime that serves an API (waymark dev)
+	// keeps sealing, so that erasure there behaves as it does deployed.
+	Unsealed bool
 }
 
 // Runtime is a runtime in this process: the real service and engine over
@@ -56,7 +61,7 @@ func Start(ctx context.Context, opts Options) (*Runtime, error) {
 	// The key only seals documents in memory: a fixed one will do.
 	key := sha256.Sum256([]byte("waymark simulate"))
 	cfg := service.Config{Store: st, SecretKey: key[:service.KeySize], EventClock: true,
-		Record: true, Now: opts.Now, Logger: opts.Logger, Replica: "simulate"}
+		Record: true, Unsealed: opts.Unsealed, Now: opts.Now, Logger: opts.Logger, Replica: "simulate"}
 	if opts.Deterministic {
 		cfg.Workers, cfg.Seed = 1, 1
 	}

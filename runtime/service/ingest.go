@@ -65,11 +65,13 @@ func (s *Service) Ingest(ctx context.Context, body []byte, lim events.Limits) (a
 	if len(recs) == 0 {
 		return out, nil
 	}
-	if err := s.shred.seal(ctx, recs, customers); err != nil {
-		if errors.Is(err, store.ErrClosed) {
-			return apiv1.IngestResult{}, &OverloadedError{"the runtime is shutting down"}
+	if !s.cfg.Unsealed {
+		if err := s.shred.seal(ctx, recs, customers); err != nil {
+			if errors.Is(err, store.ErrClosed) {
+				return apiv1.IngestResult{}, &OverloadedError{"the runtime is shutting down"}
+			}
+			return apiv1.IngestResult{}, err
 		}
-		return apiv1.IngestResult{}, err
 	}
 	seqs, err := s.appendEvents(ctx, recs)
 	if err != nil {
