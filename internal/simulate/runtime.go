@@ -105,7 +105,18 @@ func (r *Runtime) Deploy(ctx context.Context, doc *deploy.Document) error {
 // Ingest sends a batch of events (JSON Lines or a JSON array), as POST
 // /v1/events does.
 func (r *Runtime) Ingest(ctx context.Context, batch []byte) (apiv1.IngestResult, error) {
-	return r.svc.Ingest(ctx, batch, events.Limits{MaxEvents: maxBatch, MaxEventBytes: events.DefaultLimits.MaxEventBytes})
+	return r.svc.Ingest(ctx, batch, decodeLimits())
+}
+
+// IngestDecoded sends a batch of events that events.Decode has read, with
+// the limits Ingest applies (see decodeLimits); it only reads raws.
+func (r *Runtime) IngestDecoded(ctx context.Context, raws []events.Raw) (apiv1.IngestResult, error) {
+	return r.svc.IngestDecoded(ctx, raws)
+}
+
+// decodeLimits are the limits Ingest reads a batch with.
+func decodeLimits() events.Limits {
+	return events.Limits{MaxEvents: maxBatch, MaxEventBytes: events.DefaultLimits.MaxEventBytes}
 }
 
 // maxBatch is the most events Ingest takes at once.
