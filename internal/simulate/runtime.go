@@ -61,7 +61,7 @@ func Start(ctx context.Context, opts Options) (*Runtime, error) {
 	// The key only seals documents in memory: a fixed one will do.
 	key := sha256.Sum256([]byte("waymark simulate"))
 	cfg := service.Config{Store: st, SecretKey: key[:service.KeySize], EventClock: true,
-		Record: true, Unsealed: opts.Unsealed, Now: opts.Now, Logger: opts.Logger, Replica: "simulate"}
+		Record: true, Unsealed: opts.Unsealed, DecodedFacts: true, Now: opts.Now, Logger: opts.Logger, Replica: "simulate"}
 	if opts.Deterministic {
 		cfg.Workers, cfg.Seed = 1, 1
 	}

@@ -88,6 +88,9 @@ type Config struct {
 	// reach a disk and are dropped with the process (plan -simulate,
 	// waymark test), where the sealing is work with nothing to protect.
 	Unsealed bool
+	// DecodedFacts hands the analytics facts to the store as records, not
+	// encoded (engine.Options.DecodedFacts): only for a memstore.
+	DecodedFacts bool
 	// Seed, when not zero, seeds the engine's draws (exploration, control
 	// groups): with one worker, the same log is then processed the same
 	// way every time.
@@ -181,7 +184,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		Store: cfg.Store, Clock: cfg.Clock, EventClock: cfg.EventClock, Workers: cfg.Workers,
 		NoExplore: cfg.NoExplore, Name: cfg.Replica, CacheSize: cfg.CacheSize, Seed: cfg.Seed, LeaseTTL: cfg.LeaseTTL,
 		LoadDeployment: s.readDocument, Logger: cfg.Logger, Observer: observer{s.m},
-		Models: s.models, Decided: s.decided, Enqueued: func(ds []store.Delivery) { s.outbox.Add(ds) },
+		Models: s.models, Decided: s.decided, Enqueued: func(ds []store.Delivery) { s.outbox.Add(ds) }, DecodedFacts: cfg.DecodedFacts,
 	}
 	if !cfg.Unsealed {
 		eopts.Open, eopts.SealState, eopts.OpenState = s.shred.open, s.shred.sealState, s.shred.openState

@@ -686,7 +686,7 @@ func (s *Store) appendFacts(facts []store.Fact) {
 		if !s.opts.OwnCommits {
 			f.Data = bytes.Clone(f.Data)
 		}
-		s.facts[f.Partition] = append(s.facts[f.Partition], store.Fact{Partition: f.Partition, Seq: s.factSeq[f.Partition], Data: f.Data})
+		s.facts[f.Partition] = append(s.facts[f.Partition], store.Fact{Partition: f.Partition, Seq: s.factSeq[f.Partition], Data: f.Data, Value: f.Value})
 	}
 }
 
