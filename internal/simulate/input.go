@@ -17,6 +17,8 @@ type Events struct {
 	Lines [][]byte
 	// Latest is the latest timestamp among them; zero when none has one.
 	Latest time.Time
+	// batches are Lines decoded by ReadEvents, maxBatch lines a batch.
+	batches [][]events.Raw
 }
 
 // maxLine is the longest line read.
@@ -43,13 +45,25 @@ func ReadEvents(r io.Reader, name string) (*Events, error) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}
-	// The timestamps as each shape gives them; an unreadable one is left
-	// for the runtime to reject.
-	lim := events.Limits{MaxEvents: maxBatch, MaxEventBytes: maxLine}
+	// Each batch is decoded once, as the runtimes' Ingest would, and
+	// replayed from that in every runtime. The timestamps as each shape
+	// gives them; an unreadable one is left for the runtime to reject.
 	for i := 0; i < len(ev.Lines); i += maxBatch {
-		raws, err := events.Decode(bytes.Join(ev.Lines[i:min(i+maxBatch, len(ev.Lines))], []byte("\n")), lim)
+		body := ev.batchText(i)
+		raws, err := events.Decode(body, decodeLimits())
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", name, err)
+		}
+		ev.batches = append(ev.batches, raws)
+		tooLarge := false
+		for _, r := range raws {
+			tooLarge = tooLarge || r.Err != nil && r.Err.Code == events.CodeTooLarge
+		}
+		if tooLarge {
+			// The runtime refuses those, but their timestamps count.
+			if raws, err = events.Decode(body, events.Limits{MaxEvents: maxBatch, MaxEventBytes: maxLine}); err != nil {
+				return nil, fmt.Errorf("reading %s: %w", name, err)
+			}
 		}
 		for _, r := range raws {
 			if r.Timestamp == "" {
@@ -61,6 +75,21 @@ func ReadEvents(r io.Reader, name string) (*Events, error) {
 		}
 	}
 	return ev, nil
+}
+
+// batchText is the batch of events that starts at Lines[i], as Ingest
+// takes it.
+func (ev *Events) batchText(i int) []byte {
+	return bytes.Join(ev.Lines[i:min(i+maxBatch, len(ev.Lines))], []byte("\n"))
+}
+
+// batch returns the batch of events that starts at Lines[i], decoded: as
+// ReadEvents decoded it, or now for Events made otherwise.
+func (ev *Events) batch(i int) ([]events.Raw, error) {
+	if len(ev.batches) == (len(ev.Lines)+maxBatch-1)/maxBatch {
+		return ev.batches[i/maxBatch], nil
+	}
+	return events.Decode(ev.batchText(i), decodeLimits())
 }
 
 func abbrev(b []byte) string {

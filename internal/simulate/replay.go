@@ -1,7 +1,6 @@
 package simulate
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/waymarkhq/waymark/lang/deploy"
 	"github.com/waymarkhq/waymark/runtime/analytics"
+	"github.com/waymarkhq/waymark/runtime/apiv1"
 	"github.com/waymarkhq/waymark/runtime/engine"
 )
 
@@ -71,7 +71,7 @@ func Clock(ev *Events, tail time.Duration) (arrival, until time.Time) {
 // deployed) in a fresh Runtime, runs the clock on to until, and measures
 // the outcome.
 func Replay(ctx context.Context, doc *deploy.Document, ev *Events, arrival, until time.Time) (*Outcome, error) {
-	rt, err := Start(ctx, Options{Now: func() time.Time { return arrival }, Deterministic: true})
+	rt, err := Start(ctx, Options{Now: func() time.Time { return arrival }, Deterministic: true, Unsealed: true})
 	if err != nil {
 		return nil, err
 	}
@@ -84,14 +84,18 @@ func Replay(ctx context.Context, doc *deploy.Document, ev *Events, arrival, unti
 		}
 	}
 	for i := 0; i < len(ev.Lines); i += maxBatch {
-		batch := ev.Lines[i:min(i+maxBatch, len(ev.Lines))]
+		n := min(maxBatch, len(ev.Lines)-i)
 		if !deployed {
-			out.Rejected += len(batch)
+			out.Rejected += n
 			continue
 		}
-		res, err := rt.Ingest(ctx, bytes.Join(batch, []byte("\n")))
+		raws, err := ev.batch(i)
+		var res apiv1.IngestResult
+		if err == nil {
+			res, err = rt.IngestDecoded(ctx, raws)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("replaying events %d to %d: %w", i+1, i+len(batch), err)
+			return nil, fmt.Errorf("replaying events %d to %d: %w", i+1, i+n, err)
 		}
 		out.Accepted += res.Accepted
 		out.Rejected += len(res.Rejected) + res.Duplicates

@@ -27,6 +27,11 @@ type Options struct {
 	// Deterministic processes the log on one worker with seeded draws, so
 	// that the same events in the same batches give the same outcome.
 	Deterministic bool
+	// Unsealed keeps customers' data in the in-memory store in the
+	// clear (service.Config.Unsealed): for a replay, which nothing but
+	// its outcome outlives. A runtime that serves an API (waymark dev)
+	// keeps sealing, so that erasure there behaves as it does deployed.
+	Unsealed bool
 }
 
 // Runtime is a runtime in this process: the real service and engine over
@@ -56,7 +61,7 @@ func Start(ctx context.Context, opts Options) (*Runtime, error) {
 	// The key only seals documents in memory: a fixed one will do.
 	key := sha256.Sum256([]byte("waymark simulate"))
 	cfg := service.Config{Store: st, SecretKey: key[:service.KeySize], EventClock: true,
-		Record: true, Now: opts.Now, Logger: opts.Logger, Replica: "simulate"}
+		Record: true, Unsealed: opts.Unsealed, DecodedFacts: true, Now: opts.Now, Logger: opts.Logger, Replica: "simulate"}
 	if opts.Deterministic {
 		cfg.Workers, cfg.Seed = 1, 1
 	}
@@ -100,7 +105,18 @@ func (r *Runtime) Deploy(ctx context.Context, doc *deploy.Document) error {
 // Ingest sends a batch of events (JSON Lines or a JSON array), as POST
 // /v1/events does.
 func (r *Runtime) Ingest(ctx context.Context, batch []byte) (apiv1.IngestResult, error) {
-	return r.svc.Ingest(ctx, batch, events.Limits{MaxEvents: maxBatch, MaxEventBytes: events.DefaultLimits.MaxEventBytes})
+	return r.svc.Ingest(ctx, batch, decodeLimits())
+}
+
+// IngestDecoded sends a batch of events that events.Decode has read, with
+// the limits Ingest applies (see decodeLimits); it only reads raws.
+func (r *Runtime) IngestDecoded(ctx context.Context, raws []events.Raw) (apiv1.IngestResult, error) {
+	return r.svc.IngestDecoded(ctx, raws)
+}
+
+// decodeLimits are the limits Ingest reads a batch with.
+func decodeLimits() events.Limits {
+	return events.Limits{MaxEvents: maxBatch, MaxEventBytes: events.DefaultLimits.MaxEventBytes}
 }
 
 // maxBatch is the most events Ingest takes at once.

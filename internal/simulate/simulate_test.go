@@ -8,13 +8,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/waymarkhq/waymark/internal/command/plancmd"
 	"github.com/waymarkhq/waymark/internal/simulate"
 	"github.com/waymarkhq/waymark/lang"
 	"github.com/waymarkhq/waymark/lang/deploy"
@@ -158,20 +156,11 @@ func genEvents(n int) *simulate.Events {
 
 func run(tb testing.TB, before, after *deploy.Document, ev *simulate.Events, tail time.Duration) *simulate.Report {
 	tb.Helper()
-	ctx := context.Background()
-	arrival, until := simulate.Clock(ev, tail)
-	type res struct {
-		o   *simulate.Outcome
-		err error
+	rep, err := simulate.Run(context.Background(), before, after, ev, tail)
+	if err != nil {
+		tb.Fatalf("replays: %v", err)
 	}
-	bc, ac := make(chan res, 1), make(chan res, 1)
-	go func() { o, err := simulate.Replay(ctx, before, ev, arrival, until); bc <- res{o, err} }()
-	go func() { o, err := simulate.Replay(ctx, after, ev, arrival, until); ac <- res{o, err} }()
-	b, a := <-bc, <-ac
-	if b.err != nil || a.err != nil {
-		tb.Fatalf("replays: %v, %v", b.err, a.err)
-	}
-	return simulate.Compare(ev, arrival, until, b.o, a.o)
+	return rep
 }
 
 // A longer reminder delay than the checkout timeout sends fewer
@@ -220,7 +209,6 @@ func cpuTime() time.Duration {
 func BenchmarkSimulate100kEvents100Journeys(b *testing.B) {
 	before, after := load(b, 100, "1h"), load(b, 100, "30h")
 	ev := genEvents(100000)
-	defer debug.SetGCPercent(debug.SetGCPercent(plancmd.SimulateGCPercent)) // as plan -simulate runs
 	b.ResetTimer()
 	for range b.N {
 		start, cpu0 := time.Now(), cpuTime()

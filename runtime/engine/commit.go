@@ -84,8 +84,10 @@ func (e *Engine) commit(ctx context.Context) error {
 		// order of time.
 		fs := s.facts
 		sort.SliceStable(fs, func(a, b int) bool { return fs[a].t.Before(fs[b].t) })
-		for _, f := range fs {
-			c.Facts = append(c.Facts, store.Fact{Partition: s.p, Data: f.data})
+		for i := range fs {
+			if sf, ok := fs[i].stored(s.p, e.opts.DecodedFacts); ok {
+				c.Facts = append(c.Facts, sf)
+			}
 		}
 		clear(fs)
 		s.facts = fs[:0] // the array serves the next stretch

@@ -41,6 +41,11 @@ const (
 // timelineLen is how many transitions a customer keeps with its state.
 const timelineLen = 16
 
+// recent is the customer's timeline: its last timelineLen transitions.
+func (c *customer) recent() []store.Transition {
+	return c.timeline[max(0, len(c.timeline)-timelineLen):]
+}
+
 // Timer kinds.
 const (
 	timerWithin  = "within"
@@ -62,8 +67,12 @@ type customer struct {
 	id      string
 	profile profile
 	// last is the timestamp of the last event processed.
-	last     time.Time
-	runs     []*run
+	last time.Time
+	runs []*run
+	// timeline holds the customer's latest transitions, the last
+	// timelineLen of them (recent) theirs: up to twice as many are kept,
+	// so that the oldest are dropped once per timelineLen appends, not
+	// at every one.
 	timeline []store.Transition
 	// contacts are recent contacts, oldest first.
 	contacts []contact
@@ -331,8 +340,9 @@ func (c *customer) encode(b []byte) []byte {
 			b = wire.AppendTime(b, x.at)
 		}
 	}
-	b = binary.AppendUvarint(b, uint64(len(c.timeline)))
-	for _, t := range c.timeline {
+	recent := c.recent()
+	b = binary.AppendUvarint(b, uint64(len(recent)))
+	for _, t := range recent {
 		b = wire.AppendTime(b, t.Time)
 		b = wire.AppendString(b, t.Stack)
 		b = wire.AppendString(b, t.Journey)

@@ -123,8 +123,12 @@ type Options struct {
 	// the engine reuses.
 	SealState func(ctx context.Context, id string, data []byte) ([]byte, error)
 	OpenState func(ctx context.Context, id string, data []byte) ([]byte, error)
-	Observer  Observer
-	Logger    *slog.Logger
+	// DecodedFacts commits the analytics facts as their records
+	// (store.Fact.Value, an *analytics.Record), not encoded: for a store
+	// that keeps them in memory for a reader in the process (memstore).
+	DecodedFacts bool
+	Observer     Observer
+	Logger       *slog.Logger
 }
 
 // Engine runs the journeys of the partitions it holds leases on. Its

@@ -14,17 +14,27 @@ import (
 // fact is an analytics record made while processing, waiting for its
 // commit; t orders it among the facts of the other shards.
 type fact struct {
-	t    time.Time
-	data []byte
+	t   time.Time
+	rec analytics.Record
 }
 
 // fact queues an analytics record for the shard's next commit.
 func (s *shard) fact(t time.Time, r analytics.Record) {
-	b, err := r.MarshalBinary()
-	if err != nil {
-		return // only a record with no payload fails, and none is made
+	s.facts = append(s.facts, fact{t: t, rec: r})
+}
+
+// stored is the fact as the store takes it: encoded, or with decoded, its
+// record.
+func (f *fact) stored(p int, decoded bool) (store.Fact, bool) {
+	if decoded {
+		r := f.rec
+		return store.Fact{Partition: p, Value: &r}, true
 	}
-	s.facts = append(s.facts, fact{t: t, data: b})
+	b, err := f.rec.MarshalBinary()
+	if err != nil {
+		return store.Fact{}, false // only a record with no payload fails, and none is made
+	}
+	return store.Fact{Partition: p, Data: b}, true
 }
 
 // eventFact records ev for the KPIs of journey cj that read its type, if

@@ -313,8 +313,8 @@ func (w *work) record(c *customer, r *run, from, to, reason string, t, since tim
 	}
 	w.sh.fact(t, analytics.Record{Transition: at})
 	c.timeline = append(c.timeline, tr)
-	if len(c.timeline) > timelineLen {
-		c.timeline = append(c.timeline[:0], c.timeline[len(c.timeline)-timelineLen:]...)
+	if len(c.timeline) > 2*timelineLen {
+		c.timeline = append(c.timeline[:0], c.recent()...)
 	}
 	c.dirty = true
 	w.obs.Transition(r.stack, r.journey, reason)

@@ -56,7 +56,7 @@ func (e *Engine) Customer(ctx context.Context, id string) (Customer, bool, error
 		}
 		found = true
 		v = Customer{ID: id, Profile: map[string]events.Value{}, LastEvent: c.last,
-			Timeline: append([]store.Transition(nil), c.timeline...)}
+			Timeline: append([]store.Transition(nil), c.recent()...)}
 		for _, f := range c.profile {
 			v.Profile[f.name] = f.v
 		}

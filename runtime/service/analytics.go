@@ -310,6 +310,12 @@ func (s *Service) feed(ctx context.Context, raise bool) error {
 		}
 		recs := make([]analytics.Record, 0, len(facts))
 		for _, fc := range facts {
+			if v, ok := fc.Value.(*analytics.Record); ok {
+				r := *v
+				r.Partition, r.Seq = fc.Partition, fc.Seq
+				recs = append(recs, r)
+				continue
+			}
 			r := analytics.Record{Partition: fc.Partition, Seq: fc.Seq}
 			if err := r.UnmarshalBinary(fc.Data); err != nil {
 				s.log.Error("skipping an analytics fact that cannot be read", "partition", fc.Partition, "seq", fc.Seq, "error", err)

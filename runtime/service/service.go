@@ -81,6 +81,16 @@ type Config struct {
 	// waymark dev), whose results must not depend on when a provider
 	// answered; they save no analytics snapshots either.
 	Record bool
+	// Unsealed keeps customers' data in the store in the clear: event
+	// payloads and customer state are not sealed with the customers' keys,
+	// nor outbox entries with the data key, so erasure destroys nothing
+	// that could still be read. It is only for in-memory stores that never
+	// reach a disk and are dropped with the process (plan -simulate,
+	// waymark test), where the sealing is work with nothing to protect.
+	Unsealed bool
+	// DecodedFacts hands the analytics facts to the store as records, not
+	// encoded (engine.Options.DecodedFacts): only for a memstore.
+	DecodedFacts bool
 	// Seed, when not zero, seeds the engine's draws (exploration, control
 	// groups): with one worker, the same log is then processed the same
 	// way every time.
@@ -153,7 +163,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, err
 	}
 	// Customers' data is encrypted in the store.
-	cfg.Store = &sealedStore{Store: cfg.Store, k: k}
+	if !cfg.Unsealed {
+		cfg.Store = &sealedStore{Store: cfg.Store, k: k}
+	}
 	s := &Service{cfg: cfg, st: cfg.Store, keys: k, log: cfg.Logger, public: cfg.PublicURL, deployed: map[string]catalog.Deployed{},
 		ingest: make(chan struct{}, cfg.MaxConcurrentIngest), an: newAnalyticsFeed()}
 	s.shred = newShredder(cfg.Store, k)
@@ -168,12 +180,16 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		s.m.recordsRefused.Inc()
 		s.log.Error("a decision record was dropped: the store refuses it", "decision", id, "error", err)
 	}})
-	s.eng = engine.New(engine.Options{
+	eopts := engine.Options{
 		Store: cfg.Store, Clock: cfg.Clock, EventClock: cfg.EventClock, Workers: cfg.Workers,
 		NoExplore: cfg.NoExplore, Name: cfg.Replica, CacheSize: cfg.CacheSize, Seed: cfg.Seed, LeaseTTL: cfg.LeaseTTL,
 		LoadDeployment: s.readDocument, Logger: cfg.Logger, Observer: observer{s.m},
-		Models: s.models, Decided: s.decided, Open: s.shred.open, SealState: s.shred.sealState, OpenState: s.shred.openState, Enqueued: func(ds []store.Delivery) { s.outbox.Add(ds) },
-	})
+		Models: s.models, Decided: s.decided, Enqueued: func(ds []store.Delivery) { s.outbox.Add(ds) }, DecodedFacts: cfg.DecodedFacts,
+	}
+	if !cfg.Unsealed {
+		eopts.Open, eopts.SealState, eopts.OpenState = s.shred.open, s.shred.sealState, s.shred.openState
+	}
+	s.eng = engine.New(eopts)
 	s.prov, err = newProviders(cfg.Providers, cfg.Host, cfg.Logger)
 	if err != nil {
 		return nil, err

@@ -493,6 +493,10 @@ type Fact struct {
 	Seq uint64
 	// Data is the fact as analytics encodes it (opaque here).
 	Data []byte
+	// Value, when set, is the fact decoded (opaque here too), in place of
+	// Data: only for a store that keeps facts in the process for a reader
+	// in it (memstore); a store that writes them out needs Data.
+	Value any
 }
 
 // Transition is one move of a customer in a journey, as a customer's

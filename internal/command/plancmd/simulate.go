@@ -7,10 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/waymarkhq/waymark/internal/cmdutil"
 	"github.com/waymarkhq/waymark/internal/simulate"
@@ -21,10 +18,6 @@ import (
 // DefaultSimulateTail is how long a simulation runs the clock on past the
 // latest event, for the timers the events set to fall due.
 const DefaultSimulateTail = 7 * 24 * time.Hour
-
-// SimulateGCPercent is the garbage collector's target while a simulation
-// runs (GOGC).
-const SimulateGCPercent = 400
 
 // Simulate replays the events of file ("-": standard input) against the
 // plan's prior (deployed) and desired configurations, each in its own
@@ -44,31 +37,7 @@ func Simulate(ctx context.Context, s *cmdutil.Streams, p *plans.Plan, file strin
 	if err != nil {
 		return nil, fmt.Errorf("-simulate: %w", err)
 	}
-	arrival, until := simulate.Clock(ev, tail)
-	// Two runtimes' worth of state, made and dropped in seconds: the
-	// collector runs less often, for memory this short-lived process can
-	// spare.
-	defer debug.SetGCPercent(debug.SetGCPercent(SimulateGCPercent))
-	var before, after *simulate.Outcome
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		before, err = simulate.Replay(gctx, p.Prior, ev, arrival, until)
-		if err != nil {
-			err = fmt.Errorf("simulating the deployed configuration: %w", err)
-		}
-		return err
-	})
-	g.Go(func() (err error) {
-		after, err = simulate.Replay(gctx, p.Desired, ev, arrival, until)
-		if err != nil {
-			err = fmt.Errorf("simulating the proposed configuration: %w", err)
-		}
-		return err
-	})
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	return simulate.Compare(ev, arrival, until, before, after), nil
+	return simulate.Run(ctx, p.Prior, p.Desired, ev, tail)
 }
 
 // withSimulation adds the report to a JSON plan under "simulation", the

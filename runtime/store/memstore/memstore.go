@@ -686,7 +686,7 @@ func (s *Store) appendFacts(facts []store.Fact) {
 		if !s.opts.OwnCommits {
 			f.Data = bytes.Clone(f.Data)
 		}
-		s.facts[f.Partition] = append(s.facts[f.Partition], store.Fact{Partition: f.Partition, Seq: s.factSeq[f.Partition], Data: f.Data})
+		s.facts[f.Partition] = append(s.facts[f.Partition], store.Fact{Partition: f.Partition, Seq: s.factSeq[f.Partition], Data: f.Data, Value: f.Value})
 	}
 }
 
@@ -725,7 +725,11 @@ func (s *Store) Facts(ctx context.Context, after []uint64, max int) ([]store.Fac
 		i := factIndex(fs, a)
 		if s.opts.ConsumeFacts && i > 0 {
 			clear(fs[:i]) // the data goes with the reader
-			fs = fs[i:]
+			if i == len(fs) {
+				fs = fs[:0] // all read: the next facts reuse the array
+			} else {
+				fs = fs[i:]
+			}
 			s.facts[p], i = fs, 0
 		}
 		from[p] = i

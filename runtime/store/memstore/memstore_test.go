@@ -53,4 +53,20 @@ func TestConsumeFacts(t *testing.T) {
 	if err != nil || len(again) != 1 || again[0].Seq != all[2].Seq || again[0].Data[0] != 2 {
 		t.Fatalf("read from the start after consuming: %v, %v", again, err)
 	}
+	// Once all are read, the facts committed next take their place; what
+	// was read is left as it was.
+	after[7] = all[2].Seq
+	if none, err := s.Facts(ctx, after, 10); err != nil || len(none) != 0 {
+		t.Fatalf("read after the last: %v, %v", none, err)
+	}
+	if err := s.Commit(ctx, store.Commit{Facts: []store.Fact{{Partition: 7, Data: []byte{3}}}}); err != nil {
+		t.Fatal(err)
+	}
+	next, err := s.Facts(ctx, after, 10)
+	if err != nil || len(next) != 1 || next[0].Seq != all[2].Seq+1 || next[0].Data[0] != 3 {
+		t.Fatalf("read of the next commit: %v, %v", next, err)
+	}
+	if again[0].Seq != all[2].Seq || again[0].Data[0] != 2 {
+		t.Fatalf("a read's facts changed: %v", again)
+	}
 }
