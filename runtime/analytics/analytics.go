@@ -329,6 +329,11 @@ func (j *journey) endRun(customer string, t int64) {
 func (a *Analytics) Erase(customer string, at time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.erase(customer, at)
+}
+
+// erase is Erase with a.mu held.
+func (a *Analytics) erase(customer string, at time.Time) {
 	for _, j := range a.journeys {
 		j.endRun(customer, msOf(at))
 		if j.held != nil {

@@ -22,6 +22,7 @@ const (
 	// tagSentTransition is a transition that ends a run which sent
 	// actions: tagTransition's fields, then the run's first sends.
 	tagSentTransition = 'S'
+	tagErasure        = 'X'
 )
 
 var errCorrupt = errors.New("corrupt analytics record")
@@ -100,6 +101,10 @@ func (r Record) MarshalBinary() ([]byte, error) {
 		b = append(b, tagResponse)
 		b = putTime(b, d.Time)
 		b = putStrings(b, d.DecisionID, d.Customer, d.Stack, d.Journey, d.Action, d.Channel, d.Outcome)
+	case r.Erasure != nil:
+		b = append(b, tagErasure)
+		b = putTime(b, r.Erasure.Time)
+		b = putStrings(b, r.Erasure.Customer)
 	default:
 		return nil, errors.New("empty analytics record")
 	}
@@ -170,6 +175,10 @@ func (r *Record) UnmarshalBinary(data []byte) error {
 		x := &Response{Time: d.time()}
 		x.DecisionID, x.Customer, x.Stack, x.Journey, x.Action, x.Channel, x.Outcome = d.str(), d.str(), d.str(), d.str(), d.str(), d.str(), d.str()
 		r.Response = x
+	case tagErasure:
+		x := &Erasure{Time: d.time()}
+		x.Customer = d.str()
+		r.Erasure = x
 	default:
 		return errCorrupt
 	}

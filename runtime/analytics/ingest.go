@@ -82,6 +82,8 @@ func (a *Analytics) Apply(recs ...Record) {
 			a.expConvert(r.Event.Stack, r.Event.Journey, r.Event.Customer, r.Event.Type, msOf(r.Event.Time))
 		case r.Assignment != nil:
 			a.assignment(r.Assignment)
+		case r.Erasure != nil:
+			a.erase(r.Erasure.Customer, r.Erasure.Time)
 		case r.Decision != nil:
 			d := r.Decision
 			a.journey(d.Stack, d.Journey).touchMs(msOf(d.Time), func(b *bucket) { b.action(d.Action, d.Channel).decided++ })

@@ -138,6 +138,15 @@ type Record struct {
 	Delivery   *Delivery
 	Response   *Response
 	Assignment *Assignment
+	Erasure    *Erasure
+}
+
+// Erasure is a customer erased: analytics forgets what names them (see
+// Analytics.Erase) at its place among the facts, so that whichever
+// replica feeds analytics does, after every fact of theirs before it.
+type Erasure struct {
+	Time     time.Time
+	Customer string
 }
 
 func outcomeIndex(o string) int {
@@ -168,6 +177,8 @@ func (r *Record) At() time.Time {
 		return r.Response.Time
 	case r.Assignment != nil:
 		return r.Assignment.Time
+	case r.Erasure != nil:
+		return r.Erasure.Time
 	}
 	return time.Time{}
 }

@@ -150,6 +150,7 @@ func TestRecordCodec(t *testing.T) {
 		{Response: &analytics.Response{Time: ts, DecisionID: "d-1", Customer: "c", Stack: "s", Journey: "j", Action: "a", Channel: "web", Outcome: "clicked"}},
 		{Delivery: &analytics.Delivery{Time: ts, Customer: "c", Stack: "s", Journey: "j", Action: "a", Channel: "email", Outcome: analytics.Delivered, Variant: "urgent"}},
 		{Assignment: &analytics.Assignment{Time: ts, Customer: "c", Stack: "s", Journey: "j", Action: "a", Experiment: "subject", Variant: "urgent"}},
+		{Erasure: &analytics.Erasure{Time: ts, Customer: "c-1"}},
 	} {
 		b, err := r.MarshalBinary()
 		if err != nil {

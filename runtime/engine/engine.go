@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/waymarkhq/waymark/lang/deploy"
+	"github.com/waymarkhq/waymark/runtime/analytics"
 	"github.com/waymarkhq/waymark/runtime/catalog"
 	"github.com/waymarkhq/waymark/runtime/decide"
 	"github.com/waymarkhq/waymark/runtime/events"
@@ -969,6 +970,13 @@ func (e *Engine) apply(w *work, it *item) {
 	s := w.sh
 	if it.erase != "" {
 		s.erase(it.erase, e.opts.Models)
+		// Analytics forgets them at this place among the facts, on
+		// whichever replica feeds it.
+		at := it.before
+		if at.IsZero() {
+			at = s.clock
+		}
+		s.fact(at, analytics.Record{Erasure: &analytics.Erasure{Time: at, Customer: it.erase}})
 		return
 	}
 	id := it.customer()

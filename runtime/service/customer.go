@@ -142,6 +142,8 @@ func (s *Service) Erase(ctx context.Context, id, who string) error {
 	if err := s.shred.destroy(ctx, id); err != nil {
 		return err
 	}
-	s.an.analytics().Erase(id, s.eng.Now()) // the customer's runs in flight; aggregates hold no ids
+	// Analytics forgets the customer's runs in flight when it applies
+	// the erasure's fact, after every fact of theirs before it, on
+	// whichever replica feeds it; its aggregates hold no ids.
 	return nil
 }

@@ -132,3 +132,45 @@ func TestAnalyticsFedByOneReplica(t *testing.T) {
 		t.Fatalf("after the takeover:\n%s\none runtime fed every event:\n%s", got, want)
 	}
 }
+
+// A customer erased through a replica that does not feed analytics is
+// forgotten by the one that does: the erasure reaches it as a fact, after
+// the customer's own.
+func TestErasureReachesTheAnalyticsHolder(t *testing.T) {
+	ctx := context.Background()
+	st := memstore.New(memstore.Options{})
+	a, _ := runReplica(t, st, "a")
+	doc := fixture.Growth()
+	if _, err := a.Deploy(ctx, doc.Stack, 0, doc, "t"); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := runReplica(t, st, "b")
+	if !a.an.holds() || b.an.holds() {
+		t.Fatalf("a holds the analytics lease %v, b %v; want a alone", a.an.holds(), b.an.holds())
+	}
+	const who = "erase-me-please"
+	base := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	body := append(carts(base, 0, 10), fmt.Sprintf(`{"id":"e-x","type":"cart_updated","customer_id":%q,"timestamp":%q,"attributes":{"cart_value":50}}`+"\n",
+		who, base.Add(time.Hour).Format(time.RFC3339))...)
+	if res, err := b.Ingest(ctx, body, events.DefaultLimits); err != nil || len(res.Rejected) > 0 {
+		t.Fatalf("ingest: %+v %v", res, err)
+	}
+	if err := a.SyncAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	holds := func() bool {
+		snap, err := a.an.analytics().Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bytes.Contains(snap, []byte(who))
+	}
+	waitFor(t, "the holder's analytics has the customer's run", holds)
+	if err := b.Erase(ctx, who, "test"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the holder's analytics forgets the erased customer", func() bool { return !holds() })
+	if !bytes.Contains(func() []byte { s, _ := a.an.analytics().Snapshot(); return s }(), []byte("c3")) {
+		t.Fatal("the holder forgot the other customers too")
+	}
+}
