@@ -671,13 +671,7 @@ func (l *loader) checkKPIActions(j *journeyDecl) {
 // treatments') is known never to send, and names one. A channel whose
 // provider's schema is unknown is taken to send.
 func (l *loader) neverSends(ac *deploy.Action) (string, bool) {
-	chans := []string{ac.Channel}
-	if len(ac.Treatments) > 0 {
-		chans = chans[:0]
-		for _, t := range ac.Treatments {
-			chans = append(chans, t.Channel)
-		}
-	}
+	chans := ac.Channels()
 	for _, name := range chans {
 		d := l.s.channels[name]
 		if d == nil || d.Schema == nil || d.Schema.Delivers {

@@ -388,13 +388,7 @@ func (c *checker) criterion(addr, attr string, cr deploy.Criterion) Criterion {
 // neverSends reports whether every channel of ac (its own, or its
 // treatments') is declared and never sends.
 func (c *checker) neverSends(ac *deploy.Action) bool {
-	chans := []string{ac.Channel}
-	if len(ac.Treatments) > 0 {
-		chans = chans[:0]
-		for _, t := range ac.Treatments {
-			chans = append(chans, t.Channel)
-		}
-	}
+	chans := ac.Channels()
 	for _, name := range chans {
 		ch := c.doc.Object("channel." + name)
 		if ch == nil || ch.Channel == nil || ch.Channel.Delivers {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -335,14 +334,5 @@ func (h *Handler) journeyLive(w http.ResponseWriter, r *http.Request) {
 // actionChannels names an action's channel, or its treatments' channels
 // ("email, sms") for an action with treatments.
 func actionChannels(a *deploy.Action) string {
-	if len(a.Treatments) == 0 {
-		return a.Channel
-	}
-	chs := make([]string, 0, len(a.Treatments))
-	for _, t := range a.Treatments {
-		if !slices.Contains(chs, t.Channel) {
-			chs = append(chs, t.Channel)
-		}
-	}
-	return strings.Join(chs, ", ")
+	return strings.Join(a.Channels(), ", ")
 }
