@@ -99,11 +99,7 @@ func checkFence(ctx context.Context, tx pgx.Tx, fence []store.Lease) error {
 	if len(fence) == 0 {
 		return nil
 	}
-	ps := make([]int, len(fence))
-	for i, l := range fence {
-		ps[i] = l.Partition
-	}
-	parts, err := partitionsOf("fence", ps)
+	parts, err := leasePartitions("fence", fence)
 	if err != nil {
 		return err
 	}
@@ -157,6 +153,15 @@ func partitionsOf(what string, ps []int) ([]int32, error) {
 	}
 	slices.Sort(out)
 	return slices.Compact(out), nil
+}
+
+// leasePartitions is partitionsOf the leases' partitions.
+func leasePartitions(what string, ls []store.Lease) ([]int32, error) {
+	ps := make([]int, len(ls))
+	for i, l := range ls {
+		ps[i] = l.Partition
+	}
+	return partitionsOf(what, ps)
 }
 
 // AcquireLeases implements store.Store.
@@ -245,11 +250,7 @@ func (s *Store) ReleaseLeases(ctx context.Context, ls []store.Lease) error {
 		return err
 	}
 	defer s.leave()
-	ps := make([]int, len(ls))
-	for i, l := range ls {
-		ps[i] = l.Partition
-	}
-	parts, err := partitionsOf("release leases", ps)
+	parts, err := leasePartitions("release leases", ls)
 	if err != nil {
 		return err
 	}
