@@ -534,7 +534,7 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 		}
 	}
 	s.addDeliveries(c.Deliveries, true, s.opts.OwnCommits)
-	s.appendFacts(c.Facts)
+	s.appendFacts(c.Facts, s.opts.OwnCommits)
 	for _, cu := range c.Cursors {
 		s.cursors[cu.Partition] = cu
 	}
@@ -680,10 +680,12 @@ func (s *Store) Models(ctx context.Context) ([]store.Model, error) {
 	return out, nil
 }
 
-func (s *Store) appendFacts(facts []store.Fact) {
+// appendFacts numbers facts and keeps them, copying their data unless
+// owned.
+func (s *Store) appendFacts(facts []store.Fact, owned bool) {
 	for _, f := range facts {
 		s.factSeq[f.Partition]++
-		if !s.opts.OwnCommits {
+		if !owned {
 			f.Data = bytes.Clone(f.Data)
 		}
 		s.facts[f.Partition] = append(s.facts[f.Partition], store.Fact{Partition: f.Partition, Seq: s.factSeq[f.Partition], Data: f.Data, Value: f.Value})
@@ -805,7 +807,7 @@ func (s *Store) PutDecisions(ctx context.Context, ds []store.Decision) error {
 	defer s.mu.Unlock()
 	for _, d := range ds {
 		d.Data = bytes.Clone(d.Data)
-		s.appendFacts(d.Facts)
+		s.appendFacts(d.Facts, false)
 		d.Facts = nil
 		s.decisions[d.ID] = d
 	}
