@@ -50,6 +50,7 @@ type StageFigure struct {
 // it is over and its state.
 type KPIFigure struct {
 	Name    string
+	Unit    string
 	Value   *float64
 	Samples int64
 	State   string
@@ -124,7 +125,7 @@ func Replay(ctx context.Context, doc *deploy.Document, ev *Events, arrival, unti
 			f.Stages = append(f.Stages, StageFigure{s.Stage, s.Reached})
 		}
 		for _, k := range rep.KPIs {
-			f.KPIs = append(f.KPIs, KPIFigure{Name: k.Name, Value: k.Value, Samples: k.Samples, State: string(k.State)})
+			f.KPIs = append(f.KPIs, KPIFigure{Name: k.Name, Unit: k.Unit, Value: k.Value, Samples: k.Samples, State: string(k.State)})
 		}
 		out.Journeys[o.Journey.Name] = f
 	}

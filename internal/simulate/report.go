@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/waymarkhq/waymark/internal/units"
 )
 
 // Report is what a change would do to recorded events: each figure
@@ -54,7 +56,10 @@ type StageReport struct {
 // deployed. The samples are what the value is over: for a share, its
 // denominator (the runs sent the action, for conversion(action.<name>)).
 type KPIReport struct {
-	KPI           string   `json:"kpi"`
+	KPI string `json:"kpi"`
+	// Unit is the KPI's, as in the analytics report: "share", "seconds",
+	// "nps" or "number".
+	Unit          string   `json:"unit"`
 	Before        *float64 `json:"before"`
 	After         *float64 `json:"after"`
 	BeforeSamples int64    `json:"before_samples"`
@@ -100,7 +105,11 @@ func Compare(ev *Events, arrival, until time.Time, before, after *Outcome) *Repo
 		}
 		for _, k := range mergeNames(kpiNames(a.KPIs), kpiNames(b.KPIs)) {
 			kb, ka := kpiOf(b.KPIs, k), kpiOf(a.KPIs, k)
-			jr.KPIs = append(jr.KPIs, KPIReport{KPI: k, Before: kb.Value, After: ka.Value, BeforeSamples: kb.Samples, AfterSamples: ka.Samples,
+			unit := ka.Unit
+			if unit == "" {
+				unit = kb.Unit
+			}
+			jr.KPIs = append(jr.KPIs, KPIReport{KPI: k, Unit: unit, Before: kb.Value, After: ka.Value, BeforeSamples: kb.Samples, AfterSamples: ka.Samples,
 				BeforeState: kb.State, AfterState: ka.State})
 		}
 		r.Journeys = append(r.Journeys, jr)
@@ -188,9 +197,10 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		b.line("goal reached", pair(j.Goal), j.Goal.Before != j.Goal.After)
 		for _, k := range j.KPIs {
-			before, after := sampled(k.Before, k.BeforeSamples), sampled(k.After, k.AfterSamples)
+			before, after := sampled(k.Unit, k.Before, k.BeforeSamples), sampled(k.Unit, k.After, k.AfterSamples)
 			v := fmt.Sprintf("%s → %s (%s → %s)", before, after, state(k.BeforeState), state(k.AfterState))
-			b.line("kpi "+k.KPI, v, before != after || k.BeforeState != k.AfterState)
+			changed := !sameValue(k.Before, k.After) || k.BeforeSamples != k.AfterSamples || k.BeforeState != k.AfterState
+			b.line("kpi "+k.KPI, v, changed)
 		}
 	}
 	b.WriteString("\n  deliveries per action\n")
@@ -246,19 +256,30 @@ func (r *Report) labelWidth() int {
 
 func pair(p Pair) string { return fmt.Sprintf("%d → %d", p.Before, p.After) }
 
-func value(v *float64) string {
-	if v == nil {
+// value is a KPI's value in its unit: a duration as "4d23h18m", a
+// share or a number to four significant digits.
+func value(unit string, v *float64) string {
+	switch {
+	case v == nil:
 		return "-"
+	case unit == "seconds":
+		return units.Duration(*v, 3)
+	case unit == "nps":
+		return strconv.FormatFloat(*v, 'f', 1, 64)
 	}
 	return strconv.FormatFloat(*v, 'g', 4, 64)
 }
 
+func sameValue(a, b *float64) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
+}
+
 // sampled is a KPI's value with what it is over: "0.6 over 5".
-func sampled(v *float64, samples int64) string {
+func sampled(unit string, v *float64, samples int64) string {
 	if v == nil {
 		return "-"
 	}
-	return fmt.Sprintf("%s over %d", value(v), samples)
+	return fmt.Sprintf("%s over %d", value(unit, v), samples)
 }
 
 func state(s string) string {

@@ -3,6 +3,7 @@ package statuscmd
 import (
 	"fmt"
 
+	"github.com/waymarkhq/waymark/internal/units"
 	"github.com/waymarkhq/waymark/runtime/apiv1"
 )
 
@@ -23,7 +24,7 @@ func (v *view) experiments(r *apiv1.Analytics) {
 			c := x.Conversion
 			row := []string{x.Name, itoa(x.Assigned), itoa(x.Delivered), itoa(x.Converted), "–", "", "control", "", ""}
 			if x.Assigned > 0 { // with nobody assigned there is no rate, only the prior's 0% – 100%
-				row[4], row[5] = percent(c.Value), percent(c.Low)+" – "+percent(c.High)
+				row[4], row[5] = units.Percent(c.Value), units.Percent(c.Low)+" – "+units.Percent(c.High)
 			}
 			if !x.Control {
 				row[6] = "–"
@@ -46,7 +47,7 @@ func (v *view) experiments(r *apiv1.Analytics) {
 // signedPercent is percent with a sign: +12.5%, -3.0%.
 func signedPercent(f float64) string {
 	if f >= 0 {
-		return "+" + percent(f)
+		return "+" + units.Percent(f)
 	}
-	return percent(f)
+	return units.Percent(f)
 }

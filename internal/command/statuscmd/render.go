@@ -12,6 +12,7 @@ import (
 	"github.com/fatih/color"
 
 	"github.com/waymarkhq/waymark/internal/cmdutil"
+	"github.com/waymarkhq/waymark/internal/units"
 	"github.com/waymarkhq/waymark/runtime/apiv1"
 )
 
@@ -86,10 +87,10 @@ func (v *view) funnel(r *apiv1.Analytics) {
 			detail = append(detail, fmt.Sprintf("still there %d", f.StillThere))
 		}
 		if f.Median != nil {
-			detail = append(detail, "median "+duration(*f.Median))
+			detail = append(detail, "median "+units.Duration(*f.Median, 2))
 		}
 		if f.P90 != nil {
-			detail = append(detail, "p90 "+duration(*f.P90))
+			detail = append(detail, "p90 "+units.Duration(*f.P90, 2))
 		}
 		v.line("  %s  %s  %*d  %s", pad(f.Stage, nameW), pad(bar(f.Reached, top, barWidth), barWidth), numW, f.Reached,
 			v.faint("%s", strings.Join(detail, " · ")))
@@ -174,15 +175,15 @@ func holdoutLine(unit string, h *apiv1.KPIHoldout) string {
 		lift = fmt.Sprintf("lift %s [%s, %s]", signed(l.Value), signed(l.Low), signed(l.High))
 	}
 	test := fmt.Sprintf("%s (p %s)", h.Test.State, strconv.FormatFloat(h.Test.PValue, 'g', 2, 64))
-	return fmt.Sprintf("  ↳ vs holdout %s: %s", percent(h.Share), strings.Join([]string{side("treated", h.Treated), side("holdout", h.Holdout), lift, test}, " · "))
+	return fmt.Sprintf("  ↳ vs holdout %s: %s", units.Percent(h.Share), strings.Join([]string{side("treated", h.Treated), side("holdout", h.Holdout), lift, test}, " · "))
 }
 
 // signed prints a relative change as a percentage with its sign.
 func signed(v float64) string {
 	if v >= 0 {
-		return "+" + percent(v)
+		return "+" + units.Percent(v)
 	}
-	return "−" + percent(-v)
+	return "−" + units.Percent(-v)
 }
 
 func (v *view) paths(r *apiv1.Analytics) {
@@ -200,7 +201,7 @@ func (v *view) paths(r *apiv1.Analytics) {
 		pathW = max(pathW, width(names[i]))
 	}
 	for i, p := range r.Paths {
-		v.line("  %*d  %s  %s", numW, p.Runs, pad(names[i], pathW), v.faint("%s reached the goal", percent(p.GoalShare)))
+		v.line("  %*d  %s  %s", numW, p.Runs, pad(names[i], pathW), v.faint("%s reached the goal", units.Percent(p.GoalShare)))
 	}
 }
 
@@ -216,7 +217,7 @@ func (v *view) actions(r *apiv1.Analytics) {
 	add := func(name string, a apiv1.ActionReport) {
 		conv := "–"
 		if a.Conversion != nil {
-			conv = percent(*a.Conversion)
+			conv = units.Percent(*a.Conversion)
 		}
 		rows = append(rows, []string{name, a.Channel, itoa(a.Decided), itoa(a.Delivered), itoa(a.Failed), itoa(a.Responded), itoa(a.Converted), conv})
 	}
@@ -306,39 +307,13 @@ func padLeft(s string, w int) string { return strings.Repeat(" ", max(0, w-width
 func format(unit string, v float64) string {
 	switch unit {
 	case "share":
-		return percent(v)
+		return units.Percent(v)
 	case "seconds":
-		return duration(v)
+		return units.Duration(v, 2)
 	case "nps":
 		return fmt.Sprintf("%+.0f", v)
 	}
 	return strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64)
-}
-
-func percent(v float64) string { return strconv.FormatFloat(math.Round(v*1000)/10, 'f', 1, 64) + "%" }
-
-// duration prints seconds in its two largest units: 3d4h, 2h10m, 45m, 12s.
-func duration(sec float64) string {
-	if sec < 10 {
-		return strconv.FormatFloat(math.Round(sec*10)/10, 'f', -1, 64) + "s"
-	}
-	s := int64(math.Round(sec))
-	units := []struct {
-		n    int64
-		name string
-	}{{86400, "d"}, {3600, "h"}, {60, "m"}, {1, "s"}}
-	for i, u := range units {
-		if s >= u.n {
-			out := strconv.FormatInt(s/u.n, 10) + u.name
-			if i+1 < len(units) {
-				if rest := (s % u.n) / units[i+1].n; rest > 0 {
-					out += strconv.FormatInt(rest, 10) + units[i+1].name
-				}
-			}
-			return out
-		}
-	}
-	return "0s"
 }
 
 var eighths = []string{"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"}
