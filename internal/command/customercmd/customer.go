@@ -1,4 +1,4 @@
-// Package customercmd implements waymark customer show.
+// Package customercmd implements waymark customer show and erase.
 package customercmd
 
 import (
@@ -47,7 +47,7 @@ chose and how many candidates each dropped, by reason (waymark decide
 		},
 	}
 	show.Flags().BoolVar(&opts.JSON, "json", false, "Print the customer as the API returns it.")
-	cmd.AddCommand(show)
+	cmd.AddCommand(show, newErase(s))
 	return cmd
 }
 
