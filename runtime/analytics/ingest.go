@@ -128,7 +128,7 @@ func (a *Analytics) transition(tr *Transition) {
 
 func (j *journey) transition(tr *Transition) {
 	t := msOf(tr.Time)
-	cur := j.runs[tr.Customer] // looked up once: j.run is cur of run n
+	cur := j.cur(tr.Customer) // looked up once: j.run is cur of run n
 	r := cur
 	if r != nil && r.n != tr.Run {
 		r = nil
@@ -145,7 +145,7 @@ func (j *journey) transition(tr *Transition) {
 		}
 		st := j.stage(tr.To)
 		r = &run{n: tr.Run, entered: t, since: t, stage: st, path: bit(st)}
-		j.runs[tr.Customer] = r
+		j.putRun(tr.Customer, r)
 		j.touchMs(t, func(b *bucket) {
 			b.entries++
 			b.stage(st).reached++
