@@ -176,7 +176,10 @@ func (j *journey) transition(tr *Transition) {
 	}
 	leaving := tr.To == "" || (tr.Reason != ReasonMoved && tr.Reason != ReasonTimeout)
 	goal := tr.Reason == ReasonCompleted
-	if from >= 0 && since != noTime {
+	// The time spent in from, counted at t with what else happens then.
+	timed := from >= 0 && since != noTime
+	var spent sketchPoint
+	if timed {
 		j.touchMs(since, func(b *bucket) {
 			sa := b.stage(from)
 			switch {
@@ -188,12 +191,16 @@ func (j *journey) transition(tr *Transition) {
 				sa.dropped++
 			}
 		})
-		d := float64(t-since) / 1000
-		j.touchMs(t, func(b *bucket) { b.stage(from).time.Add(d) })
+		spent = pointOf(float64(t-since) / 1000)
 	}
 	if !leaving {
 		to := j.stage(tr.To)
-		j.touchMs(t, func(b *bucket) { b.stage(to).reached++ })
+		j.touchMs(t, func(b *bucket) {
+			if timed {
+				b.stage(from).time.addPoint(spent, 1)
+			}
+			b.stage(to).reached++
+		})
 		if r != nil {
 			r.stage, r.since = to, t
 			r.path |= bit(to)
@@ -206,12 +213,19 @@ func (j *journey) transition(tr *Transition) {
 		if b := j.at(h); b != nil && r != nil {
 			path = b.pathKey(r.path)
 		}
+		var toGoal sketchPoint
+		if goal && entered != noTime {
+			toGoal = pointOf(float64(t-entered) / 1000)
+		}
 		j.touch(h, func(b *bucket) {
+			if timed {
+				b.stage(from).time.addPoint(spent, 1)
+			}
 			switch tr.Reason {
 			case ReasonCompleted:
 				b.completed++
 				if entered != noTime {
-					b.toGoal.Add(float64(t-entered) / 1000)
+					b.toGoal.addPoint(toGoal, 1)
 				}
 			case ReasonExited:
 				b.exited++
