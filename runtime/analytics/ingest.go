@@ -1,7 +1,6 @@
 package analytics
 
 import (
-	"container/heap"
 	"math"
 )
 
@@ -257,7 +256,7 @@ func (j *journey) transition(tr *Transition) {
 			if due <= t {
 				j.mature(pendingItem{due, conv})
 			} else {
-				heap.Push(&j.pending, pendingItem{due, conv})
+				j.pending.push(pendingItem{due, conv})
 				j.pendingConverted += b2i(conv)
 			}
 		}
@@ -296,7 +295,7 @@ func (j *journey) advance(now int64) {
 		j.held.advance(now)
 	}
 	for len(j.pending) > 0 && j.pending[0].due <= now {
-		p := heap.Pop(&j.pending).(pendingItem)
+		p := j.pending.pop()
 		j.pendingConverted -= b2i(p.converted)
 		j.mature(p)
 	}

@@ -1,8 +1,10 @@
 package analytics
 
 import (
+	"container/heap"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
@@ -75,6 +77,25 @@ func TestInFlightIndex(t *testing.T) {
 				t.Fatal(err)
 			}
 			check(step)
+		}
+	}
+}
+
+// The pending heap's push and pop leave the array as container/heap's
+// do, which snapshots write in that order.
+func TestPendingHeapAsContainerHeap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var mine, theirs pendingHeap
+	for i := range 5000 {
+		if rng.IntN(3) > 0 || len(mine) == 0 {
+			x := pendingItem{due: int64(rng.IntN(500)), converted: rng.IntN(2) == 0}
+			mine.push(x)
+			heap.Push(&theirs, x)
+		} else if a, b := mine.pop(), heap.Pop(&theirs).(pendingItem); a != b {
+			t.Fatalf("step %d: popped %+v, container/heap %+v", i, a, b)
+		}
+		if !slices.Equal(mine, theirs) {
+			t.Fatalf("step %d: the arrays differ", i)
 		}
 	}
 }
