@@ -17,10 +17,12 @@ type inFlight struct {
 }
 
 // customerRuns are one customer's runs in flight, in order of journey
-// index.
+// index. A run that ends leaves its entry with a nil run, for the
+// customer's next run of the journey, until none of theirs is in flight.
 type customerRuns struct {
 	id   string
 	runs []journeyRun
+	live int // entries with a run
 }
 
 type journeyRun struct {
@@ -44,7 +46,16 @@ func (f *inFlight) customer(id string) *customerRuns {
 
 // find is where journey j's run is in c.runs, or would be.
 func (c *customerRuns) find(j int) (int, bool) {
-	return slices.BinarySearchFunc(c.runs, j, func(x journeyRun, j int) int { return x.j - j })
+	lo, hi := 0, len(c.runs)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if c.runs[m].j < j {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo, lo < len(c.runs) && c.runs[lo].j == j
 }
 
 // of returns journey j's run in c, nil when none; c may be nil.
@@ -72,11 +83,16 @@ func (j *journey) putRun(customer string, r *run) {
 		j.fl.last = c
 	}
 	i, ok := c.find(j.idx)
-	if ok {
+	switch {
+	case !ok:
+		c.runs = slices.Insert(c.runs, i, journeyRun{j.idx, r})
+		c.live++
+	case c.runs[i].r == nil:
+		c.runs[i].r = r
+		c.live++
+	default:
 		j.removeListed(c.runs[i].r)
 		c.runs[i].r = r
-	} else {
-		c.runs = slices.Insert(c.runs, i, journeyRun{j.idx, r})
 	}
 	r.customer, r.pos = customer, len(j.list)
 	j.list = append(j.list, r)
@@ -89,12 +105,13 @@ func (j *journey) dropRun(customer string) {
 		return
 	}
 	i, ok := c.find(j.idx)
-	if !ok {
+	if !ok || c.runs[i].r == nil {
 		return
 	}
 	j.removeListed(c.runs[i].r)
-	c.runs = slices.Delete(c.runs, i, i+1)
-	if len(c.runs) == 0 {
+	c.runs[i].r = nil
+	c.live--
+	if c.live == 0 {
 		delete(j.fl.byCustomer, customer)
 		if j.fl.last == c {
 			j.fl.last = nil
