@@ -27,11 +27,11 @@ type Options struct {
 	// Deterministic processes the log on one worker with seeded draws, so
 	// that the same events in the same batches give the same outcome.
 	Deterministic bool
-	// Unsealed keeps customers' data in the in-memory store in the
-	// clear (service.Config.Unsealed): for a replay, which nothing but
-	// its outcome outlives. A runtime that serves an API (waymark dev)
-	// keeps sealing, so that erasure there behaves as it does deployed.
-	Unsealed bool
+	// Ephemeral runs the runtime as service.Config.Ephemeral says: for a
+	// replay, which nothing but its outcome outlives. A runtime that
+	// serves an API (waymark dev) is not, so that erasure there behaves as
+	// it does deployed.
+	Ephemeral bool
 }
 
 // Runtime is a runtime in this process: the real service and engine over
@@ -61,7 +61,7 @@ func Start(ctx context.Context, opts Options) (*Runtime, error) {
 	// The key only seals documents in memory: a fixed one will do.
 	key := sha256.Sum256([]byte("waymark simulate"))
 	cfg := service.Config{Store: st, SecretKey: key[:service.KeySize], EventClock: true,
-		Record: true, Unsealed: opts.Unsealed, DecodedFacts: true, Now: opts.Now, Logger: opts.Logger, Replica: "simulate"}
+		Record: true, Ephemeral: opts.Ephemeral, DecodedFacts: true, Now: opts.Now, Logger: opts.Logger, Replica: "simulate"}
 	if opts.Deterministic {
 		cfg.Workers, cfg.Seed = 1, 1
 	}
@@ -162,23 +162,5 @@ func (r *Runtime) Deliveries(ctx context.Context) ([]apiv1.Delivery, error) {
 // Customers calls f with the id of every customer the runtime keeps, in
 // order of partition then id.
 func (r *Runtime) Customers(ctx context.Context, f func(id string) error) error {
-	for p := 0; p < store.Partitions; p++ {
-		after := ""
-		for {
-			cs, err := r.st.Customers(ctx, p, after, 1000)
-			if err != nil {
-				return err
-			}
-			for _, c := range cs {
-				if err := f(c.ID); err != nil {
-					return err
-				}
-			}
-			if len(cs) < 1000 {
-				break
-			}
-			after = cs[len(cs)-1].ID
-		}
-	}
-	return nil
+	return r.svc.EachCustomer(ctx, f)
 }

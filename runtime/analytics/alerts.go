@@ -198,7 +198,8 @@ func (a *Analytics) alerts(now time.Time) []Alert {
 // customer.
 func (j *journey) inStage(stage string) []AlertCustomer {
 	var out []AlertCustomer
-	for c, r := range j.runs {
+	for _, r := range j.list {
+		c := r.customer
 		if r.stage < 0 || r.stage >= len(j.stages) {
 			continue
 		}

@@ -54,7 +54,8 @@ type Analytics struct {
 
 	mu       sync.Mutex
 	journeys map[jkey]*journey
-	applied  []uint64 // by partition
+	fl       *inFlight // the journeys' runs in flight
+	applied  []uint64  // by partition
 	// boundary is the last hour boundary alerts were evaluated at (Unix
 	// ms; zero before the first), kept in snapshots so that a restart
 	// evaluates the boundaries after it, as the run before would have.
@@ -74,7 +75,7 @@ func New(opts Options) *Analytics {
 	if opts.Days <= 0 {
 		opts.Days = DefaultDays
 	}
-	a := &Analytics{opts: opts, journeys: map[jkey]*journey{}}
+	a := &Analytics{opts: opts, journeys: map[jkey]*journey{}, fl: newInFlight()}
 	return a
 }
 
@@ -93,7 +94,11 @@ type journey struct {
 	ring   []*bucket // by hour modulo len(ring)
 	newest int64     // the newest hour written
 
-	runs map[string]*run // runs in flight, by customer: one at most
+	// idx is the journey's index in fl, which holds its runs in flight
+	// by customer (one at most each); list holds them in no order.
+	idx  int
+	fl   *inFlight
+	list []*run
 	// pending are runs that ended before their goal.within did, waiting
 	// for it to end to join the matured cohort.
 	pending pendingHeap
@@ -115,6 +120,8 @@ type journey struct {
 
 // run is a journey run in flight.
 type run struct {
+	customer       string
+	pos            int // in journey.list
 	n              uint64
 	entered, since int64 // ms
 	stage          int
@@ -140,10 +147,50 @@ func (h *pendingHeap) Pop() any {
 	return x
 }
 
+// push and pop are heap.Push and heap.Pop, the same steps, without
+// boxing an item in an interface for each (an allocation per run ended).
+func (h *pendingHeap) push(x pendingItem) {
+	*h = append(*h, x)
+	s := *h
+	for j := len(s) - 1; ; {
+		i := (j - 1) / 2 // parent
+		if i == j || !s.Less(j, i) {
+			break
+		}
+		s.Swap(i, j)
+		j = i
+	}
+}
+
+func (h *pendingHeap) pop() pendingItem {
+	s := *h
+	n := len(s) - 1
+	s.Swap(0, n)
+	for i := 0; ; {
+		j1 := 2*i + 1
+		if j1 >= n || j1 < 0 {
+			break
+		}
+		j := j1 // left child
+		if j2 := j1 + 1; j2 < n && s.Less(j2, j1) {
+			j = j2 // right child
+		}
+		if !s.Less(j, i) {
+			break
+		}
+		s.Swap(i, j)
+		i = j
+	}
+	x := s[n]
+	*h = s[:n]
+	return x
+}
+
 func (a *Analytics) newJourney(stack, name string) *journey {
 	j := &journey{spec: Journey{Stack: stack, Name: name}, stageIdx: map[string]int{}, rateIdx: map[string]int{},
-		runs: map[string]*run{}, alerts: map[string]*alertState{},
+		idx: a.fl.journeys, fl: a.fl, alerts: map[string]*alertState{},
 		newest: math.MinInt64, days: newDays(a.opts.Days)}
+	a.fl.journeys++
 	j.resize(a.retention(nil))
 	return j
 }
@@ -188,7 +235,7 @@ func (a *Analytics) Configure(js []Journey) {
 	for k, j := range a.journeys {
 		if !seen[k] {
 			j.configured = false
-			if len(j.runs) == 0 && len(j.pending) == 0 {
+			if len(j.list) == 0 && len(j.pending) == 0 {
 				delete(a.journeys, k)
 			}
 		}
@@ -293,16 +340,14 @@ func ringAt(r []*bucket, newest *int64, k int64, long bool, evicted func(*bucket
 }
 
 func (j *journey) run(customer string, n uint64) *run {
-	if r := j.runs[customer]; r != nil && r.n == n {
+	if r := j.cur(customer); r != nil && r.n == n {
 		return r
 	}
 	return nil
 }
 
 // active is how many runs are in the journey.
-func (j *journey) active() int64 { return int64(len(j.runs)) }
-
-func (j *journey) dropRun(customer string) { delete(j.runs, customer) }
+func (j *journey) active() int64 { return int64(len(j.list)) }
 
 // endRun ends the customer's run in flight, if any, at t (ms) as removed
 // (the runtime no longer has it: the customer was erased, or entered
@@ -310,7 +355,7 @@ func (j *journey) dropRun(customer string) { delete(j.runs, customer) }
 // every run does: the stage counts it as dropped, and the funnel's fields
 // still add up to what reached the stage.
 func (j *journey) endRun(customer string, t int64) {
-	r := j.runs[customer]
+	r := j.cur(customer)
 	if r == nil {
 		return
 	}
@@ -350,7 +395,7 @@ func (a *Analytics) carry(spec Journey) {
 	if spec.MovedFrom != "" {
 		from := jkey{spec.Stack, spec.MovedFrom}
 		if old, ok := a.journeys[from]; ok {
-			if cur, taken := a.journeys[k]; !taken || (!cur.configured && len(cur.runs) == 0 && cur.newest == math.MinInt64) {
+			if cur, taken := a.journeys[k]; !taken || (!cur.configured && len(cur.list) == 0 && cur.newest == math.MinInt64) {
 				delete(a.journeys, from)
 				old.spec.Name = spec.Name
 				a.journeys[k] = old

@@ -73,7 +73,7 @@ func (a *Analytics) ReportRange(stack, journey string, now time.Time, rg Range) 
 // and not yet left.
 func (j *journey) stillThere(lo, hi int64) map[int]int64 {
 	out := map[int]int64{}
-	for _, r := range j.runs {
+	for _, r := range j.list {
 		if r.since >= lo && r.since < hi {
 			out[r.stage]++
 		}

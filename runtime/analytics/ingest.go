@@ -1,7 +1,6 @@
 package analytics
 
 import (
-	"container/heap"
 	"math"
 )
 
@@ -128,7 +127,7 @@ func (a *Analytics) transition(tr *Transition) {
 
 func (j *journey) transition(tr *Transition) {
 	t := msOf(tr.Time)
-	cur := j.runs[tr.Customer] // looked up once: j.run is cur of run n
+	cur := j.cur(tr.Customer) // looked up once: j.run is cur of run n
 	r := cur
 	if r != nil && r.n != tr.Run {
 		r = nil
@@ -145,7 +144,7 @@ func (j *journey) transition(tr *Transition) {
 		}
 		st := j.stage(tr.To)
 		r = &run{n: tr.Run, entered: t, since: t, stage: st, path: bit(st)}
-		j.runs[tr.Customer] = r
+		j.putRun(tr.Customer, r)
 		j.touchMs(t, func(b *bucket) {
 			b.entries++
 			b.stage(st).reached++
@@ -176,7 +175,10 @@ func (j *journey) transition(tr *Transition) {
 	}
 	leaving := tr.To == "" || (tr.Reason != ReasonMoved && tr.Reason != ReasonTimeout)
 	goal := tr.Reason == ReasonCompleted
-	if from >= 0 && since != noTime {
+	// The time spent in from, counted at t with what else happens then.
+	timed := from >= 0 && since != noTime
+	var spent sketchPoint
+	if timed {
 		j.touchMs(since, func(b *bucket) {
 			sa := b.stage(from)
 			switch {
@@ -188,12 +190,16 @@ func (j *journey) transition(tr *Transition) {
 				sa.dropped++
 			}
 		})
-		d := float64(t-since) / 1000
-		j.touchMs(t, func(b *bucket) { b.stage(from).time.Add(d) })
+		spent = pointOf(float64(t-since) / 1000)
 	}
 	if !leaving {
 		to := j.stage(tr.To)
-		j.touchMs(t, func(b *bucket) { b.stage(to).reached++ })
+		j.touchMs(t, func(b *bucket) {
+			if timed {
+				b.stage(from).time.addPoint(spent, 1)
+			}
+			b.stage(to).reached++
+		})
 		if r != nil {
 			r.stage, r.since = to, t
 			r.path |= bit(to)
@@ -206,12 +212,19 @@ func (j *journey) transition(tr *Transition) {
 		if b := j.at(h); b != nil && r != nil {
 			path = b.pathKey(r.path)
 		}
+		var toGoal sketchPoint
+		if goal && entered != noTime {
+			toGoal = pointOf(float64(t-entered) / 1000)
+		}
 		j.touch(h, func(b *bucket) {
+			if timed {
+				b.stage(from).time.addPoint(spent, 1)
+			}
 			switch tr.Reason {
 			case ReasonCompleted:
 				b.completed++
 				if entered != noTime {
-					b.toGoal.Add(float64(t-entered) / 1000)
+					b.toGoal.addPoint(toGoal, 1)
 				}
 			case ReasonExited:
 				b.exited++
@@ -243,7 +256,7 @@ func (j *journey) transition(tr *Transition) {
 			if due <= t {
 				j.mature(pendingItem{due, conv})
 			} else {
-				heap.Push(&j.pending, pendingItem{due, conv})
+				j.pending.push(pendingItem{due, conv})
 				j.pendingConverted += b2i(conv)
 			}
 		}
@@ -282,7 +295,7 @@ func (j *journey) advance(now int64) {
 		j.held.advance(now)
 	}
 	for len(j.pending) > 0 && j.pending[0].due <= now {
-		p := heap.Pop(&j.pending).(pendingItem)
+		p := j.pending.pop()
 		j.pendingConverted -= b2i(p.converted)
 		j.mature(p)
 	}

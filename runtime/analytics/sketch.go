@@ -42,16 +42,33 @@ func sketchValue(i int32) float64 {
 // Add adds a value; negative values and NaN count as zero.
 func (s *Sketch) Add(x float64) { s.addN(x, 1) }
 
-func (s *Sketch) addN(x float64, n uint64) {
-	s.n += n
+func (s *Sketch) addN(x float64, n uint64) { s.addPoint(pointOf(x), n) }
+
+// sketchPoint is where a value falls in a sketch, found once for a value
+// added to several (an hour's, a day's and all time's).
+type sketchPoint struct {
+	zero bool
+	bin  int32
+}
+
+func pointOf(x float64) sketchPoint {
 	if !(x > sketchMin) {
-		s.zero += n
-		return
+		return sketchPoint{zero: true}
 	}
 	if math.IsInf(x, 1) {
 		x = math.MaxFloat64
 	}
-	s.bin(sketchIndex(x), n)
+	return sketchPoint{bin: sketchIndex(x)}
+}
+
+// addPoint adds n values at p.
+func (s *Sketch) addPoint(p sketchPoint, n uint64) {
+	s.n += n
+	if p.zero {
+		s.zero += n
+		return
+	}
+	s.bin(p.bin, n)
 }
 
 // bin adds n to bin i, growing the dense range to hold it.

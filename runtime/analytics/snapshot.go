@@ -203,8 +203,8 @@ func (j *journey) state(k jkey) journeyState {
 		t := j.days.total.state()
 		js.Total, js.First = &t, j.days.first
 	}
-	for c, r := range j.runs {
-		js.Runs = append(js.Runs, runState{c, r.n, r.entered, r.since, r.stage, r.path, r.last})
+	for _, r := range j.list {
+		js.Runs = append(js.Runs, runState{r.customer, r.n, r.entered, r.since, r.stage, r.path, r.last})
 	}
 	for _, p := range j.pending {
 		js.Pending = append(js.Pending, pendingState{p.due, p.converted})
@@ -285,7 +285,7 @@ func (a *Analytics) Restore(data []byte) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	old := a.journeys
-	a.journeys = map[jkey]*journey{}
+	a.journeys, a.fl = map[jkey]*journey{}, newInFlight()
 	a.applied = s.Applied
 	a.boundary = s.Boundary
 	for _, js := range s.Journeys {
@@ -368,8 +368,8 @@ func (a *Analytics) restoreJourney(js *journeyState, o *journey) *journey {
 		j.days.total.long = true
 	}
 	for _, r := range js.Runs {
-		if _, dup := j.runs[r.Customer]; !dup {
-			j.runs[r.Customer] = &run{r.N, r.Entered, r.Since, r.Stage, r.Path, r.Last}
+		if j.cur(r.Customer) == nil {
+			j.putRun(r.Customer, &run{n: r.N, entered: r.Entered, since: r.Since, stage: r.Stage, path: r.Path, last: r.Last})
 		}
 	}
 	for _, p := range js.Pending {

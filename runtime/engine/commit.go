@@ -25,6 +25,19 @@ func (e *Engine) commit(ctx context.Context) error {
 	err := e.parallel(e.owned, func(s *shard) error {
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		if e.opts.Ephemeral {
+			// Memory keeps them: nothing is written, but what is listed
+			// as kept is what the store would hold (CustomerIDs).
+			for _, cu := range s.dirty {
+				if cu.dirty {
+					cu.gen = gen
+				}
+				cu.dirty, cu.queued = false, false
+			}
+			clear(s.dirty)
+			s.dirty = s.dirty[:0]
+			return nil
+		}
 		var out []store.Customer
 		// Sealed first: a failure leaves every customer dirty.
 		for _, cu := range s.dirty {

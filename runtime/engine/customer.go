@@ -211,8 +211,20 @@ func (c *customer) journeyRun(cat *compiled, cs *cstack, cj *cjourney) *run {
 	return nil
 }
 
+// runIndex is where journey j's run is in byJourney, or would be: a
+// binary search, written out since it runs for every journey an event
+// is matched against.
 func (c *customer) runIndex(j int) (int, bool) {
-	return slices.BinarySearchFunc(c.byJourney, j, func(e runAt, j int) int { return cmp.Compare(e.j, j) })
+	lo, hi := 0, len(c.byJourney)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if c.byJourney[m].j < j {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo, lo < len(c.byJourney) && c.byJourney[lo].j == j
 }
 
 // indexRuns builds byJourney for cat. Where two runs name one journey the

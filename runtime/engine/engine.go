@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -128,8 +129,15 @@ type Options struct {
 	// (store.Fact.Value, an *analytics.Record), not encoded: for a store
 	// that keeps them in memory for a reader in the process (memstore).
 	DecodedFacts bool
-	Observer     Observer
-	Logger       *slog.Logger
+	// Ephemeral is for an engine alone on a store that nothing else reads
+	// and that is dropped with it (plan -simulate's replays): it keeps
+	// every customer in memory for as long as it runs and commits no
+	// customer state, which nothing would read back. Having to resume a
+	// partition from the store (a lease lost, a commit refused) fails Run
+	// instead. Its leases last a day unless LeaseTTL says otherwise.
+	Ephemeral bool
+	Observer  Observer
+	Logger    *slog.Logger
 }
 
 // Engine runs the journeys of the partitions it holds leases on. Its
@@ -243,6 +251,9 @@ func New(opts Options) *Engine {
 	if opts.CommitIdle <= 0 {
 		opts.CommitIdle = 10 * time.Millisecond
 	}
+	if opts.LeaseTTL <= 0 && opts.Ephemeral {
+		opts.LeaseTTL = 24 * time.Hour
+	}
 	if opts.LeaseTTL <= 0 {
 		opts.LeaseTTL = 4 * time.Second
 	}
@@ -268,6 +279,9 @@ func New(opts Options) *Engine {
 	streams.Store(1 << 32)
 	e.rngs.New = func() any { return newRand(opts.Seed, streams.Add(1)) }
 	per := max(opts.CacheSize/store.Partitions, 1)
+	if opts.Ephemeral {
+		per = math.MaxInt
+	}
 	for p := range e.shards {
 		e.shards[p] = newShard(p, per, newRand(opts.Seed, uint64(p+1)))
 	}
@@ -432,6 +446,10 @@ func (e *Engine) Run(ctx context.Context) error {
 	for {
 		err = e.session(ctx)
 		if !errors.Is(err, store.ErrLeaseLost) || ctx.Err() != nil {
+			break
+		}
+		if e.opts.Ephemeral {
+			err = fmt.Errorf("an ephemeral engine cannot resume from the store: %w", err)
 			break
 		}
 		// Another replica took a partition this one was committing: what

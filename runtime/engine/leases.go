@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"hash/fnv"
 	"log/slog"
 	"slices"
@@ -245,6 +246,9 @@ func (e *Engine) followLeases(ctx context.Context) error {
 		default:
 			kept = append(kept, s)
 		}
+	}
+	if e.opts.Ephemeral && len(lost)+len(give) > 0 {
+		return fmt.Errorf("an ephemeral engine cannot hand over or lose a partition: %d lost, %d to give", len(lost), len(give))
 	}
 	if len(give) > 0 {
 		// What was processed of them is committed before they go.

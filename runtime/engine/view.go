@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"time"
 
@@ -170,6 +171,27 @@ func (e *Engine) Cached() int {
 		s.mu.Unlock()
 	}
 	return n
+}
+
+// CustomerIDs returns, in order, the ids of the customers of partition p
+// that an Ephemeral engine keeps: those it has committed the state of,
+// to its memory alone, which a store would hold. Nil for any other
+// engine, whose store lists its customers.
+func (e *Engine) CustomerIDs(p int) []string {
+	if !e.opts.Ephemeral || p < 0 || p >= len(e.shards) {
+		return nil
+	}
+	s := e.shards[p]
+	s.mu.Lock()
+	ids := make([]string, 0, len(s.customers))
+	for id, c := range s.customers {
+		if c.gen > 0 {
+			ids = append(ids, id)
+		}
+	}
+	s.mu.Unlock()
+	slices.Sort(ids)
+	return ids
 }
 
 // Holds reports whether this replica processes partition p now.

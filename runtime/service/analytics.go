@@ -308,12 +308,12 @@ func (s *Service) feed(ctx context.Context, raise bool) error {
 		if err != nil {
 			return err
 		}
-		recs := make([]analytics.Record, 0, len(facts))
+		// One at a time: the merge copies each into its queue.
 		for _, fc := range facts {
 			if v, ok := fc.Value.(*analytics.Record); ok {
 				r := *v
 				r.Partition, r.Seq = fc.Partition, fc.Seq
-				recs = append(recs, r)
+				f.m.Add(r)
 				continue
 			}
 			r := analytics.Record{Partition: fc.Partition, Seq: fc.Seq}
@@ -321,9 +321,8 @@ func (s *Service) feed(ctx context.Context, raise bool) error {
 				s.log.Error("skipping an analytics fact that cannot be read", "partition", fc.Partition, "seq", fc.Seq, "error", err)
 				r = analytics.Record{Partition: fc.Partition, Seq: fc.Seq} // applied as nothing, so the feed moves on
 			}
-			recs = append(recs, r)
+			f.m.Add(r)
 		}
-		f.m.Add(recs...)
 		if len(facts) < f.pageSize {
 			break
 		}

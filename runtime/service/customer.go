@@ -82,6 +82,40 @@ func (s *Service) EachRun(ctx context.Context, id string, f func(stack, journey,
 	return nil
 }
 
+// EachCustomer calls f with the id of every customer the runtime keeps,
+// in order of partition then id, for a caller that reads them all (the
+// simulator). f may call the service.
+func (s *Service) EachCustomer(ctx context.Context, f func(id string) error) error {
+	for p := 0; p < store.Partitions; p++ {
+		if s.cfg.Ephemeral {
+			// The engine keeps them, and the store none.
+			for _, id := range s.eng.CustomerIDs(p) {
+				if err := f(id); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		after := ""
+		for {
+			cs, err := s.st.Customers(ctx, p, after, 1000)
+			if err != nil {
+				return err
+			}
+			for _, c := range cs {
+				if err := f(c.ID); err != nil {
+					return err
+				}
+			}
+			if len(cs) < 1000 {
+				break
+			}
+			after = cs[len(cs)-1].ID
+		}
+	}
+	return nil
+}
+
 func journeyStates(c engine.Customer) []apiv1.JourneyState {
 	out := make([]apiv1.JourneyState, 0, len(c.Runs))
 	for _, r := range c.Runs {

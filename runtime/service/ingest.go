@@ -91,7 +91,7 @@ func (s *Service) ingestRaws(ctx context.Context, raws []events.Raw) (apiv1.Inge
 	if len(recs) == 0 {
 		return out, nil
 	}
-	if !s.cfg.Unsealed {
+	if !s.cfg.Ephemeral {
 		if err := s.shred.seal(ctx, recs, customers); err != nil {
 			if errors.Is(err, store.ErrClosed) {
 				return apiv1.IngestResult{}, &OverloadedError{"the runtime is shutting down"}

@@ -81,13 +81,15 @@ type Config struct {
 	// waymark dev), whose results must not depend on when a provider
 	// answered; they save no analytics snapshots either.
 	Record bool
-	// Unsealed keeps customers' data in the store in the clear: event
-	// payloads and customer state are not sealed with the customers' keys,
-	// nor outbox entries with the data key, so erasure destroys nothing
-	// that could still be read. It is only for in-memory stores that never
-	// reach a disk and are dropped with the process (plan -simulate,
-	// waymark test), where the sealing is work with nothing to protect.
-	Unsealed bool
+	// Ephemeral is for a runtime alone on an in-memory store that never
+	// reaches a disk and is dropped with the process, whose outcome is all
+	// that outlives it (plan -simulate's replays). Customers' data is kept
+	// in the clear: event payloads are not sealed with the customers'
+	// keys, nor outbox entries with the data key, so erasure destroys
+	// nothing that could still be read; and customer state stays in the
+	// engine's memory, never committed to the store
+	// (engine.Options.Ephemeral). Only one such runtime runs on its store.
+	Ephemeral bool
 	// DecodedFacts hands the analytics facts to the store as records, not
 	// encoded (engine.Options.DecodedFacts): only for a memstore.
 	DecodedFacts bool
@@ -163,7 +165,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, err
 	}
 	// Customers' data is encrypted in the store.
-	if !cfg.Unsealed {
+	if !cfg.Ephemeral {
 		cfg.Store = &sealedStore{Store: cfg.Store, k: k}
 	}
 	s := &Service{cfg: cfg, st: cfg.Store, keys: k, log: cfg.Logger, public: cfg.PublicURL, deployed: map[string]catalog.Deployed{},
@@ -185,8 +187,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		NoExplore: cfg.NoExplore, Name: cfg.Replica, CacheSize: cfg.CacheSize, Seed: cfg.Seed, LeaseTTL: cfg.LeaseTTL,
 		LoadDeployment: s.readDocument, Logger: cfg.Logger, Observer: observer{s.m},
 		Models: s.models, Decided: s.decided, Enqueued: func(ds []store.Delivery) { s.outbox.Add(ds) }, DecodedFacts: cfg.DecodedFacts,
+		Ephemeral: cfg.Ephemeral,
 	}
-	if !cfg.Unsealed {
+	if !cfg.Ephemeral {
 		eopts.Open, eopts.SealState, eopts.OpenState = s.shred.open, s.shred.sealState, s.shred.openState
 	}
 	s.eng = engine.New(eopts)

@@ -53,12 +53,13 @@ func inMemory(t *testing.T, cfg Config) (*Service, *memstore.Store) {
 }
 
 // A runtime seals the events and state it stores with its customers'
-// keys unless Config.Unsealed says the store never reaches a disk; either
-// way it reads back what it stored.
-func TestSealedUnlessUnsealed(t *testing.T) {
+// keys unless Config.Ephemeral says the store never reaches a disk, and
+// then stores no customer state at all; either way it reads back what it
+// keeps, and lists its customers.
+func TestSealedUnlessEphemeral(t *testing.T) {
 	ctx := context.Background()
-	for _, unsealed := range []bool{false, true} {
-		svc, st := inMemory(t, Config{Unsealed: unsealed})
+	for _, ephemeral := range []bool{false, true} {
+		svc, st := inMemory(t, Config{Ephemeral: ephemeral})
 		p := store.PartitionOf("c-1")
 		recs, _, err := st.Read(ctx, []store.From{{Partition: p}}, 100)
 		if err != nil {
@@ -70,23 +71,34 @@ func TestSealedUnlessUnsealed(t *testing.T) {
 				continue // not the customer's event
 			}
 			stored++
-			if sealed := r.Data[0] == engine.TagSealed; sealed == unsealed || bytes.Contains(r.Data, []byte(memEmail)) != unsealed {
-				t.Errorf("unsealed %v: the stored event is sealed %v, holds the email in the clear %v", unsealed, sealed, !sealed)
+			if sealed := r.Data[0] == engine.TagSealed; sealed == ephemeral || bytes.Contains(r.Data, []byte(memEmail)) != ephemeral {
+				t.Errorf("ephemeral %v: the stored event is sealed %v, holds the email in the clear %v", ephemeral, sealed, !sealed)
 			}
 		}
 		if stored != 1 {
-			t.Errorf("unsealed %v: found %d stored events of c-1, want 1", unsealed, stored)
+			t.Errorf("ephemeral %v: found %d stored events of c-1, want 1", ephemeral, stored)
 		}
 		cs, err := st.Customers(ctx, p, "", 10)
-		if err != nil || len(cs) != 1 {
-			t.Fatalf("unsealed %v: customers %+v %v", unsealed, cs, err)
-		}
-		if sealed := cs[0].Data[0] == engine.TagSealed; sealed == unsealed {
-			t.Errorf("unsealed %v: the stored state is sealed %v", unsealed, sealed)
+		switch {
+		case err != nil:
+			t.Fatal(err)
+		case ephemeral && len(cs) != 0:
+			t.Errorf("ephemeral: the store holds customers %+v", cs)
+		case !ephemeral && len(cs) != 1:
+			t.Fatalf("customers %+v", cs)
+		case !ephemeral && cs[0].Data[0] != engine.TagSealed:
+			t.Errorf("the stored state is not sealed")
 		}
 		c, err := svc.Customer(ctx, "c-1")
 		if err != nil || len(c.Journeys) != 1 {
-			t.Errorf("unsealed %v: c-1 read back as %+v %v", unsealed, c, err)
+			t.Errorf("ephemeral %v: c-1 read back as %+v %v", ephemeral, c, err)
+		}
+		var ids []string
+		if err := svc.EachCustomer(ctx, func(id string) error { ids = append(ids, id); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(ids) != 1 || ids[0] != "c-1" {
+			t.Errorf("ephemeral %v: customers listed %q, want c-1", ephemeral, ids)
 		}
 	}
 }
