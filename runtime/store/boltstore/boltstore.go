@@ -201,6 +201,11 @@ func (s *Store) enter() error {
 
 func (s *Store) leave() { s.closeMu.RUnlock() }
 
+// Exclusive reports that no other process uses the store: bbolt locks its
+// file (Open refuses a second runtime on it). The service then trusts the
+// customer keys it cached, as every erasure goes through it.
+func (s *Store) Exclusive() bool { return true }
+
 // Close implements store.Store: it waits for calls in flight, stops the
 // commit loop and closes the file.
 func (s *Store) Close() error {
