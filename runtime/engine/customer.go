@@ -422,6 +422,15 @@ func (e *Engine) openCustomer(ctx context.Context, sc store.Customer) (*customer
 	return decodeCustomer(sc.ID, data)
 }
 
+// withCap returns s with room for n more elements (n bounded by what is
+// left to read), so that a decode appends without growing it step by step.
+func withCap[T any](s []T, n uint64) []T {
+	if n == 0 {
+		return s
+	}
+	return slices.Grow(s, int(n))
+}
+
 func decodeCustomer(id string, data []byte) (*customer, error) {
 	d := &wire.Reader{B: data}
 	version := d.Byte()
@@ -439,10 +448,14 @@ func decodeCustomer(id string, data []byte) (*customer, error) {
 		d.B = rest
 		c.profile.set(name, v)
 	}
-	for n := d.Count(); n > 0 && !d.Err; n-- {
+	n := d.Count()
+	c.runs = withCap(c.runs, n)
+	for ; n > 0 && !d.Err; n-- {
 		r := &run{stack: d.Intern(), journey: d.Intern(), n: d.Uvarint(), status: d.Intern(), stage: d.Intern()}
 		r.entered, r.stageAt, r.left = d.Time(), d.Time(), d.Time()
-		for k := d.Count(); k > 0 && !d.Err; k-- {
+		k := d.Count()
+		r.timers = withCap(r.timers, k)
+		for ; k > 0 && !d.Err; k-- {
 			t := timer{kind: d.Intern(), due: d.Time()}
 			if version >= 2 {
 				t.action = d.Intern()
@@ -450,13 +463,17 @@ func decodeCustomer(id string, data []byte) (*customer, error) {
 			r.timers = append(r.timers, t)
 		}
 		if version >= 4 {
-			for k := d.Count(); k > 0 && !d.Err; k-- {
+			k := d.Count()
+			r.sent = withCap(r.sent, k)
+			for ; k > 0 && !d.Err; k-- {
 				r.sent = append(r.sent, sent{action: d.Intern(), at: d.Time()})
 			}
 		}
 		c.runs = append(c.runs, r)
 	}
-	for n := d.Count(); n > 0 && !d.Err; n-- {
+	n = d.Count()
+	c.timeline = withCap(c.timeline, n)
+	for ; n > 0 && !d.Err; n-- {
 		t := store.Transition{Time: d.Time(), Stack: d.Intern(), Journey: d.Intern(), Run: d.Uvarint(),
 			From: d.Intern(), To: d.Intern(), Reason: d.Intern(), Customer: id}
 		t.Late = d.Byte() == 1

@@ -599,8 +599,10 @@ func (e *Engine) loop(ctx context.Context) error {
 		}
 		// Nothing new: what was processed is committed unless records
 		// come within CommitIdle.
+		// A commit still being written does not count: the store may
+		// hold appends back behind it (bbolt has one writer).
 		if e.unsaved() {
-			if err := e.commitDue(ctx, !e.waitIdle(ctx)); err != nil {
+			if err := e.commitDue(ctx, !e.waitIdle(ctx) && e.committed.Load() >= e.sent); err != nil {
 				return err
 			}
 			continue

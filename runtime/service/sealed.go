@@ -95,3 +95,10 @@ func (s *sealedStore) UpdateDelivery(ctx context.Context, d store.Delivery) erro
 	d.Data = s.seal(d.Data)
 	return s.Store.UpdateDelivery(ctx, d)
 }
+
+// Exclusive reports whether the store it wraps is used by no other
+// process (see exclusiveStore).
+func (s *sealedStore) Exclusive() bool {
+	x, ok := s.Store.(exclusiveStore)
+	return ok && x.Exclusive()
+}

@@ -50,13 +50,26 @@ type customerKey struct {
 type shredder struct {
 	st     store.CustomerKeys
 	master *keys
+	// exclusive: no other process uses the store (it says so), so every
+	// key is destroyed through destroy, and a cached key is the stored
+	// one while destroying holds no destroy.
+	exclusive  bool
+	destroying sync.RWMutex // held by destroy; read by keysOf where exclusive
 
 	mu    sync.Mutex
 	cache *lru.Cache[[refSize]byte, *customerKey] // by ref, raw
 }
 
+// exclusiveStore is a store that reports whether no other process uses
+// it (boltstore: bbolt locks its file).
+type exclusiveStore interface{ Exclusive() bool }
+
 func newShredder(st store.CustomerKeys, master *keys) *shredder {
-	return &shredder{st: st, master: master, cache: lru.New[[refSize]byte, *customerKey](maxCachedKeys)}
+	s := &shredder{st: st, master: master, cache: lru.New[[refSize]byte, *customerKey](maxCachedKeys)}
+	if x, ok := st.(exclusiveStore); ok {
+		s.exclusive = x.Exclusive()
+	}
+	return s
 }
 
 // ref names a customer's key: a digest of the id, so that the store holds
@@ -104,22 +117,38 @@ func (s *shredder) unwrap(ref string, wrapped []byte) (*customerKey, error) {
 // keysOf returns the key of each customer, made for those without one.
 // It reads the store, not only the cache: another replica may have erased
 // a customer since. A cached key is reused while the store holds the same
-// wrapped bytes, so that only new keys are unwrapped.
+// wrapped bytes, so that only new keys are unwrapped. On a store no other
+// process uses, a cached key is used as it is: erasures go through
+// destroy, which keysOf does not overlap.
 func (s *shredder) keysOf(ctx context.Context, customers []string) (map[string]*customerKey, error) {
 	type named struct {
 		customer string
 		ref      [refSize]byte
 	}
+	if s.exclusive {
+		s.destroying.RLock()
+		defer s.destroying.RUnlock()
+	}
+	out := make(map[string]*customerKey, len(customers))
 	var distinct []named
 	refs := make([]string, 0, len(customers))
-	seen := make(map[string]struct{}, len(customers))
 	for _, c := range customers {
-		if _, ok := seen[c]; !ok {
-			seen[c] = struct{}{}
-			r := s.ref(c)
-			distinct = append(distinct, named{c, r})
-			refs = append(refs, refHex(r))
+		if _, ok := out[c]; ok {
+			continue
 		}
+		r := s.ref(c)
+		if s.exclusive {
+			if k := s.cached(r); k != nil {
+				out[c] = k
+				continue
+			}
+		}
+		out[c] = nil // seen
+		distinct = append(distinct, named{c, r})
+		refs = append(refs, refHex(r))
+	}
+	if len(refs) == 0 {
+		return out, nil
 	}
 	stored, err := s.st.CustomerKeys(ctx, refs)
 	if err != nil {
@@ -146,7 +175,6 @@ func (s *shredder) keysOf(ctx context.Context, customers []string) (map[string]*
 			stored[r] = w
 		}
 	}
-	out := make(map[string]*customerKey, len(distinct))
 	for i, d := range distinct {
 		w, ok := stored[refs[i]]
 		if !ok {
@@ -325,6 +353,8 @@ func sealedHeader(d []byte) ([refSize]byte, [keyIDSize]byte, bool) {
 // destroy destroys a customer's key: their sealed events can no longer be
 // opened.
 func (s *shredder) destroy(ctx context.Context, customer string) error {
+	s.destroying.Lock()
+	defer s.destroying.Unlock()
 	r := s.ref(customer)
 	if err := s.st.DeleteCustomerKey(ctx, refHex(r)); err != nil {
 		return fmt.Errorf("destroying the customer's key: %w", err)

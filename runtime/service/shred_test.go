@@ -164,3 +164,77 @@ func TestErasureShredsEvents(t *testing.T) {
 		}
 	})
 }
+
+// TestEventAfterErasureWithCachedKey: on the embedded store the service
+// seals events with the keys it has cached, without asking the store; an
+// erasure forgets the key, so the customer's next event gets a new one,
+// which the store keeps: after a restart the event and the state are
+// still readable, not sealed with the destroyed key (and so lost).
+func TestEventAfterErasureWithCachedKey(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	secret := bytes.Repeat([]byte{7}, KeySize)
+	run := func(f func(s *Service)) {
+		t.Helper()
+		st, err := boltstore.Open(dir, boltstore.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		s, err := New(ctx, Config{Store: st, SecretKey: secret})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rctx, stop := context.WithCancel(ctx)
+		ran := make(chan error, 1)
+		go func() { ran <- s.Run(rctx) }()
+		f(s)
+		stop()
+		if err := <-ran; err != nil {
+			t.Fatal(err)
+		}
+	}
+	journeys := func(s *Service) int {
+		t.Helper()
+		if err := s.SyncAll(ctx); err != nil {
+			t.Fatal(err)
+		}
+		c, err := s.Customer(ctx, "c-1")
+		if err != nil {
+			return -1
+		}
+		return len(c.Journeys)
+	}
+	run(func(s *Service) {
+		doc := fixture.Growth()
+		if _, err := s.Deploy(ctx, doc.Stack, 0, doc, "t"); err != nil {
+			t.Fatal(err)
+		}
+		ingest := func(id string) {
+			t.Helper()
+			body := []byte(`{"id":"` + id + `","type":"cart_updated","customer_id":"c-1","attributes":{"cart_value":40}}`)
+			if res, err := s.Ingest(ctx, body, events.DefaultLimits); err != nil || res.Accepted != 1 {
+				t.Fatalf("ingest %s: %+v %v", id, res, err)
+			}
+		}
+		ingest("e1") // c-1's key is made and cached
+		if n := journeys(s); n != 1 {
+			t.Fatalf("c-1 before erasure: in %d journeys", n)
+		}
+		if err := s.Erase(ctx, "c-1", "t"); err != nil {
+			t.Fatal(err)
+		}
+		if n := journeys(s); n != -1 {
+			t.Fatal("c-1 is still there after the erasure")
+		}
+		ingest("e2")
+		if n := journeys(s); n != 1 {
+			t.Fatalf("c-1 after the erasure and a new event: in %d journeys", n)
+		}
+	})
+	run(func(s *Service) {
+		if n := journeys(s); n != 1 {
+			t.Fatalf("after a restart, c-1 of the event after the erasure: in %d journeys (-1: none)", n)
+		}
+	})
+}

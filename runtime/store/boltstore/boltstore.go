@@ -54,7 +54,8 @@ var (
 	bTimers      = []byte("timers")    // p due id -> nothing
 	bCounts      = []byte("counts")    // p key -> count (8 bytes)
 	bModels      = []byte("models")    // p key -> model state
-	bFacts       = []byte("facts")     // p seq -> fact
+	bFacts       = []byte("facts")     // p seq -> fact, as written before fact runs
+	bFactRuns    = []byte("fact_runs") // p first seq -> a run of facts (facts.go)
 	bFactSeqs    = []byte("fact_seqs") // p -> the last seq given
 	bAnalytics   = []byte("analytics") // kSnapshot -> snapshot, kSnapshotAt -> its positions
 	bDecisions   = []byte("decisions") // id -> customer, time, record
@@ -70,7 +71,7 @@ var (
 	kSnapshotAt = []byte("snapshot_at")
 
 	buckets = [][]byte{bMeta, bStacks, bDeployments, bTokens, bTokenHashes, bAudit, bLog, bMembers, bLeases, bCursors,
-		bCustomers, bTimers, bCounts, bModels, bFacts, bFactSeqs, bAnalytics, bDecisions, bDecisionsBy,
+		bCustomers, bTimers, bCounts, bModels, bFacts, bFactRuns, bFactSeqs, bAnalytics, bDecisions, bDecisionsBy,
 		bDeliveries, bDeliveryBy, bDeliveryIn, bDeliveryDue}
 )
 
@@ -199,6 +200,11 @@ func (s *Store) enter() error {
 }
 
 func (s *Store) leave() { s.closeMu.RUnlock() }
+
+// Exclusive reports that no other process uses the store: bbolt locks its
+// file (Open refuses a second runtime on it). The service then trusts the
+// customer keys it cached, as every erasure goes through it.
+func (s *Store) Exclusive() bool { return true }
 
 // Close implements store.Store: it waits for calls in flight, stops the
 // commit loop and closes the file.

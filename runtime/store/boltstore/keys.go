@@ -2,6 +2,7 @@ package boltstore
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"encoding/hex"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 
 	bolt "go.etcd.io/bbolt"
@@ -157,12 +159,28 @@ func (k *keyFile) read(ref string, i uint64) ([]byte, error) {
 // lookup returns the keys of refs not cached, and their slots, as the
 // store holds them; k.mu is held.
 func (k *keyFile) lookup(refs []string) (map[string][]byte, map[string]uint64, error) {
-	keys, slots := map[string][]byte{}, map[string]uint64{}
+	keys, slots := make(map[string][]byte, len(refs)), make(map[string]uint64, len(refs))
+	// In the order of the index's keys with one cursor, then of the
+	// slots: refs are digests, so neighbours in a batch are far apart
+	// otherwise, and each Get would walk the tree from its root.
+	type slotted struct {
+		ref  string
+		key  []byte
+		slot uint64
+	}
+	order := make([]slotted, len(refs))
+	for i, r := range refs {
+		order[i] = slotted{ref: r, key: refKey(r)}
+	}
+	slices.SortFunc(order, func(a, b slotted) int { return bytes.Compare(a.key, b.key) })
+	found := order[:0]
 	err := k.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bKeySlots)
-		for _, r := range refs {
-			if v := b.Get(refKey(r)); len(v) == 8 {
-				slots[r] = binary.BigEndian.Uint64(v)
+		c := tx.Bucket(bKeySlots).Cursor()
+		for _, o := range order {
+			if ck, v := c.Seek(o.key); bytes.Equal(ck, o.key) && len(v) == 8 {
+				o.slot = binary.BigEndian.Uint64(v)
+				slots[o.ref] = o.slot
+				found = append(found, o)
 			}
 		}
 		return nil
@@ -170,14 +188,15 @@ func (k *keyFile) lookup(refs []string) (map[string][]byte, map[string]uint64, e
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading customer keys: %w", err)
 	}
-	for r, i := range slots {
-		key, err := k.read(r, i)
+	slices.SortFunc(found, func(a, b slotted) int { return cmp.Compare(a.slot, b.slot) })
+	for _, o := range found {
+		key, err := k.read(o.ref, o.slot)
 		if err != nil {
 			return nil, nil, err
 		}
 		if key != nil {
-			keys[r] = key
-			k.cache.Add(r, key)
+			keys[o.ref] = key
+			k.cache.Add(o.ref, key)
 		}
 	}
 	return keys, slots, nil
