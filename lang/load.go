@@ -6,14 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
-	hcljson "github.com/hashicorp/hcl/v2/json"
 
 	"github.com/waymarkhq/waymark/lang/deploy"
 	"github.com/waymarkhq/waymark/lang/limits"
@@ -248,48 +244,6 @@ type source struct {
 	// then not kept in Config.Sources, so that nothing parses it to
 	// render a diagnostic either.
 	refused bool
-}
-
-// parseAll parses the files, several at once (parsing is most of the
-// cost of loading a large configuration), and records their texts and
-// diagnostics in order. It returns the files in the same order, nil for
-// those that did not parse.
-func (l *loader) parseAll(srcs []source) []*hcl.File {
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for i := range srcs {
-		s := &srcs[i]
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			syntax := limits.Config
-			if strings.HasSuffix(s.name, ".json") {
-				syntax = limits.JSON
-			}
-			// The parsers recurse on nesting: too deep a file would
-			// overflow the stack.
-			if d := limits.CheckNesting(s.src, s.name, hcl.InitialPos, syntax); d != nil {
-				s.diags, s.refused = hcl.Diagnostics{d}, true
-			} else if syntax == limits.JSON {
-				s.f, s.diags = hcljson.Parse(s.src, s.name)
-			} else {
-				s.f, s.diags = hclsyntax.ParseConfig(s.src, s.name, hcl.InitialPos)
-			}
-		}()
-	}
-	wg.Wait()
-	out := make([]*hcl.File, len(srcs))
-	for i, s := range srcs {
-		if !s.refused {
-			l.cfg.Sources[s.name] = s.src
-		}
-		l.addAll(s.diags)
-		if !s.diags.HasErrors() {
-			out[i] = s.f
-		}
-	}
-	return out
 }
 
 // parseConfig parses the configuration's files and returns those that
