@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/waymarkhq/waymark/lang"
 	"github.com/waymarkhq/waymark/lang/deploy"
@@ -70,6 +71,7 @@ func BenchmarkDiffRender(b *testing.B) {
 	desired := benchDocument(true)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := plannertest.CPUTime()
 	for b.Loop() {
 		changes, err := planner.Diff(prior, desired)
 		if err != nil {
@@ -83,6 +85,7 @@ func BenchmarkDiffRender(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu)
 }
 
 // BenchmarkPlan: what `waymark plan` does after validation: read the
@@ -96,6 +99,7 @@ func BenchmarkPlan(b *testing.B) {
 	desired := benchDocument(true)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := plannertest.CPUTime()
 	for b.Loop() {
 		p, err := planner.Plan(ctx, rt, desired, planner.Options{})
 		if err != nil {
@@ -108,6 +112,7 @@ func BenchmarkPlan(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu)
 }
 
 // benchConfig is the same stack as HCL, for the loader.
@@ -158,6 +163,7 @@ func BenchmarkValidatePlan(b *testing.B) {
 	src := map[string][]byte{"main.wm.hcl": []byte(benchConfig(true))}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := plannertest.CPUTime()
 	for b.Loop() {
 		cfg, diags := lang.LoadSources(ctx, ".", src, plannertest.Options())
 		if diags.HasErrors() {
@@ -174,6 +180,13 @@ func BenchmarkValidatePlan(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu)
+}
+
+// reportCPU reports the CPU time per operation since cpu, which the wall
+// time of a shared machine does not tell.
+func reportCPU(b *testing.B, cpu time.Duration) {
+	b.ReportMetric((plannertest.CPUTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
 }
 
 func planFrom(changes []plans.Change, desired *deploy.Document) *plans.Plan {
@@ -265,6 +278,7 @@ func BenchmarkValidatePlanModule(b *testing.B) {
 	dir := benchModuleDir(b, true)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := plannertest.CPUTime()
 	for b.Loop() {
 		cfg, diags := lang.Load(ctx, dir, plannertest.Options())
 		if diags.HasErrors() {
@@ -281,4 +295,5 @@ func BenchmarkValidatePlanModule(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu)
 }

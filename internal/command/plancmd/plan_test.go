@@ -9,35 +9,27 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/spf13/cobra"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/waymarkhq/waymark/internal/cmdutil"
+	"github.com/waymarkhq/waymark/internal/command"
 	"github.com/waymarkhq/waymark/internal/command/plancmd"
-	"github.com/waymarkhq/waymark/internal/command/pluginserve"
-	"github.com/waymarkhq/waymark/internal/command/runtimecmd"
 	"github.com/waymarkhq/waymark/internal/version"
 	"github.com/waymarkhq/waymark/lang/provschema"
 	"github.com/waymarkhq/waymark/providers/builtin"
 )
 
-// asWaymark makes a re-executed test binary the waymark binary's runtime
-// and provider commands, so that the benchmark runs the runtime and the
-// built-in providers as real processes.
+// asWaymark makes a re-executed test binary the waymark binary, so that
+// the benchmark runs the runtime, the built-in providers and the commands
+// themselves as real processes.
 const asWaymark = "WAYMARK_PLANCMD_TEST_AS_WAYMARK"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(asWaymark) != "" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		root := &cobra.Command{Use: "waymark", SilenceUsage: true}
-		root.AddCommand(pluginserve.New(cmdutil.System()), runtimecmd.New(cmdutil.System()))
-		root.SetArgs(cmdutil.RewriteFlags(root, os.Args[1:]))
-		err := root.ExecuteContext(ctx)
+		code := command.Main(ctx, os.Args[1:], cmdutil.System())
 		stop()
-		if err != nil {
-			os.Exit(1)
-		}
-		os.Exit(0)
+		os.Exit(code)
 	}
 	os.Exit(m.Run())
 }
