@@ -68,7 +68,7 @@ func (l *loader) object(o deploy.Object, rng hcl.Range) {
 }
 
 func (l *loader) content(body hcl.Body, blk *schema.Block) *hcl.BodyContent {
-	c, diags := body.Content(blk.BodySchema())
+	c, diags := body.Content(l.bodySchema(blk))
 	l.addAll(diags)
 	l.checkRepeats(c, blk)
 	return c
@@ -97,8 +97,19 @@ func (l *loader) checkRepeats(c *hcl.BodyContent, blk *schema.Block) {
 	c.Blocks = kept
 }
 
+// bodySchema is blk.BodySchema(), made once a load. The caller must not
+// change it.
+func (l *loader) bodySchema(blk *schema.Block) *hcl.BodySchema {
+	s := l.schemas[blk]
+	if s == nil {
+		s = blk.BodySchema()
+		l.schemas[blk] = s
+	}
+	return s
+}
+
 func (l *loader) partialContent(body hcl.Body, blk *schema.Block) (*hcl.BodyContent, hcl.Body) {
-	c, rest, diags := body.PartialContent(blk.BodySchema())
+	c, rest, diags := body.PartialContent(l.bodySchema(blk))
 	l.addAll(diags)
 	return c, rest
 }

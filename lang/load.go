@@ -172,6 +172,9 @@ type loader struct {
 	checks []providerCheck
 	// suggested counts the look-ups for similar names (suggestName).
 	suggested int
+	// schemas are the hcl schemas of the language's blocks, made once a
+	// load rather than once a block; module instances share them.
+	schemas map[*schema.Block]*hcl.BodySchema
 
 	// module is the address of the module instance this loader reads
 	// (module.shop, module.shop["eu"]), "" for the root configuration;
@@ -188,10 +191,11 @@ func newLoader(ctx context.Context, dir string, opts Options) *loader {
 		opts.Builtin = func(string) (string, bool) { return "", false }
 	}
 	return &loader{
-		ctx:    ctx,
-		budget: limits.NewBudget(ctx),
-		dir:    dir,
-		opts:   opts,
+		ctx:     ctx,
+		budget:  limits.NewBudget(ctx),
+		dir:     dir,
+		opts:    opts,
+		schemas: map[*schema.Block]*hcl.BodySchema{},
 		cfg: &Config{
 			Dir:               dir,
 			Sources:           map[string][]byte{},
