@@ -34,6 +34,7 @@ func (l *loader) decode(content *hcl.BodyContent) {
 	l.s = newScope(l.dir, l.budget)
 	l.cfg.scope = l.s
 	l.decodeSettings(byType["waymark"])
+	l.prefetchSchemas(byType["channel"])
 	l.decodeVariables(byType["variable"])
 	l.decodeLocals(byType["locals"])
 	l.decodeCustomer(byType["customer"])

@@ -175,6 +175,9 @@ type loader struct {
 	// schemas are the hcl schemas of the language's blocks, made once a
 	// load rather than once a block; module instances share them.
 	schemas map[*schema.Block]*hcl.BodySchema
+	// prefetched are the provider schemas asked for before the channels
+	// are decoded (prefetchSchemas).
+	prefetched *prefetch
 
 	// module is the address of the module instance this loader reads
 	// (module.shop, module.shop["eu"]), "" for the root configuration;
