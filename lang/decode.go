@@ -34,6 +34,9 @@ func (l *loader) decode(content *hcl.BodyContent) {
 	l.s = newScope(l.dir, l.budget)
 	l.cfg.scope = l.s
 	l.decodeSettings(byType["waymark"])
+	if l.opts.Settled != nil && l.module == "" {
+		l.opts.Settled(l.cfg.Stack, l.cfg.RuntimeAddress)
+	}
 	l.prefetchSchemas(byType["channel"])
 	l.decodeVariables(byType["variable"])
 	l.decodeLocals(byType["locals"])

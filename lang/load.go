@@ -46,6 +46,10 @@ type Options struct {
 	Builtin func(name string) (source string, ok bool)
 	// Version is the CLI's version, checked against required_version.
 	Version string
+	// Settled, when set, is called once the waymark block is read, before
+	// the rest, with the stack's name and the runtime { address }
+	// setting: plan fetches the deployment meanwhile.
+	Settled func(stack, runtimeAddress string)
 }
 
 // VarArg is one -var NAME=VALUE (Name set) or -var-file FILE (File set).
