@@ -46,12 +46,83 @@ func (l *loader) providerSchema(req ProviderRequirement, rng hcl.Range) *provsch
 		l.add(errorf(rngPtr(rng), "Provider schemas unavailable", "No provider source was configured, so provider %q cannot be checked.", req.Name))
 		return nil
 	}
-	s, err := l.opts.Providers.Schema(l.ctx, req.Name, req.Source)
+	var s *provschema.Schema
+	var err error
+	if f := l.prefetched.get(req.Name, req.Source); f != nil {
+		s, err = f.schema, f.err
+	} else {
+		s, err = l.opts.Providers.Schema(l.ctx, req.Name, req.Source)
+	}
 	if err != nil {
 		l.add(errorf(rngPtr(rng), "Cannot read provider schema", "Provider %q (%s): %s", req.Name, req.Source, err))
 		return nil
 	}
 	return s
+}
+
+// fetchedSchema is a provider's schema asked for ahead of its channels.
+type fetchedSchema struct {
+	schema *provschema.Schema
+	err    error
+}
+
+// prefetch holds the schemas prefetchSchemas asked for, by provider name
+// and source, once all have answered.
+type prefetch struct {
+	wg      sync.WaitGroup
+	schemas map[[2]string]*fetchedSchema
+}
+
+// get waits for the prefetched schemas and returns the one of the
+// provider, or nil when it was not asked for.
+func (p *prefetch) get(name, source string) *fetchedSchema {
+	if p == nil {
+		return nil
+	}
+	p.wg.Wait()
+	return p.schemas[[2]string{name, source}]
+}
+
+// prefetchSchemas asks for the schemas of the channels' providers, each
+// on its own goroutine, so that their processes start side by side while
+// the loader reads what comes before the channels; providerSchema takes
+// the answers. It finds a channel's provider as decodeChannels does (a
+// bare name, in required_providers or built in) and reports nothing: what
+// it cannot resolve is left to decodeChannels, and asked for there if at
+// all.
+func (l *loader) prefetchSchemas(blocks []*hcl.Block) {
+	if l.opts.Providers == nil || len(blocks) == 0 {
+		return
+	}
+	p := &prefetch{schemas: map[[2]string]*fetchedSchema{}}
+	for _, b := range blocks {
+		head, _, _ := b.Body.PartialContent(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "provider"}}})
+		pa := head.Attributes["provider"]
+		if pa == nil {
+			continue
+		}
+		t, diags := hcl.AbsTraversalForExpr(pa.Expr)
+		if diags.HasErrors() || len(t) != 1 {
+			continue
+		}
+		name := t.RootName()
+		source := ""
+		if req, ok := l.cfg.RequiredProviders[name]; ok {
+			source = req.Source
+		} else if src, ok := l.opts.Builtin(name); ok {
+			source = src
+		} else {
+			continue
+		}
+		key := [2]string{name, source}
+		if p.schemas[key] != nil {
+			continue
+		}
+		f := &fetchedSchema{}
+		p.schemas[key] = f
+		p.wg.Go(func() { f.schema, f.err = l.opts.Providers.Schema(l.ctx, name, source) })
+	}
+	l.prefetched = p
 }
 
 func (l *loader) decodeChannels(blocks []*hcl.Block) {

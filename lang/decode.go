@@ -34,6 +34,10 @@ func (l *loader) decode(content *hcl.BodyContent) {
 	l.s = newScope(l.dir, l.budget)
 	l.cfg.scope = l.s
 	l.decodeSettings(byType["waymark"])
+	if l.opts.Settled != nil && l.module == "" {
+		l.opts.Settled(l.cfg.Stack, l.cfg.RuntimeAddress)
+	}
+	l.prefetchSchemas(byType["channel"])
 	l.decodeVariables(byType["variable"])
 	l.decodeLocals(byType["locals"])
 	l.decodeCustomer(byType["customer"])
@@ -68,7 +72,7 @@ func (l *loader) object(o deploy.Object, rng hcl.Range) {
 }
 
 func (l *loader) content(body hcl.Body, blk *schema.Block) *hcl.BodyContent {
-	c, diags := body.Content(blk.BodySchema())
+	c, diags := body.Content(l.bodySchema(blk))
 	l.addAll(diags)
 	l.checkRepeats(c, blk)
 	return c
@@ -97,8 +101,19 @@ func (l *loader) checkRepeats(c *hcl.BodyContent, blk *schema.Block) {
 	c.Blocks = kept
 }
 
+// bodySchema is blk.BodySchema(), made once a load. The caller must not
+// change it.
+func (l *loader) bodySchema(blk *schema.Block) *hcl.BodySchema {
+	s := l.schemas[blk]
+	if s == nil {
+		s = blk.BodySchema()
+		l.schemas[blk] = s
+	}
+	return s
+}
+
 func (l *loader) partialContent(body hcl.Body, blk *schema.Block) (*hcl.BodyContent, hcl.Body) {
-	c, rest, diags := body.PartialContent(blk.BodySchema())
+	c, rest, diags := body.PartialContent(l.bodySchema(blk))
 	l.addAll(diags)
 	return c, rest
 }

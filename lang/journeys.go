@@ -124,7 +124,7 @@ func (l *loader) decodeJourney(b *hcl.Block, j *journeyDecl, sch *schema.Block) 
 			continue
 		}
 		g := &deploy.Goal{Criterion: *cr}
-		gc, _, _ := gb.Body.PartialContent(gs.BodySchema())
+		gc, _, _ := gb.Body.PartialContent(l.bodySchema(gs))
 		if a := gc.Attributes["within"]; a != nil {
 			w, d, ok := l.duration(a, "goal.within")
 			if ok && d <= 0 {

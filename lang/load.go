@@ -6,14 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
-	hcljson "github.com/hashicorp/hcl/v2/json"
 
 	"github.com/waymarkhq/waymark/lang/deploy"
 	"github.com/waymarkhq/waymark/lang/limits"
@@ -50,6 +46,10 @@ type Options struct {
 	Builtin func(name string) (source string, ok bool)
 	// Version is the CLI's version, checked against required_version.
 	Version string
+	// Settled, when set, is called once the waymark block is read, before
+	// the rest, with the stack's name and the runtime { address }
+	// setting: plan fetches the deployment meanwhile.
+	Settled func(stack, runtimeAddress string)
 }
 
 // VarArg is one -var NAME=VALUE (Name set) or -var-file FILE (File set).
@@ -176,6 +176,12 @@ type loader struct {
 	checks []providerCheck
 	// suggested counts the look-ups for similar names (suggestName).
 	suggested int
+	// schemas are the hcl schemas of the language's blocks, made once a
+	// load rather than once a block; module instances share them.
+	schemas map[*schema.Block]*hcl.BodySchema
+	// prefetched are the provider schemas asked for before the channels
+	// are decoded (prefetchSchemas).
+	prefetched *prefetch
 
 	// module is the address of the module instance this loader reads
 	// (module.shop, module.shop["eu"]), "" for the root configuration;
@@ -192,10 +198,11 @@ func newLoader(ctx context.Context, dir string, opts Options) *loader {
 		opts.Builtin = func(string) (string, bool) { return "", false }
 	}
 	return &loader{
-		ctx:    ctx,
-		budget: limits.NewBudget(ctx),
-		dir:    dir,
-		opts:   opts,
+		ctx:     ctx,
+		budget:  limits.NewBudget(ctx),
+		dir:     dir,
+		opts:    opts,
+		schemas: map[*schema.Block]*hcl.BodySchema{},
 		cfg: &Config{
 			Dir:               dir,
 			Sources:           map[string][]byte{},
@@ -248,48 +255,6 @@ type source struct {
 	// then not kept in Config.Sources, so that nothing parses it to
 	// render a diagnostic either.
 	refused bool
-}
-
-// parseAll parses the files, several at once (parsing is most of the
-// cost of loading a large configuration), and records their texts and
-// diagnostics in order. It returns the files in the same order, nil for
-// those that did not parse.
-func (l *loader) parseAll(srcs []source) []*hcl.File {
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for i := range srcs {
-		s := &srcs[i]
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			syntax := limits.Config
-			if strings.HasSuffix(s.name, ".json") {
-				syntax = limits.JSON
-			}
-			// The parsers recurse on nesting: too deep a file would
-			// overflow the stack.
-			if d := limits.CheckNesting(s.src, s.name, hcl.InitialPos, syntax); d != nil {
-				s.diags, s.refused = hcl.Diagnostics{d}, true
-			} else if syntax == limits.JSON {
-				s.f, s.diags = hcljson.Parse(s.src, s.name)
-			} else {
-				s.f, s.diags = hclsyntax.ParseConfig(s.src, s.name, hcl.InitialPos)
-			}
-		}()
-	}
-	wg.Wait()
-	out := make([]*hcl.File, len(srcs))
-	for i, s := range srcs {
-		if !s.refused {
-			l.cfg.Sources[s.name] = s.src
-		}
-		l.addAll(s.diags)
-		if !s.diags.HasErrors() {
-			out[i] = s.f
-		}
-	}
-	return out
 }
 
 // parseConfig parses the configuration's files and returns those that

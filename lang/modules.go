@@ -193,7 +193,7 @@ func (l *loader) readModule(dir string, at hcl.Range) *moduleSource {
 // Document, into which its journeys go.
 func (l *loader) child(dir, module string, inputs map[string]moduleInput, call hcl.Range) *loader {
 	m := &loader{
-		ctx: l.ctx, budget: l.budget, dir: dir, opts: l.opts,
+		ctx: l.ctx, budget: l.budget, dir: dir, opts: l.opts, schemas: l.schemas,
 		module: module, inputs: inputs, call: call,
 		cfg: &Config{
 			Dir:               dir,

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/waymarkhq/waymark/lang"
 	"github.com/waymarkhq/waymark/lang/deploy"
@@ -70,6 +71,7 @@ func BenchmarkDiffRender(b *testing.B) {
 	desired := benchDocument(true)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := plannertest.CPUTime()
 	for b.Loop() {
 		changes, err := planner.Diff(prior, desired)
 		if err != nil {
@@ -83,6 +85,7 @@ func BenchmarkDiffRender(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu)
 }
 
 // BenchmarkPlan: what `waymark plan` does after validation: read the
@@ -96,6 +99,7 @@ func BenchmarkPlan(b *testing.B) {
 	desired := benchDocument(true)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := plannertest.CPUTime()
 	for b.Loop() {
 		p, err := planner.Plan(ctx, rt, desired, planner.Options{})
 		if err != nil {
@@ -108,12 +112,15 @@ func BenchmarkPlan(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu)
 }
 
 // benchConfig is the same stack as HCL, for the loader.
 func benchConfig(variant bool) string {
-	var sb strings.Builder
-	sb.WriteString(`waymark {
+	return benchHeader + benchJourneyText(variant, 0, benchJourneys)
+}
+
+const benchHeader = `waymark {
   stack = "bench"
 }
 customer {
@@ -125,8 +132,12 @@ event "cart_updated" {
 channel "web" {
   provider = inbound
 }
-`)
-	for j := 0; j < benchJourneys; j++ {
+`
+
+// benchJourneyText is the HCL of journeys from to to-1.
+func benchJourneyText(variant bool, from, to int) string {
+	var sb strings.Builder
+	for j := from; j < to; j++ {
 		fmt.Fprintf(&sb, "journey \"j%04d\" {\n  entry {\n    event     = event.cart_updated\n    condition = event.cart_value > 20\n  }\n", j)
 		sb.WriteString("  stage \"browsing\" {}\n  stage \"checkout\" {}\n  stage \"paying\" {}\n")
 		for a := 0; a < benchActionsPerJourney; a++ {
@@ -139,6 +150,19 @@ channel "web" {
 		sb.WriteString("  kpi \"conversion\" {\n    metric = rate(event.cart_updated)\n    window = \"7d\"\n  }\n}\n")
 	}
 	return sb.String()
+}
+
+// benchFiles is the same stack as benchConfig spread over files as a team
+// might keep it: the schema in main.wm.hcl, 100 journeys in each of
+// journeys_00.wm.hcl to journeys_09.wm.hcl.
+func benchFiles(variant bool) map[string][]byte {
+	files := map[string][]byte{"main.wm.hcl": []byte(benchHeader)}
+	const n = 10
+	per := benchJourneys / n
+	for f := 0; f < n; f++ {
+		files[fmt.Sprintf("journeys_%02d.wm.hcl", f)] = []byte(benchJourneyText(variant, f*per, (f+1)*per))
+	}
+	return files
 }
 
 // BenchmarkValidatePlan: the whole of `waymark plan` but the network: load
@@ -158,6 +182,7 @@ func BenchmarkValidatePlan(b *testing.B) {
 	src := map[string][]byte{"main.wm.hcl": []byte(benchConfig(true))}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := plannertest.CPUTime()
 	for b.Loop() {
 		cfg, diags := lang.LoadSources(ctx, ".", src, plannertest.Options())
 		if diags.HasErrors() {
@@ -174,6 +199,48 @@ func BenchmarkValidatePlan(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu)
+}
+
+// reportCPU reports the CPU time per operation since cpu, which the wall
+// time of a shared machine does not tell.
+func reportCPU(b *testing.B, cpu time.Duration) {
+	b.ReportMetric((plannertest.CPUTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
+}
+
+// BenchmarkValidatePlanFiles is BenchmarkValidatePlan with the
+// configuration in 11 files (benchFiles) rather than one.
+func BenchmarkValidatePlanFiles(b *testing.B) {
+	ctx := context.Background()
+	rt := &plannertest.Runtime{}
+	prior, diags := lang.LoadSources(ctx, ".", benchFiles(false), plannertest.Options())
+	if diags.HasErrors() {
+		b.Fatal(diags.Error())
+	}
+	if _, err := rt.Deploy(ctx, "bench", 0, prior.Document); err != nil {
+		b.Fatal(err)
+	}
+	src := benchFiles(true)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := plannertest.CPUTime()
+	for b.Loop() {
+		cfg, diags := lang.LoadSources(ctx, ".", src, plannertest.Options())
+		if diags.HasErrors() {
+			b.Fatal(diags.Error())
+		}
+		p, err := planner.Plan(ctx, rt, cfg.Document, planner.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if s := p.Summary(); s.Change != benchJourneys/10 {
+			b.Fatalf("%d changes, want %d", s.Change, benchJourneys/10)
+		}
+		if err := views.Human(io.Discard, p, views.HumanOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportCPU(b, cpu)
 }
 
 func planFrom(changes []plans.Change, desired *deploy.Document) *plans.Plan {
@@ -265,6 +332,7 @@ func BenchmarkValidatePlanModule(b *testing.B) {
 	dir := benchModuleDir(b, true)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := plannertest.CPUTime()
 	for b.Loop() {
 		cfg, diags := lang.Load(ctx, dir, plannertest.Options())
 		if diags.HasErrors() {
@@ -281,4 +349,5 @@ func BenchmarkValidatePlanModule(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu)
 }

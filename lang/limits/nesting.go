@@ -35,7 +35,27 @@ const (
 // apart it counts, which only ever makes it stricter. start is the position
 // of src's first byte.
 func CheckNesting(src []byte, filename string, start hcl.Pos, syntax Syntax) *hcl.Diagnostic {
-	s := &nestScan{src: src}
+	return (&nestScan{src: src}).check(filename, start, syntax)
+}
+
+// CheckNestingCuts is CheckNesting of a file of native syntax (Config)
+// that also returns where its top-level items end: each offset is just
+// after a "}" that closes a brace opened at the top level (a block's body,
+// or an object) and the newline after it, the offsets at least minChunk
+// bytes apart and none at the end of src. Cutting the file there
+// gives pieces that parse on their own, when the scan read the file as
+// the parser does; a caller must check that each piece parses without a
+// diagnostic before it trusts the cut.
+func CheckNestingCuts(src []byte, filename string, start hcl.Pos, minChunk int) ([]int, *hcl.Diagnostic) {
+	s := &nestScan{src: src, cuts: []int{}, minChunk: minChunk}
+	if d := s.check(filename, start, Config); d != nil {
+		return nil, d
+	}
+	return s.cuts, nil
+}
+
+func (s *nestScan) check(filename string, start hcl.Pos, syntax Syntax) *hcl.Diagnostic {
+	src := s.src
 	switch syntax {
 	case JSON, JSONData:
 		s.json(syntax == JSON)
@@ -114,6 +134,10 @@ type nestScan struct {
 	fail   string
 	at     int
 	number bool
+	// cuts, when not nil, collects the ends of top-level blocks
+	// (CheckNestingCuts), minChunk bytes apart at least.
+	cuts     []int
+	minChunk int
 }
 
 func (s *nestScan) depth() int { return len(s.frames) - 1 + s.ops }
@@ -223,6 +247,9 @@ func (s *nestScan) expression() {
 		want := bracketKind(c)
 		if k := s.top().kind; len(s.frames) > 1 && (k == want || (c == '}' && k == frameInterp)) {
 			s.pop()
+			if s.cuts != nil && len(s.frames) == 1 && k == frameBrace && s.peek(0) == '\n' {
+				s.cut(s.i + 1)
+			}
 		}
 	case c == ',':
 		s.i++
@@ -266,6 +293,18 @@ func (s *nestScan) expression() {
 		}
 	default:
 		s.i++
+	}
+}
+
+// cut records a top-level block's end at off, unless the previous cut is
+// less than minChunk bytes before it.
+func (s *nestScan) cut(off int) {
+	last := 0
+	if n := len(s.cuts); n > 0 {
+		last = s.cuts[n-1]
+	}
+	if off-last >= s.minChunk && off < len(s.src) {
+		s.cuts = append(s.cuts, off)
 	}
 }
 

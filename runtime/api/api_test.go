@@ -186,6 +186,14 @@ func TestDeployments(t *testing.T) {
 	if err != nil || d2.Serial != 2 || d2.Summary != "0 to add, 1 to change, 2 to destroy" {
 		t.Fatalf("second deployment %+v %v", d2, err)
 	}
+	// The runtime keeps the withheld form it gave out: asked again, it
+	// gives the same; after a deployment, the new one's.
+	for range 2 {
+		st2, err := c.Stack(ctx(t), "growth")
+		if err != nil || st2.Serial != 2 || st2.Digest != d2.Digest || !bytes.Contains(st2.Document, []byte(`"state":"draining"`)) {
+			t.Fatalf("stack after the second deployment: %+v %v", st2, err)
+		}
+	}
 	hist, err := c.History(ctx(t), "growth")
 	if err != nil || len(hist) != 2 || hist[0].Serial != 2 || hist[1].Serial != 1 || hist[1].Digest != d.Digest {
 		t.Fatalf("history %+v %v", hist, err)

@@ -129,7 +129,9 @@ type Service struct {
 	outbox *delivery.Outbox
 	prov   *providers
 	docs   docCache
-	an     *analyticsFeed
+	// withheld are the stacks' documents as Stack gives them out.
+	withheld withheldCache
+	an       *analyticsFeed
 
 	shred *shredder
 

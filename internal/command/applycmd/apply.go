@@ -102,6 +102,7 @@ func Run(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
 	if opts.PlanFile != "" {
 		return runSaved(ctx, s, opts)
 	}
+	defer cmdutil.BatchGC()()
 	p, rt, err := plancmd.Make(ctx, s, plancmd.Request{
 		Source:  plancmd.Source{Dir: opts.Dir, Vars: opts.Vars.Args, Providers: opts.Providers},
 		Destroy: opts.Destroy,

@@ -62,6 +62,8 @@ type Options struct {
 	// Providers overrides the provider schemas (tests); nil uses the
 	// built-in providers' schemas.
 	Providers provschema.Source
+	// Settled is lang.Options.Settled.
+	Settled func(stack, runtimeAddress string)
 }
 
 // Load loads the configuration in opts.Dir. Channel and message bodies are
@@ -107,6 +109,7 @@ func Load(ctx context.Context, s *cmdutil.Streams, opts Options) (*lang.Config, 
 		Providers: src,
 		Builtin:   Builtin,
 		Version:   version.Version,
+		Settled:   opts.Settled,
 	})
 	diags = append(diags, ld...)
 	if lock != nil && cfg != nil {

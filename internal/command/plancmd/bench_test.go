@@ -23,6 +23,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/command/validatecmd"
 	"github.com/waymarkhq/waymark/lang"
 	"github.com/waymarkhq/waymark/planner"
+	"github.com/waymarkhq/waymark/planner/plannertest"
 )
 
 // The quality target (quality.md): waymark validate + waymark plan of
@@ -149,7 +150,8 @@ func valueOf(j int) string {
 // actions: waymark validate, then waymark plan against a runtime process
 // (waymark runtime serve) that has the stack deployed and is idle, with the
 // built-in providers as real plugin processes, as the commands run them.
-// The sub-benchmarks give each command's share.
+// The sub-benchmarks give each command's share, run in this process, and
+// the two run as the user runs them, as processes (processes).
 func BenchmarkValidatePlan(b *testing.B) {
 	b.Setenv(asWaymark, "1") // child processes are this binary, serving as waymark
 	ctx := context.Background()
@@ -196,24 +198,59 @@ func BenchmarkValidatePlan(b *testing.B) {
 		}
 	}
 	b.Run("validate+plan", func(b *testing.B) {
+		cpu := plannertest.CPUTime()
 		for b.Loop() {
 			validate(b)
 			plan(b)
 		}
-		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/op")
+		report(b, cpu)
 	})
 	b.Run("validate", func(b *testing.B) {
+		cpu := plannertest.CPUTime()
 		for b.Loop() {
 			validate(b)
 		}
-		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/op")
+		report(b, cpu)
 	})
 	b.Run("plan", func(b *testing.B) {
+		cpu := plannertest.CPUTime()
 		for b.Loop() {
 			plan(b)
 		}
-		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/op")
+		report(b, cpu)
 	})
+	// What a user runs: the two commands as processes of their own, each
+	// starting, launching its providers and exiting.
+	self, err := os.Executable()
+	if err != nil {
+		b.Fatal(err)
+	}
+	run := func(b *testing.B, want int, args ...string) {
+		cmd := exec.Command(self, args...)
+		cmd.Env = append(os.Environ(), "WAYMARK_ADDR="+addr)
+		var out strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err := cmd.Run()
+		if code := cmd.ProcessState.ExitCode(); code != want {
+			b.Fatalf("waymark %s: exit status %d (%v), want %d\n%s", strings.Join(args, " "), code, err, want, out.String())
+		}
+	}
+	b.Run("processes", func(b *testing.B) {
+		cpu := plannertest.CPUTime()
+		for b.Loop() {
+			run(b, 0, "validate", "-var", "v=2", dir)
+			run(b, cmdutil.ExitChanges, "plan", "-detailed-exitcode", "-var", "v=2", dir)
+		}
+		report(b, cpu)
+	})
+}
+
+// report reports the seconds per operation and the CPU time per operation
+// since cpu (this process's and its exited children's: the providers and
+// the commands; not the runtime's), which on a shared machine says more.
+func report(b *testing.B, cpu time.Duration) {
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/op")
+	b.ReportMetric((plannertest.CPUTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
 }
 
 // startRuntime runs waymark runtime serve (this binary, as waymark) on a

@@ -24,6 +24,8 @@ type Source struct {
 	// Providers overrides the provider schemas (tests); nil runs the
 	// built-in providers and those the lock file records.
 	Providers provschema.Source
+	// Settled is lang.Options.Settled.
+	Settled func(stack, runtimeAddress string)
 }
 
 // Loaded is a configuration loaded for deployment.
@@ -39,7 +41,7 @@ type Loaded struct {
 // Load loads the configuration, printing its diagnostics (warnings too) on
 // s.Err; with errors it ends the command with status 1.
 func Load(ctx context.Context, s *cmdutil.Streams, src Source) (*Loaded, error) {
-	cfg, diags := cfgload.Load(ctx, s, cfgload.Options{Dir: src.Dir, Vars: src.Vars, Providers: src.Providers})
+	cfg, diags := cfgload.Load(ctx, s, cfgload.Options{Dir: src.Dir, Vars: src.Vars, Providers: src.Providers, Settled: src.Settled})
 	cmdutil.SortDiagnostics(diags)
 	s.WriteDiagnostics(s.Err, diags, cfgload.Sources(cfg))
 	if diags.HasErrors() || cfg == nil || cfg.Document == nil {
@@ -101,8 +103,23 @@ type Request struct {
 
 // Make loads the configuration and plans it against the runtime; it
 // returns the plan and the runtime it was made against.
+//
+// The deployment is asked for as soon as the waymark block names the
+// stack and the runtime, while the rest of the configuration loads.
 func Make(ctx context.Context, s *cmdutil.Streams, req Request) (*plans.Plan, planner.Runtime, error) {
-	l, err := Load(ctx, s, req.Source)
+	fetchCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var early *earlyStack
+	src := req.Source
+	src.Settled = func(stack, address string) {
+		rt := req.Runtime
+		if rt == nil {
+			rt = rtclient.New(getenv(s), address)
+		}
+		early = fetchStack(fetchCtx, rt, stack)
+		early.address = address
+	}
+	l, err := Load(ctx, s, src)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -110,9 +127,52 @@ func Make(ctx context.Context, s *cmdutil.Streams, req Request) (*plans.Plan, pl
 	if rt == nil {
 		rt = Runtime(s, l)
 	}
-	p, err := planner.Plan(ctx, rt, l.Document, planner.Options{Variables: l.Variables, Destroy: req.Destroy, WaymarkVersion: version.Version})
+	prt := rt
+	if early != nil && early.stack == l.Document.Stack && early.address == l.Config.RuntimeAddress {
+		prt = &earlyRuntime{Runtime: rt, early: early}
+	}
+	p, err := planner.Plan(ctx, prt, l.Document, planner.Options{Variables: l.Variables, Destroy: req.Destroy, WaymarkVersion: version.Version})
 	if err != nil {
 		return nil, nil, err
 	}
 	return p, rt, nil
+}
+
+// earlyStack is a stack's deployment asked for while the configuration
+// loads, of the runtime that address (the runtime { address } setting)
+// names.
+type earlyStack struct {
+	stack, address string
+	done           chan struct{}
+	dep            *planner.Deployment
+	err            error
+}
+
+func fetchStack(ctx context.Context, rt planner.Runtime, stack string) *earlyStack {
+	e := &earlyStack{stack: stack, done: make(chan struct{})}
+	go func() {
+		defer close(e.done)
+		e.dep, e.err = rt.Stack(ctx, stack)
+	}()
+	return e
+}
+
+// earlyRuntime answers the first Stack of the early stack with the early
+// answer; everything else goes to Runtime.
+type earlyRuntime struct {
+	planner.Runtime
+	early *earlyStack
+}
+
+func (r *earlyRuntime) Stack(ctx context.Context, stack string) (*planner.Deployment, error) {
+	if e := r.early; e != nil && stack == e.stack {
+		r.early = nil
+		select {
+		case <-e.done:
+			return e.dep, e.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return r.Runtime.Stack(ctx, stack)
 }

@@ -81,6 +81,7 @@ func Run(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	defer cmdutil.BatchGC()()
 	p, _, err := Make(ctx, s, Request{
 		Source:  Source{Dir: opts.Dir, Vars: opts.Vars.Args, Providers: opts.Providers},
 		Destroy: opts.Destroy,

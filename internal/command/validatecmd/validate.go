@@ -53,6 +53,7 @@ Exit status 0 means valid (warnings may be printed); 1 means errors.`,
 
 // Run validates and reports.
 func Run(ctx context.Context, s *cmdutil.Streams, opts *Options) error {
+	defer cmdutil.BatchGC()()
 	cfg, diags := cfgload.Load(ctx, s, cfgload.Options{Dir: opts.Dir, Vars: opts.Vars.Args, Providers: opts.Providers})
 	cmdutil.SortDiagnostics(diags)
 	src := cfgload.Sources(cfg)
