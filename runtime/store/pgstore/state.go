@@ -89,10 +89,10 @@ func checkCommit(c store.Commit) error {
 	return nil
 }
 
-// appendFacts numbers facts in their partitions and stores them. It locks
-// the fact heads of their partitions, in order of partition, until the
-// transaction ends: so each partition's facts are numbered in commit
-// order.
+// appendFacts numbers facts in their partitions and stores them, a run of
+// each partition's in a row (packRun). It locks the fact heads of their
+// partitions, in order of partition, until the transaction ends: so each
+// partition's facts are numbered in commit order.
 func appendFacts(ctx context.Context, tx pgx.Tx, facts []store.Fact) error {
 	if len(facts) == 0 {
 		return nil
@@ -116,23 +116,29 @@ func appendFacts(ctx context.Context, tx pgx.Tx, facts []store.Fact) error {
 	}); err != nil {
 		return err
 	}
-	parts := make([]int32, len(facts))
-	seqs := make([]int64, len(facts))
-	data := make([][]byte, len(facts))
-	for i, f := range facts {
+	// Each partition's run, in the order of facts.
+	run := map[int32][]byte{}
+	firsts := map[int32]int64{}
+	for _, f := range facts {
 		p := int32(f.Partition)
+		if _, ok := firsts[p]; !ok {
+			firsts[p] = head[p] + 1
+		}
 		head[p]++
-		parts[i], seqs[i], data[i] = p, head[p], orEmpty(f.Data)
+		run[p] = packFact(run[p], f.Data)
 	}
-	hp := make([]int32, 0, len(head))
-	hs := make([]int64, 0, len(head))
-	for p, n := range head {
-		hp, hs = append(hp, p), append(hs, n)
+	parts := make([]int32, 0, len(run))
+	lasts := make([]int64, 0, len(run))
+	first := make([]int64, 0, len(run))
+	data := make([][]byte, 0, len(run))
+	for _, p := range ps {
+		parts, lasts, first, data = append(parts, p), append(lasts, head[p]), append(first, firsts[p]), append(data, run[p])
 	}
 	b := &pgx.Batch{}
-	b.Queue(`INSERT INTO facts (part, seq, data) SELECT * FROM unnest($1::int[], $2::bigint[], $3::bytea[])`, parts, seqs, data)
+	b.Queue(`INSERT INTO facts (part, seq, first, data) SELECT * FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::bytea[])`,
+		parts, lasts, first, data)
 	b.Queue(`UPDATE fact_heads SET seq = u.seq FROM unnest($1::int[], $2::bigint[]) AS u(part, seq)
-		WHERE fact_heads.part = u.part`, hp, hs)
+		WHERE fact_heads.part = u.part`, parts, lasts)
 	return tx.SendBatch(ctx, b).Close()
 }
 
