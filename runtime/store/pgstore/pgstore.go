@@ -48,6 +48,10 @@ type Store struct {
 	stop       chan struct{}
 	committers sync.WaitGroup
 	lastPrune  atomic.Int64 // when the ids were last pruned, unix nanoseconds
+	// seen is the highest head of the log a Read returned or an append
+	// committed here: what a read's choice of statement estimates the
+	// records past its positions from.
+	seen atomic.Uint64
 }
 
 var _ store.Store = (*Store)(nil)
