@@ -35,10 +35,12 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 		b := &pgx.Batch{}
 		if len(c.Delete) > 0 {
 			ids := make([][]byte, len(c.Delete))
+			parts := make([]int32, len(c.Delete))
 			for i, id := range c.Delete {
-				ids[i] = bytesOf(id)
+				ids[i], parts[i] = bytesOf(id), int32(store.PartitionOf(id))
 			}
-			b.Queue(`DELETE FROM customers WHERE id = ANY($1::bytea[])`, ids)
+			b.Queue(`DELETE FROM customers USING unnest($1::int[], $2::bytea[]) AS d(part, id)
+				WHERE customers.part = d.part AND customers.id = d.id`, parts, ids)
 			// An empty customer is none: entries of no customer stay.
 			b.Queue(`DELETE FROM decisions WHERE customer = ANY($1::bytea[]) AND customer <> ''::bytea`, ids)
 			b.Queue(`DELETE FROM deliveries WHERE customer = ANY($1::bytea[]) AND customer <> ''::bytea`, ids)
@@ -172,7 +174,7 @@ func queueCustomers(b *pgx.Batch, cs []store.Customer) {
 	}
 	b.Queue(`INSERT INTO customers (id, part, due, data)
 		SELECT * FROM unnest($1::bytea[], $2::int[], $3::bigint[], $4::bytea[])
-		ON CONFLICT (id) DO UPDATE SET part = excluded.part, due = excluded.due, data = excluded.data`,
+		ON CONFLICT (part, id) DO UPDATE SET due = excluded.due, data = excluded.data`,
 		ids, parts, dues, data)
 }
 
@@ -317,7 +319,8 @@ func (s *Store) Customer(ctx context.Context, id string) (store.Customer, error)
 		return store.Customer{}, err
 	}
 	defer s.leave()
-	rows, err := s.pool.Query(ctx, `SELECT id, part, due, data FROM customers WHERE id = $1`, bytesOf(id))
+	rows, err := s.pool.Query(ctx, `SELECT id, part, due, data FROM customers WHERE part = $1 AND id = $2`,
+		store.PartitionOf(id), bytesOf(id))
 	if err != nil {
 		return store.Customer{}, fmt.Errorf("reading a customer: %w", err)
 	}
@@ -340,11 +343,18 @@ func (s *Store) CustomersByID(ctx context.Context, ids []string) ([]store.Custom
 	if len(ids) == 0 {
 		return []store.Customer{}, nil
 	}
-	bs := make([][]byte, len(ids))
-	for i, id := range ids {
-		bs[i] = bytesOf(id)
+	// Each id once: the join returns a row for each.
+	bs := make([][]byte, 0, len(ids))
+	parts := make([]int32, 0, len(ids))
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			bs, parts = append(bs, bytesOf(id)), append(parts, int32(store.PartitionOf(id)))
+		}
 	}
-	rows, err := s.pool.Query(ctx, `SELECT id, part, due, data FROM customers WHERE id = ANY($1::bytea[])`, bs)
+	rows, err := s.pool.Query(ctx, `SELECT c.id, c.part, c.due, c.data
+		FROM unnest($1::int[], $2::bytea[]) AS u(part, id) JOIN customers c ON c.part = u.part AND c.id = u.id`, parts, bs)
 	if err != nil {
 		return nil, fmt.Errorf("reading customers: %w", err)
 	}
