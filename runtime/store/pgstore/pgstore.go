@@ -82,6 +82,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	}
 	cfg.MaxConns = opts.MaxConns
 	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+		useByteaArrayCodec(c)
 		for _, set := range []string{
 			// A commit returns once it is flushed, and only then is it
 			// seen, whatever the database's default says.
