@@ -83,7 +83,9 @@ type Options struct {
 	// what it processed once CommitEvery has passed since its last commit
 	// (default 500ms), once CommitRecords log records were applied since
 	// (default 65,536), or once the log brought nothing new for
-	// CommitIdle (default 10ms); Sync, WaitProcessed, handing a partition
+	// CommitIdle (default 10ms; for a replica that holds only some
+	// partitions, once the log's head has also not risen for a Poll);
+	// Sync, WaitProcessed, handing a partition
 	// over and stopping commit at once. The events are durable in the log
 	// before they are acknowledged, so grouping loses nothing: a crash
 	// replays the log from the last commit.
@@ -164,8 +166,11 @@ type Engine struct {
 	applied    int
 	arrivals   []time.Time
 	lastCommit time.Time
-	committed  atomic.Uint64
-	commits    chan pending
+	// readHead is the highest head a read returned, grew when it last rose.
+	readHead  uint64
+	grew      time.Time
+	committed atomic.Uint64
+	commits   chan pending
 	// counts holds the stage counts of commits handed to the committer
 	// and not yet written, so that StageCounts sees them meanwhile.
 	counts    inflightCounts
@@ -598,9 +603,23 @@ func (e *Engine) loop(ctx context.Context) error {
 			continue // more may have come meanwhile
 		}
 		// Nothing new: what was processed is committed unless records
-		// come within CommitIdle.
-		// A commit still being written does not count: the store may
-		// hold appends back behind it (bbolt has one writer).
+		// come within CommitIdle. Records other replicas append do not
+		// wake this one: while the log's head rose within a poll, they
+		// keep coming, and this replica's stretches grow until a group is
+		// due (CommitEvery, CommitRecords) rather than committing the
+		// little it had after each wake.
+		if e.unsaved() && !e.holdsAll() && time.Since(e.grew) < e.opts.Poll {
+			if err := e.commitDue(ctx, false); err != nil {
+				return err
+			}
+			if err := e.idle(ctx); err != nil {
+				return nil
+			}
+			continue
+		}
+		// Otherwise, after CommitIdle. A commit still being written does
+		// not count: the store may hold appends back behind it (bbolt has
+		// one writer).
 		if e.unsaved() {
 			if err := e.commitDue(ctx, !e.waitIdle(ctx) && e.committed.Load() >= e.sent); err != nil {
 				return err
@@ -769,6 +788,9 @@ func (e *Engine) step(ctx context.Context) (int, error) {
 	recs, head, err := e.st.Read(ctx, from, e.opts.MaxBatch)
 	if err != nil {
 		return 0, fmt.Errorf("reading the event log: %w", err)
+	}
+	if head.Seq > e.readHead {
+		e.readHead, e.grew = head.Seq, time.Now()
 	}
 	// Where this stretch ends and the clocks there: the head when the read
 	// got everything, else just after the last record read.

@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
@@ -13,6 +14,9 @@ import (
 
 // Facts implements store.Store: it reads the fact heads, then each
 // partition that has facts past its position, in order, until it has max.
+// A partition's facts are past both its position and the snapshot's (a
+// run the snapshot holds part of keeps its first facts, deleted with the
+// run once the snapshot holds all of it).
 func (s *Store) Facts(ctx context.Context, after []uint64, max int) ([]store.Fact, error) {
 	if err := s.enter(); err != nil {
 		return nil, err
@@ -21,40 +25,83 @@ func (s *Store) Facts(ctx context.Context, after []uint64, max int) ([]store.Fac
 	if after != nil && len(after) != store.Partitions {
 		return nil, fmt.Errorf("facts: %d positions, not %d", len(after), store.Partitions)
 	}
-	pos := func(p int) int64 {
-		if after == nil {
-			return 0
-		}
-		return int64(after[p])
-	}
 	out := []store.Fact{}
 	if max <= 0 {
 		return out, nil
 	}
-	heads, _, err := s.factHeads(ctx)
+	heads, upTo, err := s.factHeads(ctx)
 	if err != nil {
 		return nil, err
 	}
 	for p := 0; p < store.Partitions && len(out) < max; p++ {
-		if heads[p] <= pos(p) {
+		from := upTo[p]
+		if after != nil {
+			from = max64(from, int64(after[p]))
+		}
+		if heads[p] <= from {
 			continue
 		}
-		rows, err := s.pool.Query(ctx, `SELECT seq, data FROM facts WHERE part = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
-			p, pos(p), max-len(out))
+		// A row holds one fact or more: max-len(out) rows are enough.
+		rows, err := s.pool.Query(ctx, `SELECT seq, first, data FROM facts WHERE part = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+			p, from, max-len(out))
 		if err != nil {
 			return nil, fmt.Errorf("reading facts: %w", err)
 		}
 		var seq int64
+		var first *int64
 		var data []byte
-		_, err = pgx.ForEachRow(rows, []any{&seq, &data}, func() error {
-			out = append(out, store.Fact{Partition: p, Seq: uint64(seq), Data: data})
-			return nil
+		_, err = pgx.ForEachRow(rows, []any{&seq, &first, &data}, func() error {
+			if first == nil { // a row of one fact
+				if len(out) < max {
+					out = append(out, store.Fact{Partition: p, Seq: uint64(seq), Data: data})
+				}
+				return nil
+			}
+			return unpackRun(data, *first, seq, func(n int64, fact []byte) bool {
+				if n > from && len(out) < max {
+					out = append(out, store.Fact{Partition: p, Seq: uint64(n), Data: fact})
+				}
+				return len(out) < max
+			})
 		})
 		if err != nil {
 			return nil, fmt.Errorf("reading facts: %w", err)
 		}
 	}
 	return out, nil
+}
+
+func max64(a, b int64) int64 {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// packFact appends a fact to a run: its length as a uvarint, then it.
+func packFact(run, fact []byte) []byte {
+	run = binary.AppendUvarint(run, uint64(len(fact)))
+	return append(run, fact...)
+}
+
+// unpackRun calls each with the facts of run, numbered first to last,
+// while each returns true. A fact shares run's memory.
+func unpackRun(run []byte, first, last int64, each func(n int64, fact []byte) bool) error {
+	for n := first; n <= last; n++ {
+		size, k := binary.Uvarint(run)
+		if k <= 0 || uint64(len(run)-k) < size {
+			return fmt.Errorf("the run of facts %d to %d is cut short at %d", first, last, n)
+		}
+		fact := run[k : k+int(size) : k+int(size)]
+		run = run[k+int(size):]
+		if !each(n, fact) {
+			return nil
+		}
+	}
+	if len(run) != 0 {
+		return fmt.Errorf("the run of facts %d to %d has %d bytes past its last", first, last, len(run))
+	}
+	return nil
 }
 
 // factHeads returns the last fact number and the snapshot's position of

@@ -115,6 +115,8 @@ func (s *Store) commitGroup(group []*appendReq, locked func()) {
 	})
 	if err != nil {
 		err = fmt.Errorf("appending to the event log: %w", err)
+	} else if len(seqs) > 0 {
+		s.see(slices.Max(seqs))
 	}
 	for _, req := range group {
 		if err != nil {
@@ -280,7 +282,7 @@ func (s *Store) Read(ctx context.Context, from []store.From, max int) ([]store.L
 		clear(after)
 		max = 0
 	}
-	q, args := readStatement(after, max)
+	q, args := readStatement(after, max, s.seen.Load())
 	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, store.Head{}, fmt.Errorf("reading the log: %w", err)
@@ -309,11 +311,22 @@ func (s *Store) Read(ctx context.Context, from []store.From, max int) ([]store.L
 	if err != nil {
 		return nil, store.Head{}, fmt.Errorf("reading the log: %w", err)
 	}
+	s.see(head.Seq)
 	return out, head, nil
 }
 
-// fewPartitions is how many partitions a read reads one by one at most;
-// a read of more scans the log in order of seq.
+// see raises seen to seq.
+func (s *Store) see(seq uint64) {
+	for {
+		old := s.seen.Load()
+		if seq <= old || s.seen.CompareAndSwap(old, seq) {
+			return
+		}
+	}
+}
+
+// fewPartitions is how many partitions a read reads one by one however
+// far behind they are.
 const fewPartitions = 8
 
 // readFew reads each partition of after on its own, as a range of the log's
@@ -350,9 +363,30 @@ const readMany = `SELECT h.seq, h.clock, h.arrival_clock,
 	ORDER BY r.seq`
 
 // readStatement is the statement of a read from the positions after (one
-// for AllPartitions included), and its arguments.
-func readStatement(after map[int]uint64, max int) (string, []any) {
-	if len(after) <= fewPartitions {
+// for AllPartitions included), and its arguments. head is the highest head
+// of the log seen, from which it estimates the records of the partitions
+// read past their positions, spread evenly.
+//
+// A read of up to fewPartitions, or of fewer than half the partitions
+// (a replica's share) whose records past their positions number about max
+// or fewer, reads each partition's range of the log's key (readFew): it
+// costs what it returns, where a scan in order of seq would pass over
+// every other partition's records too. A read of more partitions, or of
+// partitions further behind (a replica catching up), scans in order of
+// seq (readMany), which costs what it returns plus what it passes over,
+// rather than up to max records a partition.
+func readStatement(after map[int]uint64, max int, head uint64) (string, []any) {
+	few := len(after) <= fewPartitions
+	if !few && len(after) < store.Partitions/2 {
+		var behind uint64
+		for _, a := range after {
+			if head > a {
+				behind += head - a
+			}
+		}
+		few = behind/store.Partitions <= uint64(max)
+	}
+	if few {
 		var parts []int32
 		var afters []int64
 		for p, a := range after {

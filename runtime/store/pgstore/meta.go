@@ -260,6 +260,14 @@ func (s *Store) AuditLog(ctx context.Context, after uint64, max int) ([]store.Au
 	return out, nil
 }
 
+// keysOf reads the keys of refs ($1), a lookup of each by the key: ref =
+// ANY($1) was planned as a scan of the whole table while it held some
+// tens of thousands of keys, for every batch of events (LIMIT keeps the
+// planner from making the lookups a join, planned the same way).
+const keysOf = `SELECT k.ref, k.key FROM unnest($1::bytea[]) AS u(ref) CROSS JOIN LATERAL (
+	SELECT ref, key FROM customer_keys WHERE ref = u.ref LIMIT 1
+) AS k`
+
 // CustomerKeys implements store.CustomerKeys.
 func (s *Store) CustomerKeys(ctx context.Context, refs []string) (map[string][]byte, error) {
 	if err := s.enter(); err != nil {
@@ -274,7 +282,7 @@ func (s *Store) CustomerKeys(ctx context.Context, refs []string) (map[string][]b
 	for i, r := range refs {
 		bs[i] = []byte(r)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT ref, key FROM customer_keys WHERE ref = ANY($1)`, bs)
+	rows, err := s.pool.Query(ctx, keysOf, bs)
 	if err != nil {
 		return nil, fmt.Errorf("reading customer keys: %w", err)
 	}
@@ -315,7 +323,7 @@ func (s *Store) AddCustomerKeys(ctx context.Context, keys map[string][]byte) (ma
 			ON CONFLICT (ref) DO NOTHING`, refs, vals); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT ref, key FROM customer_keys WHERE ref = ANY($1)`, refs)
+		rows, err := tx.Query(ctx, keysOf, refs)
 		if err != nil {
 			return err
 		}

@@ -2,7 +2,10 @@ package pgstore_test
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -120,5 +123,72 @@ func TestPruneIDs(t *testing.T) {
 	}
 	if n := queryInt(t, dsn, `SELECT count(*) FROM log_ids WHERE id = $1`, []byte("c")); n != 1 {
 		t.Fatal("the id inside the window was pruned")
+	}
+}
+
+// A database written by a runtime of schema version 2 (a row per fact,
+// customers keyed by id) reads the same after this one migrates it, and
+// takes new facts and customers.
+func TestMigrateFromVersion2(t *testing.T) {
+	ctx := context.Background()
+	dsn := pg.Server(t).DB(t) // empty
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := c.Exec(ctx, q, args...); err != nil {
+			t.Fatalf("%.60s: %v", q, err)
+		}
+	}
+	exec(`CREATE TABLE schema_migrations (version bigint PRIMARY KEY, name text NOT NULL, applied bigint NOT NULL)`)
+	for v, name := range []string{"0001_initial", "0002_customer_keys"} {
+		sql, err := os.ReadFile(filepath.Join("migrations", name+".sql"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		exec(string(sql))
+		exec(`INSERT INTO schema_migrations (version, name, applied) VALUES ($1, $2, 0)`, v+1, name)
+	}
+	// As version 2 wrote them: facts 1 and 2 of partition 3, a customer.
+	exec(`INSERT INTO fact_heads (part, seq, up_to) VALUES (3, 2, 0)`)
+	exec(`INSERT INTO facts (part, seq, data) VALUES (3, 1, 'a'::bytea), (3, 2, 'b'::bytea)`)
+	exec(`INSERT INTO customers (id, part, due, data) VALUES ($1, $2, NULL, 'old'::bytea)`, []byte("c-1"), store.PartitionOf("c-1"))
+
+	s, err := pgstore.Open(ctx, dsn, pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Commit(ctx, store.Commit{
+		Facts:     []store.Fact{{Partition: 3, Data: []byte("c")}, {Partition: 3, Data: []byte("d")}},
+		Customers: []store.Customer{{ID: "c-2", Partition: store.PartitionOf("c-2"), Data: []byte("new")}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	facts, err := s.Facts(ctx, nil, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range facts {
+		got = append(got, fmt.Sprintf("%d/%d:%s", f.Partition, f.Seq, f.Data))
+	}
+	if want := "3/1:a 3/2:b 3/3:c 3/4:d"; strings.Join(got, " ") != want {
+		t.Errorf("facts %q, want %q", strings.Join(got, " "), want)
+	}
+	cs, err := s.CustomersByID(ctx, []string{"c-1", "c-2", "c-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = got[:0]
+	for _, cu := range cs {
+		got = append(got, cu.ID+":"+string(cu.Data))
+	}
+	slices.Sort(got)
+	if want := "c-1:old c-2:new"; strings.Join(got, " ") != want {
+		t.Errorf("customers %q, want %q", strings.Join(got, " "), want)
 	}
 }

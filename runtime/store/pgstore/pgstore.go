@@ -48,6 +48,10 @@ type Store struct {
 	stop       chan struct{}
 	committers sync.WaitGroup
 	lastPrune  atomic.Int64 // when the ids were last pruned, unix nanoseconds
+	// seen is the highest head of the log a Read returned or an append
+	// committed here: what a read's choice of statement estimates the
+	// records past its positions from.
+	seen atomic.Uint64
 }
 
 var _ store.Store = (*Store)(nil)
@@ -78,6 +82,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	}
 	cfg.MaxConns = opts.MaxConns
 	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+		useByteaArrayCodec(c)
 		for _, set := range []string{
 			// A commit returns once it is flushed, and only then is it
 			// seen, whatever the database's default says.

@@ -35,10 +35,12 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 		b := &pgx.Batch{}
 		if len(c.Delete) > 0 {
 			ids := make([][]byte, len(c.Delete))
+			parts := make([]int32, len(c.Delete))
 			for i, id := range c.Delete {
-				ids[i] = bytesOf(id)
+				ids[i], parts[i] = bytesOf(id), int32(store.PartitionOf(id))
 			}
-			b.Queue(`DELETE FROM customers WHERE id = ANY($1::bytea[])`, ids)
+			b.Queue(`DELETE FROM customers USING unnest($1::int[], $2::bytea[]) AS d(part, id)
+				WHERE customers.part = d.part AND customers.id = d.id`, parts, ids)
 			// An empty customer is none: entries of no customer stay.
 			b.Queue(`DELETE FROM decisions WHERE customer = ANY($1::bytea[]) AND customer <> ''::bytea`, ids)
 			b.Queue(`DELETE FROM deliveries WHERE customer = ANY($1::bytea[]) AND customer <> ''::bytea`, ids)
@@ -89,10 +91,10 @@ func checkCommit(c store.Commit) error {
 	return nil
 }
 
-// appendFacts numbers facts in their partitions and stores them. It locks
-// the fact heads of their partitions, in order of partition, until the
-// transaction ends: so each partition's facts are numbered in commit
-// order.
+// appendFacts numbers facts in their partitions and stores them, a run of
+// each partition's in a row (packRun). It locks the fact heads of their
+// partitions, in order of partition, until the transaction ends: so each
+// partition's facts are numbered in commit order.
 func appendFacts(ctx context.Context, tx pgx.Tx, facts []store.Fact) error {
 	if len(facts) == 0 {
 		return nil
@@ -116,23 +118,29 @@ func appendFacts(ctx context.Context, tx pgx.Tx, facts []store.Fact) error {
 	}); err != nil {
 		return err
 	}
-	parts := make([]int32, len(facts))
-	seqs := make([]int64, len(facts))
-	data := make([][]byte, len(facts))
-	for i, f := range facts {
+	// Each partition's run, in the order of facts.
+	run := map[int32][]byte{}
+	firsts := map[int32]int64{}
+	for _, f := range facts {
 		p := int32(f.Partition)
+		if _, ok := firsts[p]; !ok {
+			firsts[p] = head[p] + 1
+		}
 		head[p]++
-		parts[i], seqs[i], data[i] = p, head[p], orEmpty(f.Data)
+		run[p] = packFact(run[p], f.Data)
 	}
-	hp := make([]int32, 0, len(head))
-	hs := make([]int64, 0, len(head))
-	for p, n := range head {
-		hp, hs = append(hp, p), append(hs, n)
+	parts := make([]int32, 0, len(run))
+	lasts := make([]int64, 0, len(run))
+	first := make([]int64, 0, len(run))
+	data := make([][]byte, 0, len(run))
+	for _, p := range ps {
+		parts, lasts, first, data = append(parts, p), append(lasts, head[p]), append(first, firsts[p]), append(data, run[p])
 	}
 	b := &pgx.Batch{}
-	b.Queue(`INSERT INTO facts (part, seq, data) SELECT * FROM unnest($1::int[], $2::bigint[], $3::bytea[])`, parts, seqs, data)
+	b.Queue(`INSERT INTO facts (part, seq, first, data) SELECT * FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::bytea[])`,
+		parts, lasts, first, data)
 	b.Queue(`UPDATE fact_heads SET seq = u.seq FROM unnest($1::int[], $2::bigint[]) AS u(part, seq)
-		WHERE fact_heads.part = u.part`, hp, hs)
+		WHERE fact_heads.part = u.part`, parts, lasts)
 	return tx.SendBatch(ctx, b).Close()
 }
 
@@ -166,7 +174,7 @@ func queueCustomers(b *pgx.Batch, cs []store.Customer) {
 	}
 	b.Queue(`INSERT INTO customers (id, part, due, data)
 		SELECT * FROM unnest($1::bytea[], $2::int[], $3::bigint[], $4::bytea[])
-		ON CONFLICT (id) DO UPDATE SET part = excluded.part, due = excluded.due, data = excluded.data`,
+		ON CONFLICT (part, id) DO UPDATE SET due = excluded.due, data = excluded.data`,
 		ids, parts, dues, data)
 }
 
@@ -311,7 +319,8 @@ func (s *Store) Customer(ctx context.Context, id string) (store.Customer, error)
 		return store.Customer{}, err
 	}
 	defer s.leave()
-	rows, err := s.pool.Query(ctx, `SELECT id, part, due, data FROM customers WHERE id = $1`, bytesOf(id))
+	rows, err := s.pool.Query(ctx, `SELECT id, part, due, data FROM customers WHERE part = $1 AND id = $2`,
+		store.PartitionOf(id), bytesOf(id))
 	if err != nil {
 		return store.Customer{}, fmt.Errorf("reading a customer: %w", err)
 	}
@@ -334,11 +343,23 @@ func (s *Store) CustomersByID(ctx context.Context, ids []string) ([]store.Custom
 	if len(ids) == 0 {
 		return []store.Customer{}, nil
 	}
-	bs := make([][]byte, len(ids))
-	for i, id := range ids {
-		bs[i] = bytesOf(id)
+	// Each id once: the join returns a row for each.
+	bs := make([][]byte, 0, len(ids))
+	parts := make([]int32, 0, len(ids))
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			bs, parts = append(bs, bytesOf(id)), append(parts, int32(store.PartitionOf(id)))
+		}
 	}
-	rows, err := s.pool.Query(ctx, `SELECT id, part, due, data FROM customers WHERE id = ANY($1::bytea[])`, bs)
+	// A lookup of each by the key (LIMIT keeps the planner from making it a
+	// join, which it planned as a scan of the whole table while that was
+	// small, for every call).
+	rows, err := s.pool.Query(ctx, `SELECT c.id, c.part, c.due, c.data
+		FROM unnest($1::int[], $2::bytea[]) AS u(part, id) CROSS JOIN LATERAL (
+			SELECT id, part, due, data FROM customers WHERE part = u.part AND id = u.id LIMIT 1
+		) AS c`, parts, bs)
 	if err != nil {
 		return nil, fmt.Errorf("reading customers: %w", err)
 	}
