@@ -136,8 +136,13 @@ type Options struct {
 	// partition from the store (a lease lost, a commit refused) fails Run
 	// instead. Its leases last a day unless LeaseTTL says otherwise.
 	Ephemeral bool
-	Observer  Observer
-	Logger    *slog.Logger
+	// NoTimeline keeps no customer's timeline of transitions: the
+	// customer view's Timeline is empty. For a runtime whose customers
+	// nobody looks at (plan -simulate's replays); analytics is fed the
+	// same transitions either way.
+	NoTimeline bool
+	Observer   Observer
+	Logger     *slog.Logger
 }
 
 // Engine runs the journeys of the partitions it holds leases on. Its
@@ -303,7 +308,7 @@ func newRand(seed, stream uint64) *rand.Rand {
 
 // work returns the work of shard s over its catalog.
 func (e *Engine) work(s *shard) *work {
-	return &work{sh: s, cat: s.cat, obs: e.opts.Observer, models: e.opts.Models, decided: e.opts.Decided, noExplore: e.opts.NoExplore}
+	return &work{sh: s, cat: s.cat, obs: e.opts.Observer, models: e.opts.Models, decided: e.opts.Decided, noExplore: e.opts.NoExplore, noTimeline: e.opts.NoTimeline}
 }
 
 // Name is the replica's name in the store's leases.

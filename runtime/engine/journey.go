@@ -37,6 +37,8 @@ type work struct {
 	decided func(*decide.Decision)
 	// noExplore ranks triggered decisions by the means (Options.NoExplore).
 	noExplore bool
+	// noTimeline keeps no timeline (Options.NoTimeline).
+	noTimeline bool
 	// act is reused from event to event.
 	act expr.Activation
 }
@@ -298,9 +300,9 @@ func (w *work) end(c *customer, r *run, status, reason string, t time.Time, late
 }
 
 // record keeps a transition of run r at t, which reached from at since:
-// in the customer's timeline and as a fact for analytics.
+// in the customer's timeline (unless Options.NoTimeline) and as a fact
+// for analytics.
 func (w *work) record(c *customer, r *run, from, to, reason string, t, since time.Time, late bool) {
-	tr := store.Transition{Time: t, Stack: r.stack, Journey: r.journey, Customer: c.id, Run: r.n, From: from, To: to, Reason: reason, Late: late}
 	at := &analytics.Transition{Time: t, Stack: r.stack, Journey: r.journey,
 		Customer: c.id, Run: r.n, From: from, To: to, Reason: reason, Entered: r.entered, Since: since}
 	if to == "" && len(r.sent) > 0 {
@@ -312,9 +314,12 @@ func (w *work) record(c *customer, r *run, from, to, reason string, t, since tim
 		}
 	}
 	w.sh.fact(t, analytics.Record{Transition: at})
-	c.timeline = append(c.timeline, tr)
-	if len(c.timeline) > 2*timelineLen {
-		c.timeline = append(c.timeline[:0], c.recent()...)
+	if !w.noTimeline {
+		c.timeline = append(c.timeline, store.Transition{Time: t, Stack: r.stack, Journey: r.journey, Customer: c.id, Run: r.n,
+			From: from, To: to, Reason: reason, Late: late})
+		if len(c.timeline) > 2*timelineLen {
+			c.timeline = append(c.timeline[:0], c.recent()...)
+		}
 	}
 	c.dirty = true
 	w.obs.Transition(r.stack, r.journey, reason)
