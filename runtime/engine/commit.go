@@ -87,6 +87,7 @@ func (e *Engine) commit(ctx context.Context) error {
 	// neither.
 	e.counts.mu.Lock()
 	moved := map[stageKey]int{}
+	var trans []TransitionCount
 	for i, s := range e.owned {
 		s.mu.Lock()
 		changed := s.moved || len(encoded[s.p]) > 0 || len(s.deleted) > 0 || len(s.facts) > 0 || len(s.counts) > 0 || len(s.outbox) > 0
@@ -109,6 +110,10 @@ func (e *Engine) commit(ctx context.Context) error {
 			moved[k] += d
 		}
 		clear(s.counts)
+		for k, n := range s.trans {
+			trans = append(trans, TransitionCount{Stack: k.stack, Journey: k.journey, Reason: k.reason, N: n})
+		}
+		clear(s.trans)
 		c.Deliveries = append(c.Deliveries, s.outbox...)
 		clear(s.outbox)
 		s.outbox = s.outbox[:0]
@@ -127,6 +132,9 @@ func (e *Engine) commit(ctx context.Context) error {
 		e.counts.add(gen, moved)
 	}
 	e.counts.mu.Unlock()
+	if len(trans) > 0 {
+		e.opts.Observer.Transitions(trans)
+	}
 	for _, m := range e.opts.Models.TakeDirty() {
 		if !e.shards[m.Partition].owned {
 			continue // learnt before the partition moved: its new owner replays it

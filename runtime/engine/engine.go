@@ -40,8 +40,9 @@ type Observer interface {
 	// OverBudget counts a condition that went over its evaluation budget
 	// (and so was false).
 	OverBudget(name string)
-	// Transition counts a transition.
-	Transition(stack, journey, reason string)
+	// Transitions counts transitions, those of a stretch of the log as
+	// it is committed (one call for many, rather than one per transition).
+	Transitions(counts []TransitionCount)
 	// Committed reports events made durable in effect, with their arrival
 	// times, at now.
 	Committed(arrivals []time.Time, now time.Time)
@@ -49,10 +50,20 @@ type Observer interface {
 
 type nopObserver struct{}
 
-func (nopObserver) NullCondition(string)              {}
-func (nopObserver) OverBudget(string)                 {}
-func (nopObserver) Transition(string, string, string) {}
-func (nopObserver) Committed([]time.Time, time.Time)  {}
+func (nopObserver) NullCondition(string)             {}
+func (nopObserver) OverBudget(string)                {}
+func (nopObserver) Transitions([]TransitionCount)    {}
+func (nopObserver) Committed([]time.Time, time.Time) {}
+
+// TransitionCount is how many transitions a journey's runs made for a
+// reason.
+type TransitionCount struct {
+	Stack, Journey, Reason string
+	N                      int
+}
+
+// transKey is what TransitionCount counts by.
+type transKey struct{ stack, journey, reason string }
 
 // Options configure an Engine.
 type Options struct {

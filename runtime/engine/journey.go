@@ -322,7 +322,7 @@ func (w *work) record(c *customer, r *run, from, to, reason string, t, since tim
 		}
 	}
 	c.dirty = true
-	w.obs.Transition(r.stack, r.journey, reason)
+	w.sh.trans[transKey{r.stack, r.journey, reason}]++
 }
 
 // held reports whether a journey's timers are held: it is paused.

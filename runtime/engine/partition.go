@@ -42,6 +42,7 @@ type shard struct {
 	dirty   []*customer
 	facts   []fact
 	counts  map[stageKey]int // changes since the last commit
+	trans   map[transKey]int // transitions since the last commit, for the Observer
 	items   []item
 	deleted []string
 	scratch []byte // reused to encode customers
@@ -54,7 +55,7 @@ type shard struct {
 }
 
 func newShard(p, capacity int, rng *rand.Rand) *shard {
-	return &shard{p: p, capacity: capacity, customers: map[string]*customer{}, lru: list.New(), counts: map[stageKey]int{}, rng: rng}
+	return &shard{p: p, capacity: capacity, customers: map[string]*customer{}, lru: list.New(), counts: map[stageKey]int{}, trans: map[transKey]int{}, rng: rng}
 }
 
 func (s *shard) count(k stageKey, d int) {
@@ -123,6 +124,7 @@ func (s *shard) drop() {
 	s.dirty = s.dirty[:0]
 	s.facts = nil
 	s.counts = map[stageKey]int{}
+	s.trans = map[transKey]int{}
 	s.items = nil
 	s.deleted = nil
 	s.outbox = nil
