@@ -50,6 +50,7 @@ type shard struct {
 	// from customer to customer.
 	due          []runDue
 	timerScratch []timer
+	trig         triggerScratch
 	outbox       []store.Delivery
 	rng          *rand.Rand
 }
