@@ -351,21 +351,17 @@ func timerOrder(kind string) int {
 // customer's last time if that is later (a timer held while its journey was
 // paused).
 func (w *work) fire(c *customer, limit time.Time, inclusive bool) {
-	// due holds the earliest timer due of each run that has one, in the
-	// order of the runs, worked out again only for the runs a firing may
-	// have changed: the run fired, or every run after a trigger, which
-	// fires its fellows' timers too.
+	// due holds the earliest timer due of each run that has one, a heap
+	// with the next to fire (ties by the order of the runs) on top,
+	// worked out again only for the runs a firing may have changed: the
+	// run fired, or every run after a trigger, which fires its fellows'
+	// timers too.
 	n := len(c.runs)
 	due := w.dueTimers(c, limit, inclusive, w.sh.due[:0])
 	defer func() { w.sh.due = due[:0] }()
+	heapDue(due)
 	for len(due) > 0 {
-		k := 0
-		for i := 1; i < len(due); i++ {
-			if due[i].before(&due[k]) {
-				k = i
-			}
-		}
-		r, tm := c.runs[due[k].run], due[k].tm
+		r, tm := c.runs[due[0].run], due[0].tm
 		t := tm.due
 		if t.Before(c.last) {
 			t = c.last
@@ -397,12 +393,16 @@ func (w *work) fire(c *customer, limit time.Time, inclusive bool) {
 		case all || len(c.runs) != n:
 			n = len(c.runs)
 			due = w.dueTimers(c, limit, inclusive, due[:0])
+			heapDue(due)
 		default:
 			if x, ok := w.dueTimer(r, limit, inclusive); ok {
-				due[k] = runDue{due[k].run, timerOrder(x.kind), x}
+				due[0] = runDue{due[0].run, timerOrder(x.kind), x}
 			} else {
-				due = slices.Delete(due, k, k+1)
+				last := len(due) - 1
+				due[0] = due[last]
+				due = due[:last]
 			}
+			downDue(due, 0)
 		}
 	}
 }
@@ -414,10 +414,36 @@ type runDue struct {
 	tm         timer
 }
 
-// before reports whether d fires before e, as earlierTimer.
+// before reports whether d fires before e, as earlierTimer; at one
+// instant and order, the earlier run first.
 func (d *runDue) before(e *runDue) bool {
 	c := d.tm.due.Compare(e.tm.due)
-	return c < 0 || c == 0 && d.order < e.order
+	return c < 0 || c == 0 && (d.order < e.order || d.order == e.order && d.run < e.run)
+}
+
+// heapDue orders due as a heap, the first to fire (before) on top.
+func heapDue(due []runDue) {
+	for i := len(due)/2 - 1; i >= 0; i-- {
+		downDue(due, i)
+	}
+}
+
+// downDue moves due[i] down the heap to its place.
+func downDue(due []runDue, i int) {
+	for {
+		k := 2*i + 1
+		if k >= len(due) {
+			return
+		}
+		if k+1 < len(due) && due[k+1].before(&due[k]) {
+			k++
+		}
+		if !due[k].before(&due[i]) {
+			return
+		}
+		due[i], due[k] = due[k], due[i]
+		i = k
+	}
 }
 
 // dueTimers appends to due the earliest timer due of each of the
