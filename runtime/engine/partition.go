@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/waymarkhq/waymark/runtime/decide"
 	"github.com/waymarkhq/waymark/runtime/models"
 	"github.com/waymarkhq/waymark/runtime/store"
 )
@@ -51,6 +52,7 @@ type shard struct {
 	due          []runDue
 	timerScratch []timer
 	trig         triggerScratch
+	decide       decide.Scratch // for the decisions triggers make
 	outbox       []store.Delivery
 	rng          *rand.Rand
 }

@@ -87,7 +87,7 @@ func (w *work) trigger(c *customer, due, t time.Time, r0 *run, tm timer) {
 	}
 	req := &decide.Request{
 		ID:      decide.DerivedID(t, c.id+"\x00"+due1[0].Channel.Name+"\x00"+strings.Join(keys, "\x00")),
-		Channel: due1[0].Channel.Name, Now: t, Due: due1, Rand: draws,
+		Channel: due1[0].Channel.Name, Now: t, Due: due1, Rand: draws, Scratch: &w.sh.decide,
 	}
 	d, err := decide.Decide(w.cat.dec, &sub, req)
 	if err != nil {
