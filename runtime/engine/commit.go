@@ -87,7 +87,7 @@ func (e *Engine) commit(ctx context.Context) error {
 	// neither.
 	e.counts.mu.Lock()
 	moved := map[stageKey]int{}
-	var trans []TransitionCount
+	trans := e.trans[:0]
 	for i, s := range e.owned {
 		s.mu.Lock()
 		changed := s.moved || len(encoded[s.p]) > 0 || len(s.deleted) > 0 || len(s.facts) > 0 || len(s.counts) > 0 || len(s.outbox) > 0
@@ -135,6 +135,8 @@ func (e *Engine) commit(ctx context.Context) error {
 	if len(trans) > 0 {
 		e.opts.Observer.Transitions(trans)
 	}
+	clear(trans)
+	e.trans = trans[:0]
 	for _, m := range e.opts.Models.TakeDirty() {
 		if !e.shards[m.Partition].owned {
 			continue // learnt before the partition moved: its new owner replays it

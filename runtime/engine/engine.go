@@ -41,7 +41,8 @@ type Observer interface {
 	// (and so was false).
 	OverBudget(name string)
 	// Transitions counts transitions, those of a stretch of the log as
-	// it is committed (one call for many, rather than one per transition).
+	// it is committed (one call for many, rather than one per
+	// transition). It must not keep counts, which the engine reuses.
 	Transitions(counts []TransitionCount)
 	// Committed reports events made durable in effect, with their arrival
 	// times, at now.
@@ -180,8 +181,10 @@ type Engine struct {
 	applied    int
 	arrivals   []time.Time
 	lastCommit time.Time
-	committed  atomic.Uint64
-	commits    chan pending
+	// trans is commit's array of the Observer's transitions, reused.
+	trans     []TransitionCount
+	committed atomic.Uint64
+	commits   chan pending
 	// counts holds the stage counts of commits handed to the committer
 	// and not yet written, so that StageCounts sees them meanwhile.
 	counts    inflightCounts
