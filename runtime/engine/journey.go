@@ -75,8 +75,13 @@ func (w *work) event(c *customer, ev *events.Event) {
 	}
 	for _, cs := range w.cat.stacks {
 		w.activation(cs, c, evRec)
-		for _, cj := range cs.journeys {
-			attrs, read := cj.reads[ev.Type]
+		reads := cs.reads[ev.Type]
+		for i, cj := range cs.journeys {
+			var kr kpiRead
+			if reads != nil {
+				kr = reads[i]
+			}
+			attrs, read := kr.attrs, kr.read
 			// A KPI counts the event for a run in the journey before it
 			// or after it: the one that reaches the goal and the one that
 			// enters both count, once.
