@@ -74,13 +74,15 @@ func (e *Engine) commit(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	nf := 0
+	nf, nc := 0, 0
 	for _, s := range e.owned {
 		s.mu.Lock()
 		nf += len(s.facts)
+		nc += len(s.counts)
 		s.mu.Unlock()
 	}
 	c.Facts = make([]store.Fact, 0, nf)
+	c.Counts = make([]store.Count, 0, nc)
 	low := uint64(0)
 	// The counts move from the shards to those in flight under the
 	// in-flight lock, so that StageCounts never sees them in both or in
