@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/waymarkhq/waymark/runtime/analytics"
 	"github.com/waymarkhq/waymark/runtime/store"
 )
 
@@ -83,6 +84,11 @@ func (e *Engine) commit(ctx context.Context) error {
 	}
 	c.Facts = make([]store.Fact, 0, nf)
 	c.Counts = make([]store.Count, 0, nc)
+	var recs []analytics.Record // the facts' records, when decoded
+	if e.opts.DecodedFacts {
+		// Sized for all, so that the records share one array.
+		recs = make([]analytics.Record, 0, nf)
+	}
 	low := uint64(0)
 	// The counts move from the shards to those in flight under the
 	// in-flight lock, so that StageCounts never sees them in both or in
@@ -101,7 +107,7 @@ func (e *Engine) commit(ctx context.Context) error {
 		fs := s.facts
 		sort.SliceStable(fs, func(a, b int) bool { return fs[a].t.Before(fs[b].t) })
 		for i := range fs {
-			if sf, ok := fs[i].stored(s.p, e.opts.DecodedFacts); ok {
+			if sf, ok := fs[i].stored(s.p, e.opts.DecodedFacts, &recs); ok {
 				c.Facts = append(c.Facts, sf)
 			}
 		}
