@@ -72,7 +72,7 @@ func Clock(ev *Events, tail time.Duration) (arrival, until time.Time) {
 // deployed) in a fresh Runtime, runs the clock on to until, and measures
 // the outcome.
 func Replay(ctx context.Context, doc *deploy.Document, ev *Events, arrival, until time.Time) (*Outcome, error) {
-	rt, err := Start(ctx, Options{Now: func() time.Time { return arrival }, Deterministic: true, Ephemeral: true})
+	rt, err := Start(ctx, Options{Now: func() time.Time { return arrival }, Deterministic: true, Ephemeral: true, NoTimeline: true})
 	if err != nil {
 		return nil, err
 	}

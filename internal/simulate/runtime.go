@@ -32,6 +32,10 @@ type Options struct {
 	// serves an API (waymark dev) is not, so that erasure there behaves as
 	// it does deployed.
 	Ephemeral bool
+	// NoTimeline keeps no customer's timeline (service.Config.NoTimeline):
+	// for a replay, whose outcome reads the customers' runs, not their
+	// transitions.
+	NoTimeline bool
 }
 
 // Runtime is a runtime in this process: the real service and engine over
@@ -61,7 +65,7 @@ func Start(ctx context.Context, opts Options) (*Runtime, error) {
 	// The key only seals documents in memory: a fixed one will do.
 	key := sha256.Sum256([]byte("waymark simulate"))
 	cfg := service.Config{Store: st, SecretKey: key[:service.KeySize], EventClock: true,
-		Record: true, Ephemeral: opts.Ephemeral, DecodedFacts: true, Now: opts.Now, Logger: opts.Logger, Replica: "simulate"}
+		Record: true, Ephemeral: opts.Ephemeral, NoTimeline: opts.NoTimeline, DecodedFacts: true, Now: opts.Now, Logger: opts.Logger, Replica: "simulate"}
 	if opts.Deterministic {
 		cfg.Workers, cfg.Seed = 1, 1
 	}

@@ -118,6 +118,25 @@ type Request struct {
 	// ones are chosen, besides every transactional one that passed.
 	Due  []*Action
 	Rand *rand.Rand
+	// Scratch, when set, is memory the decision reuses (see Scratch).
+	Scratch *Scratch
+}
+
+// Scratch is memory that Decide reuses from decision to decision, for a
+// caller that makes them one at a time (an engine's shard keeps one): the
+// stacks' activations and the customer's features. A decision keeps
+// nothing of it. The zero value is ready.
+type Scratch struct {
+	acts  []*expr.Activation
+	own   []scratchActivation // by stack index
+	feats models.Features
+}
+
+// scratchActivation is a stack's activation with its arrays, kept when
+// the activation leaves one out.
+type scratchActivation struct {
+	a                expr.Activation
+	stages, segments []expr.Value
 }
 
 // Decision is what the pipeline decided and why.
@@ -220,7 +239,16 @@ func Decide(c *Catalog, sub *Subject, req *Request) (*Decision, error) {
 	if ch == nil {
 		return nil, fmt.Errorf("%w %q: no deployed stack declares it", ErrUnknownChannel, req.Channel)
 	}
-	r := &run{c: c, sub: sub, req: req, ch: ch, acts: make([]*expr.Activation, len(c.Stacks))}
+	r := &run{c: c, sub: sub, req: req, ch: ch}
+	if sc := req.Scratch; sc != nil {
+		r.acts = append(sc.acts[:0], make([]*expr.Activation, len(c.Stacks))...)
+		sc.acts = r.acts
+		if len(sc.own) < len(c.Stacks) {
+			sc.own = make([]scratchActivation, len(c.Stacks))
+		}
+	} else {
+		r.acts = make([]*expr.Activation, len(c.Stacks))
+	}
 	d := &Decision{ID: req.ID, Time: req.Now, Customer: sub.ID, Channel: ch.Name, Trigger: len(req.Due) > 0, Context: req.Context}
 	if d.Trigger {
 		d.Candidates = make([]Candidate, 0, len(req.Due))
@@ -297,7 +325,21 @@ func (r *run) activation(s *Stack) *expr.Activation {
 	if a := r.acts[s.Index]; a != nil {
 		return a
 	}
-	a := r.c.activation(r.sub, s, r.req.Context, s.needSegments)
+	var a *expr.Activation
+	if sc := r.req.Scratch; sc != nil {
+		o := &sc.own[s.Index]
+		a = &o.a
+		*a = expr.Activation{Customer: r.sub.Customer, Context: r.req.Context}
+		a.Stages = append(o.stages[:0], make([]expr.Value, len(s.Journeys))...)
+		o.stages = a.Stages
+		if s.needSegments && len(s.Segments) > 0 {
+			a.Segments = append(o.segments[:0], make([]expr.Value, len(s.Segments))...)
+			o.segments = a.Segments
+		}
+		r.c.fillActivation(a, r.sub, s, s.needSegments)
+	} else {
+		a = r.c.activation(r.sub, s, r.req.Context, s.needSegments)
+	}
 	r.acts[s.Index] = a
 	return a
 }
@@ -312,6 +354,16 @@ func (c *Catalog) Activation(sub *Subject, s *Stack, ctx map[string]expr.Value) 
 func (c *Catalog) activation(sub *Subject, s *Stack, ctx map[string]expr.Value, segments bool) *expr.Activation {
 	a := &expr.Activation{Customer: sub.Customer, Context: ctx}
 	a.Stages = make([]expr.Value, len(s.Journeys))
+	if segments && len(s.Segments) > 0 {
+		a.Segments = make([]expr.Value, len(s.Segments))
+	}
+	c.fillActivation(a, sub, s, segments)
+	return a
+}
+
+// fillActivation fills in a, whose Stages (and Segments, when segments
+// says to evaluate them) are the stack's length and null.
+func (c *Catalog) fillActivation(a *expr.Activation, sub *Subject, s *Stack, segments bool) {
 	for _, ru := range sub.Runs {
 		if ru.Stack != s.Index || ru.Journey < 0 || ru.Journey >= len(s.Journeys) {
 			continue
@@ -321,7 +373,6 @@ func (c *Catalog) activation(sub *Subject, s *Stack, ctx map[string]expr.Value, 
 		}
 	}
 	if segments && len(s.Segments) > 0 {
-		a.Segments = make([]expr.Value, len(s.Segments))
 		for _, i := range s.Order {
 			if p := s.Segments[i]; p != nil {
 				v, _ := p.EvalBool(a)
@@ -329,7 +380,6 @@ func (c *Catalog) activation(sub *Subject, s *Stack, ctx map[string]expr.Value, 
 			}
 		}
 	}
-	return a
 }
 
 func (r *run) consents(cs *chanState, s *Stack) bool {
@@ -557,7 +607,13 @@ func (r *run) priority(a *Action, propensity, value float64) (float64, bool) {
 
 func (r *run) features() models.Features {
 	if !r.featured {
-		r.feats, r.featured = Features(r.c, r.sub, r.req.Context), true
+		if sc := r.req.Scratch; sc != nil {
+			r.feats = appendFeatures(sc.feats[:0], r.c, r.sub, r.req.Context)
+			sc.feats = r.feats
+		} else {
+			r.feats = Features(r.c, r.sub, r.req.Context)
+		}
+		r.featured = true
 	}
 	return r.feats
 }

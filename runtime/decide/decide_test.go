@@ -713,3 +713,36 @@ func TestHoldout(t *testing.T) {
 		})
 	}
 }
+
+// Decisions made with a Scratch, reused from one to the next, are those
+// made without: customers in different stages and segments, with models
+// learning from their features.
+func TestScratchDecidesAlike(t *testing.T) {
+	doc := stack("growth", deploy.Action{Name: "a", Eligible: "segment.vip"}, deploy.Action{Name: "b", Stages: []string{"browsing", "checkout"}},
+		deploy.Action{Name: "c", Stages: []string{"browsing"}}).Done()
+	var got [2][]string
+	for k, scratch := range []*decide.Scratch{nil, {}} {
+		c, reg := build(t, doc)
+		rng := rand.New(rand.NewPCG(7, 1))
+		for i := range 600 {
+			sub := customer(c, fmt.Sprint("c", i), []string{"browsing", "checkout"}[i%2], "tier", []string{"gold", "silver", "bronze"}[i%3])
+			d, err := decide.Decide(c, sub, &decide.Request{Channel: "web", Limit: 2, Now: t0, Rand: rng, Scratch: scratch})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := reasons(d)
+			for _, cd := range d.Candidates {
+				s += fmt.Sprintf(" %.6f", cd.Propensity)
+			}
+			got[k] = append(got[k], s)
+			if d.Chosen > 0 {
+				reg.Observe(0, d.Candidates[0].Action.ModelKey, decide.Features(c, sub, nil), i%3 == 0, false, 1)
+			}
+		}
+	}
+	for i := range got[0] {
+		if got[0][i] != got[1][i] {
+			t.Fatalf("decision %d without scratch %q, with %q", i, got[0][i], got[1][i])
+		}
+	}
+}

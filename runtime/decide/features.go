@@ -55,8 +55,13 @@ func (c *Catalog) featureNames() *featureNames {
 // every journey of the runtime, and the keys of the decide request's
 // context (context.<key>).
 func Features(c *Catalog, sub *Subject, ctx map[string]expr.Value) models.Features {
+	return appendFeatures(make(models.Features, 0, len(sub.Customer)+c.featureNames().nJourneys+len(ctx)), c, sub, ctx)
+}
+
+// appendFeatures appends Features to out, which it treats as empty.
+func appendFeatures(out models.Features, c *Catalog, sub *Subject, ctx map[string]expr.Value) models.Features {
 	fn := c.featureNames()
-	out := make(models.Features, 0, len(sub.Customer)+fn.nJourneys+len(ctx))
+	out = out[:0]
 	for slot := 1; slot < len(sub.Customer) && slot < len(fn.customer); slot++ {
 		if fn.customer[slot].Name != "" {
 			out = append(out, featureValue(fn.customer[slot], sub.Customer[slot]))

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/waymarkhq/waymark/runtime/analytics"
 	"github.com/waymarkhq/waymark/runtime/store"
 )
 
@@ -74,19 +75,27 @@ func (e *Engine) commit(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	nf := 0
+	nf, nc := 0, 0
 	for _, s := range e.owned {
 		s.mu.Lock()
 		nf += len(s.facts)
+		nc += len(s.counts)
 		s.mu.Unlock()
 	}
 	c.Facts = make([]store.Fact, 0, nf)
+	c.Counts = make([]store.Count, 0, nc)
+	var recs []analytics.Record // the facts' records, when decoded
+	if e.opts.DecodedFacts {
+		// Sized for all, so that the records share one array.
+		recs = make([]analytics.Record, 0, nf)
+	}
 	low := uint64(0)
 	// The counts move from the shards to those in flight under the
 	// in-flight lock, so that StageCounts never sees them in both or in
 	// neither.
 	e.counts.mu.Lock()
 	moved := map[stageKey]int{}
+	trans := e.trans[:0]
 	for i, s := range e.owned {
 		s.mu.Lock()
 		changed := s.moved || len(encoded[s.p]) > 0 || len(s.deleted) > 0 || len(s.facts) > 0 || len(s.counts) > 0 || len(s.outbox) > 0
@@ -98,7 +107,7 @@ func (e *Engine) commit(ctx context.Context) error {
 		fs := s.facts
 		sort.SliceStable(fs, func(a, b int) bool { return fs[a].t.Before(fs[b].t) })
 		for i := range fs {
-			if sf, ok := fs[i].stored(s.p, e.opts.DecodedFacts); ok {
+			if sf, ok := fs[i].stored(s.p, e.opts.DecodedFacts, &recs); ok {
 				c.Facts = append(c.Facts, sf)
 			}
 		}
@@ -109,6 +118,10 @@ func (e *Engine) commit(ctx context.Context) error {
 			moved[k] += d
 		}
 		clear(s.counts)
+		for k, n := range s.trans {
+			trans = append(trans, TransitionCount{Stack: k.stack, Journey: k.journey, Reason: k.reason, N: n})
+		}
+		clear(s.trans)
 		c.Deliveries = append(c.Deliveries, s.outbox...)
 		clear(s.outbox)
 		s.outbox = s.outbox[:0]
@@ -127,6 +140,11 @@ func (e *Engine) commit(ctx context.Context) error {
 		e.counts.add(gen, moved)
 	}
 	e.counts.mu.Unlock()
+	if len(trans) > 0 {
+		e.opts.Observer.Transitions(trans)
+	}
+	clear(trans)
+	e.trans = trans[:0]
 	for _, m := range e.opts.Models.TakeDirty() {
 		if !e.shards[m.Partition].owned {
 			continue // learnt before the partition moved: its new owner replays it

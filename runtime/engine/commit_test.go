@@ -3,9 +3,12 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/waymarkhq/waymark/runtime/internal/fixture"
 	"github.com/waymarkhq/waymark/runtime/store"
 )
 
@@ -112,5 +115,42 @@ func TestCatalogAtStart(t *testing.T) {
 	}
 	if st := e.Catalog().Stacks; len(st) != 1 || st[0].Name != "growth" {
 		t.Fatalf("the catalog before Run has %d stacks, want growth", len(st))
+	}
+}
+
+// transitionObserver sums what Transitions is told, by journey and reason.
+type transitionObserver struct {
+	nopObserver
+	mu    sync.Mutex
+	calls int
+	n     map[string]int
+}
+
+func (o *transitionObserver) Transitions(ts []TransitionCount) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.calls++
+	for _, t := range ts {
+		o.n[t.Stack+" "+t.Journey+" "+t.Reason] += t.N
+	}
+}
+
+// The Observer counts every transition once, the stretch's together when
+// they are committed.
+func TestObserverCountsCommittedTransitions(t *testing.T) {
+	o := &transitionObserver{n: map[string]int{}}
+	h := newHarnessWith(t, true, func(opts *Options) { opts.Observer = o })
+	h.deploy(fixture.New("growth").Shared().CartRecovery(nil).Done())
+	h.send(ev("cart_updated", "c1", 0, "cart_value", 30), ev("cart_updated", "c2", 0, "cart_value", 30),
+		ev("cart_updated", "c3", 0, "cart_value", 10), ev("ticket_opened", "c1", time.Hour))
+	h.send(ev("cart_updated", "c1", 2*time.Hour, "cart_value", 30))
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	want := map[string]int{"growth cart_recovery entered": 2, "growth cart_recovery exited": 1}
+	if fmt.Sprint(o.n) != fmt.Sprint(want) {
+		t.Errorf("transitions %v, want %v", o.n, want)
+	}
+	if o.calls == 0 || o.calls > 2 {
+		t.Errorf("%d calls for 2 stretches", o.calls)
 	}
 }

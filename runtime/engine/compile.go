@@ -48,6 +48,16 @@ type cstack struct {
 	// needSegments and needStages say whether any journey condition reads
 	// segment or journey.<name>.stage.
 	needSegments, needStages bool
+	// reads holds, by event type, each journey's reads (by its place in
+	// journeys): one lookup per event and stack, not per journey.
+	reads map[string][]kpiRead
+}
+
+// kpiRead is whether a journey's KPIs read an event type, and the number
+// attributes they read of it.
+type kpiRead struct {
+	read  bool
+	attrs []string
 }
 
 type cjourney struct {
@@ -186,6 +196,17 @@ func Compile(cat *catalog.Catalog) (*compiled, catalog.Problems) {
 				cj.stages = append(cj.stages, &e)
 			}
 			cs.journeys = append(cs.journeys, cj)
+		}
+		for i, cj := range cs.journeys {
+			for typ, attrs := range cj.reads {
+				if cs.reads == nil {
+					cs.reads = map[string][]kpiRead{}
+				}
+				if cs.reads[typ] == nil {
+					cs.reads[typ] = make([]kpiRead, len(cs.journeys))
+				}
+				cs.reads[typ][i] = kpiRead{true, attrs}
+			}
 		}
 		for _, s := range st.Segments {
 			cs.segments = append(cs.segments, programs[st.Name+"/segment."+s.Name+" condition"])

@@ -40,8 +40,10 @@ type Observer interface {
 	// OverBudget counts a condition that went over its evaluation budget
 	// (and so was false).
 	OverBudget(name string)
-	// Transition counts a transition.
-	Transition(stack, journey, reason string)
+	// Transitions counts transitions, those of a stretch of the log as
+	// it is committed (one call for many, rather than one per
+	// transition). It must not keep counts, which the engine reuses.
+	Transitions(counts []TransitionCount)
 	// Committed reports events made durable in effect, with their arrival
 	// times, at now.
 	Committed(arrivals []time.Time, now time.Time)
@@ -49,10 +51,20 @@ type Observer interface {
 
 type nopObserver struct{}
 
-func (nopObserver) NullCondition(string)              {}
-func (nopObserver) OverBudget(string)                 {}
-func (nopObserver) Transition(string, string, string) {}
-func (nopObserver) Committed([]time.Time, time.Time)  {}
+func (nopObserver) NullCondition(string)             {}
+func (nopObserver) OverBudget(string)                {}
+func (nopObserver) Transitions([]TransitionCount)    {}
+func (nopObserver) Committed([]time.Time, time.Time) {}
+
+// TransitionCount is how many transitions a journey's runs made for a
+// reason.
+type TransitionCount struct {
+	Stack, Journey, Reason string
+	N                      int
+}
+
+// transKey is what TransitionCount counts by.
+type transKey struct{ stack, journey, reason string }
 
 // Options configure an Engine.
 type Options struct {
@@ -138,8 +150,13 @@ type Options struct {
 	// partition from the store (a lease lost, a commit refused) fails Run
 	// instead. Its leases last a day unless LeaseTTL says otherwise.
 	Ephemeral bool
-	Observer  Observer
-	Logger    *slog.Logger
+	// NoTimeline keeps no customer's timeline of transitions: the
+	// customer view's Timeline is empty. For a runtime whose customers
+	// nobody looks at (plan -simulate's replays); analytics is fed the
+	// same transitions either way.
+	NoTimeline bool
+	Observer   Observer
+	Logger     *slog.Logger
 }
 
 // Engine runs the journeys of the partitions it holds leases on. Its
@@ -167,8 +184,10 @@ type Engine struct {
 	arrivals   []time.Time
 	lastCommit time.Time
 	// readHead is the highest head a read returned, grew when it last rose.
-	readHead  uint64
-	grew      time.Time
+	readHead uint64
+	grew     time.Time
+	// trans is commit's array of the Observer's transitions, reused.
+	trans     []TransitionCount
 	committed atomic.Uint64
 	commits   chan pending
 	// counts holds the stage counts of commits handed to the committer
@@ -308,7 +327,7 @@ func newRand(seed, stream uint64) *rand.Rand {
 
 // work returns the work of shard s over its catalog.
 func (e *Engine) work(s *shard) *work {
-	return &work{sh: s, cat: s.cat, obs: e.opts.Observer, models: e.opts.Models, decided: e.opts.Decided, noExplore: e.opts.NoExplore}
+	return &work{sh: s, cat: s.cat, obs: e.opts.Observer, models: e.opts.Models, decided: e.opts.Decided, noExplore: e.opts.NoExplore, noTimeline: e.opts.NoTimeline}
 }
 
 // Name is the replica's name in the store's leases.

@@ -37,6 +37,8 @@ type work struct {
 	decided func(*decide.Decision)
 	// noExplore ranks triggered decisions by the means (Options.NoExplore).
 	noExplore bool
+	// noTimeline keeps no timeline (Options.NoTimeline).
+	noTimeline bool
 	// act is reused from event to event.
 	act expr.Activation
 }
@@ -73,8 +75,13 @@ func (w *work) event(c *customer, ev *events.Event) {
 	}
 	for _, cs := range w.cat.stacks {
 		w.activation(cs, c, evRec)
-		for _, cj := range cs.journeys {
-			attrs, read := cj.reads[ev.Type]
+		reads := cs.reads[ev.Type]
+		for i, cj := range cs.journeys {
+			var kr kpiRead
+			if reads != nil {
+				kr = reads[i]
+			}
+			attrs, read := kr.attrs, kr.read
 			// A KPI counts the event for a run in the journey before it
 			// or after it: the one that reaches the goal and the one that
 			// enters both count, once.
@@ -298,9 +305,9 @@ func (w *work) end(c *customer, r *run, status, reason string, t time.Time, late
 }
 
 // record keeps a transition of run r at t, which reached from at since:
-// in the customer's timeline and as a fact for analytics.
+// in the customer's timeline (unless Options.NoTimeline) and as a fact
+// for analytics.
 func (w *work) record(c *customer, r *run, from, to, reason string, t, since time.Time, late bool) {
-	tr := store.Transition{Time: t, Stack: r.stack, Journey: r.journey, Customer: c.id, Run: r.n, From: from, To: to, Reason: reason, Late: late}
 	at := &analytics.Transition{Time: t, Stack: r.stack, Journey: r.journey,
 		Customer: c.id, Run: r.n, From: from, To: to, Reason: reason, Entered: r.entered, Since: since}
 	if to == "" && len(r.sent) > 0 {
@@ -312,12 +319,15 @@ func (w *work) record(c *customer, r *run, from, to, reason string, t, since tim
 		}
 	}
 	w.sh.fact(t, analytics.Record{Transition: at})
-	c.timeline = append(c.timeline, tr)
-	if len(c.timeline) > 2*timelineLen {
-		c.timeline = append(c.timeline[:0], c.recent()...)
+	if !w.noTimeline {
+		c.timeline = append(c.timeline, store.Transition{Time: t, Stack: r.stack, Journey: r.journey, Customer: c.id, Run: r.n,
+			From: from, To: to, Reason: reason, Late: late})
+		if len(c.timeline) > 2*timelineLen {
+			c.timeline = append(c.timeline[:0], c.recent()...)
+		}
 	}
 	c.dirty = true
-	w.obs.Transition(r.stack, r.journey, reason)
+	w.sh.trans[transKey{r.stack, r.journey, reason}]++
 }
 
 // held reports whether a journey's timers are held: it is paused.
@@ -346,21 +356,17 @@ func timerOrder(kind string) int {
 // customer's last time if that is later (a timer held while its journey was
 // paused).
 func (w *work) fire(c *customer, limit time.Time, inclusive bool) {
-	// due holds the earliest timer due of each run that has one, in the
-	// order of the runs, worked out again only for the runs a firing may
-	// have changed: the run fired, or every run after a trigger, which
-	// fires its fellows' timers too.
+	// due holds the earliest timer due of each run that has one, a heap
+	// with the next to fire (ties by the order of the runs) on top,
+	// worked out again only for the runs a firing may have changed: the
+	// run fired, or every run after a trigger, which fires its fellows'
+	// timers too.
 	n := len(c.runs)
 	due := w.dueTimers(c, limit, inclusive, w.sh.due[:0])
 	defer func() { w.sh.due = due[:0] }()
+	heapDue(due)
 	for len(due) > 0 {
-		k := 0
-		for i := 1; i < len(due); i++ {
-			if due[i].before(&due[k]) {
-				k = i
-			}
-		}
-		r, tm := c.runs[due[k].run], due[k].tm
+		r, tm := c.runs[due[0].run], due[0].tm
 		t := tm.due
 		if t.Before(c.last) {
 			t = c.last
@@ -392,12 +398,16 @@ func (w *work) fire(c *customer, limit time.Time, inclusive bool) {
 		case all || len(c.runs) != n:
 			n = len(c.runs)
 			due = w.dueTimers(c, limit, inclusive, due[:0])
+			heapDue(due)
 		default:
 			if x, ok := w.dueTimer(r, limit, inclusive); ok {
-				due[k] = runDue{due[k].run, timerOrder(x.kind), x}
+				due[0] = runDue{due[0].run, timerOrder(x.kind), x}
 			} else {
-				due = slices.Delete(due, k, k+1)
+				last := len(due) - 1
+				due[0] = due[last]
+				due = due[:last]
 			}
+			downDue(due, 0)
 		}
 	}
 }
@@ -409,10 +419,36 @@ type runDue struct {
 	tm         timer
 }
 
-// before reports whether d fires before e, as earlierTimer.
+// before reports whether d fires before e, as earlierTimer; at one
+// instant and order, the earlier run first.
 func (d *runDue) before(e *runDue) bool {
 	c := d.tm.due.Compare(e.tm.due)
-	return c < 0 || c == 0 && d.order < e.order
+	return c < 0 || c == 0 && (d.order < e.order || d.order == e.order && d.run < e.run)
+}
+
+// heapDue orders due as a heap, the first to fire (before) on top.
+func heapDue(due []runDue) {
+	for i := len(due)/2 - 1; i >= 0; i-- {
+		downDue(due, i)
+	}
+}
+
+// downDue moves due[i] down the heap to its place.
+func downDue(due []runDue, i int) {
+	for {
+		k := 2*i + 1
+		if k >= len(due) {
+			return
+		}
+		if k+1 < len(due) && due[k+1].before(&due[k]) {
+			k++
+		}
+		if !due[k].before(&due[i]) {
+			return
+		}
+		due[i], due[k] = due[k], due[i]
+		i = k
+	}
 }
 
 // dueTimers appends to due the earliest timer due of each of the

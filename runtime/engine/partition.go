@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/waymarkhq/waymark/runtime/decide"
 	"github.com/waymarkhq/waymark/runtime/models"
 	"github.com/waymarkhq/waymark/runtime/store"
 )
@@ -42,6 +43,7 @@ type shard struct {
 	dirty   []*customer
 	facts   []fact
 	counts  map[stageKey]int // changes since the last commit
+	trans   map[transKey]int // transitions since the last commit, for the Observer
 	items   []item
 	deleted []string
 	scratch []byte // reused to encode customers
@@ -49,12 +51,14 @@ type shard struct {
 	// from customer to customer.
 	due          []runDue
 	timerScratch []timer
+	trig         triggerScratch
+	decide       decide.Scratch // for the decisions triggers make
 	outbox       []store.Delivery
 	rng          *rand.Rand
 }
 
 func newShard(p, capacity int, rng *rand.Rand) *shard {
-	return &shard{p: p, capacity: capacity, customers: map[string]*customer{}, lru: list.New(), counts: map[stageKey]int{}, rng: rng}
+	return &shard{p: p, capacity: capacity, customers: map[string]*customer{}, lru: list.New(), counts: map[stageKey]int{}, trans: map[transKey]int{}, rng: rng}
 }
 
 func (s *shard) count(k stageKey, d int) {
@@ -123,6 +127,7 @@ func (s *shard) drop() {
 	s.dirty = s.dirty[:0]
 	s.facts = nil
 	s.counts = map[stageKey]int{}
+	s.trans = map[transKey]int{}
 	s.items = nil
 	s.deleted = nil
 	s.outbox = nil

@@ -31,12 +31,12 @@ func (w *work) action(r *run, name string) *decide.Action {
 func (w *work) trigger(c *customer, due, t time.Time, r0 *run, tm timer) {
 	c.dirty = true
 	first := w.action(r0, tm.action)
-	type member struct {
-		r    *run
-		a    *decide.Action
-		kind string
-	}
-	var group []member
+	// The group and what is worked out from it are in the shard's
+	// scratch, reused from trigger to trigger: a customer in many
+	// journeys has many actions falling due at once.
+	sc := &w.sh.trig
+	defer sc.reset()
+	group := sc.group[:0]
 	for _, r := range c.runs {
 		if r.status != StatusActive || w.cat.held(r.stack, r.journey) {
 			continue
@@ -49,7 +49,7 @@ func (w *work) trigger(c *customer, due, t time.Time, r0 *run, tm timer) {
 					continue // its action is gone: nothing falls due
 				}
 				if first != nil && shareChannel(a, first) {
-					group = append(group, member{r, a, x.kind})
+					group = append(group, triggered{r, a, x.kind})
 					continue
 				}
 			}
@@ -57,16 +57,17 @@ func (w *work) trigger(c *customer, due, t time.Time, r0 *run, tm timer) {
 		}
 		r.timers = kept
 	}
+	sc.group = group
 	if len(group) == 0 {
 		return
 	}
 	// The candidates are the actions' variants that deliver: an action
 	// with treatments stands as each of them, ranked by their own models.
-	keys := make([]string, len(group))
-	var due1 []*decide.Action
-	var owner []int // the group member of each of due1
+	keys := sc.keys[:0]
+	due1 := sc.due[:0]
+	owner := sc.owner[:0] // the group member of each of due1
 	for i, m := range group {
-		keys[i] = delivery.Key(m.r.stack, c.id, m.r.journey, m.r.n, m.a.Address, due)
+		keys = append(keys, delivery.Key(m.r.stack, c.id, m.r.journey, m.r.n, m.a.Address, due))
 		for _, v := range m.a.Variants() {
 			// An alert's action falls due on the alert, trigger or not.
 			if v.Trigger != nil || (m.kind == timerAlert && v.Channel.Delivers) {
@@ -75,6 +76,7 @@ func (w *work) trigger(c *customer, due, t time.Time, r0 *run, tm timer) {
 			}
 		}
 	}
+	sc.keys, sc.due, sc.owner = keys, due1, owner
 	if len(due1) == 0 {
 		return
 	}
@@ -85,7 +87,7 @@ func (w *work) trigger(c *customer, due, t time.Time, r0 *run, tm timer) {
 	}
 	req := &decide.Request{
 		ID:      decide.DerivedID(t, c.id+"\x00"+due1[0].Channel.Name+"\x00"+strings.Join(keys, "\x00")),
-		Channel: due1[0].Channel.Name, Now: t, Due: due1, Rand: draws,
+		Channel: due1[0].Channel.Name, Now: t, Due: due1, Rand: draws, Scratch: &w.sh.decide,
 	}
 	d, err := decide.Decide(w.cat.dec, &sub, req)
 	if err != nil {
@@ -130,6 +132,29 @@ func (w *work) trigger(c *customer, due, t time.Time, r0 *run, tm timer) {
 	if w.decided != nil {
 		w.decided(d)
 	}
+}
+
+// triggered is an action of a run falling due, with its timer's kind.
+type triggered struct {
+	r    *run
+	a    *decide.Action
+	kind string
+}
+
+// triggerScratch is trigger's scratch.
+type triggerScratch struct {
+	group []triggered
+	keys  []string
+	due   []*decide.Action
+	owner []int
+}
+
+// reset empties the scratch, letting go of what it pointed to.
+func (sc *triggerScratch) reset() {
+	clear(sc.group)
+	clear(sc.keys)
+	clear(sc.due)
+	sc.group, sc.keys, sc.due, sc.owner = sc.group[:0], sc.keys[:0], sc.due[:0], sc.owner[:0]
 }
 
 // shareChannel reports whether two outbound actions fall due on a channel
@@ -181,7 +206,7 @@ func (c *customer) addContact(ct contact, age time.Duration) {
 
 // subject is the customer as the decision pipeline sees them at now.
 func (cat *compiled) subject(c *customer, now time.Time) decide.Subject {
-	sub := decide.Subject{ID: c.id, Customer: c.record(cat)}
+	sub := decide.Subject{ID: c.id, Customer: c.record(cat), Runs: make([]decide.Run, 0, len(c.runs))}
 	c.rec, c.recGen = nil, nil // see apply
 	for _, r := range c.runs {
 		if r.status != StatusActive {

@@ -169,10 +169,18 @@ func (m *Bayes) score(x Features) (mean, variance float64) {
 	s := m.scale
 	v := 1 / (1/priorBias + s*m.bias.p)
 	mean, variance = s*m.bias.h*v, v
+	if len(m.preds) == 0 {
+		return mean, variance // nothing learnt: no feature selects a weight
+	}
 	for i := range x {
 		f := &x[i]
 		var w weight
-		if r, ok := m.syms[symKey(f.Key, f.SymKey)]; ok && f.Kind == Symbol {
+		var r symRef
+		ok := false
+		if f.Kind == Symbol {
+			r, ok = m.syms[symKey(f.Key, f.SymKey)]
+		}
+		if ok {
 			w = r.p.bins[r.b].w
 		} else {
 			p := m.preds[f.Key]

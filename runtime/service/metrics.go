@@ -111,20 +111,22 @@ func (o observer) OverBudget(name string) {
 	o.m.overBudget.WithLabelValues(name).Inc()
 	o.m.overLog.note(name)
 }
-func (o observer) Transition(stack, journey, reason string) {
+func (o observer) Transitions(ts []engine.TransitionCount) {
 	m := o.m
-	k := transKey{stack, journey, reason}
 	m.transMu.Lock()
-	c := m.transBy[k]
-	if c == nil {
-		if m.transBy == nil {
-			m.transBy = map[transKey]prometheus.Counter{}
+	defer m.transMu.Unlock()
+	for _, t := range ts {
+		k := transKey{t.Stack, t.Journey, t.Reason}
+		c := m.transBy[k]
+		if c == nil {
+			if m.transBy == nil {
+				m.transBy = map[transKey]prometheus.Counter{}
+			}
+			c = m.trans.WithLabelValues(t.Stack, t.Journey, t.Reason)
+			m.transBy[k] = c
 		}
-		c = m.trans.WithLabelValues(stack, journey, reason)
-		m.transBy[k] = c
+		c.Add(float64(t.N))
 	}
-	m.transMu.Unlock()
-	c.Inc()
 }
 
 // transKey is the labels of a transition's counter.

@@ -4,18 +4,20 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/waymarkhq/waymark/runtime/engine"
 )
 
 // Transitions count by stack, journey and reason, each series apart, as
-// often as they happen.
+// often as the engine's commits say they happened.
 func TestObserverCountsTransitions(t *testing.T) {
 	m := newMetrics(prometheus.NewRegistry(), &Service{})
 	o := observer{m}
-	for range 3 {
-		o.Transition("growth", "cart", "entered")
-	}
-	o.Transition("growth", "cart", "completed")
-	o.Transition("growth", "onboarding", "entered")
+	// Two commits' worth: each adds to the counters, once per series.
+	o.Transitions([]engine.TransitionCount{{Stack: "growth", Journey: "cart", Reason: "entered", N: 2},
+		{Stack: "growth", Journey: "cart", Reason: "completed", N: 1}})
+	o.Transitions([]engine.TransitionCount{{Stack: "growth", Journey: "cart", Reason: "entered", N: 1},
+		{Stack: "growth", Journey: "onboarding", Reason: "entered", N: 1}})
 	reg := prometheus.NewRegistry() // the counters alone: the others read a runtime
 	reg.MustRegister(m.trans)
 	mfs, err := reg.Gather()

@@ -90,6 +90,10 @@ type Config struct {
 	// engine's memory, never committed to the store
 	// (engine.Options.Ephemeral). Only one such runtime runs on its store.
 	Ephemeral bool
+	// NoTimeline keeps no customer's timeline of transitions
+	// (engine.Options.NoTimeline): GET /v1/customers/{id} shows none. For
+	// a runtime whose customers nobody looks at (plan -simulate's replays).
+	NoTimeline bool
 	// DecodedFacts hands the analytics facts to the store as records, not
 	// encoded (engine.Options.DecodedFacts): only for a memstore.
 	DecodedFacts bool
@@ -189,7 +193,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		NoExplore: cfg.NoExplore, Name: cfg.Replica, CacheSize: cfg.CacheSize, Seed: cfg.Seed, LeaseTTL: cfg.LeaseTTL,
 		LoadDeployment: s.readDocument, Logger: cfg.Logger, Observer: observer{s.m},
 		Models: s.models, Decided: s.decided, Enqueued: func(ds []store.Delivery) { s.outbox.Add(ds) }, DecodedFacts: cfg.DecodedFacts,
-		Ephemeral: cfg.Ephemeral,
+		Ephemeral: cfg.Ephemeral, NoTimeline: cfg.NoTimeline,
 	}
 	if !cfg.Ephemeral {
 		eopts.Open, eopts.SealState, eopts.OpenState = s.shred.open, s.shred.sealState, s.shred.openState
