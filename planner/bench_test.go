@@ -170,16 +170,28 @@ func benchFiles(variant bool) map[string][]byte {
 // the deployment (withheld form, as from the API), diff, ask for impacts,
 // render. The target (issue #14) is 1 s.
 func BenchmarkValidatePlan(b *testing.B) {
+	benchValidatePlan(b, func(variant bool) map[string][]byte {
+		return map[string][]byte{"main.wm.hcl": []byte(benchConfig(variant))}
+	})
+}
+
+// BenchmarkValidatePlanFiles is BenchmarkValidatePlan with the
+// configuration in 11 files (benchFiles) rather than one.
+func BenchmarkValidatePlanFiles(b *testing.B) { benchValidatePlan(b, benchFiles) }
+
+// benchValidatePlan deploys the stack of files(false), then loads, plans
+// and renders files(true) against it, once an operation.
+func benchValidatePlan(b *testing.B, files func(variant bool) map[string][]byte) {
 	ctx := context.Background()
 	rt := &plannertest.Runtime{}
-	prior, diags := lang.LoadSources(ctx, ".", map[string][]byte{"main.wm.hcl": []byte(benchConfig(false))}, plannertest.Options())
+	prior, diags := lang.LoadSources(ctx, ".", files(false), plannertest.Options())
 	if diags.HasErrors() {
 		b.Fatal(diags.Error())
 	}
 	if _, err := rt.Deploy(ctx, "bench", 0, prior.Document); err != nil {
 		b.Fatal(err)
 	}
-	src := map[string][]byte{"main.wm.hcl": []byte(benchConfig(true))}
+	src := files(true)
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu := plannertest.CPUTime()
@@ -206,41 +218,6 @@ func BenchmarkValidatePlan(b *testing.B) {
 // time of a shared machine does not tell.
 func reportCPU(b *testing.B, cpu time.Duration) {
 	b.ReportMetric((plannertest.CPUTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
-}
-
-// BenchmarkValidatePlanFiles is BenchmarkValidatePlan with the
-// configuration in 11 files (benchFiles) rather than one.
-func BenchmarkValidatePlanFiles(b *testing.B) {
-	ctx := context.Background()
-	rt := &plannertest.Runtime{}
-	prior, diags := lang.LoadSources(ctx, ".", benchFiles(false), plannertest.Options())
-	if diags.HasErrors() {
-		b.Fatal(diags.Error())
-	}
-	if _, err := rt.Deploy(ctx, "bench", 0, prior.Document); err != nil {
-		b.Fatal(err)
-	}
-	src := benchFiles(true)
-	b.ReportAllocs()
-	b.ResetTimer()
-	cpu := plannertest.CPUTime()
-	for b.Loop() {
-		cfg, diags := lang.LoadSources(ctx, ".", src, plannertest.Options())
-		if diags.HasErrors() {
-			b.Fatal(diags.Error())
-		}
-		p, err := planner.Plan(ctx, rt, cfg.Document, planner.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if s := p.Summary(); s.Change != benchJourneys/10 {
-			b.Fatalf("%d changes, want %d", s.Change, benchJourneys/10)
-		}
-		if err := views.Human(io.Discard, p, views.HumanOptions{}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	reportCPU(b, cpu)
 }
 
 func planFrom(changes []plans.Change, desired *deploy.Document) *plans.Plan {
