@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/waymarkhq/waymark/lang/deploy"
+	"github.com/waymarkhq/waymark/runtime/analytics"
 	"github.com/waymarkhq/waymark/runtime/catalog"
 	"github.com/waymarkhq/waymark/runtime/decide"
 	"github.com/waymarkhq/waymark/runtime/delivery"
@@ -304,4 +305,20 @@ func (h *harness) stageCounts() []StageCount {
 		h.t.Fatal(err)
 	}
 	return got
+}
+
+// records decodes the analytics facts the store holds, in its order.
+func (h *harness) records() []analytics.Record {
+	h.t.Helper()
+	facts, err := h.st.Facts(context.Background(), nil, 1<<20)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	out := make([]analytics.Record, len(facts))
+	for i, f := range facts {
+		if err := out[i].UnmarshalBinary(f.Data); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	return out
 }

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/waymarkhq/waymark/lang/deploy"
-	"github.com/waymarkhq/waymark/runtime/analytics"
 	"github.com/waymarkhq/waymark/runtime/events"
 )
 
@@ -34,16 +32,8 @@ func TestRunSendsReachAnalytics(t *testing.T) {
 	if got := h.sends(); fmt.Sprint(got) != "[c1:nudge@2h0m0s]" {
 		t.Fatalf("sends after the restart %v", got)
 	}
-	facts, err := h.st.Facts(context.Background(), nil, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var got []string
-	for _, f := range facts {
-		var r analytics.Record
-		if err := r.UnmarshalBinary(f.Data); err != nil {
-			t.Fatal(err)
-		}
+	for _, r := range h.records() {
 		if tr := r.Transition; tr != nil {
 			var sent []string
 			for _, s := range tr.Sent {

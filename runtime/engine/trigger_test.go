@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/waymarkhq/waymark/lang/deploy"
-	"github.com/waymarkhq/waymark/runtime/analytics"
 	"github.com/waymarkhq/waymark/runtime/catalog"
 	"github.com/waymarkhq/waymark/runtime/decide"
 	"github.com/waymarkhq/waymark/runtime/delivery"
@@ -417,16 +416,8 @@ func TestActionFacts(t *testing.T) {
 	h.record(EncodeDeliveryOutcome(DeliveryOutcome{Customer: "c1", Key: key, Action: "growth/journey.cart_recovery.action.remind", Channel: "email", Outcome: delivery.OutcomeDelivered, Due: t0.Add(time.Hour)}),
 		EncodeResponse(Response{Customer: "c1", Decision: ds[0].ID, Action: "growth/journey.cart_recovery.action.remind", Channel: "email", Outcome: OutcomeClicked}))
 	h.restart()
-	facts, err := h.st.Facts(context.Background(), nil, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var got []string
-	for _, f := range facts {
-		var r analytics.Record
-		if err := r.UnmarshalBinary(f.Data); err != nil {
-			t.Fatal(err)
-		}
+	for _, r := range h.records() {
 		switch {
 		case r.Decision != nil:
 			d := r.Decision
