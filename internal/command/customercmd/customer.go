@@ -28,7 +28,7 @@ type Options struct {
 
 // New returns the customer command.
 func New(s *cmdutil.Streams) *cobra.Command {
-	cmd := &cobra.Command{Use: "customer", Short: "Look at a customer in the runtime", Args: cobra.NoArgs}
+	cmd := &cobra.Command{Use: "customer", Short: "Look at or erase a customer in the runtime", Args: cobra.NoArgs}
 	opts := &Options{}
 	show := &cobra.Command{
 		Use:   "show ID",

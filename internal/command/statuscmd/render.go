@@ -58,7 +58,7 @@ func (v *view) header(r *apiv1.Analytics) {
 	t := r.Totals
 	removed := ""
 	if t.Removed > 0 {
-		removed = fmt.Sprintf(", %d removed by a deployment", t.Removed)
+		removed = fmt.Sprintf(", %d removed (by a deployment or an erasure)", t.Removed)
 	}
 	v.line("%d entered, %d reached the goal, %d exited, %d expired, %d timed out%s", t.Entries, t.Completed, t.Exited, t.Expired, t.TimedOut, removed)
 }
