@@ -424,12 +424,7 @@ func (e *Engine) openCustomer(ctx context.Context, sc store.Customer) (*customer
 
 // withCap returns s with room for n more elements (n bounded by what is
 // left to read), so that a decode appends without growing it step by step.
-func withCap[T any](s []T, n uint64) []T {
-	if n == 0 {
-		return s
-	}
-	return slices.Grow(s, int(n))
-}
+func withCap[T any](s []T, n uint64) []T { return slices.Grow(s, int(n)) }
 
 func decodeCustomer(id string, data []byte) (*customer, error) {
 	d := &wire.Reader{B: data}
